@@ -1,0 +1,48 @@
+# The two set-up commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test migrate demo serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/upr-match migrate
+
+demo: migrate
+	$(BIN)/upr-match demo load
+
+serve: install
+	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
+
+## make run: venv, install, migrate, load the demo data, serve on http://127.0.0.1:8000
+run: migrate
+	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
+
+## make test: venv, install with test extras, run every test
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,105 @@
+"""The application factory: settings, database engine, routers, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.db import create_db_engine
+from app.errors import install_error_handlers
+from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.routes import api_router
+from app.routes import health
+
+logger = logging.getLogger("app")
+
+DESCRIPTION = """
+The open repository of technical cooperation for implementing UN Universal Periodic
+Review (UPR) recommendations, with a matchmaking engine that pairs what a State needs
+with who can help.
+
+Errors are RFC 9457 `application/problem+json`. Lists answer
+`{"items", "total", "limit", "offset"}`. Write operations take
+`Authorization: Bearer <key>`.
+"""
+
+
+# Bulk endpoints that accept bodies up to MAX_IMPORT_BYTES instead of MAX_BODY_BYTES.
+LARGE_BODY_PATHS = ("/v1/recommendations/import",)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr with timestamps; idempotent."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("app").setLevel(level)
+
+
+def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
+    def check() -> dict[str, Any]:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"ok": True, "backend": engine.dialect.name}
+
+    return check
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the FastAPI application (uvicorn calls this with `--factory`)."""
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_engine = engine is None
+        app.state.engine = engine or create_db_engine(settings)
+        app.state.ready_checks["database"] = _database_check(app.state.engine)
+        logger.info("upr-match %s starting on %s", __version__, app.state.engine.dialect.name)
+        try:
+            yield
+        finally:
+            if owns_engine:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="upr-match",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        debug=False,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.ready_checks = {}
+    install_error_handlers(app)
+    if settings.CORS_ORIGINS:
+        # Credentials are bearer keys sent explicitly, never cookies, so no allow_credentials.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID"],
+        )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.MAX_BODY_BYTES,
+        large_limit=settings.MAX_IMPORT_BYTES,
+        large_paths=LARGE_BODY_PATHS,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(api_router, prefix="/v1")
+    return app

@@ -1,0 +1,129 @@
+"""Pure ASGI middleware: security headers, write intent for SQLite, request logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from fastapi import HTTPException
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import write_intent
+
+access_logger = logging.getLogger("app.access")
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class RequestContextMiddleware:
+    """Add a request id and security headers, mark write requests, and log each request once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        token = write_intent.set(method not in _SAFE_METHODS)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            write_intent.reset(token)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_logger.info(
+                "%s %s %s %.1fms id=%s", method, scope["path"], status_holder["status"], elapsed_ms, request_id
+            )
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if 0 < len(text) <= 64 and text.replace("-", "").isalnum():
+                return text
+    return None
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes its limit (rendered as 413).
+
+    An HTTPException so that FastAPI's body parser lets it through unchanged.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than the {limit} bytes this endpoint accepts.")
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over a size limit with 413 problem+json.
+
+    A declared `Content-Length` over the limit is refused before the app runs;
+    a chunked body is counted as it streams and cut off at the limit. Paths in
+    `large_paths` (bulk imports) get `large_limit` instead of `limit`.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, large_limit: int, large_paths: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.large_limit = large_limit
+        self.large_paths = large_paths
+
+    def limit_for(self, path: str) -> int:
+        return self.large_limit if path.startswith(self.large_paths) else self.limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > limit:
+                    await _send_413(scope, send, limit)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _send_413(scope: Scope, send: Send, limit: int) -> None:
+    from app.errors import PayloadTooLarge, problem_response
+
+    response = problem_response(
+        PayloadTooLarge(f"The request body is larger than the {limit} bytes this endpoint accepts.")
+    )
+    body = response.body
+    headers = [(k, v) for k, v in response.raw_headers]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,20 @@
+"""SQLModel tables and API schemas, one module per resource.
+
+The naming convention is set before any table is declared, so constraint and
+index names are stable across SQLite and PostgreSQL and in every migration.
+Importing this package registers every table on `SQLModel.metadata`.
+"""
+
+from sqlmodel import SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from app.models.recommendation import Recommendation  # noqa: E402
+
+__all__ = ["Recommendation", "SQLModel"]

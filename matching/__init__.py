@@ -1,0 +1,1 @@
+"""The matching engine: pure Python on scikit-learn, numpy and scipy."""

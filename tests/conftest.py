@@ -1,0 +1,111 @@
+"""Fixtures: a migrated test database (SQLite or PostgreSQL), sessions, an app client.
+
+The schema is built once per test session by running the Alembic migrations
+(never `create_all`), and every table is emptied before each database test, so
+tests may commit freely and run threads against the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from app.cli import alembic_config
+from app.config import Settings, get_settings
+from app.db import create_db_engine
+from app.main import create_app
+from tests.dbutil import fresh_database_url
+
+DB_FIXTURES = {"db_url", "engine", "session", "client", "app", "settings"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that touches the database, so .ci/run can rerun them on PostgreSQL."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Run the project's migrations against `url`."""
+    get_settings.cache_clear()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DATABASE_URL", url)
+    try:
+        command.upgrade(alembic_config(), revision)
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database_url(tmp_path_factory.mktemp("db")) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        DATABASE_URL=db_url,
+        ENVIRONMENT="test",
+        MODEL_DIR=tmp_path_factory.mktemp("models"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            if tables:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> None:
+    if DB_FIXTURES & set(request.fixturenames):
+        _empty_all_tables(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    application = create_app(settings, engine=engine)
+    application.dependency_overrides[get_settings] = lambda: settings
+    yield application
+    application.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path
