@@ -39,3 +39,26 @@ def test_migrate_creates_schema_on_sqlite(tmp_path: Path, monkeypatch: pytest.Mo
 def test_serve_rejects_zero_workers() -> None:
     result = runner.invoke(cli, ["serve", "--workers", "0"])
     assert result.exit_code == 2
+
+
+def test_keys_create_prints_key_alone_on_last_line_then_list_and_revoke(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        created = runner.invoke(cli, ["keys", "create", "--role", "state", "--state", "ken", "--name", "Kenya"])
+        assert created.exit_code == 0, created.output
+        key = created.stdout.strip().splitlines()[-1]
+        assert key.startswith("upr_") and " " not in key
+        listed = runner.invoke(cli, ["keys", "list"])
+        assert "KEN" in listed.stdout and key not in listed.stdout
+        key_id = [line.split()[0] for line in listed.stdout.splitlines() if "KEN" in line][0]
+        revoked = runner.invoke(cli, ["keys", "revoke", key_id])
+        assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+        bad = runner.invoke(cli, ["keys", "create", "--role", "state", "--state", "XXX", "--name", "n"])
+        assert bad.exit_code == 1 and "not an ISO 3166-1 alpha-3" in bad.stderr
+    finally:
+        get_settings.cache_clear()

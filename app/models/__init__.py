@@ -15,6 +15,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from app.models.api_key import ApiKey  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
 
-__all__ = ["Recommendation", "SQLModel"]
+__all__ = ["ApiKey", "Recommendation", "SQLModel"]

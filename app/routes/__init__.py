@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.routes import keys
+
 api_router = APIRouter()
+api_router.include_router(keys.router)

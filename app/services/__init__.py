@@ -1,0 +1,1 @@
+"""Business logic, one module per resource; routes call exactly one function here."""

@@ -1,0 +1,81 @@
+"""API key management: create, list, revoke."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, func, select
+
+from app.auth import generate_key
+from app.errors import NotFound, UnprocessableEntity, field_error
+from app.models.api_key import ApiKey, ApiKeyCreate
+from app.models.common import utcnow
+from app.pagination import PageParams
+from app.validation import normalise_iso3
+
+
+def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
+    """Create a key bound to its role's owner; return the row and the secret (shown once)."""
+    state = data.state
+    if data.role == "state":
+        if not state:
+            raise UnprocessableEntity(
+                "A state key needs `state`.", errors=[field_error(["body", "state"], "required for role state")]
+            )
+        state = normalise_iso3(state, loc=["body", "state"])
+    elif state is not None:
+        raise UnprocessableEntity(
+            "Only state keys take `state`.", errors=[field_error(["body", "state"], f"not allowed for role {data.role}")]
+        )
+    if data.role == "provider":
+        if not data.provider_id:
+            raise UnprocessableEntity(
+                "A provider key needs `provider_id`.",
+                errors=[field_error(["body", "provider_id"], "required for role provider")],
+            )
+        _check_provider_exists(session, data.provider_id)
+    elif data.provider_id is not None:
+        raise UnprocessableEntity(
+            "Only provider keys take `provider_id`.",
+            errors=[field_error(["body", "provider_id"], f"not allowed for role {data.role}")],
+        )
+    key, prefix, digest = generate_key()
+    row = ApiKey(name=data.name, role=data.role, state=state, provider_id=data.provider_id, prefix=prefix, key_hash=digest)
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row, key
+
+
+def _check_provider_exists(session: Session, provider_id: str) -> None:
+    """Refuse a provider key for a provider that does not exist (once providers are stored)."""
+    from app import models
+
+    provider_model = getattr(models, "Provider", None)
+    if provider_model is None:
+        return
+    if session.get(provider_model, provider_id) is None:
+        raise UnprocessableEntity(
+            f"Provider {provider_id} does not exist.",
+            errors=[field_error(["body", "provider_id"], f"no provider with id {provider_id}")],
+        )
+
+
+def list_keys(session: Session, *, page: PageParams) -> tuple[list[ApiKey], int]:
+    """List keys, newest first, without their secrets."""
+    total = session.exec(select(func.count()).select_from(ApiKey)).one()
+    rows = session.exec(
+        select(ApiKey).order_by(col(ApiKey.created_at).desc(), col(ApiKey.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    return list(rows), total
+
+
+def revoke_key(session: Session, *, key_id: str) -> ApiKey:
+    """Revoke a key; revoking twice keeps the first revocation time."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"API key {key_id} does not exist.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return row
