@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
+    AUTH_FAILURES_PER_MINUTE: int = Field(default=20, ge=1)
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +17,9 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
+from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router
 from app.routes import health
 
@@ -54,7 +57,9 @@ def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
     return check
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Callable[[], float] = time.time
+) -> FastAPI:
     """Build the FastAPI application (uvicorn calls this with `--factory`)."""
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
@@ -93,11 +98,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID"],
         )
+    # Outermost last: RequestContext -> RateLimit -> BodyLimit -> Idempotency -> routes.
+    # Not on /v1/keys: a saved answer would hold the new key's secret in clear.
+    app.add_middleware(IdempotencyMiddleware, prefixes=("/v1/",), exclude=("/v1/keys",))
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.MAX_BODY_BYTES,
         large_limit=settings.MAX_IMPORT_BYTES,
         large_paths=LARGE_BODY_PATHS,
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=settings.RATE_LIMIT_PER_MINUTE,
+        creates_per_hour=settings.WRITE_QUOTA_PER_HOUR,
+        failed_auth_per_minute=settings.AUTH_FAILURES_PER_MINUTE,
+        clock=clock,
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)

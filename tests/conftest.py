@@ -58,6 +58,10 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         DATABASE_URL=db_url,
         ENVIRONMENT="test",
         MODEL_DIR=tmp_path_factory.mktemp("models"),
+        # Limits high enough for fuzzing; tests of the limits build their own app.
+        RATE_LIMIT_PER_MINUTE=1_000_000,
+        WRITE_QUOTA_PER_HOUR=1_000_000,
+        AUTH_FAILURES_PER_MINUTE=1_000_000,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -16,6 +16,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from app.models.api_key import ApiKey  # noqa: E402
+from app.models.idempotency import IdempotencyRecord  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
 
-__all__ = ["ApiKey", "Recommendation", "SQLModel"]
+__all__ = ["ApiKey", "IdempotencyRecord", "Recommendation", "SQLModel"]
