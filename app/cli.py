@@ -63,6 +63,23 @@ def serve(
     )
 
 
+@cli.command()
+def openapi(
+    output: Annotated[Optional[Path], typer.Option(help="Write here instead of stdout.")] = None,  # noqa: UP007
+) -> None:
+    """Print (or write) the OpenAPI document; the committed `openapi.json` is this output."""
+    import json
+
+    from app.main import create_app
+
+    text = json.dumps(create_app().openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
 keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 

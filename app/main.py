@@ -19,6 +19,7 @@ from app.db import create_db_engine
 from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router
 from app.routes import health
@@ -117,4 +118,5 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/v1")
+    install_openapi(app)
     return app
