@@ -12,9 +12,12 @@ The pipeline, applied identically to corpus documents and to queries:
    boilerplate of UPR recommendations (:data:`UPR_BOILERPLATE`) are dropped,
    as are one-letter tokens (the ``s`` of ``"women's"``).
 4. **Light stemming** with the Snowball English stemmer, so ``"tortured"``
-   and ``"torture"`` both become ``tortur``.  Acronyms (all capitals, at least
-   two letters, with an optional plural ``s`` as in ``"NHRIs"``) and numbers
-   are *not* stemmed, only lower-cased.
+   and ``"torture"`` both become ``tortur``.  Numbers are not stemmed.  Most
+   acronyms pass through the stemmer unchanged (``opcat``, ``cedaw``) or
+   lose a plural (``NHRIs`` -> ``nhri``, a rule of ours); the few it would mangle are listed
+   in :data:`NO_STEM` and kept whole, whatever their case, so that
+   ``"AIDS"`` does not become ``aid`` and ``"CÔTE D'IVOIRE"`` in capitals
+   still meets ``"Côte d'Ivoire"``.
 
 Word bigrams are built by the matcher from consecutive *kept* terms (stop
 words removed first, as scikit-learn does), so ``"prevention of torture"``
@@ -42,6 +45,7 @@ from typing import Final
 
 __all__ = [
     "ENGLISH_STOP_WORDS",
+    "NO_STEM",
     "UPR_BOILERPLATE",
     "UPR_STOP_WORDS",
     "TOKEN_PATTERN",
@@ -131,6 +135,13 @@ UPR_BOILERPLATE: Final[frozenset[str]] = frozenset(
 #: English function words plus UPR boilerplate: the ``stop_words="upr"`` set.
 UPR_STOP_WORDS: Final[frozenset[str]] = ENGLISH_STOP_WORDS | UPR_BOILERPLATE
 
+#: Words the stemmer must not touch: the all-capital tokens of the shared
+#: corpus that Snowball would change (204 distinct all-capital tokens, these
+#: are the ones it mangles: AIDS -> aid, ICPPED -> icp, OSCE -> osc...).
+NO_STEM: Final[frozenset[str]] = frozenset(
+    {"aids", "unaids", "icpped", "iced", "osce", "napie"}
+)
+
 _CACHE_LIMIT: Final[int] = 1_000_000
 _MISSING: Final = object()
 
@@ -219,8 +230,8 @@ class Analyzer:
 
     Examples
     --------
-    >>> Analyzer().analyze("NHRIs and the NHRI; tortured, torture; 1,000 victims")
-    ['nhri', 'nhri', 'tortur', 'tortur', '1,000', 'victim']
+    >>> Analyzer().analyze("NHRIs and the NHRI; tortured, torture; 1,000 victims; AIDS")
+    ['nhri', 'nhri', 'tortur', 'tortur', '1,000', 'victim', 'aids']
     >>> Analyzer(stem=False, stop_words=None).analyze("The Tortured")
     ['the', 'tortured']
     """
@@ -279,12 +290,10 @@ class Analyzer:
             return None
         if len(low) < 2 and not low.isdigit():
             return None
-        if not low.isalpha() or self._stem_word is None:
-            return low  # numbers, mixed letters/digits: kept as written
-        if len(token) >= 2 and token.isupper():
-            return low  # acronym: OPCAT, CEDAW
-        if len(token) >= 3 and token.endswith("s") and token[:-1].isupper():
-            return low[:-1]  # plural acronym: NHRIs -> nhri
+        if not low.isalpha() or self._stem_word is None or low in NO_STEM:
+            return low  # numbers, mixed letters/digits, protected acronyms
+        if len(token) >= 3 and token[-1] == "s" and token[:-1].isupper():
+            return low[:-1]  # plural acronym: NHRIs, NGOs -> nhri, ngo
         stemmed: str = self._stem_word(low)
         return stemmed
 
