@@ -157,7 +157,7 @@ def run_tantivy(docs: list[str], ids: list[str], queries: list[str]) -> dict[str
     threads = os.cpu_count() or 1
     t0 = time.perf_counter()
     writer = index.writer(heap_size=256_000_000, num_threads=threads)
-    for id_, doc in zip(ids, docs):
+    for id_, doc in zip(ids, docs, strict=True):
         writer.add_document(tantivy.Document(id=id_, text=doc))
     writer.commit()
     writer.wait_merging_threads()

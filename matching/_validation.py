@@ -187,8 +187,8 @@ def check_allowed_ids(allowed_ids: object) -> Collection[str] | None:
             f"allowed_ids must be a collection of ids or None, got {_describe(allowed_ids)}"
         )
     if not isinstance(allowed_ids, Collection):
-        allowed_ids = list(allowed_ids)
-    return allowed_ids  # type: ignore[return-value]
+        return list(allowed_ids)
+    return allowed_ids
 
 
 def check_ngram_range(ngram_range: object) -> tuple[int, int]:
@@ -203,14 +203,13 @@ def check_ngram_range(ngram_range: object) -> tuple[int, int]:
     ...
     ValueError: ngram_range must be (1, 1), (1, 2) or (2, 2), got (1, 3)
     """
-    allowed = {(1, 1), (1, 2), (2, 2)}
-    try:
-        value = tuple(int(v) for v in ngram_range)  # type: ignore[union-attr]
-    except TypeError:
-        value = None
-    if value not in allowed:
+    allowed: dict[tuple[object, ...], tuple[int, int]] = {
+        (1, 1): (1, 1), (1, 2): (1, 2), (2, 2): (2, 2)
+    }
+    value = tuple(ngram_range) if isinstance(ngram_range, (tuple, list)) else None
+    if value is None or value not in allowed:
         raise ValueError(f"ngram_range must be (1, 1), (1, 2) or (2, 2), got {ngram_range!r}")
-    return value  # type: ignore[return-value]
+    return allowed[value]
 
 
 def check_df(value: object, name: str) -> int | float:

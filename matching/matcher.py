@@ -54,6 +54,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -512,7 +513,7 @@ class TfidfMatcher:
         positions = None if allowed is None else _allowed_positions(st, allowed)
         return [_match(st, q, k, positions, threshold) for q in qs]
 
-    def explain(self, query: str, id: str) -> Match:  # noqa: A002 - public name
+    def explain(self, query: str, id: str) -> Match:
         """Score one document against ``query``, whatever its rank.
 
         Parameters
@@ -938,9 +939,9 @@ def _scores(st: _State, q: _Query) -> np.ndarray:
         starts = main.csc_indptr[mcols]
         ends = main.csc_indptr[mcols + 1]
         lens = ends - starts
-        idx_parts.extend(main.csc_indices[s:e] for s, e in zip(starts, ends))
+        idx_parts.extend(main.csc_indices[s:e] for s, e in zip(starts, ends, strict=True))
         w_parts.append(
-            np.concatenate([main.csc_data[s:e] for s, e in zip(starts, ends)]).astype(np.float64)
+            np.concatenate([main.csc_data[s:e] for s, e in zip(starts, ends, strict=True)]).astype(np.float64)
             * np.repeat(q.weights[in_main], lens)
         )
     if len(st.d_cols):
@@ -948,9 +949,9 @@ def _scores(st: _State, q: _Query) -> np.ndarray:
         ends = np.searchsorted(st.d_cols, q.cols, side="right")
         lens = ends - starts
         if lens.any():
-            idx_parts.extend(st.d_pos[s:e] for s, e in zip(starts, ends))
+            idx_parts.extend(st.d_pos[s:e] for s, e in zip(starts, ends, strict=True))
             w_parts.append(
-                np.concatenate([st.d_w[s:e] for s, e in zip(starts, ends)]).astype(np.float64)
+                np.concatenate([st.d_w[s:e] for s, e in zip(starts, ends, strict=True)]).astype(np.float64)
                 * np.repeat(q.weights, lens)
             )
     if not w_parts:
@@ -966,9 +967,9 @@ def _scores(st: _State, q: _Query) -> np.ndarray:
 def _top_positions(scores: np.ndarray, k: int, min_score: float) -> np.ndarray:
     """Indices of every score that can be in the top ``k`` (ties included).
 
-    Only positive scores >= ``min_score`` qualify.  A threshold halves from
-    the maximum until at least ``k`` scores pass it, so ``argpartition`` runs
-    on a few candidates instead of the whole corpus.
+    Only positive scores >= ``min_score`` qualify.  A threshold falls from
+    half the maximum (at most four steps) until ``k`` scores pass it, so the
+    partition runs on a few candidates instead of the whole corpus.
     """
     if len(scores) == 0:
         return np.empty(0, np.intp)
@@ -976,15 +977,13 @@ def _top_positions(scores: np.ndarray, k: int, min_score: float) -> np.ndarray:
     if best <= 0.0 or best < min_score:
         return np.empty(0, np.intp)
     floor = max(min_score, np.finfo(np.float64).tiny)
-    t = best
-    while True:
-        t = max(t * 0.5, floor)
-        cand = np.flatnonzero(scores >= t)
-        if len(cand) >= k or t <= floor:
+    for t in (best * 0.5, best * 0.125, best / 64.0, floor):
+        cand = np.flatnonzero(scores >= max(t, floor))
+        if len(cand) >= k:
             break
     if len(cand) > k:
         sub = scores[cand]
-        kth = np.partition(sub, len(sub) - k)[len(sub) - k]
+        kth = sub[np.argpartition(sub, len(sub) - k)[len(sub) - k]]
         cand = cand[sub >= kth]  # keep ties at the k-th score, id decides
     return cand
 
@@ -1073,7 +1072,7 @@ def _add(st: _State, ids: list[str], docs: list[str]) -> _State:
                 if col >= 0:
                     counts[col] = counts.get(col, 0) + 1
         if hi == 2:
-            for a, b in zip(tids, tids[1:]):
+            for a, b in itertools.pairwise(tids):
                 key = (a << _SHIFT) | b
                 keys = vocab.bigram_keys
                 i = int(np.searchsorted(keys, key))

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Final
 
 __all__ = [
@@ -246,7 +246,7 @@ class Analyzer:
         self.strip_accents = bool(strip_accents)
         self.stem = bool(stem)
         self._cache: dict[str, str | None] = {}
-        self._stem_word = _load_stemmer() if self.stem else None
+        self._stem_word: Callable[[str], str] | None = _load_stemmer() if self.stem else None
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
@@ -350,7 +350,7 @@ class Analyzer:
         return text, spans
 
 
-def _load_stemmer():  # type: ignore[no-untyped-def]
+def _load_stemmer() -> Callable[[str], str]:
     """Return the ``stemWord`` function of a Snowball English stemmer."""
     try:
         import snowballstemmer
@@ -359,4 +359,5 @@ def _load_stemmer():  # type: ignore[no-untyped-def]
             "stemming needs the 'snowballstemmer' package "
             "(pip install snowballstemmer), or pass stem=False"
         ) from exc
-    return snowballstemmer.stemmer("english").stemWord
+    stem_word: Callable[[str], str] = snowballstemmer.stemmer("english").stemWord
+    return stem_word

@@ -47,7 +47,7 @@ def test_unrelated_document_never_reorders_others(
 def test_results_are_well_formed(docs: list[str], qs: list[str], top_k: int) -> None:
     m = _fit(docs)
     many = m.match_many(qs, top_k=top_k)
-    for q, hits in zip(qs, many):
+    for q, hits in zip(qs, many, strict=True):
         assert hits == m.match(q, top_k=top_k)
         assert len(hits) <= top_k
         assert all(0.0 < h.score <= 1.0 for h in hits)
