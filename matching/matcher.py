@@ -147,7 +147,7 @@ class _Vocab:
 
     token_ids: dict[str, int]  # unigram term -> token id (append-only, shared)
     token_terms: list[str]  # token id -> term (append-only, shared)
-    col_of_token: np.ndarray  # token id -> column or -1 (snapshot length)
+    col_of_token: np.ndarray  # token id -> column, negative if none (snapshot length)
     bigram_keys: np.ndarray  # sorted int64 keys (a << 32 | b) seen at fit
     bigram_cols: np.ndarray  # column of each key
     extra_bigrams: dict[int, int]  # key -> column, for bigrams added later
@@ -1043,7 +1043,7 @@ def _add(st: _State, ids: list[str], docs: list[str]) -> _State:
     extra_cols = list(vocab.extra_col_tokens)
     n_fit_cols = len(vocab.idf)
     lo, hi = st.ngram_range
-    bigrams_copied = False
+    bigrams_copied = cot_private = False
     rows: list[tuple[np.ndarray, np.ndarray]] = []
 
     def token_id(term: str) -> int:
@@ -1060,6 +1060,7 @@ def _add(st: _State, ids: list[str], docs: list[str]) -> _State:
             # ids created by this call (or an earlier failed one): -2 = "unseen"
             pad = np.full(len(token_terms) - len(col_of_token), -2, np.int32)
             col_of_token = np.concatenate([col_of_token, pad])
+            cot_private = True
         counts: dict[int, int] = {}
         if lo == 1:
             for tid in tids:
@@ -1068,7 +1069,10 @@ def _add(st: _State, ids: list[str], docs: list[str]) -> _State:
                     col = n_fit_cols + len(extra_cols) if vocab.allow_new_terms else -1
                     if col >= 0:
                         extra_cols.append((tid, -1))
-                    col_of_token[tid] = col  # a private copy: it was just grown
+                    if not cot_private:  # never write into a published array
+                        col_of_token = col_of_token.copy()
+                        cot_private = True
+                    col_of_token[tid] = col
                 if col >= 0:
                     counts[col] = counts.get(col, 0) + 1
         if hi == 2:
@@ -1098,8 +1102,7 @@ def _add(st: _State, ids: list[str], docs: list[str]) -> _State:
         else:
             w = np.empty(0, np.float32)
         rows.append((cols, w))
-    if (col_of_token == -2).any():  # only with ngram_range=(2, 2)
-        col_of_token = np.where(col_of_token == -2, -1, col_of_token).astype(np.int32)
+    # -2 may remain (ngram_range=(2, 2)): readers treat any negative as "no column"
 
     new_vocab = _Vocab(
         token_ids=token_ids,
