@@ -2,7 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.routes import keys
+from app.routes import activities, keys, needs, providers
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
+api_router.include_router(providers.router)
+api_router.include_router(needs.router)
+api_router.include_router(activities.router)
