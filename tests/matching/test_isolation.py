@@ -43,7 +43,7 @@ def test_every_module_has_a_docstring(path: Path) -> None:
 def test_public_api() -> None:
     assert set(matching.__all__) == {
         "TfidfMatcher", "Match", "TermWeight", "MatchingError", "NotFittedError",
-        "UnknownIdError",
+        "UnknownIdError", "DraftInput", "DraftItem", "DraftGroup", "draft_groups",
     }
     assert issubclass(matching.NotFittedError, matching.MatchingError)
     assert issubclass(matching.NotFittedError, ValueError)
