@@ -17,6 +17,7 @@ SQLModel.metadata.naming_convention = {
 
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
+from app.models.index_change import IndexChange  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "ActivityRecommendation",
     "ApiKey",
     "IdempotencyRecord",
+    "IndexChange",
     "Need",
     "NeedRecommendation",
     "NeedTheme",

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.routes import activities, keys, needs, providers
+from app.routes import activities, keys, matches, needs, providers
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)
+api_router.include_router(matches.router)
