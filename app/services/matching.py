@@ -352,21 +352,11 @@ class MatchIndex:
                 "theme": Signal(theme, weights["theme"], "shared themes: " + ", ".join(shared) if shared else "no shared theme"),
             }
             if prefs.languages:
-                common = sorted(prefs.languages & facts.languages)
-                signals["language"] = Signal(
-                    1.0 if common else 0.0,
-                    weights["language"],
-                    "works in " + ", ".join(common) if common else "none of the requested languages",
-                )
+                signals["language"] = _language(prefs.languages, facts.languages, weights["language"])
             if prefs.state:
                 signals["presence"] = _presence(prefs.state, facts.countries, facts.regions, weights["presence"])
             if prefs.modalities:
-                common = sorted(prefs.modalities & facts.modalities)
-                signals["modality"] = Signal(
-                    len(common) / len(prefs.modalities),
-                    weights["modality"],
-                    "offers " + ", ".join(m.replace("_", " ") for m in common) if common else "offers none of the modalities asked",
-                )
+                signals["modality"] = _modality(prefs.modalities, facts.modalities, weights["modality"])
             if any_history and (prefs.state or need_themes):
                 with_state, on_themes = history.get(pid, (False, False))
                 value = 1.0 if with_state else 0.5 if on_themes else 0.0
@@ -406,17 +396,9 @@ class MatchIndex:
                 "presence": _presence(facts.state, provider.countries, provider.regions, weights["presence"]),
             }
             if facts.languages:
-                common = sorted(facts.languages & provider.languages)
-                signals["language"] = Signal(
-                    1.0 if common else 0.0, weights["language"], "works in " + ", ".join(common) if common else "no common language"
-                )
+                signals["language"] = _language(facts.languages, provider.languages, weights["language"])
             if facts.modalities:
-                common = sorted(facts.modalities & provider.modalities)
-                signals["modality"] = Signal(
-                    len(common) / len(facts.modalities),
-                    weights["modality"],
-                    "offers " + ", ".join(m.replace("_", " ") for m in common) if common else "offers none of the modalities asked",
-                )
+                signals["modality"] = _modality(facts.modalities, provider.modalities, weights["modality"])
             ranked.append(self._finish(nid, hit, shared, signals))
         return _top(ranked, limit, min_score)
 
@@ -442,6 +424,19 @@ def _theme_overlap(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float
         return 0.0, []
     shared = [t for t in dict.fromkeys(wanted) if t.casefold() in offered_f]
     return len(_fold(shared)) / math.sqrt(len(wanted_f) * len(offered_f)), shared
+
+
+def _language(wanted: frozenset[str], offered: frozenset[str], weight: float) -> Signal:
+    common = sorted(wanted & offered)
+    return Signal(
+        1.0 if common else 0.0, weight, "works in " + ", ".join(common) if common else "none of the requested languages"
+    )
+
+
+def _modality(wanted: frozenset[str], offered: frozenset[str], weight: float) -> Signal:
+    common = sorted(wanted & offered)
+    detail = "offers " + ", ".join(m.replace("_", " ") for m in common) if common else "offers none of the modalities asked"
+    return Signal(len(common) / len(wanted), weight, detail)
 
 
 def _presence(state: str, countries: frozenset[str], regions: frozenset[str], weight: float) -> Signal:
@@ -559,8 +554,22 @@ def get_index(app_state: Any, session: Session) -> MatchIndex:
     return index
 
 
+def explanation_of(ranked: Ranked) -> Any:
+    """The API form of why `ranked` scored as it did."""
+    from app.models.match import Explanation, SignalOut, TermOut
+
+    return Explanation(
+        terms=[TermOut(term=t, weight=w) for t, w in ranked.terms],
+        themes=list(ranked.themes),
+        signals={
+            k: SignalOut(value=round(s.value, 6), weight=s.weight, detail=s.detail) for k, s in ranked.signals.items()
+        },
+        summary=ranked.summary,
+    )
+
+
 def _present_providers(session: Session, ranked: list[Ranked], principal: Any) -> list[Any]:
-    from app.models.match import Explanation, ProviderMatch, SignalOut, TermOut
+    from app.models.match import ProviderMatch
     from app.services.providers import present_provider
 
     rows = {p.id: p for p in session.exec(select(Provider).where(col(Provider.id).in_([r.id for r in ranked])))}
@@ -573,12 +582,7 @@ def _present_providers(session: Session, ranked: list[Ranked], principal: Any) -
             ProviderMatch(
                 provider=present_provider(row, principal),
                 score=round(r.score, 6),
-                explanation=Explanation(
-                    terms=[TermOut(term=t, weight=w) for t, w in r.terms],
-                    themes=list(r.themes),
-                    signals={k: SignalOut(value=round(s.value, 6), weight=s.weight, detail=s.detail) for k, s in r.signals.items()},
-                    summary=r.summary,
-                ),
+                explanation=explanation_of(r),
             )
         )
     return out
@@ -635,7 +639,7 @@ def match_needs_for_provider(
     session: Session, app_state: Any, *, principal: Any, provider_id: str, limit: int, min_score: float
 ) -> Any:
     """Open needs the caller may see, ranked for a provider."""
-    from app.models.match import EngineInfo, Explanation, NeedMatch, NeedMatches, SignalOut, TermOut
+    from app.models.match import EngineInfo, NeedMatch, NeedMatches
     from app.services import access
     from app.services.needs import present_needs
     from app.services.providers import get_provider
@@ -655,12 +659,7 @@ def match_needs_for_provider(
         NeedMatch(
             need=public[r.id],
             score=round(r.score, 6),
-            explanation=Explanation(
-                terms=[TermOut(term=t, weight=w) for t, w in r.terms],
-                themes=list(r.themes),
-                signals={k: SignalOut(value=round(s.value, 6), weight=s.weight, detail=s.detail) for k, s in r.signals.items()},
-                summary=r.summary,
-            ),
+            explanation=explanation_of(r),
         )
         for r in ranked
         if r.id in public
