@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.routes import activities, keys, matches, needs, providers
+from app.routes import activities, drafts, keys, matches, needs, providers
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
@@ -10,3 +10,4 @@ api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)
 api_router.include_router(matches.router)
+api_router.include_router(drafts.router)

@@ -568,7 +568,7 @@ def explanation_of(ranked: Ranked) -> Any:
     )
 
 
-def _present_providers(session: Session, ranked: list[Ranked], principal: Any) -> list[Any]:
+def present_provider_matches(session: Session, ranked: list[Ranked], principal: Any) -> list[Any]:
     from app.models.match import ProviderMatch
     from app.services.providers import present_provider
 
@@ -612,7 +612,7 @@ def match_providers_for_need(
     ranked = index.rank_providers(
         need_text(need, texts), prefs, filters=filters, history=history, limit=limit, min_score=min_score
     )
-    return ProviderMatches(items=_present_providers(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider")))
+    return ProviderMatches(items=present_provider_matches(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider")))
 
 
 def match_providers_for_text(session: Session, app_state: Any, *, principal: Any, query: Any) -> Any:
@@ -632,7 +632,7 @@ def match_providers_for_text(session: Session, app_state: Any, *, principal: Any
     ranked = index.rank_providers(
         query.text, prefs, filters=filters, history=history, limit=query.limit, min_score=query.min_score
     )
-    return ProviderMatches(items=_present_providers(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider")))
+    return ProviderMatches(items=present_provider_matches(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider")))
 
 
 def match_needs_for_provider(
