@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.routes import keys
+from app.routes import keys, recommendations
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
+api_router.include_router(recommendations.router)
