@@ -47,6 +47,8 @@ RS = RecommendationSdg.__table__  # type: ignore[attr-defined]
 FTS = table("recommendation_fts", column("rowid"), column("rank"))
 
 EXPORT_BATCH = 1_000
+# Above this many matches a page is found faster by walking the list-order index.
+DENSE_MATCHES = 2_000
 MAX_QUERY_LENGTH = 200
 # Words websearch_to_tsquery('english') drops too; FTS5 has no stop list, so drop them here
 # to keep both backends' answers alike (inside "quoted phrases" every word is kept).
@@ -125,7 +127,21 @@ def _pg_tsv() -> ColumnElement[Any]:
     return func.to_tsvector(literal_column("'english'"), R.c.text)
 
 
-def _conditions(filters: RecommendationFilters, *, postgres: bool, with_q: bool = True) -> list[ColumnElement[bool]]:
+def _member(index_table: Any, value_column: str, value: Any, *, exists: bool) -> ColumnElement[bool]:
+    """`id` has a row with this value in an index table: as IN (few matches) or a correlated EXISTS."""
+    if exists:
+        # Correlated: lets SQLite walk the list-order index and stop after one page.
+        return (
+            select(literal_column("1"))
+            .where(index_table.c.recommendation_id == R.c.id, index_table.c[value_column] == value)
+            .exists()
+        )
+    return R.c.id.in_(select(index_table.c.recommendation_id).where(index_table.c[value_column] == value))
+
+
+def _conditions(
+    filters: RecommendationFilters, *, postgres: bool, with_q: bool = True, exists: bool = False
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if filters.state:
         conds.append(R.c.state_under_review == filters.state)
@@ -138,11 +154,11 @@ def _conditions(filters: RecommendationFilters, *, postgres: bool, with_q: bool 
     if filters.action_category is not None:
         conds.append(R.c.action_category == filters.action_category)
     if filters.theme:
-        conds.append(R.c.id.in_(select(RT.c.recommendation_id).where(RT.c.theme == filters.theme)))
+        conds.append(_member(RT, "theme", filters.theme, exists=exists))
     if filters.recommending_state:
-        conds.append(R.c.id.in_(select(RR.c.recommendation_id).where(RR.c.state == filters.recommending_state)))
+        conds.append(_member(RR, "state", filters.recommending_state, exists=exists))
     if filters.sdg is not None:
-        conds.append(R.c.id.in_(select(RS.c.recommendation_id).where(RS.c.sdg == filters.sdg)))
+        conds.append(_member(RS, "sdg", filters.sdg, exists=exists))
     if with_q and filters.q:
         if postgres:
             conds.append(_pg_tsv().op("@@")(func.websearch_to_tsquery(literal_column("'english'"), filters.q)))
@@ -165,7 +181,7 @@ def list_recommendations(
     filters = filters.normalised()
     postgres = _is_postgres(session)
     conds = _conditions(filters, postgres=postgres)
-    total = session.execute(select(func.count()).select_from(R).where(*conds)).scalar_one()
+    total = _count(session, filters, conds)
     stmt: Select[Any]
     if filters.q and postgres:
         query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
@@ -179,9 +195,29 @@ def list_recommendations(
             .order_by(FTS.c.rank, R.c.id)
         )
     else:
-        stmt = select(Recommendation).where(*conds).order_by(*_ORDER)
+        # Many matches: walk the order index and stop after a page (EXISTS); few: collect then sort (IN).
+        dense = total > DENSE_MATCHES
+        stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_ORDER)
     rows = session.execute(stmt.limit(page.limit).offset(page.offset)).scalars().all()
     return list(rows), total
+
+
+def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
+    """How many recommendations match; a lone list-valued filter is counted on its index table alone."""
+    lone = [
+        (index_table, column_name, value)
+        for index_table, column_name, value in (
+            (RT, "theme", filters.theme),
+            (RR, "state", filters.recommending_state),
+            (RS, "sdg", filters.sdg),
+        )
+        if value is not None
+    ]
+    if len(lone) == 1 and len(conds) == 1:
+        index_table, column_name, value = lone[0]
+        stmt = select(func.count()).select_from(index_table).where(index_table.c[column_name] == value)
+        return int(session.execute(stmt).scalar_one())
+    return int(session.execute(select(func.count()).select_from(R).where(*conds)).scalar_one())
 
 
 def get_recommendation(session: Session, *, recommendation_id: str) -> Recommendation:

@@ -2,7 +2,8 @@
 
 Adds `recommendation.seq` (a stable integer used as the SQLite FTS5 rowid), the
 index tables `recommendation_theme`, `recommendation_recommender` and
-`recommendation_sdg`, an index matching the list order, and full-text search:
+`recommendation_sdg`, an index matching the list order (covering the common filters), replaces the single-column indexes on cycle, response and action_category
+(a few distinct values each) by that covering index, and full-text search:
 
 - SQLite: an external-content FTS5 table `recommendation_fts(text)` with the
   porter tokenizer, kept in sync by triggers on `recommendation` (insert, update
@@ -25,6 +26,8 @@ revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+LOW_CARDINALITY = ("cycle", "response", "action_category")
 
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE recommendation_fts USING fts5("
@@ -72,10 +75,14 @@ def upgrade() -> None:
     with op.batch_alter_table("recommendation", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
     op.create_index(op.f("ix_recommendation_seq"), "recommendation", ["seq"], unique=True)
+    # Low-cardinality single-column indexes mislead the SQLite planner into thousands of
+    # table lookups; the covering list-order index below serves these filters instead.
+    for name in LOW_CARDINALITY:
+        op.drop_index(op.f(f"ix_recommendation_{name}"), table_name="recommendation")
     op.create_index(
-        op.f("ix_recommendation_cycle_session_state_under_review_id"),
+        op.f("ix_recommendation_cycle_session_state_under_review_id_response_action_category"),
         "recommendation",
-        ["cycle", "session", "state_under_review", "id"],
+        ["cycle", "session", "state_under_review", "id", "response", "action_category"],
     )
     _index_table("recommendation_theme", sa.Column("theme", sa.String(length=255), nullable=False))
     _index_table("recommendation_recommender", sa.Column("state", sa.String(length=3), nullable=False))
@@ -143,7 +150,12 @@ def downgrade() -> None:
     ):
         op.drop_index(op.f(f"ix_{name}_{column}_recommendation_id"), table_name=name)
         op.drop_table(name)
-    op.drop_index(op.f("ix_recommendation_cycle_session_state_under_review_id"), table_name="recommendation")
+    op.drop_index(
+        op.f("ix_recommendation_cycle_session_state_under_review_id_response_action_category"),
+        table_name="recommendation",
+    )
     op.drop_index(op.f("ix_recommendation_seq"), table_name="recommendation")
+    for name in LOW_CARDINALITY:
+        op.create_index(op.f(f"ix_recommendation_{name}"), "recommendation", [name])
     with op.batch_alter_table("recommendation", schema=None) as batch_op:
         batch_op.drop_column("seq")

@@ -261,3 +261,18 @@ def test_openapi_documents_operations_problems_and_examples(client: TestClient) 
     schemas = spec["components"]["schemas"]
     for name in ("RecommendationPublic", "RecommendationFacets", "ImportSummary"):
         assert schemas[name].get("examples"), name
+
+
+def test_dense_and_sparse_query_plans_agree(
+    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import recommendations as service
+
+    seed(client, admin)
+    queries = ["theme=Death penalty", "recommending_state=NOR", "sdg=10", "theme=Torture and other CID treatment&cycle=1",
+               "response=supported&action_category=5"]
+    sparse = [client.get(f"/v1/recommendations?{q}").json() for q in queries]
+    monkeypatch.setattr(service, "DENSE_MATCHES", 0)
+    dense = [client.get(f"/v1/recommendations?{q}").json() for q in queries]
+    assert dense == sparse
+    assert all(page["total"] >= 1 for page in dense)
