@@ -98,7 +98,7 @@ def load_providers(session: Session, summary: DemoSummary) -> None:
             )
             summary.providers_created += 1
         else:
-            changed = {k: v for k, v in ProviderUpdate(**values).model_dump().items() if getattr(row, k) != v}
+            changed = {k: v for k, v in ProviderUpdate(**values).model_dump(exclude_unset=True).items() if getattr(row, k) != v}
             if changed:
                 row = provider_service.update_provider(
                     session,
@@ -126,7 +126,10 @@ def load_needs(session: Session, summary: DemoSummary) -> None:
             summary.notes.append(f"no supported recommendations for {state}: its demo needs were skipped")
             continue
         drafts = [g for g in draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs]) if g.theme != "Other"]
-        for group in drafts[:NEEDS_PER_STATE]:
+        # A large theme is split into several drafts; one demo need per theme is enough.
+        by_theme = {g.theme: g for g in reversed(drafts)}
+        firsts = [g for g in drafts if by_theme.get(g.theme) is g]
+        for group in firsts[:NEEDS_PER_STATE]:
             ids = list(group.recommendation_ids[:NEED_MAX_RECOMMENDATIONS])
             title = f"{group.theme}: technical cooperation for {len(ids)} supported recommendations"
             found = session.exec(select(Need).where(col(Need.state) == state, col(Need.title) == title)).first()
