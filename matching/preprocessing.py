@@ -49,6 +49,7 @@ __all__ = [
     "UPR_BOILERPLATE",
     "UPR_STOP_WORDS",
     "TOKEN_PATTERN",
+    "TOKEN_RE",
     "Analyzer",
     "fold_accents",
     "resolve_stop_words",
@@ -57,7 +58,8 @@ __all__ = [
 #: Regular expression for tokens: numbers with inner ``.``/``,`` separators,
 #: or runs of letters and digits (no underscore).
 TOKEN_PATTERN: Final[str] = r"\d+(?:[.,]\d+)+|[^\W_]+"
-_TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
+#: Compiled :data:`TOKEN_PATTERN`.
+TOKEN_RE: Final[re.Pattern[str]] = re.compile(TOKEN_PATTERN)
 
 #: English function words.  Hand-written rather than scikit-learn's list,
 #: which also drops content words that matter here ("system", "fire",
@@ -318,7 +320,7 @@ class Analyzer:
         get = self._cache.get
         out: list[str] = []
         append = out.append
-        for token in _TOKEN_RE.findall(text):
+        for token in TOKEN_RE.findall(text):
             term = get(token, _MISSING)
             if term is _MISSING:
                 term = self.term(token)
@@ -343,7 +345,7 @@ class Analyzer:
         """
         text = self.normalize(text)
         spans: list[tuple[str, int, int]] = []
-        for m in _TOKEN_RE.finditer(text):
+        for m in TOKEN_RE.finditer(text):
             term = self.term(m.group())
             if term is not None:
                 spans.append((term, m.start(), m.end()))

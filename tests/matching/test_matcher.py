@@ -507,3 +507,43 @@ def test_fit_accepts_any_sequence_and_does_not_keep_it() -> None:
     docs = ("torture", "education")
     matcher = TfidfMatcher().fit(docs, ("a", "b"))
     assert ids(matcher.match("torture")) == ["a"]
+
+
+# ------------------------------------------------------- reference check
+
+
+def test_scores_equal_scikit_learn_tfidf_cosine() -> None:
+    """Same analyzer fed to scikit-learn gives the same cosine scores."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from matching.preprocessing import Analyzer
+
+    analyzer = Analyzer()
+
+    def terms(text: str) -> list[str]:
+        uni = analyzer.analyze(text)
+        return uni + [f"{a} {b}" for a, b in zip(uni, uni[1:], strict=False)]
+
+    docs = list(CORPUS.values()) + ["Torture, torture and more torture in detention", "Côte d'Ivoire"]
+    doc_ids = [*CORPUS, "x1", "x2"]
+    vec = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
+    matrix = vec.fit_transform(docs)
+    m = TfidfMatcher().fit(docs, doc_ids)
+    assert set(m.vocabulary_) == set(vec.vocabulary_)
+    for query in [TORTURE_Q, "torture torture", "human rights defenders", "cote d'ivoire torture"]:
+        expected = (matrix @ vec.transform([query]).T).toarray().ravel()
+        got = np.zeros(len(docs))
+        for hit in m.match(query, top_k=len(docs)):
+            got[doc_ids.index(hit.id)] = hit.score
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("bound", [10, 1 << 40, 1 << 60])  # packed sort, then np.unique fallback
+def test_unique_inverse_matches_numpy(bound: int) -> None:
+    from matching.matcher import _unique_inverse
+
+    keys = np.random.default_rng(0).integers(0, 10, 1000).astype(np.int64) * (bound // 10)
+    uniq, inverse = _unique_inverse(keys, bound)
+    ref_uniq, ref_inverse = np.unique(keys, return_inverse=True)
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    np.testing.assert_array_equal(inverse, ref_inverse)
