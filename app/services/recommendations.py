@@ -79,6 +79,8 @@ class RecommendationFilters:
             else None
         )
         q = self.q.strip() if self.q else None
+        if q:
+            fts5_query(q)  # the same 422 on both backends for a query with no searchable word
         return RecommendationFilters(
             state, recommending, self.cycle, self.session, self.response, self.theme, self.sdg, self.action_category, q
         )
