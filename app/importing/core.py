@@ -89,6 +89,13 @@ RECORD_FIELDS: tuple[str, ...] = (
 
 Record = dict[str, Any]
 
+# recommendation_theme, recommendation_recommender, recommendation_sdg (in that order).
+INDEX_TABLES: tuple[Any, ...] = (
+    RecommendationTheme.__table__,  # type: ignore[attr-defined]
+    RecommendationRecommender.__table__,  # type: ignore[attr-defined]
+    RecommendationSdg.__table__,  # type: ignore[attr-defined]
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RowError:
@@ -196,7 +203,8 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     if source is None and not any(e[0] == "source" for e in errors):
         errors.append(("source", "is required"))
 
-    cycle, session = obj.get("cycle"), obj.get("session")
+    cycle: Any = obj.get("cycle")
+    session: Any = obj.get("session")
     if not _is_int(cycle) or not 1 <= cycle <= MAX_CYCLE:
         errors.append(("cycle", f"must be an integer from 1 to {MAX_CYCLE}, got {cycle!r}"))
         cycle = None
@@ -281,14 +289,14 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     elif actions:
         action_category = max(actions)
 
-    flags = {}
+    flags: dict[str, bool] = {}
     for flag in ("provisional", "themes_predicted"):
-        value = obj.get(flag, False)
-        if value is None:
-            value = False
-        if not isinstance(value, bool):
+        flag_value: Any = obj.get(flag, False)
+        if flag_value is None:
+            flag_value = False
+        if not isinstance(flag_value, bool):
             errors.append((flag, "must be true or false"))
-        flags[flag] = bool(value)
+        flags[flag] = bool(flag_value)
 
     source_document = _opt_str(obj.get("source_document"), "source_document", 255, errors)
     paragraph = _opt_str(obj.get("paragraph"), "paragraph", 32, errors)
@@ -441,15 +449,14 @@ def _write_batch(
 
     if update_ids:
         ids = list(update_ids)
-        for model in (RecommendationTheme, RecommendationRecommender, RecommendationSdg):
-            t = model.__table__  # type: ignore[attr-defined]
+        for t in INDEX_TABLES:
             session.execute(delete(t).where(t.c.recommendation_id.in_(ids)))
     themes = [{"recommendation_id": r["id"], "theme": t} for r in records for t in r["themes"]]
     states = [{"recommendation_id": r["id"], "state": s} for r in records for s in r["recommending_states"]]
     sdgs = [{"recommendation_id": r["id"], "sdg": s} for r in records for s in r["sdgs"]]
-    for model, rows in ((RecommendationTheme, themes), (RecommendationRecommender, states), (RecommendationSdg, sdgs)):
+    for t, rows in zip(INDEX_TABLES, (themes, states, sdgs), strict=True):
         if rows:
-            session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+            session.execute(insert(t), rows)
     return next_seq
 
 

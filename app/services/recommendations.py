@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, table, column, text
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -29,13 +29,13 @@ from app.importing import open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, render_cell
 from app.models.recommendation import (
+    FacetCount,
     ImportSummary,
     Recommendation,
     RecommendationFacets,
     RecommendationRecommender,
     RecommendationSdg,
     RecommendationTheme,
-    FacetCount,
 )
 from app.pagination import PageParams
 from app.validation import normalise_iso3
@@ -52,7 +52,7 @@ DENSE_MATCHES = 2_000
 MAX_QUERY_LENGTH = 200
 # Words websearch_to_tsquery('english') drops too; FTS5 has no stop list, so drop them here
 # to keep both backends' answers alike (inside "quoted phrases" every word is kept).
-_STOPWORDS = frozenset("a an and are as at be by for from in is it its of on or that the this to with".split())
+_STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "with"])
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 

@@ -146,7 +146,7 @@ def test_list_filters(client: TestClient, admin: dict[str, str], query: str, ids
 def test_list_pagination_is_stable(client: TestClient, admin: dict[str, str]) -> None:
     seed(client, admin)
     seen = []
-    for offset in range(0, 4):
+    for offset in range(4):
         page = client.get(f"/v1/recommendations?limit=1&offset={offset}").json()
         assert page["total"] == 4 and page["limit"] == 1
         seen += [i["id"] for i in page["items"]]
