@@ -2,14 +2,16 @@
 
 `build_record` turns one decoded JSON object (the shared JSONL schema, or our
 own export layout) into the canonical record stored in `recommendation`, or a
-list of (field, reason) errors. `run_import` reads a source twice:
+list of (field, reason) errors. `run_import` streams the source once:
 
 1. validate: every row is parsed and checked, duplicate ids are compared by
    content hash, errors are collected (the first 100 are listed, all are
-   counted). Nothing touches the database. Memory holds one small entry per id.
-2. write (skipped for a dry run or when any row is invalid): the source is read
-   again and written in batches of bulk statements inside ONE transaction, so a
-   failure or a kill -9 part-way leaves the database exactly as it was.
+   counted). Nothing touches the database. Memory holds one small entry per id;
+   valid records are spooled (marshal) to an anonymous temporary file.
+2. write (skipped for a dry run or when any row is invalid): the spooled records
+   are read back and written in batches of bulk statements inside ONE
+   transaction, so a failure or a kill -9 part-way leaves the database exactly
+   as it was.
 
 Upsert is by id; a record whose content hash is unchanged is not written, so
 re-importing a file changes nothing.
@@ -20,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import marshal
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -343,7 +347,9 @@ class _Validation:
             self.errors.append(error)
 
 
-def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | None) -> _Validation:
+def _validate(
+    source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]
+) -> _Validation:
     state = _Validation()
     for line, record, errors in source.rows():
         state.rows_read = source.rows_read
@@ -359,6 +365,8 @@ def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | 
             seen = state.hashes.get(record["id"])
             if seen is None:
                 state.hashes[record["id"]] = digest
+                if not state.total_errors:  # once a row is bad nothing will be written
+                    marshal.dump(record, spool)
                 state.first_line[record["id"]] = line
             elif seen != digest:
                 state.add(
@@ -400,13 +408,15 @@ def _dialect_insert(session: Session) -> Callable[..., Any]:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _batches(source: ImportSource) -> Iterator[list[Record]]:
-    written: set[str] = set()
+def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
+    """The spooled records (each id once, in file order), in batches of BATCH_SIZE."""
+    spool.seek(0)
     batch: list[Record] = []
-    for _line, record, _errors in source.rows():
-        if record is None or record["id"] in written:
-            continue
-        written.add(record["id"])
+    while True:
+        try:
+            record = marshal.load(spool)
+        except EOFError:
+            break
         batch.append(record)
         if len(batch) >= BATCH_SIZE:
             yield batch
@@ -472,9 +482,23 @@ def run_import(
     # Release any transaction the caller's reads opened, so no lock is held while validating.
     if session.in_transaction():
         session.commit()
-    state = _validate(source, max_rows, progress)
-    if state.total_errors:
-        raise _rejection(state)
+    with tempfile.TemporaryFile() as spool:
+        state = _validate(source, max_rows, progress, spool)
+        if state.total_errors:
+            raise _rejection(state)
+        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress)
+
+
+def _write(
+    session: Session,
+    fmt: str,
+    state: _Validation,
+    spool: IO[bytes],
+    *,
+    dry_run: bool,
+    progress: ProgressCallback | None,
+) -> ImportSummary:
+    """Upsert the spooled records in one transaction (only count them for a dry run)."""
     records = len(state.hashes)
     state.first_line.clear()
     inserted = updated = unchanged = 0
@@ -490,7 +514,7 @@ def run_import(
         table = Recommendation.__table__  # type: ignore[attr-defined]
         next_seq = (session.execute(select(func.max(table.c.seq))).scalar() or 0) + 1
         done = 0
-        for batch in _batches(source):
+        for batch in _batches(spool):
             existing = _existing_hashes(session, (r["id"] for r in batch))
             changed: list[Record] = []
             update_ids: set[str] = set()
@@ -526,7 +550,7 @@ def run_import(
                 session.execute(text("PRAGMA cache_size=-2000"))
                 session.commit()
     return ImportSummary(
-        format=source.format,
+        format=fmt,
         dry_run=dry_run,
         rows_read=state.rows_read,
         records=records,
