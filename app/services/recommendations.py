@@ -205,7 +205,7 @@ def list_recommendations(
 
 
 def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
-    """How many recommendations match; a lone list-valued filter is counted on its index table alone."""
+    """How many recommendations match; a lone search or list-valued filter is counted on its own index."""
     lone = [
         (index_table, column_name, value)
         for index_table, column_name, value in (
@@ -215,6 +215,10 @@ def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnE
         )
         if value is not None
     ]
+    if filters.q and len(conds) == 1 and not _is_postgres(session):
+        # Only a search: count the FTS matches without visiting the recommendation rows.
+        match = text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q))
+        return int(session.execute(select(func.count()).select_from(FTS).where(match)).scalar_one())
     if len(lone) == 1 and len(conds) == 1:
         index_table, column_name, value = lone[0]
         stmt = select(func.count()).select_from(index_table).where(index_table.c[column_name] == value)
