@@ -158,7 +158,7 @@ def _fit_one(model: str, C: float, X: sp.csr_matrix, y: np.ndarray, random_state
         # a constant label in this fold: a constant score far on the right side
         return np.zeros(X.shape[1]), (-5.0 if n_pos == 0 else 5.0)
     if model == "svc":
-        clf: Any = LinearSVC(C=C, max_iter=5000, random_state=random_state)
+        clf: Any = LinearSVC(C=C, random_state=random_state)
     elif model == "logreg":
         clf = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=random_state)
     elif model == "sgd":
@@ -208,7 +208,7 @@ class ThemeTagger:
     min_labels : int, default 1
         ``predict`` always returns at least this many labels (the top ones).
     n_jobs : int, default 2
-        Threads used to train the per-label classifiers.
+        Worker processes (joblib) used to train the per-label classifiers.
     random_state : int, default 0
 
     Attributes
@@ -326,7 +326,10 @@ class ThemeTagger:
         return X
 
     def _train_linear(self, X: sp.csr_matrix, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        results = joblib.Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        # liblinear wants float64 (it would convert once per label) and holds the GIL,
+        # so convert once here and parallelise over processes, not threads.
+        X = X.astype(np.float64)
+        results = joblib.Parallel(n_jobs=self.n_jobs)(
             joblib.delayed(_fit_one)(self.model, self.C, X, Y[:, j], self.random_state) for j in range(Y.shape[1])
         )
         W = np.column_stack([r[0] for r in results]).astype(np.float32)
