@@ -318,11 +318,55 @@ class ThemeTagger:
             )
         return vectorizers
 
+    def _analyzers(self) -> list[tuple[Any, dict[str, int], np.ndarray]]:
+        cache = getattr(self, "_analyzer_cache", None)
+        if cache is None or cache[0] is not self.vectorizers_:
+            for v in self.vectorizers_:
+                if not (v.use_idf and v.sublinear_tf and v.norm == "l2" and not v.binary):
+                    raise RuntimeError("the fast TF-IDF path supports only use_idf, sublinear_tf, l2 norm")
+            parts = [(v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64)) for v in self.vectorizers_]
+            cache = (self.vectorizers_, parts)
+            self._analyzer_cache = cache
+        return cache[1]
+
     def _transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF features of ``texts``: the fitted vectorizers' analyzers and weights, without
+        scikit-learn's per-call input validation (about 1 ms of a ~1.5 ms single-text call).
+
+        Same result as ``hstack([v.transform(texts) for v in vectorizers_])`` up to float32
+        rounding: sublinear tf (``1 + log(count)``) times idf, L2-normalised per vectorizer.
+        """
         self._check_fitted()
-        blocks = [v.transform(texts) for v in self.vectorizers_]
-        X = sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0].tocsr()
-        X.sort_indices()
+        parts = self._analyzers()
+        n_features = sum(len(idf) for _, _, idf in parts)
+        indptr = [0]
+        indices: list[np.ndarray] = []
+        data: list[np.ndarray] = []
+        for text in texts:
+            offset = 0
+            nnz = 0
+            for analyze, vocab, idf in parts:
+                counts = Counter(j for j in map(vocab.get, analyze(text)) if j is not None)
+                if counts:
+                    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                    val = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0
+                    val *= idf[idx]
+                    val /= np.sqrt(np.dot(val, val))
+                    order = np.argsort(idx)
+                    indices.append(idx[order] + offset)
+                    data.append(val[order])
+                    nnz += len(idx)
+                offset += len(idf)
+            indptr.append(indptr[-1] + nnz)
+        X = sp.csr_matrix(
+            (
+                np.concatenate(data).astype(np.float32) if data else np.zeros(0, dtype=np.float32),
+                np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), n_features),
+        )
+        X.has_sorted_indices = True
         return X
 
     def _train_linear(self, X: sp.csr_matrix, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -63,6 +63,16 @@ def test_learns_a_separable_toy_set(tagger: ThemeTagger) -> None:
     assert list(proba.argmax(axis=1)) == [0, 2, 1, 3]
 
 
+def test_fast_features_match_scikit_learn(tagger: ThemeTagger) -> None:
+    import scipy.sparse as sp
+
+    texts = ["Ratify the OPCAT, ratify it!", "", "zzz unknown", "Prévenir la torture des femmes"]
+    ours = tagger._transform(texts)
+    reference = sp.hstack([v.transform(texts) for v in tagger.vectorizers_], format="csr")
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours.toarray(), reference.toarray(), atol=1e-6)
+
+
 def test_predict_proba_is_sorted_and_aligned_with_proba_matrix(tagger: ThemeTagger) -> None:
     ranked = tagger.predict_proba(["investigate torture in detention"])[0]
     scores = [p for _, p in ranked]
