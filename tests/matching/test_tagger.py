@@ -91,6 +91,12 @@ def test_threshold_and_min_labels(tagger: ThemeTagger) -> None:
     assert tagger.metadata_["metrics"]["calibration"] == "group_kfold"
 
 
+def test_empty_batch(tagger: ThemeTagger) -> None:
+    assert tagger.predict([]) == []
+    assert tagger.predict_proba([]) == []
+    assert tagger.proba_matrix([]).shape == (0, 4)
+
+
 def test_rejects_a_single_string(tagger: ThemeTagger) -> None:
     with pytest.raises(TypeError):
         tagger.predict("abolish the death penalty")  # type: ignore[arg-type]
