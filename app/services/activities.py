@@ -17,7 +17,13 @@ from sqlmodel import Session, col, delete, func, select
 from app.auth import Principal
 from app.errors import Forbidden, NotFound, UnprocessableEntity, field_error
 from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
-from app.models.activity import Activity, ActivityCreate, ActivityPublic, ActivityRecommendation, ActivityUpdate
+from app.models.activity import (
+    Activity,
+    ActivityCreate,
+    ActivityPublic,
+    ActivityRecommendation,
+    ActivityUpdate,
+)
 from app.models.need import Need
 from app.models.provider import Provider
 from app.pagination import PageParams

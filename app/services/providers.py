@@ -14,7 +14,14 @@ from app.etag import check_version, reject_nulls, versioned_delete, versioned_up
 from app.models.activity import Activity
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
-from app.models.provider import Provider, ProviderCreate, ProviderFacet, ProviderPrivate, ProviderPublic, ProviderUpdate
+from app.models.provider import (
+    Provider,
+    ProviderCreate,
+    ProviderFacet,
+    ProviderPrivate,
+    ProviderPublic,
+    ProviderUpdate,
+)
 from app.pagination import PageParams
 from app.services import access
 

@@ -106,7 +106,7 @@ def test_concurrent_patches_with_one_etag_never_both_win(client: TestClient, ses
         barrier = threading.Barrier(2)
         results: dict[str, object] = {}
 
-        def patch(name: str, etag: str = etag, barrier: threading.Barrier = barrier, results: dict = results) -> None:  # type: ignore[type-arg]
+        def patch(name: str, etag: str = etag, barrier: threading.Barrier = barrier, results: dict = results, round_no: int = round_no) -> None:  # type: ignore[type-arg]
             body = {"title": f"round {round_no} by {name}", "description": f"written by {name}"}
             barrier.wait()
             results[name] = client.patch(url, json=body, headers={**auth(fra), "If-Match": etag})

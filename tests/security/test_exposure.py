@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
-
 from tests.factories import auth, make_activity, make_key, make_need, make_provider
 
 PROBE = "leak-probe@provider.example"
