@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth import AuthenticatedDep, CurrentPrincipal
 from app.deps import PageParamsDep, SessionDep
 from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, OPTIONAL_KEY, IfMatchDep, conditional, make_etag
 from app.models.activity import ActivityCreate, ActivityPublic, ActivityUpdate
 from app.pagination import Page
 from app.services import activities as activity_service
@@ -22,7 +22,13 @@ from app.vocab import ActivityStatus
 router = APIRouter(prefix="/activities", tags=["activities"])
 
 
-@router.get("", response_model=Page[ActivityPublic], operation_id="list_activities", responses=problems(401, 422))
+@router.get(
+    "",
+    openapi_extra=OPTIONAL_KEY,
+    response_model=Page[ActivityPublic],
+    operation_id="list_activities",
+    responses=problems(401, 422),
+)
 def list_activities(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -43,6 +49,7 @@ def list_activities(
 
 @router.get(
     "/{activity_id}",
+    openapi_extra=OPTIONAL_KEY,
     response_model=ActivityPublic,
     operation_id="get_activity",
     responses={200: {"headers": ETAG_HEADER_DOC}, **NOT_MODIFIED_DOC, **problems(401, 404)},

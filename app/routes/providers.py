@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth import AuthenticatedDep, CurrentPrincipal
 from app.deps import PageParamsDep, SessionDep
 from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, OPTIONAL_KEY, IfMatchDep, conditional, make_etag
 from app.models.provider import ProviderCreate, ProviderPrivate, ProviderPublic, ProviderUpdate
 from app.pagination import Page
 from app.services import access
@@ -26,8 +26,15 @@ router = APIRouter(prefix="/providers", tags=["providers"])
 ProviderOut = ProviderPublic | ProviderPrivate
 
 
-@router.get("", response_model=Page[ProviderOut], operation_id="list_providers", responses=problems(401, 422))
+@router.get(
+    "",
+    openapi_extra=OPTIONAL_KEY,
+    response_model=Page[ProviderOut],
+    operation_id="list_providers",
+    responses=problems(401, 422),
+)
 def list_providers(
+    response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageParamsDep,
@@ -39,7 +46,8 @@ def list_providers(
     country: Annotated[str | None, Query(max_length=3, description="ISO3 code.")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Name or acronym contains (case-insensitive).")] = None,
 ) -> Page[ProviderOut]:
-    """List providers, oldest first; every filter given must match."""
+    """List providers, oldest first; every filter given must match. Contact e-mails only with a key."""
+    response.headers["Vary"] = "Authorization"
     rows, total = provider_service.list_providers(
         session, page=page, kind=kind, theme=theme, language=language, modality=modality, region=region,
         country=country, q=q,
@@ -49,6 +57,7 @@ def list_providers(
 
 @router.get(
     "/{provider_id}",
+    openapi_extra=OPTIONAL_KEY,
     response_model=ProviderOut,
     operation_id="get_provider",
     responses={200: {"headers": ETAG_HEADER_DOC}, **NOT_MODIFIED_DOC, **problems(401, 404)},

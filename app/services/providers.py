@@ -117,8 +117,11 @@ def list_providers(
     return list(rows), total
 
 
-def create_provider(session: Session, *, principal: Principal, data: ProviderCreate) -> Provider:
-    """Create a provider; when an unbound provider key registers, bind the key to it (once)."""
+def create_provider(session: Session, *, principal: Principal, data: ProviderCreate, is_demo: bool = False) -> Provider:
+    """Create a provider; when an unbound provider key registers, bind the key to it (once).
+
+    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    """
     if not access.can_create_provider(principal):
         if principal.role == "provider":
             raise Forbidden(
@@ -127,7 +130,7 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
             )
         raise Forbidden("Only administrators and unbound provider keys may create providers.")
     _check_slug_free(session, data.slug)
-    row = Provider(**data.model_dump())
+    row = Provider(**data.model_dump(), is_demo=is_demo)
     session.add(row)
     try:
         session.flush()

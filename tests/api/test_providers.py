@@ -262,3 +262,22 @@ def test_provider_deletes_itself_and_its_key_is_revoked(client: TestClient, sess
     assert response.status_code == 204 and response.content == b""
     assert_problem(client.get(f"/v1/providers/{provider.id}"), 404)
     assert_problem(client.get("/v1/providers", headers=auth(secret)), 401)
+
+
+def test_is_demo_is_set_only_server_side_and_shown(client: TestClient, session: Session) -> None:
+    from app.auth import Principal
+    from app.models.provider import ProviderCreate
+    from app.services import providers as provider_service
+
+    row = provider_service.create_provider(
+        session, principal=Principal(role="admin"), data=ProviderCreate(**VALID), is_demo=True
+    )
+    assert client.get(f"/v1/providers/{row.id}").json()["is_demo"] is True
+
+
+def test_public_reads_declare_optional_authentication(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/providers", "/v1/providers/{provider_id}", "/v1/needs", "/v1/needs/{need_id}",
+                 "/v1/activities", "/v1/activities/{activity_id}"):
+        assert {} in paths[path]["get"]["security"] and {"ApiKey": []} in paths[path]["get"]["security"]
+    assert {} not in paths["/v1/providers"]["post"]["security"]
