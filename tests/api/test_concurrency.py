@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.errors import PreconditionRequired
 from app.etag import make_etag, none_match, parse_if_match
-from tests.factories import auth, make_activity, make_key, make_need, make_provider
+from tests.factories import auth, make_activity, make_key, make_need, make_provider, make_recommendation
 from tests.test_errors import assert_problem
 
 ROUNDS = 100
@@ -124,3 +124,41 @@ def test_concurrent_patches_with_one_etag_never_both_win(client: TestClient, ses
         final = client.get(url, headers=auth(fra)).json()
         assert final == winner.json()  # type: ignore[attr-defined]
         assert final["version"] == round_no + 2
+
+
+def _race(n: int, send: object) -> list[object]:
+    barrier = threading.Barrier(n)
+    results: list[object] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(send())  # type: ignore[operator]
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_duplicate_needs_create_one_row(client: TestClient, session: Session) -> None:
+    _, fra = make_key(session, "state", state="FRA")
+    rec = make_recommendation(session)
+    body = {"title": "Same need, filed eight times", "recommendation_ids": [rec.id]}
+    results = _race(8, lambda: client.post("/v1/needs", json=body, headers=auth(fra)))
+    statuses = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
+    assert statuses == [201] + [409] * 7, [r.text for r in results]  # type: ignore[attr-defined]
+    created = next(r for r in results if r.status_code == 201).json()  # type: ignore[attr-defined]
+    for refused in (r for r in results if r.status_code == 409):  # type: ignore[attr-defined]
+        assert assert_problem(refused, 409)["existing_id"] == created["id"]
+    assert client.get("/v1/needs").json()["total"] == 1
+
+
+def test_concurrent_self_registrations_with_one_key_create_one_provider(client: TestClient, session: Session) -> None:
+    _, unbound = make_key(session, "provider", name="UNDP")
+    body = {"name": "UNDP", "kind": "un_entity", "description": "Rule of law and access to justice programmes."}
+    results = _race(6, lambda: client.post("/v1/providers", json=body, headers=auth(unbound)))
+    statuses = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
+    assert statuses.count(201) == 1 and set(statuses) <= {201, 403, 409}, statuses
+    assert client.get("/v1/providers").json()["total"] == 1
