@@ -37,6 +37,14 @@ def present_provider(row: Provider, principal: Principal) -> ProviderPublic | Pr
     return ProviderPublic.model_validate(row.model_dump(exclude={"contact_email"}))
 
 
+def _normalise_filter(facet: str, value: str) -> str:
+    """A filter value in the form facets are stored in (themes case-folded, codes in their case)."""
+    value = " ".join(value.split())
+    if facet == "theme":
+        return value.casefold()
+    return value.upper() if facet == "country" else value.lower() if facet == "language" else value
+
+
 def _facet_value(facet: str, value: str) -> str:
     return value.casefold() if facet == "theme" else value
 
@@ -88,9 +96,7 @@ def list_providers(
         ("theme", theme), ("language", language), ("modality", modality), ("region", region), ("country", country)
     ):
         if value:
-            normalised = " ".join(value.split()).casefold() if facet == "theme" else value
-            normalised = normalised.lower() if facet == "language" else normalised
-            normalised = normalised.upper() if facet == "country" else normalised
+            normalised = _normalise_filter(facet, value)
             conditions.append(
                 col(Provider.id).in_(
                     select(ProviderFacet.provider_id).where(

@@ -75,6 +75,8 @@ def test_write_without_if_match_is_428_and_stale_is_412(client: TestClient, sess
     need = make_need(session)
     url = f"/v1/needs/{need.id}"
     body = {"title": "Changed title"} if method == "PATCH" else None
+    # Authentication is checked before the precondition: no key, no hint about If-Match.
+    assert_problem(client.request(method, url, json=body), 401)
     problem = assert_problem(client.request(method, url, json=body, headers=auth(fra)), 428)
     assert "If-Match" in problem["detail"]
     assert_problem(client.request(method, url, json=body, headers={**auth(fra), "If-Match": "*"}), 428)
