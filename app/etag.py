@@ -150,7 +150,3 @@ def reject_nulls(changes: dict[str, Any], required: tuple[str, ...]) -> None:
             f"{', '.join(bad)} may not be null.",
             errors=[field_error(["body", name], "may not be null; leave it out to keep the current value") for name in bad],
         )
-
-# For reads that work without a key but show more with one. FastAPI already lists the
-# ApiKey requirement; adding an empty requirement object says "or no authentication".
-OPTIONAL_KEY: dict[str, Any] = {"security": [{}]}

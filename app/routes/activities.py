@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth import AuthenticatedDep, CurrentPrincipal
 from app.deps import PageParamsDep, SessionDep
 from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, OPTIONAL_KEY, IfMatchDep, conditional, make_etag
+from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.activity import ActivityCreate, ActivityPublic, ActivityUpdate
 from app.pagination import Page
 from app.services import activities as activity_service
@@ -24,7 +24,6 @@ router = APIRouter(prefix="/activities", tags=["activities"])
 
 @router.get(
     "",
-    openapi_extra=OPTIONAL_KEY,
     response_model=Page[ActivityPublic],
     operation_id="list_activities",
     responses=problems(401, 422),
@@ -49,7 +48,6 @@ def list_activities(
 
 @router.get(
     "/{activity_id}",
-    openapi_extra=OPTIONAL_KEY,
     response_model=ActivityPublic,
     operation_id="get_activity",
     responses={200: {"headers": ETAG_HEADER_DOC}, **NOT_MODIFIED_DOC, **problems(401, 404)},

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth import AuthenticatedDep, CurrentPrincipal
 from app.deps import PageParamsDep, SessionDep
 from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, OPTIONAL_KEY, IfMatchDep, conditional, make_etag
+from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.need import NeedCreate, NeedPublic, NeedUpdate
 from app.pagination import Page
 from app.services import needs as need_service
@@ -25,7 +25,6 @@ router = APIRouter(prefix="/needs", tags=["needs"])
 
 @router.get(
     "",
-    openapi_extra=OPTIONAL_KEY,
     response_model=Page[NeedPublic],
     operation_id="list_needs",
     responses=problems(401, 422),
@@ -50,7 +49,6 @@ def list_needs(
 
 @router.get(
     "/{need_id}",
-    openapi_extra=OPTIONAL_KEY,
     response_model=NeedPublic,
     operation_id="get_need",
     responses={200: {"headers": ETAG_HEADER_DOC}, **NOT_MODIFIED_DOC, **problems(401, 404)},

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth import AuthenticatedDep, CurrentPrincipal
 from app.deps import PageParamsDep, SessionDep
 from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, OPTIONAL_KEY, IfMatchDep, conditional, make_etag
+from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.provider import ProviderCreate, ProviderPrivate, ProviderPublic, ProviderUpdate
 from app.pagination import Page
 from app.services import access
@@ -28,7 +28,6 @@ ProviderOut = ProviderPublic | ProviderPrivate
 
 @router.get(
     "",
-    openapi_extra=OPTIONAL_KEY,
     response_model=Page[ProviderOut],
     operation_id="list_providers",
     responses=problems(401, 422),
@@ -57,7 +56,6 @@ def list_providers(
 
 @router.get(
     "/{provider_id}",
-    openapi_extra=OPTIONAL_KEY,
     response_model=ProviderOut,
     operation_id="get_provider",
     responses={200: {"headers": ETAG_HEADER_DOC}, **NOT_MODIFIED_DOC, **problems(401, 404)},
