@@ -45,7 +45,7 @@ def list_providers(
     country: Annotated[str | None, Query(max_length=3, description="ISO3 code.")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Name or acronym contains (case-insensitive).")] = None,
 ) -> Page[ProviderOut]:
-    """List providers, oldest first; every filter given must match. Contact e-mails only with a key."""
+    """List providers, oldest first; every filter given must match."""
     response.headers["Vary"] = "Authorization"
     rows, total = provider_service.list_providers(
         session, page=page, kind=kind, theme=theme, language=language, modality=modality, region=region,

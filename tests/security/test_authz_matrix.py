@@ -155,7 +155,8 @@ def test_table_covers_every_write_operation(app: FastAPI) -> None:
     declared = write_operations(app)
     tabled = set(TABLE["operations"])
     assert declared - tabled == set(), f"write operations missing from authz.yaml: {sorted(declared - tabled)}"
-    assert tabled - declared == set(), f"authz.yaml names operations the app lacks: {sorted(tabled - declared)}"
+    stale = {op for op in tabled - declared if not all(case.get("elsewhere") for case in TABLE["operations"][op])}
+    assert stale == set(), f"authz.yaml names operations the app lacks: {sorted(stale)}"
     for operation, variants in TABLE["operations"].items():
         for index, case in enumerate(variants):
             assert set(case["expect"]) == set(ROLES), f"{operation} [{index}] must give a status for every role"
@@ -181,7 +182,7 @@ def _send(
 ) -> Any:
     method, path = operation.split(" ", 1)
     for name, ref in (case.get("path") or {}).items():
-        path = path.replace("{" + name + "}", ids[ref])
+        path = path.replace("{" + name + "}", ids.get(ref, ref))
     assert "{" not in path, f"{operation}: a path parameter has no value in authz.yaml"
     headers = headers_for(role, secrets)
     if method in {"PATCH", "DELETE", "PUT"}:
@@ -199,6 +200,8 @@ def _send(
 def test_write_matrix(client: TestClient, session: Session, engine: Engine, operation: str, index: int) -> None:
     """Every role in turn; refusals share one world (they must not change it), a success gets a fresh one."""
     case = TABLE["operations"][operation][index]
+    if case.get("elsewhere") and operation not in write_operations(client.app):  # type: ignore[arg-type]
+        pytest.skip(f"{operation} is built on another branch and not in this app yet")
     activities = case.get("activities", True)
     ids, secrets = seed_world(session, activities=activities)
     mismatches = []
