@@ -351,6 +351,7 @@ def _validate(
     source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]
 ) -> _Validation:
     state = _Validation()
+    pending: list[Record] = []
     for line, record, errors in source.rows():
         state.rows_read = source.rows_read
         if state.rows_read > max_rows:
@@ -366,7 +367,10 @@ def _validate(
             if seen is None:
                 state.hashes[record["id"]] = digest
                 if not state.total_errors:  # once a row is bad nothing will be written
-                    marshal.dump(record, spool)
+                    pending.append(record)
+                    if len(pending) >= BATCH_SIZE:
+                        marshal.dump(pending, spool)  # one dump per batch: marshal.load is slow per object
+                        pending.clear()
                 state.first_line[record["id"]] = line
             elif seen != digest:
                 state.add(
@@ -379,6 +383,8 @@ def _validate(
                 )
         if progress is not None and state.rows_read % 500 == 0:
             progress("validate", state.rows_read, None)
+    if pending and not state.total_errors:
+        marshal.dump(pending, spool)
     state.rows_read = source.rows_read
     if state.rows_read > max_rows:
         raise PayloadTooLarge(
@@ -409,19 +415,13 @@ def _dialect_insert(session: Session) -> Callable[..., Any]:
 
 
 def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
-    """The spooled records (each id once, in file order), in batches of BATCH_SIZE."""
+    """The spooled records (each id once, in file order), in batches of at most BATCH_SIZE."""
     spool.seek(0)
-    batch: list[Record] = []
     while True:
         try:
-            record = marshal.load(spool)
+            batch: list[Record] = marshal.load(spool)
         except EOFError:
             break
-        batch.append(record)
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
         yield batch
 
 
