@@ -49,6 +49,7 @@ from app.models.recommendation import (
 MAX_LISTED_ERRORS = 100
 BATCH_SIZE = 1_000
 IMPORT_CACHE_KIB = 64 * 1024
+IMPORT_STATEMENT_TIMEOUT_MS = 600_000
 ANALYZE_POSTGRES = "ANALYZE recommendation, recommendation_theme, recommendation_recommender, recommendation_sdg"
 MAX_CYCLE = 20
 MAX_SESSION = 200
@@ -504,6 +505,10 @@ def _write(
     inserted = updated = unchanged = 0
     sqlite = session.get_bind().dialect.name == "sqlite"
     try:
+        if not sqlite:
+            # The API's per-statement timeout guards request queries; one bulk batch or the
+            # final ANALYZE of a large import may take longer on a busy server.
+            session.execute(text(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}"))
         if not dry_run and not sqlite:
             # Serialise imports (seq numbering) without blocking readers.
             session.execute(text("LOCK TABLE recommendation IN SHARE ROW EXCLUSIVE MODE"))
