@@ -55,6 +55,8 @@ THEME_SCHEME = "upr_info_issues"
 # With predicted (dense) theme vectors every pair has some similarity; below this a
 # candidate that shares no words is not shown at all.
 THEME_FLOOR = 0.15
+# Predicted theme probabilities below this are treated as absent.
+PROBA_FLOOR = 0.2
 # A theme is named in an explanation only if it carries this much of the cosine.
 BRIDGE_MIN = 0.05
 REGION_FILE = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.json"
@@ -312,6 +314,8 @@ class MatchIndex:
         if self.tagger is None or not ids:
             return {}
         probas = self.tagger[THEME_SCHEME].proba_matrix(list(texts))
+        # Drop faint predictions: dense low probabilities would make everything a little similar.
+        probas = np.where(probas >= PROBA_FLOOR, probas, 0.0)
         return {i: theme_vector(d, self.classes, probas=probas[k]) for k, (i, d) in enumerate(zip(ids, declared, strict=True))}
 
     def query_vector(self, text: str, declared: Sequence[str]) -> np.ndarray | None:
