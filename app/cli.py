@@ -157,7 +157,7 @@ def demo_load(
     if recs:
         typer.echo(
             f"recommendations: read {recs['read']}, inserted {recs['inserted']}, updated {recs['updated']}, "
-            f"unchanged {recs['unchanged']}"
+            f"unchanged {recs['unchanged']}, themes predicted {recs['themes_predicted']}"
         )
     typer.echo(
         f"providers: created {summary.providers_created}, updated {summary.providers_updated}, "

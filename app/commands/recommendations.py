@@ -29,6 +29,7 @@ def import_recommendations(
     from app.cli import cli_session
     from app.errors import Problem
     from app.services import recommendations as recommendation_service
+    from app.services import themes as theme_service
 
     fmt = (format or _guess_format(path)).lower()
     if fmt not in ("jsonl", "csv"):
@@ -61,6 +62,8 @@ def import_recommendations(
                 max_rows=settings.MAX_IMPORT_ROWS,
                 progress=report,
             )
+            if not dry_run and (summary.inserted or summary.updated):
+                summary.themes_predicted = theme_service.tag_unthemed(session, theme_service.load(settings))
     except Problem as problem:
         typer.echo(f"error: {problem.detail}", err=True)
         for err in problem.extensions.get("errors", []):
@@ -74,3 +77,5 @@ def import_recommendations(
         f"{prefix}rows read {summary.rows_read}, inserted {summary.inserted}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, rejected {summary.rejected}"
     )
+    if summary.themes_predicted:
+        typer.echo(f"themes predicted for {summary.themes_predicted} recommendations that had none")
