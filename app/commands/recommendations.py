@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,7 @@ def import_recommendations(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
 ) -> None:
     """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+    from app.commands.progress import import_progress
 
     from app.cli import cli_session
     from app.errors import Problem
@@ -36,21 +35,7 @@ def import_recommendations(
         typer.echo(f"error: --format must be jsonl or csv, got {fmt!r}", err=True)
         raise typer.Exit(code=2)
     settings = get_settings()
-    show_progress = sys.stderr.isatty()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=not show_progress,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def report(phase: str, done: int, total: int | None) -> None:
-        if phase not in tasks:
-            tasks[phase] = progress.add_task("validating" if phase == "validate" else "writing", total=total)
-        progress.update(tasks[phase], completed=done, total=total)
+    progress, report = import_progress()
 
     try:
         with progress, cli_session() as session:
