@@ -460,7 +460,8 @@ class ThemeTagger:
 
         params = self.get_params()
         data_sha = _sha256_texts_labels(texts, label_lists)
-        version = hashlib.sha256(json.dumps([params, data_sha], sort_keys=True).encode()).hexdigest()[:16]
+        model_params = {k: v for k, v in params.items() if k != "n_jobs"}  # n_jobs does not change the model
+        version = hashlib.sha256(json.dumps([model_params, data_sha], sort_keys=True).encode()).hexdigest()[:16]
         self.metadata_ = {
             "kind": ARTIFACT_KIND,
             "format_version": FORMAT_VERSION,
