@@ -373,7 +373,9 @@ class ThemeTagger:
         # liblinear wants float64 (it would convert once per label) and holds the GIL,
         # so convert once here and parallelise over processes, not threads.
         X = X.astype(np.float64)
-        results = joblib.Parallel(n_jobs=self.n_jobs)(
+        # below a few thousand rows, starting worker processes costs more than it saves
+        n_jobs = self.n_jobs if X.shape[0] >= 2000 else 1
+        results = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(_fit_one)(self.model, self.C, X, Y[:, j], self.random_state) for j in range(Y.shape[1])
         )
         W = np.column_stack([r[0] for r in results]).astype(np.float32)
