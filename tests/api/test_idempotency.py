@@ -98,3 +98,22 @@ def test_expired_key_runs_again(client: TestClient, calls: list[str], session: S
 def test_bad_key_is_400(client: TestClient, calls: list[str], key: str) -> None:
     assert_problem(client.post("/v1/_things", json={"name": "a"}, headers={"Idempotency-Key": key}), 400)
     assert calls == []
+
+
+def test_parallel_creates_with_one_key_make_exactly_one_row(client: TestClient, session: Session) -> None:
+    from app.models.provider import Provider
+    from tests.factories import auth, make_key
+
+    _, admin = make_key(session, "admin")
+    body = {"name": "Once Only", "kind": "ngo", "description": "Registered exactly once, however often it is sent."}
+    headers = {**auth(admin), "Idempotency-Key": "create-once"}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(lambda _: client.post("/v1/providers", json=body, headers=headers), range(10)))
+    assert {r.status_code for r in responses} <= {201, 409}
+    created = [r for r in responses if r.status_code == 201]
+    assert created and len({r.json()["id"] for r in created}) == 1, "replays must answer the same provider"
+    session.rollback()
+    assert session.exec(select(func.count()).select_from(Provider).where(Provider.name == "Once Only")).one() == 1
+    retry = client.post("/v1/providers", json=body, headers=headers)
+    assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+    assert retry.json()["id"] == created[0].json()["id"]
