@@ -199,7 +199,7 @@ class RankingData:
         return evaluate_scores(scores, self.ids, self.gradings, k=5)
 
 
-APP_CONFIG = {"expand": 0, "power": 1.0, "top": None, "alpha": APP_W_THEME / (APP_W_TEXT + APP_W_THEME)}
+APP_CONFIG = {"expand": 0, "power": 1.0, "top": None, "alpha": round(APP_W_THEME / (APP_W_TEXT + APP_W_THEME), 2)}
 
 
 def tune(datasets: dict[str, RankingData]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
