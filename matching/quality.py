@@ -26,6 +26,7 @@ so a system cannot gain from an arbitrary order of zero scores.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -40,19 +41,21 @@ from matching.themes import cosine_similarity
 __all__ = [
     "CORE",
     "SECONDARY",
-    "graded_relevance",
-    "rank_ids",
+    "bm25_scores",
+    "build_needs",
     "evaluate_rankings",
     "evaluate_scores",
-    "matcher_scores",
-    "sklearn_scores",
-    "bm25_scores",
-    "sharpen",
-    "theme_scores",
-    "fuse",
     "expand_with_themes",
-    "build_needs",
+    "fuse",
+    "graded_relevance",
+    "matcher_scores",
+    "rank_ids",
+    "sentence_mean_proba",
+    "sharpen",
+    "sklearn_scores",
+    "split_sentences",
     "tagging_metrics",
+    "theme_scores",
 ]
 
 #: Grade of a provider whose ``relevance.core`` holds one of the query's themes.
@@ -293,15 +296,79 @@ def sharpen(proba: np.ndarray, power: float = 1.0, top: int | None = None, floor
     return out
 
 
-def theme_scores(query_vectors: np.ndarray, provider_vectors: np.ndarray) -> np.ndarray:
-    """Cosine of every query theme vector with every provider theme vector (zero vectors give 0).
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])|\n+")
+
+
+def split_sentences(text: str, min_words: int = 3) -> list[str]:
+    """Split a description into sentences (and lines); fragments under ``min_words`` words are dropped.
+
+    Returns ``[text]`` if nothing of ``min_words`` words is left, so every
+    text yields at least one piece.
+
+    Examples
+    --------
+    >>> split_sentences("Trains judges and police. It also helps prisons; runs visits.\\nGeneva.")
+    ['Trains judges and police.', 'It also helps prisons; runs visits.']
+    >>> split_sentences("Short.")
+    ['Short.']
+    """
+    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    kept = [p for p in pieces if len(p.split()) >= min_words]
+    return kept or [text]
+
+
+def sentence_mean_proba(tagger: Any, texts: Sequence[str], min_words: int = 3) -> np.ndarray:
+    """Per text, the mean of the tagger's probabilities over its sentences (:func:`split_sentences`).
+
+    The tagger learnt from single recommendations (one or two sentences on a
+    few themes); a provider description lists many lines of work, and
+    tagging it whole blurs them.  Averaging per-sentence probabilities keeps
+    each line of work's themes, weighted by how much of the text is about it.
+
+    Parameters
+    ----------
+    tagger : object with ``proba_matrix(list_of_texts) -> ndarray``
+    texts : sequence of str
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_texts, n_labels)
+    """
+    pieces = [split_sentences(t, min_words) for t in texts]
+    flat = [s for p in pieces for s in p]
+    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
+    bounds = np.cumsum([0] + [len(p) for p in pieces])
+    return np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
+
+
+def theme_scores(
+    query_vectors: np.ndarray, provider_vectors: np.ndarray, similarity: str = "cosine"
+) -> np.ndarray:
+    """Similarity of every query theme vector with every provider theme vector.
+
+    Parameters
+    ----------
+    query_vectors, provider_vectors : ndarray of shape (n, n_labels)
+    similarity : {"cosine", "dot"}, default "cosine"
+        ``"cosine"`` (zero vectors give 0; the service's choice) or the plain
+        dot product, which also rewards how *confident* both sides are.
 
     Examples
     --------
     >>> theme_scores(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 1.0]])).round(4).tolist()
     [[1.0, 0.7071]]
+    >>> theme_scores(np.array([[0.5, 0.0]]), np.array([[0.4, 0.0], [1.0, 1.0]]), "dot").round(4).tolist()
+    [[0.2, 0.5]]
     """
-    return np.asarray(cosine_similarity(np.atleast_2d(query_vectors), np.atleast_2d(provider_vectors)))
+    q, p = (
+        np.atleast_2d(np.asarray(query_vectors, dtype=float)),
+        np.atleast_2d(np.asarray(provider_vectors, dtype=float)),
+    )
+    if similarity == "cosine":
+        return np.asarray(cosine_similarity(q, p))
+    if similarity == "dot":
+        return q @ p.T
+    raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
 
 
 def fuse(text: np.ndarray, theme: np.ndarray, w_text: float = 0.45, w_theme: float = 0.30) -> np.ndarray:
@@ -322,7 +389,9 @@ def fuse(text: np.ndarray, theme: np.ndarray, w_text: float = 0.45, w_theme: flo
     return (w_text * np.asarray(text, dtype=float) + w_theme * np.asarray(theme, dtype=float)) / total
 
 
-def expand_with_themes(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str], top: int) -> list[str]:
+def expand_with_themes(
+    texts: Sequence[str], proba: np.ndarray, classes: Sequence[str], top: int
+) -> list[str]:
     """Append the names of the ``top`` most probable predicted themes to each text.
 
     Examples
@@ -382,7 +451,7 @@ def build_needs(
     for rec in records:
         for theme in sorted(set(rec["themes"])):
             groups[(str(rec[state_key]), theme)].append(rec)
-    needs = []
+    needs: list[dict[str, Any]] = []
     for state, theme in sorted(groups):
         members = groups[(state, theme)]
         order = rng.permutation(len(members))

@@ -22,8 +22,10 @@ from matching.quality import (
     graded_relevance,
     matcher_scores,
     rank_ids,
+    sentence_mean_proba,
     sharpen,
     sklearn_scores,
+    split_sentences,
     theme_scores,
 )
 
@@ -69,7 +71,11 @@ def test_metrics_of_a_literal_score_matrix():
             [0.6, 0.1, 0.0],  # q1 -> [apt, undp]: DCG = 2/1 = IDCG -> nDCG 1; MRR 1; P@1 1; core 1
             [0.0, 0.5, 0.2],  # q2 -> [undp, unicef]: DCG = 0 + 1/log2(3) = 0.6309,
             #                   IDCG = 1 + 1/log2(3) = 1.6309 -> nDCG 0.3869; MRR 1/2; P@1 0; core 0
-            [0.3, 0.0, 0.3],  # q3 -> tie, by id: [apt, unicef]: DCG = 2 + 2/log2(3) = IDCG -> 1; MRR 1; P@1 1; core 1
+            [
+                0.3,
+                0.0,
+                0.3,
+            ],  # q3 -> tie, by id: [apt, unicef]: DCG = 2 + 2/log2(3) = IDCG -> 1; MRR 1; P@1 1; core 1
             [0.0, 0.0, 0.0],  # q4 -> nothing retrieved: nDCG 0; MRR 0; P@1 0; core 0
         ]
     )
@@ -117,7 +123,10 @@ def test_fusion_with_the_app_weights_reorders_by_theme():
 def test_theme_vectors_and_cosine():
     proba = np.array([[0.9, 0.3, 0.1], [0.1, 0.2, 0.8]])
     # top 1: [0.9, 0, 0] and [0, 0, 0.8] -> orthogonal
-    assert theme_scores(sharpen(proba, top=1), sharpen(proba, top=1)).round(4).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert theme_scores(sharpen(proba, top=1), sharpen(proba, top=1)).round(4).tolist() == [
+        [1.0, 0.0],
+        [0.0, 1.0],
+    ]
     # raw: (0.09 + 0.06 + 0.08) / (sqrt(0.91) * sqrt(0.69)) = 0.23 / (0.9539 * 0.8307) = 0.2903
     assert theme_scores(proba[:1], proba[1:])[0, 0] == pytest.approx(0.23 / (0.91**0.5 * 0.69**0.5))
     assert expand_with_themes(["x"], proba[:1], ["A", "B", "C"], 2) == ["x\nA. B"]
@@ -158,14 +167,43 @@ def test_bm25_uses_the_same_stemming_and_survives_unknown_queries():
 
 
 def test_needs_group_a_states_recommendations_by_theme():
-    recs = [{"id": f"f{i}", "text": f"t{i}", "themes": ["A"], "state_under_review_iso3": "FRA"} for i in range(7)]
+    recs = [
+        {"id": f"f{i}", "text": f"t{i}", "themes": ["A"], "state_under_review_iso3": "FRA"} for i in range(7)
+    ]
     recs.append({"id": "f7", "text": "t7", "themes": ["A", "B"], "state_under_review_iso3": "FRA"})
-    recs += [{"id": f"p{i}", "text": f"u{i}", "themes": ["A"], "state_under_review_iso3": "PER"} for i in range(2)]
+    recs += [
+        {"id": f"p{i}", "text": f"u{i}", "themes": ["A"], "state_under_review_iso3": "PER"} for i in range(2)
+    ]
     needs = build_needs(recs, min_size=4, max_size=4, seed=0)
     # FRA/A: 8 recs -> two needs of 4; FRA/B: 1 rec < 4 -> none; PER/A: 2 recs -> none
-    assert [(n["state"], n["theme"], len(n["record_ids"])) for n in needs] == [("FRA", "A", 4), ("FRA", "A", 4)]
+    assert [(n["state"], n["theme"], len(n["record_ids"])) for n in needs] == [
+        ("FRA", "A", 4),
+        ("FRA", "A", 4),
+    ]
     assert sorted(i for n in needs for i in n["record_ids"]) == [f"f{i}" for i in range(8)]
-    with_b = [n for n in needs if "f7" in n["record_ids"]][0]
+    with_b = next(n for n in needs if "f7" in n["record_ids"])
     assert with_b["themes"] == ["A", "B"]  # union of the cited recommendations' themes
     assert with_b["text"].count("\n") == 3
     assert build_needs(recs, 3, 5, seed=1) == build_needs(recs, 3, 5, seed=1)  # deterministic
+
+
+class FakeTagger:
+    """proba_matrix by keyword: "torture" -> theme 0, "school" -> theme 1."""
+
+    def proba_matrix(self, texts):
+        return np.array([[0.9 if "torture" in t else 0.1, 0.8 if "school" in t else 0.0] for t in texts])
+
+
+def test_provider_theme_vectors_average_over_sentences():
+    texts = ["Visits prisons to stop torture. Builds a school for girls.", "Runs one school in town."]
+    assert split_sentences(texts[0]) == ["Visits prisons to stop torture.", "Builds a school for girls."]
+    # text 1: sentences [0.9, 0.0] and [0.1, 0.8] -> mean [0.5, 0.4]; text 2: one sentence [0.1, 0.8]
+    assert sentence_mean_proba(FakeTagger(), texts).round(4).tolist() == [[0.5, 0.4], [0.1, 0.8]]
+    # tagged whole, text 1 would be [0.9, 0.8]: both themes look near-certain
+    assert FakeTagger().proba_matrix(texts[:1]).tolist() == [[0.9, 0.8]]
+    # dot product: query [1, 0] . [0.5, 0.4] = 0.5, . [0.1, 0.8] = 0.1
+    assert theme_scores(np.array([[1.0, 0.0]]), sentence_mean_proba(FakeTagger(), texts), "dot").round(
+        4
+    ).tolist() == [[0.5, 0.1]]
+    with pytest.raises(ValueError):
+        theme_scores(np.ones((1, 2)), np.ones((1, 2)), "euclid")

@@ -80,7 +80,9 @@ def tagger(data):
     train, _ = data
     started = time.perf_counter()
     fitted = ThemeTagger(calibration_folds=2, char_ngram_range=None, n_jobs=2).fit(
-        [r["text"] for r in train], [r["themes"] for r in train], groups=[r["state_under_review_iso3"] for r in train]
+        [r["text"] for r in train],
+        [r["themes"] for r in train],
+        groups=[r["state_under_review_iso3"] for r in train],
     )
     seconds = time.perf_counter() - started
     print(f"\ntheme tagger: {len(train)} rows, {len(fitted.classes_)} labels, fit {seconds:.1f}s")
@@ -119,5 +121,7 @@ def test_fused_score_ranks_the_bridging_provider_in_the_top_5(data, tagger, prov
     for q, row_text, row_fused in zip(query_texts, text, fused):
         ranking = rank_ids(row_fused, ids)
         rank = ranking.index(BRIDGE_ID) + 1
-        print(f"{q!r}: bridge rank {rank}/{len(ids)}; top 5 {ranking[:5]}; text-only top 3 {rank_ids(row_text, ids)[:3]}")
+        print(
+            f"{q!r}: bridge rank {rank}/{len(ids)}; top 5 {ranking[:5]}; text-only top 3 {rank_ids(row_text, ids)[:3]}"
+        )
         assert rank <= 5, (q, ranking[:8])
