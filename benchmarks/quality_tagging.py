@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from matching.evaluation import macro_f1, micro_f1, precision_at_1, split_by_group  # noqa: E402
+from matching.evaluation import split_by_group  # noqa: E402
+from matching.quality import tagging_metrics  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("UPR_DATA", "/work/shared/data/upr/recommendations.jsonl"))
@@ -77,9 +78,7 @@ def run_variant(
     load_after = os.getloadavg()[0]
 
     texts = [r["text"] for r in test]
-    truth = [r["themes"] for r in test]
-    pred = tagger.predict(texts)
-    ranked = tagger.predict_proba(texts, top=1)
+    scores = tagging_metrics(tagger, texts, [r["themes"] for r in test])
 
     latencies = []
     for text in texts[:n_latency]:
@@ -97,9 +96,7 @@ def run_variant(
     return {
         "variant": name,
         "description": description,
-        "micro_f1": micro_f1(truth, pred),
-        "macro_f1": macro_f1(truth, pred, labels=tagger.classes_),
-        "precision_at_1": precision_at_1(truth, ranked),
+        **scores,
         "oof_metrics": tagger.metadata_["metrics"],
         "threshold": getattr(tagger, "global_threshold_", None),
         "fit_s": fit_s,
