@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
     MATCH_WEIGHT_TEXT: float = Field(default=0.45, ge=0)
-    MATCH_WEIGHT_THEME: float = Field(default=0.30, ge=0)
+    MATCH_WEIGHT_THEME: float = Field(default=0.55, ge=0)
     MATCH_WEIGHT_LANGUAGE: float = Field(default=0.05, ge=0)
     MATCH_WEIGHT_PRESENCE: float = Field(default=0.08, ge=0)
     MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)

@@ -126,7 +126,7 @@ EXPLANATION = {
     "themes": [TORTURE],
     "signals": {
         "text": {"value": 0.31, "weight": 0.45, "detail": "shared words"},
-        "theme": {"value": 0.71, "weight": 0.3, "detail": f"shared themes: {TORTURE}"},
+        "theme": {"value": 0.71, "weight": 0.55, "detail": f"shared themes: {TORTURE}"},
         "presence": {"value": 0.3, "weight": 0.08, "detail": "works worldwide"},
         "language": {"value": 1.0, "weight": 0.05, "detail": "works in Spanish"},
     },

@@ -41,6 +41,7 @@ import numpy as np
 
 from matching import Match, TfidfMatcher
 from matching.tagger import MultiSchemeTagger
+from matching.quality import sentence_mean_proba
 from matching.themes import bridging_themes, cosine_similarity, theme_vector
 
 logger = logging.getLogger("app.matching")
@@ -240,7 +241,10 @@ class MatchIndex:
             self.provider_facts = {p.id: _provider_facts(p) for p in providers}
             self.need_facts = {n.id: _need_facts(n) for n in needs}
             self.provider_vectors = self._vectors(
-                [p.id for p in providers], [self.providers.texts[p.id] for p in providers], [p.themes for p in providers]
+                [p.id for p in providers],
+                [self.providers.texts[p.id] for p in providers],
+                [p.themes for p in providers],
+                by_sentence=True,
             )
             self.need_vectors = self._vectors(
                 [n.id for n in needs], [self.needs.texts[n.id] for n in needs], [n.themes for n in needs]
@@ -294,7 +298,7 @@ class MatchIndex:
         text = provider_text(row)
         self.providers.upsert(row.id, text)
         self.provider_facts[row.id] = _provider_facts(row)
-        self.provider_vectors.update(self._vectors([row.id], [text], [row.themes]))
+        self.provider_vectors.update(self._vectors([row.id], [text], [row.themes], by_sentence=True))
 
     def _apply_need(self, session: Session, need_id: str) -> None:
         row = session.get(Need, need_id, populate_existing=True)
@@ -309,11 +313,18 @@ class MatchIndex:
         self.need_facts[row.id] = _need_facts(row)
         self.need_vectors.update(self._vectors([row.id], [text], [row.themes]))
 
-    def _vectors(self, ids: Sequence[str], texts: Sequence[str], declared: Sequence[Sequence[str]]) -> dict[str, np.ndarray]:
-        """Theme vectors: declared themes of the scheme as 1.0, else the tagger's probabilities for the text."""
+    def _vectors(
+        self, ids: Sequence[str], texts: Sequence[str], declared: Sequence[Sequence[str]], *, by_sentence: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Theme vectors: declared themes of the scheme as 1.0, else the tagger's probabilities for the text.
+
+        `by_sentence` averages the probabilities over the text's sentences (provider
+        profiles list several lines of work; tagged whole they look like every theme).
+        """
         if self.tagger is None or not ids:
             return {}
-        probas = self.tagger[THEME_SCHEME].proba_matrix(list(texts))
+        model = self.tagger[THEME_SCHEME]
+        probas = sentence_mean_proba(model, list(texts)) if by_sentence else model.proba_matrix(list(texts))
         # Drop faint predictions: dense low probabilities would make everything a little similar.
         probas = np.where(probas >= PROBA_FLOOR, probas, 0.0)
         return {i: theme_vector(d, self.classes, probas=probas[k]) for k, (i, d) in enumerate(zip(ids, declared, strict=True))}
