@@ -13,33 +13,16 @@ from sqlmodel import Session
 from app.config import Settings
 from app.main import create_app
 from app.services import themes as theme_service
-from matching.tagger import MultiSchemeTagger, ThemeTagger
 from tests.factories import make_provider
 from tests.test_errors import assert_problem
 
-TORTURE = "Torture and other CID treatment"
-WOMEN = "Women's rights"
-TRAINING = [
-    ("Ratify OPCAT", [TORTURE]),
-    ("Ratify the OPCAT and designate a national preventive mechanism", [TORTURE]),
-    ("Independent monitoring of places of deprivation of liberty", [TORTURE]),
-    ("Monitoring bodies should visit places of deprivation of liberty unannounced", [TORTURE]),
-    ("Criminalise domestic violence and marital rape", [WOMEN]),
-    ("Adopt a law on violence against women and girls", [WOMEN]),
-    ("Increase the participation of women in political life", [WOMEN]),
-    ("Shelters for survivors of domestic violence", [WOMEN]),
-] * 4
+from tests.tagging import TORTURE, WOMEN, write_tiny_tagger
 
 
 @pytest.fixture
 def tagged_client(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
-    tagger = ThemeTagger(calibration_folds=0, n_jobs=1, char_ngram_range=None, min_df=1).fit(
-        [t for t, _ in TRAINING], [labels for _, labels in TRAINING]
-    )
-    multi = MultiSchemeTagger()
-    multi.taggers_, multi.skipped_ = {"upr_info_issues": tagger}, {}
     own = settings.model_copy(update={"MODEL_DIR": tmp_path / "models"})
-    multi.save(theme_service.artifact_path(own))  # loaded back by the app's start-up, as in production
+    write_tiny_tagger(theme_service.artifact_path(own))  # loaded back by the app's start-up, as in production
     with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:
         yield client
 

@@ -23,7 +23,9 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from tests.conftest import migrate
+from app.services import themes as theme_service
 from tests.dbutil import create_database, drop_database, new_database_url
+from tests.tagging import write_tiny_tagger
 from tests.factories import auth, make_activity, make_key, make_need, make_provider, make_recommendation
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -36,9 +38,11 @@ ROLE_EXAMPLES = 5
 
 # The app exists at import (schemathesis reads its schema while collecting); its database
 # is created and seeded by the module fixture before the app's lifespan opens it.
-FUZZ_URL = new_database_url(Path(tempfile.mkdtemp(prefix="upr-fuzz-")))
+FUZZ_DIR = Path(tempfile.mkdtemp(prefix="upr-fuzz-"))
+FUZZ_URL = new_database_url(FUZZ_DIR)
 FUZZ_SETTINGS = Settings(
     DATABASE_URL=FUZZ_URL,
+    MODEL_DIR=FUZZ_DIR / "models",
     ENVIRONMENT="test",
     RATE_LIMIT_PER_MINUTE=10**7,
     WRITE_QUOTA_PER_HOUR=10**7,
@@ -54,6 +58,7 @@ def fuzz_env() -> Iterator[dict[str, Any]]:
     create_database(FUZZ_URL)
     try:
         migrate(FUZZ_URL)
+        write_tiny_tagger(theme_service.artifact_path(FUZZ_SETTINGS))  # so /v1/classify answers, not 503
         engine = create_db_engine(FUZZ_SETTINGS)
         with Session(engine) as session:
             rec = make_recommendation(session, state_under_review="FRA")
