@@ -23,6 +23,7 @@ from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router
 from app.routes import health
+from app.web import install_web
 
 logger = logging.getLogger("app")
 
@@ -118,5 +119,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/v1")
+    install_web(app, settings)
     install_openapi(app)
     return app
