@@ -34,7 +34,7 @@ serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 
 ## make run: venv, install, migrate, load the demo data, serve on http://127.0.0.1:8000
-run: migrate
+run: demo
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 
 ## make test: venv, install with test extras, run every test

@@ -80,6 +80,82 @@ def openapi(
         typer.echo(f"wrote {output}", err=True)
 
 
+demo_cli = typer.Typer(help="The demo data set.", no_args_is_help=True)
+cli.add_typer(demo_cli, name="demo")
+
+
+@demo_cli.command("load")
+def demo_load(
+    url: Annotated[str, typer.Option(help="Where the server will listen, for the printed examples.")] = "http://127.0.0.1:8000",
+    key_file: Annotated[Path, typer.Option(help="Where the local admin key is kept.")] = Path("var/admin_key"),
+) -> None:
+    """Load the shared recommendations, the provider profiles and demo needs (idempotent)."""
+    import sys
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.demo.loader import load_demo
+    from app.errors import Problem
+
+    settings = get_settings()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    tasks: dict[str, int] = {}
+
+    def report(phase: str, done: int, total: int | None) -> None:
+        if phase not in tasks:
+            label = "recommendations: validating" if phase == "validate" else "recommendations: writing"
+            tasks[phase] = progress.add_task(label, total=total)
+        progress.update(tasks[phase], completed=done, total=total)
+
+    try:
+        with progress, cli_session() as session:
+            summary = load_demo(
+                session, data_dir=settings.UPR_DATA_DIR, key_file=key_file, max_rows=settings.MAX_IMPORT_ROWS, progress=report
+            )
+            from sqlmodel import col, select
+
+            from app.models.need import Need
+
+            need = session.exec(select(Need).where(col(Need.is_demo)).order_by(col(Need.state), col(Need.title))).first()
+            need_id = need.id if need else "<need-id>"
+    except Problem as problem:
+        _fail(problem)
+    recs = summary.recommendations
+    if recs:
+        typer.echo(
+            f"recommendations: read {recs['read']}, inserted {recs['inserted']}, updated {recs['updated']}, "
+            f"unchanged {recs['unchanged']}"
+        )
+    typer.echo(
+        f"providers: created {summary.providers_created}, updated {summary.providers_updated}, "
+        f"unchanged {summary.providers_unchanged}"
+    )
+    typer.echo(f"demo needs: created {summary.needs_created}, already there {summary.needs_existing}")
+    for note in summary.notes:
+        typer.echo(f"note: {note}", err=True)
+    created = " (new)" if summary.admin_key_created else f" (from {key_file})"
+    typer.echo(
+        f"""
+upr-match is ready at {url}  (API docs: {url}/docs)
+admin key for local use{created}:
+  {summary.admin_key}
+
+Try:
+  curl -s '{url}/v1/recommendations?state=MEX&response=supported&q=torture&limit=3'
+  curl -s '{url}/v1/needs/{need_id}/matches?limit=3'
+  curl -s -X POST {url}/v1/match -H 'Content-Type: application/json' \\
+       -d '{{"text": "set up a national preventive mechanism against torture", "state": "MEX", "limit": 3}}'
+"""
+    )
+
+
 keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 
@@ -174,6 +250,11 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+from app.commands.recommendations import import_recommendations  # noqa: E402
+
+cli.command("import-recommendations")(import_recommendations)
 
 
 def main() -> None:

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
     AUTH_FAILURES_PER_MINUTE: int = Field(default=20, ge=1)
 
+    # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
+    MATCH_WEIGHT_TEXT: float = Field(default=0.45, ge=0)
+    MATCH_WEIGHT_THEME: float = Field(default=0.30, ge=0)
+    MATCH_WEIGHT_LANGUAGE: float = Field(default=0.05, ge=0)
+    MATCH_WEIGHT_PRESENCE: float = Field(default=0.08, ge=0)
+    MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)
+    MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
+    MATCH_MAX_LIMIT: int = Field(default=50, ge=1, le=200)
+
     # Signs the web pages' session cookies and CSRF tokens. Required in production; in
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
     SECRET_KEY: str | None = Field(default=None, repr=False)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app import __version__
 from app.config import Settings, get_settings
@@ -22,6 +23,7 @@ from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router
+from app.services.matching import MatchIndex, prune_log
 from app.routes import health
 from app.web import install_web
 
@@ -59,6 +61,28 @@ def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
     return check
 
 
+def _matcher_check(index: MatchIndex) -> Callable[[], dict[str, Any]]:
+    def check() -> dict[str, Any]:
+        return {
+            "ok": index.loaded,
+            "providers": len(index.providers.texts),
+            "needs": len(index.needs.texts),
+            "log_position": index.applied_seq,
+        }
+
+    return check
+
+
+def _build_index(engine: Engine, index: MatchIndex) -> None:
+    """Build the matching index; if the database is not reachable yet, the first match builds it."""
+    try:
+        with Session(engine) as session:
+            index.load(session)
+            prune_log(session)
+    except Exception:
+        logger.exception("matching index not built at start-up; it will be built on first use")
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Callable[[], float] = time.time
 ) -> FastAPI:
@@ -71,6 +95,9 @@ def create_app(
         owns_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
         app.state.ready_checks["database"] = _database_check(app.state.engine)
+        app.state.match_index = MatchIndex(settings)
+        app.state.ready_checks["matcher"] = _matcher_check(app.state.match_index)
+        _build_index(app.state.engine, app.state.match_index)
         logger.info("upr-match %s starting on %s", __version__, app.state.engine.dialect.name)
         try:
             yield

@@ -1,31 +1,67 @@
-"""UPR recommendations: the table and its public schema."""
+"""UPR recommendations: the table, its index tables and the API schemas.
+
+List-valued fields (themes, recommending States, SDGs) are stored twice: as a
+JSON column on `recommendation`, which is what the API shows and exports, and
+as rows of small index tables (`recommendation_theme`, `recommendation_recommender`,
+`recommendation_sdg`), which is what filters and facets query, so that a filter
+is an indexed EXISTS on SQLite and PostgreSQL alike. The importer writes both in
+the same transaction. Full-text search is not modelled here: migration 0003
+creates an FTS5 table (SQLite) or a GIN expression index (PostgreSQL).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, UTCDateTime, utcnow
 
 Response = Literal["supported", "noted", "pending"]
+RESPONSES: tuple[str, ...] = ("supported", "noted", "pending")
+MAX_TEXT_LENGTH = 8_000
+
+_EXAMPLE: dict[str, Any] = {
+    "id": "uprinfo-c1-s6-ALB-1d2b0e4f9a",
+    "source": "upr_info_via_terman",
+    "cycle": 1,
+    "session": 6,
+    "state_under_review": "ALB",
+    "state_under_review_name": "Albania",
+    "recommending_states": ["EGY"],
+    "recommending_state_names": ["Egypt"],
+    "text": "Accelerate its efforts towards the adoption of anti-discrimination and children's rights laws",
+    "response": "supported",
+    "response_raw": "accepted",
+    "themes": ["Rights of the Child"],
+    "theme_scheme": "upr_info_issues",
+    "themes_predicted": False,
+    "sdgs": [],
+    "affected_groups": [],
+    "action_category": 4,
+    "source_document": None,
+    "paragraph": None,
+    "provisional": False,
+}
 
 
 # Shared fields of a recommendation, as imported and as shown.
 class RecommendationBase(SQLModel):
     source: str = Field(max_length=64, description="Where the record came from (e.g. upr_info_via_terman).")
-    cycle: int = Field(ge=1, le=20, index=True, description="UPR cycle (1 = 2008-2012, ...).")
+    # cycle, response and action_category have no index of their own: a few distinct values
+    # each, served better by the covering list-order index (see Recommendation.__table_args__).
+    cycle: int = Field(ge=1, le=20, description="UPR cycle (1 = 2008-2012, ...).")
     session: int = Field(ge=1, le=200, index=True, description="UPR Working Group session.")
     state_under_review: str = Field(
         min_length=3, max_length=3, index=True, description="ISO 3166-1 alpha-3 of the State under review."
     )
     text: str = Field(sa_column=Column(Text, nullable=False), description="Recommendation text.")
-    response: str = Field(max_length=16, index=True, description="supported, noted or pending.")
+    response: str = Field(max_length=16, description="supported, noted or pending.")
     response_raw: str | None = Field(default=None, max_length=64, description="The response as the source gave it.")
     theme_scheme: str | None = Field(default=None, max_length=32, description="Which taxonomy `themes` uses.")
-    action_category: int | None = Field(default=None, ge=1, le=5, index=True, description="UPR Info action 1-5.")
+    action_category: int | None = Field(default=None, ge=1, le=5, description="UPR Info action 1-5.")
     source_document: str | None = Field(default=None, max_length=255)
     paragraph: str | None = Field(default=None, max_length=32)
     provisional: bool = Field(default=False, description="Taken from a draft Working Group report.")
@@ -34,9 +70,19 @@ class RecommendationBase(SQLModel):
 # The stored row; list-valued fields are JSON, with index tables for filtering.
 class Recommendation(RecommendationBase, table=True):
     __tablename__ = "recommendation"
-    __table_args__ = (Index(None, "state_under_review", "response", "cycle"),)
+    __table_args__ = (
+        Index(None, "state_under_review", "response", "cycle"),
+        # The list order (cycle, session, state, id) is read straight off this index, and
+        # with response and action category in it, it covers the facet counts and the
+        # common filters too, so those never touch the (wide) table rows.
+        Index(None, "cycle", "session", "state_under_review", "id", "response", "action_category"),
+        Index(None, "seq", unique=True),
+    )
 
     id: str = Field(primary_key=True, max_length=128, description="Stable source id.")
+    # A stable integer handle for the SQLite FTS5 index (its rowid). Not the implicit
+    # rowid: VACUUM may renumber that on a table without an INTEGER PRIMARY KEY.
+    seq: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     state_under_review_name: str = Field(default="", max_length=128)
     recommending_states: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     recommending_state_names: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
@@ -49,8 +95,49 @@ class Recommendation(RecommendationBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
+# Index table: one row per (recommendation, theme label), for `theme=` filters and facets.
+class RecommendationTheme(SQLModel, table=True):
+    __tablename__ = "recommendation_theme"
+    __table_args__ = (Index(None, "theme", "recommendation_id"),)
+
+    recommendation_id: str = Field(
+        sa_column=Column(
+            String(128), ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    theme: str = Field(sa_column=Column(String(255), primary_key=True, nullable=False))
+
+
+# Index table: one row per (recommendation, recommending State), for `recommending_state=`.
+class RecommendationRecommender(SQLModel, table=True):
+    __tablename__ = "recommendation_recommender"
+    __table_args__ = (Index(None, "state", "recommendation_id"),)
+
+    recommendation_id: str = Field(
+        sa_column=Column(
+            String(128), ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    state: str = Field(sa_column=Column(String(3), primary_key=True, nullable=False))
+
+
+# Index table: one row per (recommendation, SDG number), for `sdg=`.
+class RecommendationSdg(SQLModel, table=True):
+    __tablename__ = "recommendation_sdg"
+    __table_args__ = (Index(None, "sdg", "recommendation_id"),)
+
+    recommendation_id: str = Field(
+        sa_column=Column(
+            String(128), ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    sdg: int = Field(sa_column=Column(Integer, primary_key=True, nullable=False))
+
+
 # What the API shows for a recommendation.
 class RecommendationPublic(RecommendationBase):
+    model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}  # type: ignore[assignment]
+
     id: str
     state_under_review_name: str
     recommending_states: list[str]
@@ -59,3 +146,68 @@ class RecommendationPublic(RecommendationBase):
     themes_predicted: bool
     sdgs: list[int]
     affected_groups: list[str]
+
+
+# One bucket of a facet: a value and how many recommendations have it.
+class FacetCount(SQLModel):
+    value: str | int
+    count: int
+
+
+# The answer of GET /recommendations/facets.
+class RecommendationFacets(SQLModel):
+    model_config = {  # type: ignore[assignment]
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "total": 30456,
+                    "themes": [{"value": "Women's rights", "count": 3581}],
+                    "states": [{"value": "COD", "count": 612}],
+                    "cycles": [{"value": 1, "count": 14345}],
+                    "responses": [{"value": "supported", "count": 22107}],
+                }
+            ]
+        }
+    }
+
+    total: int = Field(description="Recommendations matching the filters.")
+    themes: list[FacetCount] = Field(description="Per theme label, most frequent first.")
+    states: list[FacetCount] = Field(description="Per State under review (ISO3), most frequent first.")
+    cycles: list[FacetCount] = Field(description="Per cycle, in cycle order.")
+    responses: list[FacetCount] = Field(description="Per response (supported, noted, pending).")
+
+
+# One rejected row of an import.
+class ImportRowError(SQLModel):
+    line: int = Field(description="1-based line of the file (for CSV, the physical line where the record ends).")
+    field: str = Field(description="The field (column) at fault, or `row` for the whole line.")
+    reason: str
+
+
+# The answer of an import (and the CLI's summary line).
+class ImportSummary(SQLModel):
+    model_config = {  # type: ignore[assignment]
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "format": "jsonl",
+                    "dry_run": False,
+                    "rows_read": 30456,
+                    "records": 30456,
+                    "inserted": 30456,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "rejected": 0,
+                }
+            ]
+        }
+    }
+
+    format: str = Field(description="jsonl, csv (our export layout) or csv-upr-info (the UPR Info export).")
+    dry_run: bool
+    rows_read: int = Field(description="Data rows read from the file (CSV rows, JSONL lines).")
+    records: int = Field(description="Distinct recommendations after merging rows and duplicate ids.")
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int = Field(description="Rows with an error; when not 0 nothing was written.")

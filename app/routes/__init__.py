@@ -2,7 +2,13 @@
 
 from fastapi import APIRouter
 
-from app.routes import keys
+from app.routes import activities, drafts, keys, matches, needs, providers, recommendations
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
+api_router.include_router(recommendations.router)
+api_router.include_router(providers.router)
+api_router.include_router(needs.router)
+api_router.include_router(activities.router)
+api_router.include_router(matches.router)
+api_router.include_router(drafts.router)

@@ -8,6 +8,7 @@ from app.auth import generate_key
 from app.errors import NotFound, UnprocessableEntity, field_error
 from app.models.api_key import ApiKey, ApiKeyCreate
 from app.models.common import utcnow
+from app.models.provider import Provider
 from app.pagination import PageParams
 from app.validation import normalise_iso3
 
@@ -26,12 +27,10 @@ def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
             "Only state keys take `state`.", errors=[field_error(["body", "state"], f"not allowed for role {data.role}")]
         )
     if data.role == "provider":
-        if not data.provider_id:
-            raise UnprocessableEntity(
-                "A provider key needs `provider_id`.",
-                errors=[field_error(["body", "provider_id"], "required for role provider")],
-            )
-        _check_provider_exists(session, data.provider_id)
+        # Without provider_id the key is *unbound*: it may register exactly one provider
+        # (POST /v1/providers), which then binds it. With one, that provider must exist.
+        if data.provider_id is not None:
+            _check_provider_exists(session, data.provider_id)
     elif data.provider_id is not None:
         raise UnprocessableEntity(
             "Only provider keys take `provider_id`.",
@@ -46,13 +45,8 @@ def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
 
 
 def _check_provider_exists(session: Session, provider_id: str) -> None:
-    """Refuse a provider key for a provider that does not exist (once providers are stored)."""
-    from app import models
-
-    provider_model = getattr(models, "Provider", None)
-    if provider_model is None:
-        return
-    if session.get(provider_model, provider_id) is None:
+    """Refuse a provider key for a provider that does not exist."""
+    if session.get(Provider, provider_id) is None:
         raise UnprocessableEntity(
             f"Provider {provider_id} does not exist.",
             errors=[field_error(["body", "provider_id"], f"no provider with id {provider_id}")],

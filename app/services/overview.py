@@ -19,10 +19,9 @@ from sqlmodel import Session, col
 from app.auth import Principal
 from app.errors import NotFound
 from app.models.activity import Activity, ActivityRecommendation
-from app.models.need import Need, NeedRecommendation, NeedTheme
+from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
-from app.pagination import PageParams
 from app.services import access
 from app.validation import is_iso3
 
@@ -121,32 +120,3 @@ def get_providers_by_ids(session: Session, *, ids: Sequence[str]) -> dict[str, P
         return {}
     rows = session.execute(select(Provider).where(col(Provider.id).in_(set(ids)))).scalars()
     return {p.id: p for p in rows}
-
-
-def list_needs_for_provider(
-    session: Session, *, principal: Principal, provider: Provider, page: PageParams
-) -> tuple[list[tuple[Need, int]], int]:
-    """Open needs the caller may see that share a theme with the provider, most shared themes first."""
-    themes = sorted({" ".join(t.split()).casefold() for t in provider.themes})
-    if not themes:
-        return [], 0
-    shared = func.count(col(NeedTheme.theme)).label("shared")
-    matching = (
-        select(col(NeedTheme.need_id), shared)
-        .where(col(NeedTheme.theme).in_(themes))
-        .group_by(col(NeedTheme.need_id))
-        .subquery()
-    )
-    conditions = [col(Need.status) == "open", access.need_read_clause(principal)]
-    total = session.execute(
-        select(func.count()).select_from(Need).join(matching, matching.c.need_id == col(Need.id)).where(*conditions)
-    ).scalar_one()
-    rows = session.execute(
-        select(Need, matching.c.shared)
-        .join(matching, matching.c.need_id == col(Need.id))
-        .where(*conditions)
-        .order_by(matching.c.shared.desc(), col(Need.created_at), col(Need.id))
-        .offset(page.offset)
-        .limit(page.limit)
-    ).all()
-    return [(need, int(n)) for need, n in rows], int(total)

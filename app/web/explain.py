@@ -1,32 +1,47 @@
-"""Ranked partners and drafted needs for the pages, with the engine's reasons put into words.
+"""Ranked partners, ranked needs and drafted needs for the pages, from the match and draft services.
 
-The ranking and the drafting are the match service's (`app.services.matching`);
-this module only turns its answers into what a page shows: one sentence per
-partner, e.g. "shares: detention, torture prevention; works in the region;
-offers training".
+The ranking, the explanation in words ("shares: detention, torture prevention;
+works in the region (Africa); offers training") and the drafting are the
+services' (`app.services.matching`, `app.services.drafts`), the same the API
+answers with; this module only picks what a page shows. While the matching
+index cannot be built (503 from the service) the pages say so instead of failing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
 from app.auth import Principal
-from app.models.need import Need
+from app.errors import ServiceUnavailable
+from app.models.draft import DraftRequest
+from app.models.need import NeedPublic
+from app.services import drafts as draft_service
+from app.services import matching as matching_service
 
 TOP_PARTNERS = 10
-MAX_SHARED_TERMS = 6
+TOP_NEEDS = 10
+MAX_DRAFTS = 50
 
 
 @dataclass(frozen=True, slots=True)
 class PartnerView:
-    """One ranked partner as the need page shows it."""
+    """One ranked provider as the need page shows it."""
 
     provider_id: str
     name: str
     kind: str
+    score: float
+    because: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeedView:
+    """One ranked need as the provider page shows it."""
+
+    need: NeedPublic
     score: float
     because: str
 
@@ -40,40 +55,59 @@ class DraftView:
     recommendation_ids: tuple[str, ...]
 
 
-def reasons_in_words(
-    *,
-    shared: Sequence[str] = (),
-    same_country: bool = False,
-    same_region: bool = False,
-    modalities: Sequence[str] = (),
-    languages: Sequence[str] = (),
-) -> str:
-    """Say why a partner fits, in words.
-
-    >>> reasons_in_words(shared=["detention", "torture prevention"], same_region=True, modalities=["training"])
-    'shares: detention, torture prevention; works in the region; offers training'
-    >>> reasons_in_words()
-    'similar description'
-    """
-    parts = []
-    if shared:
-        parts.append("shares: " + ", ".join(list(dict.fromkeys(shared))[:MAX_SHARED_TERMS]))
-    if same_country:
-        parts.append("works in the country")
-    elif same_region:
-        parts.append("works in the region")
-    if modalities:
-        parts.append("offers " + ", ".join(m.replace("_", " ") for m in modalities))
-    if languages:
-        parts.append("speaks " + ", ".join(languages))
-    return "; ".join(parts) or "similar description"
+def partners_for(session: Session, app_state: Any, *, principal: Principal, need_id: str) -> list[PartnerView] | None:
+    """The providers ranked for a need, best first; None while matching is unavailable."""
+    try:
+        result = matching_service.match_providers_for_need(
+            session,
+            app_state,
+            principal=principal,
+            need_id=need_id,
+            filters=matching_service.ProviderFilters(),
+            limit=TOP_PARTNERS,
+            min_score=0.0,
+        )
+    except ServiceUnavailable:
+        return None
+    return [
+        PartnerView(
+            provider_id=item.provider.id,
+            name=item.provider.name,
+            kind=item.provider.kind,
+            score=item.score,
+            because=item.explanation.summary or "a similar description",
+        )
+        for item in result.items
+    ]
 
 
-def partners_for(session: Session, *, principal: Principal, need: Need) -> list[PartnerView] | None:
-    """The ranked partners of a need, or None while no match service is installed."""
-    return None
+def needs_for(session: Session, app_state: Any, *, principal: Principal, provider_id: str) -> list[NeedView] | None:
+    """The open needs the caller may see, ranked for a provider; None while matching is unavailable."""
+    try:
+        result = matching_service.match_needs_for_provider(
+            session, app_state, principal=principal, provider_id=provider_id, limit=TOP_NEEDS, min_score=0.0
+        )
+    except ServiceUnavailable:
+        return None
+    return [
+        NeedView(need=item.need, score=item.score, because=item.explanation.summary or "a similar description")
+        for item in result.items
+    ]
 
 
-def draft_for(session: Session, *, principal: Principal, state: str, theme: str | None) -> DraftView | None:
-    """The drafted need of `state` for `theme` (or its first draft), or None while no draft service exists."""
-    return None
+def draft_for(
+    session: Session, app_state: Any, *, principal: Principal, state: str, theme: str | None
+) -> DraftView | None:
+    """The drafted need of `state` for `theme` (or its largest draft), or None if there is none."""
+    try:
+        drafts = draft_service.draft_needs(
+            session, app_state, principal=principal, state=state, options=DraftRequest(max_drafts=MAX_DRAFTS, suggestions=0)
+        )
+    except ServiceUnavailable:
+        return None
+    chosen = next((d for d in drafts.items if d.theme == theme), None) if theme else None
+    if chosen is None and theme is None and drafts.items:
+        chosen = drafts.items[0]
+    if chosen is None:
+        return None
+    return DraftView(theme=chosen.theme, title=chosen.title, recommendation_ids=tuple(chosen.recommendation_ids))

@@ -34,7 +34,7 @@ from app.web.charts import BarRow, coverage_bars
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, redirect, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str | None, Query(max_length=200)]
 RELATED_LIMIT = 50  # needs/activities shown on a detail page before "see all"
@@ -204,7 +204,7 @@ def _need_form(
         base = RecommendationFilters(state=state, response="supported")
         facets = recommendation_service.get_facets(session, filters=base)
         themes = [f.value for f in facets.themes]
-        draft = explain.draft_for(session, principal=principal, state=state, theme=theme)
+        draft = explain.draft_for(session, request.app.state, principal=principal, state=state, theme=theme)
         if theme is None and draft is not None:
             theme = draft.theme
         if theme is None and themes:
@@ -285,7 +285,7 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
     activities, activities_total = activity_service.list_activities(
         session, principal=web.principal, page=PageParams(limit=RELATED_LIMIT, offset=0), need_id=need.id
     )
-    partners = explain.partners_for(session, principal=web.principal, need=need)
+    partners = explain.partners_for(session, request.app.state, principal=web.principal, need_id=need.id)
     providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in activities])
     return render(
         request,
@@ -339,12 +339,10 @@ def list_providers(
 
 
 @router.get("/providers/{provider_id}", response_class=HTMLResponse)
-def read_provider(
-    request: Request, provider_id: str, session: SessionDep, web: WebDep, page: PageParamsDep
-) -> HTMLResponse:
-    """A provider's profile and the open needs it could serve (sharing a theme)."""
+def read_provider(request: Request, provider_id: str, session: SessionDep, web: WebDep) -> HTMLResponse:
+    """A provider's profile and the open needs it could serve, ranked by the match service."""
     row = provider_service.get_provider(session, provider_id=provider_id)
-    needs, total = overview_service.list_needs_for_provider(session, principal=web.principal, provider=row, page=page)
+    needs = explain.needs_for(session, request.app.state, principal=web.principal, provider_id=row.id)
     activities, activities_total = activity_service.list_activities(
         session, principal=web.principal, page=PageParams(limit=10, offset=0), provider_id=row.id
     )
@@ -354,7 +352,6 @@ def read_provider(
         {
             "provider": provider_service.present_provider(row, web.principal),
             "needs": needs,
-            "pager": Pager(total=total, limit=page.limit, offset=page.offset),
             "activities": activities,
             "activities_total": activities_total,
             "can_edit": access.can_write_provider(web.principal, row),

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.auth import authenticate
 from app.deps import SessionDep
 from app.errors import Unauthorized
+from app.web import pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
 
@@ -54,3 +55,7 @@ def signout(request: Request, web: WebDep) -> RedirectResponse:
     """End the session: the cookie is removed and the key is forgotten by this browser."""
     web.sign_out()
     return redirect(request, "/")
+
+
+# The repository's pages share this router's session and CSRF dependencies.
+router.include_router(pages.router)

@@ -74,7 +74,7 @@ def test_missing_key_is_401(client: TestClient) -> None:
     [
         ({"name": "x", "role": "state"}, "state"),
         ({"name": "x", "role": "state", "state": "XXX"}, "state"),
-        ({"name": "x", "role": "provider"}, "provider_id"),
+        ({"name": "x", "role": "provider", "provider_id": "no-such-provider"}, "provider_id"),
         ({"name": "x", "role": "admin", "state": "FRA"}, "state"),
         ({"name": "x", "role": "root"}, "role"),
         ({"name": "", "role": "admin"}, "name"),

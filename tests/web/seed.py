@@ -5,17 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
+from sqlmodel import Session, select
 
-pytest.importorskip("app.models.need", reason="needs the providers/needs/activities models (on main from 23:50)")
-
-from sqlmodel import Session, select  # noqa: E402
-
-from app.models.api_key import ApiKey  # noqa: E402
-from app.models.need import Need  # noqa: E402
-from app.models.provider import Provider  # noqa: E402
-from app.models.recommendation import Recommendation, RecommendationTheme  # noqa: E402
-from tests.factories import make_activity, make_key, make_need, make_provider, make_recommendation  # noqa: E402
+from app.models.api_key import ApiKey
+from app.models.need import Need
+from app.models.provider import Provider
+from app.models.recommendation import Recommendation, RecommendationTheme
+from tests.factories import make_activity, make_key, make_need, make_provider, make_recommendation
 
 CONTACT_EMAIL = "secret-contact@ngo.example"
 
@@ -87,6 +83,7 @@ def seed(session: Session) -> Seed:
         session,
         name="UN Women Liaison",
         kind="un_entity",
+        description="Expert advice to governments on laws against violence against women and on gender equality.",
         themes=["Women's rights"],
         regions=["global"],
         languages=["en"],

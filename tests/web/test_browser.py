@@ -15,16 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
-pytest.importorskip("app.models.need", reason="needs the providers/needs/activities models (on main from 23:50)")
-
-from sqlmodel import Session  # noqa: E402
-
-from app.config import Settings  # noqa: E402
-from app.db import create_db_engine  # noqa: E402
-from tests.conftest import migrate  # noqa: E402
-from tests.live import ROOT, LiveServer  # noqa: E402
-from tests.web.seed import Seed, seed  # noqa: E402
+from app.config import Settings
+from app.db import create_db_engine
+from tests.conftest import migrate
+from tests.live import ROOT, LiveServer
+from tests.web.seed import Seed, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-pytest.importorskip("app.models.need", reason="needs the providers/needs/activities models (on main from 23:50)")
-
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
-
-from app.models.need import Need, NeedRecommendation  # noqa: E402
-from app.models.provider import Provider  # noqa: E402
-from tests.factories import make_key  # noqa: E402
-from tests.web.conftest import csrf_from, sign_in  # noqa: E402
-from tests.web.seed import Seed, seed  # noqa: E402
+from app.models.need import Need, NeedRecommendation
+from app.models.provider import Provider
+from tests.factories import make_key
+from tests.web.conftest import csrf_from, sign_in
+from tests.web.seed import Seed, seed
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ import re
 import time
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-pytest.importorskip("app.models.need", reason="needs the providers/needs/activities models (on main from 23:50)")
-
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlmodel import Session  # noqa: E402
-
-from tests.factories import make_provider  # noqa: E402
-from tests.web.conftest import sign_in  # noqa: E402
-from tests.web.seed import CONTACT_EMAIL, Seed, rec, seed  # noqa: E402
+from tests.factories import make_provider
+from tests.web.conftest import sign_in
+from tests.web.seed import CONTACT_EMAIL, Seed, rec, seed
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -146,11 +143,15 @@ def test_lowercase_state_code_redirects(web: TestClient, data: Seed) -> None:
     assert response.status_code == 301 and response.headers["location"] == "/states/FRA"
 
 
-def test_need_page_shows_recommendations_and_partners_section(web: TestClient, data: Seed) -> None:
+def test_need_page_shows_recommendations_and_ranked_partners_in_words(web: TestClient, data: Seed) -> None:
     page = web.get(f"/needs/{data.needs['fra'].id}").text
     assert h1(page) == "Train prison staff on torture prevention"
     assert "Ratify the Optional Protocol" in page
-    assert "Ranked partners" in page
+    partners = page.split("Ranked partners", 1)[1].split("Recommendations it cites", 1)[0]
+    assert "Prison Reform Helpers" in partners and "UN Women Liaison" not in partners
+    why = re.search(r"<strong>Why:</strong> ([^<]+)</p>", partners)
+    assert why and why.group(1).startswith("shares: Torture and other CID treatment")
+    assert "works in the region (Western Europe and others)" in why.group(1)
 
 
 def test_hidden_need_is_404_for_others(web: TestClient, data: Seed, session: Session) -> None:
@@ -174,10 +175,12 @@ def test_provider_directory_filters(web: TestClient, data: Seed) -> None:
 def test_provider_profile_lists_needs_it_could_serve(web: TestClient, data: Seed) -> None:
     page = web.get(f"/providers/{data.providers['ngo'].id}").text
     assert h1(page) == "Prison Reform Helpers"
-    assert "Train prison staff on torture prevention" in page and "1 shared theme" in page
     assert "Western europe others" in page and "Training" in page
+    ranked = page.split("Open needs it could serve", 1)[1].split("Its activities", 1)[0]
+    assert "Train prison staff on torture prevention" in ranked
+    assert "<strong>Why:</strong> shares: Torture and other CID treatment" in ranked
     other = web.get(f"/providers/{data.providers['un'].id}").text
-    assert "No open need shares its themes" in other
+    assert "No open need matches this profile" in other
 
 
 def test_provider_directory_paginates(web: TestClient, data: Seed, session: Session) -> None:

@@ -146,7 +146,7 @@ def test_every_form_post_without_a_csrf_token_is_403(web: TestClient, session: S
     _, key = make_key(session, role="admin")
     sign_in(web, key)
     paths = _page_post_routes(web.app)  # type: ignore[arg-type]
-    assert {"/signin", "/signout"} <= set(paths)
+    assert {"/signin", "/signout", "/needs/new", "/providers/{provider_id}/edit"} <= set(paths)
     for path in paths:
         concrete = path.replace("{provider_id}", "some-id").replace("{need_id}", "some-id")
         response = web.post(concrete, data={"title": "x"})

@@ -1,0 +1,1 @@
+"""Command functions registered on the `upr-match` CLI (app/cli.py)."""

@@ -1,0 +1,76 @@
+"""`upr-match import-recommendations PATH`: the CLI face of the recommendations import."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from app.config import get_settings
+
+
+def _guess_format(path: Path) -> str:
+    return "csv" if path.suffix.lower() in (".csv", ".txt") else "jsonl"
+
+
+def import_recommendations(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to import.")],
+    format: Annotated[  # noqa: A002
+        Optional[str],  # noqa: UP007
+        typer.Option("--format", "-f", help="jsonl or csv (default: from the file extension)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
+) -> None:
+    """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.cli import cli_session
+    from app.errors import Problem
+    from app.services import recommendations as recommendation_service
+
+    fmt = (format or _guess_format(path)).lower()
+    if fmt not in ("jsonl", "csv"):
+        typer.echo(f"error: --format must be jsonl or csv, got {fmt!r}", err=True)
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    show_progress = sys.stderr.isatty()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not show_progress,
+    )
+    tasks: dict[str, int] = {}
+
+    def report(phase: str, done: int, total: int | None) -> None:
+        if phase not in tasks:
+            tasks[phase] = progress.add_task("validating" if phase == "validate" else "writing", total=total)
+        progress.update(tasks[phase], completed=done, total=total)
+
+    try:
+        with progress, cli_session() as session:
+            summary = recommendation_service.import_recommendations(
+                session,
+                file=path,
+                fmt=fmt,
+                dry_run=dry_run,
+                max_rows=settings.MAX_IMPORT_ROWS,
+                progress=report,
+            )
+    except Problem as problem:
+        typer.echo(f"error: {problem.detail}", err=True)
+        for err in problem.extensions.get("errors", []):
+            typer.echo(f"  line {err.get('line', '?')}: {err.get('field')}: {err.get('reason', err.get('detail'))}", err=True)
+        total = problem.extensions.get("total_errors")
+        if total and total > len(problem.extensions.get("errors", [])):
+            typer.echo(f"  ... {total} errors in all", err=True)
+        raise typer.Exit(code=1) from None
+    prefix = "dry run: " if dry_run else ""
+    typer.echo(
+        f"{prefix}rows read {summary.rows_read}, inserted {summary.inserted}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, rejected {summary.rejected}"
+    )

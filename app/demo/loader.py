@@ -1,0 +1,175 @@
+"""Load the demo data, idempotently: running it twice changes nothing the second time.
+
+1. The shared recommendations (`UPR_DATA_DIR/recommendations.jsonl`), upserted by id.
+2. Provider profiles from `app/demo/providers.json`, upserted by slug and flagged
+   `is_demo` (the project wrote them from public mandates; the organisations did
+   not register them).
+3. Demo needs for a few States, drafted from each State's real supported
+   recommendations (the largest theme groups), flagged `is_demo`.
+4. A local admin key, created once and kept in `var/admin_key` (mode 0600) so
+   `make run` can print it again; a revoked or missing one is replaced.
+
+No cooperation activities are invented.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.auth import Principal, authenticate
+from app.errors import Problem
+from app.models.api_key import ApiKeyCreate
+from app.models.need import Need, NeedCreate
+from app.models.provider import Provider, ProviderCreate, ProviderUpdate
+from app.models.recommendation import Recommendation
+from app.services import keys as key_service
+from app.services import needs as need_service
+from app.services import providers as provider_service
+from matching import DraftInput, draft_groups
+
+PROVIDERS_FILE = Path(__file__).resolve().parent / "providers.json"
+# One State per UN regional group, each with many supported recommendations in the shared data.
+DEMO_STATES = ("MEX", "LSO", "KHM", "GEO", "SVN")
+NEEDS_PER_STATE = 2
+NEED_MAX_RECOMMENDATIONS = 12
+ADMIN = Principal(role="admin", name="demo loader")
+PROFILE_FIELDS = (
+    "name", "acronym", "kind", "description", "themes", "sdgs", "countries", "regions", "languages", "modalities", "website",
+)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class DemoSummary:
+    recommendations: dict[str, int] = field(default_factory=dict)
+    providers_created: int = 0
+    providers_updated: int = 0
+    providers_unchanged: int = 0
+    needs_created: int = 0
+    needs_existing: int = 0
+    admin_key: str = ""
+    admin_key_created: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def load_demo(session: Session, *, data_dir: Path, key_file: Path, max_rows: int, progress: Progress | None = None) -> DemoSummary:
+    """Load everything; safe to run again."""
+    summary = DemoSummary()
+    recs_file = data_dir / "recommendations.jsonl"
+    if recs_file.is_file():
+        from app.services import recommendations as recommendation_service
+
+        result = recommendation_service.import_recommendations(
+            session, file=recs_file, fmt="jsonl", dry_run=False, max_rows=max_rows, progress=progress
+        )
+        summary.recommendations = {
+            "read": result.rows_read,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
+    else:
+        summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")
+    load_providers(session, summary)
+    load_needs(session, summary)
+    summary.admin_key, summary.admin_key_created = ensure_admin_key(session, key_file)
+    return summary
+
+
+def load_providers(session: Session, summary: DemoSummary) -> None:
+    """Upsert the provider profiles by slug; `relevance` is evaluation ground truth and is not loaded."""
+    profiles = json.loads(PROVIDERS_FILE.read_text(encoding="utf-8"))
+    existing = {p.slug: p for p in session.exec(select(Provider).where(col(Provider.slug).is_not(None)))}
+    for profile in profiles:
+        values = {name: profile[name] for name in PROFILE_FIELDS}
+        row = existing.get(profile["slug"])
+        if row is None:
+            row = provider_service.create_provider(
+                session, principal=ADMIN, data=ProviderCreate(**values, slug=profile["slug"])
+            )
+            summary.providers_created += 1
+        else:
+            changed = {k: v for k, v in ProviderUpdate(**values).model_dump(exclude_unset=True).items() if getattr(row, k) != v}
+            if changed:
+                row = provider_service.update_provider(
+                    session,
+                    principal=ADMIN,
+                    provider_id=row.id,
+                    data=ProviderUpdate(**changed),
+                    expected=frozenset({row.version}),
+                )
+                summary.providers_updated += 1
+            else:
+                summary.providers_unchanged += 1
+        if not row.is_demo:
+            _flag_demo(session, Provider, row.id)
+
+
+def load_needs(session: Session, summary: DemoSummary) -> None:
+    """File the largest drafted needs of each demo State, unless a demo need of that title exists."""
+    for state in DEMO_STATES:
+        recs = session.exec(
+            select(Recommendation)
+            .where(col(Recommendation.state_under_review) == state, col(Recommendation.response) == "supported")
+            .order_by(col(Recommendation.id))
+        ).all()
+        if not recs:
+            summary.notes.append(f"no supported recommendations for {state}: its demo needs were skipped")
+            continue
+        drafts = [g for g in draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs]) if g.theme != "Other"]
+        # A large theme is split into several drafts; one demo need per theme is enough.
+        by_theme = {g.theme: g for g in reversed(drafts)}
+        firsts = [g for g in drafts if by_theme.get(g.theme) is g]
+        for group in firsts[:NEEDS_PER_STATE]:
+            ids = list(group.recommendation_ids[:NEED_MAX_RECOMMENDATIONS])
+            title = f"{group.theme}: technical cooperation for {len(ids)} supported recommendations"
+            found = session.exec(select(Need).where(col(Need.state) == state, col(Need.title) == title)).first()
+            if found is not None:
+                summary.needs_existing += 1
+                continue
+            need = need_service.create_need(
+                session,
+                principal=ADMIN,
+                data=NeedCreate(
+                    state=state,
+                    title=title,
+                    description=(
+                        "Demo need drafted by upr-match from this State's supported recommendations on "
+                        f"{group.theme}; it is illustrative, not filed by the State."
+                    ),
+                    recommendation_ids=ids,
+                ),
+            )
+            _flag_demo(session, Need, need.id)
+            summary.needs_created += 1
+
+
+def _flag_demo(session: Session, model: Any, row_id: str) -> None:
+    session.exec(update(model).where(model.id == row_id).values(is_demo=True))  # type: ignore[call-overload]
+    session.commit()
+
+
+def ensure_admin_key(session: Session, key_file: Path) -> tuple[str, bool]:
+    """Return the local admin key from `key_file`, creating (and saving) one if it is missing or revoked."""
+    if key_file.is_file():
+        key = key_file.read_text(encoding="utf-8").strip()
+        try:
+            if authenticate(session, key).is_admin:
+                return key, False
+        except Problem:
+            pass
+    _, key = key_service.create_key(session, data=ApiKeyCreate(name="local admin (make run)", role="admin"))
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key, True

@@ -1,0 +1,126 @@
+"""Our own CSV layout (what `GET /recommendations/export?format=csv` writes), both ways.
+
+One column per field of `RECORD_FIELDS`; list fields are JSON arrays in their
+cell; booleans are `true`/`false`; None is an empty cell. Cells a spreadsheet
+would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) are written
+with a leading `'`, and so is a cell that itself starts with `'`, which makes
+the escaping reversible: the reader removes exactly one leading `'`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from app.importing.core import RECORD_FIELDS, Row, RowError, build_record
+from app.importing.files import Opener
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
+LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups"}
+INT_FIELDS = {"cycle", "session", "action_category"}
+BOOL_FIELDS = {"provisional", "themes_predicted"}
+REQUIRED_COLUMNS = {"id", "source", "cycle", "session", "state_under_review", "text", "response"}
+
+
+def escape_cell(value: str) -> str:
+    """Neutralise a cell a spreadsheet would evaluate (CSV/formula injection)."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def unescape_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") else value
+
+
+def render_cell(value: Any) -> str:
+    """One record value as its CSV cell text (before escaping)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def csv_header_line() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(RECORD_FIELDS)
+    return buffer.getvalue()
+
+
+class CsvLayoutSource:
+    """Read a CSV in our export layout (recognised by its `id` column)."""
+
+    format = "csv"
+
+    def __init__(self, opener: Opener, encoding: str) -> None:
+        self._open = opener
+        self._encoding = encoding
+        self.rows_read = 0
+
+    def rows(self) -> Iterator[Row]:
+        self.rows_read = 0
+        with self._open() as raw, io.TextIOWrapper(raw, encoding=self._encoding, newline="") as stream:
+            reader = csv.reader(stream)
+            header = next(reader, None)
+            if header is None:
+                return
+            columns = [h.strip() for h in header]
+            missing = REQUIRED_COLUMNS - set(columns)
+            if missing:
+                yield 1, None, [RowError(1, "header", f"missing column(s): {', '.join(sorted(missing))}")]
+                return
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    self.rows_read += 1
+                    yield reader.line_num, None, [RowError(reader.line_num, "row", f"unreadable CSV: {exc}")]
+                    continue
+                line = reader.line_num
+                if not any(cell.strip() for cell in cells):
+                    continue
+                self.rows_read += 1
+                if len(cells) != len(columns):
+                    yield line, None, [RowError(line, "row", f"has {len(cells)} cells; the header has {len(columns)}")]
+                    continue
+                obj, problems = _decode_cells(dict(zip(columns, cells, strict=True)))
+                if problems:
+                    yield line, None, [RowError(line, f, r) for f, r in problems]
+                    continue
+                record, problems = build_record(obj)
+                yield line, record, [RowError(line, f, r) for f, r in problems]
+
+
+def _decode_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    obj: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for name, cell in cells.items():
+        if name not in RECORD_FIELDS:
+            continue
+        value = unescape_cell(cell)
+        if name in LIST_FIELDS:
+            try:
+                obj[name] = json.loads(value) if value.strip() else []
+            except json.JSONDecodeError:
+                problems.append((name, "must be a JSON array, e.g. [\"FRA\",\"DEU\"]"))
+        elif name in INT_FIELDS:
+            if not value.strip():
+                obj[name] = None
+            elif value.strip().isdigit():
+                obj[name] = int(value.strip())
+            else:
+                problems.append((name, f"must be a whole number, got {value!r}"))
+        elif name in BOOL_FIELDS:
+            lowered = value.strip().lower()
+            if lowered not in ("", "true", "false"):
+                problems.append((name, f"must be true or false, got {value!r}"))
+            obj[name] = lowered == "true"
+        else:
+            obj[name] = value if value != "" else None
+    return obj, problems

@@ -1,0 +1,107 @@
+"""Cooperation activities: /v1/activities.
+
+Activities are public once under way (`ongoing`, `completed`); `planned` ones are
+visible only to their provider, their State and admins (others get 404).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth import AuthenticatedDep, CurrentPrincipal
+from app.deps import PageParamsDep, SessionDep
+from app.errors_doc import problems
+from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.models.activity import ActivityCreate, ActivityPublic, ActivityUpdate
+from app.pagination import Page
+from app.services import activities as activity_service
+from app.vocab import ActivityStatus
+
+router = APIRouter(prefix="/activities", tags=["activities"])
+
+
+@router.get("", response_model=Page[ActivityPublic], operation_id="list_activities", responses=problems(401, 422))
+def list_activities(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageParamsDep,
+    state: Annotated[str | None, Query(min_length=3, max_length=3, description="ISO3 code.")] = None,
+    provider_id: Annotated[str | None, Query(max_length=36)] = None,
+    need_id: Annotated[str | None, Query(max_length=36)] = None,
+    status: ActivityStatus | None = None,
+    recommendation_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> Page[ActivityPublic]:
+    """List the activities you may see, oldest first; every filter given must match."""
+    rows, total = activity_service.list_activities(
+        session, principal=principal, page=page, state=state, provider_id=provider_id, need_id=need_id,
+        status=status, recommendation_id=recommendation_id,
+    )
+    return Page.build(activity_service.present_activities(session, rows), total, page)
+
+
+@router.get(
+    "/{activity_id}",
+    response_model=ActivityPublic,
+    operation_id="get_activity",
+    responses={200: {"headers": ETAG_HEADER_DOC}, **NOT_MODIFIED_DOC, **problems(401, 404)},
+)
+def get_activity(
+    activity_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
+) -> ActivityPublic:
+    """Get one activity with its `ETag` (404 also for a planned one you are not party to)."""
+    row = activity_service.get_activity(session, principal=principal, activity_id=activity_id)
+    body = activity_service.present_activities(session, [row])[0]
+    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+
+
+@router.post(
+    "",
+    response_model=ActivityPublic,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="create_activity",
+    responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 413, 422)},
+)
+def create_activity(
+    body: ActivityCreate, response: Response, session: SessionDep, principal: AuthenticatedDep
+) -> ActivityPublic:
+    """Record an activity: a provider key for itself, a State key for its State, or an admin."""
+    row = activity_service.create_activity(session, principal=principal, data=body)
+    response.headers["ETag"] = make_etag(row.version)
+    response.headers["Location"] = f"/v1/activities/{row.id}"
+    return activity_service.present_activities(session, [row])[0]
+
+
+@router.patch(
+    "/{activity_id}",
+    response_model=ActivityPublic,
+    operation_id="update_activity",
+    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 404, 412, 413, 422, 428)},
+)
+def update_activity(
+    activity_id: str,
+    body: ActivityUpdate,
+    response: Response,
+    session: SessionDep,
+    principal: AuthenticatedDep,
+    expected: IfMatchDep,
+) -> ActivityPublic:
+    """Change the fields sent (either party or an admin). Requires `If-Match`; answers the new `ETag`."""
+    row = activity_service.update_activity(
+        session, principal=principal, activity_id=activity_id, data=body, expected=expected
+    )
+    response.headers["ETag"] = make_etag(row.version)
+    return activity_service.present_activities(session, [row])[0]
+
+
+@router.delete(
+    "/{activity_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_activity",
+    responses=problems(401, 403, 404, 412, 428),
+)
+def delete_activity(activity_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep) -> Response:
+    """Delete an activity (either party or an admin). Requires `If-Match`."""
+    activity_service.delete_activity(session, principal=principal, activity_id=activity_id, expected=expected)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

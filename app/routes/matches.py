@@ -1,0 +1,84 @@
+"""Match endpoints: providers for a need, needs for a provider, providers for free text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.auth import CurrentPrincipal
+from app.deps import SessionDep
+from app.errors_doc import problems
+from app.models.match import MatchQuery, NeedMatches, ProviderMatches
+from app.services import matching as matching_service
+from app.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region
+
+router = APIRouter(tags=["matching"])
+
+MAX_LIMIT = 50
+
+
+@router.get(
+    "/needs/{need_id}/matches",
+    response_model=ProviderMatches,
+    response_model_exclude_none=False,
+    operation_id="get_need_matches",
+    responses=problems(401, 404, 422, 503),
+)
+def get_need_matches(
+    need_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many providers (1-50).")] = 10,
+    min_score: Annotated[float, Query(ge=0, le=1, description="Drop matches scoring below this.")] = 0.0,
+    kind: Annotated[list[ProviderKind] | None, Query(max_length=8, description="Only these provider kinds.")] = None,
+    language: Annotated[list[LanguageCode] | None, Query(max_length=20, description="Only providers working in one of these ISO 639-1 languages.")] = None,
+    country: Annotated[list[Iso3] | None, Query(max_length=50, description="Only providers present in one of these States (or their region, or worldwide).")] = None,
+    region: Annotated[list[Region] | None, Query(max_length=6, description="Only providers present in one of these regions (or worldwide).")] = None,
+    modality: Annotated[list[Modality] | None, Query(max_length=8, description="Only providers offering one of these.")] = None,
+) -> ProviderMatches:
+    """Rank providers for a need, with the terms, themes and signals behind each score."""
+    filters = matching_service.ProviderFilters(
+        kinds=frozenset(kind or ()),
+        languages=frozenset(language or ()),
+        countries=frozenset(country or ()),
+        regions=frozenset(region or ()),
+        modalities=frozenset(modality or ()),
+    )
+    return matching_service.match_providers_for_need(  # type: ignore[no-any-return]
+        session, request.app.state, principal=principal, need_id=need_id, filters=filters, limit=limit, min_score=min_score
+    )
+
+
+@router.get(
+    "/providers/{provider_id}/matches",
+    response_model=NeedMatches,
+    operation_id="get_provider_matches",
+    responses=problems(401, 404, 422, 503),
+)
+def get_provider_matches(
+    provider_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many needs (1-50).")] = 10,
+    min_score: Annotated[float, Query(ge=0, le=1, description="Drop matches scoring below this.")] = 0.0,
+) -> NeedMatches:
+    """Rank the open needs this caller may see for a provider."""
+    return matching_service.match_needs_for_provider(  # type: ignore[no-any-return]
+        session, request.app.state, principal=principal, provider_id=provider_id, limit=limit, min_score=min_score
+    )
+
+
+@router.post(
+    "/match",
+    response_model=ProviderMatches,
+    operation_id="match_text",
+    responses=problems(400, 401, 413, 422, 503),
+)
+def match_text(body: MatchQuery, request: Request, session: SessionDep, principal: CurrentPrincipal) -> ProviderMatches:
+    """Rank providers for free text, for a State exploring before it files a need."""
+    return matching_service.match_providers_for_text(  # type: ignore[no-any-return]
+        session, request.app.state, principal=principal, query=body
+    )

@@ -1,0 +1,172 @@
+"""UPR recommendations: list, search, facets, export (public) and import (admin)."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from app.auth import AdminDep
+from app.deps import PageParamsDep, SessionDep, SettingsDep
+from app.errors import UnprocessableEntity, field_error
+from app.errors_doc import problems
+from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
+from app.pagination import Page
+from app.services import recommendations as recommendation_service
+from app.services.recommendations import MAX_QUERY_LENGTH, RecommendationFilters
+
+router = APIRouter(prefix="/recommendations", tags=["recommendations"])
+
+ResponseFilter = Literal["supported", "noted", "pending"]
+JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
+CSV_TYPES = ("text/csv", "application/csv")
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def recommendation_filters(
+    state: Annotated[
+        str | None, Query(min_length=3, max_length=3, description="ISO3 of the State under review.", examples=["FRA"])
+    ] = None,
+    recommending_state: Annotated[
+        str | None, Query(min_length=3, max_length=3, description="ISO3 of a recommending State.", examples=["DNK"])
+    ] = None,
+    cycle: Annotated[int | None, Query(ge=1, le=20, description="UPR cycle.", examples=[2])] = None,
+    session: Annotated[int | None, Query(ge=1, le=200, description="UPR Working Group session.", examples=[15])] = None,
+    response: Annotated[ResponseFilter | None, Query(description="supported, noted or pending.")] = None,
+    theme: Annotated[
+        str | None, Query(min_length=1, max_length=255, description="Exact theme label.", examples=["Torture and other CID treatment"])
+    ] = None,
+    sdg: Annotated[int | None, Query(ge=1, le=17, description="SDG number.", examples=[5])] = None,
+    action_category: Annotated[int | None, Query(ge=1, le=5, description="UPR Info action category 1-5.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_LENGTH,
+            description='Full-text search (English stemming): words are AND-ed, "quoted phrase", -excluded.',
+            examples=["torture optional protocol"],
+        ),
+    ] = None,
+) -> RecommendationFilters:
+    return RecommendationFilters(state, recommending_state, cycle, session, response, theme, sdg, action_category, q)
+
+
+FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
+
+
+@router.get(
+    "",
+    response_model=Page[RecommendationPublic],
+    operation_id="list_recommendations",
+    responses=problems(422, 503),
+)
+def list_recommendations(session: SessionDep, filters: FiltersDep, page: PageParamsDep) -> Page[RecommendationPublic]:
+    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""
+    rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
+    return Page.build([RecommendationPublic.model_validate(r) for r in rows], total, page)
+
+
+@router.get(
+    "/facets",
+    response_model=RecommendationFacets,
+    operation_id="get_recommendation_facets",
+    responses=problems(422, 503),
+)
+def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> RecommendationFacets:
+    """Count the matching recommendations per theme, State under review, cycle and response."""
+    return recommendation_service.get_facets(session, filters=filters)
+
+
+@router.get(
+    "/export",
+    operation_id="export_recommendations",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The matching recommendations, streamed; CSV cells that could run as formulas start with `'`.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": "id,source,cycle,...\n"},
+                "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"id":"...","cycle":1}\n'},
+            },
+        },
+        **problems(422, 503),
+    },
+)
+def export_recommendations(
+    session: SessionDep,
+    filters: FiltersDep,
+    format: Annotated[Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")] = "jsonl",  # noqa: A002
+) -> StreamingResponse:
+    """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed."""
+    body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    filename = f"recommendations.{format}"
+    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post(
+    "/import",
+    response_model=ImportSummary,
+    operation_id="import_recommendations",
+    responses={201: {"model": ImportSummary, "description": "Imported; at least one recommendation was new."}}
+    | problems(401, 403, 413, 422, 503, 507),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The raw file: JSON Lines (shared schema or our export) or CSV (UPR Info export or ours).",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_recommendations(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: AdminDep,
+    dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
+) -> ImportSummary:
+    """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in JSONL_TYPES:
+        fmt = "jsonl"
+    elif content_type in CSV_TYPES:
+        fmt = "csv"
+    else:
+        raise UnprocessableEntity(
+            f"Unsupported Content-Type {content_type or '(none)'!r}.",
+            errors=[field_error(["header", "content-type"], "must be application/x-ndjson, application/jsonl or text/csv")],
+        )
+    # Async only to stream the body to a temporary file (bounded memory); the import runs in a thread.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        summary = await run_in_threadpool(
+            recommendation_service.import_recommendations,
+            session,
+            file=spool,  # type: ignore[arg-type]
+            fmt=fmt,
+            dry_run=dry_run,
+            max_rows=settings.MAX_IMPORT_ROWS,
+        )
+    response.status_code = 201 if summary.inserted else 200
+    return summary
+
+
+@router.get(
+    "/{recommendation_id}",
+    response_model=RecommendationPublic,
+    operation_id="get_recommendation",
+    responses=problems(404, 503),
+)
+def get_recommendation(recommendation_id: str, session: SessionDep) -> RecommendationPublic:
+    """Show one recommendation by its stable source id."""
+    return RecommendationPublic.model_validate(
+        recommendation_service.get_recommendation(session, recommendation_id=recommendation_id)
+    )

@@ -1,0 +1,123 @@
+"""Who may read and write what: every authorization rule of providers, needs and activities.
+
+Services ask these functions and raise the Problem; nothing else decides access.
+
+| resource  | read                                                        | create / write / delete                 |
+|-----------|-------------------------------------------------------------|-----------------------------------------|
+| provider  | everyone (contact e-mail: authenticated callers only)       | admin; a provider key its own profile;  |
+|           |                                                             | an *unbound* provider key creates once  |
+| need      | public: everyone; providers: provider keys, admins, its     | admin; a State key for its own State    |
+|           | State; state_only: its State and admins                     |                                         |
+| activity  | everyone once not `planned`; planned: its provider, its     | admin; its provider; its State          |
+|           | State and admins                                            |                                         |
+
+An object the caller may not read is reported as missing (404), not forbidden,
+so its existence does not leak; an object the caller may read but not change is 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, or_, true
+from sqlmodel import col
+
+from app.auth import Principal
+from app.models.activity import Activity
+from app.models.need import Need
+from app.models.provider import Provider
+
+# --- providers -------------------------------------------------------------------------
+
+
+def can_see_contact(principal: Principal) -> bool:
+    """Contact e-mails are for authenticated callers only."""
+    return not principal.is_anonymous
+
+
+def can_create_provider(principal: Principal) -> bool:
+    """Admins, and provider keys not yet bound to a provider (self-registration, once)."""
+    return principal.is_admin or (principal.role == "provider" and principal.provider_id is None)
+
+
+def can_write_provider(principal: Principal, provider: Provider) -> bool:
+    """Admins, and the provider's own key."""
+    return principal.is_admin or (principal.role == "provider" and principal.provider_id == provider.id)
+
+
+# --- needs -----------------------------------------------------------------------------
+
+
+def can_read_need(principal: Principal, need: Need) -> bool:
+    """Public needs to all; `providers` to provider keys, admins, its State; `state_only` to its State, admins."""
+    if need.visibility == "public" or principal.is_admin:
+        return True
+    own_state = principal.role == "state" and principal.state == need.state
+    if need.visibility == "providers":
+        return own_state or principal.role == "provider"
+    return own_state
+
+
+def need_read_clause(principal: Principal) -> Any:
+    """The SQL condition selecting exactly the needs `can_read_need` allows."""
+    if principal.is_admin:
+        return true()
+    visible = [col(Need.visibility) == "public"]
+    if principal.role == "provider":
+        visible.append(col(Need.visibility) == "providers")
+    if principal.role == "state" and principal.state:
+        visible.append(col(Need.state) == principal.state)
+    return or_(*visible)
+
+
+def can_create_need(principal: Principal, state: str) -> bool:
+    """Admins for any State; a State key for its own State only."""
+    return principal.is_admin or (principal.role == "state" and principal.state == state)
+
+
+def can_write_need(principal: Principal, need: Need) -> bool:
+    """Admins, and the need's own State."""
+    return can_create_need(principal, need.state)
+
+
+# --- activities ------------------------------------------------------------------------
+
+
+def is_activity_party(principal: Principal, activity: Activity) -> bool:
+    """The activity's provider or its State."""
+    if principal.role == "provider":
+        return principal.provider_id is not None and principal.provider_id == activity.provider_id
+    if principal.role == "state":
+        return principal.state == activity.state
+    return False
+
+
+def can_read_activity(principal: Principal, activity: Activity) -> bool:
+    """Public once not planned; planned ones only to the two parties and admins."""
+    return activity.status != "planned" or principal.is_admin or is_activity_party(principal, activity)
+
+
+def activity_read_clause(principal: Principal) -> Any:
+    """The SQL condition selecting exactly the activities `can_read_activity` allows."""
+    if principal.is_admin:
+        return true()
+    visible = [col(Activity.status) != "planned"]
+    if principal.role == "provider" and principal.provider_id:
+        visible.append(col(Activity.provider_id) == principal.provider_id)
+    if principal.role == "state" and principal.state:
+        visible.append(col(Activity.state) == principal.state)
+    return or_(*visible) if visible else false()
+
+
+def can_create_activity(principal: Principal, *, provider_id: str, state: str) -> bool:
+    """Admins; a provider key for itself; a State key for itself."""
+    if principal.is_admin:
+        return True
+    if principal.role == "provider":
+        return principal.provider_id is not None and principal.provider_id == provider_id
+    return principal.role == "state" and principal.state == state
+
+
+def can_write_activity(principal: Principal, activity: Activity) -> bool:
+    """Admins and either party may edit or delete."""
+    return principal.is_admin or is_activity_party(principal, activity)

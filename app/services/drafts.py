@@ -1,0 +1,51 @@
+"""Drafted needs: proposals for a State from its supported recommendations no need covers yet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.auth import Principal
+from app.models.draft import DraftAsk, DraftNeed, DraftNeeds, DraftRequest
+from app.models.need import Need, NeedRecommendation
+from app.models.recommendation import Recommendation
+from app.services import access
+from app.services import matching as matching_service
+from matching import DraftInput, draft_groups
+
+
+def draft_needs(session: Session, app_state: Any, *, principal: Principal, state: str, options: DraftRequest) -> DraftNeeds:
+    """Group the State's uncovered supported recommendations by theme, with suggested providers."""
+    covered = select(NeedRecommendation.recommendation_id).join(Need, col(Need.id) == col(NeedRecommendation.need_id)).where(
+        col(Need.state) == state, access.need_read_clause(principal)
+    )
+    query = select(Recommendation).where(
+        col(Recommendation.state_under_review) == state,
+        col(Recommendation.response) == "supported",
+        col(Recommendation.id).not_in(covered),
+    )
+    if options.cycle is not None:
+        query = query.where(col(Recommendation.cycle) == options.cycle)
+    recs = session.exec(query.order_by(col(Recommendation.id))).all()
+    groups = draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs])
+    index = matching_service.get_index(app_state, session) if options.suggestions else None
+    items = []
+    for group in groups[: options.max_drafts]:
+        suggested: list[Any] = []
+        if index is not None:
+            prefs = matching_service.Preferences(state=state, themes=(group.theme,))
+            ranked = index.rank_providers(
+                "\n".join(item.text for item in group.items), prefs, limit=options.suggestions
+            )
+            suggested = matching_service.present_provider_matches(session, ranked, principal)
+        items.append(
+            DraftNeed(
+                theme=group.theme,
+                title=group.title,
+                recommendation_ids=list(group.recommendation_ids),
+                asks=[DraftAsk(ids=list(item.ids), text=item.text) for item in group.items],
+                suggested_providers=suggested,
+            )
+        )
+    return DraftNeeds(state=state, uncovered_recommendations=len(recs), total_drafts=len(groups), items=items)

@@ -1,0 +1,265 @@
+"""Needs: list, get, create, update, delete, with the rules on cited recommendations.
+
+A need cites 1-200 recommendations; each must exist, be addressed to the need's
+State and have been *supported* by it. A refusal is a 422 whose `errors` name each
+bad id by its position (`/body/recommendation_ids/2`) and say why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, func, select
+
+from app.auth import Principal
+from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.models.activity import Activity
+from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
+from app.models.recommendation import Recommendation
+from app.pagination import PageParams
+from app.services import access
+from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
+
+_REQUIRED = ("title", "description", "recommendation_ids", "themes", "languages", "modalities", "priority", "status", "visibility")
+
+
+def check_recommendations(
+    session: Session, ids: Sequence[str], *, state: str, supported_only: bool, loc: list[str | int]
+) -> list[Recommendation]:
+    """Load the cited recommendations in order, or raise a 422 naming every bad id and why."""
+    found = {r.id: r for r in session.exec(select(Recommendation).where(col(Recommendation.id).in_(set(ids))))}
+    errors = []
+    seen: set[str] = set()
+    for index, rid in enumerate(ids):
+        rec = found.get(rid)
+        if rid in seen:
+            reason = f"recommendation {rid} is listed twice"
+        elif rec is None:
+            reason = f"recommendation {rid} does not exist"
+        elif rec.state_under_review != state:
+            reason = f"recommendation {rid} is addressed to {rec.state_under_review}, not {state}"
+        elif supported_only and rec.response != "supported":
+            verb = "was noted by" if rec.response == "noted" else f"is {rec.response} with"
+            reason = f"recommendation {rid} {verb} {state}; needs may cite supported recommendations only"
+        else:
+            reason = None
+        seen.add(rid)
+        if reason:
+            errors.append(field_error([*loc, index], reason))
+    if errors:
+        raise UnprocessableEntity(
+            f"{len(errors)} cited recommendation(s) refused: " + "; ".join(e["detail"] for e in errors[:5]) + ".",
+            errors=errors,
+        )
+    return [found[rid] for rid in ids]
+
+
+def default_themes(recommendations: Sequence[Recommendation]) -> list[str]:
+    """The union of the recommendations' themes, in first-seen order, at most MAX_NEED_THEMES."""
+    themes: list[str] = []
+    seen: set[str] = set()
+    for rec in recommendations:
+        for theme in rec.themes or []:
+            text = " ".join(str(theme).split())[:THEME_MAX_CHARS]
+            if text and text.casefold() not in seen:
+                seen.add(text.casefold())
+                themes.append(text)
+    return themes[:MAX_NEED_THEMES]
+
+
+def dedupe_key(*, state: str, recommendation_ids: Sequence[str], title: str, status: str) -> str | None:
+    """Identity of a need for duplicate detection; None once closed (a closed need blocks nothing)."""
+    if status == "closed":
+        return None
+    canonical = "\n".join([state, ",".join(sorted(set(recommendation_ids))), " ".join(title.split()).casefold()])
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _raise_if_duplicate(session: Session, key: str | None, *, exclude_id: str | None = None) -> None:
+    if key is None:
+        return
+    existing = session.exec(select(Need.id).where(Need.dedupe_key == key)).first()
+    if existing is not None and existing != exclude_id:
+        raise Conflict(
+            f"Need {existing} already asks this: same State, same recommendations and same title. "
+            "Update that need instead.",
+            existing_id=existing,
+        )
+
+
+def _write_links(session: Session, need_id: str, recommendation_ids: Sequence[str] | None, themes: Sequence[str] | None) -> None:
+    if recommendation_ids is not None:
+        session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))  # type: ignore[call-overload]
+        for position, rid in enumerate(recommendation_ids):
+            session.add(NeedRecommendation(need_id=need_id, recommendation_id=rid, position=position))
+    if themes is not None:
+        session.exec(delete(NeedTheme).where(col(NeedTheme.need_id) == need_id))  # type: ignore[call-overload]
+        for theme in {t.casefold() for t in themes}:
+            session.add(NeedTheme(need_id=need_id, theme=theme))
+
+
+def recommendation_ids_of(session: Session, need_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The cited recommendation ids of each need, in the order the need lists them."""
+    links: dict[str, list[str]] = {nid: [] for nid in need_ids}
+    if need_ids:
+        rows = session.exec(
+            select(NeedRecommendation)
+            .where(col(NeedRecommendation.need_id).in_(need_ids))
+            .order_by(col(NeedRecommendation.need_id), col(NeedRecommendation.position))
+        ).all()
+        for link in rows:
+            links[link.need_id].append(link.recommendation_id)
+    return links
+
+
+def present_needs(session: Session, rows: Sequence[Need]) -> list[NeedPublic]:
+    """Needs as the API shows them, with their cited recommendation ids."""
+    links = recommendation_ids_of(session, [r.id for r in rows])
+    return [NeedPublic.model_validate({**r.model_dump(), "recommendation_ids": links[r.id]}) for r in rows]
+
+
+def get_need(session: Session, *, principal: Principal, need_id: str) -> Need:
+    """Return a need the caller may see; 404 both when missing and when hidden from this caller."""
+    row = session.get(Need, need_id)
+    if row is None or not access.can_read_need(principal, row):
+        raise NotFound(f"Need {need_id} does not exist.")
+    return row
+
+
+def list_needs(
+    session: Session,
+    *,
+    principal: Principal,
+    page: PageParams,
+    state: str | None = None,
+    status: str | None = None,
+    theme: str | None = None,
+    priority: str | None = None,
+    recommendation_id: str | None = None,
+) -> tuple[list[Need], int]:
+    """List the needs this caller may see, matching every given filter, oldest first."""
+    conditions: list[Any] = [access.need_read_clause(principal)]
+    if state:
+        conditions.append(col(Need.state) == state.strip().upper())
+    if status:
+        conditions.append(col(Need.status) == status)
+    if priority:
+        conditions.append(col(Need.priority) == priority)
+    if theme:
+        normalised = " ".join(theme.split()).casefold()
+        conditions.append(col(Need.id).in_(select(NeedTheme.need_id).where(NeedTheme.theme == normalised)))
+    if recommendation_id:
+        conditions.append(
+            col(Need.id).in_(
+                select(NeedRecommendation.need_id).where(NeedRecommendation.recommendation_id == recommendation_id)
+            )
+        )
+    total = session.exec(select(func.count()).select_from(Need).where(*conditions)).one()
+    rows = session.exec(
+        select(Need).where(*conditions).order_by(col(Need.created_at), col(Need.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    return list(rows), total
+
+
+def create_need(session: Session, *, principal: Principal, data: NeedCreate) -> Need:
+    """File a need for a State (a State key: its own), citing supported recommendations."""
+    if principal.role == "state":
+        state = data.state or principal.state
+        if state != principal.state:
+            raise Forbidden(f"This key acts for {principal.state}; it may not file needs for {state}.")
+    elif principal.is_admin:
+        if data.state is None:
+            raise UnprocessableEntity(
+                "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
+            )
+        state = data.state
+    else:
+        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
+    assert state is not None
+    recs = check_recommendations(
+        session, data.recommendation_ids, state=state, supported_only=True, loc=["body", "recommendation_ids"]
+    )
+    themes = data.themes if data.themes is not None else default_themes(recs)
+    key = dedupe_key(state=state, recommendation_ids=data.recommendation_ids, title=data.title, status=data.status)
+    _raise_if_duplicate(session, key)
+    values = data.model_dump(exclude={"state", "recommendation_ids", "themes"})
+    row = Need(**values, state=state, themes=themes, dedupe_key=key)
+    session.add(row)
+    try:
+        session.flush()
+        _write_links(session, row.id, data.recommendation_ids, themes)
+        session.commit()
+    except IntegrityError:
+        # A concurrent request filed the same need first (unique dedupe_key): name it.
+        session.rollback()
+        _raise_if_duplicate(session, key)
+        raise
+    session.refresh(row)
+    return row
+
+
+def update_need(
+    session: Session, *, principal: Principal, need_id: str, data: NeedUpdate, expected: frozenset[int]
+) -> Need:
+    """Apply the fields sent to a need of the caller's State, if its ETag is still current."""
+    row = get_need(session, principal=principal, need_id=need_id)
+    if not access.can_write_need(principal, row):
+        raise Forbidden(f"Need {need_id} belongs to {row.state}; this key may not change it.")
+    check_version(row.version, expected, f"Need {need_id}")
+    changes = data.model_dump(exclude_unset=True)
+    reject_nulls(changes, _REQUIRED)
+    current_ids = recommendation_ids_of(session, [row.id])[row.id]
+    new_ids = changes.pop("recommendation_ids", None)
+    if new_ids is not None:
+        recs = check_recommendations(
+            session, new_ids, state=row.state, supported_only=True, loc=["body", "recommendation_ids"]
+        )
+        if "themes" not in changes:
+            # Themes follow the recommendations unless the State chose its own.
+            old_recs = session.exec(select(Recommendation).where(col(Recommendation.id).in_(current_ids))).all()
+            by_id = {r.id: r for r in old_recs}
+            if row.themes == default_themes([by_id[i] for i in current_ids if i in by_id]):
+                changes["themes"] = default_themes(recs)
+    key = dedupe_key(
+        state=row.state,
+        recommendation_ids=new_ids if new_ids is not None else current_ids,
+        title=changes.get("title", row.title),
+        status=changes.get("status", row.status),
+    )
+    _raise_if_duplicate(session, key, exclude_id=row.id)
+    changes["dedupe_key"] = key
+    try:
+        versioned_update(session, Need, row_id=row.id, read_version=row.version, values=changes, what=f"Need {need_id}")
+        _write_links(session, row.id, new_ids, changes.get("themes"))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        _raise_if_duplicate(session, key, exclude_id=need_id)
+        raise
+    session.refresh(row)
+    return row
+
+
+def delete_need(session: Session, *, principal: Principal, need_id: str, expected: frozenset[int]) -> None:
+    """Delete a need without activities; its recommendation links go with it."""
+    row = get_need(session, principal=principal, need_id=need_id)
+    if not access.can_write_need(principal, row):
+        raise Forbidden(f"Need {need_id} belongs to {row.state}; this key may not delete it.")
+    check_version(row.version, expected, f"Need {need_id}")
+    dependants = session.exec(select(func.count()).select_from(Activity).where(Activity.need_id == need_id)).one()
+    if dependants:
+        raise Conflict(
+            f"Need {need_id} has {dependants} cooperation activit{'y' if dependants == 1 else 'ies'} "
+            "depending on it; close the need (status closed) or detach those first.",
+            dependent_activities=dependants,
+        )
+    try:
+        versioned_delete(session, Need, row_id=need_id, read_version=row.version, what=f"Need {need_id}")
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"Need {need_id} gained a dependent activity meanwhile; nothing was deleted.") from None

@@ -1,0 +1,200 @@
+"""Providers: list, get, create (incl. self-registration by an unbound provider key), update, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, func, or_, select
+
+from app.auth import Principal
+from app.errors import Conflict, Forbidden, NotFound
+from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.models.activity import Activity
+from app.models.api_key import ApiKey
+from app.models.common import utcnow
+from app.models.provider import Provider, ProviderCreate, ProviderFacet, ProviderPrivate, ProviderPublic, ProviderUpdate
+from app.pagination import PageParams
+from app.services import access
+
+# List fields mirrored into provider_facet, and the facet name each is filed under.
+FACETS = {"themes": "theme", "languages": "language", "modalities": "modality", "regions": "region", "countries": "country"}
+_REQUIRED = ("name", "kind", "description", "themes", "sdgs", "countries", "regions", "languages", "modalities")
+
+
+def present_provider(row: Provider, principal: Principal) -> ProviderPublic | ProviderPrivate:
+    """The provider as this caller may see it: with the contact e-mail only when authenticated."""
+    if access.can_see_contact(principal):
+        return ProviderPrivate.model_validate(row, from_attributes=True)
+    return ProviderPublic.model_validate(row.model_dump(exclude={"contact_email"}))
+
+
+def _facet_value(facet: str, value: str) -> str:
+    return value.casefold() if facet == "theme" else value
+
+
+def write_facets(session: Session, provider: Provider) -> None:
+    session.exec(delete(ProviderFacet).where(col(ProviderFacet.provider_id) == provider.id))  # type: ignore[call-overload]
+    seen: set[tuple[str, str]] = set()
+    for field, facet in FACETS.items():
+        for value in getattr(provider, field):
+            key = (facet, _facet_value(facet, value))
+            if key not in seen:
+                seen.add(key)
+                session.add(ProviderFacet(provider_id=provider.id, facet=key[0], value=key[1]))
+
+
+def _check_slug_free(session: Session, slug: str | None, *, exclude_id: str | None = None) -> None:
+    if slug is None:
+        return
+    existing = session.exec(select(Provider.id).where(Provider.slug == slug)).first()
+    if existing is not None and existing != exclude_id:
+        raise Conflict(f"The slug {slug!r} is taken by provider {existing}.", existing_id=existing)
+
+
+def get_provider(session: Session, *, provider_id: str) -> Provider:
+    """Return one provider (providers are public) or raise 404."""
+    row = session.get(Provider, provider_id)
+    if row is None:
+        raise NotFound(f"Provider {provider_id} does not exist.")
+    return row
+
+
+def list_providers(
+    session: Session,
+    *,
+    page: PageParams,
+    kind: str | None = None,
+    theme: str | None = None,
+    language: str | None = None,
+    modality: str | None = None,
+    region: str | None = None,
+    country: str | None = None,
+    q: str | None = None,
+) -> tuple[list[Provider], int]:
+    """List providers matching every given filter, oldest first (stable order)."""
+    conditions: list[Any] = []
+    if kind:
+        conditions.append(col(Provider.kind) == kind)
+    for facet, value in (
+        ("theme", theme), ("language", language), ("modality", modality), ("region", region), ("country", country)
+    ):
+        if value:
+            normalised = " ".join(value.split()).casefold() if facet == "theme" else value
+            normalised = normalised.lower() if facet == "language" else normalised
+            normalised = normalised.upper() if facet == "country" else normalised
+            conditions.append(
+                col(Provider.id).in_(
+                    select(ProviderFacet.provider_id).where(
+                        ProviderFacet.facet == facet, ProviderFacet.value == normalised
+                    )
+                )
+            )
+    if q:
+        needle = q.strip().lower()
+        conditions.append(
+            or_(
+                func.lower(Provider.name).contains(needle, autoescape=True),
+                func.lower(func.coalesce(Provider.acronym, "")).contains(needle, autoescape=True),
+            )
+        )
+    total = session.exec(select(func.count()).select_from(Provider).where(*conditions)).one()
+    rows = session.exec(
+        select(Provider)
+        .where(*conditions)
+        .order_by(col(Provider.created_at), col(Provider.id))
+        .offset(page.offset)
+        .limit(page.limit)
+    ).all()
+    return list(rows), total
+
+
+def create_provider(session: Session, *, principal: Principal, data: ProviderCreate) -> Provider:
+    """Create a provider; when an unbound provider key registers, bind the key to it (once)."""
+    if not access.can_create_provider(principal):
+        if principal.role == "provider":
+            raise Forbidden(
+                f"This key already acts for provider {principal.provider_id}; "
+                "a provider key registers one provider only. Edit it with PATCH instead."
+            )
+        raise Forbidden("Only administrators and unbound provider keys may create providers.")
+    _check_slug_free(session, data.slug)
+    row = Provider(**data.model_dump())
+    session.add(row)
+    try:
+        session.flush()
+        write_facets(session, row)
+        if principal.role == "provider":
+            # Bind atomically: of two concurrent registrations with one key, only one finds it unbound.
+            bound = session.exec(  # type: ignore[call-overload]
+                update(ApiKey)
+                .where(col(ApiKey.id) == principal.key_id, col(ApiKey.provider_id).is_(None))
+                .values(provider_id=row.id)
+                .execution_options(synchronize_session=False)
+            )
+            if bound.rowcount != 1:
+                session.rollback()
+                raise Conflict("This key registered a provider meanwhile; it may register one only.")
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        _check_slug_free(session, data.slug)
+        raise
+    session.refresh(row)
+    return row
+
+
+def update_provider(
+    session: Session, *, principal: Principal, provider_id: str, data: ProviderUpdate, expected: frozenset[int]
+) -> Provider:
+    """Apply the fields sent to a provider the caller owns, if its ETag is still current."""
+    row = get_provider(session, provider_id=provider_id)
+    if not access.can_write_provider(principal, row):
+        raise Forbidden(f"This key may not change provider {provider_id}.")
+    check_version(row.version, expected, f"Provider {provider_id}")
+    changes = data.model_dump(exclude_unset=True)
+    reject_nulls(changes, _REQUIRED)
+    if "slug" in changes:
+        _check_slug_free(session, changes["slug"], exclude_id=row.id)
+    versioned_update(
+        session, Provider, row_id=row.id, read_version=row.version, values=changes, what=f"Provider {provider_id}"
+    )
+    try:
+        if FACETS.keys() & changes.keys():
+            session.expire(row)
+            write_facets(session, row)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        _check_slug_free(session, changes.get("slug"), exclude_id=provider_id)
+        raise
+    session.refresh(row)
+    return row
+
+
+def delete_provider(session: Session, *, principal: Principal, provider_id: str, expected: frozenset[int]) -> None:
+    """Delete a provider without activities; keys bound to it are revoked, since they act for nobody now."""
+    row = get_provider(session, provider_id=provider_id)
+    if not access.can_write_provider(principal, row):
+        raise Forbidden(f"This key may not delete provider {provider_id}.")
+    check_version(row.version, expected, f"Provider {provider_id}")
+    dependants = session.exec(select(func.count()).select_from(Activity).where(Activity.provider_id == provider_id)).one()
+    if dependants:
+        raise Conflict(
+            f"Provider {provider_id} has {dependants} cooperation activit{'y' if dependants == 1 else 'ies'} "
+            "depending on it; delete or reassign those first.",
+            dependent_activities=dependants,
+        )
+    try:
+        versioned_delete(session, Provider, row_id=provider_id, read_version=row.version, what=f"Provider {provider_id}")
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"Provider {provider_id} gained a dependent activity meanwhile; nothing was deleted.") from None
+    session.exec(  # type: ignore[call-overload]
+        update(ApiKey)
+        .where(col(ApiKey.provider_id) == provider_id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

@@ -1,0 +1,45 @@
+"""Readers keep working, on consistent snapshots, while a writer updates."""
+
+from __future__ import annotations
+
+import threading
+
+from matching import TfidfMatcher
+
+BASE = [f"torture in prison number {i}" for i in range(200)]
+IDS = [f"b{i:03d}" for i in range(200)]
+
+
+def test_concurrent_readers_and_writer() -> None:
+    m = TfidfMatcher().fit(BASE, IDS)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                hits = m.match("torture prison", top_k=5)
+                assert len(hits) == 5 and all(0.0 < h.score <= 1.0 for h in hits)
+                assert [(-h.score, h.id) for h in hits] == sorted((-h.score, h.id) for h in hits)
+                girls = m.match("girls education", top_k=3)
+                assert all(h.id.startswith("n") for h in girls)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(300):  # > 1024 pending is not reached; force compactions too
+            m.add([f"n{i:03d}"], [f"girls education {i}"])
+            if i % 3 == 0:
+                m.remove([f"n{i:03d}"])
+            if i % 100 == 99:
+                m.compact()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+    assert len(m) == 200 + 200
+    assert m.version_ == 300 + 100
