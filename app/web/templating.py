@@ -34,9 +34,29 @@ def query_url(request: Request, **changes: Any) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+LABELS = {
+    "un_entity": "UN entity",
+    "ngo": "NGO",
+    "nhri": "National human rights institution",
+    "academic": "Academia",
+    "state": "State",
+    "private": "Private sector",
+    "regional_organization": "Regional organisation",
+    "africa": "Africa",
+    "asia_pacific": "Asia-Pacific",
+    "eastern_europe": "Eastern Europe",
+    "latin_america_caribbean": "Latin America and the Caribbean",
+    "western_europe_others": "Western Europe and others",
+    "state_only": "its State only",
+}
+
+
 def _label(value: Any) -> str:
-    """A code like `asia_pacific` as words: `Asia pacific`."""
-    text = str(value).replace("_", " ")
+    """A code as words: `un_entity` -> `UN entity`, `peer_exchange` -> `Peer exchange`."""
+    text = str(value)
+    if text in LABELS:
+        return LABELS[text]
+    text = text.replace("_", " ")
     return text[:1].upper() + text[1:]
 
 

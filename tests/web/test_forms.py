@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -66,6 +68,16 @@ def test_a_state_files_a_need_from_its_supported_recommendations(web: TestClient
     assert set(cited) == {data.recs["prisons"].id, data.recs["opcat"].id}
     page = web.get(response.headers["location"])
     assert "<h1>Independent prison inspections</h1>" in page.text
+
+
+def test_the_form_starts_from_the_drafted_need(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    page = web.get("/needs/new").text  # no theme: the largest draft's theme is shown
+    assert "the boxes start from the drafted need for this theme" in page
+    checked = set(re.findall(r'name="recommendation_ids" value="([^"]+)" checked', page))
+    # Drafts cover supported recommendations no need cites yet: not the OPCAT one (cited by a need).
+    assert checked and data.recs["opcat"].id not in checked
+    assert re.search(r'id="need-title"[^>]*value="[^"]+: support to implement \d+ supported recommendation', page)
 
 
 def test_a_need_without_recommendations_shows_the_form_again(web: TestClient, data: Seed) -> None:

@@ -175,7 +175,7 @@ def test_provider_directory_filters(web: TestClient, data: Seed) -> None:
 def test_provider_profile_lists_needs_it_could_serve(web: TestClient, data: Seed) -> None:
     page = web.get(f"/providers/{data.providers['ngo'].id}").text
     assert h1(page) == "Prison Reform Helpers"
-    assert "Western europe others" in page and "Training" in page
+    assert "Western Europe and others" in page and "Training" in page and "NGO" in page
     ranked = page.split("Open needs it could serve", 1)[1].split("Its activities", 1)[0]
     assert "Train prison staff on torture prevention" in ranked
     assert "<strong>Why:</strong> shares: Torture and other CID treatment" in ranked
