@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import make_provider
+from tests.factories import make_activity, make_need, make_provider
 from tests.web.conftest import sign_in
 from tests.web.seed import CONTACT_EMAIL, Seed, rec, seed
 
@@ -159,8 +162,6 @@ def test_need_page_shows_recommendations_and_ranked_partners_in_words(web: TestC
 
 
 def test_hidden_need_is_404_for_others(web: TestClient, data: Seed, session: Session) -> None:
-    from tests.factories import make_need
-
     hidden = make_need(session, recommendations=[data.recs["women"]], title="Quiet need", visibility="state_only")
     assert web.get(f"/needs/{hidden.id}").status_code == 404
     sign_in(web, data.keys["fra"][1])
@@ -222,3 +223,33 @@ def test_pages_are_fast_enough(web: TestClient, data: Seed) -> None:
         started = time.perf_counter()
         web.get(path)
         assert time.perf_counter() - started < 0.3, path
+
+
+def _statements(engine: Engine, fetch: Callable[[], object]) -> int:
+    count = 0
+
+    def before(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        fetch()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return count
+
+
+@pytest.mark.parametrize("path", ["/activities", "/providers", "/recommendations", "/states/FRA"])
+def test_list_pages_make_the_same_number_of_queries_for_1_or_12_rows(
+    web: TestClient, data: Seed, session: Session, engine: Engine, path: str
+) -> None:
+    web.get(path)
+    few = _statements(engine, lambda: web.get(path))
+    for i in range(11):
+        provider = make_provider(session, name=f"Provider {i}", themes=["Torture and other CID treatment"])
+        make_activity(session, provider, recommendations=[data.recs["prisons"]], title=f"Activity {i}", status="ongoing")
+        make_need(session, recommendations=[data.recs["women"]], title=f"Need {i}")
+        rec(session, text=f"Recommendation {i} on prisons.", themes=[f"Theme {i}"])
+    many = _statements(engine, lambda: web.get(path))
+    assert many == few, f"{path}: {few} statements with few rows, {many} with many (N+1?)"
