@@ -95,19 +95,12 @@ def needs_for(session: Session, app_state: Any, *, principal: Principal, provide
     ]
 
 
-def draft_for(
-    session: Session, app_state: Any, *, principal: Principal, state: str, theme: str | None
-) -> DraftView | None:
-    """The drafted need of `state` for `theme` (or its largest draft), or None if there is none."""
+def drafts_for(session: Session, app_state: Any, *, principal: Principal, state: str) -> list[DraftView]:
+    """The State's drafted needs (one per theme, largest first) from its uncovered supported recommendations."""
     try:
         drafts = draft_service.draft_needs(
             session, app_state, principal=principal, state=state, options=DraftRequest(max_drafts=MAX_DRAFTS, suggestions=0)
         )
     except ServiceUnavailable:
-        return None
-    chosen = next((d for d in drafts.items if d.theme == theme), None) if theme else None
-    if chosen is None and theme is None and drafts.items:
-        chosen = drafts.items[0]
-    if chosen is None:
-        return None
-    return DraftView(theme=chosen.theme, title=chosen.title, recommendation_ids=tuple(chosen.recommendation_ids))
+        return []
+    return [DraftView(theme=d.theme, title=d.title, recommendation_ids=tuple(d.recommendation_ids)) for d in drafts.items]

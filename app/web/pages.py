@@ -197,6 +197,7 @@ def _need_form(
         "rows": [],
         "pager": Pager(total=0, limit=FORM_PAGE, offset=0),
         "draft": None,
+        "drafts": [],
         "priorities": PRIORITIES,
         "visibilities": VISIBILITIES,
     }
@@ -204,9 +205,10 @@ def _need_form(
         base = RecommendationFilters(state=state, response="supported")
         facets = recommendation_service.get_facets(session, filters=base)
         themes = [f.value for f in facets.themes]
-        draft = explain.draft_for(session, request.app.state, principal=principal, state=state, theme=theme)
-        if theme is None and draft is not None:
-            theme = draft.theme
+        drafts = explain.drafts_for(session, request.app.state, principal=principal, state=state)
+        if theme is None and drafts:
+            theme = drafts[0].theme
+        draft = next((d for d in drafts if d.theme == theme), None)
         if theme is None and themes:
             theme = str(themes[0])
         page = PageParams(limit=FORM_PAGE, offset=offset)
@@ -223,6 +225,7 @@ def _need_form(
             rows=rows,
             chosen=chosen,
             draft=draft,
+            drafts=drafts,
             pager=Pager(total=total, limit=FORM_PAGE, offset=offset),
         )
     return render(request, "needs/new.html", context, status_code=status_code)

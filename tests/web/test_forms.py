@@ -74,6 +74,7 @@ def test_the_form_starts_from_the_drafted_need(web: TestClient, data: Seed) -> N
     sign_in(web, data.keys["fra"][1])
     page = web.get("/needs/new").text  # no theme: the largest draft's theme is shown
     assert "the boxes start from the drafted need for this theme" in page
+    assert "Drafted needs: " in page and "Women&#39;s rights</a> (1)" in page
     checked = set(re.findall(r'name="recommendation_ids" value="([^"]+)" checked', page))
     # Drafts cover supported recommendations no need cites yet: not the OPCAT one (cited by a need).
     assert checked and data.recs["opcat"].id not in checked
