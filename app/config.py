@@ -16,7 +16,6 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 MIN_SECRET_LENGTH = 32
 
 

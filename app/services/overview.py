@@ -50,12 +50,12 @@ class StateCoverage:
 
 def _covered_clause(principal: Principal, state: str) -> Any:
     by_need = (
-        select(NeedRecommendation.recommendation_id)
+        select(col(NeedRecommendation.recommendation_id))
         .join(Need, col(Need.id) == col(NeedRecommendation.need_id))
         .where(col(Need.state) == state, access.need_read_clause(principal))
     )
     by_activity = (
-        select(ActivityRecommendation.recommendation_id)
+        select(col(ActivityRecommendation.recommendation_id))
         .join(Activity, col(Activity.id) == col(ActivityRecommendation.activity_id))
         .where(col(Activity.state) == state, access.activity_read_clause(principal))
     )
@@ -102,7 +102,7 @@ def get_state_coverage(session: Session, *, principal: Principal, state: str) ->
 
 def _country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_3=code)
-    return getattr(country, "common_name", None) or getattr(country, "name", code)
+    return str(getattr(country, "common_name", None) or getattr(country, "name", None) or code)
 
 
 def get_recommendations_by_ids(session: Session, *, ids: Sequence[str]) -> list[Recommendation]:

@@ -258,13 +258,15 @@ def create_need(
     theme = _blank(str(form.get("theme") or ""))
     errors: list[dict[str, str]] = []
     try:
-        data = NeedCreate(
-            state=state,
-            title=values["title"],
-            description=values["description"],
-            recommendation_ids=chosen,
-            priority=values["priority"] or "medium",
-            visibility=values["visibility"] or "public",
+        data = NeedCreate.model_validate(
+            {
+                "state": state,
+                "title": values["title"],
+                "description": values["description"],
+                "recommendation_ids": chosen,
+                "priority": values["priority"] or "medium",
+                "visibility": values["visibility"] or "public",
+            }
         )
         need = need_service.create_need(session, principal=principal, data=data)
     except ValidationError as exc:
@@ -421,17 +423,19 @@ def update_provider(
     values = _provider_form_values(form)
     errors: list[dict[str, str]] = []
     try:
-        data = ProviderUpdate(
-            name=values["name"],
-            acronym=values["acronym"] or None,
-            kind=values["kind"],
-            description=values["description"],
-            themes=_split(values["themes"], lines=True),
-            regions=values["regions"],
-            languages=_split(values["languages"]),
-            modalities=values["modalities"],
-            website=values["website"] or None,
-            contact_email=values["contact_email"] or None,
+        data = ProviderUpdate.model_validate(
+            {
+                "name": values["name"],
+                "acronym": values["acronym"] or None,
+                "kind": values["kind"],
+                "description": values["description"],
+                "themes": _split(values["themes"], lines=True),
+                "regions": values["regions"],
+                "languages": _split(values["languages"]),
+                "modalities": values["modalities"],
+                "website": values["website"] or None,
+                "contact_email": values["contact_email"] or None,
+            }
         )
         version = _int(str(values["version"])) or 0
         provider_service.update_provider(

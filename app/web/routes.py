@@ -31,7 +31,7 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, web: WebDep, next: NextParam = None) -> HTMLResponse:  # noqa: A002
+def signin_form(request: Request, web: WebDep, next: NextParam = None) -> HTMLResponse:
     """The sign-in form: paste an API key."""
     return render(request, "signin.html", {"next": safe_next(next, ""), "error": None})
 

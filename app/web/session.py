@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from app.auth import ANONYMOUS, Principal, principal_for_key_id
 from app.db import get_session
@@ -206,7 +206,9 @@ async def form_data(request: Request) -> FormData:
         return FormData()
     body = await request.body()
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        pairs: list[tuple[str, str | UploadFile]] = list(
+            parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest("The form could not be read; reload the page and try again.") from exc
     return FormData(pairs)

@@ -37,12 +37,13 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     )
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
 
-from selenium.common.exceptions import NoSuchElementException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402, N812
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,13 @@ def shot(driver: WebDriver, name: str) -> Path:
     return path
 
 
+def follow(driver: WebDriver, element: WebElement, url_part: str) -> None:
+    """Click a link or button and wait for the next page, so no assertion reads the old one."""
+    element.click()
+    WebDriverWait(driver, 15).until(EC.url_contains(url_part))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def h1(driver: WebDriver) -> str:
     return driver.find_element(By.TAG_NAME, "h1").text
 
@@ -122,7 +130,7 @@ def sign_in(driver: WebDriver, base: str, key: str) -> None:
 
 
 def test_search_a_recommendation(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server, data = site
+    server = site[0]
     browser.get(server.url + "/")
     assert h1(browser) == "Technical cooperation for UPR recommendations"
     shot(browser, "home")
@@ -135,7 +143,7 @@ def test_search_a_recommendation(browser: WebDriver, site: tuple[LiveServer, See
     assert len(results) == 1 and "prison overcrowding" in results[0].text
     browser.get(server.url + "/recommendations?state=FRA")
     shot(browser, "recommendations")
-    browser.find_element(By.PARTIAL_LINK_TEXT, "Ratify the Optional Protocol").click()
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Ratify the Optional Protocol"), "/recommendations/")
     assert h1(browser) == "Recommendation to France"
     assert "Train prison staff on torture prevention" in browser.page_source
     shot(browser, "recommendation")
@@ -144,7 +152,7 @@ def test_search_a_recommendation(browser: WebDriver, site: tuple[LiveServer, See
 def test_open_a_state(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
     server, _ = site
     browser.get(server.url + "/recommendations?q=overcrowding")
-    browser.find_element(By.CSS_SELECTOR, ".results .meta a[href='/states/FRA']").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".results .meta a[href='/states/FRA']"), "/states/FRA")
     assert h1(browser).startswith("France")
     chart = browser.find_element(By.CSS_SELECTOR, "svg[role=img]")
     assert chart.get_attribute("aria-labelledby") == "coverage-title"
@@ -159,9 +167,9 @@ def test_open_a_state(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None
 
 
 def test_open_a_need_and_read_its_partners(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server, data = site
+    server = site[0]
     browser.get(server.url + "/states/FRA")
-    browser.find_element(By.LINK_TEXT, "Train prison staff on torture prevention").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Train prison staff on torture prevention"), "/needs/")
     assert h1(browser) == "Train prison staff on torture prevention"
     heading = browser.find_element(By.XPATH, "//h2[normalize-space()='Ranked partners']")
     partners = browser.find_elements(By.CSS_SELECTOR, "ol.partners > li")
@@ -180,7 +188,7 @@ def test_a_state_signs_in_and_files_a_need(browser: WebDriver, site: tuple[LiveS
     browser.get(server.url + "/needs/new")
     select = browser.find_element(By.ID, "theme-choice")
     select.find_element(By.XPATH, "option[starts-with(., \"Women's rights\")]").click()
-    browser.find_element(By.CSS_SELECTOR, "form[method=get] button[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form[method=get] button[type=submit]"), "theme=Women")
     box = browser.find_element(By.CSS_SELECTOR, f"input[value='{data.recs['women'].id}']")
     if not box.is_selected():
         box.click()
@@ -207,13 +215,13 @@ def test_another_state_is_refused(browser: WebDriver, site: tuple[LiveServer, Se
 
 
 def test_directory_pages(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server, data = site
+    server = site[0]
     browser.delete_all_cookies()
     browser.get(server.url + "/providers")
     assert h1(browser) == "Providers of technical cooperation"
     assert "secret-contact@" not in browser.page_source
     shot(browser, "providers")
-    browser.find_element(By.LINK_TEXT, "Prison Reform Helpers").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Prison Reform Helpers"), "/providers/")
     assert h1(browser) == "Prison Reform Helpers"
     shot(browser, "provider")
     browser.get(server.url + "/activities")

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.factories import make_activity, make_need, make_provider
@@ -25,7 +25,7 @@ def data(session: Session) -> Seed:
 
 
 def h1(html: str) -> str:
-    found = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    found = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.DOTALL)
     assert len(found) == 1, f"expected exactly one h1, got {found}"
     return re.sub(r"<[^>]+>", "", found[0]).strip()
 
@@ -132,7 +132,7 @@ def test_state_page_counts_coverage_and_draws_an_accessible_chart(web: TestClien
     assert h1(page).startswith("France")
     assert "<strong>3</strong> supported" in page
     assert "<strong>2</strong> covered by a need or an activity (67%)" in page
-    svg = re.search(r"<svg role=\"img\" aria-labelledby=\"coverage-title\".*?</svg>", page, re.S)
+    svg = re.search(r"<svg role=\"img\" aria-labelledby=\"coverage-title\".*?</svg>", page, re.DOTALL)
     assert svg, "no chart"
     assert '<title id="coverage-title">' in svg.group(0)
     assert "Torture and other CID treatment: 2 of 2 supported recommendations covered (100%)." in svg.group(0)
