@@ -238,3 +238,19 @@ def test_production_refuses_to_start_without_a_strong_secret(secret: str | None)
 def test_production_accepts_a_strong_secret() -> None:
     settings = Settings(ENVIRONMENT="production", SECRET_KEY="s" * 48, _env_file=None)  # type: ignore[call-arg]
     assert load_secret_key(settings) == b"s" * 48
+
+
+def test_an_unexpected_error_on_a_page_is_an_html_500_without_details(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.web import routes
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr(routes, "render", boom)
+    response = web.get("/")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+    assert "<h1>Internal server error</h1>" in response.text
