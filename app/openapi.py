@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.auth import get_principal, require_authenticated
+from app.openapi_examples import add_examples
 
 SCHEME = "ApiKey"
 
@@ -81,6 +82,7 @@ def install_openapi(app: FastAPI) -> None:
                     _problem_content(operation)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
+        add_examples(schema)
         schema.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = {
             "type": "http",
             "scheme": "bearer",

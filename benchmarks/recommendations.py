@@ -164,7 +164,7 @@ def main() -> int:
             ):
                 p50s, p95s = [], []
                 for case in cases:
-                    p50, p95, cpu50 = timed(lambda c=case: call(c), args.iterations)
+                    p50, p95, cpu50 = timed(lambda c=case, f=call: f(c), args.iterations)
                     p50s.append(p50)
                     p95s.append(p95)
                     shown = ", ".join(f"{k}={getattr(case, k)!r}" for k in case.__slots__ if getattr(case, k) is not None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,14 +17,14 @@ def _guess_format(path: Path) -> str:
 
 def import_recommendations(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to import.")],
-    format: Annotated[  # noqa: A002
-        Optional[str],  # noqa: UP007
+    format: Annotated[
+        str | None,
         typer.Option("--format", "-f", help="jsonl or csv (default: from the file extension)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
 ) -> None:
     """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from app.cli import cli_session
     from app.errors import Problem
@@ -44,7 +44,7 @@ def import_recommendations(
         transient=True,
         disable=not show_progress,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(phase: str, done: int, total: int | None) -> None:
         if phase not in tasks:

@@ -2,14 +2,16 @@
 
 `build_record` turns one decoded JSON object (the shared JSONL schema, or our
 own export layout) into the canonical record stored in `recommendation`, or a
-list of (field, reason) errors. `run_import` reads a source twice:
+list of (field, reason) errors. `run_import` streams the source once:
 
 1. validate: every row is parsed and checked, duplicate ids are compared by
    content hash, errors are collected (the first 100 are listed, all are
-   counted). Nothing touches the database. Memory holds one small entry per id.
-2. write (skipped for a dry run or when any row is invalid): the source is read
-   again and written in batches of bulk statements inside ONE transaction, so a
-   failure or a kill -9 part-way leaves the database exactly as it was.
+   counted). Nothing touches the database. Memory holds one small entry per id;
+   valid records are spooled (marshal) to an anonymous temporary file.
+2. write (skipped for a dry run or when any row is invalid): the spooled records
+   are read back and written in batches of bulk statements inside ONE
+   transaction, so a failure or a kill -9 part-way leaves the database exactly
+   as it was.
 
 Upsert is by id; a record whose content hash is unchanged is not written, so
 re-importing a file changes nothing.
@@ -20,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import marshal
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -88,6 +92,13 @@ RECORD_FIELDS: tuple[str, ...] = (
 )
 
 Record = dict[str, Any]
+
+# recommendation_theme, recommendation_recommender, recommendation_sdg (in that order).
+INDEX_TABLES: tuple[Any, ...] = (
+    RecommendationTheme.__table__,  # type: ignore[attr-defined]
+    RecommendationRecommender.__table__,  # type: ignore[attr-defined]
+    RecommendationSdg.__table__,  # type: ignore[attr-defined]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +207,8 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     if source is None and not any(e[0] == "source" for e in errors):
         errors.append(("source", "is required"))
 
-    cycle, session = obj.get("cycle"), obj.get("session")
+    cycle: Any = obj.get("cycle")
+    session: Any = obj.get("session")
     if not _is_int(cycle) or not 1 <= cycle <= MAX_CYCLE:
         errors.append(("cycle", f"must be an integer from 1 to {MAX_CYCLE}, got {cycle!r}"))
         cycle = None
@@ -281,14 +293,14 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     elif actions:
         action_category = max(actions)
 
-    flags = {}
+    flags: dict[str, bool] = {}
     for flag in ("provisional", "themes_predicted"):
-        value = obj.get(flag, False)
-        if value is None:
-            value = False
-        if not isinstance(value, bool):
+        flag_value: Any = obj.get(flag, False)
+        if flag_value is None:
+            flag_value = False
+        if not isinstance(flag_value, bool):
             errors.append((flag, "must be true or false"))
-        flags[flag] = bool(value)
+        flags[flag] = bool(flag_value)
 
     source_document = _opt_str(obj.get("source_document"), "source_document", 255, errors)
     paragraph = _opt_str(obj.get("paragraph"), "paragraph", 32, errors)
@@ -335,7 +347,9 @@ class _Validation:
             self.errors.append(error)
 
 
-def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | None) -> _Validation:
+def _validate(
+    source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]
+) -> _Validation:
     state = _Validation()
     for line, record, errors in source.rows():
         state.rows_read = source.rows_read
@@ -351,6 +365,8 @@ def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | 
             seen = state.hashes.get(record["id"])
             if seen is None:
                 state.hashes[record["id"]] = digest
+                if not state.total_errors:  # once a row is bad nothing will be written
+                    marshal.dump(record, spool)
                 state.first_line[record["id"]] = line
             elif seen != digest:
                 state.add(
@@ -392,13 +408,15 @@ def _dialect_insert(session: Session) -> Callable[..., Any]:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _batches(source: ImportSource) -> Iterator[list[Record]]:
-    written: set[str] = set()
+def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
+    """The spooled records (each id once, in file order), in batches of BATCH_SIZE."""
+    spool.seek(0)
     batch: list[Record] = []
-    for _line, record, _errors in source.rows():
-        if record is None or record["id"] in written:
-            continue
-        written.add(record["id"])
+    while True:
+        try:
+            record = marshal.load(spool)
+        except EOFError:
+            break
         batch.append(record)
         if len(batch) >= BATCH_SIZE:
             yield batch
@@ -441,15 +459,14 @@ def _write_batch(
 
     if update_ids:
         ids = list(update_ids)
-        for model in (RecommendationTheme, RecommendationRecommender, RecommendationSdg):
-            t = model.__table__  # type: ignore[attr-defined]
+        for t in INDEX_TABLES:
             session.execute(delete(t).where(t.c.recommendation_id.in_(ids)))
     themes = [{"recommendation_id": r["id"], "theme": t} for r in records for t in r["themes"]]
     states = [{"recommendation_id": r["id"], "state": s} for r in records for s in r["recommending_states"]]
     sdgs = [{"recommendation_id": r["id"], "sdg": s} for r in records for s in r["sdgs"]]
-    for model, rows in ((RecommendationTheme, themes), (RecommendationRecommender, states), (RecommendationSdg, sdgs)):
+    for t, rows in zip(INDEX_TABLES, (themes, states, sdgs), strict=True):
         if rows:
-            session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+            session.execute(insert(t), rows)
     return next_seq
 
 
@@ -465,9 +482,23 @@ def run_import(
     # Release any transaction the caller's reads opened, so no lock is held while validating.
     if session.in_transaction():
         session.commit()
-    state = _validate(source, max_rows, progress)
-    if state.total_errors:
-        raise _rejection(state)
+    with tempfile.TemporaryFile() as spool:
+        state = _validate(source, max_rows, progress, spool)
+        if state.total_errors:
+            raise _rejection(state)
+        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress)
+
+
+def _write(
+    session: Session,
+    fmt: str,
+    state: _Validation,
+    spool: IO[bytes],
+    *,
+    dry_run: bool,
+    progress: ProgressCallback | None,
+) -> ImportSummary:
+    """Upsert the spooled records in one transaction (only count them for a dry run)."""
     records = len(state.hashes)
     state.first_line.clear()
     inserted = updated = unchanged = 0
@@ -483,7 +514,7 @@ def run_import(
         table = Recommendation.__table__  # type: ignore[attr-defined]
         next_seq = (session.execute(select(func.max(table.c.seq))).scalar() or 0) + 1
         done = 0
-        for batch in _batches(source):
+        for batch in _batches(spool):
             existing = _existing_hashes(session, (r["id"] for r in batch))
             changed: list[Record] = []
             update_ids: set[str] = set()
@@ -519,7 +550,7 @@ def run_import(
                 session.execute(text("PRAGMA cache_size=-2000"))
                 session.commit()
     return ImportSummary(
-        format=source.format,
+        format=fmt,
         dry_run=dry_run,
         rows_read=state.rows_read,
         records=records,

@@ -31,7 +31,7 @@ def escape_cell(value: str) -> str:
 
 
 def unescape_cell(value: str) -> str:
-    return value[1:] if value.startswith("'") else value
+    return value.removeprefix("'")
 
 
 def render_cell(value: Any) -> str:

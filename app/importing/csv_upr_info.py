@@ -128,7 +128,7 @@ def _parse_row(row: dict[str, str]) -> tuple[dict[str, Any] | None, list[tuple[s
     if problems or session is None or sur is None:
         return None, problems
     cycle = expected_cycle(session)
-    digest = hashlib.sha1(f"{text}|{response_given}".encode()).hexdigest()[:10]  # noqa: S324 (an id, not security)
+    digest = hashlib.sha1(f"{text}|{response_given}".encode()).hexdigest()[:10]
     obj: dict[str, Any] = {
         "id": f"uprinfo-c{cycle}-s{session}-{sur}-{digest}",
         "source": SOURCE,

@@ -6,7 +6,7 @@ import codecs
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, IO
+from typing import IO, BinaryIO
 
 Opener = Callable[[], BinaryIO]
 
@@ -32,7 +32,7 @@ class _Unclosable(io.RawIOBase):
 def opener_for(target: Path | IO[bytes]) -> Opener:
     """A function returning a fresh binary stream of a path or of a seekable file object."""
     if isinstance(target, Path):
-        return lambda: open(target, "rb")  # noqa: SIM115
+        return lambda: open(target, "rb")
     return lambda: io.BufferedReader(_Unclosable(target), CHUNK)  # type: ignore[return-value]
 
 

@@ -50,28 +50,6 @@ class NeedMatch(BaseModel):
 class ProviderMatches(BaseModel):
     """Providers ranked for a need or a text, best first."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "provider": {"id": "5d1c...", "name": "Association for the Prevention of Torture", "kind": "ngo"},
-                            "score": 0.61,
-                            "explanation": {
-                                "terms": [{"term": "prevent mechan", "weight": 0.21}],
-                                "themes": ["Torture and other CID treatment"],
-                                "signals": {"text": {"value": 0.42, "weight": 0.45, "detail": "shared words"}},
-                                "summary": "shares: Torture and other CID treatment, prevent mechan; works worldwide",
-                            },
-                        }
-                    ],
-                    "engine": {"version": "12.3", "documents": 81, "log_position": 12},
-                }
-            ]
-        }
-    )
-
     items: list[ProviderMatch]
     engine: EngineInfo
 

@@ -98,7 +98,7 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
 def export_recommendations(
     session: SessionDep,
     filters: FiltersDep,
-    format: Annotated[Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")] = "jsonl",  # noqa: A002
+    format: Annotated[Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")] = "jsonl",
 ) -> StreamingResponse:
     """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed."""
     body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
@@ -111,8 +111,10 @@ def export_recommendations(
     "/import",
     response_model=ImportSummary,
     operation_id="import_recommendations",
-    responses={201: {"model": ImportSummary, "description": "Imported; at least one recommendation was new."}}
-    | problems(401, 403, 413, 422, 503, 507),
+    responses={
+        201: {"model": ImportSummary, "description": "Imported; at least one recommendation was new."},
+        **problems(401, 403, 413, 422, 503, 507),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

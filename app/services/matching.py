@@ -426,8 +426,17 @@ def _theme_overlap(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float
     return len(_fold(shared)) / math.sqrt(len(wanted_f) * len(offered_f)), shared
 
 
+@lru_cache(maxsize=256)
+def language_name(code: str) -> str:
+    """English name of an ISO 639-1 code ("es" -> "Spanish"), or the code itself."""
+    import pycountry
+
+    found = pycountry.languages.get(alpha_2=code)
+    return str(found.name) if found is not None else code
+
+
 def _language(wanted: frozenset[str], offered: frozenset[str], weight: float) -> Signal:
-    common = sorted(wanted & offered)
+    common = sorted(language_name(code) for code in wanted & offered)
     return Signal(
         1.0 if common else 0.0, weight, "works in " + ", ".join(common) if common else "none of the requested languages"
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, table, column, text
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -29,13 +29,13 @@ from app.importing import open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, render_cell
 from app.models.recommendation import (
+    FacetCount,
     ImportSummary,
     Recommendation,
     RecommendationFacets,
     RecommendationRecommender,
     RecommendationSdg,
     RecommendationTheme,
-    FacetCount,
 )
 from app.pagination import PageParams
 from app.validation import normalise_iso3
@@ -52,7 +52,7 @@ DENSE_MATCHES = 2_000
 MAX_QUERY_LENGTH = 200
 # Words websearch_to_tsquery('english') drops too; FTS5 has no stop list, so drop them here
 # to keep both backends' answers alike (inside "quoted phrases" every word is kept).
-_STOPWORDS = frozenset("a an and are as at be by for from in is it its of on or that the this to with".split())
+_STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "with"])
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -79,6 +79,8 @@ class RecommendationFilters:
             else None
         )
         q = self.q.strip() if self.q else None
+        if q:
+            fts5_query(q)  # the same 422 on both backends for a query with no searchable word
         return RecommendationFilters(
             state, recommending, self.cycle, self.session, self.response, self.theme, self.sdg, self.action_category, q
         )
@@ -203,7 +205,7 @@ def list_recommendations(
 
 
 def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
-    """How many recommendations match; a lone list-valued filter is counted on its index table alone."""
+    """How many recommendations match; a lone search or list-valued filter is counted on its own index."""
     lone = [
         (index_table, column_name, value)
         for index_table, column_name, value in (
@@ -213,6 +215,10 @@ def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnE
         )
         if value is not None
     ]
+    if filters.q and len(conds) == 1 and not _is_postgres(session):
+        # Only a search: count the FTS matches without visiting the recommendation rows.
+        match = text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q))
+        return int(session.execute(select(func.count()).select_from(FTS).where(match)).scalar_one())
     if len(lone) == 1 and len(conds) == 1:
         index_table, column_name, value = lone[0]
         stmt = select(func.count()).select_from(index_table).where(index_table.c[column_name] == value)
@@ -252,7 +258,9 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
         responses[response] += count
     theme_stmt = select(RT.c.theme, func.count()).group_by(RT.c.theme)
     if conds:
-        theme_stmt = theme_stmt.where(RT.c.recommendation_id.in_(select(R.c.id).where(*conds)))
+        # A join (not IN): the filtered ids come off the covering index and each probes
+        # recommendation_theme's primary key, with no temporary id list to build.
+        theme_stmt = theme_stmt.select_from(R.join(RT, RT.c.recommendation_id == R.c.id)).where(*conds)
     themes = session.execute(theme_stmt).all()
     return RecommendationFacets(
         total=sum(states.values()),

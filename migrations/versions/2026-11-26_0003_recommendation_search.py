@@ -30,29 +30,29 @@ depends_on: str | Sequence[str] | None = None
 LOW_CARDINALITY = ("cycle", "response", "action_category")
 
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE recommendation_fts USING fts5("
+    ("CREATE VIRTUAL TABLE recommendation_fts USING fts5("
     "text, content='recommendation', content_rowid='seq', "
-    "tokenize='porter unicode61 remove_diacritics 2')",
+    "tokenize='porter unicode61 remove_diacritics 2')"),
     # Rows inserted without a seq (e.g. by hand) get the next one; the update trigger then indexes them.
-    "CREATE TRIGGER recommendation_fts_seq AFTER INSERT ON recommendation WHEN new.seq IS NULL BEGIN "
+    ("CREATE TRIGGER recommendation_fts_seq AFTER INSERT ON recommendation WHEN new.seq IS NULL BEGIN "
     "UPDATE recommendation SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM recommendation) WHERE id = new.id; "
-    "END",
-    "CREATE TRIGGER recommendation_fts_ai AFTER INSERT ON recommendation WHEN new.seq IS NOT NULL BEGIN "
+    "END"),
+    ("CREATE TRIGGER recommendation_fts_ai AFTER INSERT ON recommendation WHEN new.seq IS NOT NULL BEGIN "
     "INSERT INTO recommendation_fts(rowid, text) VALUES (new.seq, new.text); "
-    "END",
-    "CREATE TRIGGER recommendation_fts_ad AFTER DELETE ON recommendation WHEN old.seq IS NOT NULL BEGIN "
+    "END"),
+    ("CREATE TRIGGER recommendation_fts_ad AFTER DELETE ON recommendation WHEN old.seq IS NOT NULL BEGIN "
     "INSERT INTO recommendation_fts(recommendation_fts, rowid, text) VALUES ('delete', old.seq, old.text); "
-    "END",
+    "END"),
     # One trigger does delete-then-insert, so the order of the two is fixed.
-    "CREATE TRIGGER recommendation_fts_au AFTER UPDATE OF text, seq ON recommendation "
+    ("CREATE TRIGGER recommendation_fts_au AFTER UPDATE OF text, seq ON recommendation "
     "WHEN old.seq IS NOT NULL BEGIN "
     "INSERT INTO recommendation_fts(recommendation_fts, rowid, text) VALUES ('delete', old.seq, old.text); "
     "INSERT INTO recommendation_fts(rowid, text) SELECT new.seq, new.text WHERE new.seq IS NOT NULL; "
-    "END",
-    "CREATE TRIGGER recommendation_fts_au_first AFTER UPDATE OF seq ON recommendation "
+    "END"),
+    ("CREATE TRIGGER recommendation_fts_au_first AFTER UPDATE OF seq ON recommendation "
     "WHEN old.seq IS NULL AND new.seq IS NOT NULL BEGIN "
     "INSERT INTO recommendation_fts(rowid, text) VALUES (new.seq, new.text); "
-    "END",
+    "END"),
 ]
 
 

@@ -92,3 +92,25 @@ def test_configured_cors_never_allows_credentials_or_other_origins(settings: Set
 def test_wildcard_cors_refused_in_production() -> None:
     with pytest.raises(ValueError, match="CORS_ORIGINS"):
         Settings(ENVIRONMENT="production", CORS_ORIGINS=["*"], _env_file=None)  # type: ignore[call-arg]
+
+
+def test_every_schema_has_examples_that_validate(app: FastAPI) -> None:
+    import jsonschema
+
+    schema = app.openapi()
+    components = schema["components"]["schemas"]
+    registry_root = {"components": {"schemas": components}}
+    missing, invalid = [], []
+    for name, component in components.items():
+        examples = component.get("examples")
+        if not examples:
+            missing.append(name)
+            continue
+        resolver_schema = {**component, "components": registry_root["components"]}
+        validator = jsonschema.Draft202012Validator(resolver_schema)
+        for example in examples:
+            errors = [e.message for e in validator.iter_errors(example)]
+            if errors:
+                invalid.append(f"{name}: {errors[:2]}")
+    assert missing == [], f"schemas without examples: {missing}"
+    assert invalid == [], invalid

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Run the README's walkthrough as written and compare each command's output with the README.
+
+    scripts/check_walkthrough.py            # exit 1 and show the differences if any
+    scripts/check_walkthrough.py --update   # rewrite the README's output blocks
+
+It builds a fresh SQLite database in a temporary folder (migrate + `demo load`),
+serves it on a free port, and runs every ```sh block of the "## Walkthrough"
+section in one bash session (so variables carry over), with `UPR` and
+`ADMIN_KEY_FILE` pointing at that server. A ```text block right after a ```sh
+block is that command's expected output; `…` in it matches any text on its line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SECTION = "## Walkthrough"
+MARK = "#~~upr-walkthrough-block~~"
+BLOCK = re.compile(r"```sh\n(?P<cmd>.*?)```\n(?:\n?```text\n(?P<out>.*?)```\n)?", re.S)
+
+
+def section_bounds(text: str) -> tuple[int, int]:
+    start = text.index(SECTION)
+    nxt = text.find("\n## ", start + len(SECTION))
+    return start, (nxt if nxt != -1 else len(text))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def line_matches(expected: str, actual: str) -> bool:
+    if "…" not in expected:
+        return expected == actual
+    pattern = ".*?".join(re.escape(part) for part in expected.split("…"))
+    return re.fullmatch(pattern, actual) is not None
+
+
+def outputs_match(expected: str, actual: str) -> bool:
+    exp = expected.rstrip("\n").split("\n")
+    act = actual.rstrip("\n").split("\n")
+    return len(exp) == len(act) and all(line_matches(e.rstrip(), a.rstrip()) for e, a in zip(exp, act, strict=True))
+
+
+def main(update: bool) -> int:
+    text = README.read_text(encoding="utf-8")
+    start, end = section_bounds(text)
+    blocks = list(BLOCK.finditer(text, start, end))
+    if not blocks:
+        print("no ```sh blocks in the walkthrough section", file=sys.stderr)
+        return 2
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="upr-walkthrough-") as tmp:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp}/walkthrough.db",
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "LOG_LEVEL": "WARNING",
+        }
+        key_file = Path(tmp) / "admin_key"
+        subprocess.run([python, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [python, "-m", "app.cli", "demo", "load", "--key-file", str(key_file)],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [python, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(url + "/health/ready", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            # Run in the temp folder (the walkthrough writes need.json, provider.json, upr_client/)
+            # with the checkout's scripts/ reachable as from the checkout.
+            (Path(tmp) / "scripts").symlink_to(ROOT / "scripts")
+            script = "set -u\n" + "".join(f"echo '{MARK}'\n{m.group('cmd')}\n" for m in blocks)
+            run_env = {**env, "UPR": url, "ADMIN_KEY_FILE": str(key_file), "PATH": f"{Path(python).parent}:{env['PATH']}"}
+            result = subprocess.run(
+                ["bash", "-c", script], cwd=tmp, env=run_env, capture_output=True, text=True, timeout=300
+            )
+        finally:
+            server.terminate()
+            server.wait(15)
+    if result.returncode != 0:
+        print(f"the walkthrough failed (exit {result.returncode}):\n{result.stderr}", file=sys.stderr)
+        return 1
+    outputs = result.stdout.split(MARK + "\n")[1:]
+    assert len(outputs) == len(blocks), (len(outputs), len(blocks))
+    failures = 0
+    new_text = text
+    for block, actual in reversed(list(zip(blocks, outputs, strict=True))):
+        expected = block.group("out")
+        if expected is None:
+            if actual.strip():
+                failures += 1
+                print(f"--- command printed output the README does not show:\n{block.group('cmd')}{actual}")
+            continue
+        if not outputs_match(expected, actual):
+            failures += 1
+            print(f"--- command:\n{block.group('cmd')}--- README shows:\n{expected}--- it printed:\n{actual}")
+            if update:
+                s, e = block.span("out")
+                new_text = new_text[:s] + actual.rstrip("\n") + "\n" + new_text[e:]
+    if update and new_text != text:
+        README.write_text(new_text, encoding="utf-8")
+        print("README.md updated")
+        return 0
+    print(f"{len(blocks)} walkthrough commands run, {failures} differ from the README")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main("--update" in sys.argv[1:]))
