@@ -29,6 +29,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/upr-match demo load
+	$(BIN)/upr-match train --if-missing
 
 serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)

@@ -23,6 +23,7 @@ from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router
+from app.services import themes as theme_service
 from app.services.matching import MatchIndex, prune_log
 from app.routes import health
 from app.web import install_web
@@ -73,6 +74,18 @@ def _matcher_check(index: MatchIndex) -> Callable[[], dict[str, Any]]:
     return check
 
 
+def _tagger_check(tagger: Any) -> Callable[[], dict[str, Any]]:
+    version = theme_service.version_of(tagger)
+
+    def check() -> dict[str, Any]:
+        # Optional: without a tagger, matching compares declared themes only.
+        if tagger is None:
+            return {"ok": True, "loaded": False, "detail": "no trained tagger; run `upr-match train`"}
+        return {"ok": True, "loaded": True, "version": version, "schemes": tagger.schemes}
+
+    return check
+
+
 def _build_index(engine: Engine, index: MatchIndex) -> None:
     """Build the matching index; if the database is not reachable yet, the first match builds it."""
     try:
@@ -95,7 +108,9 @@ def create_app(
         owns_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
         app.state.ready_checks["database"] = _database_check(app.state.engine)
-        app.state.match_index = MatchIndex(settings)
+        app.state.tagger = theme_service.load(settings)
+        app.state.ready_checks["tagger"] = _tagger_check(app.state.tagger)
+        app.state.match_index = MatchIndex(settings, app.state.tagger)
         app.state.ready_checks["matcher"] = _matcher_check(app.state.match_index)
         _build_index(app.state.engine, app.state.match_index)
         logger.info("upr-match %s starting on %s", __version__, app.state.engine.dialect.name)
@@ -116,6 +131,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.tagger = None
     app.state.ready_checks = {}
     install_error_handlers(app)
     if settings.CORS_ORIGINS:

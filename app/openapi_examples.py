@@ -174,6 +174,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "suggested_providers": [PROVIDER_MATCH],
     },
     "FacetCount": {"value": TORTURE, "count": 18},
+    "ThemeScore": {"theme": TORTURE, "probability": 0.93, "predicted": True},
     "FieldError": {
         "loc": ["body", "recommendation_ids", 1],
         "pointer": "/body/recommendation_ids/1",

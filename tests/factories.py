@@ -59,8 +59,21 @@ def make_recommendation(session: Session, **overrides: Any) -> Recommendation:
     return row
 
 
+def _fresh(session: Session) -> None:
+    """Drop the session's read snapshot: on SQLite WAL a stale snapshot can't become a writer."""
+    session.rollback()
+
+
+def _settle(session: Session, row: Any) -> None:
+    """Load `row`, detach it with its values, and end the transaction, so the API can write freely."""
+    session.refresh(row)
+    session.expunge(row)
+    session.commit()
+
+
 def make_provider(session: Session, **overrides: Any) -> Provider:
     """Store a provider (an NGO offering training, unless told otherwise)."""
+    _fresh(session)
     values: dict[str, Any] = {
         "name": f"Test provider {uuid.uuid4().hex[:6]}",
         "kind": "ngo",
@@ -80,12 +93,13 @@ def make_provider(session: Session, **overrides: Any) -> Provider:
     session.flush()
     write_facets(session, row)
     session.commit()
-    session.refresh(row)
+    _settle(session, row)
     return row
 
 
 def make_need(session: Session, recommendations: list[Recommendation] | None = None, **overrides: Any) -> Need:
     """Store a need of France citing `recommendations` (a new supported one by default)."""
+    _fresh(session)
     state = overrides.get("state", "FRA")
     recs = recommendations if recommendations is not None else [make_recommendation(session, state_under_review=state)]
     values: dict[str, Any] = {
@@ -110,7 +124,7 @@ def make_need(session: Session, recommendations: list[Recommendation] | None = N
     for theme in {t.casefold() for t in row.themes}:
         session.add(NeedTheme(need_id=row.id, theme=theme))
     session.commit()
-    session.refresh(row)
+    _settle(session, row)
     return row
 
 
@@ -118,6 +132,7 @@ def make_activity(
     session: Session, provider: Provider, recommendations: list[Recommendation] | None = None, **overrides: Any
 ) -> Activity:
     """Store an ongoing activity of `provider` in France."""
+    _fresh(session)
     values: dict[str, Any] = {
         "provider_id": provider.id,
         "state": "FRA",
@@ -133,7 +148,7 @@ def make_activity(
     for position, rec in enumerate(recommendations or []):
         session.add(ActivityRecommendation(activity_id=row.id, recommendation_id=rec.id, position=position))
     session.commit()
-    session.refresh(row)
+    _settle(session, row)
     return row
 
 

@@ -62,3 +62,21 @@ def test_keys_create_prints_key_alone_on_last_line_then_list_and_revoke(
         assert bad.exit_code == 1 and "not an ISO 3166-1 alpha-3" in bad.stderr
     finally:
         get_settings.cache_clear()
+
+
+def test_keys_create_unbound_provider_key_and_refuse_unknown_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'providers.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        created = runner.invoke(cli, ["keys", "create", "--role", "provider", "--name", "UNDP"])
+        assert created.exit_code == 0, created.output
+        assert created.stdout.strip().splitlines()[-1].startswith("upr_")
+        assert "owner=-" in created.stderr
+        bad = runner.invoke(cli, ["keys", "create", "--role", "provider", "--name", "X", "--provider", "nope"])
+        assert bad.exit_code == 1 and "does not exist" in bad.stderr
+    finally:
+        get_settings.cache_clear()

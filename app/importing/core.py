@@ -49,6 +49,7 @@ from app.models.recommendation import (
 MAX_LISTED_ERRORS = 100
 BATCH_SIZE = 1_000
 IMPORT_CACHE_KIB = 64 * 1024
+IMPORT_STATEMENT_TIMEOUT_MS = 600_000
 ANALYZE_POSTGRES = "ANALYZE recommendation, recommendation_theme, recommendation_recommender, recommendation_sdg"
 MAX_CYCLE = 20
 MAX_SESSION = 200
@@ -351,6 +352,7 @@ def _validate(
     source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]
 ) -> _Validation:
     state = _Validation()
+    pending: list[Record] = []
     for line, record, errors in source.rows():
         state.rows_read = source.rows_read
         if state.rows_read > max_rows:
@@ -366,7 +368,10 @@ def _validate(
             if seen is None:
                 state.hashes[record["id"]] = digest
                 if not state.total_errors:  # once a row is bad nothing will be written
-                    marshal.dump(record, spool)
+                    pending.append(record)
+                    if len(pending) >= BATCH_SIZE:
+                        marshal.dump(pending, spool)  # one dump per batch: marshal.load is slow per object
+                        pending.clear()
                 state.first_line[record["id"]] = line
             elif seen != digest:
                 state.add(
@@ -379,6 +384,8 @@ def _validate(
                 )
         if progress is not None and state.rows_read % 500 == 0:
             progress("validate", state.rows_read, None)
+    if pending and not state.total_errors:
+        marshal.dump(pending, spool)
     state.rows_read = source.rows_read
     if state.rows_read > max_rows:
         raise PayloadTooLarge(
@@ -409,19 +416,13 @@ def _dialect_insert(session: Session) -> Callable[..., Any]:
 
 
 def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
-    """The spooled records (each id once, in file order), in batches of BATCH_SIZE."""
+    """The spooled records (each id once, in file order), in batches of at most BATCH_SIZE."""
     spool.seek(0)
-    batch: list[Record] = []
     while True:
         try:
-            record = marshal.load(spool)
+            batch: list[Record] = marshal.load(spool)
         except EOFError:
             break
-        batch.append(record)
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
         yield batch
 
 
@@ -504,6 +505,10 @@ def _write(
     inserted = updated = unchanged = 0
     sqlite = session.get_bind().dialect.name == "sqlite"
     try:
+        if not sqlite:
+            # The API's per-statement timeout guards request queries; one bulk batch or the
+            # final ANALYZE of a large import may take longer on a busy server.
+            session.execute(text(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}"))
         if not dry_run and not sqlite:
             # Serialise imports (seq numbering) without blocking readers.
             session.execute(text("LOCK TABLE recommendation IN SHARE ROW EXCLUSIVE MODE"))

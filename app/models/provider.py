@@ -10,7 +10,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field as PydanticField
+from pydantic import ConfigDict
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 

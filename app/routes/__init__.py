@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.routes import activities, drafts, keys, matches, needs, providers, recommendations
+from app.routes import activities, classify, drafts, keys, matches, needs, providers, recommendations
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
@@ -12,3 +12,4 @@ api_router.include_router(needs.router)
 api_router.include_router(activities.router)
 api_router.include_router(matches.router)
 api_router.include_router(drafts.router)
+api_router.include_router(classify.router)

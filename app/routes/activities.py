@@ -22,7 +22,12 @@ from app.vocab import ActivityStatus
 router = APIRouter(prefix="/activities", tags=["activities"])
 
 
-@router.get("", response_model=Page[ActivityPublic], operation_id="list_activities", responses=problems(401, 422))
+@router.get(
+    "",
+    response_model=Page[ActivityPublic],
+    operation_id="list_activities",
+    responses=problems(401, 422),
+)
 def list_activities(
     session: SessionDep,
     principal: CurrentPrincipal,

@@ -23,7 +23,12 @@ from app.vocab import NeedStatus, Priority
 router = APIRouter(prefix="/needs", tags=["needs"])
 
 
-@router.get("", response_model=Page[NeedPublic], operation_id="list_needs", responses=problems(401, 422))
+@router.get(
+    "",
+    response_model=Page[NeedPublic],
+    operation_id="list_needs",
+    responses=problems(401, 422),
+)
 def list_needs(
     session: SessionDep,
     principal: CurrentPrincipal,

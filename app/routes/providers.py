@@ -26,8 +26,14 @@ router = APIRouter(prefix="/providers", tags=["providers"])
 ProviderOut = ProviderPublic | ProviderPrivate
 
 
-@router.get("", response_model=Page[ProviderOut], operation_id="list_providers", responses=problems(401, 422))
+@router.get(
+    "",
+    response_model=Page[ProviderOut],
+    operation_id="list_providers",
+    responses=problems(401, 422),
+)
 def list_providers(
+    response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageParamsDep,
@@ -40,6 +46,7 @@ def list_providers(
     q: Annotated[str | None, Query(max_length=200, description="Name or acronym contains (case-insensitive).")] = None,
 ) -> Page[ProviderOut]:
     """List providers, oldest first; every filter given must match."""
+    response.headers["Vary"] = "Authorization"
     rows, total = provider_service.list_providers(
         session, page=page, kind=kind, theme=theme, language=language, modality=modality, region=region,
         country=country, q=q,

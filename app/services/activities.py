@@ -17,7 +17,13 @@ from sqlmodel import Session, col, delete, func, select
 from app.auth import Principal
 from app.errors import Forbidden, NotFound, UnprocessableEntity, field_error
 from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
-from app.models.activity import Activity, ActivityCreate, ActivityPublic, ActivityRecommendation, ActivityUpdate
+from app.models.activity import (
+    Activity,
+    ActivityCreate,
+    ActivityPublic,
+    ActivityRecommendation,
+    ActivityUpdate,
+)
 from app.models.need import Need
 from app.models.provider import Provider
 from app.pagination import PageParams
@@ -129,8 +135,13 @@ def list_activities(
     return list(rows), total
 
 
-def create_activity(session: Session, *, principal: Principal, data: ActivityCreate) -> Activity:
-    """Record an activity between a provider and a State; the caller must be one of them (or admin)."""
+def create_activity(
+    session: Session, *, principal: Principal, data: ActivityCreate, is_demo: bool = False
+) -> Activity:
+    """Record an activity between a provider and a State; the caller must be one of them (or admin).
+
+    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    """
     provider_id = data.provider_id
     state = data.state
     if principal.role == "provider":
@@ -155,7 +166,12 @@ def create_activity(session: Session, *, principal: Principal, data: ActivityCre
         session, data.recommendation_ids, state=state, supported_only=False, loc=["body", "recommendation_ids"]
     )
     _check_dates(data.start_date, data.end_date)
-    row = Activity(**data.model_dump(exclude={"provider_id", "state", "recommendation_ids"}), provider_id=provider_id, state=state)
+    row = Activity(
+        **data.model_dump(exclude={"provider_id", "state", "recommendation_ids"}),
+        provider_id=provider_id,
+        state=state,
+        is_demo=is_demo,
+    )
     session.add(row)
     session.flush()
     _write_links(session, row.id, data.recommendation_ids)

@@ -37,7 +37,11 @@ from app.models.index_change import IndexChange
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
+import numpy as np
+
 from matching import Match, TfidfMatcher
+from matching.tagger import MultiSchemeTagger
+from matching.themes import bridging_themes, cosine_similarity, theme_vector
 
 logger = logging.getLogger("app.matching")
 
@@ -47,6 +51,14 @@ GAP_WINDOW = 200
 # Refit from scratch once this share of the index was added after the last fit,
 # so IDF weights do not drift far from the corpus.
 REFIT_SHARE = 0.5
+THEME_SCHEME = "upr_info_issues"
+# With predicted (dense) theme vectors every pair has some similarity; below this a
+# candidate that shares no words is not shown at all.
+THEME_FLOOR = 0.15
+# Predicted theme probabilities below this are treated as absent.
+PROBA_FLOOR = 0.2
+# A theme is named in an explanation only if it carries this much of the cosine.
+BRIDGE_MIN = 0.05
 REGION_FILE = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.json"
 REGION_LABELS = {
     "africa": "Africa",
@@ -194,8 +206,12 @@ def need_text(row: Need, recommendation_texts: Sequence[str]) -> str:
 class MatchIndex:
     """Per-process matching index over providers and needs, kept current from `index_change`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tagger: MultiSchemeTagger | None = None) -> None:
         self.settings = settings
+        self.tagger = tagger
+        self.classes: list[str] = list(tagger[THEME_SCHEME].classes_) if tagger is not None else []
+        self.provider_vectors: dict[str, np.ndarray] = {}
+        self.need_vectors: dict[str, np.ndarray] = {}
         self.providers = _Corpus()
         self.needs = _Corpus()
         self.provider_facts: dict[str, ProviderFacts] = {}
@@ -223,6 +239,12 @@ class MatchIndex:
             self.needs.refit()
             self.provider_facts = {p.id: _provider_facts(p) for p in providers}
             self.need_facts = {n.id: _need_facts(n) for n in needs}
+            self.provider_vectors = self._vectors(
+                [p.id for p in providers], [self.providers.texts[p.id] for p in providers], [p.themes for p in providers]
+            )
+            self.need_vectors = self._vectors(
+                [n.id for n in needs], [self.needs.texts[n.id] for n in needs], [n.themes for n in needs]
+            )
             self.applied_seq, self._recent = latest, {s for s in seen if s is not None}
             self.loaded = True
             self.generation += 1
@@ -267,19 +289,48 @@ class MatchIndex:
         if row is None:
             self.providers.remove(provider_id)
             self.provider_facts.pop(provider_id, None)
+            self.provider_vectors.pop(provider_id, None)
             return
-        self.providers.upsert(row.id, provider_text(row))
+        text = provider_text(row)
+        self.providers.upsert(row.id, text)
         self.provider_facts[row.id] = _provider_facts(row)
+        self.provider_vectors.update(self._vectors([row.id], [text], [row.themes]))
 
     def _apply_need(self, session: Session, need_id: str) -> None:
         row = session.get(Need, need_id, populate_existing=True)
         if row is None:
             self.needs.remove(need_id)
             self.need_facts.pop(need_id, None)
+            self.need_vectors.pop(need_id, None)
             return
         texts = _recommendation_texts(session, [row.id]).get(row.id, [])
-        self.needs.upsert(row.id, need_text(row, texts))
+        text = need_text(row, texts)
+        self.needs.upsert(row.id, text)
         self.need_facts[row.id] = _need_facts(row)
+        self.need_vectors.update(self._vectors([row.id], [text], [row.themes]))
+
+    def _vectors(self, ids: Sequence[str], texts: Sequence[str], declared: Sequence[Sequence[str]]) -> dict[str, np.ndarray]:
+        """Theme vectors: declared themes of the scheme as 1.0, else the tagger's probabilities for the text."""
+        if self.tagger is None or not ids:
+            return {}
+        probas = self.tagger[THEME_SCHEME].proba_matrix(list(texts))
+        # Drop faint predictions: dense low probabilities would make everything a little similar.
+        probas = np.where(probas >= PROBA_FLOOR, probas, 0.0)
+        return {i: theme_vector(d, self.classes, probas=probas[k]) for k, (i, d) in enumerate(zip(ids, declared, strict=True))}
+
+    def query_vector(self, text: str, declared: Sequence[str]) -> np.ndarray | None:
+        if self.tagger is None:
+            return None
+        return next(iter(self._vectors(["q"], [text], [declared]).values()))
+
+    def _theme(
+        self, q_vec: np.ndarray | None, d_vec: np.ndarray | None, wanted: Sequence[str], offered: Sequence[str]
+    ) -> tuple[float, list[str]]:
+        """Theme similarity and the themes that bridge it: in tagger space when trained, else declared sets."""
+        if q_vec is None or d_vec is None:
+            return _theme_overlap(wanted, offered)
+        score = float(cosine_similarity(q_vec, d_vec))
+        return score, bridging_themes(q_vec, d_vec, self.classes, top=3, min_contribution=BRIDGE_MIN)
 
     def engine_info(self, kind: str) -> dict[str, Any]:
         corpus = self.providers if kind == "provider" else self.needs
@@ -339,13 +390,14 @@ class MatchIndex:
         weights = self._weights()
         need_themes = _fold(prefs.themes)
         any_history = any(a or b for a, b in history.values())
+        q_vec = self.query_vector(query, prefs.themes)
         ranked = []
         for pid in allowed:
             facts = self.provider_facts[pid]
             hit = text_hits.get(pid)
             text = hit.score if hit else 0.0
-            theme, shared = _theme_overlap(prefs.themes, facts.themes)
-            if text <= 0 and theme <= 0:
+            theme, shared = self._theme(q_vec, self.provider_vectors.get(pid), prefs.themes, facts.themes)
+            if text <= 0 and theme < THEME_FLOOR:
                 continue
             signals = {
                 "text": Signal(text, weights["text"], "shared words"),
@@ -382,13 +434,14 @@ class MatchIndex:
         allowed = [nid for nid in visible if nid in self.need_facts and self.need_facts[nid].status != "closed"]
         text_hits = self.needs.scores(query, allowed)
         weights = self._weights()
+        p_vec = self.query_vector(query, provider.themes)
         ranked = []
         for nid in allowed:
             facts = self.need_facts[nid]
             hit = text_hits.get(nid)
             text = hit.score if hit else 0.0
-            theme, shared = _theme_overlap(facts.themes, provider.themes)
-            if text <= 0 and theme <= 0:
+            theme, shared = self._theme(self.need_vectors.get(nid), p_vec, facts.themes, provider.themes)
+            if text <= 0 and theme < THEME_FLOOR:
                 continue
             signals = {
                 "text": Signal(text, weights["text"], "shared words"),

@@ -165,8 +165,11 @@ def list_needs(
     return list(rows), total
 
 
-def create_need(session: Session, *, principal: Principal, data: NeedCreate) -> Need:
-    """File a need for a State (a State key: its own), citing supported recommendations."""
+def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_demo: bool = False) -> Need:
+    """File a need for a State (a State key: its own), citing supported recommendations.
+
+    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    """
     if principal.role == "state":
         state = data.state or principal.state
         if state != principal.state:
@@ -187,7 +190,7 @@ def create_need(session: Session, *, principal: Principal, data: NeedCreate) -> 
     key = dedupe_key(state=state, recommendation_ids=data.recommendation_ids, title=data.title, status=data.status)
     _raise_if_duplicate(session, key)
     values = data.model_dump(exclude={"state", "recommendation_ids", "themes"})
-    row = Need(**values, state=state, themes=themes, dedupe_key=key)
+    row = Need(**values, state=state, themes=themes, dedupe_key=key, is_demo=is_demo)
     session.add(row)
     try:
         session.flush()

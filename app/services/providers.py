@@ -14,7 +14,14 @@ from app.etag import check_version, reject_nulls, versioned_delete, versioned_up
 from app.models.activity import Activity
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
-from app.models.provider import Provider, ProviderCreate, ProviderFacet, ProviderPrivate, ProviderPublic, ProviderUpdate
+from app.models.provider import (
+    Provider,
+    ProviderCreate,
+    ProviderFacet,
+    ProviderPrivate,
+    ProviderPublic,
+    ProviderUpdate,
+)
 from app.pagination import PageParams
 from app.services import access
 
@@ -28,6 +35,14 @@ def present_provider(row: Provider, principal: Principal) -> ProviderPublic | Pr
     if access.can_see_contact(principal):
         return ProviderPrivate.model_validate(row, from_attributes=True)
     return ProviderPublic.model_validate(row.model_dump(exclude={"contact_email"}))
+
+
+def _normalise_filter(facet: str, value: str) -> str:
+    """A filter value in the form facets are stored in (themes case-folded, codes in their case)."""
+    value = " ".join(value.split())
+    if facet == "theme":
+        return value.casefold()
+    return value.upper() if facet == "country" else value.lower() if facet == "language" else value
 
 
 def _facet_value(facet: str, value: str) -> str:
@@ -81,9 +96,7 @@ def list_providers(
         ("theme", theme), ("language", language), ("modality", modality), ("region", region), ("country", country)
     ):
         if value:
-            normalised = " ".join(value.split()).casefold() if facet == "theme" else value
-            normalised = normalised.lower() if facet == "language" else normalised
-            normalised = normalised.upper() if facet == "country" else normalised
+            normalised = _normalise_filter(facet, value)
             conditions.append(
                 col(Provider.id).in_(
                     select(ProviderFacet.provider_id).where(
@@ -110,8 +123,11 @@ def list_providers(
     return list(rows), total
 
 
-def create_provider(session: Session, *, principal: Principal, data: ProviderCreate) -> Provider:
-    """Create a provider; when an unbound provider key registers, bind the key to it (once)."""
+def create_provider(session: Session, *, principal: Principal, data: ProviderCreate, is_demo: bool = False) -> Provider:
+    """Create a provider; when an unbound provider key registers, bind the key to it (once).
+
+    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    """
     if not access.can_create_provider(principal):
         if principal.role == "provider":
             raise Forbidden(
@@ -120,7 +136,7 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
             )
         raise Forbidden("Only administrators and unbound provider keys may create providers.")
     _check_slug_free(session, data.slug)
-    row = Provider(**data.model_dump())
+    row = Provider(**data.model_dump(), is_demo=is_demo)
     session.add(row)
     try:
         session.flush()

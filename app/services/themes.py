@@ -1,0 +1,100 @@
+"""The theme tagger in the service: train it, load it, classify texts with it.
+
+The artifact (`MODEL_DIR/theme-tagger.joblib` and its `.json` metadata) is made
+by `upr-match train` from the shared data set; the service loads it at start-up
+and reports its version in `/health/ready`. Without it the service still runs:
+matching then compares declared themes only and `/v1/classify` answers 503.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.errors import ServiceUnavailable
+from matching.tagger import MultiSchemeTagger, TaggerArtifactError
+
+logger = logging.getLogger("app.themes")
+
+ARTIFACT = "theme-tagger.joblib"
+MAIN_SCHEME = "upr_info_issues"
+
+
+def artifact_path(settings: Settings) -> Path:
+    return settings.MODEL_DIR / ARTIFACT
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def train(settings: Settings, *, data_file: Path | None = None) -> tuple[MultiSchemeTagger, Path, dict[str, Any]]:
+    """Train every scheme with enough labels on the shared data and write the artifact."""
+    source = data_file or settings.UPR_DATA_DIR / "recommendations.jsonl"
+    if not source.is_file():
+        raise FileNotFoundError(f"no training data at {source}; set UPR_DATA_DIR")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    started = time.perf_counter()
+    tagger = MultiSchemeTagger().fit_records(_records(source))
+    seconds = time.perf_counter() - started
+    path = tagger.save(artifact_path(settings))
+    info = {
+        "seconds": round(seconds, 1),
+        "data_file": str(source),
+        "data_sha256": digest,
+        "schemes": {s: tagger[s].metadata_.get("version") for s in tagger.schemes},
+        "skipped": dict(tagger.skipped_),
+    }
+    return tagger, path, info
+
+
+def load(settings: Settings) -> MultiSchemeTagger | None:
+    """The trained tagger, or None (logged) when there is none or it cannot be read."""
+    path = artifact_path(settings)
+    if not path.is_file():
+        logger.warning("no theme tagger at %s: run `upr-match train`; matching uses declared themes only", path)
+        return None
+    started = time.perf_counter()
+    try:
+        tagger = MultiSchemeTagger.load(path)
+    except TaggerArtifactError as exc:
+        logger.error("theme tagger not loaded: %s", exc)
+        return None
+    logger.info("theme tagger %s loaded in %.0f ms", version_of(tagger), (time.perf_counter() - started) * 1000)
+    return tagger
+
+
+def version_of(tagger: MultiSchemeTagger | None) -> str | None:
+    if tagger is None:
+        return None
+    return str(tagger[MAIN_SCHEME].metadata_.get("version"))
+
+
+def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: int) -> dict[str, Any]:
+    """Themes of `text` with probabilities, best first; `predicted` marks those over the tagger's threshold."""
+    if tagger is None:
+        raise ServiceUnavailable("No theme tagger is loaded; an administrator runs `upr-match train`.")
+    if scheme not in tagger.schemes:
+        from app.errors import UnprocessableEntity, field_error
+
+        raise UnprocessableEntity(
+            f"No tagger for scheme {scheme!r}.",
+            errors=[field_error(["body", "scheme"], f"one of {', '.join(tagger.schemes)}")],
+        )
+    model = tagger[scheme]
+    ranked = model.predict_proba([text], top=top)[0]
+    chosen = set(model.predict([text])[0])
+    return {
+        "scheme": scheme,
+        "model_version": str(model.metadata_.get("version")),
+        "themes": [{"theme": t, "probability": round(float(p), 4), "predicted": t in chosen} for t, p in ranked],
+    }

@@ -1,0 +1,84 @@
+"""Theme intelligence in the service: classify, tagger in readiness, and matches bridged by themes alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.services import themes as theme_service
+from matching.tagger import MultiSchemeTagger, ThemeTagger
+from tests.factories import make_provider
+from tests.test_errors import assert_problem
+
+TORTURE = "Torture and other CID treatment"
+WOMEN = "Women's rights"
+TRAINING = [
+    ("Ratify OPCAT", [TORTURE]),
+    ("Ratify the OPCAT and designate a national preventive mechanism", [TORTURE]),
+    ("Independent monitoring of places of deprivation of liberty", [TORTURE]),
+    ("Monitoring bodies should visit places of deprivation of liberty unannounced", [TORTURE]),
+    ("Criminalise domestic violence and marital rape", [WOMEN]),
+    ("Adopt a law on violence against women and girls", [WOMEN]),
+    ("Increase the participation of women in political life", [WOMEN]),
+    ("Shelters for survivors of domestic violence", [WOMEN]),
+] * 4
+
+
+@pytest.fixture
+def tagged_client(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    tagger = ThemeTagger(calibration_folds=0, n_jobs=1, char_ngram_range=None, min_df=1).fit(
+        [t for t, _ in TRAINING], [labels for _, labels in TRAINING]
+    )
+    multi = MultiSchemeTagger()
+    multi.taggers_, multi.skipped_ = {"upr_info_issues": tagger}, {}
+    own = settings.model_copy(update={"MODEL_DIR": tmp_path / "models"})
+    multi.save(theme_service.artifact_path(own))  # loaded back by the app's start-up, as in production
+    with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_classify_returns_themes_with_probabilities(tagged_client: TestClient) -> None:
+    body = tagged_client.post("/v1/classify", json={"text": "Ratify OPCAT", "top": 2}).json()
+    assert body["scheme"] == "upr_info_issues"
+    assert [t["theme"] for t in body["themes"]] == [TORTURE, WOMEN]
+    first, second = body["themes"]
+    assert first["predicted"] is True and first["probability"] > second["probability"]
+    assert 0 <= second["probability"] <= 1
+
+
+def test_readiness_reports_the_tagger_version(tagged_client: TestClient) -> None:
+    tagger = tagged_client.get("/health/ready").json()["checks"]["tagger"]
+    assert tagger["loaded"] is True and tagger["version"] and tagger["schemes"] == ["upr_info_issues"]
+
+
+def test_provider_sharing_no_word_is_found_through_its_theme(tagged_client: TestClient, session: Session) -> None:
+    monitor = make_provider(
+        session, name="Custody Watch", description="Independent monitoring of places of deprivation of liberty.", themes=[]
+    )
+    make_provider(session, name="Shelter Network", description="Shelters for survivors of domestic violence.", themes=[])
+    body = tagged_client.post("/v1/match", json={"text": "Ratify OPCAT", "limit": 5}).json()
+    assert [item["provider"]["id"] for item in body["items"]] == [monitor.id]
+    explanation = body["items"][0]["explanation"]
+    assert explanation["signals"]["text"]["value"] == 0.0, "the test needs a provider sharing no word"
+    assert explanation["themes"] == [TORTURE]
+    assert explanation["summary"].startswith("shares: " + TORTURE)
+
+
+def test_classify_without_a_tagger_is_503(client: TestClient) -> None:
+    body = assert_problem(client.post("/v1/classify", json={"text": "Ratify OPCAT"}), 503)
+    assert "upr-match train" in body["detail"]
+    assert client.get("/health/ready").json()["checks"]["tagger"]["loaded"] is False
+
+
+def test_classify_validates_input(tagged_client: TestClient) -> None:
+    assert_problem(tagged_client.post("/v1/classify", json={"text": ""}), 422)
+    assert_problem(tagged_client.post("/v1/classify", json={"text": "x" * 5001}), 422)
+    body = assert_problem(tagged_client.post("/v1/classify", json={"text": "x", "scheme": "sdgs"}), 422)
+    assert body["errors"][0]["field"] == "scheme"
