@@ -33,7 +33,7 @@ def home(request: Request) -> HTMLResponse:
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, web: WebDep, next: NextParam = None) -> HTMLResponse:
     """The sign-in form: paste an API key."""
-    return render(request, "signin.html", {"next": safe_next(next, ""), "error": None})
+    return render(request, "signin.html", {"next": safe_next(next, ""), "error": None, "insecure": _insecure(request)})
 
 
 @router.post("/signin", response_model=None)
@@ -45,9 +45,15 @@ def signin(request: Request, session: SessionDep, web: WebDep, form: FormDep) ->
         principal = authenticate(session, raw)
     except Unauthorized as exc:
         message = "Paste your API key." if not raw else exc.detail
-        return render(request, "signin.html", {"next": next_url, "error": message}, status_code=400)
+        context = {"next": next_url, "error": message, "insecure": _insecure(request)}
+        return render(request, "signin.html", context, status_code=400)
     web.sign_in(principal)
     return redirect(request, next_url)
+
+
+def _insecure(request: Request) -> bool:
+    """True when browsers will drop the `Secure` session cookie: plain HTTP to a non-loopback host."""
+    return request.url.scheme == "http" and request.url.hostname not in {"localhost", "127.0.0.1", "::1"}
 
 
 @router.post("/signout", response_model=None)

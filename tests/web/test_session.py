@@ -35,6 +35,13 @@ def test_signin_page_renders_with_labelled_key_field(web: TestClient) -> None:
     assert '<label for="api_key">' in response.text and 'id="api_key"' in response.text
 
 
+def test_signin_warns_when_served_over_plain_http(app: FastAPI) -> None:
+    with TestClient(app, base_url="http://upr.example") as plain:
+        assert "served over plain HTTP" in plain.get("/signin").text
+    with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+        assert "served over plain HTTP" not in local.get("/signin").text
+
+
 def test_signin_with_bad_key_shows_an_error(web: TestClient, session: Session) -> None:
     token = csrf_from(web.get("/signin").text)
     response = web.post("/signin", data={"api_key": "upr_deadbeef_nope", "csrf_token": token})
