@@ -27,9 +27,10 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(BIN)/upr-match migrate
 
+# The tagger is trained first (once), so the demo import can tag recommendations that have no themes.
 demo: migrate
-	$(BIN)/upr-match demo load
 	$(BIN)/upr-match train --if-missing
+	$(BIN)/upr-match demo load
 
 serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)

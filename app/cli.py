@@ -116,29 +116,12 @@ def demo_load(
     key_file: Annotated[Path, typer.Option(help="Where the local admin key is kept.")] = Path("var/admin_key"),
 ) -> None:
     """Load the shared recommendations, the provider profiles and demo needs (idempotent)."""
-    import sys
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from app.commands.progress import import_progress
     from app.demo.loader import load_demo
     from app.errors import Problem
 
     settings = get_settings()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-    tasks: dict[str, int] = {}
-
-    def report(phase: str, done: int, total: int | None) -> None:
-        if phase not in tasks:
-            label = "recommendations: validating" if phase == "validate" else "recommendations: writing"
-            tasks[phase] = progress.add_task(label, total=total)
-        progress.update(tasks[phase], completed=done, total=total)
+    progress, report = import_progress("recommendations: ")
 
     try:
         with progress, cli_session() as session:
@@ -157,7 +140,7 @@ def demo_load(
     if recs:
         typer.echo(
             f"recommendations: read {recs['read']}, inserted {recs['inserted']}, updated {recs['updated']}, "
-            f"unchanged {recs['unchanged']}"
+            f"unchanged {recs['unchanged']}, themes predicted {recs['themes_predicted']}"
         )
     typer.echo(
         f"providers: created {summary.providers_created}, updated {summary.providers_updated}, "

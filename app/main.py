@@ -19,7 +19,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
-from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router
@@ -143,8 +143,9 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID"],
         )
-    # Outermost last: RequestContext -> RateLimit -> BodyLimit -> Idempotency -> routes.
+    # Outermost last: RequestContext -> RateLimit -> BodyLimit -> Idempotency -> NulGuard -> routes.
     # Not on /v1/keys: a saved answer would hold the new key's secret in clear.
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(IdempotencyMiddleware, prefixes=("/v1/",), exclude=("/v1/keys",))
     app.add_middleware(
         BodyLimitMiddleware,

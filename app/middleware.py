@@ -127,3 +127,57 @@ async def _send_413(scope: Scope, send: Send, limit: int) -> None:
     headers = [(k, v) for k, v in response.raw_headers]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class NulCharacter(HTTPException):
+    """Raised from `receive` when a JSON body carries a NUL character (rendered as 422).
+
+    PostgreSQL text cannot hold U+0000 and SQLite would store it silently, so the
+    API refuses it everywhere, before any work.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(422, "Text may not contain NUL characters (\\u0000).")
+
+
+class NulGuardMiddleware:
+    """Refuse NUL characters in query strings and JSON bodies with a 422 problem."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            from app.errors import UnprocessableEntity, field_error, problem_response
+
+            names = [part.split(b"=", 1)[0].decode("latin-1") for part in query.split(b"&") if b"%00" in part or b"\x00" in part]
+            problem = UnprocessableEntity(
+                "Query parameters may not contain NUL characters.",
+                errors=[field_error(["query", name or "?"], "contains a NUL character (%00)") for name in names]
+                or [field_error(["path"], "contains a NUL character")],
+            )
+            response = problem_response(problem)
+            await send({"type": "http.response.start", "status": 422, "headers": response.raw_headers})
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"").lower()
+        if b"json" not in content_type or b"ndjson" in content_type or b"jsonl" in content_type:
+            await self.app(scope, receive, send)  # import files are checked row by row by the importer
+            return
+        tail = b""
+
+        async def guarded_receive() -> Message:
+            nonlocal tail
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = tail + message.get("body", b"")
+                if b"\x00" in chunk or b"\\u0000" in chunk:
+                    raise NulCharacter()
+                tail = chunk[-5:]
+            return message
+
+        await self.app(scope, guarded_receive, send)

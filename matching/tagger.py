@@ -373,7 +373,9 @@ class ThemeTagger:
         # liblinear wants float64 (it would convert once per label) and holds the GIL,
         # so convert once here and parallelise over processes, not threads.
         X = X.astype(np.float64)
-        results = joblib.Parallel(n_jobs=self.n_jobs)(
+        # below a few thousand rows, starting worker processes costs more than it saves
+        n_jobs = self.n_jobs if X.shape[0] >= 2000 else 1
+        results = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(_fit_one)(self.model, self.C, X, Y[:, j], self.random_state) for j in range(Y.shape[1])
         )
         W = np.column_stack([r[0] for r in results]).astype(np.float32)
@@ -460,7 +462,8 @@ class ThemeTagger:
 
         params = self.get_params()
         data_sha = _sha256_texts_labels(texts, label_lists)
-        version = hashlib.sha256(json.dumps([params, data_sha], sort_keys=True).encode()).hexdigest()[:16]
+        model_params = {k: v for k, v in params.items() if k != "n_jobs"}  # n_jobs does not change the model
+        version = hashlib.sha256(json.dumps([model_params, data_sha], sort_keys=True).encode()).hexdigest()[:16]
         self.metadata_ = {
             "kind": ARTIFACT_KIND,
             "format_version": FORMAT_VERSION,

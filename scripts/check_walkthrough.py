@@ -71,6 +71,12 @@ def main(update: bool) -> int:
             "LOG_LEVEL": "WARNING",
         }
         key_file = Path(tmp) / "admin_key"
+        # The walkthrough shows what `make run` serves, theme tagger included. It is trained
+        # once into var/models (as make run does) and reused by later checks.
+        env["MODEL_DIR"] = os.environ.get("UPR_TEST_MODEL_DIR", str(ROOT / "var" / "models"))
+        if not (Path(env["MODEL_DIR"]) / "theme-tagger.joblib").is_file():
+            print(f"training the theme tagger into {env['MODEL_DIR']} (once)...", file=sys.stderr)
+            subprocess.run([python, "-m", "app.cli", "train"], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run([python, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run(
             [python, "-m", "app.cli", "demo", "load", "--key-file", str(key_file)],

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ class LiveServer:
     def __init__(self, *, env: dict[str, str], workers: int = 1, log: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env, "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING")}
+        # No trained tagger unless the test gives one: results must not depend on a developer's var/models.
+        defaults = {"LOG_LEVEL": "WARNING", "MODEL_DIR": str(Path(tempfile.gettempdir()) / "upr-match-no-models")}
+        self.env = {**os.environ, **defaults, **env}
         self.workers = workers
         self.log_path = log
         self.process: subprocess.Popen[bytes] | None = None

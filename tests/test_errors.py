@@ -115,3 +115,14 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-request-id"]
     assert "server" not in {k.lower() for k in response.headers if k.lower() == "server" and "uvicorn" in response.headers[k]}
+
+
+def test_nul_in_json_body_is_422(client: TestClient, probe_app: FastAPI) -> None:
+    response = client.post("/v1/_probe", content=b'{"name": "a\\u0000b", "count": 1}', headers={"content-type": "application/json"})
+    body = assert_problem(response, 422)
+    assert "NUL" in body["detail"]
+
+
+def test_nul_in_query_is_422_naming_the_parameter(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/recommendations?state=%00FR"), 422)
+    assert body["errors"][0]["pointer"] == "/query/state"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,32 +23,19 @@ def import_recommendations(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
 ) -> None:
     """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+    from app.commands.progress import import_progress
 
     from app.cli import cli_session
     from app.errors import Problem
     from app.services import recommendations as recommendation_service
+    from app.services import themes as theme_service
 
     fmt = (format or _guess_format(path)).lower()
     if fmt not in ("jsonl", "csv"):
         typer.echo(f"error: --format must be jsonl or csv, got {fmt!r}", err=True)
         raise typer.Exit(code=2)
     settings = get_settings()
-    show_progress = sys.stderr.isatty()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=not show_progress,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def report(phase: str, done: int, total: int | None) -> None:
-        if phase not in tasks:
-            tasks[phase] = progress.add_task("validating" if phase == "validate" else "writing", total=total)
-        progress.update(tasks[phase], completed=done, total=total)
+    progress, report = import_progress()
 
     try:
         with progress, cli_session() as session:
@@ -61,6 +47,8 @@ def import_recommendations(
                 max_rows=settings.MAX_IMPORT_ROWS,
                 progress=report,
             )
+            if not dry_run and (summary.inserted or summary.updated):
+                summary.themes_predicted = theme_service.tag_unthemed(session, theme_service.load(settings))
     except Problem as problem:
         typer.echo(f"error: {problem.detail}", err=True)
         for err in problem.extensions.get("errors", []):
@@ -74,3 +62,5 @@ def import_recommendations(
         f"{prefix}rows read {summary.rows_read}, inserted {summary.inserted}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, rejected {summary.rejected}"
     )
+    if summary.themes_predicted:
+        typer.echo(f"themes predicted for {summary.themes_predicted} recommendations that had none")

@@ -71,11 +71,15 @@ def load_demo(session: Session, *, data_dir: Path, key_file: Path, max_rows: int
         result = recommendation_service.import_recommendations(
             session, file=recs_file, fmt="jsonl", dry_run=False, max_rows=max_rows, progress=progress
         )
+        from app.config import get_settings
+        from app.services import themes as theme_service
+
         summary.recommendations = {
             "read": result.rows_read,
             "inserted": result.inserted,
             "updated": result.updated,
             "unchanged": result.unchanged,
+            "themes_predicted": theme_service.tag_unthemed(session, theme_service.load(get_settings())),
         }
     else:
         summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")

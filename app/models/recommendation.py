@@ -198,6 +198,7 @@ class ImportSummary(SQLModel):
                     "updated": 0,
                     "unchanged": 0,
                     "rejected": 0,
+                    "themes_predicted": 1657,
                 }
             ]
         }
@@ -211,3 +212,6 @@ class ImportSummary(SQLModel):
     updated: int
     unchanged: int
     rejected: int = Field(description="Rows with an error; when not 0 nothing was written.")
+    themes_predicted: int = Field(
+        default=0, description="Recommendations without themes that the theme tagger tagged after the import."
+    )

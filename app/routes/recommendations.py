@@ -16,6 +16,7 @@ from app.errors_doc import problems
 from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
 from app.pagination import Page
 from app.services import recommendations as recommendation_service
+from app.services import themes as theme_service
 from app.services.recommendations import MAX_QUERY_LENGTH, RecommendationFilters
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -157,6 +158,8 @@ async def import_recommendations(
             dry_run=dry_run,
             max_rows=settings.MAX_IMPORT_ROWS,
         )
+    if not dry_run and (summary.inserted or summary.updated):
+        summary.themes_predicted = await run_in_threadpool(theme_service.tag_unthemed, session, request.app.state.tagger)
     response.status_code = 201 if summary.inserted else 200
     return summary
 

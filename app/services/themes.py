@@ -98,3 +98,51 @@ def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: i
         "model_version": str(model.metadata_.get("version")),
         "themes": [{"theme": t, "probability": round(float(p), 4), "predicted": t in chosen} for t, p in ranked],
     }
+
+
+def tag_unthemed(session: Any, tagger: MultiSchemeTagger | None, *, batch: int = 2000) -> int:
+    """Give recommendations that have no themes the tagger's predicted ones, marked `themes_predicted`.
+
+    Human labels are never touched: only rows with no theme scheme and no theme at
+    all are tagged. The
+    stored content hash is left as it is, so re-importing the same file still
+    changes nothing; a re-import that changes a row clears its themes, and the
+    next tagging run predicts them again. Returns how many rows were tagged.
+    """
+    from sqlalchemy import exists, insert, update
+    from sqlmodel import col, select
+
+    from app.models.recommendation import Recommendation, RecommendationTheme
+
+    if tagger is None:
+        return 0
+    model = tagger[MAIN_SCHEME]
+    tagged = 0
+    while True:
+        rows = session.exec(
+            select(Recommendation.id, Recommendation.text)
+            # No scheme and no theme row: the source gave no themes at all.
+            .where(col(Recommendation.theme_scheme).is_(None))
+            .where(~exists().where(col(RecommendationTheme.recommendation_id) == col(Recommendation.id)))
+            .where(col(Recommendation.themes_predicted).is_(False))
+            .order_by(col(Recommendation.id))
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        predictions = model.predict([text for _, text in rows])
+        for (rec_id, _), themes in zip(rows, predictions, strict=True):
+            session.execute(
+                update(Recommendation)
+                .where(col(Recommendation.id) == rec_id)
+                .values(themes=list(themes), theme_scheme=MAIN_SCHEME, themes_predicted=True)
+            )
+            if themes:
+                session.execute(
+                    insert(RecommendationTheme), [{"recommendation_id": rec_id, "theme": t} for t in dict.fromkeys(themes)]
+                )
+        session.commit()
+        tagged += len(rows)
+    if tagged:
+        logger.info("predicted themes for %d recommendations without themes", tagged)
+    return tagged

@@ -57,7 +57,7 @@ def test_import_returns_201_then_200_with_the_summary(client: TestClient, admin:
     assert first.status_code == 201
     assert first.json() | {} == {
         "format": "jsonl", "dry_run": False, "rows_read": 2, "records": 2,
-        "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0,
+        "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0, "themes_predicted": 0,
     }
     second = client.post(
         "/v1/recommendations/import", content=payload, headers={**admin, "Content-Type": "application/jsonl"}

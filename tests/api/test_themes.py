@@ -82,3 +82,40 @@ def test_classify_validates_input(tagged_client: TestClient) -> None:
     assert_problem(tagged_client.post("/v1/classify", json={"text": "x" * 5001}), 422)
     body = assert_problem(tagged_client.post("/v1/classify", json={"text": "x", "scheme": "sdgs"}), 422)
     assert body["errors"][0]["field"] == "scheme"
+
+
+def test_import_predicts_themes_only_where_there_are_none(tagged_client: TestClient, session: Session) -> None:
+    import json
+
+    from sqlmodel import select
+
+    from app.models.recommendation import Recommendation
+    from tests.factories import auth, make_key
+
+    _, admin = make_key(session, "admin")
+    rows = [
+        {"id": "t-1", "source": "test", "cycle": 3, "session": 34, "state_under_review_iso3": "SVN",
+         "text": "Ratify OPCAT", "response": "supported", "themes": [], "theme_scheme": None},
+        {"id": "t-2", "source": "test", "cycle": 3, "session": 34, "state_under_review_iso3": "SVN",
+         "text": "Ratify OPCAT", "response": "supported", "themes": [WOMEN], "theme_scheme": "upr_info_issues"},
+    ]
+    body = "\n".join(json.dumps(r) for r in rows).encode()
+    answer = tagged_client.post(
+        "/v1/recommendations/import", content=body, headers={**auth(admin), "Content-Type": "application/x-ndjson"}
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["themes_predicted"] == 1
+    session.rollback()  # end the snapshot the key factory's refresh opened, to see the import
+    predicted = session.get(Recommendation, "t-1")
+    human = session.get(Recommendation, "t-2")
+    assert predicted is not None and human is not None
+    assert predicted.themes == [TORTURE] and predicted.themes_predicted is True
+    assert human.themes == [WOMEN] and human.themes_predicted is False, "a human label was overwritten"
+    found = tagged_client.get("/v1/recommendations", params={"theme": TORTURE}).json()
+    assert [item["id"] for item in found["items"]] == ["t-1"]
+    again = tagged_client.post(
+        "/v1/recommendations/import", content=body, headers={**auth(admin), "Content-Type": "application/x-ndjson"}
+    ).json()
+    assert (again["inserted"], again["updated"], again["themes_predicted"]) == (0, 0, 0)
+    session.rollback()
+    assert session.exec(select(Recommendation).where(Recommendation.id == "t-1")).one().themes == [TORTURE]

@@ -142,7 +142,7 @@ def test_save_load_round_trip_gives_identical_probabilities(tagger: ThemeTagger,
 
 def test_version_depends_on_data_and_params() -> None:
     a = ThemeTagger(calibration_folds=0, n_jobs=1, min_df=1).fit(TEXTS, LABELS)
-    b = ThemeTagger(calibration_folds=0, n_jobs=1, min_df=1).fit(TEXTS, LABELS)
+    b = ThemeTagger(calibration_folds=0, n_jobs=2, min_df=1).fit(TEXTS, LABELS)
     c = ThemeTagger(calibration_folds=0, n_jobs=1, min_df=1, C=2.0).fit(TEXTS, LABELS)
     d = ThemeTagger(calibration_folds=0, n_jobs=1, min_df=1).fit(TEXTS[:-1], LABELS[:-1])
     assert a.metadata_["version"] == b.metadata_["version"]
