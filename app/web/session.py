@@ -34,7 +34,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.auth import ANONYMOUS, Principal, principal_for_key_id
 from app.db import get_session
-from app.errors import BadRequest, Forbidden, Unauthorized
+from app.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
 
 COOKIE_NAME = "upr_session"
 CSRF_FIELD = "csrf_token"
@@ -211,6 +211,9 @@ async def form_data(request: Request) -> FormData:
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest("The form could not be read; reload the page and try again.") from exc
+    if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in pairs):
+        # PostgreSQL text cannot hold U+0000 (the API refuses it too, in NulGuardMiddleware).
+        raise UnprocessableEntity("Text may not contain NUL characters; remove them and send the form again.")
     return FormData(pairs)
 
 

@@ -174,6 +174,13 @@ def test_a_post_without_any_session_is_403(web: TestClient) -> None:
     assert web.post("/signin", data={"api_key": "x", "csrf_token": "abc"}).status_code == 403
 
 
+def test_a_form_with_a_nul_character_is_refused(web: TestClient) -> None:
+    token = csrf_from(web.get("/signin").text)
+    response = web.post("/signin", data={"api_key": "upr_x\x00", "csrf_token": token})
+    assert response.status_code == 422 and "NUL" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+
+
 def test_a_json_post_is_not_a_form_and_is_403(web: TestClient) -> None:
     token = csrf_from(web.get("/signin").text)
     assert web.post("/signin", json={"api_key": "x", "csrf_token": token}).status_code == 403
