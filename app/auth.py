@@ -80,6 +80,14 @@ def authenticate(session: Session, raw: str) -> Principal:
     return Principal(role=row.role, key_id=row.id, name=row.name, state=row.state, provider_id=row.provider_id)
 
 
+def principal_for_key_id(session: Session, key_id: str) -> Principal:
+    """Resolve a key by its id (a web session holds the id, never the secret), or raise Unauthorized."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("The key of this session has been revoked; sign in again.")
+    return Principal(role=row.role, key_id=row.id, name=row.name, state=row.state, provider_id=row.provider_id)
+
+
 def get_principal(
     request: Request,
     session: Annotated[Session, Depends(get_session)],

@@ -7,12 +7,16 @@ name hosting platforms already use.
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -50,6 +54,11 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
     MATCH_MAX_LIMIT: int = Field(default=50, ge=1, le=200)
 
+    # Signs the web pages' session cookies and CSRF tokens. Required in production; in
+    # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
+    SECRET_KEY: str | None = Field(default=None, repr=False)
+    SECRET_KEY_FILE: Path = Path("./var/secret_key")
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _normalise_postgres_scheme(cls, value: str) -> str:
@@ -63,6 +72,11 @@ class Settings(BaseSettings):
     def _check_limits(self) -> Settings:
         if "*" in self.CORS_ORIGINS and self.ENVIRONMENT == "production":
             raise ValueError("CORS_ORIGINS must list origins in production, not '*'")
+        if self.ENVIRONMENT == "production" and (not self.SECRET_KEY or len(self.SECRET_KEY) < MIN_SECRET_LENGTH):
+            raise ValueError(
+                f"SECRET_KEY must be set in production, at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
         return self
 
     @property
@@ -74,3 +88,33 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the process-wide settings, read once (tests call `get_settings.cache_clear()`)."""
     return Settings()
+
+
+def load_secret_key(settings: Settings) -> bytes:
+    """The server secret: `SECRET_KEY`, or (development/test) one generated once into SECRET_KEY_FILE.
+
+    The file is created with mode 0600 by an atomic hard link, so of several workers
+    starting together exactly one writes it and all of them read the same key.
+    """
+    if settings.SECRET_KEY:
+        return settings.SECRET_KEY.encode("utf-8")
+    if settings.ENVIRONMENT == "production":  # the validator already refuses this; never fall back
+        raise RuntimeError("SECRET_KEY is required in production")
+    path = settings.SECRET_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)  # fails if another worker won the race: then use theirs
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise RuntimeError(f"{path} holds a key shorter than {MIN_SECRET_LENGTH} characters; delete it to regenerate")
+    return key.encode("utf-8")

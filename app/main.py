@@ -26,6 +26,7 @@ from app.routes import api_router
 from app.services import themes as theme_service
 from app.services.matching import MatchIndex, prune_log
 from app.routes import health
+from app.web import install_web
 
 logger = logging.getLogger("app")
 
@@ -162,5 +163,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/v1")
+    install_web(app, settings)
     install_openapi(app)
     return app

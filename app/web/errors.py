@@ -1,0 +1,76 @@
+"""HTML error pages for the web routes; the API (`/v1`, probes, docs) keeps problem+json.
+
+`install_html_error_handlers(app)` wraps the handlers `app.errors` installed: each
+still builds its problem, and only for a page path is that problem shown as HTML
+(same status, title and detail). A page that needs a signed-in visitor answers
+303 to the sign-in page instead of 401.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.errors import Problem, Unauthorized
+from app.web.templating import redirect, render
+
+# Paths that are not pages: they keep their problem+json errors untouched.
+API_PREFIXES = ("/v1", "/health", "/openapi.json", "/docs", "/redoc")
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def is_page_path(path: str) -> bool:
+    """True for the web pages (and /static), False for the API, probes and API docs."""
+    return not any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
+
+
+def _html_from_problem(request: Request, problem_response: Response) -> Response:
+    try:
+        body: dict[str, Any] = json.loads(bytes(problem_response.body))
+    except ValueError:
+        body = {}
+    status = problem_response.status_code
+    response = render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": body.get("title") or "Error",
+            "detail": body.get("detail") or "",
+            "errors": body.get("errors") or [],
+        },
+        status_code=status,
+    )
+    retry_after = problem_response.headers.get("retry-after")
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+def _wrap(api_handler: Handler) -> Handler:
+    async def handler(request: Request, exc: Exception) -> Response:
+        if is_page_path(request.url.path) and isinstance(exc, Unauthorized):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return redirect(request, "/signin?next=" + quote(target, safe="/"))
+        problem = await api_handler(request, exc)
+        if not is_page_path(request.url.path):
+            return problem
+        return _html_from_problem(request, problem)
+
+    return handler
+
+
+def install_html_error_handlers(app: FastAPI) -> None:
+    """Show errors on page paths as HTML pages; call after `app.errors.install_error_handlers`."""
+    for exc_class in (Problem, StarletteHTTPException, RequestValidationError, SQLAlchemyError, Exception):
+        api_handler = app.exception_handlers[exc_class]
+        app.add_exception_handler(exc_class, _wrap(api_handler))  # type: ignore[arg-type]

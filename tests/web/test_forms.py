@@ -1,0 +1,198 @@
+"""The forms of signed-in visitors: a State files a need, a provider edits its profile; same rules as the API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models.need import Need, NeedRecommendation
+from app.models.provider import Provider
+from tests.factories import make_key
+from tests.web.conftest import csrf_from, sign_in
+from tests.web.seed import Seed, seed
+
+
+@pytest.fixture
+def data(session: Session) -> Seed:
+    return seed(session)
+
+
+def fresh(session: Session) -> Session:
+    """End the test's read snapshot (SQLite WAL) so it sees what the app committed."""
+    session.rollback()
+    session.expire_all()
+    return session
+
+
+def _file(web: TestClient, **fields: object) -> object:
+    token = csrf_from(web.get("/needs/new").text)
+    return web.post("/needs/new", data={"csrf_token": token, **fields})  # type: ignore[arg-type]
+
+
+# --- filing a need ---------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(web: TestClient, data: Seed) -> None:
+    response = web.get("/needs/new?theme=x")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/needs/new%3Ftheme%3Dx"
+
+
+def test_a_state_files_a_need_from_its_supported_recommendations(web: TestClient, data: Seed, session: Session) -> None:
+    sign_in(web, data.keys["fra"][1])
+    form = web.get("/needs/new", params={"theme": "Torture and other CID treatment"})
+    assert form.status_code == 200 and "<h1>File a need for FRA</h1>" in form.text
+    assert data.recs["prisons"].id in form.text and data.recs["opcat"].id in form.text
+    assert data.recs["noted"].id not in form.text and data.recs["germany"].id not in form.text
+    response = web.post(
+        "/needs/new",
+        data={
+            "csrf_token": csrf_from(form.text),
+            "state": "FRA",
+            "theme": "Torture and other CID treatment",
+            "recommendation_ids": [data.recs["prisons"].id, data.recs["opcat"].id],
+            "title": "Independent prison inspections",
+            "description": "Help setting up a national preventive mechanism.",
+            "priority": "high",
+            "visibility": "public",
+        },
+    )
+    assert response.status_code == 303, response.text
+    need_id = response.headers["location"].rsplit("/", 1)[1]
+    need = fresh(session).get(Need, need_id)
+    assert need is not None and need.state == "FRA" and need.priority == "high"
+    cited = session.exec(select(NeedRecommendation.recommendation_id).where(NeedRecommendation.need_id == need_id)).all()
+    assert set(cited) == {data.recs["prisons"].id, data.recs["opcat"].id}
+    page = web.get(response.headers["location"])
+    assert "<h1>Independent prison inspections</h1>" in page.text
+
+
+def test_the_form_starts_from_the_drafted_need(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    page = web.get("/needs/new").text  # no theme: the largest draft's theme is shown
+    assert "the boxes start from the drafted need for this theme" in page
+    assert "Drafted needs: " in page and "Women&#39;s rights</a> (1)" in page
+    checked = set(re.findall(r'name="recommendation_ids" value="([^"]+)" checked', page))
+    # Drafts cover supported recommendations no need cites yet: not the OPCAT one (cited by a need).
+    assert checked and data.recs["opcat"].id not in checked
+    assert re.search(r'id="need-title"[^>]*value="[^"]+: support to implement \d+ supported recommendation', page)
+
+
+def test_a_need_without_recommendations_shows_the_form_again(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    response = _file(web, state="FRA", title="Something", priority="medium", visibility="public")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert 'role="alert"' in response.text and "The need was not filed" in response.text  # type: ignore[attr-defined]
+    assert 'value="Something"' in response.text  # type: ignore[attr-defined]
+
+
+def test_a_duplicate_need_is_explained(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    fields = {"state": "FRA", "title": "Women law", "recommendation_ids": data.recs["women"].id}
+    assert _file(web, **fields).status_code == 303  # type: ignore[attr-defined]
+    again = _file(web, **fields)
+    assert again.status_code == 422 and "already asks this" in again.text  # type: ignore[attr-defined]
+
+
+def test_a_state_cannot_open_the_form_for_another_state(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["deu"][1])
+    response = web.get("/needs/new", params={"state": "FRA"})
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    assert "may not file needs for FRA" in response.text
+
+
+def test_a_state_cannot_file_for_another_state(web: TestClient, data: Seed, session: Session) -> None:
+    sign_in(web, data.keys["deu"][1])
+    before = len(session.exec(select(Need)).all())
+    response = _file(web, state="FRA", title="Sneaky need", recommendation_ids=data.recs["opcat"].id)
+    assert response.status_code == 403  # type: ignore[attr-defined]
+    assert "may not file needs for FRA" in response.text  # type: ignore[attr-defined]
+    fresh(session)
+    assert len(session.exec(select(Need)).all()) == before
+
+
+def test_a_state_cannot_cite_another_states_recommendation(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["deu"][1])
+    response = _file(web, state="DEU", title="Borrowed", recommendation_ids=data.recs["opcat"].id)
+    assert response.status_code == 422 and "addressed to FRA, not DEU" in response.text  # type: ignore[attr-defined]
+
+
+def test_a_provider_may_not_file_needs(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["ngo"][1])
+    response = web.get("/needs/new")
+    assert response.status_code == 403 and "Only State keys" in response.text
+
+
+# --- editing a provider profile --------------------------------------------------------
+
+
+def _profile_form(web: TestClient, provider_id: str) -> dict[str, object]:
+    html = web.get(f"/providers/{provider_id}/edit").text
+    return {
+        "csrf_token": csrf_from(html),
+        "version": html.split('name="version" value="', 1)[1].split('"', 1)[0],
+        "name": "Prison Reform Helpers International",
+        "kind": "ngo",
+        "description": "Training of prison staff and monitoring bodies on torture prevention.",
+        "themes": "Torture and other CID treatment\nDetention conditions\nJustice",
+        "regions": ["western_europe_others", "africa"],
+        "languages": "en, fr, es",
+        "modalities": ["training", "peer_exchange"],
+        "website": "https://helpers.example",
+        "contact_email": "desk@helpers.example",
+    }
+
+
+def test_a_provider_edits_its_profile(web: TestClient, data: Seed, session: Session) -> None:
+    provider_id = data.providers["ngo"].id
+    sign_in(web, data.keys["ngo"][1])
+    assert "Edit this profile" in web.get(f"/providers/{provider_id}").text
+    response = web.post(f"/providers/{provider_id}/edit", data=_profile_form(web, provider_id))  # type: ignore[arg-type]
+    assert response.status_code == 303 and response.headers["location"] == f"/providers/{provider_id}"
+    fresh(session)
+    row = session.get(Provider, provider_id)
+    assert row is not None and row.name == "Prison Reform Helpers International"
+    assert row.languages == ["en", "fr", "es"] and "Justice" in row.themes and row.regions == ["western_europe_others", "africa"]
+    assert "Prison Reform Helpers International" in web.get("/providers", params={"theme": "justice"}).text
+
+
+def test_a_bad_field_shows_the_profile_form_again(web: TestClient, data: Seed) -> None:
+    provider_id = data.providers["ngo"].id
+    sign_in(web, data.keys["ngo"][1])
+    fields = {**_profile_form(web, provider_id), "website": "http://insecure.example", "description": "short"}
+    response = web.post(f"/providers/{provider_id}/edit", data=fields)  # type: ignore[arg-type]
+    assert response.status_code == 422
+    assert "The profile was not saved" in response.text and "https" in response.text
+    assert 'value="http://insecure.example"' in response.text
+
+
+def test_a_stale_profile_form_is_refused_without_losing_the_newer_version(web: TestClient, data: Seed) -> None:
+    provider_id = data.providers["ngo"].id
+    sign_in(web, data.keys["ngo"][1])
+    stale = _profile_form(web, provider_id)
+    assert web.post(f"/providers/{provider_id}/edit", data=stale).status_code == 303  # type: ignore[arg-type]
+    stale["csrf_token"] = csrf_from(web.get("/").text)
+    again = web.post(f"/providers/{provider_id}/edit", data={**stale, "name": "Older edit"})  # type: ignore[arg-type]
+    assert again.status_code == 409 and "changed this profile while you were editing" in again.text
+
+
+@pytest.mark.parametrize("who", ["other_provider", "state"])
+def test_others_may_not_edit_a_profile(web: TestClient, data: Seed, session: Session, who: str) -> None:
+    provider_id = data.providers["ngo"].id
+    key = (
+        make_key(session, role="provider", provider_id=data.providers["un"].id)[1] if who == "other_provider"
+        else data.keys["fra"][1]
+    )
+    sign_in(web, key)
+    assert "Edit this profile" not in web.get(f"/providers/{provider_id}").text
+    form = web.get(f"/providers/{provider_id}/edit")
+    assert form.status_code == 403 and "only its own key may edit" in form.text
+    token = csrf_from(web.get("/").text)
+    response = web.post(f"/providers/{provider_id}/edit", data={"csrf_token": token, "name": "Hijacked"})
+    assert response.status_code == 403
+    fresh(session)
+    assert session.get(Provider, provider_id).name == "Prison Reform Helpers"  # type: ignore[union-attr]
