@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     DATABASE_URL: str = "sqlite:///./var/upr-match.db"
     # SQLite: FULL survives power loss; NORMAL (faster) only an application crash.
     SQLITE_SYNCHRONOUS: Literal["FULL", "NORMAL"] = "FULL"
-    DB_POOL_SIZE: int = Field(default=5, ge=1, le=100)
+    DB_POOL_SIZE: int = Field(default=10, ge=1, le=100)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=5000, ge=100)
     DB_CONNECT_TIMEOUT_S: int = Field(default=3, ge=1, le=60)
 

@@ -35,6 +35,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("app.errors")
@@ -229,6 +230,16 @@ def install_error_handlers(app: FastAPI) -> None:
             logger.error("storage full while handling %s %s", request.method, request.url.path)
             return problem_response(
                 InsufficientStorage("The database has no space left; nothing was written. Try again later."), request
+            )
+        if isinstance(exc, PoolTimeout):
+            # Every pooled connection is busy: the client should come back, not see a 500.
+            logger.warning("database connection pool exhausted on %s %s", request.method, request.url.path)
+            return problem_response(
+                ServiceUnavailable(
+                    "The service is busy (no database connection free); nothing was written. Try again shortly.",
+                    headers={"Retry-After": "2"},
+                ),
+                request,
             )
         if isinstance(exc, DBAPIError) and (exc.connection_invalidated or _is_connection_error(exc)):
             logger.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)

@@ -126,3 +126,24 @@ def test_nul_in_json_body_is_422(client: TestClient, probe_app: FastAPI) -> None
 def test_nul_in_query_is_422_naming_the_parameter(client: TestClient) -> None:
     body = assert_problem(client.get("/v1/recommendations?state=%00FR"), 422)
     assert body["errors"][0]["pointer"] == "/query/state"
+
+
+def test_exhausted_connection_pool_is_503_not_500(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.db import create_db_engine
+    from app.main import create_app
+    from tests.factories import auth, make_key
+    from sqlmodel import Session
+
+    engine = create_db_engine(settings, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    with Session(engine) as session:
+        _, admin = make_key(session, "admin")
+    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
+        held = engine.connect()  # the only connection, taken
+        try:
+            response = client.get("/v1/keys", headers=auth(admin))
+        finally:
+            held.close()
+        body = assert_problem(response, 503)
+        assert response.headers["retry-after"] == "2" and "busy" in body["detail"]
+        assert client.get("/v1/keys", headers=auth(admin)).status_code == 200
+    engine.dispose()
