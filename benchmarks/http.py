@@ -16,7 +16,6 @@ Always exits 0: this is a report, not a gate.
     python benchmarks/http.py --url http://127.0.0.1:8000 --n 500
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
 
 import os
@@ -113,7 +112,7 @@ def cpu_seconds(pids: list[int]) -> float | None:
 
 def pct(sorted_ms: list[float], q: float) -> float:
     """Nearest-rank percentile."""
-    k = max(0, min(len(sorted_ms) - 1, int(round(q / 100 * len(sorted_ms) + 0.5)) - 1))
+    k = max(0, min(len(sorted_ms) - 1, round(q / 100 * len(sorted_ms) + 0.5) - 1))
     return sorted_ms[k]
 
 
@@ -258,7 +257,7 @@ def main() -> int:
                 print(f"demo data loaded in {time.perf_counter() - t:.0f} s")
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            log = open(tmp / "server.log", "w")
+            log = open(tmp / "server.log", "w")  # noqa: SIM115 - open while the server runs
             proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
                 env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -20,7 +20,6 @@ Scenarios (targets in parentheses):
     python benchmarks/load.py --db-url postgresql+psycopg://... --scenario soak [--duration 30m]
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
 
 import os
@@ -149,7 +148,7 @@ class Sampler(threading.Thread):
                     "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
                 ).fetchone()
                 return int(row[0]) if row else None
-        except Exception:
+        except Exception:  # noqa: BLE001 - a sample is optional
             return None
 
     def sample(self, t0: float) -> dict[str, Any]:
@@ -202,6 +201,7 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     duration = args.duration or sc.duration
     users = args.users or sc.users
     lock_before = count_locked(server_log) if server_log else None
+    log_offset = server_log.stat().st_size if server_log and server_log.exists() else 0
     sampler = Sampler(root_pid, 30.0 if sc.rss else 10.0, args.db_url)
     cmd = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(args.spawn_rate),
@@ -214,7 +214,7 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     t0 = time.monotonic()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out / f"{sc.name}_locust.log", "w") as log:
-        rc = subprocess.run(cmd, env={**env, "BENCH_EXPECTED_FILE": str(expected_file)}, stdout=log, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(cmd, check=False, env={**env, "BENCH_EXPECTED_FILE": str(expected_file)}, stdout=log, stderr=subprocess.STDOUT).returncode
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - t0
     locust_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
@@ -237,13 +237,20 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
             f"{int(num(r, 'Request Count')):>7} {int(num(r, 'Failure Count')):>5} {num(r, '50%'):>6.0f} {num(r, '90%'):>6.0f} "
             f"{num(r, '99%'):>6.0f} {num(r, 'Max Response Time'):>7.0f} {num(r, 'Requests/s'):>6.1f}"
         )
-    print(f"(ms; locust rounds times above 100 ms to 2 significant digits)")
+    print("(ms; locust rounds times above 100 ms to 2 significant digits)")
     print(
         f"load average 1 min during the run: mean {sum(loads) / len(loads):.1f}, min {min(loads):.1f}, max {max(loads):.1f}"
         + (f"; server CPU {cpu_pct:.0f}% of one core (2 cores), {cpu_pct * 10 / max(1, num(agg, 'Requests/s')):.1f} ms CPU per request"
            if cpu_pct is not None else "")
         + f"; locust CPU {locust_cpu / wall * 100:.0f}% of one core"
     )
+    if server_log and server_log.exists():
+        served = server_side_ms(server_log, log_offset)
+        if served:
+            print(
+                f"server-side time (app.access log, {len(served)} requests): p50 {pct(served, 50):.1f} ms, "
+                f"p90 {pct(served, 90):.1f} ms, p99 {pct(served, 99):.1f} ms"
+            )
     conns = [s["db_conns"] for s in samples if s.get("db_conns") is not None]
     if conns:
         print(f"PostgreSQL connections from the server (sampled): max {max(conns)}, last {conns[-1]}")
@@ -317,6 +324,21 @@ def rss_growth(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return {"ok": growth < 10, "summary": summary, "lines": lines, "growth_pct": growth}
 
 
+ACCESS = re.compile(r" app\.access: \S+ \S+ \d{3} ([\d.]+)ms")
+
+
+def server_side_ms(path: Path, offset: int) -> list[float]:
+    """Durations the server logged itself (middleware), from `offset` on: excludes client and socket queueing."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return [float(m.group(1)) for line in f.read().decode(errors="replace").splitlines() if (m := ACCESS.search(line))]
+
+
+def pct(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[max(0, min(len(v) - 1, round(q / 100 * len(v) + 0.5) - 1))]
+
+
 def count_locked(path: Path) -> int:
     try:
         return sum(1 for line in open(path, errors="replace") if "database is locked" in line.lower())
@@ -362,9 +384,10 @@ def main() -> int:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             server_log = out / "server.log"
+            log = open(server_log, "w")  # noqa: SIM115 - open while the server runs
             proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
-                env=env, cwd=workdir, stdout=open(server_log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+                env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
             wait_ready(base)
             time.sleep(3)  # both workers up and their indexes built
