@@ -22,21 +22,16 @@ Scenarios (targets in parentheses):
 
 from __future__ import annotations
 
-import os
-import sys
-
-# benchmarks/http.py would shadow the standard library's `http` package: drop this folder from the path.
-if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
 import argparse
 import csv
 import json
+import os
 import re
 import resource
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -176,6 +171,12 @@ class Sampler(threading.Thread):
                 return
 
 
+def label(row: dict[str, str]) -> str:
+    """The request name, with the method in front unless the name already starts with it."""
+    name = row["Name"]
+    return name if name == "Aggregated" or name.startswith(row["Type"] + " ") else f"{row['Type']} {name}"
+
+
 def read_stats(prefix: Path) -> list[dict[str, str]]:
     with open(f"{prefix}_stats.csv", newline="") as f:
         return list(csv.DictReader(f))
@@ -233,7 +234,7 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     print("-" * len(head))
     for r in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
         print(
-            f"{(r['Type'] + ' ' + r['Name'] if r['Name'] != 'Aggregated' else 'Aggregated')[:44]:<44} "
+            f"{label(r)[:44]:<44} "
             f"{int(num(r, 'Request Count')):>7} {int(num(r, 'Failure Count')):>5} {num(r, '50%'):>6.0f} {num(r, '90%'):>6.0f} "
             f"{num(r, '99%'):>6.0f} {num(r, 'Max Response Time'):>7.0f} {num(r, 'Requests/s'):>6.1f}"
         )

@@ -11,30 +11,25 @@ cProfile against the same database and prints where the time goes.
 
 Always exits 0: this is a report, not a gate.
 
-    python benchmarks/http.py                       # fresh SQLite demo database in a temporary folder
-    python benchmarks/http.py --sqlite /tmp/x.db    # copy an already loaded demo database (saves ~1 min)
-    python benchmarks/http.py --url http://127.0.0.1:8000 --n 500
+    python benchmarks/http_latency.py                       # fresh SQLite demo database in a temporary folder
+    python benchmarks/http_latency.py --sqlite /tmp/x.db    # copy an already loaded demo database (saves ~1 min)
+    python benchmarks/http_latency.py --url http://127.0.0.1:8000 --n 500
 """
 
 from __future__ import annotations
-
-import os
-import sys
-
-# This file is named http.py: drop its own folder from the path so `import http.client` gets the standard library.
-if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
 
 import argparse
 import cProfile
 import http.client
 import io
 import json
+import os
 import pstats
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
