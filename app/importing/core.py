@@ -20,6 +20,7 @@ re-importing a file changes nothing.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import json
 import marshal
@@ -124,6 +125,29 @@ class ImportSource(Protocol):
 
 
 ProgressCallback = Callable[[str, int, int | None], None]
+
+
+def csv_rows(reader: Any, width: int, expected: str) -> Iterator[tuple[int, list[str] | None, list[RowError]]]:
+    """The data rows of a CSV reader: (line, cells, []) or (line, None, [error]); blank rows skipped.
+
+    Every item is one row read (callers count them); `expected` says what width was
+    expected, for the error ("the header has 11", "expected 11").
+    """
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, None, [RowError(reader.line_num, "row", f"unreadable CSV: {exc}")]
+            continue
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != width:
+            yield line, None, [RowError(line, "row", f"has {len(cells)} cells; {expected}")]
+            continue
+        yield line, cells, []
 
 
 def expected_cycle(session: int) -> int:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from app.importing.core import RECORD_FIELDS, Row, RowError, build_record
+from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_rows
 from app.importing.files import Opener
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -73,21 +73,10 @@ class CsvLayoutSource:
             if missing:
                 yield 1, None, [RowError(1, "header", f"missing column(s): {', '.join(sorted(missing))}")]
                 return
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    self.rows_read += 1
-                    yield reader.line_num, None, [RowError(reader.line_num, "row", f"unreadable CSV: {exc}")]
-                    continue
-                line = reader.line_num
-                if not any(cell.strip() for cell in cells):
-                    continue
+            for line, cells, errors in csv_rows(reader, len(columns), f"the header has {len(columns)}"):
                 self.rows_read += 1
-                if len(cells) != len(columns):
-                    yield line, None, [RowError(line, "row", f"has {len(cells)} cells; the header has {len(columns)}")]
+                if cells is None:
+                    yield line, None, errors
                     continue
                 obj, problems = _decode_cells(dict(zip(columns, cells, strict=True)))
                 if problems:

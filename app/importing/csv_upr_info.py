@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.countries import resolve_iso3
-from app.importing.core import Row, RowError, build_record, expected_cycle
+from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
 from app.importing.files import Opener
 
 UPR_INFO_COLUMNS = ("To", "To-Rgrp", "To-Org", "Text", "From", "From-Rgrp", "From-Org", "Response", "Action", "Issue", "Session")
@@ -59,21 +59,10 @@ class UprInfoCsvSource:
             header = next(reader, None)
             if header is None:
                 return
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    self.rows_read += 1
-                    yield reader.line_num, None, [RowError(reader.line_num, "row", f"unreadable CSV: {exc}")]
-                    continue
-                line = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue
+            for line, cells, errors in csv_rows(reader, len(UPR_INFO_COLUMNS), f"expected {len(UPR_INFO_COLUMNS)}"):
                 self.rows_read += 1
-                if len(cells) != len(UPR_INFO_COLUMNS):
-                    yield line, None, [RowError(line, "row", f"has {len(cells)} cells; expected {len(UPR_INFO_COLUMNS)}")]
+                if cells is None:
+                    yield line, None, errors
                     continue
                 row = dict(zip(UPR_INFO_COLUMNS, cells, strict=True))
                 parsed, problems = _parse_row(row)
