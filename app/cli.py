@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from sqlmodel import Session
@@ -65,7 +65,7 @@ def serve(
 
 @cli.command()
 def openapi(
-    output: Annotated[Optional[Path], typer.Option(help="Write here instead of stdout.")] = None,  # noqa: UP007
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,  # noqa: UP007
 ) -> None:
     """Print (or write) the OpenAPI document; the committed `openapi.json` is this output."""
     import json
@@ -82,8 +82,12 @@ def openapi(
 
 @cli.command()
 def train(
-    data: Annotated[Optional[Path], typer.Option(help="recommendations.jsonl to learn from (default: UPR_DATA_DIR).")] = None,  # noqa: UP007
-    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when a tagger is already trained.")] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="recommendations.jsonl to learn from (default: UPR_DATA_DIR).")
+    ] = None,  # noqa: UP007
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing when a tagger is already trained.")
+    ] = False,
 ) -> None:
     """Train the theme tagger on the labelled recommendations and write a versioned artifact to MODEL_DIR."""
     from app.services import themes as theme_service
@@ -112,7 +116,9 @@ cli.add_typer(demo_cli, name="demo")
 
 @demo_cli.command("load")
 def demo_load(
-    url: Annotated[str, typer.Option(help="Where the server will listen, for the printed examples.")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str, typer.Option(help="Where the server will listen, for the printed examples.")
+    ] = "http://127.0.0.1:8000",
     key_file: Annotated[Path, typer.Option(help="Where the local admin key is kept.")] = Path("var/admin_key"),
 ) -> None:
     """Load the shared recommendations, the provider profiles and demo needs (idempotent)."""
@@ -126,13 +132,19 @@ def demo_load(
     try:
         with progress, cli_session() as session:
             summary = load_demo(
-                session, data_dir=settings.UPR_DATA_DIR, key_file=key_file, max_rows=settings.MAX_IMPORT_ROWS, progress=report
+                session,
+                data_dir=settings.UPR_DATA_DIR,
+                key_file=key_file,
+                max_rows=settings.MAX_IMPORT_ROWS,
+                progress=report,
             )
             from sqlmodel import col, select
 
             from app.models.need import Need
 
-            need = session.exec(select(Need).where(col(Need.is_demo)).order_by(col(Need.state), col(Need.title))).first()
+            need = session.exec(
+                select(Need).where(col(Need.is_demo)).order_by(col(Need.state), col(Need.title))
+            ).first()
             need_id = need.id if need else "<need-id>"
     except Problem as problem:
         _fail(problem)
@@ -197,8 +209,8 @@ def _fail(problem: Exception) -> NoReturn:
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, state or provider.")],
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
-    state: Annotated[Optional[str], typer.Option(help="ISO3 of the State (role state).")] = None,  # noqa: UP007
-    provider: Annotated[Optional[str], typer.Option(help="Provider id (role provider).")] = None,  # noqa: UP007
+    state: Annotated[str | None, typer.Option(help="ISO3 of the State (role state).")] = None,  # noqa: UP007
+    provider: Annotated[str | None, typer.Option(help="Provider id (role provider).")] = None,  # noqa: UP007
 ) -> None:
     """Create a key; the secret is printed alone on the last line."""
     from pydantic import ValidationError
@@ -237,7 +249,9 @@ def keys_list(
     typer.echo(f"{'id':36}  {'prefix':8}  {'role':8}  {'owner':36}  {'revoked':5}  name")
     for row in rows:
         owner = row.state or row.provider_id or "-"
-        typer.echo(f"{row.id:36}  {row.prefix:8}  {row.role:8}  {owner:36}  {'yes' if row.revoked_at else 'no':5}  {row.name}")
+        typer.echo(
+            f"{row.id:36}  {row.prefix:8}  {row.role:8}  {owner:36}  {'yes' if row.revoked_at else 'no':5}  {row.name}"
+        )
     typer.echo(f"{len(rows)} of {total} keys", err=True)
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(description="Where the bad value is, e.g. [\"body\", \"state\"].")
+    loc: list[str | int] = Field(description='Where the bad value is, e.g. ["body", "state"].')
     pointer: str = Field(description="The same as a JSON-pointer-like path, e.g. /body/state.")
     field: str
     detail: str = Field(description="Why it was refused.")

@@ -27,7 +27,7 @@ from app.models.common import utcnow
 _STRONG_VERSION = re.compile(r'^"(\d{1,18})"$')
 
 IF_MATCH_DESCRIPTION = (
-    "**Required.** The `ETag` from your last GET of this resource (e.g. `\"3\"`). "
+    '**Required.** The `ETag` from your last GET of this resource (e.g. `"3"`). '
     "Missing or `*` gives 428; a stale one gives 412 (someone changed it since: GET it again)."
 )
 
@@ -49,7 +49,7 @@ def parse_if_match(header: str | None) -> frozenset[int]:
         )
     tags = _split(header)
     if "*" in tags:
-        raise PreconditionRequired("`If-Match: *` is not accepted here; send the ETag you read, e.g. `If-Match: \"3\"`.")
+        raise PreconditionRequired('`If-Match: *` is not accepted here; send the ETag you read, e.g. `If-Match: "3"`.')
     versions = set()
     for tag in tags:
         # Weak tags (W/"3") never match for If-Match: RFC 9110 requires the strong comparison.
@@ -99,9 +99,17 @@ def conditional(request: Request, response: Response, *, etag: str, body: Any, v
 
 IfMatchDep = Annotated[frozenset[int], Depends(if_match)]
 
-ETAG_HEADER_DOC = {"ETag": {"description": "Strong entity tag of this version; send it back in `If-Match`.", "schema": {"type": "string"}}}
+ETAG_HEADER_DOC = {
+    "ETag": {
+        "description": "Strong entity tag of this version; send it back in `If-Match`.",
+        "schema": {"type": "string"},
+    }
+}
 NOT_MODIFIED_DOC: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: your `If-None-Match` names the current ETag. Empty body.", "headers": ETAG_HEADER_DOC}
+    304: {
+        "description": "Not modified: your `If-None-Match` names the current ETag. Empty body.",
+        "headers": ETAG_HEADER_DOC,
+    }
 }
 
 
@@ -148,5 +156,7 @@ def reject_nulls(changes: dict[str, Any], required: tuple[str, ...]) -> None:
     if bad:
         raise UnprocessableEntity(
             f"{', '.join(bad)} may not be null.",
-            errors=[field_error(["body", name], "may not be null; leave it out to keep the current value") for name in bad],
+            errors=[
+                field_error(["body", name], "may not be null; leave it out to keep the current value") for name in bad
+            ],
         )

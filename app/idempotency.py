@@ -153,7 +153,9 @@ class IdempotencyMiddleware:
             )
             return
         if outcome.kind == "in_progress":
-            await _send_problem(send, Conflict("A request with this Idempotency-Key is still being processed; retry shortly."))
+            await _send_problem(
+                send, Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+            )
             return
         if outcome.kind == "replay" and outcome.record is not None:
             record = outcome.record

@@ -22,10 +22,9 @@ from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
-from app.routes import api_router
+from app.routes import api_router, health
 from app.services import themes as theme_service
 from app.services.matching import MatchIndex, prune_log
-from app.routes import health
 from app.web import install_web
 
 logger = logging.getLogger("app")

@@ -154,7 +154,11 @@ class NulGuardMiddleware:
         if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
             from app.errors import UnprocessableEntity, field_error, problem_response
 
-            names = [part.split(b"=", 1)[0].decode("latin-1") for part in query.split(b"&") if b"%00" in part or b"\x00" in part]
+            names = [
+                part.split(b"=", 1)[0].decode("latin-1")
+                for part in query.split(b"&")
+                if b"%00" in part or b"\x00" in part
+            ]
             problem = UnprocessableEntity(
                 "Query parameters may not contain NUL characters.",
                 errors=[field_error(["query", name or "?"], "contains a NUL character (%00)") for name in names]

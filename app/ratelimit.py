@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import RateLimited, problem_response
 
+
 @dataclass
 class _Window:
     start: float
@@ -119,7 +120,9 @@ class RateLimitMiddleware:
     ) -> None:
         start = window.start if window is not None else now - (now % period)
         retry_after = max(1, math.ceil(start + period - now))
-        response = problem_response(RateLimited(detail + f" Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)}))
+        response = problem_response(
+            RateLimited(detail + f" Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
+        )
         headers = MutableHeaders(raw=list(response.raw_headers))
         headers["X-RateLimit-Limit"] = str(self.per_minute)
         headers["X-RateLimit-Remaining"] = "0"

@@ -14,9 +14,7 @@ from pydantic import AfterValidator, StringConstraints
 
 from app.validation import is_iso3, is_language
 
-ProviderKind = Literal[
-    "un_entity", "state", "regional_organization", "nhri", "ngo", "academic", "private", "other"
-]
+ProviderKind = Literal["un_entity", "state", "regional_organization", "nhri", "ngo", "academic", "private", "other"]
 Region = Literal[
     "global", "africa", "asia_pacific", "eastern_europe", "latin_america_caribbean", "western_europe_others"
 ]
@@ -49,7 +47,9 @@ MAX_RECOMMENDATIONS = 200
 # ValueError naming the bad value, which the API renders as a 422 on that field.
 # ---------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"^[^@\s<>\"'(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"'(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def _iso3(value: str) -> str:
@@ -91,7 +91,9 @@ def _theme(value: str) -> str:
 
 Iso3 = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_iso3)]
 LanguageCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_language)]
-Theme = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=THEME_MAX_CHARS), AfterValidator(_theme)]
+Theme = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=THEME_MAX_CHARS), AfterValidator(_theme)
+]
 HttpsUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_https_url)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 RecommendationId = Annotated[str, StringConstraints(min_length=1, max_length=128)]

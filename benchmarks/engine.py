@@ -264,8 +264,16 @@ def worker(engine: str, size: int, n_queries: int, limit_queries: int) -> None:
 
 def run_child(engine: str, size: int, n_queries: int, limit: int) -> dict[str, Any]:
     cmd = [
-        sys.executable, str(Path(__file__).resolve()), "--worker", engine,
-        "--size", str(size), "--queries", str(n_queries), "--limit-queries", str(limit),
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        engine,
+        "--size",
+        str(size),
+        "--queries",
+        str(n_queries),
+        "--limit-queries",
+        str(limit),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -301,8 +309,18 @@ def _median_run(rs: list[dict[str, Any]]) -> dict[str, Any]:
     if not ok:
         return rs[0]
     out = dict(ok[0])
-    for key in ("build_s", "p50_ms", "p99_ms", "cpu_p50_ms", "cpu_p99_ms", "peak_rss_mb",
-                "add_ms_p50", "add_ms_max", "add_cpu_ms_max", "load"):
+    for key in (
+        "build_s",
+        "p50_ms",
+        "p99_ms",
+        "cpu_p50_ms",
+        "cpu_p99_ms",
+        "peak_rss_mb",
+        "add_ms_p50",
+        "add_ms_max",
+        "add_cpu_ms_max",
+        "load",
+    ):
         values = [r[key] for r in ok if r.get(key) is not None]
         out[key] = float(np.median(values)) if values else None
     return out
@@ -327,10 +345,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="30000,120000,300000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--sklearn-queries", type=int, default=200,
-                        help="queries for the naive baseline (smallest size only)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds (engines interleaved); the table shows medians")
+    parser.add_argument(
+        "--sklearn-queries", type=int, default=200, help="queries for the naive baseline (smallest size only)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (engines interleaved); the table shows medians")
     parser.add_argument("--worker", choices=ENGINES)
     parser.add_argument("--size", type=int)
     parser.add_argument("--limit-queries", type=int)
@@ -360,14 +378,15 @@ def main() -> int:
                 status = r.get("error") or (
                     f"build {r['build_s']:.1f}s p50 {r['p50_ms']:.2f}ms p99 {r['p99_ms']:.2f}ms"
                 )
-                print(f"  round {round_ + 1}: {engine} @ {size}: {status} (load {load:.1f})",
-                      flush=True)
+                print(f"  round {round_ + 1}: {engine} @ {size}: {status} (load {load:.1f})", flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.2f} (1 min)")
     results = [_median_run(rs) for rs in runs.values()]
     print()
-    header = (f"{'size':>8} {'engine':<8} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'cpu p50':>8} {'cpu p99':>8} "
-              f"{'RSS MB':>8} {'add ms':>9} {'n_q':>4} {'load':>5}")
+    header = (
+        f"{'size':>8} {'engine':<8} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'cpu p50':>8} {'cpu p99':>8} "
+        f"{'RSS MB':>8} {'add ms':>9} {'n_q':>4} {'load':>5}"
+    )
     print(f"medians over {args.repeat} round(s)")
     print(header)
     print("-" * len(header))
@@ -376,14 +395,18 @@ def main() -> int:
         if "error" in r:
             print(f"{r['size']:>8} {r['engine']:<8} ERROR: {r['error']}")
             continue
-        print(f"{r['size']:>8} {r['engine']:<8} {r['build_s']:>8.2f} {r['p50_ms']:>8.2f} "
-              f"{r['p99_ms']:>8.2f} {r['cpu_p50_ms']:>8.2f} {r['cpu_p99_ms']:>8.2f} "
-              f"{r['peak_rss_mb']:>8.0f} {fmt(r['add_ms_max']):>9} "
-              f"{r['n_queries']:>4} {r['load']:>5.1f}")
-    print("(add ms = worst of the timed adds, until a query finds the document; "
-          "sklearn: one full refit; load = 1-min load average when the child started, "
-          f"on {os.cpu_count()} CPUs; cpu = process CPU time per query, which other "
-          "processes on the machine do not inflate)")
+        print(
+            f"{r['size']:>8} {r['engine']:<8} {r['build_s']:>8.2f} {r['p50_ms']:>8.2f} "
+            f"{r['p99_ms']:>8.2f} {r['cpu_p50_ms']:>8.2f} {r['cpu_p99_ms']:>8.2f} "
+            f"{r['peak_rss_mb']:>8.0f} {fmt(r['add_ms_max']):>9} "
+            f"{r['n_queries']:>4} {r['load']:>5.1f}"
+        )
+    print(
+        "(add ms = worst of the timed adds, until a query finds the document; "
+        "sklearn: one full refit; load = 1-min load average when the child started, "
+        f"on {os.cpu_count()} CPUs; cpu = process CPU time per query, which other "
+        "processes on the machine do not inflate)"
+    )
     print()
     print("ratios ours / other (lower is better):")
     for size in sizes:
@@ -394,11 +417,13 @@ def main() -> int:
             o = by.get((other, size))
             if not o or "error" in o:
                 continue
-            print(f"  {size:>7} vs {other:<8} build {ratio(ours['build_s'], o['build_s'])}  "
-                  f"p50 {ratio(ours['p50_ms'], o['p50_ms'])}  "
-                  f"p99 {ratio(ours['p99_ms'], o['p99_ms'])}  "
-                  f"cpu p99 {ratio(ours['cpu_p99_ms'], o['cpu_p99_ms'])}  "
-                  f"RSS {ratio(ours['peak_rss_mb'], o['peak_rss_mb'])}")
+            print(
+                f"  {size:>7} vs {other:<8} build {ratio(ours['build_s'], o['build_s'])}  "
+                f"p50 {ratio(ours['p50_ms'], o['p50_ms'])}  "
+                f"p99 {ratio(ours['p99_ms'], o['p99_ms'])}  "
+                f"cpu p99 {ratio(ours['cpu_p99_ms'], o['cpu_p99_ms'])}  "
+                f"RSS {ratio(ours['peak_rss_mb'], o['peak_rss_mb'])}"
+            )
     print()
     for r in results:
         if r.get("note"):
@@ -416,19 +441,31 @@ def main() -> int:
         return bool(o) and "error" not in o
 
     if ok_(ours):
-        target("query p50 <= bm25s p50", ours["p50_ms"] <= bm["p50_ms"] if ok_(bm) else None,
-               f"{ours['p50_ms']:.2f} vs {bm['p50_ms']:.2f} ms" if ok_(bm) else "bm25s missing")
-        target("query p99 <= tantivy p99", ours["p99_ms"] <= tv["p99_ms"] if ok_(tv) else None,
-               f"{ours['p99_ms']:.2f} vs {tv['p99_ms']:.2f} ms wall-clock "
-               f"(CPU time: {ours['cpu_p99_ms']:.2f} vs {tv['cpu_p99_ms']:.2f} ms)"
-               if ok_(tv) else "tantivy missing")
-        target("build <= bm25s build", ours["build_s"] <= bm["build_s"] if ok_(bm) else None,
-               f"{ours['build_s']:.2f} vs {bm['build_s']:.2f} s" if ok_(bm) else "bm25s missing")
-        target("peak RSS <= 1.5 GB", ours["peak_rss_mb"] <= 1536,
-               f"{ours['peak_rss_mb']:.0f} MB")
-        target("add visible < 10 ms", ours["add_ms_max"] < 10,
-               f"worst {ours['add_ms_max']:.2f} ms wall-clock, median {ours['add_ms_p50']:.2f} ms, "
-               f"worst CPU time {ours['add_cpu_ms_max']:.2f} ms")
+        target(
+            "query p50 <= bm25s p50",
+            ours["p50_ms"] <= bm["p50_ms"] if ok_(bm) else None,
+            f"{ours['p50_ms']:.2f} vs {bm['p50_ms']:.2f} ms" if ok_(bm) else "bm25s missing",
+        )
+        target(
+            "query p99 <= tantivy p99",
+            ours["p99_ms"] <= tv["p99_ms"] if ok_(tv) else None,
+            f"{ours['p99_ms']:.2f} vs {tv['p99_ms']:.2f} ms wall-clock "
+            f"(CPU time: {ours['cpu_p99_ms']:.2f} vs {tv['cpu_p99_ms']:.2f} ms)"
+            if ok_(tv)
+            else "tantivy missing",
+        )
+        target(
+            "build <= bm25s build",
+            ours["build_s"] <= bm["build_s"] if ok_(bm) else None,
+            f"{ours['build_s']:.2f} vs {bm['build_s']:.2f} s" if ok_(bm) else "bm25s missing",
+        )
+        target("peak RSS <= 1.5 GB", ours["peak_rss_mb"] <= 1536, f"{ours['peak_rss_mb']:.0f} MB")
+        target(
+            "add visible < 10 ms",
+            ours["add_ms_max"] < 10,
+            f"worst {ours['add_ms_max']:.2f} ms wall-clock, median {ours['add_ms_p50']:.2f} ms, "
+            f"worst CPU time {ours['add_cpu_ms_max']:.2f} ms",
+        )
     else:
         print("  our engine did not run at this size")
     return 0

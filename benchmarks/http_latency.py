@@ -62,7 +62,9 @@ def server_env(db_url: str, workdir: Path) -> dict[str, str]:
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, cwd=cwd, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], env=env, cwd=cwd, check=True, capture_output=True, text=True
+    )
     return out.stdout
 
 
@@ -132,7 +134,9 @@ class Client:
         return r.status, payload, (time.perf_counter() - t0) * 1000
 
 
-def measure(client: Client, name: str, method: str, paths: list[str], body: Any, n: int, pids: list[int]) -> dict[str, Any]:
+def measure(
+    client: Client, name: str, method: str, paths: list[str], body: Any, n: int, pids: list[int]
+) -> dict[str, Any]:
     for i in range(20):  # warm-up (also builds per-worker caches)
         client.call(method, paths[i % len(paths)], body)
     load0 = os.getloadavg()[0]
@@ -254,8 +258,23 @@ def main() -> int:
             base = f"http://127.0.0.1:{port}"
             log = open(tmp / "server.log", "w")  # noqa: SIM115 - open while the server runs
             proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
-                env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "app.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env=env,
+                cwd=tmp,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             wait_ready(base)
             time.sleep(2)  # let both workers finish start-up
@@ -267,7 +286,9 @@ def main() -> int:
         if status != 200 or not needs:
             raise SystemExit(f"no needs to match (GET /v1/needs -> {status}); load the demo data")
         q = urllib.parse.quote("torture optional protocol")
-        match_body = {"text": "Ratify the Optional Protocol to the Convention against Torture and set up a national preventive mechanism"}
+        match_body = {
+            "text": "Ratify the Optional Protocol to the Convention against Torture and set up a national preventive mechanism"
+        }
         plan = [
             ("GET /health/live", "GET", ["/health/live"], None),
             ("GET /v1/needs/{id}/matches", "GET", [f"/v1/needs/{i}/matches" for i in needs], None),
@@ -275,7 +296,9 @@ def main() -> int:
             ("GET /v1/recommendations?q=torture optional protocol", "GET", [f"/v1/recommendations?q={q}"], None),
             ("POST /v1/match", "POST", ["/v1/match"], match_body),
         ]
-        print(f"server {base}, {args.workers} workers, {len(needs)} needs, N={args.n} per endpoint, one keep-alive connection")
+        print(
+            f"server {base}, {args.workers} workers, {len(needs)} needs, N={args.n} per endpoint, one keep-alive connection"
+        )
         print(f"nproc {os.cpu_count()}, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rows = [measure(client, name, m, paths, body, args.n, pids) for name, m, paths, body in plan]
 
@@ -296,7 +319,9 @@ def main() -> int:
             f"(target <= {TARGET_RATIO:.0f}x): {'MET' if met else 'NOT MET'}"
         )
         if live["cpu_ms"] and match["cpu_ms"]:
-            print(f"server CPU per request: matches {match['cpu_ms']:.2f} ms vs live {live['cpu_ms']:.2f} ms = {match['cpu_ms'] / live['cpu_ms']:.1f}x")
+            print(
+                f"server CPU per request: matches {match['cpu_ms']:.2f} ms vs live {live['cpu_ms']:.2f} ms = {match['cpu_ms'] / live['cpu_ms']:.1f}x"
+            )
         if not met and args.profile and db_url:
             print("\nprofile of the match request (in-process, cProfile):")
             print(profile_match(db_url, needs[0]))

@@ -93,7 +93,12 @@ def server_env(db_url: str) -> dict[str, str]:
 
 def cli_key(env: dict[str, str], cwd: Path, *args: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "keys", "create", *args], env=env, cwd=cwd, check=True, capture_output=True, text=True
+        [sys.executable, "-m", "app.cli", "keys", "create", *args],
+        env=env,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip().splitlines()[-1].strip()
 
@@ -149,7 +154,13 @@ class Sampler(threading.Thread):
     def sample(self, t0: float) -> dict[str, Any]:
         import psutil
 
-        s: dict[str, Any] = {"t": time.monotonic() - t0, "load1": os.getloadavg()[0], "cpu_s": 0.0, "rss": {}, "workers": []}
+        s: dict[str, Any] = {
+            "t": time.monotonic() - t0,
+            "load1": os.getloadavg()[0],
+            "cpu_s": 0.0,
+            "rss": {},
+            "workers": [],
+        }
         for p in self._procs():
             try:
                 ct = p.cpu_times()
@@ -195,8 +206,15 @@ def num(row: dict[str, str], key: str) -> float:
     return float(v) if v not in ("", "N/A") else float("nan")
 
 
-def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, env: dict[str, str], root_pid: int | None,
-                 server_log: Path | None) -> tuple[bool, dict[str, Any]]:
+def run_scenario(
+    sc: Scenario,
+    args: argparse.Namespace,
+    base: str,
+    out: Path,
+    env: dict[str, str],
+    root_pid: int | None,
+    server_log: Path | None,
+) -> tuple[bool, dict[str, Any]]:
     prefix = out / sc.name
     expected_file = out / f"{sc.name}_expected.json"
     duration = args.duration or sc.duration
@@ -205,9 +223,28 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     log_offset = server_log.stat().st_size if server_log and server_log.exists() else 0
     sampler = Sampler(root_pid, 30.0 if sc.rss else 10.0, args.db_url)
     cmd = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(args.spawn_rate),
-        "-t", duration, "--host", base, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-        "--loglevel", "WARNING", sc.user_class,
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(args.spawn_rate),
+        "-t",
+        duration,
+        "--host",
+        base,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
+        sc.user_class,
     ]
     print(f"\n=== {sc.name}: {' '.join(cmd[1:])}", flush=True)
     start_clock = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -215,7 +252,13 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     t0 = time.monotonic()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out / f"{sc.name}_locust.log", "w") as log:
-        rc = subprocess.run(cmd, check=False, env={**env, "BENCH_EXPECTED_FILE": str(expected_file)}, stdout=log, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(
+            cmd,
+            check=False,
+            env={**env, "BENCH_EXPECTED_FILE": str(expected_file)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ).returncode
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - t0
     locust_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
@@ -225,7 +268,11 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     agg = next(r for r in rows if r["Name"] == "Aggregated")
     samples = sampler.samples
     loads = [s["load1"] for s in samples]
-    cpu_pct = (samples[-1]["cpu_s"] - samples[0]["cpu_s"]) / max(1e-9, samples[-1]["t"] - samples[0]["t"]) * 100 if root_pid else None
+    cpu_pct = (
+        (samples[-1]["cpu_s"] - samples[0]["cpu_s"]) / max(1e-9, samples[-1]["t"] - samples[0]["t"]) * 100
+        if root_pid
+        else None
+    )
     requests_total = num(agg, "Request Count")
 
     print(f"started {start_clock}, wall {wall:.0f} s, locust exit {rc}, {users} users")
@@ -241,8 +288,11 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
     print("(ms; locust rounds times above 100 ms to 2 significant digits)")
     print(
         f"load average 1 min during the run: mean {sum(loads) / len(loads):.1f}, min {min(loads):.1f}, max {max(loads):.1f}"
-        + (f"; server CPU {cpu_pct:.0f}% of one core (2 cores), {cpu_pct * 10 / max(1, num(agg, 'Requests/s')):.1f} ms CPU per request"
-           if cpu_pct is not None else "")
+        + (
+            f"; server CPU {cpu_pct:.0f}% of one core (2 cores), {cpu_pct * 10 / max(1, num(agg, 'Requests/s')):.1f} ms CPU per request"
+            if cpu_pct is not None
+            else ""
+        )
         + f"; locust CPU {locust_cpu / wall * 100:.0f}% of one core"
     )
     if server_log and server_log.exists():
@@ -292,9 +342,18 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, base: str, out: Path, e
         ok &= passed
         print(f"  [{'PASS' if passed else 'FAIL'}] {name}: {detail}")
     summary = {
-        "scenario": sc.name, "started": start_clock, "users": users, "duration": duration, "ok": ok,
-        "checks": [{"name": n, "pass": p, "value": d} for n, p, d in checks], "rps": achieved,
-        "load_mean": sum(loads) / len(loads), "server_cpu_pct": cpu_pct, "locust_cpu_s": locust_cpu, "expected": expected, "samples": samples,
+        "scenario": sc.name,
+        "started": start_clock,
+        "users": users,
+        "duration": duration,
+        "ok": ok,
+        "checks": [{"name": n, "pass": p, "value": d} for n, p, d in checks],
+        "rps": achieved,
+        "load_mean": sum(loads) / len(loads),
+        "server_cpu_pct": cpu_pct,
+        "locust_cpu_s": locust_cpu,
+        "expected": expected,
+        "samples": samples,
     }
     (out / f"{sc.name}_summary.json").write_text(json.dumps(summary, indent=1, default=str))
     return ok, summary
@@ -306,19 +365,24 @@ def rss_growth(samples: list[dict[str, Any]]) -> dict[str, Any]:
         return {"ok": False, "summary": "no RSS samples (pass --server-pid)", "lines": []}
     pick = min(samples, key=lambda s: abs(s["t"] - 300))
     last = samples[-1]
-    lines = ["workers' total RSS (MiB) every 30 s, t in s: " + " ".join(
-        f"{s['t']:.0f}:{sum(s['rss'][p] for p in s['workers']) / 2**20:.0f}" for s in samples
-    )]
+    lines = [
+        "workers' total RSS (MiB) every 30 s, t in s: "
+        + " ".join(f"{s['t']:.0f}:{sum(s['rss'][p] for p in s['workers']) / 2**20:.0f}" for s in samples)
+    ]
     others = {p: v for p, v in last["rss"].items() if p not in last["workers"]}
-    lines.append("  other server processes (supervisor, resource tracker), MiB at end: "
-                 + ", ".join(f"{p}: {v / 2**20:.1f}" for p, v in others.items()))
+    lines.append(
+        "  other server processes (supervisor, resource tracker), MiB at end: "
+        + ", ".join(f"{p}: {v / 2**20:.1f}" for p, v in others.items())
+    )
     workers = [p for p in last["workers"] if p in pick["rss"]]
     before = sum(pick["rss"][p] for p in workers)
     after = sum(last["rss"][p] for p in workers)
     growth = (after - before) / before * 100 if before else float("nan")
     for p in workers:
         g = (last["rss"][p] - pick["rss"][p]) / pick["rss"][p] * 100
-        lines.append(f"  worker {p}: {pick['rss'][p] / 2**20:.1f} MiB at t={pick['t']:.0f} s -> {last['rss'][p] / 2**20:.1f} MiB at t={last['t']:.0f} s ({g:+.1f}%)")
+        lines.append(
+            f"  worker {p}: {pick['rss'][p] / 2**20:.1f} MiB at t={pick['t']:.0f} s -> {last['rss'][p] / 2**20:.1f} MiB at t={last['t']:.0f} s ({g:+.1f}%)"
+        )
     if len(workers) == 0:
         return {"ok": False, "summary": "workers changed during the run (restarted?)", "lines": lines}
     summary = f"workers' total {before / 2**20:.1f} -> {after / 2**20:.1f} MiB ({growth:+.1f}%) from t={pick['t']:.0f} s to t={last['t']:.0f} s"
@@ -332,7 +396,9 @@ def server_side_ms(path: Path, offset: int) -> list[float]:
     """Durations the server logged itself (middleware), from `offset` on: excludes client and socket queueing."""
     with open(path, "rb") as f:
         f.seek(offset)
-        return [float(m.group(1)) for line in f.read().decode(errors="replace").splitlines() if (m := ACCESS.search(line))]
+        return [
+            float(m.group(1)) for line in f.read().decode(errors="replace").splitlines() if (m := ACCESS.search(line))
+        ]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -387,8 +453,23 @@ def main() -> int:
             server_log = out / "server.log"
             log = open(server_log, "w")  # noqa: SIM115 - open while the server runs
             proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
-                env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "app.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env=env,
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             wait_ready(base)
             time.sleep(3)  # both workers up and their indexes built
@@ -401,7 +482,9 @@ def main() -> int:
             results.append((name, ok, summary))
         print("\n=== gates")
         for name, ok, summary in results:
-            detail = "; ".join(f"{c['name']}: {c['value']} {'PASS' if c['pass'] else 'FAIL'}" for c in summary["checks"])
+            detail = "; ".join(
+                f"{c['name']}: {c['value']} {'PASS' if c['pass'] else 'FAIL'}" for c in summary["checks"]
+            )
             print(f"{name:<7} {'PASS' if ok else 'FAIL'}  ({detail}; load avg {summary['load_mean']:.1f})")
         return 0 if all(ok for _, ok, _ in results) else 1
     finally:

@@ -40,7 +40,7 @@ QUERIES = (
     "freedom of expression journalists",
     "birth registration",
     "domestic violence",
-    "\"national human rights institution\"",
+    '"national human rights institution"',
     "child labour",
     "trafficking persons",
     "rights of persons with disabilities",
@@ -63,7 +63,14 @@ RESPONSES = ("supported", "noted")
 log = logging.getLogger("bench")
 
 # Filled once at test start from the target (ids to read and match).
-DATA: dict[str, Any] = {"needs": [], "providers": [], "recommendations": [], "themes": [], "supported": {}, "descriptions": {}}
+DATA: dict[str, Any] = {
+    "needs": [],
+    "providers": [],
+    "recommendations": [],
+    "themes": [],
+    "supported": {},
+    "descriptions": {},
+}
 _lock = threading.Lock()
 _counter = [0]
 
@@ -89,7 +96,10 @@ def _prefetch(environment: Any, **_: Any) -> None:
     DATA["recommendations"] = recs
     facets = _get(host, "/v1/recommendations/facets")
     themes = facets.get("themes") or facets.get("theme") or []
-    DATA["themes"] = [t["value"] if isinstance(t, dict) and "value" in t else (t.get("name") if isinstance(t, dict) else t) for t in themes][:40]
+    DATA["themes"] = [
+        t["value"] if isinstance(t, dict) and "value" in t else (t.get("name") if isinstance(t, dict) else t)
+        for t in themes
+    ][:40]
     DATA["themes"] = [t for t in DATA["themes"] if isinstance(t, str)]
     for st in DEMO_STATES:
         DATA["supported"][st] = [
@@ -97,7 +107,10 @@ def _prefetch(environment: Any, **_: Any) -> None:
         ]
     log.info(
         "prefetched %d needs, %d providers, %d recommendations, %d themes",
-        len(DATA["needs"]), len(DATA["providers"]), len(DATA["recommendations"]), len(DATA["themes"]),
+        len(DATA["needs"]),
+        len(DATA["providers"]),
+        len(DATA["recommendations"]),
+        len(DATA["themes"]),
     )
     if not DATA["needs"] or not DATA["providers"]:
         raise RuntimeError("no demo data on the target: run `upr-match demo load`")
@@ -165,7 +178,9 @@ class _Base(HttpUser):
     def read_one(self) -> None:
         r = random.random()
         if r < 0.5:
-            self.client.get(f"/v1/recommendations/{random.choice(DATA['recommendations'])}", name="GET /v1/recommendations/{id}")
+            self.client.get(
+                f"/v1/recommendations/{random.choice(DATA['recommendations'])}", name="GET /v1/recommendations/{id}"
+            )
         elif r < 0.75:
             self.client.get(f"/v1/providers/{random.choice(DATA['providers'])}", name="GET /v1/providers/{id}")
         else:
@@ -177,7 +192,15 @@ class _Base(HttpUser):
     def read_mix(self) -> None:
         """One request of the read mix, by weight."""
         fn = random.choices(
-            (self.read_list, self.read_search, self.read_facets, self.read_providers, self.read_needs, self.read_one, self.read_health),
+            (
+                self.read_list,
+                self.read_search,
+                self.read_facets,
+                self.read_providers,
+                self.read_needs,
+                self.read_one,
+                self.read_health,
+            ),
             weights=(30, 20, 10, 10, 8, 17, 5),
         )[0]
         fn()
@@ -187,7 +210,9 @@ class _Base(HttpUser):
         self.client.get(f"/v1/needs/{random.choice(DATA['needs'])}/matches", name="GET /v1/needs/{id}/matches")
 
     def match_provider(self) -> None:
-        self.client.get(f"/v1/providers/{random.choice(DATA['providers'])}/matches", name="GET /v1/providers/{id}/matches")
+        self.client.get(
+            f"/v1/providers/{random.choice(DATA['providers'])}/matches", name="GET /v1/providers/{id}/matches"
+        )
 
     def match_text(self) -> None:
         body = {"text": random.choice(MATCH_TEXTS)}
@@ -264,8 +289,11 @@ class MixedUser(_Base):
             "recommendation_ids": [random.choice(supported)],
         }
         with self.client.post(
-            "/v1/needs", json=body, headers={"Authorization": f"Bearer {self.state_keys[st]}"},
-            name="POST /v1/needs", catch_response=True,
+            "/v1/needs",
+            json=body,
+            headers={"Authorization": f"Bearer {self.state_keys[st]}"},
+            name="POST /v1/needs",
+            catch_response=True,
         ) as r:
             if r.status_code == 409:
                 r.success()
@@ -286,8 +314,11 @@ class MixedUser(_Base):
             n = _counter[0]
         body = {"description": f"{DATA['descriptions'][pid]} [bench rev {n}]"}
         with self.client.patch(
-            f"/v1/providers/{pid}", json=body, headers={**auth, "If-Match": etag},
-            name="PATCH /v1/providers/{id}", catch_response=True,
+            f"/v1/providers/{pid}",
+            json=body,
+            headers={**auth, "If-Match": etag},
+            name="PATCH /v1/providers/{id}",
+            catch_response=True,
         ) as p:
             if p.status_code == 412:
                 p.success()

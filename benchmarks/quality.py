@@ -261,12 +261,13 @@ def system_rows(d: RankingData, tuned: dict[str, Any] | None) -> list[tuple[str,
         ("ours: TfidfMatcher text only", d.evaluate(d.text(0))),
         ("ours: tagger theme cosine only", d.evaluate(d.theme())),
         ("**ours: fused 0.45 text + 0.30 theme (app weights)**", d.evaluate(d.fused(APP_CONFIG))),
-        ("**ours: service settings now** (sentences, cosine, 0.45 text + 0.55 theme)", d.evaluate(d.fused(SERVICE_CONFIG))),
+        (
+            "**ours: service settings now** (sentences, cosine, 0.45 text + 0.55 theme)",
+            d.evaluate(d.fused(SERVICE_CONFIG)),
+        ),
     ]
     if tuned is not None:
-        rows.append(
-            (f"**ours: fused, tuned on train States** ({describe(tuned)})", d.evaluate(d.fused(tuned)))
-        )
+        rows.append((f"**ours: fused, tuned on train States** ({describe(tuned)})", d.evaluate(d.fused(tuned))))
     return rows
 
 
@@ -278,9 +279,7 @@ def describe(config: dict[str, Any]) -> str:
     if config["similarity"] != "cosine":
         parts.append(f"theme score = {config['similarity']} product")
     if config["power"] != 1.0 or config["top"] is not None:
-        parts.append(
-            f"theme vec = p^{config['power']:g}" + (f", top {config['top']}" if config["top"] else "")
-        )
+        parts.append(f"theme vec = p^{config['power']:g}" + (f", top {config['top']}" if config["top"] else ""))
     if config["expand"]:
         parts.append(f"provider text + top {config['expand']} predicted theme names")
     return "; ".join(parts)
@@ -324,9 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--providers", type=Path, default=DEFAULT_PROVIDERS)
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--n-queries", type=int, default=600, help="recommendations and needs sampled per query set"
-    )
+    parser.add_argument("--n-queries", type=int, default=600, help="recommendations and needs sampled per query set")
     parser.add_argument("--n-latency", type=int, default=300)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--no-tune", action="store_true", help="skip the validation search on train States")
@@ -375,9 +372,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{len({r[STATE] for r in val})} States",
             flush=True,
         )
-        inner, inner_info = get_tagger(
-            inner_train, f"inner-{split_tag}", args.out_dir, args.n_jobs, args.retrain
-        )
+        inner, inner_info = get_tagger(inner_train, f"inner-{split_tag}", args.out_dir, args.n_jobs, args.retrain)
         print(
             f"  inner tagger fit {inner_info['fit_s']:.1f}s{' (cached)' if inner_info['cached'] else ''}",
             flush=True,

@@ -137,7 +137,9 @@ def table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--variants", default="svc,svc-perlabel,svc-wordonly,sgd", help=f"comma list of {list(VARIANTS)}")
+    parser.add_argument(
+        "--variants", default="svc,svc-perlabel,svc-wordonly,sgd", help=f"comma list of {list(VARIANTS)}"
+    )
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-latency", type=int, default=500, help="single-text classify calls to time")
@@ -191,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         targets = [
             ("micro-F1 >= 0.90", best["micro_f1"] >= 0.90, f"{best['micro_f1']:.4f}"),
             ("macro-F1 >= 0.83", best["macro_f1"] >= 0.83, f"{best['macro_f1']:.4f}"),
-            ("training < 120 s", summary.get("full_fit_s", best["fit_s"]) < 120, f"{summary.get('full_fit_s', best['fit_s']):.1f}s"),
+            (
+                "training < 120 s",
+                summary.get("full_fit_s", best["fit_s"]) < 120,
+                f"{summary.get('full_fit_s', best['fit_s']):.1f}s",
+            ),
             ("classify p50 < 5 ms", best["classify_p50_ms"] < 5, f"{best['classify_p50_ms']:.2f}ms"),
         ]
         print(f"\ntargets ({best['variant']}):")

@@ -42,7 +42,9 @@ TARGETS = {
 
 def migrate(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
 
 
 def import_in_child(url: str, path: Path) -> tuple[float, float, float, str]:
@@ -52,7 +54,11 @@ def import_in_child(url: str, path: Path) -> tuple[float, float, float, str]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "import-recommendations", str(path)],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -167,15 +173,23 @@ def main() -> int:
                     p50, p95, cpu50 = timed(lambda c=case, f=call: f(c), args.iterations)
                     p50s.append(p50)
                     p95s.append(p95)
-                    shown = ", ".join(f"{k}={getattr(case, k)!r}" for k in case.__slots__ if getattr(case, k) is not None)
-                    print(f"  {name:6} [{shown or 'no filter'}]: p50 {p50:.1f} ms, p95 {p95:.1f} ms, CPU p50 {cpu50:.1f} ms")
+                    shown = ", ".join(
+                        f"{k}={getattr(case, k)!r}" for k in case.__slots__ if getattr(case, k) is not None
+                    )
+                    print(
+                        f"  {name:6} [{shown or 'no filter'}]: p50 {p50:.1f} ms, p95 {p95:.1f} ms, CPU p50 {cpu50:.1f} ms"
+                    )
                 # Judged on the worst case, not an average that would hide it.
                 results[f"{name}_p50_ms"] = max(p50s)
-                print(f"{name}: worst per-case p50 {max(p50s):.1f} ms, median per-case p50 {statistics.median(p50s):.1f} ms")
+                print(
+                    f"{name}: worst per-case p50 {max(p50s):.1f} ms, median per-case p50 {statistics.median(p50s):.1f} ms"
+                )
         engine.dispose()
 
     print()
-    print(f"machine: nproc={os.cpu_count()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: nproc={os.cpu_count()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
     print(f"load average at the end: {os.getloadavg()}")
     failed = False
     for key, target in TARGETS.items():

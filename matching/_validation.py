@@ -89,9 +89,7 @@ def check_query(query: object, name: str = "query") -> str:
 
 def _as_list(values: object, name: str) -> list[object]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(
-            f"{name} must be a sequence of str (not a single string), got {_describe(values)}"
-        )
+        raise TypeError(f"{name} must be a sequence of str (not a single string), got {_describe(values)}")
     return list(values)
 
 
@@ -147,9 +145,7 @@ def check_ids(ids: object, name: str = "ids") -> list[str]:
             raise TypeError(f"{name}[{i}] must be a str, got {_describe(id_)}")
         first = seen.setdefault(id_, i)
         if first != i:
-            raise ValueError(
-                f"{name} must be unique, got duplicate id {id_!r} at positions {first} and {i}"
-            )
+            raise ValueError(f"{name} must be unique, got duplicate id {id_!r} at positions {first} and {i}")
     return items  # type: ignore[return-value]
 
 
@@ -165,8 +161,7 @@ def check_same_length(documents: Sequence[str], ids: Sequence[str]) -> None:
     """
     if len(documents) != len(ids):
         raise ValueError(
-            "documents and ids must have the same length, "
-            f"got {len(documents)} documents and {len(ids)} ids"
+            f"documents and ids must have the same length, got {len(documents)} documents and {len(ids)} ids"
         )
 
 
@@ -183,9 +178,7 @@ def check_allowed_ids(allowed_ids: object) -> Collection[str] | None:
     if allowed_ids is None:
         return None
     if isinstance(allowed_ids, (str, bytes)) or not isinstance(allowed_ids, Iterable):
-        raise TypeError(
-            f"allowed_ids must be a collection of ids or None, got {_describe(allowed_ids)}"
-        )
+        raise TypeError(f"allowed_ids must be a collection of ids or None, got {_describe(allowed_ids)}")
     if not isinstance(allowed_ids, Collection):
         return list(allowed_ids)
     return allowed_ids
@@ -203,9 +196,7 @@ def check_ngram_range(ngram_range: object) -> tuple[int, int]:
     ...
     ValueError: ngram_range must be (1, 1), (1, 2) or (2, 2), got (1, 3)
     """
-    allowed: dict[tuple[object, ...], tuple[int, int]] = {
-        (1, 1): (1, 1), (1, 2): (1, 2), (2, 2): (2, 2)
-    }
+    allowed: dict[tuple[object, ...], tuple[int, int]] = {(1, 1): (1, 1), (1, 2): (1, 2), (2, 2): (2, 2)}
     value = tuple(ngram_range) if isinstance(ngram_range, (tuple, list)) else None
     if value is None or value not in allowed:
         raise ValueError(f"ngram_range must be (1, 1), (1, 2) or (2, 2), got {ngram_range!r}")

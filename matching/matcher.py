@@ -437,8 +437,14 @@ class TfidfMatcher:
             previous = self._state
             version = 0 if previous is None else previous.version + 1
             self._state = _build_state(
-                analyzer, docs, id_list, ngram_range, min_df, max_df,
-                bool(self.sublinear_tf), version,
+                analyzer,
+                docs,
+                id_list,
+                ngram_range,
+                min_df,
+                max_df,
+                bool(self.sublinear_tf),
+                version,
             )
         return self
 
@@ -730,9 +736,7 @@ class TfidfMatcher:
     def _snapshot(self) -> _State:
         st = self._state
         if st is None:
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit(documents, ids) first."
-            )
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit(documents, ids) first.")
         return st
 
 
@@ -778,23 +782,18 @@ def _build_state(
     n_cols_raw = n_tok + len(bkeys)
     rows = np.concatenate(rows_parts) if rows_parts else np.empty(0, np.int64)
     cols = np.concatenate(cols_parts) if cols_parts else np.empty(0, np.int64)
-    counts = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n, n_cols_raw)
-    )
+    counts = sp.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n, n_cols_raw))
     counts.sum_duplicates()
     df = np.bincount(counts.indices, minlength=n_cols_raw)
 
     min_count = min_df if isinstance(min_df, int) else math.ceil(min_df * n)
     max_count = max_df if isinstance(max_df, int) else math.floor(max_df * n)
     if max_count < min_count:
-        raise ValueError(
-            f"max_df corresponds to fewer documents ({max_count}) than min_df ({min_count})"
-        )
+        raise ValueError(f"max_df corresponds to fewer documents ({max_count}) than min_df ({min_count})")
     keep = (df >= max(min_count, 1)) & (df <= max_count)
     if not keep.any():
         raise ValueError(
-            "no terms remain after stop words and min_df/max_df "
-            f"(min_df={min_df!r}, max_df={max_df!r}), got 0 terms"
+            f"no terms remain after stop words and min_df/max_df (min_df={min_df!r}, max_df={max_df!r}), got 0 terms"
         )
     new_col = np.cumsum(keep) - 1
     n_cols = int(keep.sum())
@@ -842,9 +841,7 @@ def _build_state(
     return _empty_delta(analyzer, ngram_range, sublinear, vocab, main, version)
 
 
-def _corpus_token_ids(
-    analyzer: Analyzer, docs: list[str]
-) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+def _corpus_token_ids(analyzer: Analyzer, docs: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Token ids of every kept term of ``docs``, concatenated, and per-doc counts.
 
     Same result as calling ``analyzer.analyze`` on each document, but the
@@ -898,9 +895,7 @@ def _unique_inverse(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, np.nd
     return sorted_keys[first], inverse
 
 
-def _make_main(
-    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_cols: int, ids: list[str]
-) -> _Main:
+def _make_main(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_cols: int, ids: list[str]) -> _Main:
     csr = sp.csr_matrix((data, indices, indptr), shape=(len(ids), n_cols))
     csc = csr.tocsc()
     return _Main(
@@ -1052,9 +1047,7 @@ def _allowed_positions(st: _State, allowed: Collection[str]) -> np.ndarray:
     return np.unique(np.array(found, dtype=np.intp))
 
 
-def _match(
-    st: _State, text: str, k: int, positions: np.ndarray | None, min_score: float
-) -> list[Match]:
+def _match(st: _State, text: str, k: int, positions: np.ndarray | None, min_score: float) -> list[Match]:
     q = _query(st, text)
     if len(q.cols) == 0:
         return []
@@ -1076,9 +1069,7 @@ def _explain(st: _State, q: _Query, pos: int, score: float | None = None) -> Mat
     where = np.searchsorted(cols, q.cols)
     where[where >= len(cols)] = 0
     hit = cols[where] == q.cols
-    contributions = [
-        (float(dw[where[i]]) * float(q.weights[i]), q.labels[i]) for i in np.flatnonzero(hit)
-    ]
+    contributions = [(float(dw[where[i]]) * float(q.weights[i]), q.labels[i]) for i in np.flatnonzero(hit)]
     if score is None:
         score = 0.0
         for c, _ in contributions:  # same summation order as _scores
@@ -1246,14 +1237,10 @@ def _compact(st: _State) -> _State:
     alive_main[dead_main] = False
     row_len = np.diff(main.csr_indptr)
     entry_mask = np.repeat(alive_main, row_len)
-    live_delta = [
-        i for i in range(len(st.d_ids)) if (n_main + i) not in st.dead
-    ]
+    live_delta = [i for i in range(len(st.d_ids)) if (n_main + i) not in st.dead]
     idx_parts = [main.csr_indices[entry_mask]] + [st.d_rows[i][0] for i in live_delta]
     w_parts = [main.csr_data[entry_mask]] + [st.d_rows[i][1] for i in live_delta]
-    lens = np.concatenate(
-        [row_len[alive_main], np.array([len(st.d_rows[i][0]) for i in live_delta], dtype=np.int64)]
-    )
+    lens = np.concatenate([row_len[alive_main], np.array([len(st.d_rows[i][0]) for i in live_delta], dtype=np.int64)])
     indptr = np.zeros(len(lens) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(lens)
     ids = [main.ids[p] for p in np.flatnonzero(alive_main)] + [st.d_ids[i] for i in live_delta]

@@ -189,9 +189,7 @@ def evaluate_scores(
 # --------------------------------------------------------------------------- text scorers
 
 
-def matcher_scores(
-    queries: Sequence[str], documents: Sequence[str], ids: Sequence[str], **params: Any
-) -> np.ndarray:
+def matcher_scores(queries: Sequence[str], documents: Sequence[str], ids: Sequence[str], **params: Any) -> np.ndarray:
     """TF-IDF cosine of every query with every document, with :class:`TfidfMatcher` fitted on the documents.
 
     Parameters
@@ -256,9 +254,7 @@ def bm25_scores(queries: Sequence[str], documents: Sequence[str], stem: bool = T
     corpus = bm25s.tokenize(list(documents), stopwords="en", stemmer=stemmer, show_progress=False)
     retriever = bm25s.BM25()
     retriever.index(corpus, show_progress=False)
-    query_tokens = bm25s.tokenize(
-        list(queries), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
-    )
+    query_tokens = bm25s.tokenize(list(queries), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
     out = np.zeros((len(queries), len(documents)))
     for i, tokens in enumerate(query_tokens):
         tokens = [t for t in tokens if t]
@@ -341,9 +337,7 @@ def sentence_mean_proba(tagger: Any, texts: Sequence[str], min_words: int = 3) -
     return np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
 
 
-def theme_scores(
-    query_vectors: np.ndarray, provider_vectors: np.ndarray, similarity: str = "cosine"
-) -> np.ndarray:
+def theme_scores(query_vectors: np.ndarray, provider_vectors: np.ndarray, similarity: str = "cosine") -> np.ndarray:
     """Similarity of every query theme vector with every provider theme vector.
 
     Parameters
@@ -389,9 +383,7 @@ def fuse(text: np.ndarray, theme: np.ndarray, w_text: float = 0.45, w_theme: flo
     return (w_text * np.asarray(text, dtype=float) + w_theme * np.asarray(theme, dtype=float)) / total
 
 
-def expand_with_themes(
-    texts: Sequence[str], proba: np.ndarray, classes: Sequence[str], top: int
-) -> list[str]:
+def expand_with_themes(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str], top: int) -> list[str]:
     """Append the names of the ``top`` most probable predicted themes to each text.
 
     Examples

@@ -40,7 +40,7 @@ import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +324,9 @@ class ThemeTagger:
             for v in self.vectorizers_:
                 if not (v.use_idf and v.sublinear_tf and v.norm == "l2" and not v.binary):
                     raise RuntimeError("the fast TF-IDF path supports only use_idf, sublinear_tf, l2 norm")
-            parts = [(v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64)) for v in self.vectorizers_]
+            parts = [
+                (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64)) for v in self.vectorizers_
+            ]
             cache = (self.vectorizers_, parts)
             self._analyzer_cache = cache
         return cache[1]
@@ -475,7 +477,7 @@ class ThemeTagger:
             "n_train": len(texts),
             "n_features": int(X.shape[1]),
             "data_sha256": data_sha,
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "fit_seconds": round(fit_seconds, 2),
             "metrics": metrics,
             "sklearn_version": sklearn.__version__,
@@ -771,9 +773,7 @@ class MultiSchemeTagger:
         self.min_positives = min_positives
         self.tagger_params = tagger_params
 
-    def fit_records(
-        self, records: Iterable[Mapping[str, Any]], schemes: Sequence[str] = SCHEMES
-    ) -> MultiSchemeTagger:
+    def fit_records(self, records: Iterable[Mapping[str, Any]], schemes: Sequence[str] = SCHEMES) -> MultiSchemeTagger:
         """Train every scheme in ``schemes`` from recommendation records (``recommendations.jsonl`` rows)."""
         records = list(records)
         self.taggers_: dict[str, ThemeTagger] = {}
@@ -819,14 +819,18 @@ class MultiSchemeTagger:
     def save(self, path: str | Path) -> Path:
         """One artifact file (+ ``.json`` sidecar) holding every scheme's tagger."""
         state = {
-            "params": {"min_rows": self.min_rows, "min_positives": self.min_positives, "tagger_params": self.tagger_params},
+            "params": {
+                "min_rows": self.min_rows,
+                "min_positives": self.min_positives,
+                "tagger_params": self.tagger_params,
+            },
             "taggers": {s: t._state() for s, t in self.taggers_.items()},
             "skipped": dict(self.skipped_),
         }
         metadata = {
             "schemes": {s: t.metadata_ for s, t in self.taggers_.items()},
             "skipped": dict(self.skipped_),
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         return _write_artifact(Path(path), MULTI_ARTIFACT_KIND, state, metadata)
 

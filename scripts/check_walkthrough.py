@@ -80,12 +80,18 @@ def main(update: bool) -> int:
         subprocess.run([python, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run(
             [python, "-m", "app.cli", "demo", "load", "--key-file", str(key_file)],
-            cwd=ROOT, env=env, check=True, capture_output=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
         )
         port = free_port()
         server = subprocess.Popen(
             [python, "-m", "app.cli", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -99,7 +105,12 @@ def main(update: bool) -> int:
             # with the checkout's scripts/ reachable as from the checkout.
             (Path(tmp) / "scripts").symlink_to(ROOT / "scripts")
             script = "set -u\n" + "".join(f"echo '{MARK}'\n{m.group('cmd')}\n" for m in blocks)
-            run_env = {**env, "UPR": url, "ADMIN_KEY_FILE": str(key_file), "PATH": f"{Path(python).parent}:{env['PATH']}"}
+            run_env = {
+                **env,
+                "UPR": url,
+                "ADMIN_KEY_FILE": str(key_file),
+                "PATH": f"{Path(python).parent}:{env['PATH']}",
+            }
             result = subprocess.run(
                 ["bash", "-c", script], cwd=tmp, env=run_env, capture_output=True, text=True, timeout=300
             )

@@ -114,7 +114,9 @@ def make_need(session: Session, recommendations: list[Recommendation] | None = N
     values.update(overrides)
     values.setdefault(
         "dedupe_key",
-        dedupe_key(state=state, recommendation_ids=[r.id for r in recs], title=values["title"], status=values["status"]),
+        dedupe_key(
+            state=state, recommendation_ids=[r.id for r in recs], title=values["title"], status=values["status"]
+        ),
     )
     row = Need(**values)
     session.add(row)

@@ -2,6 +2,7 @@
 
 Run from the repository root:  python -m pytest tests/test_demo_data.py -q
 """
+
 import csv
 import json
 import re
@@ -18,32 +19,90 @@ UN_ENTITIES_CSV = ROOT.parent / "shared" / "data" / "upr" / "un_entities.csv"
 
 # The 54 UPR Info "issues", spelled exactly as in the UPR Info database.
 UPR_INFO_LABELS = [
-    "Asylum-seekers - refugees", "CP rights - general", "Civil society", "Corruption", "Counter-terrorism",
-    "Death penalty", "Detention", "Development", "Disabilities", "ESC rights - general", "Elections",
-    "Enforced disappearances", "Environment", "Extrajudicial executions",
-    "Freedom of association and peaceful assembly", "Freedom of movement", "Freedom of opinion and expression",
-    "Freedom of religion and belief", "Freedom of the press", "General", "HIV - Aids", "Human rights defenders",
-    "Human rights education and training", "Human rights violations by state agents", "Impunity",
-    "Indigenous peoples", "Internally displaced persons", "International humanitarian law",
-    "International instruments", "Justice", "Labour", "Migrants", "Minorities", "NHRI",
-    "National plan of action", "Other", "Poverty", "Public security", "Racial discrimination",
-    "Right to education", "Right to food", "Right to health", "Right to housing", "Right to land",
-    "Right to water", "Rights of the Child", "Sexual Orientation and Gender Identity", "Special procedures",
-    "Technical assistance and cooperation", "Torture and other CID treatment", "Trafficking", "Treaty bodies",
-    "UPR process", "Women's rights",
+    "Asylum-seekers - refugees",
+    "CP rights - general",
+    "Civil society",
+    "Corruption",
+    "Counter-terrorism",
+    "Death penalty",
+    "Detention",
+    "Development",
+    "Disabilities",
+    "ESC rights - general",
+    "Elections",
+    "Enforced disappearances",
+    "Environment",
+    "Extrajudicial executions",
+    "Freedom of association and peaceful assembly",
+    "Freedom of movement",
+    "Freedom of opinion and expression",
+    "Freedom of religion and belief",
+    "Freedom of the press",
+    "General",
+    "HIV - Aids",
+    "Human rights defenders",
+    "Human rights education and training",
+    "Human rights violations by state agents",
+    "Impunity",
+    "Indigenous peoples",
+    "Internally displaced persons",
+    "International humanitarian law",
+    "International instruments",
+    "Justice",
+    "Labour",
+    "Migrants",
+    "Minorities",
+    "NHRI",
+    "National plan of action",
+    "Other",
+    "Poverty",
+    "Public security",
+    "Racial discrimination",
+    "Right to education",
+    "Right to food",
+    "Right to health",
+    "Right to housing",
+    "Right to land",
+    "Right to water",
+    "Rights of the Child",
+    "Sexual Orientation and Gender Identity",
+    "Special procedures",
+    "Technical assistance and cooperation",
+    "Torture and other CID treatment",
+    "Trafficking",
+    "Treaty bodies",
+    "UPR process",
+    "Women's rights",
 ]
 LABELS = set(UPR_INFO_LABELS)
 
 KINDS = {"un_entity", "state", "regional_organization", "nhri", "ngo", "academic", "private", "other"}
-MODALITIES = {"training", "legal_review", "expert_deployment", "funding", "data_systems", "peer_exchange",
-              "equipment", "other"}
-REGIONS = {"global", "africa", "asia_pacific", "eastern_europe", "latin_america_caribbean",
-           "western_europe_others"}
+MODALITIES = {
+    "training",
+    "legal_review",
+    "expert_deployment",
+    "funding",
+    "data_systems",
+    "peer_exchange",
+    "equipment",
+    "other",
+}
+REGIONS = {"global", "africa", "asia_pacific", "eastern_europe", "latin_america_caribbean", "western_europe_others"}
 GROUP_SLUGS = REGIONS - {"global"}
 
 FIELDS = {
-    "slug": str, "name": str, "acronym": (str, type(None)), "kind": str, "description": str, "themes": list,
-    "sdgs": list, "countries": list, "regions": list, "languages": list, "modalities": list, "website": str,
+    "slug": str,
+    "name": str,
+    "acronym": (str, type(None)),
+    "kind": str,
+    "description": str,
+    "themes": list,
+    "sdgs": list,
+    "countries": list,
+    "regions": list,
+    "languages": list,
+    "modalities": list,
+    "website": str,
     "relevance": dict,
 }
 
@@ -167,7 +226,7 @@ def _words(text):
 
 
 def _ngrams(words, n):
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def test_no_shared_runs_with_un_entity_texts(providers):

@@ -114,11 +114,15 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
     response = client.get("/health/live")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-request-id"]
-    assert "server" not in {k.lower() for k in response.headers if k.lower() == "server" and "uvicorn" in response.headers[k]}
+    assert "server" not in {
+        k.lower() for k in response.headers if k.lower() == "server" and "uvicorn" in response.headers[k]
+    }
 
 
 def test_nul_in_json_body_is_422(client: TestClient, probe_app: FastAPI) -> None:
-    response = client.post("/v1/_probe", content=b'{"name": "a\\u0000b", "count": 1}', headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/_probe", content=b'{"name": "a\\u0000b", "count": 1}', headers={"content-type": "application/json"}
+    )
     body = assert_problem(response, 422)
     assert "NUL" in body["detail"]
 
@@ -129,10 +133,11 @@ def test_nul_in_query_is_422_naming_the_parameter(client: TestClient) -> None:
 
 
 def test_exhausted_connection_pool_is_503_not_500(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
     from app.db import create_db_engine
     from app.main import create_app
     from tests.factories import auth, make_key
-    from sqlmodel import Session
 
     engine = create_db_engine(settings, pool_size=1, max_overflow=0, pool_timeout=0.2)
     with Session(engine) as session:

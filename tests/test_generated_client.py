@@ -39,7 +39,9 @@ def test_generated_client_files_a_need_and_reads_matches(tmp_path: Path) -> None
                 text="Establish a national preventive mechanism in line with the Optional Protocol against torture",
             )
             provider = make_provider(
-                session, name="Torture prevention advisers", description="Support to national preventive mechanisms against torture."
+                session,
+                name="Torture prevention advisers",
+                description="Support to national preventive mechanisms against torture.",
             )
             _, mexico = make_key(session, "state", state="MEX")
             rec_id, provider_id = rec.id, provider.id
@@ -51,7 +53,16 @@ def test_generated_client_files_a_need_and_reads_matches(tmp_path: Path) -> None
             out = tmp_path / "gen"
             out.mkdir()
             result = subprocess.run(
-                [GENERATOR, "generate", "--path", str(spec), "--meta", "none", "--output-path", str(out / "upr_client")],
+                [
+                    GENERATOR,
+                    "generate",
+                    "--path",
+                    str(spec),
+                    "--meta",
+                    "none",
+                    "--output-path",
+                    str(out / "upr_client"),
+                ],
                 capture_output=True,
                 text=True,
                 timeout=120,

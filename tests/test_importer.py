@@ -106,29 +106,51 @@ def test_reimport_same_file_changes_nothing_and_changed_rows_update(session: Ses
     run(session, path)
     again = run(session, path)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
-    changed = write_jsonl(tmp_path / "b.jsonl", [rec(1), rec(2, themes=["Death penalty"], text="Abolish the death penalty.")])
+    changed = write_jsonl(
+        tmp_path / "b.jsonl", [rec(1), rec(2, themes=["Death penalty"], text="Abolish the death penalty.")]
+    )
     summary = run(session, changed)
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 1)
-    themes = session.execute(
-        select(RecommendationTheme.theme).where(RecommendationTheme.recommendation_id == "test-c2-s15-FRA-0002")
-    ).scalars().all()
+    themes = (
+        session.execute(
+            select(RecommendationTheme.theme).where(RecommendationTheme.recommendation_id == "test-c2-s15-FRA-0002")
+        )
+        .scalars()
+        .all()
+    )
     assert themes == ["Death penalty"]
     # The FTS index follows the text change.
-    rows, total = service.list_recommendations(session, filters=RecommendationFilters(q="death penalty"), page=PageParams())
+    rows, total = service.list_recommendations(
+        session, filters=RecommendationFilters(q="death penalty"), page=PageParams()
+    )
     assert total == 1 and rows[0].id == "test-c2-s15-FRA-0002"
     rows, total = service.list_recommendations(session, filters=RecommendationFilters(q="torture"), page=PageParams())
     assert [r.id for r in rows] == ["test-c2-s15-FRA-0001"]
 
 
 def test_response_mapping_keeps_the_raw_value(session: Session, tmp_path: Path) -> None:
-    values = [("supported", "accepted"), ("noted", "noted"), ("under consideration", "under consideration"),
-              ("supported/noted", "supported/noted"), (None, None)]
-    path = write_jsonl(tmp_path / "a.jsonl", [rec(i, response=r, response_raw=raw) for i, (r, raw) in enumerate(values)])
+    values = [
+        ("supported", "accepted"),
+        ("noted", "noted"),
+        ("under consideration", "under consideration"),
+        ("supported/noted", "supported/noted"),
+        (None, None),
+    ]
+    path = write_jsonl(
+        tmp_path / "a.jsonl", [rec(i, response=r, response_raw=raw) for i, (r, raw) in enumerate(values)]
+    )
     run(session, path)
     got = {r.id: (r.response, r.response_raw) for r in session.execute(select(Recommendation)).scalars()}
     assert sorted(got.values(), key=str) == sorted(
-        [("supported", "accepted"), ("noted", "noted"), ("pending", "under consideration"),
-         ("pending", "supported/noted"), ("pending", None)], key=str)
+        [
+            ("supported", "accepted"),
+            ("noted", "noted"),
+            ("pending", "under consideration"),
+            ("pending", "supported/noted"),
+            ("pending", None),
+        ],
+        key=str,
+    )
 
 
 def test_duplicate_id_with_same_content_is_one_record(session: Session, tmp_path: Path) -> None:
@@ -144,15 +166,25 @@ def test_dry_run_counts_but_writes_nothing(session: Session, tmp_path: Path) -> 
 
 def test_bom_crlf_and_blank_lines_in_jsonl_are_accepted(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(rec(1)).encode() + b"\r\n\r\n" + json.dumps(rec(2)).encode() + b"\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(rec(1)).encode() + b"\r\n\r\n" + json.dumps(rec(2)).encode() + b"\r\n"
+    )
     assert run(session, path).inserted == 2
 
 
 # --- bad files: row-level errors, nothing written -------------------------------------------------
 
 BAD_CASES: dict[str, tuple[list[Any], str, str]] = {
-    "unknown country": ([rec(2, state_under_review="Atlantis", state_under_review_iso3=None)], "state_under_review", "unknown country"),
-    "unknown recommending state": ([rec(2, recommending_states=["(Unknown)"], recommending_states_iso3=[None])], "recommending_states", "unknown country"),
+    "unknown country": (
+        [rec(2, state_under_review="Atlantis", state_under_review_iso3=None)],
+        "state_under_review",
+        "unknown country",
+    ),
+    "unknown recommending state": (
+        [rec(2, recommending_states=["(Unknown)"], recommending_states_iso3=[None])],
+        "recommending_states",
+        "unknown country",
+    ),
     "missing text": ([{k: v for k, v in rec(2).items() if k != "text"}], "text", "required"),
     "empty text": ([rec(2, text="   ")], "text", "required"),
     "text over 8000 chars": ([rec(2, text="x" * 10_001)], "text", "maximum is 8000"),
@@ -229,7 +261,9 @@ def test_failure_during_the_write_rolls_everything_back(
     assert count(session, RecommendationTheme) == 0
 
 
-def test_formula_text_is_accepted_and_neutralised_in_csv_export(session: Session, engine: Engine, tmp_path: Path) -> None:
+def test_formula_text_is_accepted_and_neutralised_in_csv_export(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
     texts = ['=HYPERLINK("http://evil.example","click")', "+1 call now", "-2 remove", "@SUM(A1)", "'quoted"]
     run(session, write_jsonl(tmp_path / "a.jsonl", [rec(i, text=t) for i, t in enumerate(texts)]))
     stored = set(session.execute(select(Recommendation.text)).scalars())
@@ -371,7 +405,10 @@ def test_kill_minus_9_during_import_leaves_the_database_unchanged(db_url: str, s
     env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "import-recommendations", str(path)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     # Wait until the write transaction is open (SQLite: the WAL grows; PostgreSQL: an INSERT runs), then kill.
     deadline = time.monotonic() + 60

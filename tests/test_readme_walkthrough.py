@@ -19,7 +19,10 @@ def test_readme_walkthrough_outputs_match() -> None:
         pytest.skip("the shared UPR data set is not beside the checkout")
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "check_walkthrough.py")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "0 differ from the README" in result.stdout

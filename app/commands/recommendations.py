@@ -23,9 +23,8 @@ def import_recommendations(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
 ) -> None:
     """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
-    from app.commands.progress import import_progress
-
     from app.cli import cli_session
+    from app.commands.progress import import_progress
     from app.errors import Problem
     from app.services import recommendations as recommendation_service
     from app.services import themes as theme_service
@@ -52,7 +51,9 @@ def import_recommendations(
     except Problem as problem:
         typer.echo(f"error: {problem.detail}", err=True)
         for err in problem.extensions.get("errors", []):
-            typer.echo(f"  line {err.get('line', '?')}: {err.get('field')}: {err.get('reason', err.get('detail'))}", err=True)
+            typer.echo(
+                f"  line {err.get('line', '?')}: {err.get('field')}: {err.get('reason', err.get('detail'))}", err=True
+            )
         total = problem.extensions.get("total_errors")
         if total and total > len(problem.extensions.get("errors", [])):
             typer.echo(f"  ... {total} errors in all", err=True)

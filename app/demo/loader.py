@@ -42,7 +42,17 @@ NEEDS_PER_STATE = 2
 NEED_MAX_RECOMMENDATIONS = 12
 ADMIN = Principal(role="admin", name="demo loader")
 PROFILE_FIELDS = (
-    "name", "acronym", "kind", "description", "themes", "sdgs", "countries", "regions", "languages", "modalities", "website",
+    "name",
+    "acronym",
+    "kind",
+    "description",
+    "themes",
+    "sdgs",
+    "countries",
+    "regions",
+    "languages",
+    "modalities",
+    "website",
 )
 
 Progress = Callable[[str, int, int | None], None]
@@ -61,7 +71,9 @@ class DemoSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def load_demo(session: Session, *, data_dir: Path, key_file: Path, max_rows: int, progress: Progress | None = None) -> DemoSummary:
+def load_demo(
+    session: Session, *, data_dir: Path, key_file: Path, max_rows: int, progress: Progress | None = None
+) -> DemoSummary:
     """Load everything; safe to run again."""
     summary = DemoSummary()
     recs_file = data_dir / "recommendations.jsonl"
@@ -102,7 +114,9 @@ def load_providers(session: Session, summary: DemoSummary) -> None:
             )
             summary.providers_created += 1
         else:
-            changed = {k: v for k, v in ProviderUpdate(**values).model_dump(exclude_unset=True).items() if getattr(row, k) != v}
+            changed = {
+                k: v for k, v in ProviderUpdate(**values).model_dump(exclude_unset=True).items() if getattr(row, k) != v
+            }
             if changed:
                 row = provider_service.update_provider(
                     session,
@@ -129,7 +143,11 @@ def load_needs(session: Session, summary: DemoSummary) -> None:
         if not recs:
             summary.notes.append(f"no supported recommendations for {state}: its demo needs were skipped")
             continue
-        drafts = [g for g in draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs]) if g.theme != "Other"]
+        drafts = [
+            g
+            for g in draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs])
+            if g.theme != "Other"
+        ]
         # A large theme is split into several drafts; one demo need per theme is enough.
         by_theme = {g.theme: g for g in reversed(drafts)}
         firsts = [g for g in drafts if by_theme.get(g.theme) is g]

@@ -372,9 +372,7 @@ class _Validation:
             self.errors.append(error)
 
 
-def _validate(
-    source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]
-) -> _Validation:
+def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]) -> _Validation:
     state = _Validation()
     pending: list[Record] = []
     for line, record, errors in source.rows():

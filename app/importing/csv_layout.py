@@ -97,7 +97,7 @@ def _decode_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str
             try:
                 obj[name] = json.loads(value) if value.strip() else []
             except json.JSONDecodeError:
-                problems.append((name, "must be a JSON array, e.g. [\"FRA\",\"DEU\"]"))
+                problems.append((name, 'must be a JSON array, e.g. ["FRA","DEU"]'))
         elif name in INT_FIELDS:
             if not value.strip():
                 obj[name] = None

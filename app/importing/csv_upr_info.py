@@ -26,7 +26,19 @@ from app.countries import resolve_iso3
 from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
 from app.importing.files import Opener
 
-UPR_INFO_COLUMNS = ("To", "To-Rgrp", "To-Org", "Text", "From", "From-Rgrp", "From-Org", "Response", "Action", "Issue", "Session")
+UPR_INFO_COLUMNS = (
+    "To",
+    "To-Rgrp",
+    "To-Org",
+    "Text",
+    "From",
+    "From-Rgrp",
+    "From-Org",
+    "Response",
+    "Action",
+    "Issue",
+    "Session",
+)
 SOURCE = "upr_info_export"
 THEME_SCHEME = "upr_info_issues"
 _MULTI_STATE = re.compile(r"\s+-\s+")

@@ -15,13 +15,13 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
-from app.models.recommendation import Recommendation  # noqa: E402
-from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
-from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
+from app.models.provider import Provider, ProviderFacet  # noqa: E402
+from app.models.recommendation import Recommendation  # noqa: E402
 
 __all__ = [
     "Activity",

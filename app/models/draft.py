@@ -10,9 +10,7 @@ from app.models.match import ProviderMatch
 class DraftRequest(BaseModel):
     """Options for drafting needs."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"max_drafts": 5, "suggestions": 3}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"max_drafts": 5, "suggestions": 3}]})
 
     max_drafts: int = Field(default=10, ge=1, le=50, description="How many drafts at most (largest first).")
     suggestions: int = Field(default=3, ge=0, le=10, description="Suggested providers per draft.")

@@ -79,7 +79,17 @@ class MatchQuery(BaseModel):
     limit: int = Field(default=10, ge=1, le=50)
     min_score: float = Field(default=0.0, ge=0, le=1)
     kinds: list[ProviderKind] = Field(default_factory=list, max_length=8, description="Only these provider kinds.")
-    languages: list[LanguageCode] = Field(default_factory=list, max_length=20, description="Only providers working in one of these.")
-    countries: list[Iso3] = Field(default_factory=list, max_length=50, description="Only providers present in one of these (or their region, or worldwide).")
-    regions: list[Region] = Field(default_factory=list, max_length=6, description="Only providers present in one of these regions (or worldwide).")
-    modalities: list[Modality] = Field(default_factory=list, max_length=8, description="Only providers offering one of these.")
+    languages: list[LanguageCode] = Field(
+        default_factory=list, max_length=20, description="Only providers working in one of these."
+    )
+    countries: list[Iso3] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Only providers present in one of these (or their region, or worldwide).",
+    )
+    regions: list[Region] = Field(
+        default_factory=list, max_length=6, description="Only providers present in one of these regions (or worldwide)."
+    )
+    modalities: list[Modality] = Field(
+        default_factory=list, max_length=8, description="Only providers offering one of these."
+    )

@@ -96,7 +96,9 @@ class NeedUpdate(SQLModel):
 
     title: str | None = Field(default=None, min_length=3, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
-    recommendation_ids: list[RecommendationId] | None = Field(default=None, min_length=1, max_length=MAX_RECOMMENDATIONS)
+    recommendation_ids: list[RecommendationId] | None = Field(
+        default=None, min_length=1, max_length=MAX_RECOMMENDATIONS
+    )
     themes: list[Theme] | None = Field(default=None, max_length=MAX_NEED_THEMES)
     languages: list[LanguageCode] | None = Field(default=None, max_length=50)
     modalities: list[Modality] | None = Field(default=None, max_length=8)

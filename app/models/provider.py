@@ -79,7 +79,9 @@ class ProviderCreate(SQLModel):
     )
     themes: list[Theme] = Field(default_factory=list, max_length=MAX_THEMES)
     sdgs: list[Sdg] = Field(default_factory=list, max_length=17)
-    countries: list[Iso3] = Field(default_factory=list, max_length=250, description="ISO3 codes, normalised upper case.")
+    countries: list[Iso3] = Field(
+        default_factory=list, max_length=250, description="ISO3 codes, normalised upper case."
+    )
     regions: list[Region] = Field(default_factory=list, max_length=6)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=50, description="ISO 639-1 codes.")
     modalities: list[Modality] = Field(default_factory=list, max_length=8)

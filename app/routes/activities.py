@@ -40,8 +40,14 @@ def list_activities(
 ) -> Page[ActivityPublic]:
     """List the activities you may see, oldest first; every filter given must match."""
     rows, total = activity_service.list_activities(
-        session, principal=principal, page=page, state=state, provider_id=provider_id, need_id=need_id,
-        status=status, recommendation_id=recommendation_id,
+        session,
+        principal=principal,
+        page=page,
+        state=state,
+        provider_id=provider_id,
+        need_id=need_id,
+        status=status,
+        recommendation_id=recommendation_id,
     )
     return Page.build(activity_service.present_activities(session, rows), total, page)
 
@@ -106,7 +112,9 @@ def update_activity(
     operation_id="delete_activity",
     responses=problems(401, 403, 404, 412, 428),
 )
-def delete_activity(activity_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep) -> Response:
+def delete_activity(
+    activity_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep
+) -> Response:
     """Delete an activity (either party or an admin). Requires `If-Match`."""
     activity_service.delete_activity(session, principal=principal, activity_id=activity_id, expected=expected)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

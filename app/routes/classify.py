@@ -13,7 +13,10 @@ router = APIRouter(tags=["matching"])
 
 
 @router.post(
-    "/classify", response_model=ClassifyResponse, operation_id="classify_text", responses=problems(400, 401, 413, 422, 503)
+    "/classify",
+    response_model=ClassifyResponse,
+    operation_id="classify_text",
+    responses=problems(400, 401, 413, 422, 503),
 )
 def classify_text(body: ClassifyRequest, request: Request, _caller: CurrentPrincipal) -> ClassifyResponse:
     """Tag a text with UPR themes (or SDGs, affected groups where trained), with probabilities."""

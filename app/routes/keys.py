@@ -14,9 +14,7 @@ from app.services import keys as key_service
 router = APIRouter(prefix="/keys", tags=["admin"])
 
 
-@router.get(
-    "", response_model=Page[ApiKeyPublic], operation_id="list_keys", responses=problems(401, 403, 422)
-)
+@router.get("", response_model=Page[ApiKeyPublic], operation_id="list_keys", responses=problems(401, 403, 422))
 def list_keys(session: SessionDep, _admin: AdminDep, page: PageParamsDep) -> Page[ApiKeyPublic]:
     """List API keys (never their secrets), newest first."""
     rows, total = key_service.list_keys(session, page=page)

@@ -33,10 +33,23 @@ def get_need_matches(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many providers (1-50).")] = 10,
     min_score: Annotated[float, Query(ge=0, le=1, description="Drop matches scoring below this.")] = 0.0,
     kind: Annotated[list[ProviderKind] | None, Query(max_length=8, description="Only these provider kinds.")] = None,
-    language: Annotated[list[LanguageCode] | None, Query(max_length=20, description="Only providers working in one of these ISO 639-1 languages.")] = None,
-    country: Annotated[list[Iso3] | None, Query(max_length=50, description="Only providers present in one of these States (or their region, or worldwide).")] = None,
-    region: Annotated[list[Region] | None, Query(max_length=6, description="Only providers present in one of these regions (or worldwide).")] = None,
-    modality: Annotated[list[Modality] | None, Query(max_length=8, description="Only providers offering one of these.")] = None,
+    language: Annotated[
+        list[LanguageCode] | None,
+        Query(max_length=20, description="Only providers working in one of these ISO 639-1 languages."),
+    ] = None,
+    country: Annotated[
+        list[Iso3] | None,
+        Query(
+            max_length=50, description="Only providers present in one of these States (or their region, or worldwide)."
+        ),
+    ] = None,
+    region: Annotated[
+        list[Region] | None,
+        Query(max_length=6, description="Only providers present in one of these regions (or worldwide)."),
+    ] = None,
+    modality: Annotated[
+        list[Modality] | None, Query(max_length=8, description="Only providers offering one of these.")
+    ] = None,
 ) -> ProviderMatches:
     """Rank providers for a need, with the terms, themes and signals behind each score."""
     filters = matching_service.ProviderFilters(
@@ -47,7 +60,13 @@ def get_need_matches(
         modalities=frozenset(modality or ()),
     )
     return matching_service.match_providers_for_need(  # type: ignore[no-any-return]
-        session, request.app.state, principal=principal, need_id=need_id, filters=filters, limit=limit, min_score=min_score
+        session,
+        request.app.state,
+        principal=principal,
+        need_id=need_id,
+        filters=filters,
+        limit=limit,
+        min_score=min_score,
     )
 
 

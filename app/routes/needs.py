@@ -41,7 +41,13 @@ def list_needs(
 ) -> Page[NeedPublic]:
     """List the needs you may see (public ones; more with a key), oldest first."""
     rows, total = need_service.list_needs(
-        session, principal=principal, page=page, state=state, status=status, theme=theme, priority=priority,
+        session,
+        principal=principal,
+        page=page,
+        state=state,
+        status=status,
+        theme=theme,
+        priority=priority,
         recommendation_id=recommendation_id,
     )
     return Page.build(need_service.present_needs(session, rows), total, page)

@@ -48,8 +48,15 @@ def list_providers(
     """List providers, oldest first; every filter given must match."""
     response.headers["Vary"] = "Authorization"
     rows, total = provider_service.list_providers(
-        session, page=page, kind=kind, theme=theme, language=language, modality=modality, region=region,
-        country=country, q=q,
+        session,
+        page=page,
+        kind=kind,
+        theme=theme,
+        language=language,
+        modality=modality,
+        region=region,
+        country=country,
+        q=q,
     )
     return Page.build([provider_service.present_provider(r, principal) for r in rows], total, page)
 
@@ -115,7 +122,9 @@ def update_provider(
     operation_id="delete_provider",
     responses=problems(401, 403, 404, 409, 412, 428),
 )
-def delete_provider(provider_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep) -> Response:
+def delete_provider(
+    provider_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep
+) -> Response:
     """Delete a provider that no activity depends on (else 409); keys acting for it are revoked. Requires `If-Match`."""
     provider_service.delete_provider(session, principal=principal, provider_id=provider_id, expected=expected)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -38,7 +38,10 @@ def recommendation_filters(
     session: Annotated[int | None, Query(ge=1, le=200, description="UPR Working Group session.", examples=[15])] = None,
     response: Annotated[ResponseFilter | None, Query(description="supported, noted or pending.")] = None,
     theme: Annotated[
-        str | None, Query(min_length=1, max_length=255, description="Exact theme label.", examples=["Torture and other CID treatment"])
+        str | None,
+        Query(
+            min_length=1, max_length=255, description="Exact theme label.", examples=["Torture and other CID treatment"]
+        ),
     ] = None,
     sdg: Annotated[int | None, Query(ge=1, le=17, description="SDG number.", examples=[5])] = None,
     action_category: Annotated[int | None, Query(ge=1, le=5, description="UPR Info action category 1-5.")] = None,
@@ -99,13 +102,17 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
 def export_recommendations(
     session: SessionDep,
     filters: FiltersDep,
-    format: Annotated[Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")] = "jsonl",
+    format: Annotated[
+        Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")
+    ] = "jsonl",
 ) -> StreamingResponse:
     """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed."""
     body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     filename = f"recommendations.{format}"
-    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @router.post(
@@ -144,7 +151,9 @@ async def import_recommendations(
     else:
         raise UnprocessableEntity(
             f"Unsupported Content-Type {content_type or '(none)'!r}.",
-            errors=[field_error(["header", "content-type"], "must be application/x-ndjson, application/jsonl or text/csv")],
+            errors=[
+                field_error(["header", "content-type"], "must be application/x-ndjson, application/jsonl or text/csv")
+            ],
         )
     # Async only to stream the body to a temporary file (bounded memory); the import runs in a thread.
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
@@ -159,7 +168,9 @@ async def import_recommendations(
             max_rows=settings.MAX_IMPORT_ROWS,
         )
     if not dry_run and (summary.inserted or summary.updated):
-        summary.themes_predicted = await run_in_threadpool(theme_service.tag_unthemed, session, request.app.state.tagger)
+        summary.themes_predicted = await run_in_threadpool(
+            theme_service.tag_unthemed, session, request.app.state.tagger
+        )
     response.status_code = 201 if summary.inserted else 200
     return summary
 

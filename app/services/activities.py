@@ -34,7 +34,9 @@ _REQUIRED = ("title", "description", "modality", "status", "recommendation_ids")
 
 
 def _missing(field: str, why: str) -> UnprocessableEntity:
-    return UnprocessableEntity(f"`{field}` is required: {why}.", errors=[field_error(["body", field], f"required: {why}")])
+    return UnprocessableEntity(
+        f"`{field}` is required: {why}.", errors=[field_error(["body", field], f"required: {why}")]
+    )
 
 
 def _check_dates(start: date | None, end: date | None) -> None:
@@ -135,9 +137,7 @@ def list_activities(
     return list(rows), total
 
 
-def create_activity(
-    session: Session, *, principal: Principal, data: ActivityCreate, is_demo: bool = False
-) -> Activity:
+def create_activity(session: Session, *, principal: Principal, data: ActivityCreate, is_demo: bool = False) -> Activity:
     """Record an activity between a provider and a State; the caller must be one of them (or admin).
 
     `is_demo` is server-owned: only the demo loader sets it, never a request body.
@@ -194,7 +194,9 @@ def update_activity(
         _check_need(session, principal, changes["need_id"], row.state)
     new_ids = changes.pop("recommendation_ids", None)
     if new_ids is not None:
-        check_recommendations(session, new_ids, state=row.state, supported_only=False, loc=["body", "recommendation_ids"])
+        check_recommendations(
+            session, new_ids, state=row.state, supported_only=False, loc=["body", "recommendation_ids"]
+        )
     _check_dates(changes.get("start_date", row.start_date), changes.get("end_date", row.end_date))
     versioned_update(
         session, Activity, row_id=row.id, read_version=row.version, values=changes, what=f"Activity {activity_id}"

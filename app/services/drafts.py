@@ -15,10 +15,14 @@ from app.services import matching as matching_service
 from matching import DraftInput, draft_groups
 
 
-def draft_needs(session: Session, app_state: Any, *, principal: Principal, state: str, options: DraftRequest) -> DraftNeeds:
+def draft_needs(
+    session: Session, app_state: Any, *, principal: Principal, state: str, options: DraftRequest
+) -> DraftNeeds:
     """Group the State's uncovered supported recommendations by theme, with suggested providers."""
-    covered = select(NeedRecommendation.recommendation_id).join(Need, col(Need.id) == col(NeedRecommendation.need_id)).where(
-        col(Need.state) == state, access.need_read_clause(principal)
+    covered = (
+        select(NeedRecommendation.recommendation_id)
+        .join(Need, col(Need.id) == col(NeedRecommendation.need_id))
+        .where(col(Need.state) == state, access.need_read_clause(principal))
     )
     query = select(Recommendation).where(
         col(Recommendation.state_under_review) == state,

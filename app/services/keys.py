@@ -24,7 +24,8 @@ def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
         state = normalise_iso3(state, loc=["body", "state"])
     elif state is not None:
         raise UnprocessableEntity(
-            "Only state keys take `state`.", errors=[field_error(["body", "state"], f"not allowed for role {data.role}")]
+            "Only state keys take `state`.",
+            errors=[field_error(["body", "state"], f"not allowed for role {data.role}")],
         )
     if data.role == "provider":
         # Without provider_id the key is *unbound*: it may register exactly one provider
@@ -37,7 +38,9 @@ def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
             errors=[field_error(["body", "provider_id"], f"not allowed for role {data.role}")],
         )
     key, prefix, digest = generate_key()
-    row = ApiKey(name=data.name, role=data.role, state=state, provider_id=data.provider_id, prefix=prefix, key_hash=digest)
+    row = ApiKey(
+        name=data.name, role=data.role, state=state, provider_id=data.provider_id, prefix=prefix, key_hash=digest
+    )
     session.add(row)
     session.commit()
     session.refresh(row)

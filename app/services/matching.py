@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
@@ -37,11 +38,9 @@ from app.models.index_change import IndexChange
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
-import numpy as np
-
 from matching import Match, TfidfMatcher
-from matching.tagger import MultiSchemeTagger
 from matching.quality import sentence_mean_proba
+from matching.tagger import MultiSchemeTagger
 from matching.themes import bridging_themes, cosine_similarity, theme_vector
 
 logger = logging.getLogger("app.matching")
@@ -327,7 +326,10 @@ class MatchIndex:
         probas = sentence_mean_proba(model, list(texts)) if by_sentence else model.proba_matrix(list(texts))
         # Drop faint predictions: dense low probabilities would make everything a little similar.
         probas = np.where(probas >= PROBA_FLOOR, probas, 0.0)
-        return {i: theme_vector(d, self.classes, probas=probas[k]) for k, (i, d) in enumerate(zip(ids, declared, strict=True))}
+        return {
+            i: theme_vector(d, self.classes, probas=probas[k])
+            for k, (i, d) in enumerate(zip(ids, declared, strict=True))
+        }
 
     def query_vector(self, text: str, declared: Sequence[str]) -> np.ndarray | None:
         if self.tagger is None:
@@ -412,7 +414,9 @@ class MatchIndex:
                 continue
             signals = {
                 "text": Signal(text, weights["text"], "shared words"),
-                "theme": Signal(theme, weights["theme"], "shared themes: " + ", ".join(shared) if shared else "no shared theme"),
+                "theme": Signal(
+                    theme, weights["theme"], "shared themes: " + ", ".join(shared) if shared else "no shared theme"
+                ),
             }
             if prefs.languages:
                 signals["language"] = _language(prefs.languages, facts.languages, weights["language"])
@@ -426,7 +430,9 @@ class MatchIndex:
                 detail = (
                     f"has completed cooperation with {prefs.state}"
                     if with_state
-                    else "has completed cooperation on these themes" if on_themes else "no completed cooperation recorded"
+                    else "has completed cooperation on these themes"
+                    if on_themes
+                    else "no completed cooperation recorded"
                 )
                 signals["history"] = Signal(value, weights["history"], detail)
             ranked.append(self._finish(pid, hit, shared, signals))
@@ -456,7 +462,9 @@ class MatchIndex:
                 continue
             signals = {
                 "text": Signal(text, weights["text"], "shared words"),
-                "theme": Signal(theme, weights["theme"], "shared themes: " + ", ".join(shared) if shared else "no shared theme"),
+                "theme": Signal(
+                    theme, weights["theme"], "shared themes: " + ", ".join(shared) if shared else "no shared theme"
+                ),
                 "presence": _presence(facts.state, provider.countries, provider.regions, weights["presence"]),
             }
             if facts.languages:
@@ -508,7 +516,9 @@ def _language(wanted: frozenset[str], offered: frozenset[str], weight: float) ->
 
 def _modality(wanted: frozenset[str], offered: frozenset[str], weight: float) -> Signal:
     common = sorted(wanted & offered)
-    detail = "offers " + ", ".join(m.replace("_", " ") for m in common) if common else "offers none of the modalities asked"
+    detail = (
+        "offers " + ", ".join(m.replace("_", " ") for m in common) if common else "offers none of the modalities asked"
+    )
     return Signal(len(common) / len(wanted), weight, detail)
 
 
@@ -528,7 +538,9 @@ def _summary(terms: Sequence[tuple[str, float]], shared: Sequence[str], signals:
     parts = []
     words = [t for t, _ in terms[:4]]
     if shared or words:
-        parts.append("shares: " + ", ".join([*shared[:4], *[w for w in words if w.casefold() not in _fold(shared)]][:6]))
+        parts.append(
+            "shares: " + ", ".join([*shared[:4], *[w for w in words if w.casefold() not in _fold(shared)]][:6])
+        )
     for name in ("presence", "language", "modality", "history"):
         signal = signals.get(name)
         if signal is not None and signal.value > 0:
@@ -622,7 +634,9 @@ def get_index(app_state: Any, session: Session) -> MatchIndex:
             index.load(session)
         except Exception as exc:
             logger.exception("matching index could not be built")
-            raise ServiceUnavailable("The matching index is not ready; retry shortly.", headers={"Retry-After": "5"}) from exc
+            raise ServiceUnavailable(
+                "The matching index is not ready; retry shortly.", headers={"Retry-After": "5"}
+            ) from exc
     index.refresh(session)
     return index
 
@@ -679,13 +693,18 @@ def match_providers_for_need(
     index = get_index(app_state, session)
     texts = _recommendation_texts(session, [need.id]).get(need.id, [])
     prefs = Preferences(
-        state=need.state, themes=tuple(need.themes), languages=frozenset(need.languages), modalities=frozenset(need.modalities)
+        state=need.state,
+        themes=tuple(need.themes),
+        languages=frozenset(need.languages),
+        modalities=frozenset(need.modalities),
     )
     history = provider_history(session, state=need.state, themes=need.themes)
     ranked = index.rank_providers(
         need_text(need, texts), prefs, filters=filters, history=history, limit=limit, min_score=min_score
     )
-    return ProviderMatches(items=present_provider_matches(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider")))
+    return ProviderMatches(
+        items=present_provider_matches(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider"))
+    )
 
 
 def match_providers_for_text(session: Session, app_state: Any, *, principal: Any, query: Any) -> Any:
@@ -705,7 +724,9 @@ def match_providers_for_text(session: Session, app_state: Any, *, principal: Any
     ranked = index.rank_providers(
         query.text, prefs, filters=filters, history=history, limit=query.limit, min_score=query.min_score
     )
-    return ProviderMatches(items=present_provider_matches(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider")))
+    return ProviderMatches(
+        items=present_provider_matches(session, ranked, principal), engine=EngineInfo(**index.engine_info("provider"))
+    )
 
 
 def match_needs_for_provider(

@@ -24,7 +24,17 @@ from app.pagination import PageParams
 from app.services import access
 from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 
-_REQUIRED = ("title", "description", "recommendation_ids", "themes", "languages", "modalities", "priority", "status", "visibility")
+_REQUIRED = (
+    "title",
+    "description",
+    "recommendation_ids",
+    "themes",
+    "languages",
+    "modalities",
+    "priority",
+    "status",
+    "visibility",
+)
 
 
 def check_recommendations(
@@ -91,7 +101,9 @@ def _raise_if_duplicate(session: Session, key: str | None, *, exclude_id: str | 
         )
 
 
-def _write_links(session: Session, need_id: str, recommendation_ids: Sequence[str] | None, themes: Sequence[str] | None) -> None:
+def _write_links(
+    session: Session, need_id: str, recommendation_ids: Sequence[str] | None, themes: Sequence[str] | None
+) -> None:
     if recommendation_ids is not None:
         session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))  # type: ignore[call-overload]
         for position, rid in enumerate(recommendation_ids):
@@ -160,7 +172,11 @@ def list_needs(
         )
     total = session.exec(select(func.count()).select_from(Need).where(*conditions)).one()
     rows = session.exec(
-        select(Need).where(*conditions).order_by(col(Need.created_at), col(Need.id)).offset(page.offset).limit(page.limit)
+        select(Need)
+        .where(*conditions)
+        .order_by(col(Need.created_at), col(Need.id))
+        .offset(page.offset)
+        .limit(page.limit)
     ).all()
     return list(rows), total
 

@@ -26,7 +26,13 @@ from app.pagination import PageParams
 from app.services import access
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.
-FACETS = {"themes": "theme", "languages": "language", "modalities": "modality", "regions": "region", "countries": "country"}
+FACETS = {
+    "themes": "theme",
+    "languages": "language",
+    "modalities": "modality",
+    "regions": "region",
+    "countries": "country",
+}
 _REQUIRED = ("name", "kind", "description", "themes", "sdgs", "countries", "regions", "languages", "modalities")
 
 
@@ -93,7 +99,11 @@ def list_providers(
     if kind:
         conditions.append(col(Provider.kind) == kind)
     for facet, value in (
-        ("theme", theme), ("language", language), ("modality", modality), ("region", region), ("country", country)
+        ("theme", theme),
+        ("language", language),
+        ("modality", modality),
+        ("region", region),
+        ("country", country),
     ):
         if value:
             normalised = _normalise_filter(facet, value)
@@ -195,7 +205,9 @@ def delete_provider(session: Session, *, principal: Principal, provider_id: str,
     if not access.can_write_provider(principal, row):
         raise Forbidden(f"This key may not delete provider {provider_id}.")
     check_version(row.version, expected, f"Provider {provider_id}")
-    dependants = session.exec(select(func.count()).select_from(Activity).where(Activity.provider_id == provider_id)).one()
+    dependants = session.exec(
+        select(func.count()).select_from(Activity).where(Activity.provider_id == provider_id)
+    ).one()
     if dependants:
         raise Conflict(
             f"Provider {provider_id} has {dependants} cooperation activit{'y' if dependants == 1 else 'ies'} "
@@ -203,7 +215,9 @@ def delete_provider(session: Session, *, principal: Principal, provider_id: str,
             dependent_activities=dependants,
         )
     try:
-        versioned_delete(session, Provider, row_id=provider_id, read_version=row.version, what=f"Provider {provider_id}")
+        versioned_delete(
+            session, Provider, row_id=provider_id, read_version=row.version, what=f"Provider {provider_id}"
+        )
     except IntegrityError:
         session.rollback()
         raise Conflict(f"Provider {provider_id} gained a dependent activity meanwhile; nothing was deleted.") from None

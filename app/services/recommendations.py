@@ -52,7 +52,32 @@ DENSE_MATCHES = 2_000
 MAX_QUERY_LENGTH = 200
 # Words websearch_to_tsquery('english') drops too; FTS5 has no stop list, so drop them here
 # to keep both backends' answers alike (inside "quoted phrases" every word is kept).
-_STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "with"])
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "with",
+    ]
+)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -167,7 +192,9 @@ def _conditions(
         else:
             conds.append(
                 R.c.seq.in_(
-                    select(FTS.c.rowid).where(text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q)))
+                    select(FTS.c.rowid).where(
+                        text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q))
+                    )
                 )
             )
     return conds

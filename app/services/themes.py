@@ -139,7 +139,8 @@ def tag_unthemed(session: Any, tagger: MultiSchemeTagger | None, *, batch: int =
             )
             if themes:
                 session.execute(
-                    insert(RecommendationTheme), [{"recommendation_id": rec_id, "theme": t} for t in dict.fromkeys(themes)]
+                    insert(RecommendationTheme),
+                    [{"recommendation_id": rec_id, "theme": t} for t in dict.fromkeys(themes)],
                 )
         session.commit()
         tagged += len(rows)

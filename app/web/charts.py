@@ -82,9 +82,7 @@ def coverage_bars(rows: Sequence[BarRow], *, title: str, chart_id: str, unit: st
         f'xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" preserveAspectRatio="xMinYMin meet">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
-        + "".join(parts)
-        + "</svg>"
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>' + "".join(parts) + "</svg>"
     )
 
 

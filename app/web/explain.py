@@ -99,8 +99,14 @@ def drafts_for(session: Session, app_state: Any, *, principal: Principal, state:
     """The State's drafted needs (one per theme, largest first) from its uncovered supported recommendations."""
     try:
         drafts = draft_service.draft_needs(
-            session, app_state, principal=principal, state=state, options=DraftRequest(max_drafts=MAX_DRAFTS, suggestions=0)
+            session,
+            app_state,
+            principal=principal,
+            state=state,
+            options=DraftRequest(max_drafts=MAX_DRAFTS, suggestions=0),
         )
     except ServiceUnavailable:
         return []
-    return [DraftView(theme=d.theme, title=d.title, recommendation_ids=tuple(d.recommendation_ids)) for d in drafts.items]
+    return [
+        DraftView(theme=d.theme, title=d.title, recommendation_ids=tuple(d.recommendation_ids)) for d in drafts.items
+    ]

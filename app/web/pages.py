@@ -242,8 +242,15 @@ def new_need(
 ) -> HTMLResponse:
     """The form a State uses to file a need, starting from its supported recommendations of one theme."""
     return _need_form(
-        request, session, principal, state=_blank(state), theme=_blank(theme), offset=offset,
-        values={}, chosen=set(), errors=[],
+        request,
+        session,
+        principal,
+        state=_blank(state),
+        theme=_blank(theme),
+        offset=offset,
+        values={},
+        chosen=set(),
+        errors=[],
     )
 
 
@@ -276,8 +283,16 @@ def create_need(
     else:
         return redirect(request, f"/needs/{need.id}")
     return _need_form(
-        request, session, principal, state=state, theme=theme, offset=_int(str(form.get("offset") or "")) or 0,
-        values=values, chosen=set(chosen), errors=errors, status_code=422,
+        request,
+        session,
+        principal,
+        state=state,
+        theme=theme,
+        offset=_int(str(form.get("offset") or "")) or 0,
+        values=values,
+        chosen=set(chosen),
+        errors=errors,
+        status_code=422,
     )
 
 
@@ -447,8 +462,13 @@ def update_provider(
         errors = _problem_errors(exc)
     except PreconditionFailed:
         session.rollback()
-        errors = [{"field": "form", "detail": "Someone changed this profile while you were editing it. "
-                   "The form now shows the saved profile: make your changes again."}]
+        errors = [
+            {
+                "field": "form",
+                "detail": "Someone changed this profile while you were editing it. "
+                "The form now shows the saved profile: make your changes again.",
+            }
+        ]
         fresh = provider_service.get_provider(session, provider_id=provider_id)
         return _provider_form(request, fresh, _provider_values(fresh), errors, status_code=409)
     else:

@@ -73,7 +73,9 @@ class Signer:
         return int(self._clock())
 
     def dumps(self, token: SessionToken) -> str:
-        payload = _b64(json.dumps({"sid": token.sid, "kid": token.kid, "iat": token.iat}, separators=(",", ":")).encode())
+        payload = _b64(
+            json.dumps({"sid": token.sid, "kid": token.kid, "iat": token.iat}, separators=(",", ":")).encode()
+        )
         mac = _b64(hmac.new(self._session_key, payload.encode("ascii"), hashlib.sha256).digest())
         return f"v1.{payload}.{mac}"
 

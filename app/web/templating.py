@@ -78,7 +78,9 @@ def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | No
         web.apply(response)
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
     html = environment.get_template(name).render(request=request, web=web, **(context or {}))

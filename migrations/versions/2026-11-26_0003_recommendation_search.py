@@ -17,6 +17,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26 22:30:00
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -30,29 +31,41 @@ depends_on: str | Sequence[str] | None = None
 LOW_CARDINALITY = ("cycle", "response", "action_category")
 
 SQLITE_FTS = [
-    ("CREATE VIRTUAL TABLE recommendation_fts USING fts5("
-    "text, content='recommendation', content_rowid='seq', "
-    "tokenize='porter unicode61 remove_diacritics 2')"),
+    (
+        "CREATE VIRTUAL TABLE recommendation_fts USING fts5("
+        "text, content='recommendation', content_rowid='seq', "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    ),
     # Rows inserted without a seq (e.g. by hand) get the next one; the update trigger then indexes them.
-    ("CREATE TRIGGER recommendation_fts_seq AFTER INSERT ON recommendation WHEN new.seq IS NULL BEGIN "
-    "UPDATE recommendation SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM recommendation) WHERE id = new.id; "
-    "END"),
-    ("CREATE TRIGGER recommendation_fts_ai AFTER INSERT ON recommendation WHEN new.seq IS NOT NULL BEGIN "
-    "INSERT INTO recommendation_fts(rowid, text) VALUES (new.seq, new.text); "
-    "END"),
-    ("CREATE TRIGGER recommendation_fts_ad AFTER DELETE ON recommendation WHEN old.seq IS NOT NULL BEGIN "
-    "INSERT INTO recommendation_fts(recommendation_fts, rowid, text) VALUES ('delete', old.seq, old.text); "
-    "END"),
+    (
+        "CREATE TRIGGER recommendation_fts_seq AFTER INSERT ON recommendation WHEN new.seq IS NULL BEGIN "
+        "UPDATE recommendation SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM recommendation) WHERE id = new.id; "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER recommendation_fts_ai AFTER INSERT ON recommendation WHEN new.seq IS NOT NULL BEGIN "
+        "INSERT INTO recommendation_fts(rowid, text) VALUES (new.seq, new.text); "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER recommendation_fts_ad AFTER DELETE ON recommendation WHEN old.seq IS NOT NULL BEGIN "
+        "INSERT INTO recommendation_fts(recommendation_fts, rowid, text) VALUES ('delete', old.seq, old.text); "
+        "END"
+    ),
     # One trigger does delete-then-insert, so the order of the two is fixed.
-    ("CREATE TRIGGER recommendation_fts_au AFTER UPDATE OF text, seq ON recommendation "
-    "WHEN old.seq IS NOT NULL BEGIN "
-    "INSERT INTO recommendation_fts(recommendation_fts, rowid, text) VALUES ('delete', old.seq, old.text); "
-    "INSERT INTO recommendation_fts(rowid, text) SELECT new.seq, new.text WHERE new.seq IS NOT NULL; "
-    "END"),
-    ("CREATE TRIGGER recommendation_fts_au_first AFTER UPDATE OF seq ON recommendation "
-    "WHEN old.seq IS NULL AND new.seq IS NOT NULL BEGIN "
-    "INSERT INTO recommendation_fts(rowid, text) VALUES (new.seq, new.text); "
-    "END"),
+    (
+        "CREATE TRIGGER recommendation_fts_au AFTER UPDATE OF text, seq ON recommendation "
+        "WHEN old.seq IS NOT NULL BEGIN "
+        "INSERT INTO recommendation_fts(recommendation_fts, rowid, text) VALUES ('delete', old.seq, old.text); "
+        "INSERT INTO recommendation_fts(rowid, text) SELECT new.seq, new.text WHERE new.seq IS NOT NULL; "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER recommendation_fts_au_first AFTER UPDATE OF seq ON recommendation "
+        "WHEN old.seq IS NULL AND new.seq IS NOT NULL BEGIN "
+        "INSERT INTO recommendation_fts(rowid, text) VALUES (new.seq, new.text); "
+        "END"
+    ),
 ]
 
 
@@ -62,8 +75,10 @@ def _index_table(name: str, column: sa.Column) -> None:  # type: ignore[type-arg
         sa.Column("recommendation_id", sa.String(length=128), nullable=False),
         column,
         sa.ForeignKeyConstraint(
-            ["recommendation_id"], ["recommendation.id"],
-            name=op.f(f"fk_{name}_recommendation_id_recommendation"), ondelete="CASCADE",
+            ["recommendation_id"],
+            ["recommendation.id"],
+            name=op.f(f"fk_{name}_recommendation_id_recommendation"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("recommendation_id", column.name, name=op.f(f"pk_{name}")),
     )
@@ -124,9 +139,7 @@ def upgrade() -> None:
             "INSERT INTO recommendation_sdg (recommendation_id, sdg) "
             "SELECT DISTINCT r.id, j::int FROM recommendation r, jsonb_array_elements_text(r.sdgs) j"
         )
-        op.execute(
-            "CREATE INDEX ix_recommendation_tsv ON recommendation USING gin (to_tsvector('english', text))"
-        )
+        op.execute("CREATE INDEX ix_recommendation_tsv ON recommendation USING gin (to_tsvector('english', text))")
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26 22:20:11
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

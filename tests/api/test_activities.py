@@ -49,8 +49,12 @@ def test_parties_are_decided_by_the_key(client: TestClient, session: Session) ->
     _, fra = make_key(session, "state", state="FRA")
     _, unbound = make_key(session, "provider")
     base = {"title": "Workshop", "modality": "training"}
-    assert_problem(client.post("/v1/activities", json={**base, "provider_id": y.id, "state": "FRA"}, headers=auth(key_x)), 403)
-    assert_problem(client.post("/v1/activities", json={**base, "provider_id": x.id, "state": "KEN"}, headers=auth(fra)), 403)
+    assert_problem(
+        client.post("/v1/activities", json={**base, "provider_id": y.id, "state": "FRA"}, headers=auth(key_x)), 403
+    )
+    assert_problem(
+        client.post("/v1/activities", json={**base, "provider_id": x.id, "state": "KEN"}, headers=auth(fra)), 403
+    )
     assert_problem(client.post("/v1/activities", json={**base, "state": "FRA"}, headers=auth(unbound)), 403)
     problem = assert_problem(client.post("/v1/activities", json=base, headers=auth(key_x)), 422)
     assert problem["errors"][0]["pointer"] == "/body/state"
@@ -66,7 +70,12 @@ def test_recommendations_must_be_addressed_to_the_state(client: TestClient, sess
     provider = make_provider(session)
     _, fra = make_key(session, "state", state="FRA")
     kenyan = make_recommendation(session, state_under_review="KEN")
-    body = {"provider_id": provider.id, "title": "Workshop", "modality": "training", "recommendation_ids": [kenyan.id, "nope"]}
+    body = {
+        "provider_id": provider.id,
+        "title": "Workshop",
+        "modality": "training",
+        "recommendation_ids": [kenyan.id, "nope"],
+    }
     problem = assert_problem(client.post("/v1/activities", json=body, headers=auth(fra)), 422)
     assert {e["pointer"] for e in problem["errors"]} == {"/body/recommendation_ids/0", "/body/recommendation_ids/1"}
 
@@ -74,16 +83,28 @@ def test_recommendations_must_be_addressed_to_the_state(client: TestClient, sess
 def test_end_before_start_is_422_naming_end_date(client: TestClient, session: Session) -> None:
     provider = make_provider(session)
     _, fra = make_key(session, "state", state="FRA")
-    body = {"provider_id": provider.id, "title": "Workshop", "modality": "training",
-            "start_date": "2027-05-01", "end_date": "2027-04-30"}
+    body = {
+        "provider_id": provider.id,
+        "title": "Workshop",
+        "modality": "training",
+        "start_date": "2027-05-01",
+        "end_date": "2027-04-30",
+    }
     problem = assert_problem(client.post("/v1/activities", json=body, headers=auth(fra)), 422)
     assert problem["errors"][0]["pointer"] == "/body/end_date"
     activity = make_activity(session, provider, start_date=None)
     _, admin = make_key(session, "admin")
     headers = {**auth(admin), "If-Match": '"1"'}
-    assert client.patch(f"/v1/activities/{activity.id}", json={"end_date": "2027-01-01"}, headers=headers).status_code == 200
+    assert (
+        client.patch(f"/v1/activities/{activity.id}", json={"end_date": "2027-01-01"}, headers=headers).status_code
+        == 200
+    )
     problem = assert_problem(
-        client.patch(f"/v1/activities/{activity.id}", json={"start_date": "2027-02-01"}, headers={**auth(admin), "If-Match": '"2"'}),
+        client.patch(
+            f"/v1/activities/{activity.id}",
+            json={"start_date": "2027-02-01"},
+            headers={**auth(admin), "If-Match": '"2"'},
+        ),
         422,
     )
     assert problem["errors"][0]["pointer"] == "/body/end_date"
@@ -97,7 +118,9 @@ def test_need_link_must_be_visible_and_of_the_same_state(client: TestClient, ses
     fra_public = make_need(session)
     base = {"state": "FRA", "title": "Workshop", "modality": "training"}
     for need_id in (fra_private.id, ken_need.id, "ghost"):
-        problem = assert_problem(client.post("/v1/activities", json={**base, "need_id": need_id}, headers=auth(key)), 422)
+        problem = assert_problem(
+            client.post("/v1/activities", json={**base, "need_id": need_id}, headers=auth(key)), 422
+        )
         assert problem["errors"][0]["pointer"] == "/body/need_id"
     assert client.post("/v1/activities", json={**base, "need_id": fra_public.id}, headers=auth(key)).status_code == 201
 

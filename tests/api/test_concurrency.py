@@ -54,7 +54,11 @@ def test_none_match_uses_weak_comparison() -> None:
 def test_get_etag_then_304_then_new_etag_after_change(client: TestClient, session: Session, kind: str) -> None:
     _, admin = make_key(session, "admin")
     provider = make_provider(session)
-    row = {"need": lambda: make_need(session), "provider": lambda: provider, "activity": lambda: make_activity(session, provider)}[kind]()
+    row = {
+        "need": lambda: make_need(session),
+        "provider": lambda: provider,
+        "activity": lambda: make_activity(session, provider),
+    }[kind]()
     url = f"/v1/{'activities' if kind == 'activity' else kind + 's'}/{row.id}"
     first = client.get(url, headers=auth(admin))
     etag = first.headers["etag"]
@@ -108,7 +112,13 @@ def test_concurrent_patches_with_one_etag_never_both_win(client: TestClient, ses
         barrier = threading.Barrier(2)
         results: dict[str, object] = {}
 
-        def patch(name: str, etag: str = etag, barrier: threading.Barrier = barrier, results: dict = results, round_no: int = round_no) -> None:  # type: ignore[type-arg]
+        def patch(
+            name: str,
+            etag: str = etag,
+            barrier: threading.Barrier = barrier,
+            results: dict = results,
+            round_no: int = round_no,
+        ) -> None:  # type: ignore[type-arg]
             body = {"title": f"round {round_no} by {name}", "description": f"written by {name}"}
             barrier.wait()
             results[name] = client.patch(url, json=body, headers={**auth(fra), "If-Match": etag})

@@ -13,14 +13,35 @@ TORTURE = "Torture and other CID treatment"
 
 
 def test_draft_groups_uncovered_supported_recommendations(client: TestClient, session: Session) -> None:
-    old = make_recommendation(session, id="c1-opcat", cycle=1, state_under_review="KEN", text="Ratify the OPCAT.", themes=[TORTURE])
-    new = make_recommendation(session, id="c2-opcat", cycle=2, state_under_review="KEN", text="Ratify the OPCAT", themes=[TORTURE])
-    nhri = make_recommendation(session, id="c2-nhri", state_under_review="KEN", text="Strengthen the national human rights commission", themes=["NHRI"])
-    make_recommendation(session, id="c2-noted", state_under_review="KEN", response="noted", text="Abolish the death penalty", themes=["Death penalty"])
+    old = make_recommendation(
+        session, id="c1-opcat", cycle=1, state_under_review="KEN", text="Ratify the OPCAT.", themes=[TORTURE]
+    )
+    new = make_recommendation(
+        session, id="c2-opcat", cycle=2, state_under_review="KEN", text="Ratify the OPCAT", themes=[TORTURE]
+    )
+    nhri = make_recommendation(
+        session,
+        id="c2-nhri",
+        state_under_review="KEN",
+        text="Strengthen the national human rights commission",
+        themes=["NHRI"],
+    )
+    make_recommendation(
+        session,
+        id="c2-noted",
+        state_under_review="KEN",
+        response="noted",
+        text="Abolish the death penalty",
+        themes=["Death penalty"],
+    )
     make_recommendation(session, id="c2-fra", state_under_review="FRA", text="Ratify the OPCAT", themes=[TORTURE])
-    covered = make_recommendation(session, id="c2-covered", state_under_review="KEN", text="Train prison guards", themes=["Detention"])
+    covered = make_recommendation(
+        session, id="c2-covered", state_under_review="KEN", text="Train prison guards", themes=["Detention"]
+    )
     make_need(session, recommendations=[covered], state="KEN")
-    provider = make_provider(session, name="OPCAT advisers", description="Support to ratify the OPCAT and set up preventive mechanisms.")
+    provider = make_provider(
+        session, name="OPCAT advisers", description="Support to ratify the OPCAT and set up preventive mechanisms."
+    )
 
     before = session.exec(select(func.count()).select_from(Need)).one()
     response = client.post("/v1/states/ken/needs/draft", json={"suggestions": 2})
@@ -43,7 +64,9 @@ def test_draft_can_be_filed_as_is(client: TestClient, session: Session) -> None:
     _, kenya = make_key(session, "state", state="KEN")
     draft = client.post("/v1/states/KEN/needs/draft").json()["items"][0]
     filed = client.post(
-        "/v1/needs", json={"title": draft["title"], "recommendation_ids": draft["recommendation_ids"]}, headers=auth(kenya)
+        "/v1/needs",
+        json={"title": draft["title"], "recommendation_ids": draft["recommendation_ids"]},
+        headers=auth(kenya),
     )
     assert filed.status_code == 201, filed.text
     assert client.post("/v1/states/KEN/needs/draft", headers=auth(kenya)).json()["items"] == []
@@ -51,7 +74,13 @@ def test_draft_can_be_filed_as_is(client: TestClient, session: Session) -> None:
 
 def test_draft_options_and_errors(client: TestClient, session: Session) -> None:
     for i in range(3):
-        make_recommendation(session, state_under_review="KEN", text=f"Distinct ask {i} on topic{i}", themes=[f"Theme {i}"], cycle=1 + i % 2)
+        make_recommendation(
+            session,
+            state_under_review="KEN",
+            text=f"Distinct ask {i} on topic{i}",
+            themes=[f"Theme {i}"],
+            cycle=1 + i % 2,
+        )
     assert len(client.post("/v1/states/KEN/needs/draft", json={"max_drafts": 2, "suggestions": 0}).json()["items"]) == 2
     assert client.post("/v1/states/KEN/needs/draft", json={"cycle": 2}).json()["uncovered_recommendations"] == 1
     assert_problem(client.post("/v1/states/XXX/needs/draft"), 422)

@@ -13,7 +13,9 @@ from tests.test_errors import assert_problem
 
 def test_admin_creates_state_key_that_authenticates(client: TestClient, session: Session) -> None:
     _, admin = make_key(session, "admin")
-    response = client.post("/v1/keys", json={"name": "Kenya mission", "role": "state", "state": "ken"}, headers=auth(admin))
+    response = client.post(
+        "/v1/keys", json={"name": "Kenya mission", "role": "state", "state": "ken"}, headers=auth(admin)
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["state"] == "KEN" and body["role"] == "state"

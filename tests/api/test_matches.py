@@ -93,14 +93,18 @@ def test_filters_and_limits(client: TestClient, world: dict) -> None:  # type: i
 
 def test_unknown_and_hidden_needs_are_404(client: TestClient, session: Session, world: dict) -> None:  # type: ignore[type-arg]
     assert_problem(client.get("/v1/needs/nope/matches"), 404)
-    hidden = make_need(session, state="KEN", visibility="state_only", recommendations=[world["opcat"]], title="Hidden one")
+    hidden = make_need(
+        session, state="KEN", visibility="state_only", recommendations=[world["opcat"]], title="Hidden one"
+    )
     assert_problem(client.get(f"/v1/needs/{hidden.id}/matches"), 404)
     _, kenya = make_key(session, "state", state="KEN")
     assert client.get(f"/v1/needs/{hidden.id}/matches", headers=auth(kenya)).status_code == 200
 
 
 def test_provider_matches_only_visible_open_needs(client: TestClient, session: Session, world: dict) -> None:  # type: ignore[type-arg]
-    make_need(session, state="KEN", visibility="state_only", recommendations=[world["opcat"]], title="Hidden torture need")
+    make_need(
+        session, state="KEN", visibility="state_only", recommendations=[world["opcat"]], title="Hidden torture need"
+    )
     make_need(session, state="KEN", status="closed", recommendations=[world["opcat"]], title="Closed torture need")
     body = client.get(f"/v1/providers/{world['apt'].id}/matches").json()
     assert [item["need"]["id"] for item in body["items"]] == [world["need"].id]
@@ -142,7 +146,10 @@ def test_index_follows_api_writes(client: TestClient, session: Session, world: d
     etag = client.get(f"/v1/providers/{new_id}", headers=auth(admin)).headers["etag"]
     patched = client.patch(
         f"/v1/providers/{new_id}",
-        json={"name": "Farm Credit Union", "description": "Support to agricultural cooperatives and rural credit schemes."},
+        json={
+            "name": "Farm Credit Union",
+            "description": "Support to agricultural cooperatives and rural credit schemes.",
+        },
         headers={**auth(admin), "If-Match": etag},
     )
     assert patched.status_code == 200, patched.text
@@ -155,7 +162,9 @@ def test_index_follows_api_writes(client: TestClient, session: Session, world: d
 
 def test_index_follows_writes_that_bypass_the_api(client: TestClient, session: Session, world: dict) -> None:  # type: ignore[type-arg]
     client.get(f"/v1/needs/{world['need'].id}/matches")  # the index is built and in use
-    direct = make_provider(session, name="Direct Insert", description="National preventive mechanism advisers.", regions=[])
+    direct = make_provider(
+        session, name="Direct Insert", description="National preventive mechanism advisers.", regions=[]
+    )
     ids = [i["provider"]["id"] for i in client.get(f"/v1/needs/{world['need'].id}/matches").json()["items"]]
     assert direct.id in ids
 

@@ -114,7 +114,9 @@ def test_exact_duplicate_is_409_naming_the_existing_need(client: TestClient, ses
     # A different set or title is a different need.
     assert client.post("/v1/needs", json=_body(r1), headers=auth(fra)).status_code == 201
     # Once the first is closed, the same need may be filed again.
-    closed = client.patch(f"/v1/needs/{first['id']}", json={"status": "closed"}, headers={**auth(fra), "If-Match": '"1"'})
+    closed = client.patch(
+        f"/v1/needs/{first['id']}", json={"status": "closed"}, headers={**auth(fra), "If-Match": '"1"'}
+    )
     assert closed.status_code == 200, closed.text
     assert client.post("/v1/needs", json=_body(r1, r2), headers=auth(fra)).status_code == 201
 
@@ -133,8 +135,12 @@ def test_patch_need_recomputes_default_themes_and_checks_recommendations(client:
     response = client.patch(f"/v1/needs/{need['id']}", json={"recommendation_ids": [r1.id, r2.id]}, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["themes"] == ["Torture", "Water"] and response.headers["etag"] == '"2"'
-    assert_problem(client.patch(f"/v1/needs/{need['id']}", json={"state": "KEN"}, headers={**auth(fra), "If-Match": '"2"'}), 422)
-    assert_problem(client.patch(f"/v1/needs/{need['id']}", json={"title": None}, headers={**auth(fra), "If-Match": '"2"'}), 422)
+    assert_problem(
+        client.patch(f"/v1/needs/{need['id']}", json={"state": "KEN"}, headers={**auth(fra), "If-Match": '"2"'}), 422
+    )
+    assert_problem(
+        client.patch(f"/v1/needs/{need['id']}", json={"title": None}, headers={**auth(fra), "If-Match": '"2"'}), 422
+    )
 
 
 def test_visibility_rules_on_get_and_list(client: TestClient, session: Session) -> None:
@@ -168,7 +174,9 @@ def test_hidden_need_answers_like_a_missing_one(client: TestClient, session: Ses
     hidden = assert_problem(client.get(f"/v1/needs/{private.id}", headers=auth(ken)), 404)
     missing = assert_problem(client.get("/v1/needs/does-not-exist", headers=auth(ken)), 404)
     assert hidden["detail"].replace(private.id, "X") == missing["detail"].replace("does-not-exist", "X")
-    patched = client.patch(f"/v1/needs/{private.id}", json={"title": "hijack"}, headers={**auth(ken), "If-Match": '"1"'})
+    patched = client.patch(
+        f"/v1/needs/{private.id}", json={"title": "hijack"}, headers={**auth(ken), "If-Match": '"1"'}
+    )
     assert_problem(patched, 404)
 
 

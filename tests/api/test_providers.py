@@ -85,7 +85,9 @@ def test_website_is_never_fetched(client: TestClient, session: Session) -> None:
 
     thread = threading.Thread(target=accept)
     thread.start()
-    response = client.post("/v1/providers", json={**VALID, "website": f"https://127.0.0.1:{port}/"}, headers=auth(admin))
+    response = client.post(
+        "/v1/providers", json={**VALID, "website": f"https://127.0.0.1:{port}/"}, headers=auth(admin)
+    )
     assert response.status_code == 201
     thread.join()
     listener.close()
@@ -154,7 +156,9 @@ def test_admin_issues_unbound_provider_key_over_the_api(client: TestClient, sess
     assert response.status_code == 201, response.text
     assert response.json()["provider_id"] is None
     provider = make_provider(session)
-    bound = client.post("/v1/keys", json={"name": "NGO", "role": "provider", "provider_id": provider.id}, headers=auth(admin))
+    bound = client.post(
+        "/v1/keys", json={"name": "NGO", "role": "provider", "provider_id": provider.id}, headers=auth(admin)
+    )
     assert bound.status_code == 201 and bound.json()["provider_id"] == provider.id
 
 
@@ -181,12 +185,25 @@ def test_openapi_documents_both_provider_shapes(client: TestClient) -> None:
 
 def test_list_providers_filters(client: TestClient, session: Session) -> None:
     undp = make_provider(
-        session, name="UN Development Programme", acronym="UNDP", kind="un_entity", themes=["Justice"],
-        languages=["en"], modalities=["funding"], regions=["africa"], countries=["KEN"],
+        session,
+        name="UN Development Programme",
+        acronym="UNDP",
+        kind="un_entity",
+        themes=["Justice"],
+        languages=["en"],
+        modalities=["funding"],
+        regions=["africa"],
+        countries=["KEN"],
     )
     ngo = make_provider(
-        session, name="Prison Reform Int'l", kind="ngo", themes=["Torture and other CID treatment"],
-        languages=["fr"], modalities=["training"], regions=["global"], countries=["FRA"],
+        session,
+        name="Prison Reform Int'l",
+        kind="ngo",
+        themes=["Torture and other CID treatment"],
+        languages=["fr"],
+        modalities=["training"],
+        regions=["global"],
+        countries=["FRA"],
     )
 
     def ids(**params: str) -> list[str]:
@@ -273,4 +290,3 @@ def test_is_demo_is_set_only_server_side_and_shown(client: TestClient, session: 
         session, principal=Principal(role="admin"), data=ProviderCreate(**VALID), is_demo=True
     )
     assert client.get(f"/v1/providers/{row.id}").json()["is_demo"] is True
-

@@ -35,14 +35,40 @@ def admin(session: Session) -> dict[str, str]:
 def seed(client: TestClient, admin: dict[str, str]) -> None:
     records = [
         rec(1),
-        rec(2, text="Abolish the death penalty.", themes=["Death penalty"], response="noted", response_raw="noted",
-            upr_info_action_category=[5]),
-        rec(3, id="test-c1-s6-ALB-0003", cycle=1, session=6, state_under_review="Albania", state_under_review_iso3="ALB",
-            text="Ratify the Convention on the Rights of Persons with Disabilities.", themes=["Disabilities"],
-            recommending_states=["Chile", "Norway"], recommending_states_iso3=["CHL", "NOR"], sdgs=[10],
-            response=None, response_raw=None, upr_info_action_category=[]),
-        rec(4, id="test-c1-s6-ALB-0004", cycle=1, session=6, state_under_review="Albania", state_under_review_iso3="ALB",
-            text='=HYPERLINK("http://evil.example","Combat torture")', upr_info_action_category=[2]),
+        rec(
+            2,
+            text="Abolish the death penalty.",
+            themes=["Death penalty"],
+            response="noted",
+            response_raw="noted",
+            upr_info_action_category=[5],
+        ),
+        rec(
+            3,
+            id="test-c1-s6-ALB-0003",
+            cycle=1,
+            session=6,
+            state_under_review="Albania",
+            state_under_review_iso3="ALB",
+            text="Ratify the Convention on the Rights of Persons with Disabilities.",
+            themes=["Disabilities"],
+            recommending_states=["Chile", "Norway"],
+            recommending_states_iso3=["CHL", "NOR"],
+            sdgs=[10],
+            response=None,
+            response_raw=None,
+            upr_info_action_category=[],
+        ),
+        rec(
+            4,
+            id="test-c1-s6-ALB-0004",
+            cycle=1,
+            session=6,
+            state_under_review="Albania",
+            state_under_review_iso3="ALB",
+            text='=HYPERLINK("http://evil.example","Combat torture")',
+            upr_info_action_category=[2],
+        ),
     ]
     r = client.post("/v1/recommendations/import", content=body(records), headers={**admin, **JSONL})
     assert r.status_code == 201, r.text
@@ -56,8 +82,15 @@ def test_import_returns_201_then_200_with_the_summary(client: TestClient, admin:
     first = client.post("/v1/recommendations/import", content=payload, headers={**admin, **JSONL})
     assert first.status_code == 201
     assert first.json() | {} == {
-        "format": "jsonl", "dry_run": False, "rows_read": 2, "records": 2,
-        "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0, "themes_predicted": 0,
+        "format": "jsonl",
+        "dry_run": False,
+        "rows_read": 2,
+        "records": 2,
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "themes_predicted": 0,
     }
     second = client.post(
         "/v1/recommendations/import", content=payload, headers={**admin, "Content-Type": "application/jsonl"}
@@ -69,12 +102,16 @@ def test_import_returns_201_then_200_with_the_summary(client: TestClient, admin:
 def test_import_needs_an_admin_key(client: TestClient, session: Session) -> None:
     assert_problem(client.post("/v1/recommendations/import", content=body([rec(1)]), headers=JSONL), 401)
     _row, key = make_key(session, role="state", state="FRA")
-    assert_problem(client.post("/v1/recommendations/import", content=body([rec(1)]), headers={**auth(key), **JSONL}), 403)
+    assert_problem(
+        client.post("/v1/recommendations/import", content=body([rec(1)]), headers={**auth(key), **JSONL}), 403
+    )
     assert client.get("/v1/recommendations").json()["total"] == 0
 
 
 def test_import_bad_rows_is_422_listing_each_and_writes_nothing(client: TestClient, admin: dict[str, str]) -> None:
-    payload = body([rec(1), rec(2, state_under_review="Atlantis", state_under_review_iso3=None), "{not json", rec(4, text="")])
+    payload = body(
+        [rec(1), rec(2, state_under_review="Atlantis", state_under_review_iso3=None), "{not json", rec(4, text="")]
+    )
     r = client.post("/v1/recommendations/import", content=payload, headers={**admin, **JSONL})
     problem = assert_problem(r, 422)
     assert problem["total_errors"] == 3
@@ -250,8 +287,11 @@ def test_openapi_documents_operations_problems_and_examples(client: TestClient) 
         for op in item.values()
     }
     assert set(ops) == {
-        "list_recommendations", "get_recommendation", "get_recommendation_facets",
-        "export_recommendations", "import_recommendations",
+        "list_recommendations",
+        "get_recommendation",
+        "get_recommendation_facets",
+        "export_recommendations",
+        "import_recommendations",
     }
     for op in ops.values():
         assert any(code.startswith("4") for code in op["responses"]), op["operationId"]
@@ -266,8 +306,13 @@ def test_dense_and_sparse_query_plans_agree(
     from app.services import recommendations as service
 
     seed(client, admin)
-    queries = ["theme=Death penalty", "recommending_state=NOR", "sdg=10", "theme=Torture and other CID treatment&cycle=1",
-               "response=supported&action_category=5"]
+    queries = [
+        "theme=Death penalty",
+        "recommending_state=NOR",
+        "sdg=10",
+        "theme=Torture and other CID treatment&cycle=1",
+        "response=supported&action_category=5",
+    ]
     sparse = [client.get(f"/v1/recommendations?{q}").json() for q in queries]
     monkeypatch.setattr(service, "DENSE_MATCHES", 0)
     dense = [client.get(f"/v1/recommendations?{q}").json() for q in queries]

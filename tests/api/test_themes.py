@@ -14,9 +14,8 @@ from app.config import Settings
 from app.main import create_app
 from app.services import themes as theme_service
 from tests.factories import make_provider
-from tests.test_errors import assert_problem
-
 from tests.tagging import TORTURE, WOMEN, write_tiny_tagger
+from tests.test_errors import assert_problem
 
 
 @pytest.fixture
@@ -43,9 +42,14 @@ def test_readiness_reports_the_tagger_version(tagged_client: TestClient) -> None
 
 def test_provider_sharing_no_word_is_found_through_its_theme(tagged_client: TestClient, session: Session) -> None:
     monitor = make_provider(
-        session, name="Custody Watch", description="Independent monitoring of places of deprivation of liberty.", themes=[]
+        session,
+        name="Custody Watch",
+        description="Independent monitoring of places of deprivation of liberty.",
+        themes=[],
     )
-    make_provider(session, name="Shelter Network", description="Shelters for survivors of domestic violence.", themes=[])
+    make_provider(
+        session, name="Shelter Network", description="Shelters for survivors of domestic violence.", themes=[]
+    )
     body = tagged_client.post("/v1/match", json={"text": "Ratify OPCAT", "limit": 5}).json()
     assert [item["provider"]["id"] for item in body["items"]] == [monitor.id]
     explanation = body["items"][0]["explanation"]
@@ -77,10 +81,28 @@ def test_import_predicts_themes_only_where_there_are_none(tagged_client: TestCli
 
     _, admin = make_key(session, "admin")
     rows = [
-        {"id": "t-1", "source": "test", "cycle": 3, "session": 34, "state_under_review_iso3": "SVN",
-         "text": "Ratify OPCAT", "response": "supported", "themes": [], "theme_scheme": None},
-        {"id": "t-2", "source": "test", "cycle": 3, "session": 34, "state_under_review_iso3": "SVN",
-         "text": "Ratify OPCAT", "response": "supported", "themes": [WOMEN], "theme_scheme": "upr_info_issues"},
+        {
+            "id": "t-1",
+            "source": "test",
+            "cycle": 3,
+            "session": 34,
+            "state_under_review_iso3": "SVN",
+            "text": "Ratify OPCAT",
+            "response": "supported",
+            "themes": [],
+            "theme_scheme": None,
+        },
+        {
+            "id": "t-2",
+            "source": "test",
+            "cycle": 3,
+            "session": 34,
+            "state_under_review_iso3": "SVN",
+            "text": "Ratify OPCAT",
+            "response": "supported",
+            "themes": [WOMEN],
+            "theme_scheme": "upr_info_issues",
+        },
     ]
     body = "\n".join(json.dumps(r) for r in rows).encode()
     answer = tagged_client.post(

@@ -35,7 +35,9 @@ def test_two_workers_reflect_every_write_at_once(tmp_path: Path) -> None:
         engine = create_engine(url)
         with Session(engine) as session:
             _, admin = make_key(session, "admin")
-            rec = make_recommendation(session, state_under_review="KEN", text="Ratify OPCAT and create a national preventive mechanism")
+            rec = make_recommendation(
+                session, state_under_review="KEN", text="Ratify OPCAT and create a national preventive mechanism"
+            )
             need = make_need(session, recommendations=[rec], state="KEN", title="National preventive mechanism")
             need_id = need.id
         engine.dispose()
@@ -46,8 +48,11 @@ def test_two_workers_reflect_every_write_at_once(tmp_path: Path) -> None:
 
             created = client.post(
                 "/v1/providers",
-                json={"name": "Preventive Mechanism Advisers", "kind": "ngo",
-                      "description": "Advice on building a national preventive mechanism against torture."},
+                json={
+                    "name": "Preventive Mechanism Advisers",
+                    "kind": "ngo",
+                    "description": "Advice on building a national preventive mechanism against torture.",
+                },
             )
             assert created.status_code == 201, created.text
             provider_id = created.json()["id"]
@@ -56,7 +61,10 @@ def test_two_workers_reflect_every_write_at_once(tmp_path: Path) -> None:
             etag = client.get(f"/v1/providers/{provider_id}").headers["etag"]
             changed = client.patch(
                 f"/v1/providers/{provider_id}",
-                json={"name": "Harbour Pilots", "description": "Navigation training for harbour pilots and port staff."},
+                json={
+                    "name": "Harbour Pilots",
+                    "description": "Navigation training for harbour pilots and port staff.",
+                },
                 headers={"If-Match": etag},
             )
             assert changed.status_code == 200, changed.text

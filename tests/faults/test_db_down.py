@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from tests.conftest import migrate
@@ -54,8 +54,12 @@ def test_database_down_then_back(tmp_path: Path) -> None:
             while time.monotonic() < until:
                 for method, path in (("GET", "/v1/keys"), ("POST", "/v1/keys")):
                     started = time.monotonic()
-                    response = client.request(method, path, json={"name": "during", "role": "admin"} if method == "POST" else None)
-                    down_results.append((response.status_code, response.headers.get("content-type"), time.monotonic() - started))
+                    response = client.request(
+                        method, path, json={"name": "during", "role": "admin"} if method == "POST" else None
+                    )
+                    down_results.append(
+                        (response.status_code, response.headers.get("content-type"), time.monotonic() - started)
+                    )
                 time.sleep(0.05)
             assert httpx.get(server.url + "/health/live").status_code == 200
             assert httpx.get(server.url + "/health/ready", timeout=10).status_code == 503

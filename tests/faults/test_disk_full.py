@@ -56,8 +56,9 @@ def test_full_disk_gives_507_and_no_corruption(small_disk: Path) -> None:
     db = small_disk / "upr.db"
     url = f"sqlite:///{db}"
     migrate(url)
-    settings = Settings(DATABASE_URL=url, ENVIRONMENT="test", RATE_LIMIT_PER_MINUTE=10**6,
-                        WRITE_QUOTA_PER_HOUR=10**6, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        DATABASE_URL=url, ENVIRONMENT="test", RATE_LIMIT_PER_MINUTE=10**6, WRITE_QUOTA_PER_HOUR=10**6, _env_file=None
+    )  # type: ignore[call-arg]
     engine = create_db_engine(settings)
     with Session(engine) as session:
         _, admin = make_key(session, "admin")
@@ -66,7 +67,9 @@ def test_full_disk_gives_507_and_no_corruption(small_disk: Path) -> None:
     with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
         created = 0
         for i in range(5000):
-            response = client.post("/v1/keys", json={"name": f"k{i}-" + "x" * 100, "role": "admin"}, headers=auth(admin))
+            response = client.post(
+                "/v1/keys", json={"name": f"k{i}-" + "x" * 100, "role": "admin"}, headers=auth(admin)
+            )
             statuses.append(response.status_code)
             if response.status_code != 201:
                 break

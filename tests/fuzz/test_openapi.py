@@ -14,19 +14,19 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import checks as st_checks
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis import checks as st_checks
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
-from tests.conftest import migrate
 from app.services import themes as theme_service
+from tests.conftest import migrate
 from tests.dbutil import create_database, drop_database, new_database_url
-from tests.tagging import write_tiny_tagger
 from tests.factories import auth, make_activity, make_key, make_need, make_provider, make_recommendation
+from tests.tagging import write_tiny_tagger
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

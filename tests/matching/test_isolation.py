@@ -26,8 +26,7 @@ def _imported_roots(path: Path) -> set[str]:
 
 def test_package_has_the_expected_modules() -> None:
     names = {p.name for p in MODULES}
-    assert {"__init__.py", "matcher.py", "preprocessing.py", "_validation.py",
-            "exceptions.py"} <= names
+    assert {"__init__.py", "matcher.py", "preprocessing.py", "_validation.py", "exceptions.py"} <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
@@ -42,8 +41,16 @@ def test_every_module_has_a_docstring(path: Path) -> None:
 
 def test_public_api() -> None:
     assert set(matching.__all__) == {
-        "TfidfMatcher", "Match", "TermWeight", "MatchingError", "NotFittedError",
-        "UnknownIdError", "DraftInput", "DraftItem", "DraftGroup", "draft_groups",
+        "TfidfMatcher",
+        "Match",
+        "TermWeight",
+        "MatchingError",
+        "NotFittedError",
+        "UnknownIdError",
+        "DraftInput",
+        "DraftItem",
+        "DraftGroup",
+        "draft_groups",
     }
     assert issubclass(matching.NotFittedError, matching.MatchingError)
     assert issubclass(matching.NotFittedError, ValueError)

@@ -169,8 +169,7 @@ def test_min_score_is_inclusive(m: TfidfMatcher) -> None:
 
 
 def test_boilerplate_does_not_match() -> None:
-    docs = ["Continue its efforts to take all necessary measures to ensure further steps",
-            "Protect journalists"]
+    docs = ["Continue its efforts to take all necessary measures to ensure further steps", "Protect journalists"]
     matcher = TfidfMatcher().fit(docs, ["boiler", "journalists"])
     query = "Continue efforts to ensure the protection of journalists"
     assert matcher.explain(query, "boiler").score == 0.0
@@ -341,9 +340,14 @@ def test_version_counts_changes_and_refits(m: TfidfMatcher) -> None:
 
 def test_match_before_fit() -> None:
     matcher = TfidfMatcher()
-    for call in (lambda: matcher.match("x"), lambda: matcher.add(["a"], ["x"]),
-                 lambda: matcher.remove(["a"]), lambda: matcher.explain("x", "a"),
-                 lambda: matcher.match_many(["x"]), lambda: matcher.version_):
+    for call in (
+        lambda: matcher.match("x"),
+        lambda: matcher.add(["a"], ["x"]),
+        lambda: matcher.remove(["a"]),
+        lambda: matcher.explain("x", "a"),
+        lambda: matcher.match_many(["x"]),
+        lambda: matcher.version_,
+    ):
         with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
             call()
     assert len(matcher) == 0 and "a" not in matcher and not hasattr(matcher, "idf_")
@@ -410,9 +414,7 @@ def test_bad_fit_input(documents: object, doc_ids: object, error: type, message:
         (["a"], [3], TypeError, r"documents\[0\] must be a str, got 3 \(int\)"),
     ],
 )
-def test_bad_add_input(
-    m: TfidfMatcher, doc_ids: object, documents: object, error: type, message: str
-) -> None:
+def test_bad_add_input(m: TfidfMatcher, doc_ids: object, documents: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         m.add(doc_ids, documents)  # type: ignore[arg-type]
     assert m.version_ == 0 and len(m) == 8
@@ -421,8 +423,7 @@ def test_bad_add_input(
 @pytest.mark.parametrize(
     ("params", "error", "message"),
     [
-        ({"ngram_range": (1, 3)}, ValueError,
-         r"ngram_range must be \(1, 1\), \(1, 2\) or \(2, 2\), got \(1, 3\)"),
+        ({"ngram_range": (1, 3)}, ValueError, r"ngram_range must be \(1, 1\), \(1, 2\) or \(2, 2\), got \(1, 3\)"),
         ({"ngram_range": "12"}, ValueError, "ngram_range must be .* got '12'"),
         ({"min_df": -1}, ValueError, "min_df must be an int >= 0 or a float in .*got -1"),
         ({"max_df": 1.5}, ValueError, "max_df must be an int >= 0 or a float in .*got 1.5"),

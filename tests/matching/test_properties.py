@@ -9,8 +9,20 @@ from matching import TfidfMatcher
 
 # Two disjoint vocabularies: the corpus and queries use WORDS, the unrelated
 # document only OTHER, so they share no term (stems included).
-WORDS = ["torture", "detention", "girls", "education", "journalists", "police",
-         "prisons", "refugees", "asylum", "elections", "water", "housing"]
+WORDS = [
+    "torture",
+    "detention",
+    "girls",
+    "education",
+    "journalists",
+    "police",
+    "prisons",
+    "refugees",
+    "asylum",
+    "elections",
+    "water",
+    "housing",
+]
 OTHER = ["zebra", "quartz", "violin", "glacier", "pepper", "saturn"]
 
 doc = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
@@ -24,11 +36,13 @@ def _fit(docs: list[str]) -> TfidfMatcher:
 
 
 @SETTINGS
-@given(docs=st.lists(doc, min_size=1, max_size=15), q=query,
-       extras=st.lists(unrelated, min_size=1, max_size=3), compact=st.booleans())
-def test_unrelated_document_never_reorders_others(
-    docs: list[str], q: str, extras: list[str], compact: bool
-) -> None:
+@given(
+    docs=st.lists(doc, min_size=1, max_size=15),
+    q=query,
+    extras=st.lists(unrelated, min_size=1, max_size=3),
+    compact=st.booleans(),
+)
+def test_unrelated_document_never_reorders_others(docs: list[str], q: str, extras: list[str], compact: bool) -> None:
     # Guaranteed by the frozen IDF of add(); a refit would change IDF and is
     # deliberately not part of this property.
     m = _fit(docs)
@@ -42,8 +56,7 @@ def test_unrelated_document_never_reorders_others(
 
 
 @SETTINGS
-@given(docs=st.lists(doc, min_size=1, max_size=15), qs=st.lists(query, max_size=4),
-       top_k=st.integers(1, 20))
+@given(docs=st.lists(doc, min_size=1, max_size=15), qs=st.lists(query, max_size=4), top_k=st.integers(1, 20))
 def test_results_are_well_formed(docs: list[str], qs: list[str], top_k: int) -> None:
     m = _fit(docs)
     many = m.match_many(qs, top_k=top_k)

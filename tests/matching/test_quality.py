@@ -167,13 +167,9 @@ def test_bm25_uses_the_same_stemming_and_survives_unknown_queries():
 
 
 def test_needs_group_a_states_recommendations_by_theme():
-    recs = [
-        {"id": f"f{i}", "text": f"t{i}", "themes": ["A"], "state_under_review_iso3": "FRA"} for i in range(7)
-    ]
+    recs = [{"id": f"f{i}", "text": f"t{i}", "themes": ["A"], "state_under_review_iso3": "FRA"} for i in range(7)]
     recs.append({"id": "f7", "text": "t7", "themes": ["A", "B"], "state_under_review_iso3": "FRA"})
-    recs += [
-        {"id": f"p{i}", "text": f"u{i}", "themes": ["A"], "state_under_review_iso3": "PER"} for i in range(2)
-    ]
+    recs += [{"id": f"p{i}", "text": f"u{i}", "themes": ["A"], "state_under_review_iso3": "PER"} for i in range(2)]
     needs = build_needs(recs, min_size=4, max_size=4, seed=0)
     # FRA/A: 8 recs -> two needs of 4; FRA/B: 1 rec < 4 -> none; PER/A: 2 recs -> none
     assert [(n["state"], n["theme"], len(n["record_ids"])) for n in needs] == [
@@ -202,8 +198,8 @@ def test_provider_theme_vectors_average_over_sentences():
     # tagged whole, text 1 would be [0.9, 0.8]: both themes look near-certain
     assert FakeTagger().proba_matrix(texts[:1]).tolist() == [[0.9, 0.8]]
     # dot product: query [1, 0] . [0.5, 0.4] = 0.5, . [0.1, 0.8] = 0.1
-    assert theme_scores(np.array([[1.0, 0.0]]), sentence_mean_proba(FakeTagger(), texts), "dot").round(
-        4
-    ).tolist() == [[0.5, 0.1]]
+    assert theme_scores(np.array([[1.0, 0.0]]), sentence_mean_proba(FakeTagger(), texts), "dot").round(4).tolist() == [
+        [0.5, 0.1]
+    ]
     with pytest.raises(ValueError):
         theme_scores(np.ones((1, 2)), np.ones((1, 2)), "euclid")

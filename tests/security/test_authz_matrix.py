@@ -68,7 +68,10 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
         ("need_a_providers", "Need of A for providers", "providers"),
     ):
         need = Need(
-            state="FRA", title=title, visibility=visibility, themes=["Torture"],
+            state="FRA",
+            title=title,
+            visibility=visibility,
+            themes=["Torture"],
             dedupe_key=dedupe_key(state="FRA", recommendation_ids=[rec_a.id], title=title, status="open"),
         )
         session.add(need)
@@ -77,7 +80,9 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
         ids[name] = need.id
     if activities:
         for name, status in (("activity_xa", "ongoing"), ("activity_xa_planned", "planned")):
-            activity = Activity(provider_id=x.id, state="FRA", title=f"Activity {name}", modality="training", status=status)
+            activity = Activity(
+                provider_id=x.id, state="FRA", title=f"Activity {name}", modality="training", status=status
+            )
             session.add(activity)
             session.flush()
             session.add(ActivityRecommendation(activity_id=activity.id, recommendation_id=rec_a.id))
@@ -105,8 +110,14 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
 
 def _recommendation(state: str) -> Recommendation:
     return Recommendation(
-        id=f"authz-{uuid.uuid4().hex[:12]}", source="test", cycle=3, session=30, state_under_review=state,
-        text="Strengthen the national preventive mechanism.", response="supported", themes=["Torture"],
+        id=f"authz-{uuid.uuid4().hex[:12]}",
+        source="test",
+        cycle=3,
+        session=30,
+        state_under_review=state,
+        text="Strengthen the national preventive mechanism.",
+        response="supported",
+        themes=["Torture"],
         content_hash=uuid.uuid4().hex,
     )
 

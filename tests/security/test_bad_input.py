@@ -55,7 +55,9 @@ def _wrong_type(value: Any) -> Any:
 
 
 def _send(client: TestClient, method: str, path: str, content: bytes, key: str, ctype: str = "application/json"):  # type: ignore[no-untyped-def]
-    return client.request(method, path, content=content, headers={**auth(key), "Content-Type": ctype, "If-Match": '"1"'})
+    return client.request(
+        method, path, content=content, headers={**auth(key), "Content-Type": ctype, "If-Match": '"1"'}
+    )
 
 
 def _assert_problem(response: Any, case: str) -> dict[str, Any]:
@@ -69,7 +71,9 @@ def test_every_write_with_a_json_body_is_covered() -> None:
     assert len(OPERATIONS) >= 10, [op[:2] for op in OPERATIONS]
 
 
-@pytest.mark.parametrize(("method", "path", "name", "schema"), OPERATIONS, ids=[f"{m} {p}" for m, p, _, _ in OPERATIONS])
+@pytest.mark.parametrize(
+    ("method", "path", "name", "schema"), OPERATIONS, ids=[f"{m} {p}" for m, p, _, _ in OPERATIONS]
+)
 def test_bad_input_never_breaks_the_service(
     client: TestClient, session: Session, method: str, path: str, name: str, schema: dict[str, Any]
 ) -> None:
@@ -77,11 +81,14 @@ def test_bad_input_never_breaks_the_service(
     valid = schema["examples"][0]
     for field, value in valid.items():
         body = {**valid, field: _wrong_type(value)}
-        problem = _assert_problem(_send(client, method, path, json.dumps(body).encode(), admin), f"{name}.{field} wrong type")
+        problem = _assert_problem(
+            _send(client, method, path, json.dumps(body).encode(), admin), f"{name}.{field} wrong type"
+        )
         if problem["status"] == 422 and "errors" in problem:
-            assert any(e["field"].split(".")[0] == field or e["pointer"].startswith(f"/body/{field}") for e in problem["errors"]), (
-                f"{name}.{field}: the 422 does not name the field: {problem['errors']}"
-            )
+            assert any(
+                e["field"].split(".")[0] == field or e["pointer"].startswith(f"/body/{field}")
+                for e in problem["errors"]
+            ), f"{name}.{field}: the 422 does not name the field: {problem['errors']}"
 
     problem = _assert_problem(
         _send(client, method, path, json.dumps({**valid, "zz_unknown": 1}).encode(), admin), f"{name} unknown field"
@@ -92,10 +99,14 @@ def test_bad_input_never_breaks_the_service(
         if isinstance(value, str):
             huge = json.dumps({**valid, field: "x" * 200_000}).encode()
             problem = _assert_problem(_send(client, method, path, huge, admin), f"{name}.{field} huge")
-            assert problem["status"] == 422 and any(e["pointer"] == f"/body/{field}" for e in problem["errors"]), problem
+            assert problem["status"] == 422 and any(e["pointer"] == f"/body/{field}" for e in problem["errors"]), (
+                problem
+            )
             nul = json.dumps({**valid, field: "a\u0000b"}).encode()
             problem = _assert_problem(_send(client, method, path, nul, admin), f"{name}.{field} NUL")
-            assert "NUL" in problem["detail"] or any(e["pointer"] == f"/body/{field}" for e in problem.get("errors", []))
+            assert "NUL" in problem["detail"] or any(
+                e["pointer"] == f"/body/{field}" for e in problem.get("errors", [])
+            )
 
     problem = _assert_problem(_send(client, method, path, b'{"name": "\xff\xfe"}', admin), f"{name} invalid UTF-8")
     assert problem["status"] in (400, 422)

@@ -23,9 +23,7 @@ PREFIXES = ("/v1/providers", "/v1/needs", "/v1/activities")
 
 
 def _get_paths(app: FastAPI) -> list[str]:
-    return sorted(
-        path for path, item in app.openapi()["paths"].items() if "get" in item and path.startswith(PREFIXES)
-    )
+    return sorted(path for path, item in app.openapi()["paths"].items() if "get" in item and path.startswith(PREFIXES))
 
 
 @pytest.fixture
@@ -48,8 +46,12 @@ def _urls(app: FastAPI, world: dict[str, str]) -> list[str]:
 
 def test_every_read_path_is_exercised(app: FastAPI) -> None:
     assert set(_get_paths(app)) >= {
-        "/v1/providers", "/v1/providers/{provider_id}", "/v1/needs", "/v1/needs/{need_id}",
-        "/v1/activities", "/v1/activities/{activity_id}",
+        "/v1/providers",
+        "/v1/providers/{provider_id}",
+        "/v1/needs",
+        "/v1/needs/{need_id}",
+        "/v1/activities",
+        "/v1/activities/{activity_id}",
     }
 
 

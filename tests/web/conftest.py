@@ -17,14 +17,18 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def web(app: FastAPI) -> Iterator[TestClient]:
     """A browser-like client: https (so `Secure` cookies come back), no redirects followed."""
-    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False) as client:
+    with TestClient(
+        app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
+    ) as client:
         yield client
 
 
 @pytest.fixture
 def other_web(app: FastAPI) -> Iterator[TestClient]:
     """A second browser, with its own cookies."""
-    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False) as client:
+    with TestClient(
+        app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
+    ) as client:
         yield client
 
 

@@ -61,7 +61,9 @@ def seed(session: Session) -> Seed:
         recommending_states=["SWE"],
         recommending_state_names=["Sweden"],
     )
-    s.recs["noted"] = rec(session, text="Abolish the death penalty in all circumstances.", response="noted", themes=["Death penalty"])
+    s.recs["noted"] = rec(
+        session, text="Abolish the death penalty in all circumstances.", response="noted", themes=["Death penalty"]
+    )
     s.recs["germany"] = rec(
         session,
         state_under_review="DEU",
@@ -106,5 +108,7 @@ def seed(session: Session) -> Seed:
     )
     s.keys["fra"] = make_key(session, role="state", state="FRA", name="France mission")
     s.keys["deu"] = make_key(session, role="state", state="DEU", name="Germany mission")
-    s.keys["ngo"] = make_key(session, role="provider", provider_id=s.providers["ngo"].id, name="Prison Reform Helpers key")
+    s.keys["ngo"] = make_key(
+        session, role="provider", provider_id=s.providers["ngo"].id, name="Prison Reform Helpers key"
+    )
     return s

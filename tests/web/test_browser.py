@@ -187,7 +187,7 @@ def test_a_state_signs_in_and_files_a_need(browser: WebDriver, site: tuple[LiveS
     assert "France mission" in browser.find_element(By.CLASS_NAME, "who").text
     browser.get(server.url + "/needs/new")
     select = browser.find_element(By.ID, "theme-choice")
-    select.find_element(By.XPATH, "option[starts-with(., \"Women's rights\")]").click()
+    select.find_element(By.XPATH, 'option[starts-with(., "Women\'s rights")]').click()
     follow(browser, browser.find_element(By.CSS_SELECTOR, "form[method=get] button[type=submit]"), "theme=Women")
     box = browser.find_element(By.CSS_SELECTOR, f"input[value='{data.recs['women'].id}']")
     if not box.is_selected():

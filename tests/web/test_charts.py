@@ -32,7 +32,11 @@ def test_bars_are_scaled_to_the_largest_total() -> None:
 
 
 def test_labels_are_escaped_and_clipped() -> None:
-    svg = str(coverage_bars([BarRow("<script>x</script> & a very long theme label indeed, longer", 1, 1)], title="<t>", chart_id="c"))
+    svg = str(
+        coverage_bars(
+            [BarRow("<script>x</script> & a very long theme label indeed, longer", 1, 1)], title="<t>", chart_id="c"
+        )
+    )
     ET.fromstring(svg)  # still well-formed XML
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "…" in svg
 

@@ -64,7 +64,9 @@ def test_a_state_files_a_need_from_its_supported_recommendations(web: TestClient
     need_id = response.headers["location"].rsplit("/", 1)[1]
     need = fresh(session).get(Need, need_id)
     assert need is not None and need.state == "FRA" and need.priority == "high"
-    cited = session.exec(select(NeedRecommendation.recommendation_id).where(NeedRecommendation.need_id == need_id)).all()
+    cited = session.exec(
+        select(NeedRecommendation.recommendation_id).where(NeedRecommendation.need_id == need_id)
+    ).all()
     assert set(cited) == {data.recs["prisons"].id, data.recs["opcat"].id}
     page = web.get(response.headers["location"])
     assert "<h1>Independent prison inspections</h1>" in page.text
@@ -156,7 +158,11 @@ def test_a_provider_edits_its_profile(web: TestClient, data: Seed, session: Sess
     fresh(session)
     row = session.get(Provider, provider_id)
     assert row is not None and row.name == "Prison Reform Helpers International"
-    assert row.languages == ["en", "fr", "es"] and "Justice" in row.themes and row.regions == ["western_europe_others", "africa"]
+    assert (
+        row.languages == ["en", "fr", "es"]
+        and "Justice" in row.themes
+        and row.regions == ["western_europe_others", "africa"]
+    )
     assert "Prison Reform Helpers International" in web.get("/providers", params={"theme": "justice"}).text
 
 
@@ -184,7 +190,8 @@ def test_a_stale_profile_form_is_refused_without_losing_the_newer_version(web: T
 def test_others_may_not_edit_a_profile(web: TestClient, data: Seed, session: Session, who: str) -> None:
     provider_id = data.providers["ngo"].id
     key = (
-        make_key(session, role="provider", provider_id=data.providers["un"].id)[1] if who == "other_provider"
+        make_key(session, role="provider", provider_id=data.providers["un"].id)[1]
+        if who == "other_provider"
         else data.keys["fra"][1]
     )
     sign_in(web, key)

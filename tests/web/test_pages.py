@@ -248,7 +248,9 @@ def test_list_pages_make_the_same_number_of_queries_for_1_or_12_rows(
     few = _statements(engine, lambda: web.get(path))
     for i in range(11):
         provider = make_provider(session, name=f"Provider {i}", themes=["Torture and other CID treatment"])
-        make_activity(session, provider, recommendations=[data.recs["prisons"]], title=f"Activity {i}", status="ongoing")
+        make_activity(
+            session, provider, recommendations=[data.recs["prisons"]], title=f"Activity {i}", status="ongoing"
+        )
         make_need(session, recommendations=[data.recs["women"]], title=f"Need {i}")
         rec(session, text=f"Recommendation {i} on prisons.", themes=[f"Theme {i}"])
     many = _statements(engine, lambda: web.get(path))
