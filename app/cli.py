@@ -218,6 +218,7 @@ def keys_create(
     from app.errors import Problem
     from app.models.api_key import ApiKeyCreate
     from app.services import keys as key_service
+    from app.services.audit import COMMAND_LINE
 
     try:
         data = ApiKeyCreate(name=name, role=role, state=state, provider_id=provider)  # type: ignore[arg-type]
@@ -227,7 +228,7 @@ def keys_create(
         raise typer.Exit(code=1) from None
     with cli_session() as session:
         try:
-            row, secret = key_service.create_key(session, data=data)
+            row, secret = key_service.create_key(session, data=data, actor=COMMAND_LINE)
         except Problem as problem:
             _fail(problem)
     owner = row.state or row.provider_id or "-"
@@ -260,10 +261,11 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
     """Revoke a key; it stops working at once."""
     from app.errors import Problem
     from app.services import keys as key_service
+    from app.services.audit import COMMAND_LINE
 
     with cli_session() as session:
         try:
-            row = key_service.revoke_key(session, key_id=key_id)
+            row = key_service.revoke_key(session, key_id=key_id, actor=COMMAND_LINE)
         except Problem as problem:
             _fail(problem)
     typer.echo(f"revoked {row.id} at {row.revoked_at:%Y-%m-%dT%H:%M:%SZ}")

@@ -26,6 +26,8 @@ NeedStatus = Literal["open", "matched", "in_progress", "closed"]
 # public: everyone; providers: provider keys, admins and the need's own State; state_only: its State and admins.
 Visibility = Literal["public", "providers", "state_only"]
 ActivityStatus = Literal["planned", "ongoing", "completed"]
+# Whether the other party agrees an activity took place as recorded (see app/services/activities.py).
+Confirmation = Literal["unconfirmed", "confirmed", "declined"]
 
 PROVIDER_KINDS: tuple[str, ...] = get_args(ProviderKind)
 REGIONS: tuple[str, ...] = get_args(Region)

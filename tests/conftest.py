@@ -75,13 +75,28 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 def _empty_all_tables(engine: Engine) -> None:
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    audited = False
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # TRUNCATE fires no row or DELETE triggers, so it empties the append-only audit trail too.
             if tables:
                 conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # The audit trail's triggers refuse DELETE: lift them for this transaction only (DDL is transactional).
+            audited = conn.execute(text("SELECT 1 FROM audit_event LIMIT 1")).first() is not None
+            guards = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+            ).all()
+            for name, _ in guards if audited else ():
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))
+            for _, sql in guards if audited else ():
+                conn.execute(text(sql))
+    if engine.dialect.name == "sqlite" and audited:
+        # Pooled connections that saw the old schema can fail on the full-text index ("no such
+        # table: recommendation") after that DDL; start from fresh ones.
+        engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -133,7 +133,7 @@ def make_need(session: Session, recommendations: list[Recommendation] | None = N
 def make_activity(
     session: Session, provider: Provider, recommendations: list[Recommendation] | None = None, **overrides: Any
 ) -> Activity:
-    """Store an ongoing activity of `provider` in France."""
+    """Store an ongoing, confirmed activity of `provider` in France (as recorded before confirmations)."""
     _fresh(session)
     values: dict[str, Any] = {
         "provider_id": provider.id,
@@ -142,6 +142,7 @@ def make_activity(
         "description": "Two-day workshop.",
         "modality": "training",
         "status": "ongoing",
+        "confirmation": "confirmed",
     }
     values.update(overrides)
     row = Activity(**values)

@@ -189,7 +189,9 @@ def ensure_admin_key(session: Session, key_file: Path) -> tuple[str, bool]:
                 return key, False
         except Problem:
             pass
-    _, key = key_service.create_key(session, data=ApiKeyCreate(name="local admin (make run)", role="admin"))
+    _, key = key_service.create_key(
+        session, data=ApiKeyCreate(name="local admin (make run)", role="admin"), actor=ADMIN
+    )
     key_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -26,6 +26,7 @@ import json
 import marshal
 import re
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
@@ -46,6 +47,7 @@ from app.models.recommendation import (
     RecommendationSdg,
     RecommendationTheme,
 )
+from app.services import audit
 
 MAX_LISTED_ERRORS = 100
 BATCH_SIZE = 1_000
@@ -500,6 +502,7 @@ def run_import(
     dry_run: bool = False,
     max_rows: int,
     progress: ProgressCallback | None = None,
+    actor: audit.Actor = audit.COMMAND_LINE,
 ) -> ImportSummary:
     """Validate the whole source, then upsert it in one transaction (or raise a 422 listing every bad row)."""
     # Release any transaction the caller's reads opened, so no lock is held while validating.
@@ -509,7 +512,7 @@ def run_import(
         state = _validate(source, max_rows, progress, spool)
         if state.total_errors:
             raise _rejection(state)
-        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress)
+        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, actor=actor)
 
 
 def _write(
@@ -520,6 +523,7 @@ def _write(
     *,
     dry_run: bool,
     progress: ProgressCallback | None,
+    actor: audit.Actor,
 ) -> ImportSummary:
     """Upsert the spooled records in one transaction (only count them for a dry run)."""
     records = len(state.hashes)
@@ -567,6 +571,14 @@ def _write(
             if inserted or updated:
                 # Fresh statistics, so the planner picks the covering indexes for filters and facets.
                 session.execute(text("ANALYZE" if sqlite else ANALYZE_POSTGRES))
+            audit.record(
+                session,
+                actor,
+                resource="recommendations",
+                resource_id=str(uuid.uuid4()),
+                action="import",
+                detail={"format": fmt, "records": records, "inserted": inserted, "updated": updated},
+            )
             session.commit()
     except BaseException:
         session.rollback()

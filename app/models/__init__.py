@@ -17,6 +17,7 @@ SQLModel.metadata.naming_convention = {
 
 from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
+from app.models.audit import AuditEvent  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "Activity",
     "ActivityRecommendation",
     "ApiKey",
+    "AuditEvent",
     "IdempotencyRecord",
     "IndexChange",
     "Need",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, utcnow
-from app.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Iso3, Modality, RecommendationId
+from app.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Confirmation, Iso3, Modality, RecommendationId
 
 
 # The stored activity. Its provider and need can't be deleted while it exists (ON DELETE RESTRICT).
@@ -31,6 +31,17 @@ class Activity(SQLModel, table=True):
     funding_source: str | None = Field(default=None, max_length=500)
     outcomes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     is_demo: bool = Field(default=False)
+    # Who recorded the current content (a party or an admin) and whether the other side agrees.
+    # Rows recorded before confirmations existed have no recorder and count as confirmed.
+    confirmation: str = Field(
+        default="unconfirmed", max_length=16, index=True, sa_column_kwargs={"server_default": "unconfirmed"}
+    )
+    recorded_by_role: str | None = Field(default=None, max_length=16)
+    recorded_by_key_id: str | None = Field(default=None, max_length=36)
+    confirmed_by_role: str | None = Field(default=None, max_length=16)
+    confirmed_by_key_id: str | None = Field(default=None, max_length=36)
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    decline_reason: str | None = Field(default=None, max_length=1000)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
@@ -87,6 +98,25 @@ class ActivityUpdate(SQLModel):
     outcomes: str | None = Field(default=None, max_length=10_000)
 
 
+# Body of POST /v1/activities/{id}/decline.
+class ActivityDecline(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    reason: str = Field(
+        min_length=3,
+        max_length=1000,
+        description="Why the activity did not take place as recorded; shown to the parties and admins only.",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        text = " ".join(value.split())
+        if len(text) < 3:
+            raise ValueError("give a reason of at least 3 characters")
+        return text
+
+
 # An activity as the API shows it.
 class ActivityPublic(SQLModel):
     id: str
@@ -103,6 +133,16 @@ class ActivityPublic(SQLModel):
     funding_source: str | None
     outcomes: str | None
     is_demo: bool
+    confirmation: Confirmation = Field(
+        description="unconfirmed (recorded by one party: only the parties and admins see it), confirmed "
+        "(public once not planned, and counted in the ranking) or declined (by the other party)."
+    )
+    recorded_by: str | None = Field(
+        description="Who recorded the current content: state, provider or admin (null: before confirmations)."
+    )
+    confirmed_by: str | None = Field(description="Who confirmed it: state, provider or admin.")
+    confirmed_at: datetime | None
+    decline_reason: str | None = Field(description="Why the other party declined it (declined only).")
     version: int
     created_at: datetime
     updated_at: datetime

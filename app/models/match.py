@@ -31,7 +31,9 @@ class Explanation(BaseModel):
 
 class EngineInfo(BaseModel):
     version: str = Field(description="Log position and engine index version that answered.")
-    documents: int = Field(ge=0, description="Documents in the index searched.")
+    documents: int = Field(
+        ge=0, description="Documents searched: every provider, or the open needs this caller may see."
+    )
     log_position: int = Field(ge=0, description="Last change of the index log this worker applied.")
 
 

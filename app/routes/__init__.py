@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.routes import activities, classify, drafts, keys, matches, needs, providers, recommendations
+from app.routes import activities, audit, classify, drafts, keys, matches, needs, providers, recommendations
 
 api_router = APIRouter()
 api_router.include_router(keys.router)
+api_router.include_router(audit.router)
 api_router.include_router(recommendations.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)

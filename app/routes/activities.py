@@ -1,7 +1,8 @@
 """Cooperation activities: /v1/activities.
 
-Activities are public once under way (`ongoing`, `completed`); `planned` ones are
-visible only to their provider, their State and admins (others get 404).
+Activities are public once confirmed by both parties and under way (`ongoing`,
+`completed`); `planned` and unconfirmed ones are visible only to their provider,
+their State and admins (others get 404).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from app.auth import AuthenticatedDep, CurrentPrincipal
 from app.deps import PageParamsDep, SessionDep
 from app.errors_doc import problems
 from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
-from app.models.activity import ActivityCreate, ActivityPublic, ActivityUpdate
+from app.models.activity import ActivityCreate, ActivityDecline, ActivityPublic, ActivityUpdate
 from app.pagination import Page
 from app.services import activities as activity_service
-from app.vocab import ActivityStatus
+from app.vocab import ActivityStatus, Confirmation
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -37,9 +38,13 @@ def list_activities(
     need_id: Annotated[str | None, Query(max_length=36)] = None,
     status: ActivityStatus | None = None,
     recommendation_id: Annotated[str | None, Query(max_length=128)] = None,
+    confirmation: Annotated[
+        Confirmation | None,
+        Query(description="unconfirmed or declined ones are listed only to their parties and admins."),
+    ] = None,
 ) -> Page[ActivityPublic]:
     """List the activities you may see, oldest first; every filter given must match."""
-    rows, total = activity_service.list_activities(
+    items, total = activity_service.list_activities(
         session,
         principal=principal,
         page=page,
@@ -48,8 +53,9 @@ def list_activities(
         need_id=need_id,
         status=status,
         recommendation_id=recommendation_id,
+        confirmation=confirmation,
     )
-    return Page.build(activity_service.present_activities(session, rows), total, page)
+    return Page.build(items, total, page)
 
 
 @router.get(
@@ -61,9 +67,9 @@ def list_activities(
 def get_activity(
     activity_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
 ) -> ActivityPublic:
-    """Get one activity with its `ETag` (404 also for a planned one you are not party to)."""
+    """Get one activity with its `ETag` (404 also for a planned or unconfirmed one you are not party to)."""
     row = activity_service.get_activity(session, principal=principal, activity_id=activity_id)
-    body = activity_service.present_activities(session, [row])[0]
+    body = activity_service.present_activities(session, [row], principal)[0]
     return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
 
 
@@ -77,11 +83,15 @@ def get_activity(
 def create_activity(
     body: ActivityCreate, response: Response, session: SessionDep, principal: AuthenticatedDep
 ) -> ActivityPublic:
-    """Record an activity: a provider key for itself, a State key for its State, or an admin."""
+    """Record an activity: a provider key for itself, a State key for its State, or an admin.
+
+    A party's record is `unconfirmed` (seen only by the parties and admins) until the other
+    party confirms it; an admin's is confirmed at once.
+    """
     row = activity_service.create_activity(session, principal=principal, data=body)
     response.headers["ETag"] = make_etag(row.version)
     response.headers["Location"] = f"/v1/activities/{row.id}"
-    return activity_service.present_activities(session, [row])[0]
+    return activity_service.present_activities(session, [row], principal)[0]
 
 
 @router.patch(
@@ -98,12 +108,58 @@ def update_activity(
     principal: AuthenticatedDep,
     expected: IfMatchDep,
 ) -> ActivityPublic:
-    """Change the fields sent (either party or an admin). Requires `If-Match`; answers the new `ETag`."""
+    """Change the fields sent (either party or an admin). Requires `If-Match`; answers the new `ETag`.
+
+    A party's edit is a new claim: the activity becomes `unconfirmed` until the other party confirms it.
+    """
     row = activity_service.update_activity(
         session, principal=principal, activity_id=activity_id, data=body, expected=expected
     )
     response.headers["ETag"] = make_etag(row.version)
-    return activity_service.present_activities(session, [row])[0]
+    return activity_service.present_activities(session, [row], principal)[0]
+
+
+@router.post(
+    "/{activity_id}/confirm",
+    response_model=ActivityPublic,
+    operation_id="confirm_activity",
+    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(401, 403, 404, 409, 412, 428)},
+)
+def confirm_activity(
+    activity_id: str, response: Response, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep
+) -> ActivityPublic:
+    """Confirm an activity the other party recorded (or any, as an admin). Requires `If-Match`.
+
+    The party that recorded the current content gets 403; an activity already confirmed is 409.
+    """
+    row = activity_service.confirm_activity(session, principal=principal, activity_id=activity_id, expected=expected)
+    response.headers["ETag"] = make_etag(row.version)
+    return activity_service.present_activities(session, [row], principal)[0]
+
+
+@router.post(
+    "/{activity_id}/decline",
+    response_model=ActivityPublic,
+    operation_id="decline_activity",
+    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 404, 409, 412, 413, 422, 428)},
+)
+def decline_activity(
+    activity_id: str,
+    body: ActivityDecline,
+    response: Response,
+    session: SessionDep,
+    principal: AuthenticatedDep,
+    expected: IfMatchDep,
+) -> ActivityPublic:
+    """Decline an activity the other party recorded, with a reason. Requires `If-Match`.
+
+    It stays visible to the parties and admins only; the recorder may edit it, which asks again.
+    """
+    row = activity_service.decline_activity(
+        session, principal=principal, activity_id=activity_id, data=body, expected=expected
+    )
+    response.headers["ETag"] = make_etag(row.version)
+    return activity_service.present_activities(session, [row], principal)[0]
 
 
 @router.delete(

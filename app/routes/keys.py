@@ -28,13 +28,13 @@ def list_keys(session: SessionDep, _admin: AdminDep, page: PageParamsDep) -> Pag
     operation_id="create_key",
     responses=problems(400, 401, 403, 413, 422),
 )
-def create_key(body: ApiKeyCreate, session: SessionDep, _admin: AdminDep) -> ApiKeyCreated:
+def create_key(body: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> ApiKeyCreated:
     """Create an API key; the secret is in this answer only."""
-    row, secret = key_service.create_key(session, data=body)
+    row, secret = key_service.create_key(session, data=body, actor=admin)
     return ApiKeyCreated(**ApiKeyPublic.model_validate(row).model_dump(), key=secret)
 
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic, operation_id="revoke_key", responses=problems(401, 403, 404))
-def revoke_key(key_id: str, session: SessionDep, _admin: AdminDep) -> ApiKeyPublic:
+def revoke_key(key_id: str, session: SessionDep, admin: AdminDep) -> ApiKeyPublic:
     """Revoke an API key; it stops working at once."""
-    return ApiKeyPublic.model_validate(key_service.revoke_key(session, key_id=key_id))
+    return ApiKeyPublic.model_validate(key_service.revoke_key(session, key_id=key_id, actor=admin))

@@ -150,7 +150,7 @@ async def import_recommendations(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    _admin: AdminDep,
+    admin: AdminDep,
     dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
 ) -> ImportSummary:
     """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise."""
@@ -177,6 +177,7 @@ async def import_recommendations(
             fmt=fmt,
             dry_run=dry_run,
             max_rows=settings.MAX_IMPORT_ROWS,
+            actor=admin,
         )
     if not dry_run and (summary.inserted or summary.updated):
         summary.themes_predicted = await run_in_threadpool(

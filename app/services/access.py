@@ -8,8 +8,9 @@ Services ask these functions and raise the Problem; nothing else decides access.
 |           |                                                             | an *unbound* provider key creates once  |
 | need      | public: everyone; providers: provider keys, admins, its     | admin; a State key for its own State    |
 |           | State; state_only: its State and admins                     |                                         |
-| activity  | everyone once not `planned`; planned: its provider, its     | admin; its provider; its State          |
-|           | State and admins                                            |                                         |
+| activity  | everyone once confirmed and not `planned`; otherwise: its   | admin; its provider; its State          |
+|           | provider, its State and admins                              | confirm/decline: admin; the party that  |
+|           |                                                             | did not record its current content      |
 
 An object the caller may not read is reported as missing (404), not forbidden,
 so its existence does not leak; an object the caller may read but not change is 403.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import and_, false, or_, true
 from sqlmodel import col
 
 from app.auth import Principal
@@ -92,16 +93,21 @@ def is_activity_party(principal: Principal, activity: Activity) -> bool:
     return False
 
 
+def is_public_activity(activity: Activity) -> bool:
+    """Confirmed by both sides (or an admin) and under way or done."""
+    return activity.confirmation == "confirmed" and activity.status != "planned"
+
+
 def can_read_activity(principal: Principal, activity: Activity) -> bool:
-    """Public once not planned; planned ones only to the two parties and admins."""
-    return activity.status != "planned" or principal.is_admin or is_activity_party(principal, activity)
+    """Public once confirmed and not planned; otherwise only the two parties and admins."""
+    return is_public_activity(activity) or principal.is_admin or is_activity_party(principal, activity)
 
 
 def activity_read_clause(principal: Principal) -> Any:
     """The SQL condition selecting exactly the activities `can_read_activity` allows."""
     if principal.is_admin:
         return true()
-    visible = [col(Activity.status) != "planned"]
+    visible = [and_(col(Activity.confirmation) == "confirmed", col(Activity.status) != "planned")]
     if principal.role == "provider" and principal.provider_id:
         visible.append(col(Activity.provider_id) == principal.provider_id)
     if principal.role == "state" and principal.state:
@@ -121,3 +127,15 @@ def can_create_activity(principal: Principal, *, provider_id: str, state: str) -
 def can_write_activity(principal: Principal, activity: Activity) -> bool:
     """Admins and either party may edit or delete."""
     return principal.is_admin or is_activity_party(principal, activity)
+
+
+def can_answer_activity(principal: Principal, activity: Activity) -> bool:
+    """Confirm or decline: admins, and the party on the other side from whoever recorded the content.
+
+    When an admin recorded it (or it predates confirmations), either party may answer.
+    """
+    if principal.is_admin:
+        return True
+    if not is_activity_party(principal, activity):
+        return False
+    return principal.role != activity.recorded_by_role

@@ -1,33 +1,43 @@
-"""Cooperation activities: list, get, create, update, delete.
+"""Cooperation activities: list, get, create, update, delete, confirm, decline.
 
 An activity is created by its provider (for itself) or by the State involved (for
 itself), or by an admin; either party may edit or delete it. Its recommendations
 must exist and be addressed to its State, whatever the State's response: work on a
 noted recommendation is still cooperation worth recording.
+
+What one party records is a claim about the other too, so it stays *unconfirmed*
+until the other party (or an admin) confirms it: until then only the two parties
+and admins see it, and the ranking's history signal ignores it. The other party may
+decline it instead, with a reason. A party's edit is a new claim: the activity goes
+back to unconfirmed, awaiting the other side. What an admin records or edits is
+confirmed. The engagement flow records an activity confirmed by both at once
+(`create_activity(..., confirmed_by=...)`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, col, delete, func, select
 
 from app.auth import Principal
-from app.errors import Forbidden, NotFound, UnprocessableEntity, field_error
+from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
 from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
 from app.models.activity import (
     Activity,
     ActivityCreate,
+    ActivityDecline,
     ActivityPublic,
     ActivityRecommendation,
     ActivityUpdate,
 )
+from app.models.common import utcnow
 from app.models.need import Need
 from app.models.provider import Provider
 from app.pagination import PageParams
-from app.services import access
+from app.services import access, audit
 from app.services.needs import check_recommendations
 
 _REQUIRED = ("title", "description", "modality", "status", "recommendation_ids")
@@ -83,14 +93,37 @@ def recommendation_ids_of(session: Session, activity_ids: Sequence[str]) -> dict
     return links
 
 
-def present_activities(session: Session, rows: Sequence[Activity]) -> list[ActivityPublic]:
-    """Activities as the API shows them, with their recommendation ids."""
+def _readable_needs(session: Session, principal: Principal, need_ids: set[str]) -> set[str]:
+    """Those of `need_ids` the caller may read."""
+    if not need_ids:
+        return set()
+    if principal.is_admin:
+        return need_ids
+    query = select(Need.id).where(col(Need.id).in_(need_ids), access.need_read_clause(principal))
+    return set(session.exec(query).all())
+
+
+def present_activities(session: Session, rows: Sequence[Activity], principal: Principal) -> list[ActivityPublic]:
+    """Activities as this caller may see them: with their recommendation ids, and their need only if
+    the caller may read it (a public activity must not reveal a private need's id)."""
     links = recommendation_ids_of(session, [r.id for r in rows])
-    return [ActivityPublic.model_validate({**r.model_dump(), "recommendation_ids": links[r.id]}) for r in rows]
+    readable = _readable_needs(session, principal, {r.need_id for r in rows if r.need_id})
+    return [
+        ActivityPublic.model_validate(
+            {
+                **r.model_dump(),
+                "recommendation_ids": links[r.id],
+                "need_id": r.need_id if r.need_id in readable else None,
+                "recorded_by": r.recorded_by_role,
+                "confirmed_by": r.confirmed_by_role,
+            }
+        )
+        for r in rows
+    ]
 
 
 def get_activity(session: Session, *, principal: Principal, activity_id: str) -> Activity:
-    """Return an activity the caller may see; 404 when missing or hidden (planned, not a party)."""
+    """Return an activity the caller may see; 404 when missing or hidden (planned or unconfirmed, not a party)."""
     row = session.get(Activity, activity_id)
     if row is None or not access.can_read_activity(principal, row):
         raise NotFound(f"Activity {activity_id} does not exist.")
@@ -107,7 +140,8 @@ def list_activities(
     need_id: str | None = None,
     status: str | None = None,
     recommendation_id: str | None = None,
-) -> tuple[list[Activity], int]:
+    confirmation: str | None = None,
+) -> tuple[list[ActivityPublic], int]:
     """List the activities this caller may see, matching every given filter, oldest first."""
     conditions: list[Any] = [access.activity_read_clause(principal)]
     if state:
@@ -115,9 +149,13 @@ def list_activities(
     if provider_id:
         conditions.append(col(Activity.provider_id) == provider_id)
     if need_id:
-        conditions.append(col(Activity.need_id) == need_id)
+        # Filtering by a need the caller may not read finds nothing, as if it did not exist.
+        readable = select(Need.id).where(col(Need.id) == need_id, access.need_read_clause(principal))
+        conditions.append(col(Activity.need_id).in_(readable))
     if status:
         conditions.append(col(Activity.status) == status)
+    if confirmation:
+        conditions.append(col(Activity.confirmation) == confirmation)
     if recommendation_id:
         conditions.append(
             col(Activity.id).in_(
@@ -134,13 +172,46 @@ def list_activities(
         .offset(page.offset)
         .limit(page.limit)
     ).all()
-    return list(rows), total
+    return present_activities(session, rows, principal), total
 
 
-def create_activity(session: Session, *, principal: Principal, data: ActivityCreate, is_demo: bool = False) -> Activity:
+def _confirmed_by(principal: Principal) -> dict[str, Any]:
+    return {
+        "confirmation": "confirmed",
+        "confirmed_by_role": principal.role,
+        "confirmed_by_key_id": principal.key_id,
+        "confirmed_at": utcnow(),
+        "decline_reason": None,
+    }
+
+
+def _recorded_by(principal: Principal) -> dict[str, Any]:
+    """A party's new claim: unconfirmed, awaiting the other side."""
+    return {
+        "confirmation": "unconfirmed",
+        "recorded_by_role": principal.role,
+        "recorded_by_key_id": principal.key_id,
+        "confirmed_by_role": None,
+        "confirmed_by_key_id": None,
+        "confirmed_at": None,
+        "decline_reason": None,
+    }
+
+
+def create_activity(
+    session: Session,
+    *,
+    principal: Principal,
+    data: ActivityCreate,
+    is_demo: bool = False,
+    confirmed_by: Principal | None = None,
+) -> Activity:
     """Record an activity between a provider and a State; the caller must be one of them (or admin).
 
-    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    A party's record is unconfirmed until the other party confirms it; an admin's is confirmed.
+    `confirmed_by` records the other party's confirmation at once (an accepted engagement);
+    it must be that party or an admin. `is_demo` is server-owned: only the demo loader sets
+    it, never a request body.
     """
     provider_id = data.provider_id
     state = data.state
@@ -171,10 +242,27 @@ def create_activity(session: Session, *, principal: Principal, data: ActivityCre
         provider_id=provider_id,
         state=state,
         is_demo=is_demo,
+        **_recorded_by(principal),
     )
+    if confirmed_by is None and principal.is_admin:
+        confirmed_by = principal
+    if confirmed_by is not None:
+        if not access.can_answer_activity(confirmed_by, row):
+            raise Forbidden("An activity is confirmed by the other party to it or by an administrator.")
+        for name, value in _confirmed_by(confirmed_by).items():
+            setattr(row, name, value)
     session.add(row)
     session.flush()
     _write_links(session, row.id, data.recommendation_ids)
+    audit.record(
+        session,
+        principal,
+        resource="activity",
+        resource_id=row.id,
+        action="create",
+        version_after=row.version,
+        detail={"confirmation": row.confirmation},
+    )
     session.commit()
     session.refresh(row)
     return row
@@ -198,14 +286,43 @@ def update_activity(
             session, new_ids, state=row.state, supported_only=False, loc=["body", "recommendation_ids"]
         )
     _check_dates(changes.get("start_date", row.start_date), changes.get("end_date", row.end_date))
-    versioned_update(
-        session, Activity, row_id=row.id, read_version=row.version, values=changes, what=f"Activity {activity_id}"
-    )
+    sent = [*changes, *(["recommendation_ids"] if new_ids is not None else [])]
+    detail: dict[str, Any] = audit.changed_fields(sent)
+    if not principal.is_admin:
+        # A party's edit is a new claim: the other side confirms the new content again.
+        changes.update(_recorded_by(principal))
+        detail["confirmation"] = "unconfirmed"
+    _versioned_write(session, principal, row, values=changes, action="update", detail=detail)
     if new_ids is not None:
         _write_links(session, row.id, new_ids)
     session.commit()
     session.refresh(row)
     return row
+
+
+def _versioned_write(
+    session: Session,
+    principal: Principal,
+    row: Activity,
+    *,
+    values: dict[str, Any],
+    action: audit.AuditAction,
+    detail: dict[str, Any],
+) -> None:
+    """Update the row if it is still at the version read (412 otherwise), with its audit row."""
+    version = versioned_update(
+        session, Activity, row_id=row.id, read_version=row.version, values=values, what=f"Activity {row.id}"
+    )
+    audit.record(
+        session,
+        principal,
+        resource="activity",
+        resource_id=row.id,
+        action=action,
+        version_before=row.version,
+        version_after=version,
+        detail=detail,
+    )
 
 
 def delete_activity(session: Session, *, principal: Principal, activity_id: str, expected: frozenset[int]) -> None:
@@ -215,4 +332,85 @@ def delete_activity(session: Session, *, principal: Principal, activity_id: str,
         raise Forbidden(f"Only the parties to activity {activity_id} may delete it.")
     check_version(row.version, expected, f"Activity {activity_id}")
     versioned_delete(session, Activity, row_id=activity_id, read_version=row.version, what=f"Activity {activity_id}")
+    audit.record(
+        session, principal, resource="activity", resource_id=activity_id, action="delete", version_before=row.version
+    )
     session.commit()
+
+
+def _check_may_answer(principal: Principal, row: Activity) -> None:
+    """403 unless the caller is an admin or the party on the other side from the recorder."""
+    if access.can_answer_activity(principal, row):
+        return
+    if not access.is_activity_party(principal, row):
+        raise Forbidden(
+            f"Only the parties to activity {row.id} (provider {row.provider_id} and {row.state}) "
+            "or an administrator may confirm or decline it."
+        )
+    if row.recorded_by_role == "provider":
+        raise Forbidden(
+            f"Activity {row.id} was recorded by its provider; {row.state} (the State) or an administrator "
+            "confirms or declines it."
+        )
+    raise Forbidden(
+        f"Activity {row.id} was recorded by {row.state}; its provider ({row.provider_id}) or an administrator "
+        "confirms or declines it."
+    )
+
+
+def _answer(
+    session: Session,
+    *,
+    principal: Principal,
+    activity_id: str,
+    expected: frozenset[int],
+    action: Literal["confirm", "decline"],
+    values: dict[str, Any],
+    detail: dict[str, Any],
+) -> Activity:
+    row = get_activity(session, principal=principal, activity_id=activity_id)
+    _check_may_answer(principal, row)
+    check_version(row.version, expected, f"Activity {activity_id}")
+    allowed_from = ("unconfirmed", "declined") if action == "confirm" else ("unconfirmed",)
+    if row.confirmation not in allowed_from:
+        hint = "" if row.confirmation == "declined" else "; to change it, edit it (the other party confirms again)"
+        raise Conflict(f"Activity {activity_id} is already {row.confirmation}{hint}.", confirmation=row.confirmation)
+    _versioned_write(session, principal, row, values=values, action=action, detail=detail)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def confirm_activity(session: Session, *, principal: Principal, activity_id: str, expected: frozenset[int]) -> Activity:
+    """The other party (or an admin) agrees the activity took place as recorded: it becomes public."""
+    return _answer(
+        session,
+        principal=principal,
+        activity_id=activity_id,
+        expected=expected,
+        action="confirm",
+        values=_confirmed_by(principal),
+        detail={},
+    )
+
+
+def decline_activity(
+    session: Session, *, principal: Principal, activity_id: str, data: ActivityDecline, expected: frozenset[int]
+) -> Activity:
+    """The other party (or an admin) says the activity did not take place as recorded; it stays private."""
+    values = {
+        "confirmation": "declined",
+        "confirmed_by_role": None,
+        "confirmed_by_key_id": None,
+        "confirmed_at": None,
+        "decline_reason": data.reason,
+    }
+    return _answer(
+        session,
+        principal=principal,
+        activity_id=activity_id,
+        expected=expected,
+        action="decline",
+        values=values,
+        detail={"reason": data.reason},
+    )

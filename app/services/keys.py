@@ -1,4 +1,4 @@
-"""API key management: create, list, revoke."""
+"""API key management: create, list, revoke (each write recorded in the audit trail)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from app.models.api_key import ApiKey, ApiKeyCreate
 from app.models.common import utcnow
 from app.models.provider import Provider
 from app.pagination import PageParams
+from app.services import audit
 from app.validation import normalise_iso3
 
 
-def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
+def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor) -> tuple[ApiKey, str]:
     """Create a key bound to its role's owner; return the row and the secret (shown once)."""
     state = data.state
     if data.role == "state":
@@ -42,6 +43,13 @@ def create_key(session: Session, *, data: ApiKeyCreate) -> tuple[ApiKey, str]:
         name=data.name, role=data.role, state=state, provider_id=data.provider_id, prefix=prefix, key_hash=digest
     )
     session.add(row)
+    session.flush()
+    detail = {
+        "role": row.role,
+        **({"state": state} if state else {}),
+        **({"provider_id": row.provider_id} if row.provider_id else {}),
+    }
+    audit.record(session, actor, resource="key", resource_id=row.id, action="create", detail=detail)
     session.commit()
     session.refresh(row)
     return row, key
@@ -65,14 +73,15 @@ def list_keys(session: Session, *, page: PageParams) -> tuple[list[ApiKey], int]
     return list(rows), total
 
 
-def revoke_key(session: Session, *, key_id: str) -> ApiKey:
-    """Revoke a key; revoking twice keeps the first revocation time."""
+def revoke_key(session: Session, *, key_id: str, actor: audit.Actor) -> ApiKey:
+    """Revoke a key; revoking twice keeps the first revocation time (and records one revocation)."""
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"API key {key_id} does not exist.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+        audit.record(session, actor, resource="key", resource_id=row.id, action="revoke")
         session.commit()
         session.refresh(row)
     return row

@@ -590,9 +590,14 @@ def _recommendation_texts(session: Session, need_ids: Sequence[str]) -> dict[str
 
 
 def provider_history(session: Session, *, state: str | None, themes: Sequence[str]) -> dict[str, tuple[bool, bool]]:
-    """Per provider: (completed an activity with `state`, completed one on any of `themes`)."""
+    """Per provider: (completed an activity with `state`, completed one on any of `themes`).
+
+    Only activities the other party (or an admin) confirmed count: a claim can't raise a ranking.
+    """
     rows = session.exec(
-        select(Activity.id, Activity.provider_id, Activity.state).where(col(Activity.status) == "completed")
+        select(Activity.id, Activity.provider_id, Activity.state).where(
+            col(Activity.status) == "completed", col(Activity.confirmation) == "confirmed"
+        )
     ).all()
     if not rows:
         return {}
@@ -758,4 +763,6 @@ def match_needs_for_provider(
         for r in ranked
         if r.id in public
     ]
-    return NeedMatches(items=items, engine=EngineInfo(**index.engine_info("need")))
+    # Count only the needs this caller may see, not every need in the index.
+    engine = {**index.engine_info("need"), "documents": len(visible)}
+    return NeedMatches(items=items, engine=EngineInfo(**engine))

@@ -21,7 +21,7 @@ from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
-from app.services import access
+from app.services import access, audit
 from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 
 _REQUIRED = (
@@ -211,6 +211,7 @@ def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_
     try:
         session.flush()
         _write_links(session, row.id, data.recommendation_ids, themes)
+        audit.record(session, principal, resource="need", resource_id=row.id, action="create", version_after=1)
         session.commit()
     except IntegrityError:
         # A concurrent request filed the same need first (unique dedupe_key): name it.
@@ -231,6 +232,7 @@ def update_need(
     check_version(row.version, expected, f"Need {need_id}")
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, _REQUIRED)
+    sent = audit.changed_fields(changes)
     current_ids = recommendation_ids_of(session, [row.id])[row.id]
     new_ids = changes.pop("recommendation_ids", None)
     if new_ids is not None:
@@ -252,8 +254,20 @@ def update_need(
     _raise_if_duplicate(session, key, exclude_id=row.id)
     changes["dedupe_key"] = key
     try:
-        versioned_update(session, Need, row_id=row.id, read_version=row.version, values=changes, what=f"Need {need_id}")
+        version = versioned_update(
+            session, Need, row_id=row.id, read_version=row.version, values=changes, what=f"Need {need_id}"
+        )
         _write_links(session, row.id, new_ids, changes.get("themes"))
+        audit.record(
+            session,
+            principal,
+            resource="need",
+            resource_id=row.id,
+            action="update",
+            version_before=row.version,
+            version_after=version,
+            detail=sent,
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -278,6 +292,9 @@ def delete_need(session: Session, *, principal: Principal, need_id: str, expecte
         )
     try:
         versioned_delete(session, Need, row_id=need_id, read_version=row.version, what=f"Need {need_id}")
+        audit.record(
+            session, principal, resource="need", resource_id=need_id, action="delete", version_before=row.version
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

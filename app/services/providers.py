@@ -23,7 +23,7 @@ from app.models.provider import (
     ProviderUpdate,
 )
 from app.pagination import PageParams
-from app.services import access
+from app.services import access, audit
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.
 FACETS = {
@@ -162,6 +162,10 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
             if bound.rowcount != 1:
                 session.rollback()
                 raise Conflict("This key registered a provider meanwhile; it may register one only.")
+        detail = {"bound_key_id": principal.key_id} if principal.role == "provider" else {}
+        audit.record(
+            session, principal, resource="provider", resource_id=row.id, action="create", version_after=1, detail=detail
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -183,13 +187,24 @@ def update_provider(
     reject_nulls(changes, _REQUIRED)
     if "slug" in changes:
         _check_slug_free(session, changes["slug"], exclude_id=row.id)
-    versioned_update(
-        session, Provider, row_id=row.id, read_version=row.version, values=changes, what=f"Provider {provider_id}"
+    read_version = row.version
+    version = versioned_update(
+        session, Provider, row_id=row.id, read_version=read_version, values=changes, what=f"Provider {provider_id}"
     )
     try:
         if FACETS.keys() & changes.keys():
             session.expire(row)
             write_facets(session, row)
+        audit.record(
+            session,
+            principal,
+            resource="provider",
+            resource_id=provider_id,
+            action="update",
+            version_before=read_version,
+            version_after=version,
+            detail=audit.changed_fields(changes),
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -221,10 +236,24 @@ def delete_provider(session: Session, *, principal: Principal, provider_id: str,
     except IntegrityError:
         session.rollback()
         raise Conflict(f"Provider {provider_id} gained a dependent activity meanwhile; nothing was deleted.") from None
-    session.exec(  # type: ignore[call-overload]
-        update(ApiKey)
-        .where(col(ApiKey.provider_id) == provider_id, col(ApiKey.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
+    revoked = (
+        session.execute(
+            update(ApiKey)
+            .where(col(ApiKey.provider_id) == provider_id, col(ApiKey.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+            .returning(col(ApiKey.id))
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    audit.record(
+        session,
+        principal,
+        resource="provider",
+        resource_id=provider_id,
+        action="delete",
+        version_before=row.version,
+        detail={"revoked_key_ids": sorted(revoked)},
     )
     session.commit()

@@ -38,6 +38,7 @@ from app.models.recommendation import (
     RecommendationTheme,
 )
 from app.pagination import PageParams
+from app.services import audit
 from app.validation import normalise_iso3
 
 R = Recommendation.__table__  # type: ignore[attr-defined]
@@ -357,7 +358,11 @@ def import_recommendations(
     dry_run: bool = False,
     max_rows: int,
     progress: ProgressCallback | None = None,
+    actor: audit.Actor = audit.COMMAND_LINE,
 ) -> ImportSummary:
-    """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise."""
+    """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise.
+
+    The import's audit row (by `actor`) is written in that transaction; a dry run writes none.
+    """
     source = open_source(file, fmt)
-    return run_import(session, source, dry_run=dry_run, max_rows=max_rows, progress=progress)
+    return run_import(session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, actor=actor)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.main import create_app
 from app.services import themes as theme_service
-from tests.factories import make_provider
+from tests.factories import auth, make_key, make_provider
 from tests.tagging import TORTURE, WOMEN, write_tiny_tagger
 from tests.test_errors import assert_problem
 
@@ -35,8 +35,9 @@ def test_classify_returns_themes_with_probabilities(tagged_client: TestClient) -
     assert 0 <= second["probability"] <= 1
 
 
-def test_readiness_reports_the_tagger_version(tagged_client: TestClient) -> None:
-    tagger = tagged_client.get("/health/ready").json()["checks"]["tagger"]
+def test_readiness_reports_the_tagger_version(tagged_client: TestClient, session: Session) -> None:
+    _, admin = make_key(session, "admin")  # the checks' details are for admins
+    tagger = tagged_client.get("/health/ready", headers=auth(admin)).json()["checks"]["tagger"]
     assert tagger["loaded"] is True and tagger["version"] and tagger["schemes"] == ["upr_info_issues"]
 
 
@@ -58,10 +59,11 @@ def test_provider_sharing_no_word_is_found_through_its_theme(tagged_client: Test
     assert explanation["summary"].startswith("shares: " + TORTURE)
 
 
-def test_classify_without_a_tagger_is_503(client: TestClient) -> None:
+def test_classify_without_a_tagger_is_503(client: TestClient, session: Session) -> None:
     body = assert_problem(client.post("/v1/classify", json={"text": "Ratify OPCAT"}), 503)
     assert "upr-match train" in body["detail"]
-    assert client.get("/health/ready").json()["checks"]["tagger"]["loaded"] is False
+    _, admin = make_key(session, "admin")
+    assert client.get("/health/ready", headers=auth(admin)).json()["checks"]["tagger"]["loaded"] is False
 
 
 def test_classify_validates_input(tagged_client: TestClient) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.config import Settings, load_secret_key
 from app.services import keys as key_service
+from app.services.audit import COMMAND_LINE
 from app.web.session import COOKIE_NAME, SESSION_MAX_AGE, SessionToken, Signer
 from tests.factories import make_key
 from tests.web.conftest import csrf_from, sign_in
@@ -95,7 +96,7 @@ def test_revoked_key_signs_the_session_out(web: TestClient, session: Session) ->
     row, key = make_key(session, role="state", state="FRA", name="France mission")
     sign_in(web, key)
     assert "Signed in as" in web.get("/").text
-    key_service.revoke_key(session, key_id=row.id)
+    key_service.revoke_key(session, key_id=row.id, actor=COMMAND_LINE)
     page = web.get("/")
     assert "Signed in as" not in page.text
     assert "revoked" in page.text
