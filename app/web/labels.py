@@ -121,7 +121,7 @@ def language_name(code: str | None) -> str:
     if not code:
         return ""
     found = pycountry.languages.get(alpha_2=str(code).lower())
-    return str(found.name) if found is not None else str(code)
+    return str(found.name).split(" (")[0] if found is not None else str(code)
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +130,9 @@ def _language_codes_by_name() -> dict[str, str]:
     for lang in pycountry.languages:
         code = getattr(lang, "alpha_2", None)
         if code:
-            names.setdefault(str(lang.name).casefold(), str(code))
+            # "Swahili (macrolanguage)" is also known as "Swahili".
+            for name in (str(lang.name), str(lang.name).split(" (")[0]):
+                names.setdefault(name.casefold(), str(code))
     return names
 
 

@@ -35,15 +35,15 @@ from matching.preprocessing import UPR_STOP_WORDS, fold_accents
 
 MAX_PHRASES = 3
 
-# Score bands. Chosen from the scores the pages showed on the demo data (the top 10
-# partners of each demo need and the top 10 needs of each demo provider; see
-# benchmarks/score_bands.py): 0.35 and above is about the best seventh of the partners
-# suggested for a need, 0.25 and above about the best two thirds of them.
+# Score bands, chosen from the scores the pages show on the demo data (benchmarks/score_bands.py:
+# the top 10 partners of each demo need, and the top 10 needs of each provider). Of the partners
+# suggested for a need, 16% score 0.35 or more (p85 = 0.353) and 52% between 0.25 and 0.35
+# (p25 = 0.240, median 0.278); a provider's weaker ranked needs mostly fall below 0.25.
 STRONG = 0.35
 GOOD = 0.25
 BAND_SENTENCE = (
-    "Strong: a score of 0.35 or more, about the best seventh of the partners suggested on the demo data; "
-    "good: 0.25 to 0.35; possible: below 0.25, worth a look but a weaker fit."
+    "Strong means a score of 0.35 or more (about the best sixth of the partners suggested on the demo data), "
+    "good 0.25 to 0.35 (about half of them), possible below 0.25."
 )
 
 # Words too general to say why two texts fit, even when both use them: the UPR's own

@@ -164,7 +164,7 @@ def test_need_page_shows_recommendations_and_ranked_partners_in_words(web: TestC
     assert "Works in France&#39;s region (Western Europe and others)" in reasons
     assert not any("FRA" in r or "western_europe" in r for r in reasons)
     assert re.search(r'<span class="band (strong|good|possible)" title="Match score 0\.\d\d">', partners)
-    assert "Strong: a score of 0.35 or more" in partners
+    assert "Strong means a score of 0.35 or more" in partners
 
 
 def test_hidden_need_is_404_for_others(web: TestClient, data: Seed, session: Session) -> None:
