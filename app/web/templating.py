@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from markupsafe import Markup
 
 from app.vocab import FORM_LANGUAGES
-from app.web.labels import first_sentence, label, language_name, state_name, theme_markup, theme_text
+from app.web.labels import MODALITY_LABELS, first_sentence, label, language_name, state_name, theme_markup, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
 
@@ -60,6 +60,8 @@ environment = Environment(
 )
 environment.filters["label"] = label
 environment.filters["label_pair"] = lambda value: (value, label(value))
+environment.filters["modality_label"] = lambda value: MODALITY_LABELS.get(str(value), label(value))
+environment.filters["modality_pair"] = lambda value: (value, MODALITY_LABELS.get(str(value), label(value)))
 environment.filters["state_option"] = lambda code: (code, state_name(code))
 environment.filters["theme_option"] = lambda pair: (pair[0], f"{theme_text(pair[0])} ({pair[1]})")
 environment.filters["state_name"] = state_name

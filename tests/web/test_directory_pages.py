@@ -37,7 +37,7 @@ def test_front_page_says_what_a_need_is_how_to_get_a_key_and_what_the_data_cover
     assert "What is a need?" in page and "How do I get a key?" in page
     assert "Keys are issued by the administrator of this repository" in page
     assert "5 recommendations to 2 States" in page
-    assert re.search(r"<th scope=\"row\">Cycle 2</th><td class=\"num\">\d+</td><td class=\"num\">2</td>", page)
+    assert re.search(r"<th scope=\"row\">Cycle 2</th><td class=\"num\">\d+</td><td class=\"num\">2 of 193</td>", page)
     assert "Where to start" not in page
 
 
