@@ -208,12 +208,20 @@ def create_need(
         data = NeedCreate.model_validate({"state": values.state, **values.payload()})
         need = need_service.create_need(session, principal=principal, data=data)
     except ValidationError as exc:
-        values.errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+        values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     else:
         return redirect(request, f"/needs/{need.id}")
     return _render_form(request, session, principal, values, status_code=422)
+
+
+def _need_errors(values: NeedFormState, exc: ValidationError) -> list[FieldError]:
+    """The form's mistakes; an empty title that only follows an empty selection is not one more mistake."""
+    errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+    if not values.chosen and not values.title:
+        errors = [e for e in errors if e.field != "title"]
+    return errors
 
 
 def _browse(values: NeedFormState, form: Any) -> bool:
@@ -312,7 +320,7 @@ def update_need(
             session, principal=principal, need_id=need.id, data=data, expected=frozenset({values.version})
         )
     except ValidationError as exc:
-        values.errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+        values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     except PreconditionFailed:

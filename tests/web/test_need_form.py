@@ -264,3 +264,12 @@ def test_recommendation_count_is_what_the_state_supported(data: Seed, session: S
         select(Recommendation).where(Recommendation.state_under_review == "FRA", Recommendation.response == "supported")
     ).all()
     assert len(supported) == 3 + 55 + 3
+
+
+def test_nothing_ticked_is_one_mistake_not_two(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    page = web.get("/needs/new", params={"cite": data.recs["j0"].id}).text
+    fields = with_changes(form_fields(page, "/needs/new"), untick=[data.recs["j0"].id], press=("action", "save"))
+    html = post(web, "/needs/new", fields).text
+    summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert summary.count("<li>") == 1 and "Tick at least one recommendation the need is about." in summary
