@@ -21,7 +21,7 @@ KIND_LABELS = {
     "un_entity": "UN entity",
     "state": "Government or development agency",
     "regional_organization": "Regional organisation",
-    "international_organization": "International organisation (outside the UN)",
+    "international_organization": "International organisation outside the UN",
     "nhri": "National human rights institution",
     "ngo": "Non-governmental organisation",
     "academic": "University or research centre",

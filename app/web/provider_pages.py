@@ -225,7 +225,7 @@ def _values_of(provider: Any) -> dict[str, Any]:
 def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
     """The form as typed (to show again), the payload for the service, and the mistakes found while reading."""
     languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
-    values = {
+    values: dict[str, Any] = {
         "name": first(form, "name"),
         "acronym": first(form, "acronym"),
         "kind": first(form, "kind"),
@@ -241,7 +241,7 @@ def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldErr
         "version": first(form, "version"),
     }
     countries: list[str] = []
-    for name in values["countries"].replace(";", ",").split(","):
+    for name in str(values["countries"]).replace(";", ",").split(","):
         if not name.strip():
             continue
         code = resolve_iso3(name.strip())
@@ -254,7 +254,7 @@ def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldErr
         "acronym": values["acronym"] or None,
         "kind": values["kind"] or None,
         "description": values["description"],
-        "themes": split_lines(values["themes"]),
+        "themes": split_lines(str(values["themes"])),
         "countries": countries,
         "regions": values["regions"],
         "languages": languages,

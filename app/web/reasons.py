@@ -55,6 +55,8 @@ GENERAL_WORDS = frozenset(
     level levels match matter national nations need needs new opportunities person persons planned policies
     policy political programme programmes promote prompt promptly provide provides public recommendation
     recommendations related right rights standards support supported united work working works
+    address addressing advice carry carrying combat combating eliminate enforcement federal prevent preventing
+    raise raising sensitize sensitise young
     """.split()  # noqa: SIM905
 )
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -110,8 +112,8 @@ def _acceptable(phrase: str, folded_text: str) -> bool:
         return False
     if first in GENERAL_WORDS or last in GENERAL_WORDS:
         return False
-    if len(words) == 1 and (len(first) < 4 or first.isdigit()):
-        return False
+    if len(words) == 1 and (len(first) < 4 or first.isdigit() or first.endswith(("ed", "ly"))):
+        return False  # a stray verb form ("carried" out of "carried out") or adverb says nothing alone
     return _is_whole(phrase, folded_text)
 
 

@@ -161,10 +161,28 @@ def serious_violations(driver: WebDriver) -> list[dict[str, Any]]:
     return [v for v in results["violations"] if v.get("impact") in {"serious", "critical"}]
 
 
+# Controls smaller than 24 x 24 CSS px (WCAG 2.2, 2.5.8), except links inside a sentence (the "inline" exception).
+SMALL_TARGETS = """
+const small = [];
+for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+  if (r.width >= 24 && r.height >= 24) continue;
+  const parent = el.parentElement;
+  const text = Array.from(parent.childNodes).filter(n => n !== el).map(n => n.textContent).join('').trim();
+  if (el.tagName === 'A' && text.length > 0) continue;  // inline in a sentence
+  small.push(el.outerHTML.slice(0, 80) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+}
+return small;
+"""
+
+
 def check(driver: WebDriver, name: str, width: int) -> None:
     """The current page fits the width, is photographed (full height, before axe scrolls anything), passes axe."""
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"{name} scrolls sideways by {overflow} px at {width} px"
+    small = driver.execute_script(SMALL_TARGETS)
+    assert not small, (name, width, small[:5])
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     set_width(driver, width, min(max(height, 600), 8000))
     driver.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))

@@ -117,7 +117,7 @@ def test_an_agency_registers_its_profile(web: TestClient, data: Seed, session: S
     form = web.get("/providers/new")
     assert form.status_code == 200 and "Create your organisation’s profile" in form.text
     assert 'value="Rights Lab"' in form.text  # the key's name as a start
-    assert "International organisation (outside the UN)" in form.text
+    assert "International organisation outside the UN" in form.text
     fields = with_changes(
         form_fields(form.text, "/providers/new"),
         set_={

@@ -108,7 +108,7 @@ def test_names_not_codes() -> None:
     assert state_name("COD") == "Democratic Republic of the Congo"
     assert state_name("FSM") == "Federated States of Micronesia"
     assert language_code("Spanish") == "es" and language_code("sw") == "sw" and language_code("Klingon") is None
-    assert label("international_organization") == "International organisation (outside the UN)"
+    assert label("international_organization") == "International organisation outside the UN"
     assert label("legal_review") == "Review of laws and policies"
 
 
