@@ -30,12 +30,12 @@ migrate: install
 # The tagger is trained first (once), so the demo import can tag recommendations that have no themes.
 demo: migrate
 	$(BIN)/upr-match train --if-missing
-	$(BIN)/upr-match demo load
+	$(BIN)/upr-match demo load --url http://$(HOST):$(PORT)
 
 serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 
-## make run: venv, install, migrate, load the demo data, serve on http://127.0.0.1:8000
+## make run: venv, install, migrate, load the demo data, serve on http://$(HOST):$(PORT) (printed once it answers)
 run: demo
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 

@@ -47,10 +47,13 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn; print where it is once it answers."""
+    import threading
+
     import uvicorn
 
     settings = get_settings()
+    threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -61,6 +64,36 @@ def serve(
         server_header=False,
         log_level=settings.LOG_LEVEL.lower(),
     )
+
+
+def ready_banner(host: str, port: int) -> str:
+    """The lines `serve` prints once the server answers: the address a browser can open, pages and docs."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    lines = [f"upr-match is serving at {url}  (pages: {url}/, API docs: {url}/docs)"]
+    if host in {"0.0.0.0", "::"}:
+        lines.append(f"listening on every interface; on this machine open http://127.0.0.1:{port}/")
+    return "\n".join(lines)
+
+
+def _announce_when_ready(host: str, port: int, timeout: float = 120.0) -> None:
+    """Poll /health/live on the address being served and print the banner at its first answer."""
+    import time
+
+    import httpx
+
+    probe_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    probe = f"http://{f'[{probe_host}]' if ':' in probe_host else probe_host}:{port}/health/live"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(probe, timeout=1.0).status_code == 200:
+                typer.echo(ready_banner(host, port))
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    typer.echo(f"upr-match did not answer on {probe} within {int(timeout)} s; see the log above.", err=True)
 
 
 @cli.command()
@@ -159,12 +192,13 @@ def demo_load(
         f"unchanged {summary.providers_unchanged}"
     )
     typer.echo(f"demo needs: created {summary.needs_created}, already there {summary.needs_existing}")
+    typer.echo(f"demo activities: created {summary.activities_created}, already there {summary.activities_existing}")
     for note in summary.notes:
         typer.echo(f"note: {note}", err=True)
     created = " (new)" if summary.admin_key_created else f" (from {key_file})"
     typer.echo(
         f"""
-upr-match is ready at {url}  (API docs: {url}/docs)
+demo data loaded; once the server runs it is at {url}  (API docs: {url}/docs)
 admin key for local use{created}:
   {summary.admin_key}
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     MODEL_DIR: Path = Path("./var/models")
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Where States and organisations write to ask for an API key; the front page names it.
+    CONTACT_EMAIL: str | None = Field(default=None, max_length=254)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
     MAX_IMPORT_BYTES: int = Field(default=64 * 1024 * 1024, ge=1024)
     MAX_IMPORT_ROWS: int = Field(default=500_000, ge=1)

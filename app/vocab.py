@@ -14,7 +14,19 @@ from pydantic import AfterValidator, StringConstraints
 
 from app.validation import is_iso3, is_language
 
-ProviderKind = Literal["un_entity", "state", "regional_organization", "nhri", "ngo", "academic", "private", "other"]
+# international_organization: intergovernmental and international bodies outside the UN system
+# (ICRC, DCAF, IPU, IDLO, the Commonwealth Secretariat, OIF...); regional_organization: regional ones.
+ProviderKind = Literal[
+    "un_entity",
+    "state",
+    "regional_organization",
+    "international_organization",
+    "nhri",
+    "ngo",
+    "academic",
+    "private",
+    "other",
+]
 Region = Literal[
     "global", "africa", "asia_pacific", "eastern_europe", "latin_america_caribbean", "western_europe_others"
 ]
@@ -36,6 +48,10 @@ PRIORITIES: tuple[str, ...] = get_args(Priority)
 NEED_STATUSES: tuple[str, ...] = get_args(NeedStatus)
 VISIBILITIES: tuple[str, ...] = get_args(Visibility)
 ACTIVITY_STATUSES: tuple[str, ...] = get_args(ActivityStatus)
+
+# Languages the forms offer as boxes (the six UN languages and the others providers use most);
+# any other is typed by name.
+FORM_LANGUAGES: tuple[str, ...] = ("ar", "zh", "en", "fr", "ru", "es", "pt", "de")
 
 # Limits shared by the input schemas.
 MAX_THEMES = 30

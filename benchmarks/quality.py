@@ -7,7 +7,7 @@ out, fixed seed, ``matching.evaluation.split_by_group``, the same split as
 1. **Tagging** -- trains ``ThemeTagger`` (the default "svc" variant) on the
    train States and reports micro-F1, macro-F1 and precision@1 on the
    held-out States, the training time and the single-text classify latency.
-2. **Ranking** -- ranks the 81 demo providers (``app/demo/providers.json``),
+2. **Ranking** -- ranks the demo providers (``app/demo/providers.json``),
    given to every system as *text only* (name + description, never their
    ``themes`` or ``relevance``), for two kinds of queries from the held-out
    States: single supported recommendations, and synthetic needs (3-5

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli import cli, ready_banner
 from app.config import get_settings
+from tests.conftest import migrate
+from tests.live import ROOT, free_port
 
 runner = CliRunner()
 
@@ -80,3 +87,42 @@ def test_keys_create_unbound_provider_key_and_refuse_unknown_provider(
         assert bad.exit_code == 1 and "does not exist" in bad.stderr
     finally:
         get_settings.cache_clear()
+
+
+def test_ready_banner_names_the_address_served() -> None:
+    assert ready_banner("127.0.0.1", 8123).startswith("upr-match is serving at http://127.0.0.1:8123  (pages:")
+    everywhere = ready_banner("0.0.0.0", 8124)
+    assert "http://0.0.0.0:8124" in everywhere and "open http://127.0.0.1:8124/" in everywhere
+
+
+@pytest.mark.slow
+def test_serve_prints_its_real_address_once_it_answers(tmp_path: Path) -> None:
+    """The banner appears only when /health/live answers, and names the host and port really served."""
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    migrate(url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY_FILE": str(tmp_path / "secret"),
+        "MODEL_DIR": str(tmp_path / "models"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # blocks until the banner (or the end of the output)
+        assert line.startswith(f"upr-match is serving at http://127.0.0.1:{port}"), line
+        assert httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=5).status_code == 200
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)

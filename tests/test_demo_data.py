@@ -76,7 +76,17 @@ UPR_INFO_LABELS = [
 ]
 LABELS = set(UPR_INFO_LABELS)
 
-KINDS = {"un_entity", "state", "regional_organization", "nhri", "ngo", "academic", "private", "other"}
+KINDS = {
+    "un_entity",
+    "state",
+    "regional_organization",
+    "international_organization",
+    "nhri",
+    "ngo",
+    "academic",
+    "private",
+    "other",
+}
 MODALITIES = {
     "training",
     "legal_review",

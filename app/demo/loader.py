@@ -6,10 +6,12 @@
    not register them).
 3. Demo needs for a few States, drafted from each State's real supported
    recommendations (the largest theme groups), flagged `is_demo`.
-4. A local admin key, created once and kept in `var/admin_key` (mode 0600) so
+4. Cooperation activities from `app/demo/activities.json`: real, public examples
+   (who helped which State with what), written in our own words, each naming its
+   public source and flagged `is_demo`. Nothing the source does not state is added;
+   they cite recommendations only where the source says which.
+5. A local admin key, created once and kept in `var/admin_key` (mode 0600) so
    `make run` can print it again; a revoked or missing one is replaced.
-
-No cooperation activities are invented.
 """
 
 from __future__ import annotations
@@ -26,16 +28,19 @@ from sqlmodel import Session, col, select
 
 from app.auth import Principal, authenticate
 from app.errors import Problem
+from app.models.activity import Activity, ActivityCreate
 from app.models.api_key import ApiKeyCreate
 from app.models.need import Need, NeedCreate
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.models.recommendation import Recommendation
+from app.services import activities as activity_service
 from app.services import keys as key_service
 from app.services import needs as need_service
 from app.services import providers as provider_service
 from matching import DraftInput, draft_groups
 
 PROVIDERS_FILE = Path(__file__).resolve().parent / "providers.json"
+ACTIVITIES_FILE = Path(__file__).resolve().parent / "activities.json"
 # One State per UN regional group, each with many supported recommendations in the shared data.
 DEMO_STATES = ("MEX", "LSO", "KHM", "GEO", "SVN")
 NEEDS_PER_STATE = 2
@@ -66,6 +71,8 @@ class DemoSummary:
     providers_unchanged: int = 0
     needs_created: int = 0
     needs_existing: int = 0
+    activities_created: int = 0
+    activities_existing: int = 0
     admin_key: str = ""
     admin_key_created: bool = False
     notes: list[str] = field(default_factory=list)
@@ -97,6 +104,7 @@ def load_demo(
         summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")
     load_providers(session, summary)
     load_needs(session, summary)
+    load_activities(session, summary)
     summary.admin_key, summary.admin_key_created = ensure_admin_key(session, key_file)
     return summary
 
@@ -173,6 +181,51 @@ def load_needs(session: Session, summary: DemoSummary) -> None:
             )
             _flag_demo(session, Need, need.id)
             summary.needs_created += 1
+
+
+def source_line(source: dict[str, Any]) -> str:
+    """ "Source: UPR Info, “Title” (12 July 2024), https://..." from an activity's `source`."""
+    parts = [str(source["publisher"]), f"“{source['title']}”"]
+    if source.get("date"):
+        parts[-1] += f" ({source['date']})"
+    line = "Source: " + ", ".join(parts)
+    return line + (f", {source['url']}" if source.get("url") else "") + "."
+
+
+def load_activities(session: Session, summary: DemoSummary) -> None:
+    """Record the public cooperation examples, unless an activity of that provider, State and title exists."""
+    entries = json.loads(ACTIVITIES_FILE.read_text(encoding="utf-8"))
+    providers = {p.slug: p for p in session.exec(select(Provider).where(col(Provider.slug).is_not(None)))}
+    for entry in entries:
+        provider = providers.get(entry["provider_slug"])
+        if provider is None:
+            summary.notes.append(f"no provider {entry['provider_slug']!r}: the activity {entry['title']!r} was skipped")
+            continue
+        found = session.exec(
+            select(Activity).where(
+                col(Activity.provider_id) == provider.id,
+                col(Activity.state) == entry["state"],
+                col(Activity.title) == entry["title"],
+            )
+        ).first()
+        if found is not None:
+            summary.activities_existing += 1
+            continue
+        data = ActivityCreate(
+            provider_id=provider.id,
+            state=entry["state"],
+            title=entry["title"],
+            description=f"{entry['description']}\n\n{source_line(entry['source'])}",
+            modality=entry["modality"],
+            status=entry["status"],
+            start_date=entry["start_date"],
+            end_date=entry["end_date"],
+            funding_source=entry["funding_source"],
+            outcomes=entry["outcomes"],
+            recommendation_ids=entry["recommendation_ids"],
+        )
+        activity_service.create_activity(session, principal=ADMIN, data=data, is_demo=True)
+        summary.activities_created += 1
 
 
 def _flag_demo(session: Session, model: Any, row_id: str) -> None:

@@ -93,8 +93,12 @@ def list_providers(
     region: str | None = None,
     country: str | None = None,
     q: str | None = None,
+    expertise: str | None = None,
 ) -> tuple[list[Provider], int]:
-    """List providers matching every given filter, oldest first (stable order)."""
+    """List providers matching every given filter, oldest first (stable order).
+
+    `q` looks in the name and acronym; `expertise` wants each of its words in the name, acronym or description.
+    """
     conditions: list[Any] = []
     if kind:
         conditions.append(col(Provider.kind) == kind)
@@ -122,6 +126,12 @@ def list_providers(
                 func.lower(func.coalesce(Provider.acronym, "")).contains(needle, autoescape=True),
             )
         )
+    if expertise:
+        haystack = func.lower(
+            Provider.name + " " + func.coalesce(Provider.acronym, "") + " " + col(Provider.description)
+        )
+        for word in expertise.lower().split()[:20]:
+            conditions.append(haystack.contains(word, autoescape=True))
     total = session.exec(select(func.count()).select_from(Provider).where(*conditions)).one()
     rows = session.exec(
         select(Provider)

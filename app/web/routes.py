@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.auth import authenticate
+from app.config import get_settings
 from app.deps import SessionDep
 from app.errors import Unauthorized
-from app.web import pages
+from app.services import access, directory
+from app.web import need_pages, pages, provider_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
 
@@ -25,9 +27,16 @@ NextParam = Annotated[str | None, Query(max_length=2000)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    """The front page: what the repository holds and where to start."""
-    return render(request, "home.html")
+def home(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+    """The front page: what a need is, how to get a key, what the data covers, and where to start."""
+    coverage = directory.coverage(session, principal=web.principal)
+    principal = web.principal
+    context = {
+        "coverage": coverage,
+        "contact": get_settings().CONTACT_EMAIL,
+        "can_register": access.can_create_provider(principal) and principal.role == "provider",
+    }
+    return render(request, "home.html", context)
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -44,11 +53,30 @@ def signin(request: Request, session: SessionDep, web: WebDep, form: FormDep) ->
     try:
         principal = authenticate(session, raw)
     except Unauthorized as exc:
-        message = "Paste your API key." if not raw else exc.detail
-        context = {"next": next_url, "error": message, "insecure": _insecure(request)}
+        context = {"next": next_url, "error": signin_error(raw, exc.detail), "insecure": _insecure(request)}
         return render(request, "signin.html", context, status_code=400)
     web.sign_in(principal)
     return redirect(request, next_url)
+
+
+def signin_error(raw: str, detail: str) -> str:
+    """Why a pasted key was refused, in words for the person who pasted it."""
+    if not raw:
+        return "Paste your API key in the box, then press Sign in."
+    if "revoked" in detail:
+        return (
+            "This API key has been withdrawn by the administrator, so it no longer signs in. "
+            "Ask the administrator of this site for a new key."
+        )
+    if "malformed" in detail:
+        return (
+            "This does not look like a whole API key. A key starts with upr_ and is about 45 characters long: "
+            "copy all of it, without spaces, from the message you received."
+        )
+    return (
+        "This API key is not recognised. Check that you pasted the whole key, "
+        "or ask the administrator of this site for a new one."
+    )
 
 
 def _insecure(request: Request) -> bool:
@@ -65,3 +93,5 @@ def signout(request: Request, web: WebDep) -> RedirectResponse:
 
 # The repository's pages share this router's session and CSRF dependencies.
 router.include_router(pages.router)
+router.include_router(need_pages.router)
+router.include_router(provider_pages.router)

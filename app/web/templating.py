@@ -12,8 +12,12 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from markupsafe import Markup
 
+from app.vocab import FORM_LANGUAGES
+from app.web.labels import MODALITY_LABELS, first_sentence, label, language_name, state_name, theme_markup, theme_text
+from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -34,30 +38,17 @@ def query_url(request: Request, **changes: Any) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-LABELS = {
-    "un_entity": "UN entity",
-    "ngo": "NGO",
-    "nhri": "National human rights institution",
-    "academic": "Academia",
-    "state": "State",
-    "private": "Private sector",
-    "regional_organization": "Regional organisation",
-    "africa": "Africa",
-    "asia_pacific": "Asia-Pacific",
-    "eastern_europe": "Eastern Europe",
-    "latin_america_caribbean": "Latin America and the Caribbean",
-    "western_europe_others": "Western Europe and others",
-    "state_only": "its State only",
-}
+def language_choices(current: list[str]) -> list[tuple[str, str]]:
+    """(code, name) of the languages a form offers as boxes: the common ones and any already chosen, by name."""
+    codes = dict.fromkeys([*FORM_LANGUAGES, *current])
+    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1])
 
 
-def _label(value: Any) -> str:
-    """A code as words: `un_entity` -> `UN entity`, `peer_exchange` -> `Peer exchange`."""
-    text = str(value)
-    if text in LABELS:
-        return LABELS[text]
-    text = text.replace("_", " ")
-    return text[:1].upper() + text[1:]
+@pass_context
+def _theme(context: Any, theme: str) -> Markup:
+    """A theme in running text: abbreviations spelled out on their first use on this page."""
+    seen = context.get("_abbreviations_seen")
+    return theme_markup(str(theme), seen if isinstance(seen, set) else None)
 
 
 environment = Environment(
@@ -67,8 +58,19 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-environment.filters["label"] = _label
+environment.filters["label"] = label
+environment.filters["label_pair"] = lambda value: (value, label(value))
+environment.filters["modality_label"] = lambda value: MODALITY_LABELS.get(str(value), label(value))
+environment.filters["modality_pair"] = lambda value: (value, MODALITY_LABELS.get(str(value), label(value)))
+environment.filters["state_option"] = lambda code: (code, state_name(code))
+environment.filters["theme_option"] = lambda pair: (pair[0], f"{theme_text(pair[0])} ({pair[1]})")
+environment.filters["state_name"] = state_name
+environment.filters["first_sentence"] = first_sentence
+environment.filters["language_name"] = language_name
+environment.filters["theme"] = _theme
+environment.filters["theme_text"] = theme_text
 environment.globals["query_url"] = query_url
+environment.globals["band_sentence"] = BAND_SENTENCE
 
 
 def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | None) -> None:
@@ -83,7 +85,7 @@ def render(
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
-    html = environment.get_template(name).render(request=request, web=web, **(context or {}))
+    html = environment.get_template(name).render(request=request, web=web, _abbreviations_seen=set(), **(context or {}))
     response = HTMLResponse(html, status_code=status_code)
     page_headers(response, web)
     return response

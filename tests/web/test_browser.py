@@ -1,9 +1,16 @@
 """Browser tests: headless Chromium (Debian's) drives the real server on a seeded SQLite database.
 
-Needs `apt-get install -y chromium chromium-driver` and `pip install selenium`;
-skips with the reason otherwise. Selenium Manager is never asked for anything:
-the driver and the browser are given by path and SE_OFFLINE is set. Screenshots
-of the main pages land in artifacts/screenshots/.
+Every page kind is visited at 1280 px and at 375 px (a phone), signed out and
+signed in: axe-core (from the `axe-selenium-python` package) must report no
+serious or critical violation, the page must not scroll sideways, and a
+screenshot lands in artifacts/screenshots/<page>-<width>.png. The tasks of the
+issue are then performed at both widths: an agency registers its profile; a
+State files a need citing recommendations from two themes and two pages (and the
+need cites exactly those), edits it and closes it.
+
+Needs `apt-get install -y chromium chromium-driver` and the test extra (selenium,
+axe-selenium-python); skips with the reason otherwise. Selenium Manager is never
+asked for anything: the driver and the browser are given by path and SE_OFFLINE is set.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -20,12 +29,14 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import create_db_engine
 from tests.conftest import migrate
+from tests.factories import make_key
 from tests.live import ROOT, LiveServer
-from tests.web.seed import Seed, seed
+from tests.web.seed import Seed, rec, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+WIDTHS = (1280, 375)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,18 +47,30 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         allow_module_level=True,
     )
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
+axe_selenium = pytest.importorskip("axe_selenium_python", reason="needs axe-selenium-python (the test extra)")
 
-from selenium.common.exceptions import NoSuchElementException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@dataclass
+class Site:
+    server: LiveServer
+    data: Seed
+    unbound_keys: list[str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Seed]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The real server (`upr-match serve`) on its own migrated and seeded SQLite file."""
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'site.db'}"
@@ -55,6 +78,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
     engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))  # type: ignore[call-arg]
     with Session(engine) as session:
         data = seed(session)
+        # Two pages of one theme (50 a page) and a second theme, for the need form.
+        for i in range(55):
+            data.recs[f"w{i:02d}"] = rec(
+                session, text=f"Women's rights recommendation number {i:02d}.", themes=["Women's rights"]
+            )
+        for i in range(3):
+            data.recs[f"j{i}"] = rec(session, text=f"Justice recommendation number {i}.", themes=["Justice"])
+        unbound = [make_key(session, role="provider", name=f"Rights Lab {w}")[1] for w in (*WIDTHS, 0)]
         # Load every seeded row, then detach it, so the tests can read ids after the session closes.
         for row in [*data.recs.values(), *data.providers.values(), *data.needs.values()]:
             if row in session:
@@ -66,9 +97,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
         "ENVIRONMENT": "test",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "MODEL_DIR": str(folder / "models"),
+        "RATE_LIMIT_PER_MINUTE": "100000",
     }
     with LiveServer(env=env, log=folder / "server.log") as server:
-        yield server, data
+        yield Site(server, data, unbound)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +124,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         yield driver
@@ -100,21 +133,92 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def shot(driver: WebDriver, name: str) -> Path:
-    """Save a full-height screenshot of the current page."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    width = driver.get_window_size()["width"]
-    driver.set_window_size(width, min(max(int(height) + 120, 600), 4000))
-    path = SCREENSHOTS / f"{name}.png"
-    driver.save_screenshot(str(path))
-    return path
+# --- helpers ---------------------------------------------------------------------------
+
+
+def set_width(driver: WebDriver, width: int, height: int = 900) -> None:
+    """Show pages as a screen `width` CSS pixels wide would (a phone below 500)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500},
+    )
+
+
+def wait_loaded(driver: WebDriver) -> None:
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def open_page(driver: WebDriver, url: str) -> None:
+    driver.get(url)
+    wait_loaded(driver)
+
+
+def serious_violations(driver: WebDriver) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the current page."""
+    axe = axe_selenium.Axe(driver)
+    axe.inject()
+    results = axe.run()
+    return [v for v in results["violations"] if v.get("impact") in {"serious", "critical"}]
+
+
+# Controls smaller than 24 x 24 CSS px (WCAG 2.2, 2.5.8), except links inside a sentence (the "inline" exception).
+SMALL_TARGETS = """
+const small = [];
+for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+  if (r.width >= 24 && r.height >= 24) continue;
+  const parent = el.parentElement;
+  const text = Array.from(parent.childNodes).filter(n => n !== el).map(n => n.textContent).join('').trim();
+  if (el.tagName === 'A' && text.length > 0) continue;  // inline in a sentence
+  small.push(el.outerHTML.slice(0, 80) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+}
+return small;
+"""
+
+
+def check(driver: WebDriver, name: str, width: int) -> None:
+    """The current page fits the width, is photographed (full height, before axe scrolls anything), passes axe."""
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{name} scrolls sideways by {overflow} px at {width} px"
+    small = driver.execute_script(SMALL_TARGETS)
+    assert not small, (name, width, small[:5])
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    set_width(driver, width, min(max(height, 600), 8000))
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
+    set_width(driver, width)
+    found = serious_violations(driver)
+    assert not found, (
+        name,
+        width,
+        [(v["id"], v["help"], [(n["target"], n.get("failureSummary")) for n in v["nodes"]][:3]) for v in found],
+    )
 
 
 def follow(driver: WebDriver, element: WebElement, url_part: str) -> None:
     """Click a link or button and wait for the next page, so no assertion reads the old one."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
     element.click()
     WebDriverWait(driver, 15).until(EC.url_contains(url_part))
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait_loaded(driver)
+
+
+def submit(driver: WebDriver, button: WebElement) -> None:
+    """Press a form button and wait for the page it loads."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    WebDriverWait(driver, 15).until(lambda _: _gone(old))
+    wait_loaded(driver)
+
+
+def _gone(element: WebElement) -> bool:
+    """True once the element's page has been replaced (chromedriver may say so with a generic error)."""
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException, or "Node ... does not belong to the document"
+        return True
+    return False
 
 
 def h1(driver: WebDriver) -> str:
@@ -123,107 +227,184 @@ def h1(driver: WebDriver) -> str:
 
 def sign_in(driver: WebDriver, base: str, key: str) -> None:
     driver.delete_all_cookies()
-    driver.get(base + "/signin")
+    open_page(driver, base + "/signin")
     driver.find_element(By.ID, "api_key").send_keys(key)
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
     WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CLASS_NAME, "who")))
 
 
-def test_search_a_recommendation(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server = site[0]
-    browser.get(server.url + "/")
-    assert h1(browser) == "Technical cooperation for UPR recommendations"
-    shot(browser, "home")
-    browser.get(server.url + "/recommendations")
-    box = browser.find_element(By.ID, "q")
-    box.send_keys("overcrowding")
-    box.submit()
-    WebDriverWait(browser, 10).until(EC.url_contains("q=overcrowding"))
-    results = browser.find_elements(By.CSS_SELECTOR, ".results > li")
-    assert len(results) == 1 and "prison overcrowding" in results[0].text
-    browser.get(server.url + "/recommendations?state=FRA")
-    shot(browser, "recommendations")
-    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Ratify the Optional Protocol"), "/recommendations/")
-    assert h1(browser) == "Recommendation to France"
-    assert "Train prison staff on torture prevention" in browser.page_source
-    shot(browser, "recommendation")
-
-
-def test_open_a_state(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server, _ = site
-    browser.get(server.url + "/recommendations?q=overcrowding")
-    follow(browser, browser.find_element(By.CSS_SELECTOR, ".results .meta a[href='/states/FRA']"), "/states/FRA")
-    assert h1(browser).startswith("France")
-    chart = browser.find_element(By.CSS_SELECTOR, "svg[role=img]")
-    assert chart.get_attribute("aria-labelledby") == "coverage-title"
-    assert len(chart.find_elements(By.CSS_SELECTOR, "rect.chart-covered")) >= 3
-    shot(browser, "state")
-    browser.set_window_size(390, 844)  # a phone
-    browser.get(server.url + "/states/FRA")
-    overflow = browser.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
-    assert not overflow, "the State page scrolls sideways on a phone"
-    shot(browser, "state-phone")
-    browser.set_window_size(1280, 1000)
-
-
-def test_open_a_need_and_read_its_partners(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server = site[0]
-    browser.get(server.url + "/states/FRA")
-    follow(browser, browser.find_element(By.LINK_TEXT, "Train prison staff on torture prevention"), "/needs/")
-    assert h1(browser) == "Train prison staff on torture prevention"
-    heading = browser.find_element(By.XPATH, "//h2[normalize-space()='Ranked partners']")
-    partners = browser.find_elements(By.CSS_SELECTOR, "ol.partners > li")
-    if partners:
-        first = partners[0].text
-        assert "Why:" in first
-    else:
-        assert heading.find_element(By.XPATH, "following-sibling::p[1]").text
-    shot(browser, "need")
-
-
-def test_a_state_signs_in_and_files_a_need(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server, data = site
-    sign_in(browser, server.url, data.keys["fra"][1])
-    assert "France mission" in browser.find_element(By.CLASS_NAME, "who").text
-    browser.get(server.url + "/needs/new")
-    select = browser.find_element(By.ID, "theme-choice")
-    select.find_element(By.XPATH, 'option[starts-with(., "Women\'s rights")]').click()
-    follow(browser, browser.find_element(By.CSS_SELECTOR, "form[method=get] button[type=submit]"), "theme=Women")
-    box = browser.find_element(By.CSS_SELECTOR, f"input[value='{data.recs['women'].id}']")
-    if not box.is_selected():
+def tick(driver: WebDriver, rec_id: str, *, on: bool = True) -> None:
+    box = driver.find_element(By.CSS_SELECTOR, f"input[name=recommendation_ids][value='{rec_id}']")
+    if box.is_selected() != on:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
         box.click()
-    title = browser.find_element(By.ID, "need-title")
-    title.clear()
-    title.send_keys("Draft a law on violence against women")
-    shot(browser, "need-form")
-    browser.find_element(By.XPATH, "//button[normalize-space()='File the need']").click()
-    WebDriverWait(browser, 10).until(EC.url_matches(r"/needs/[0-9a-f-]{36}$"))
-    assert h1(browser) == "Draft a law on violence against women"
-    assert "violence against women" in browser.find_element(By.TAG_NAME, "main").text
-    shot(browser, "need-filed")
 
 
-def test_another_state_is_refused(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server, data = site
-    sign_in(browser, server.url, data.keys["deu"][1])
-    browser.get(server.url + "/needs/new?state=FRA")
-    assert h1(browser) == "Forbidden"
-    assert "may not file needs for FRA" in browser.find_element(By.TAG_NAME, "main").text
-    shot(browser, "refused")
-    with pytest.raises(NoSuchElementException):
-        browser.find_element(By.ID, "need-title")
+def first_unticked(driver: WebDriver, skip: int = 0) -> str:
+    """The id of an unticked recommendation in the list being browsed (the `skip`-th one)."""
+    boxes = driver.find_elements(By.CSS_SELECTOR, "#f-recommendation_ids .checks input[id^=rec-]")
+    return [str(b.get_attribute("value")) for b in boxes if not b.is_selected()][skip]
 
 
-def test_directory_pages(browser: WebDriver, site: tuple[LiveServer, Seed]) -> None:
-    server = site[0]
+def ticked(driver: WebDriver) -> set[str]:
+    return {
+        str(b.get_attribute("value"))
+        for b in driver.find_elements(By.CSS_SELECTOR, "input[name=recommendation_ids]")
+        if b.is_selected()
+    }
+
+
+# --- every page kind, signed out and in, at both widths --------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver, site: Site, width: int) -> None:
+    data = site.data
+    set_width(browser, width)
     browser.delete_all_cookies()
-    browser.get(server.url + "/providers")
-    assert h1(browser) == "Providers of technical cooperation"
-    assert "secret-contact@" not in browser.page_source
-    shot(browser, "providers")
-    follow(browser, browser.find_element(By.LINK_TEXT, "Prison Reform Helpers"), "/providers/")
-    assert h1(browser) == "Prison Reform Helpers"
-    shot(browser, "provider")
-    browser.get(server.url + "/activities")
-    assert "40 prison directors trained" in browser.page_source
-    shot(browser, "activities")
+    anonymous = {
+        "home": "/",
+        "signin": "/signin",
+        "recommendations": "/recommendations?state=FRA",
+        "recommendation": f"/recommendations/{data.recs['opcat'].id}",
+        "states": "/states",
+        "state": "/states/FRA",
+        "needs": "/needs",
+        "need": f"/needs/{data.needs['fra'].id}",
+        "providers": "/providers",
+        "provider": f"/providers/{data.providers['ngo'].id}",
+        "activities": "/activities",
+        "not-found": "/needs/does-not-exist",
+    }
+    for name, path in anonymous.items():
+        open_page(browser, site.url + path)
+        check(browser, name, width)
+    assert h1(browser) == "Not found"
+
+    sign_in(browser, site.url, data.keys["fra"][1])
+    state_pages = {
+        "home-state": "/",
+        "need-form": "/needs/new",
+        "need-owner": f"/needs/{data.needs['fra'].id}",
+        "need-edit": f"/needs/{data.needs['fra'].id}/edit",
+        "recommendation-state": f"/recommendations/{data.recs['women'].id}",
+        "forbidden": f"/providers/{data.providers['ngo'].id}/edit",
+    }
+    for name, path in state_pages.items():
+        open_page(browser, site.url + path)
+        check(browser, name, width)
+    assert h1(browser) == "Forbidden"
+    # A form sent with a mistake: the summary takes the focus and links to the field.
+    open_page(browser, site.url + f"/needs/new?cite={data.recs['j0'].id}")
+    tick(browser, data.recs["j0"].id, on=False)  # untick the only one
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='File the need']"))
+    # autofocus runs once the page is rendered: wait for it rather than read the focus too early.
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.active_element.get_attribute("id") == "error-summary")
+    link = browser.find_element(By.CSS_SELECTOR, "#error-summary a[href='#f-recommendation_ids']")
+    assert link.text == "Tick at least one recommendation the need is about."
+    check(browser, "need-form-errors", width)
+
+    sign_in(browser, site.url, data.keys["ngo"][1])
+    for name, path in {
+        "home-provider": "/",
+        "provider-owner": f"/providers/{data.providers['ngo'].id}",
+        "provider-edit": f"/providers/{data.providers['ngo'].id}/edit",
+    }.items():
+        open_page(browser, site.url + path)
+        check(browser, name, width)
+
+    sign_in(browser, site.url, site.unbound_keys[-1])
+    for name, path in {"home-unbound": "/", "provider-register": "/providers/new"}.items():
+        open_page(browser, site.url + path)
+        check(browser, name, width)
+    browser.delete_all_cookies()
+
+
+def test_the_state_chart_fits_a_phone(browser: WebDriver, site: Site) -> None:
+    set_width(browser, 375)
+    open_page(browser, site.url + "/states/FRA")
+    chart = browser.find_element(By.CSS_SELECTOR, "svg.chart-narrow")
+    assert chart.is_displayed() and chart.size["width"] <= 375
+    assert not browser.find_element(By.CSS_SELECTOR, "svg.chart-wide").is_displayed()
+    set_width(browser, 1280)
+    open_page(browser, site.url + "/states/FRA")
+    assert browser.find_element(By.CSS_SELECTOR, "svg.chart-wide").is_displayed()
+
+
+# --- the tasks, at both widths ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_agency_registers_its_profile(browser: WebDriver, site: Site, width: int) -> None:
+    set_width(browser, width)
+    sign_in(browser, site.url, site.unbound_keys[WIDTHS.index(width)])
+    open_page(browser, site.url + "/")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Create your profile"), "/providers/new")
+    browser.find_element(By.ID, "f-kind").find_element(By.CSS_SELECTOR, "option[value=academic]").click()
+    browser.find_element(By.ID, "f-description").send_keys(
+        "University team that trains judges, prosecutors and police investigators on investigating torture."
+    )
+    for box in ("f-regions-latin_america_caribbean", "f-languages-es", "f-modalities-training"):
+        element = browser.find_element(By.ID, box)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Create the profile']"))
+    assert h1(browser) == f"Rights Lab {width}"
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "University or research centre" in main and "Spanish" in main and "Edit this profile" in main
+    assert "My profile" in browser.find_element(By.TAG_NAME, "nav").text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_state_files_a_need_from_two_themes_and_two_pages_edits_and_closes_it(
+    browser: WebDriver, site: Site, width: int
+) -> None:
+    data = site.data
+    set_width(browser, width)
+    sign_in(browser, site.url, data.keys["fra"][1])
+    start = data.recs["w03"]
+    open_page(browser, site.url + f"/recommendations/{start.id}")
+    follow(browser, browser.find_element(By.LINK_TEXT, "File a need citing this recommendation"), "/needs/new")
+    assert ticked(browser) == {start.id}
+    # Page 2 of the first theme.
+    submit(browser, browser.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Next 50')]"))
+    assert "Page 2 of 2" in browser.find_element(By.TAG_NAME, "main").text
+    second = first_unticked(browser)
+    tick(browser, second)
+    # Another theme.
+    browser.find_element(By.ID, "f-theme").find_element(By.CSS_SELECTOR, "option[value='Justice']").click()
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Show these recommendations']"))
+    third = first_unticked(browser, skip=1 if width == WIDTHS[0] else 0)
+    tick(browser, third)
+    assert ticked(browser) == {start.id, second, third}
+    check(browser, "need-form-chosen", width)
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='File the need']"))
+    assert h1(browser) == "Women's rights and Justice: support to implement 3 supported recommendations"
+    cited = {
+        a.get_attribute("href").rsplit("/", 1)[1] for a in browser.find_elements(By.CSS_SELECTOR, "main .results a")
+    }
+    assert cited == {start.id, second, third}
+    need_url = browser.current_url
+    # Edit it.
+    follow(browser, browser.find_element(By.LINK_TEXT, "Edit this need"), "/edit")
+    title = browser.find_element(By.ID, "f-title")
+    title.clear()
+    title.send_keys(f"Laws on women's rights and access to justice ({width})")
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Save the need']"))
+    assert h1(browser) == f"Laws on women's rights and access to justice ({width})"
+    # Close it.
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Close this need']"))
+    assert browser.current_url == need_url
+    assert "Closed" in browser.find_element(By.CSS_SELECTOR, "main .badge.closed").text
+    assert browser.find_element(By.XPATH, "//button[normalize-space()='Reopen this need']")
+    browser.delete_all_cookies()
+
+
+def test_another_state_is_refused(browser: WebDriver, site: Site) -> None:
+    set_width(browser, 1280)
+    sign_in(browser, site.url, site.data.keys["deu"][1])
+    open_page(browser, site.url + "/needs/new?state=FRA")
+    assert h1(browser) == "Forbidden"
+    assert "may not file needs for France" in browser.find_element(By.TAG_NAME, "main").text
+    assert not browser.find_elements(By.ID, "f-title")
+    browser.delete_all_cookies()

@@ -44,7 +44,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(web: TestClient, data: Seed) -> 
 def test_a_state_files_a_need_from_its_supported_recommendations(web: TestClient, data: Seed, session: Session) -> None:
     sign_in(web, data.keys["fra"][1])
     form = web.get("/needs/new", params={"theme": "Torture and other CID treatment"})
-    assert form.status_code == 200 and "<h1>File a need for FRA</h1>" in form.text
+    assert form.status_code == 200 and "<h1>File a need for France</h1>" in form.text
     assert data.recs["prisons"].id in form.text and data.recs["opcat"].id in form.text
     assert data.recs["noted"].id not in form.text and data.recs["germany"].id not in form.text
     response = web.post(
@@ -75,20 +75,25 @@ def test_a_state_files_a_need_from_its_supported_recommendations(web: TestClient
 def test_the_form_starts_from_the_drafted_need(web: TestClient, data: Seed) -> None:
     sign_in(web, data.keys["fra"][1])
     page = web.get("/needs/new").text  # no theme: the largest draft's theme is shown
-    assert "the boxes start from the drafted need for this theme" in page
-    assert "Drafted needs: " in page and "Women&#39;s rights</a> (1)" in page
+    assert "Start again from a drafted need" in page and "Women&#39;s rights</a> (1)" in page
     checked = set(re.findall(r'name="recommendation_ids" value="([^"]+)" checked', page))
     # Drafts cover supported recommendations no need cites yet: not the OPCAT one (cited by a need).
     assert checked and data.recs["opcat"].id not in checked
-    assert re.search(r'id="need-title"[^>]*value="[^"]+: support to implement \d+ supported recommendation', page)
+    n = len(checked)
+    assert re.search(rf'id="f-title"[^>]*value="[^"]+: support to implement {n} supported recommendation', page)
 
 
 def test_a_need_without_recommendations_shows_the_form_again(web: TestClient, data: Seed) -> None:
     sign_in(web, data.keys["fra"][1])
     response = _file(web, state="FRA", title="Something", priority="medium", visibility="public")
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert 'role="alert"' in response.text and "The need was not filed" in response.text  # type: ignore[attr-defined]
-    assert 'value="Something"' in response.text  # type: ignore[attr-defined]
+    html = response.text  # type: ignore[attr-defined]
+    assert 'role="alert"' in html and "The need was not filed" in html
+    assert 'value="Something"' in html
+    # A plain sentence, linked from the summary to its field, which names it with aria-describedby.
+    assert '<a href="#f-recommendation_ids">Tick at least one recommendation the need is about.</a>' in html
+    assert 'id="f-recommendation_ids" tabindex="-1" aria-describedby="f-recommendation_ids-error"' in html
+    assert "List should have" not in html
 
 
 def test_a_duplicate_need_is_explained(web: TestClient, data: Seed) -> None:
@@ -104,7 +109,7 @@ def test_a_state_cannot_open_the_form_for_another_state(web: TestClient, data: S
     response = web.get("/needs/new", params={"state": "FRA"})
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
-    assert "may not file needs for FRA" in response.text
+    assert "may not file needs for France" in response.text
 
 
 def test_a_state_cannot_file_for_another_state(web: TestClient, data: Seed, session: Session) -> None:
@@ -112,7 +117,7 @@ def test_a_state_cannot_file_for_another_state(web: TestClient, data: Seed, sess
     before = len(session.exec(select(Need)).all())
     response = _file(web, state="FRA", title="Sneaky need", recommendation_ids=data.recs["opcat"].id)
     assert response.status_code == 403  # type: ignore[attr-defined]
-    assert "may not file needs for FRA" in response.text  # type: ignore[attr-defined]
+    assert "may not file needs for France" in response.text  # type: ignore[attr-defined]
     fresh(session)
     assert len(session.exec(select(Need)).all()) == before
 
@@ -142,7 +147,8 @@ def _profile_form(web: TestClient, provider_id: str) -> dict[str, object]:
         "description": "Training of prison staff and monitoring bodies on torture prevention.",
         "themes": "Torture and other CID treatment\nDetention conditions\nJustice",
         "regions": ["western_europe_others", "africa"],
-        "languages": "en, fr, es",
+        "languages": ["en", "fr"],
+        "other_languages": "Spanish",
         "modalities": ["training", "peer_exchange"],
         "website": "https://helpers.example",
         "contact_email": "desk@helpers.example",

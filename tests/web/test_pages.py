@@ -156,9 +156,15 @@ def test_need_page_shows_recommendations_and_ranked_partners_in_words(web: TestC
     assert "Ratify the Optional Protocol" in page
     partners = page.split("Ranked partners", 1)[1].split("Recommendations it cites", 1)[0]
     assert "Prison Reform Helpers" in partners and "UN Women Liaison" not in partners
-    why = re.search(r"<strong>Why:</strong> ([^<]+)</p>", partners)
-    assert why and why.group(1).startswith("shares: Torture and other CID treatment")
-    assert "works in the region (Western Europe and others)" in why.group(1)
+    why = re.search(r'<ul class="why">(.*?)</ul>', partners, re.DOTALL)
+    assert why, partners
+    reasons = re.findall(r"<li[^>]*>(.*?)</li>", why.group(1))
+    # Themes, then phrases, then separate ticks, each in words; the band, with the number kept in a title.
+    assert reasons[0].startswith("Shares the theme: Torture and other")
+    assert "Works in France&#39;s region (Western Europe and others)" in reasons
+    assert not any("FRA" in r or "western_europe" in r for r in reasons)
+    assert re.search(r'<span class="band (strong|good|possible)" title="Match score 0\.\d\d">', partners)
+    assert "Strong means a score of 0.35 or more" in partners
 
 
 def test_hidden_need_is_404_for_others(web: TestClient, data: Seed, session: Session) -> None:
@@ -180,10 +186,10 @@ def test_provider_directory_filters(web: TestClient, data: Seed) -> None:
 def test_provider_profile_lists_needs_it_could_serve(web: TestClient, data: Seed) -> None:
     page = web.get(f"/providers/{data.providers['ngo'].id}").text
     assert h1(page) == "Prison Reform Helpers"
-    assert "Western Europe and others" in page and "Training" in page and "NGO" in page
+    assert "Western Europe and others" in page and "Training" in page and "Non-governmental organisation" in page
     ranked = page.split("Open needs it could serve", 1)[1].split("Its activities", 1)[0]
     assert "Train prison staff on torture prevention" in ranked
-    assert "<strong>Why:</strong> shares: Torture and other CID treatment" in ranked
+    assert "<li>Shares the theme: Torture and other" in ranked and "France" in ranked
     other = web.get(f"/providers/{data.providers['un'].id}").text
     assert "No open need matches this profile" in other
 

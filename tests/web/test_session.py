@@ -47,13 +47,17 @@ def test_signin_with_bad_key_shows_an_error(web: TestClient, session: Session) -
     token = csrf_from(web.get("/signin").text)
     response = web.post("/signin", data={"api_key": "upr_deadbeef_nope", "csrf_token": token})
     assert response.status_code == 400
-    assert 'role="alert"' in response.text and "not valid" in response.text
+    assert 'role="alert"' in response.text and "This API key is not recognised" in response.text
+    assert "upr_&lt;prefix&gt;" not in response.text and "`" not in response.text.split("Sign-in failed")[1][:400]
     assert "Signed in as" not in response.text
 
 
 def test_signin_with_malformed_and_empty_key_shows_an_error(web: TestClient) -> None:
     token = csrf_from(web.get("/signin").text)
-    for key, message in (("hello", "malformed"), ("", "Paste your API key")):
+    for key, message in (
+        ("hello", "This does not look like a whole API key. A key starts with upr_"),
+        ("", "Paste your API key in the box"),
+    ):
         response = web.post("/signin", data={"api_key": key, "csrf_token": token})
         assert response.status_code == 400 and message in response.text
 
@@ -71,7 +75,7 @@ def test_signin_sets_a_secure_cookie_naming_the_key_id_not_the_key(web: TestClie
     assert key not in value and key.split("_", 2)[2] not in value  # the whole secret (it may contain "_")
     assert web.app.state.signer.loads(value).kid == row.id  # type: ignore[attr-defined]
     page = web.get("/")
-    assert "Signed in as <strong>France mission</strong> (FRA)" in page.text
+    assert "Signed in as <strong>France mission</strong> (France)" in page.text
     assert page.headers["cache-control"] == "private, no-store"
 
 

@@ -1,0 +1,140 @@
+"""Read-side summaries behind the directory pages: States with their counts, theme lists, what the data covers.
+
+Each function is a fixed number of grouped queries, whatever the number of rows,
+and counts needs and activities only as far as the caller may see them
+(`services.access`), so a hidden need is neither listed nor counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import case, distinct, func, select
+from sqlmodel import Session, col
+
+from app.auth import Principal
+from app.models.activity import Activity
+from app.models.need import Need
+from app.models.provider import Provider
+from app.models.recommendation import Recommendation
+from app.services import access
+
+
+@dataclass(frozen=True, slots=True)
+class StateCounts:
+    """One State: recommendations it received and supported, and the needs and activities the caller sees."""
+
+    state: str
+    recommendations: int
+    supported: int
+    needs: int
+    activities: int
+
+
+@dataclass(frozen=True, slots=True)
+class CycleCoverage:
+    """One UPR cycle in the data: how many recommendations, to how many States."""
+
+    cycle: int
+    recommendations: int
+    states: int
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What the repository holds, for the front page."""
+
+    recommendations: int
+    states: int
+    cycles: list[CycleCoverage]
+    providers: int
+    needs: int
+    activities: int
+
+
+def list_state_counts(session: Session, *, principal: Principal) -> list[StateCounts]:
+    """Every State with recommendations, needs or activities, with its counts (in code order)."""
+    state = col(Recommendation.state_under_review)
+    supported = func.coalesce(func.sum(case((col(Recommendation.response) == "supported", 1), else_=0)), 0)
+    recs = {
+        code: (int(total), int(ok))
+        for code, total, ok in session.execute(select(state, func.count(), supported).group_by(state)).all()
+    }
+    needs = _count_by_state(session, Need, access.need_read_clause(principal))
+    activities = _count_by_state(session, Activity, access.activity_read_clause(principal))
+    codes = sorted(set(recs) | set(needs) | set(activities))
+    return [
+        StateCounts(
+            state=code,
+            recommendations=recs.get(code, (0, 0))[0],
+            supported=recs.get(code, (0, 0))[1],
+            needs=needs.get(code, 0),
+            activities=activities.get(code, 0),
+        )
+        for code in codes
+    ]
+
+
+def _count_by_state(session: Session, model: type[Need] | type[Activity], visible: object) -> dict[str, int]:
+    column = col(model.state)
+    rows = session.execute(select(column, func.count()).where(visible).group_by(column)).all()  # type: ignore[arg-type]
+    return {str(code): int(n) for code, n in rows}
+
+
+def provider_themes(session: Session) -> list[tuple[str, int]]:
+    """The themes providers declare, with how many declare each (most common first), in their first spelling."""
+    return _theme_counts(session.execute(select(col(Provider.themes))).scalars())
+
+
+def need_themes(session: Session, *, principal: Principal) -> list[tuple[str, int]]:
+    """The themes of the needs the caller may see, with how many needs have each (most common first)."""
+    return _theme_counts(session.execute(select(col(Need.themes)).where(access.need_read_clause(principal))).scalars())
+
+
+def _theme_counts(theme_lists: Iterable[list[str] | None]) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for themes in theme_lists:
+        for theme in dict.fromkeys(" ".join(str(t).split()) for t in themes or []):
+            key = theme.casefold()
+            spelling.setdefault(key, theme)
+            counts[key] += 1
+    return [(spelling[key], n) for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], spelling[kv[0]]))]
+
+
+def need_status_counts(session: Session, *, principal: Principal, state: str | None = None) -> dict[str, int]:
+    """How many needs the caller may see are in each status (of one State when given)."""
+    conditions = [access.need_read_clause(principal)]
+    if state:
+        conditions.append(col(Need.state) == state)
+    rows = session.execute(select(col(Need.status), func.count()).where(*conditions).group_by(col(Need.status))).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+def coverage(session: Session, *, principal: Principal) -> Coverage:
+    """Recommendations per cycle (and to how many States), providers, and the needs and activities visible."""
+    cycle = col(Recommendation.cycle)
+    per_cycle = session.execute(
+        select(cycle, func.count(), func.count(distinct(col(Recommendation.state_under_review))))
+        .group_by(cycle)
+        .order_by(cycle)
+    ).all()
+    states = session.execute(select(func.count(distinct(col(Recommendation.state_under_review))))).scalar_one()
+    providers = session.execute(select(func.count()).select_from(Provider)).scalar_one()
+    needs = session.execute(
+        select(func.count()).select_from(Need).where(access.need_read_clause(principal))
+    ).scalar_one()
+    activities = session.execute(
+        select(func.count()).select_from(Activity).where(access.activity_read_clause(principal))
+    ).scalar_one()
+    cycles = [CycleCoverage(cycle=int(c), recommendations=int(n), states=int(s)) for c, n, s in per_cycle]
+    return Coverage(
+        recommendations=sum(c.recommendations for c in cycles),
+        states=int(states),
+        cycles=cycles,
+        providers=int(providers),
+        needs=int(needs),
+        activities=int(activities),
+    )

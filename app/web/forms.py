@@ -1,0 +1,137 @@
+"""Form errors in plain sentences, each tied to its field, and the small parsers the forms share.
+
+The services raise pydantic `ValidationError`s and 422/409 problems whose messages
+are written for API clients ("List should have at least 1 item after validation,
+not 0", `body.recommendation_ids.2`). A form shows each as a sentence a person can
+act on ("Tick at least one recommendation the need is about."), beside its field
+and in a summary at the top that links to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.errors import Problem
+from app.web.labels import language_code
+
+FORM = "form"  # errors about the whole form, not one field
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One mistake: the form field it concerns and a sentence saying what to do."""
+
+    field: str
+    message: str
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split()).removeprefix("Value error, ").strip()
+    if not text:
+        return ""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _field_of(loc: Iterable[Any]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int) and p not in ("body", "query")]
+    return parts[0] if parts else FORM
+
+
+def from_validation(
+    exc: ValidationError, *, labels: Mapping[str, str], messages: Mapping[tuple[str, str], str] | None = None
+) -> list[FieldError]:
+    """Plain sentences for a pydantic error: `messages[(field, type)]` when given, else one built from `labels`."""
+    errors: list[FieldError] = []
+    for err in exc.errors():
+        field = _field_of(err["loc"])
+        kind = str(err["type"])
+        ctx = err.get("ctx") or {}
+        name = labels.get(field, field.replace("_", " "))
+        custom = (messages or {}).get((field, kind))
+        if custom:
+            text = custom
+        elif kind == "missing":
+            text = f"Fill in {name.lower()}."
+        elif kind == "string_too_short":
+            text = f"{name} must be at least {ctx.get('min_length')} characters long."
+        elif kind == "string_too_long":
+            text = f"{name} must be at most {ctx.get('max_length')} characters long."
+        elif kind == "too_short":
+            text = f"Choose at least {ctx.get('min_length')} for {name.lower()}."
+        elif kind == "too_long":
+            text = f"Choose at most {ctx.get('max_length')} for {name.lower()}."
+        elif kind == "literal_error":
+            text = f"Choose one of the values offered for {name.lower()}."
+        else:
+            text = _sentence(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        errors.append(FieldError(field, text))
+    return _unique(errors)
+
+
+def from_problem(exc: Problem) -> list[FieldError]:
+    """The errors of a 422/409 problem, each on its field (`body.recommendation_ids.2` -> recommendation_ids)."""
+    listed = exc.extensions.get("errors") or []
+    errors = [
+        FieldError(_field_of(str(e.get("field", "")).split(".")), _sentence(str(e.get("detail", ""))))
+        for e in listed
+        if isinstance(e, dict)
+    ]
+    return _unique(errors) or [FieldError(FORM, _sentence(exc.detail))]
+
+
+def _unique(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))
+
+
+def parse_languages(
+    ticked: Iterable[str], others: str, *, field: str = "languages"
+) -> tuple[list[str], list[FieldError]]:
+    """ISO 639-1 codes from ticked boxes and a free list of names or codes ("Swahili, pt")."""
+    codes: list[str] = []
+    errors: list[FieldError] = []
+    for value in ticked:
+        code = language_code(value)
+        if code is None:
+            errors.append(FieldError(field, f"{value!r} is not a language we know."))
+        elif code not in codes:
+            codes.append(code)
+    for item in others.replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        code = language_code(item)
+        if code is None:
+            errors.append(
+                FieldError(
+                    "other_languages",
+                    f"We do not know the language “{item.strip()}”: write its English name, for example Swahili.",
+                )
+            )
+        elif code not in codes:
+            codes.append(code)
+    return codes, errors
+
+
+def split_lines(text: str) -> list[str]:
+    """Non-empty lines, trimmed (one theme per line)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def blank(value: str | None) -> str | None:
+    """A query parameter from an HTML form, where an empty field means "no filter"."""
+    return (value or "").strip() or None
+
+
+def first(form: Mapping[str, Any], name: str) -> str:
+    """A form field as trimmed text ("" when absent)."""
+    return str(form.get(name) or "").strip()
+
+
+def int_or(value: str, default: int, *, upper: int = 1_000_000) -> int:
+    """A non-negative integer from a form field, or `default` when it is not one."""
+    value = value.strip()
+    return int(value) if value.isdigit() and int(value) <= upper else default

@@ -1,0 +1,220 @@
+"""Words for the codes the pages show: States, languages, kinds, kinds of help, regions, themes.
+
+A person reads "Mexico", "Spanish", "Review of laws and policies", never "MEX",
+"es" or "legal_review". Everything here is pure (no request, no database), so the
+templates, the explanations and the tests share one spelling of each label.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pycountry
+from markupsafe import Markup, escape
+
+REGION_FILE = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.json"
+
+KIND_LABELS = {
+    "un_entity": "UN entity",
+    "state": "Government or development agency",
+    "regional_organization": "Regional organisation",
+    "international_organization": "International organisation outside the UN",
+    "nhri": "National human rights institution",
+    "ngo": "Non-governmental organisation",
+    "academic": "University or research centre",
+    "private": "Private sector",
+    "other": "Other",
+}
+
+# The kinds of help (`modality` in the API), as a State would ask for them.
+MODALITY_LABELS = {
+    "training": "Training",
+    "legal_review": "Review of laws and policies",
+    "expert_deployment": "Experts working alongside you",
+    "funding": "Funding",
+    "data_systems": "Data and information systems",
+    "peer_exchange": "Exchanges with peers in other countries",
+    "equipment": "Equipment",
+    "other": "Other help",
+}
+
+# The same, as what a provider "offers" in a sentence ("offers training and review of laws").
+MODALITY_PHRASES = {
+    "training": "training",
+    "legal_review": "review of laws and policies",
+    "expert_deployment": "experts on the ground",
+    "funding": "funding",
+    "data_systems": "data systems",
+    "peer_exchange": "peer exchanges",
+    "equipment": "equipment",
+    "other": "other help",
+}
+
+REGION_LABELS = {
+    "global": "Worldwide",
+    "africa": "Africa",
+    "asia_pacific": "Asia-Pacific",
+    "eastern_europe": "Eastern Europe",
+    "latin_america_caribbean": "Latin America and the Caribbean",
+    "western_europe_others": "Western Europe and others",
+}
+
+STATUS_LABELS = {
+    "open": "Open",
+    "matched": "Partner found",
+    "in_progress": "In progress",
+    "closed": "Closed",
+    "planned": "Planned",
+    "ongoing": "Ongoing",
+    "completed": "Completed",
+    "supported": "Supported",
+    "noted": "Noted",
+}
+
+VISIBILITY_LABELS = {
+    "public": "Everyone",
+    "providers": "Providers only",
+    "state_only": "Only my State",
+}
+
+# Abbreviations in theme names, spelled out on their first use on a page.
+ABBREVIATIONS = {
+    "CID": "cruel, inhuman or degrading",
+    "CP": "civil and political",
+    "ESC": "economic, social and cultural",
+    "NHRI": "national human rights institution",
+    "UPR": "Universal Periodic Review",
+}
+_ABBREVIATION_RE = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")\b")
+
+
+@lru_cache(maxsize=512)
+def state_name(code: str | None) -> str:
+    """A State's English short name ("MEX" -> "Mexico"); the code itself when unknown."""
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_3=str(code).upper())
+    if country is None:
+        return str(code)
+    name = str(getattr(country, "common_name", None) or country.name)
+    if ", " in name:
+        # pycountry inverts some names ("Congo, The Democratic Republic of the"): use the natural order.
+        official = getattr(country, "official_name", None)
+        head, tail = name.split(", ", 1)
+        name = str(official) if official else f"{tail} {head}"
+        name = name.removeprefix("The ")
+    return name
+
+
+def state_possessive(code: str | None) -> str:
+    """ "Mexico's", "the Philippines'"-style possessive of a State's name."""
+    name = state_name(code)
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+@lru_cache(maxsize=256)
+def language_name(code: str | None) -> str:
+    """English name of an ISO 639-1 code ("es" -> "Spanish"); the code itself when unknown."""
+    if not code:
+        return ""
+    found = pycountry.languages.get(alpha_2=str(code).lower())
+    return str(found.name).split(" (")[0] if found is not None else str(code)
+
+
+@lru_cache(maxsize=1)
+def _language_codes_by_name() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for lang in pycountry.languages:
+        code = getattr(lang, "alpha_2", None)
+        if code:
+            # "Swahili (macrolanguage)" is also known as "Swahili".
+            for name in (str(lang.name), str(lang.name).split(" (")[0]):
+                names.setdefault(name.casefold(), str(code))
+    return names
+
+
+def language_code(text: str) -> str | None:
+    """The ISO 639-1 code of a language given by its English name or its code ("Swahili" or "sw")."""
+    value = " ".join(text.split()).casefold()
+    if len(value) == 2 and pycountry.languages.get(alpha_2=value) is not None:
+        return value
+    return _language_codes_by_name().get(value)
+
+
+@lru_cache(maxsize=1)
+def regional_groups() -> dict[str, str]:
+    """ISO3 -> UN regional group slug."""
+    return dict(json.loads(REGION_FILE.read_text(encoding="utf-8")))
+
+
+def region_of(code: str | None) -> str | None:
+    return regional_groups().get((code or "").upper())
+
+
+def label(value: object) -> str:
+    """A code as words: kinds, kinds of help, regions, statuses; otherwise `snake_case` -> "Snake case"."""
+    text = str(value)
+    for table in (KIND_LABELS, MODALITY_LABELS, REGION_LABELS, STATUS_LABELS, VISIBILITY_LABELS):
+        if text in table:
+            return table[text]
+    text = text.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def theme_text(theme: str) -> str:
+    """A theme with its abbreviations spelled out, as plain text (for options and titles)."""
+
+    def spell(match: re.Match[str]) -> str:
+        abbr = match.group(1)
+        if f"({abbr})" in theme:
+            return abbr
+        words = ABBREVIATIONS[abbr]
+        return f"{words} ({abbr})"
+
+    text = _ABBREVIATION_RE.sub(spell, theme)
+    return text[:1].upper() + text[1:]
+
+
+def theme_markup(theme: str, seen: set[str] | None) -> Markup:
+    """A theme for running text: each abbreviation spelled out the first time a page uses it, then `<abbr>`."""
+    parts: list[str] = []
+    last = 0
+    at_start = True
+    for match in _ABBREVIATION_RE.finditer(theme):
+        abbr = match.group(1)
+        parts.append(str(escape(theme[last : match.start()])))
+        words = ABBREVIATIONS[abbr]
+        if f"({abbr})" in theme:
+            parts.append(str(escape(abbr)))
+        elif seen is not None and abbr in seen:
+            parts.append(f'<abbr title="{escape(words)}">{escape(abbr)}</abbr>')
+        else:
+            spelled = words[:1].upper() + words[1:] if at_start and match.start() == 0 else words
+            parts.append(f"{escape(spelled)} ({escape(abbr)})")
+            if seen is not None:
+                seen.add(abbr)
+        last = match.end()
+        at_start = False
+    parts.append(str(escape(theme[last:])))
+    return Markup("".join(parts))
+
+
+def join_words(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
+
+
+def first_sentence(text: str, limit: int = 240) -> str:
+    """The first sentence of a description, cut at a word boundary near `limit` characters."""
+    sentence = _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

@@ -1,0 +1,166 @@
+"""The need form's state: what is chosen, what is browsed, and the title that follows the selection.
+
+The form carries its whole state in the page (no JavaScript, nothing kept on the
+server between requests): every chosen recommendation is a ticked checkbox, either
+in the list being browsed or in the "also chosen" list of those from other themes
+and pages, so browsing another theme or page (a POST of the same form) keeps every
+tick. The title's number is computed from what is ticked, as long as the State has
+not written its own title.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from starlette.datastructures import FormData
+
+from app.vocab import MAX_RECOMMENDATIONS
+from app.web.forms import FieldError, first, int_or, parse_languages
+
+FORM_PAGE = 50  # recommendations offered per page of the form
+TITLE_MAX = 200
+
+
+class Cited(Protocol):
+    """What the title needs of a recommendation."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def themes(self) -> list[str]: ...
+
+
+def need_title(recommendations: Sequence[Cited]) -> str:
+    """ "Women's rights: support to implement 42 supported recommendations", naming the themes that cover them.
+
+    >>> from types import SimpleNamespace as R
+    >>> need_title([R(id="a", themes=["Torture"]), R(id="b", themes=["Torture", "Detention"])])
+    'Torture: support to implement 2 supported recommendations'
+    >>> need_title([R(id="a", themes=["Torture"]), R(id="b", themes=["Women"]), R(id="c", themes=["Water"])])
+    'Torture, Water and other themes: support to implement 3 supported recommendations'
+    """
+    n = len(recommendations)
+    if n == 0:
+        return ""
+    counts = Counter(t for r in recommendations for t in dict.fromkeys(r.themes))
+    remaining = {r.id for r in recommendations}
+    names: list[str] = []
+    for theme in sorted(counts, key=lambda t: (-counts[t], t)):
+        covered = {r.id for r in recommendations if theme in r.themes} & remaining
+        if covered:
+            names.append(theme)
+            remaining -= covered
+        if not remaining or len(names) == 2:
+            break
+    if not names:
+        label = "Support"
+    elif remaining:
+        label = f"{', '.join(names)} and other themes"
+    else:
+        label = " and ".join(names)
+    tail = f"support to implement {n} supported recommendation{'' if n == 1 else 's'}"
+    title = f"{label}: {tail}" if names else f"Support to implement {n} supported recommendation{'' if n == 1 else 's'}"
+    if len(title) > TITLE_MAX:
+        title = f"{names[0][: TITLE_MAX - len(tail) - 20].rstrip()} and other themes: {tail}"
+    return title
+
+
+@dataclass
+class NeedFormState:
+    """Everything the need form shows and sends back."""
+
+    state: str | None = None
+    theme: str | None = None  # the theme being browsed ("" or None: all themes)
+    q: str = ""
+    offset: int = 0
+    chosen: list[str] = field(default_factory=list)
+    title: str = ""
+    auto_title: str = ""
+    description: str = ""
+    priority: str = "medium"
+    visibility: str = "public"
+    status: str = "open"
+    languages: list[str] = field(default_factory=list)
+    other_languages: str = ""
+    modalities: list[str] = field(default_factory=list)
+    version: int = 0
+    errors: list[FieldError] = field(default_factory=list)
+
+    @classmethod
+    def from_form(cls, form: FormData) -> NeedFormState:
+        """Read the posted form; languages given by name are turned into codes (or an error)."""
+        languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
+        chosen = list(dict.fromkeys(str(v) for v in form.getlist("recommendation_ids") if str(v).strip()))
+        return cls(
+            state=first(form, "state").upper() or None,
+            theme=first(form, "theme") or None,
+            q=first(form, "q"),
+            offset=int_or(first(form, "offset"), 0),
+            chosen=chosen,
+            title=" ".join(str(form.get("title") or "").split()),
+            auto_title=" ".join(str(form.get("auto_title") or "").split()),
+            description=str(form.get("description") or "").strip(),
+            priority=first(form, "priority") or "medium",
+            visibility=first(form, "visibility") or "public",
+            status=first(form, "status") or "open",
+            languages=languages,
+            other_languages="",
+            modalities=list(dict.fromkeys(str(v) for v in form.getlist("modalities"))),
+            version=int_or(first(form, "version"), 0),
+            errors=errors,
+        )
+
+    def retitle(self, cited: Sequence[Cited]) -> None:
+        """Follow the selection with the title, unless the State wrote a title of its own."""
+        fresh = need_title(cited)
+        if not self.title or self.title == self.auto_title:
+            self.title = fresh
+        self.auto_title = fresh
+
+    def payload(self) -> dict[str, Any]:
+        """The fields the need services take (NeedCreate / NeedUpdate)."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "recommendation_ids": self.chosen,
+            "languages": self.languages,
+            "modalities": self.modalities,
+            "priority": self.priority,
+            "visibility": self.visibility,
+        }
+
+
+def merge_drafts(drafts: Sequence[Any]) -> list[tuple[str, list[str]]]:
+    """One draft per theme: the drafts of a theme split in several parts become one (at most 200 ids)."""
+    merged: dict[str, list[str]] = {}
+    for draft in drafts:
+        ids = merged.setdefault(draft.theme, [])
+        ids.extend(i for i in draft.recommendation_ids if i not in ids)
+    items = [(theme, ids[:MAX_RECOMMENDATIONS]) for theme, ids in merged.items()]
+    return sorted(items, key=lambda item: (-len(item[1]), item[0]))
+
+
+# Sentences for the need form's mistakes (pydantic error type -> what to do).
+LABELS: Mapping[str, str] = {
+    "title": "The title",
+    "description": "The description",
+    "recommendation_ids": "Recommendations",
+    "languages": "Languages",
+    "modalities": "Kinds of help",
+    "priority": "Priority",
+    "visibility": "Who can see it",
+    "status": "Status",
+    "state": "State",
+}
+MESSAGES: Mapping[tuple[str, str], str] = {
+    ("recommendation_ids", "too_short"): "Tick at least one recommendation the need is about.",
+    ("recommendation_ids", "too_long"): f"A need may cite at most {MAX_RECOMMENDATIONS} recommendations; untick some.",
+    ("title", "string_too_short"): "Give the need a title of at least 3 characters.",
+    ("title", "missing"): "Give the need a title.",
+    ("title", "string_too_long"): "Shorten the title to 200 characters or fewer.",
+    ("description", "string_too_long"): "Shorten the description to 10,000 characters or fewer.",
+}

@@ -1,0 +1,356 @@
+"""The need pages: the list, a need with its ranked partners, and the forms to file, edit and close one.
+
+Filing and editing go through the same services as `POST /v1/needs` and
+`PATCH /v1/needs/{id}` (same rules, same checks, `If-Match` as the hidden
+`version`), and every mistake comes back as a sentence beside its field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from app.auth import Principal
+from app.deps import PageParamsDep, SessionDep
+from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.models.need import NeedCreate, NeedUpdate
+from app.models.recommendation import Recommendation
+from app.pagination import PageParams
+from app.services import access, directory
+from app.services import activities as activity_service
+from app.services import needs as need_service
+from app.services import overview as overview_service
+from app.services import recommendations as recommendation_service
+from app.services.recommendations import RecommendationFilters
+from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
+from app.web import explain
+from app.web.forms import FORM, FieldError, blank, from_problem, from_validation
+from app.web.labels import label, state_name
+from app.web.need_form import FORM_PAGE, LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
+from app.web.session import FormDep, SignedInDep, WebDep
+from app.web.templating import Pager, language_choices, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str | None, Query(max_length=200)]
+RELATED_LIMIT = 50
+STALE = (
+    "Someone changed this need while you were editing it. The form now shows the saved need: make your changes again."
+)
+
+
+# --- the list --------------------------------------------------------------------------
+
+
+@router.get("/needs", response_class=HTMLResponse)
+def list_needs(
+    request: Request,
+    session: SessionDep,
+    web: WebDep,
+    page: PageParamsDep,
+    state: Text = None,
+    theme: Text = None,
+    status: Text = None,
+) -> HTMLResponse:
+    """The needs the visitor may see, filtered by State, theme and status, with counts per status."""
+    filters = {
+        "state": (blank(state) or "").upper() or None,
+        "theme": blank(theme),
+        "status": blank(status) if blank(status) in NEED_STATUSES else None,
+    }
+    rows, total = need_service.list_needs(session, principal=web.principal, page=page, **filters)
+    states = directory.list_state_counts(session, principal=web.principal)
+    counts = directory.need_status_counts(session, principal=web.principal, state=filters["state"])
+    return render(
+        request,
+        "needs/list.html",
+        {
+            "needs": rows,
+            "filters": filters,
+            "status_options": [(s, f"{label(s)} ({counts.get(s, 0)})") for s in NEED_STATUSES],
+            "themes": directory.need_themes(session, principal=web.principal),
+            "states": sorted((s.state for s in states if s.needs), key=state_name),
+            "pager": Pager(total=total, limit=page.limit, offset=page.offset),
+        },
+    )
+
+
+# --- the form --------------------------------------------------------------------------
+
+
+def _check_may_file(principal: Principal, state: str | None) -> None:
+    if principal.role not in {"state", "admin"}:
+        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
+    if state is not None and not access.can_create_need(principal, state):
+        raise Forbidden(
+            f"You are signed in for {state_name(principal.state)}; you may not file needs for {state_name(state)}."
+        )
+
+
+def _render_form(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    form: NeedFormState,
+    *,
+    need: Any = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The need form: chosen recommendations, a browsable list of the State's supported ones, the details."""
+    context: dict[str, Any] = {
+        "form": form,
+        "need": need,
+        "themes": [],
+        "rows": [],
+        "also_chosen": [],
+        "drafts": [],
+        "pager": Pager(total=0, limit=FORM_PAGE, offset=0),
+        "priorities": PRIORITIES,
+        "visibilities": VISIBILITIES,
+        "statuses": NEED_STATUSES,
+        "modalities": MODALITIES,
+        "languages": language_choices(form.languages),
+        "state_options": [],
+    }
+    if form.state is None:
+        states = directory.list_state_counts(session, principal=principal)
+        context["state_options"] = sorted((s.state for s in states if s.supported), key=state_name)
+        return render(request, "needs/form.html", context, status_code=status_code)
+    base = RecommendationFilters(state=form.state, response="supported")
+    facets = recommendation_service.get_facets(session, filters=base)
+    browse = RecommendationFilters(state=form.state, response="supported", theme=form.theme, q=form.q or None)
+    try:
+        rows, total = recommendation_service.list_recommendations(
+            session, filters=browse, page=PageParams(limit=FORM_PAGE, offset=form.offset)
+        )
+    except UnprocessableEntity as exc:
+        rows, total = [], 0
+        form.errors.append(FieldError("q", from_problem(exc)[0].message))
+    chosen = overview_service.get_recommendations_by_ids(session, ids=form.chosen)
+    form.chosen = [r.id for r in chosen]
+    form.retitle(chosen)
+    shown = {r.id for r in rows}
+    drafts = (
+        []
+        if need is not None
+        else merge_drafts(explain.drafts_for(session, request.app.state, principal=principal, state=form.state))
+    )
+    context.update(
+        themes=facets.themes,
+        rows=rows,
+        also_chosen=[r for r in chosen if r.id not in shown],
+        drafts=drafts,
+        pager=Pager(total=total, limit=FORM_PAGE, offset=form.offset),
+    )
+    return render(request, "needs/form.html", context, status_code=status_code)
+
+
+def _start(
+    session: SessionDep,
+    request: Request,
+    principal: Principal,
+    *,
+    state: str | None,
+    theme: str | None,
+    cite: str | None,
+) -> NeedFormState:
+    """A fresh form: citing one recommendation, or starting from the drafted need of a theme."""
+    form = NeedFormState(state=state or principal.state, theme=theme)
+    if cite:
+        rec: Recommendation = recommendation_service.get_recommendation(session, recommendation_id=cite)
+        form.state = rec.state_under_review
+        form.chosen = [rec.id]
+        form.theme = theme or (rec.themes[0] if rec.themes else None)
+    _check_may_file(principal, form.state)
+    if cite or form.state is None:
+        return form
+    drafts = merge_drafts(explain.drafts_for(session, request.app.state, principal=principal, state=form.state))
+    if form.theme is None and drafts:
+        form.theme = drafts[0][0]
+    draft = next((ids for t, ids in drafts if t == form.theme), None)
+    if draft:
+        form.chosen = list(draft)
+    return form
+
+
+@router.get("/needs/new", response_class=HTMLResponse)
+def new_need(
+    request: Request,
+    session: SessionDep,
+    principal: SignedInDep,
+    state: Text = None,
+    theme: Annotated[str | None, Query(max_length=255)] = None,
+    cite: Annotated[str | None, Query(max_length=128)] = None,
+) -> HTMLResponse:
+    """The form a State uses to file a need: from a recommendation it cites, or from a drafted need of a theme."""
+    code = (blank(state) or "").upper() or None
+    _check_may_file(principal, code)
+    form = _start(session, request, principal, state=code, theme=blank(theme), cite=blank(cite))
+    return _render_form(request, session, principal, form)
+
+
+@router.post("/needs/new", response_model=None)
+def create_need(
+    request: Request, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> HTMLResponse | RedirectResponse:
+    """Browse (another theme, words or page) keeping every tick, or file the need through the API's service."""
+    values = NeedFormState.from_form(form)
+    _check_may_file(principal, values.state)
+    browsing = _browse(values, form)
+    if browsing or values.errors:
+        return _render_form(request, session, principal, values, status_code=200 if browsing else 422)
+    chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
+    values.retitle(chosen)
+    try:
+        data = NeedCreate.model_validate({"state": values.state, **values.payload()})
+        need = need_service.create_need(session, principal=principal, data=data)
+    except ValidationError as exc:
+        values.errors = _need_errors(values, exc)
+    except (UnprocessableEntity, Conflict) as exc:
+        values.errors = from_problem(exc)
+    else:
+        return redirect(request, f"/needs/{need.id}")
+    return _render_form(request, session, principal, values, status_code=422)
+
+
+def _need_errors(values: NeedFormState, exc: ValidationError) -> list[FieldError]:
+    """The form's mistakes; an empty title that only follows an empty selection is not one more mistake."""
+    errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+    if not values.chosen and not values.title:
+        errors = [e for e in errors if e.field != "title"]
+    return errors
+
+
+def _browse(values: NeedFormState, form: Any) -> bool:
+    """True when the form was sent to browse (a page button or "Show"), not to save."""
+    goto = str(form.get("goto") or "")
+    if goto.isdigit():
+        values.offset = int(goto)
+        return True
+    if str(form.get("action") or "") == "browse":
+        values.offset = 0
+        return True
+    return False
+
+
+# --- one need --------------------------------------------------------------------------
+
+
+@router.get("/needs/{need_id}", response_class=HTMLResponse)
+def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) -> HTMLResponse:
+    """A need, the recommendations it cites, its activities and the ranked partners with reasons in words."""
+    need = need_service.get_need(session, principal=web.principal, need_id=need_id)
+    ids = need_service.recommendation_ids_of(session, [need.id])[need.id]
+    recommendations = overview_service.get_recommendations_by_ids(session, ids=ids)
+    activities, activities_total = activity_service.list_activities(
+        session, principal=web.principal, page=PageParams(limit=RELATED_LIMIT, offset=0), need_id=need.id
+    )
+    partners = explain.partners_for(
+        session, request.app.state, principal=web.principal, need=need, recommendations=recommendations
+    )
+    providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in activities])
+    return render(
+        request,
+        "needs/detail.html",
+        {
+            "need": need,
+            "recommendations": recommendations,
+            "activities": activities,
+            "activities_total": activities_total,
+            "providers": providers,
+            "partners": partners,
+            "can_edit": access.can_write_need(web.principal, need),
+        },
+    )
+
+
+def _editable(session: SessionDep, principal: Principal, need_id: str) -> Any:
+    need = need_service.get_need(session, principal=principal, need_id=need_id)
+    if not access.can_write_need(principal, need):
+        raise Forbidden(f"This need belongs to {state_name(need.state)}; only its own State may change it.")
+    return need
+
+
+def _form_of(session: SessionDep, need: Any) -> NeedFormState:
+    ids = need_service.recommendation_ids_of(session, [need.id])[need.id]
+    form = NeedFormState(
+        state=need.state,
+        chosen=list(ids),
+        title=need.title,
+        description=need.description,
+        priority=need.priority,
+        visibility=need.visibility,
+        status=need.status,
+        languages=list(need.languages),
+        modalities=list(need.modalities),
+        version=need.version,
+    )
+    form.theme = None
+    return form
+
+
+@router.get("/needs/{need_id}/edit", response_class=HTMLResponse)
+def edit_need(request: Request, need_id: str, session: SessionDep, principal: SignedInDep) -> HTMLResponse:
+    """The need's form, for its own State (and administrators)."""
+    need = _editable(session, principal, need_id)
+    form = _form_of(session, need)
+    chosen = overview_service.get_recommendations_by_ids(session, ids=form.chosen)
+    form.auto_title = need_title(chosen) if need.title == need_title(chosen) else ""
+    return _render_form(request, session, principal, form, need=need)
+
+
+@router.post("/needs/{need_id}/edit", response_model=None)
+def update_need(
+    request: Request, need_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> HTMLResponse | RedirectResponse:
+    """Save the need through the same service as `PATCH /v1/needs/{id}`; a stale form is refused (409)."""
+    need = _editable(session, principal, need_id)
+    values = NeedFormState.from_form(form)
+    values.state = need.state
+    if _browse(values, form) or values.errors:
+        return _render_form(request, session, principal, values, need=need, status_code=422 if values.errors else 200)
+    chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
+    values.retitle(chosen)
+    try:
+        data = NeedUpdate.model_validate({**values.payload(), "status": values.status})
+        need_service.update_need(
+            session, principal=principal, need_id=need.id, data=data, expected=frozenset({values.version})
+        )
+    except ValidationError as exc:
+        values.errors = _need_errors(values, exc)
+    except (UnprocessableEntity, Conflict) as exc:
+        values.errors = from_problem(exc)
+    except PreconditionFailed:
+        session.rollback()
+        fresh = _form_of(session, need_service.get_need(session, principal=principal, need_id=need_id))
+        fresh.errors = [FieldError(FORM, STALE)]
+        return _render_form(request, session, principal, fresh, need=need, status_code=409)
+    else:
+        return redirect(request, f"/needs/{need.id}")
+    return _render_form(request, session, principal, values, need=need, status_code=422)
+
+
+@router.post("/needs/{need_id}/status", response_model=None)
+def change_need_status(
+    request: Request, need_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> HTMLResponse | RedirectResponse:
+    """Close (or reopen) a need in one click, under the same rules as `PATCH /v1/needs/{id}`."""
+    need = _editable(session, principal, need_id)
+    status = str(form.get("status") or "")
+    version = str(form.get("version") or "")
+    if status not in NEED_STATUSES:
+        raise UnprocessableEntity(f"{status!r} is not a status of a need.")
+    try:
+        need_service.update_need(
+            session,
+            principal=principal,
+            need_id=need.id,
+            data=NeedUpdate(status=status),  # type: ignore[arg-type]
+            expected=frozenset({int(version) if version.isdigit() else 0}),
+        )
+    except PreconditionFailed as exc:
+        raise Conflict(f"{STALE.split('.')[0]}. Reload the need's page and try again.") from exc
+    return redirect(request, f"/needs/{need.id}")

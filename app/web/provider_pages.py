@@ -1,0 +1,311 @@
+"""The provider pages: the directory, a profile with the needs it could serve, and the profile form.
+
+An agency whose key is not yet bound to a provider registers its profile at
+`/providers/new` (reached from the front page once signed in); its own key edits it
+at `/providers/{id}/edit`. Both go through the services of `POST /v1/providers` and
+`PATCH /v1/providers/{id}`, so the pages accept exactly what the API accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from app.auth import Principal
+from app.countries import resolve_iso3
+from app.deps import PageParamsDep, SessionDep
+from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.models.provider import ProviderCreate, ProviderUpdate
+from app.pagination import PageParams
+from app.services import access, directory
+from app.services import activities as activity_service
+from app.services import providers as provider_service
+from app.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
+from app.web import explain
+from app.web.forms import FORM, FieldError, blank, first, from_problem, from_validation, parse_languages, split_lines
+from app.web.labels import language_code, language_name, state_name
+from app.web.session import FormDep, SignedInDep, WebDep
+from app.web.templating import Pager, language_choices, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+LABELS = {
+    "name": "The name",
+    "acronym": "The acronym",
+    "kind": "Kind of organisation",
+    "description": "The description of your expertise",
+    "themes": "Themes",
+    "countries": "Countries",
+    "regions": "Regions",
+    "languages": "Languages",
+    "modalities": "Kinds of help",
+    "website": "The website",
+    "contact_email": "The contact e-mail",
+}
+MESSAGES = {
+    ("name", "string_too_short"): "Give the organisation's name.",
+    ("description", "string_too_short"): "Describe your expertise in at least 20 characters: the matching reads it.",
+    ("description", "missing"): "Describe your expertise in at least 20 characters: the matching reads it.",
+    ("kind", "literal_error"): "Choose the kind of organisation from the list.",
+    ("themes", "too_long"): "List at most 30 themes.",
+}
+STALE = (
+    "Someone changed this profile while you were editing it. "
+    "The form now shows the saved profile: make your changes again."
+)
+
+
+# --- the directory ---------------------------------------------------------------------
+
+
+@router.get("/providers", response_class=HTMLResponse)
+def list_providers(
+    request: Request,
+    session: SessionDep,
+    web: WebDep,
+    page: PageParamsDep,
+    kind: Text = None,
+    theme: Text = None,
+    region: Text = None,
+    language: Text = None,
+    q: Text = None,
+) -> HTMLResponse:
+    """The provider directory: words found in the name or the expertise, and kind, theme, region, language."""
+    filters = {
+        "kind": blank(kind),
+        "theme": blank(theme),
+        "region": blank(region),
+        "language": language_code(language or "") if blank(language) else None,
+        "expertise": blank(q),
+    }
+    rows, total = provider_service.list_providers(session, page=page, **filters)
+    return render(
+        request,
+        "providers/list.html",
+        {
+            "providers": [provider_service.present_provider(r, web.principal) for r in rows],
+            "filters": {**filters, "q": filters["expertise"]},
+            "kinds": PROVIDER_KINDS,
+            "regions": REGIONS,
+            "themes": directory.provider_themes(session),
+            "languages": sorted(((c, language_name(c)) for c in FORM_LANGUAGES), key=lambda pair: pair[1]),
+            "pager": Pager(total=total, limit=page.limit, offset=page.offset),
+        },
+    )
+
+
+# --- registration ----------------------------------------------------------------------
+
+
+def _check_may_register(principal: Principal) -> None:
+    if not access.can_create_provider(principal):
+        if principal.role == "provider":
+            raise Forbidden("Your key already has a profile; edit it from “My profile” instead.")
+        raise Forbidden("Only an organisation's provider key (before it has a profile) or an administrator registers.")
+
+
+def _form(
+    request: Request,
+    values: dict[str, Any],
+    errors: list[FieldError],
+    *,
+    provider: Any = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "providers/form.html",
+        {
+            "provider": provider,
+            "values": values,
+            "errors": errors,
+            "kinds": PROVIDER_KINDS,
+            "regions": REGIONS,
+            "modalities": MODALITIES,
+            "languages": language_choices(values["languages"]),
+        },
+        status_code=status_code,
+    )
+
+
+def _empty_values(principal: Principal) -> dict[str, Any]:
+    return {
+        "name": principal.name or "" if principal.role == "provider" else "",
+        "acronym": "",
+        "kind": "",
+        "description": "",
+        "themes": "",
+        "countries": "",
+        "regions": [],
+        "languages": [],
+        "other_languages": "",
+        "modalities": [],
+        "website": "",
+        "contact_email": "",
+        "version": "",
+    }
+
+
+@router.get("/providers/new", response_class=HTMLResponse)
+def new_provider(request: Request, principal: SignedInDep) -> HTMLResponse:
+    """The registration form of an agency whose key has no profile yet."""
+    _check_may_register(principal)
+    return _form(request, _empty_values(principal), [])
+
+
+@router.post("/providers/new", response_model=None)
+def create_provider(
+    request: Request, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> HTMLResponse | RedirectResponse:
+    """Register the profile through the service of `POST /v1/providers`; the key is then bound to it."""
+    _check_may_register(principal)
+    values, payload, errors = _read(form)
+    if not errors:
+        try:
+            row = provider_service.create_provider(
+                session, principal=principal, data=ProviderCreate.model_validate(payload)
+            )
+        except ValidationError as exc:
+            errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+        except (UnprocessableEntity, Conflict) as exc:
+            errors = from_problem(exc)
+        else:
+            return redirect(request, f"/providers/{row.id}")
+    return _form(request, values, errors, status_code=422)
+
+
+# --- one profile -----------------------------------------------------------------------
+
+
+@router.get("/providers/{provider_id}", response_class=HTMLResponse)
+def read_provider(request: Request, provider_id: str, session: SessionDep, web: WebDep) -> HTMLResponse:
+    """A provider's profile and the open needs it could serve, ranked by the match service."""
+    row = provider_service.get_provider(session, provider_id=provider_id)
+    needs = explain.needs_for(session, request.app.state, principal=web.principal, provider=row)
+    activities, activities_total = activity_service.list_activities(
+        session, principal=web.principal, page=PageParams(limit=10, offset=0), provider_id=row.id
+    )
+    return render(
+        request,
+        "providers/detail.html",
+        {
+            "provider": provider_service.present_provider(row, web.principal),
+            "needs": needs,
+            "activities": activities,
+            "activities_total": activities_total,
+            "can_edit": access.can_write_provider(web.principal, row),
+        },
+    )
+
+
+def _values_of(provider: Any) -> dict[str, Any]:
+    return {
+        "name": provider.name,
+        "acronym": provider.acronym or "",
+        "kind": provider.kind,
+        "description": provider.description,
+        "themes": "\n".join(provider.themes),
+        "countries": ", ".join(state_name(c) for c in provider.countries),
+        "regions": list(provider.regions),
+        "languages": list(provider.languages),
+        "other_languages": "",
+        "modalities": list(provider.modalities),
+        "website": provider.website or "",
+        "contact_email": provider.contact_email or "",
+        "version": str(provider.version),
+    }
+
+
+def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
+    """The form as typed (to show again), the payload for the service, and the mistakes found while reading."""
+    languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
+    values: dict[str, Any] = {
+        "name": first(form, "name"),
+        "acronym": first(form, "acronym"),
+        "kind": first(form, "kind"),
+        "description": str(form.get("description") or "").strip(),
+        "themes": str(form.get("themes") or ""),
+        "countries": first(form, "countries"),
+        "regions": [str(v) for v in form.getlist("regions")],
+        "languages": languages,
+        "other_languages": "",
+        "modalities": [str(v) for v in form.getlist("modalities")],
+        "website": first(form, "website"),
+        "contact_email": first(form, "contact_email"),
+        "version": first(form, "version"),
+    }
+    countries: list[str] = []
+    for name in str(values["countries"]).replace(";", ",").split(","):
+        if not name.strip():
+            continue
+        code = resolve_iso3(name.strip())
+        if code is None:
+            errors.append(FieldError("countries", f"We do not know the country “{name.strip()}”: write its name."))
+        elif code not in countries:
+            countries.append(code)
+    payload = {
+        "name": values["name"],
+        "acronym": values["acronym"] or None,
+        "kind": values["kind"] or None,
+        "description": values["description"],
+        "themes": split_lines(str(values["themes"])),
+        "countries": countries,
+        "regions": values["regions"],
+        "languages": languages,
+        "modalities": values["modalities"],
+        "website": values["website"] or None,
+        "contact_email": values["contact_email"] or None,
+    }
+    if not values["kind"]:
+        errors.append(FieldError("kind", "Choose the kind of organisation from the list."))
+    return values, payload, errors
+
+
+def _own(session: SessionDep, principal: Principal, provider_id: str) -> Any:
+    row = provider_service.get_provider(session, provider_id=provider_id)
+    if not access.can_write_provider(principal, row):
+        raise Forbidden(f"You are not signed in for {row.name}; only its own key may edit this profile.")
+    return row
+
+
+@router.get("/providers/{provider_id}/edit", response_class=HTMLResponse)
+def edit_provider(request: Request, provider_id: str, session: SessionDep, principal: SignedInDep) -> HTMLResponse:
+    """The profile form, for the provider's own key (and administrators)."""
+    row = _own(session, principal, provider_id)
+    return _form(request, _values_of(row), [], provider=row)
+
+
+@router.post("/providers/{provider_id}/edit", response_model=None)
+def update_provider(
+    request: Request, provider_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> HTMLResponse | RedirectResponse:
+    """Save the profile through the same service as `PATCH /v1/providers/{id}` (same rules, same checks)."""
+    row = _own(session, principal, provider_id)
+    values, payload, errors = _read(form)
+    if not errors:
+        try:
+            version = int(values["version"]) if values["version"].isdigit() else 0
+            provider_service.update_provider(
+                session,
+                principal=principal,
+                provider_id=row.id,
+                data=ProviderUpdate.model_validate(payload),
+                expected=frozenset({version}),
+            )
+        except ValidationError as exc:
+            errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+        except (UnprocessableEntity, Conflict) as exc:
+            errors = from_problem(exc)
+        except PreconditionFailed:
+            session.rollback()
+            fresh = provider_service.get_provider(session, provider_id=provider_id)
+            return _form(request, _values_of(fresh), [FieldError(FORM, STALE)], provider=fresh, status_code=409)
+        else:
+            return redirect(request, f"/providers/{row.id}")
+    return _form(request, values, errors, provider=row, status_code=422)
