@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
     AUTH_FAILURES_PER_MINUTE: int = Field(default=20, ge=1)
+    # Where rate-limit counters live: unset = each worker's memory; redis://host:port/db = shared by all.
+    RATE_LIMIT_STORAGE_URL: str | None = None
 
     # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
     MATCH_WEIGHT_TEXT: float = Field(default=0.45, ge=0)

@@ -165,6 +165,7 @@ def create_app(
         per_minute=settings.RATE_LIMIT_PER_MINUTE,
         creates_per_hour=settings.WRITE_QUOTA_PER_HOUR,
         failed_auth_per_minute=settings.AUTH_FAILURES_PER_MINUTE,
+        storage_url=settings.RATE_LIMIT_STORAGE_URL,
         clock=clock,
     )
     app.add_middleware(RequestContextMiddleware)

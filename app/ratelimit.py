@@ -1,63 +1,129 @@
-"""Per-client rate limits, the hourly create quota and the failed-authentication brake.
+"""Rate limits: requests per minute per client, creates per hour per key, and the failed-authentication brake.
 
-Fixed one-minute windows counted in memory per worker process (with N workers a
-client gets up to N times the limit; the limits are there to stop floods and
-scripted abuse, not to bill). A client is its API key (a digest of the
-Authorization header) or, without one, its address. Every `/v1` response carries
-`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch
-seconds); over a limit the answer is 429 problem+json with `Retry-After`.
+Counted with the `limits` package in moving windows, in the worker's memory by default, or
+in a shared store named by `RATE_LIMIT_STORAGE_URL` (e.g. `redis://host:6379/0`) so that
+every worker and replica draws on one budget. Memory is bounded (old entries expire) and
+each request costs a few constant-time counter updates.
+
+The client is the API key that authenticates the request (its id, however the header
+is spelled, whether it came as `Authorization: Bearer` or as a signed-in page's session);
+a missing, malformed, unknown or revoked credential counts as the client's address. The
+API under `/v1` and the pages (including `/signin`) share one budget; the probes under
+`/health` and the static files are not limited. Limited responses carry
+`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds);
+over a limit the answer is 429 with `Retry-After`.
+
+The brake counts failed authentications (401) per credential prefix and per address; once
+either passes `AUTH_FAILURES_PER_MINUTE`, further requests carrying a credential that does
+not authenticate get 429. A request whose key is valid is never braked, so an attacker
+behind the same proxy or NAT address cannot lock other users out.
+
+The address is the TCP peer, or the first untrusted hop of `X-Forwarded-For` when the peer
+is a proxy listed in uvicorn's `FORWARDED_ALLOW_IPS`; other peers cannot choose it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Any
 
+import anyio
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import RateLimited, problem_response
+from app.auth import authenticate
+from app.errors import RateLimited, Unauthorized, problem_response
+
+logger = logging.getLogger("app.ratelimit")
+
+UNLIMITED_PREFIXES = ("/health/", "/static/")
+NO_WRITE_QUOTA_PATHS = ("/signin", "/signout")
+SESSION_COOKIE = "upr_session"
+KEY_CACHE_SIZE = 4096
+KEY_CACHE_TTL_S = 30.0
+STORAGE_WARNING_EVERY_S = 60.0
 
 
-@dataclass
-class _Window:
-    start: float
-    count: int = 0
+class KeyIdentities:
+    """Which key id a presented credential belongs to (None: it does not authenticate), briefly cached.
+
+    Bounded LRU keyed by a digest of the credential; an entry lives `ttl` seconds, so a
+    revoked key stops counting as its key within that time (its requests get 401 at once).
+    """
+
+    _UNRESOLVED = object()
+
+    def __init__(self, *, size: int = KEY_CACHE_SIZE, ttl: float = KEY_CACHE_TTL_S) -> None:
+        self.size = size
+        self.ttl = ttl
+        self._entries: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, digest: str, now: float) -> Any:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None or entry[1] <= now:
+                return self._UNRESOLVED
+            self._entries.move_to_end(digest)
+            return entry[0]
+
+    def store(self, digest: str, key_id: str | None, now: float) -> None:
+        with self._lock:
+            self._entries[digest] = (key_id, now + self.ttl)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    async def resolve(self, engine: Engine, credential: str, now: float) -> str | None:
+        """The key id, or None; raises when the database cannot tell (nothing is cached then)."""
+        digest = hashlib.sha256(credential.encode("utf-8", "surrogateescape")).hexdigest()
+        found = self.cached(digest, now)
+        if found is not self._UNRESOLVED:
+            return found  # type: ignore[no-any-return]
+        key_id = await anyio.to_thread.run_sync(_lookup_key_id, engine, credential)
+        self.store(digest, key_id, now)
+        return key_id
 
 
-@dataclass
-class _Counter:
-    """Fixed-window counters keyed by client; old windows are dropped as they expire."""
+def _lookup_key_id(engine: Engine, credential: str) -> str | None:
+    with Session(engine) as session:
+        try:
+            return authenticate(session, credential).key_id
+        except Unauthorized:
+            return None
 
-    period: float
-    windows: dict[str, _Window] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def hit(self, key: str, now: float, cost: int = 1) -> _Window:
-        with self.lock:
-            window = self.windows.get(key)
-            if window is None or now - window.start >= self.period:
-                if len(self.windows) > 50_000:  # bound memory under a flood of distinct clients
-                    self.windows = {k: w for k, w in self.windows.items() if now - w.start < self.period}
-                window = _Window(start=now - (now % self.period))
-                self.windows[key] = window
-            window.count += cost
-            return window
+def bearer_credential(scope: Scope) -> str | None:
+    """The credential of an `Authorization` header, parsed as the API parses it ('' when malformed)."""
+    raw = _header(scope, b"authorization")
+    if raw is None:
+        return None
+    scheme, _, value = raw.decode("latin-1").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
 
-    def peek(self, key: str, now: float) -> int:
-        with self.lock:
-            window = self.windows.get(key)
-            if window is None or now - window.start >= self.period:
-                return 0
-            return window.count
+
+def credential_prefix(credential: str) -> str:
+    """What the brake counts failures on: the key's public prefix (`upr_<prefix>`), else a digest."""
+    parts = credential.split("_", 2)
+    if len(parts) == 3 and len(parts[1]) <= 16:
+        return f"{parts[0][:8]}_{parts[1]}"
+    return "h:" + hashlib.sha256(credential.encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
 class RateLimitMiddleware:
-    """Enforce the per-minute request limit, the hourly create quota and the failed-auth brake on `/v1`."""
+    """Enforce the request limit, the hourly create quota and the failed-auth brake on the API and pages."""
 
     def __init__(
         self,
@@ -66,73 +132,137 @@ class RateLimitMiddleware:
         per_minute: int,
         creates_per_hour: int,
         failed_auth_per_minute: int,
+        storage_url: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
-        self.per_minute = per_minute
-        self.creates_per_hour = creates_per_hour
-        self.failed_auth_per_minute = failed_auth_per_minute
         self.clock = clock
-        self.requests = _Counter(period=60.0)
-        self.creates = _Counter(period=3600.0)
-        self.failed_auth = _Counter(period=60.0)
+        self.storage: Storage = storage_from_string(storage_url) if storage_url else MemoryStorage()
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.requests = RateLimitItemPerMinute(per_minute, namespace="upr-requests")
+        self.creates = RateLimitItemPerHour(creates_per_hour, namespace="upr-creates")
+        self.failures = RateLimitItemPerMinute(failed_auth_per_minute, namespace="upr-authfail")
+        self.keys = KeyIdentities()
+        self._last_storage_warning = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or scope["path"].startswith(UNLIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
         now = self.clock()
         address = (scope.get("client") or ("unknown", 0))[0]
-        authorization = _header(scope, b"authorization")
-        client = "key:" + hashlib.sha256(authorization).hexdigest()[:24] if authorization else "ip:" + address
+        credential = bearer_credential(scope)
+        key_id: str | None = None
+        confirmed_failure = False
+        if credential:
+            try:
+                key_id = await self.keys.resolve(scope["app"].state.engine, credential, now)
+                confirmed_failure = key_id is None
+            except Exception:  # the database cannot tell now; the route will answer for it
+                key_id = None
+        elif credential is None:
+            key_id = _session_key_id(scope)
+        else:
+            confirmed_failure = True  # an Authorization header that is not `Bearer <key>`
 
-        if authorization and self.failed_auth.peek(address, now) >= self.failed_auth_per_minute:
-            await self._refuse(scope, send, now, 60.0, "Too many failed authentications from this address.")
-            return
-        window = self.requests.hit(client, now)
-        if window.count > self.per_minute:
-            await self._refuse(scope, send, now, 60.0, f"More than {self.per_minute} requests a minute.", window)
-            return
-        if scope["method"] == "POST" and authorization:
-            creates = self.creates.hit(client, now)
-            if creates.count > self.creates_per_hour:
-                await self._refuse(
-                    scope, send, now, 3600.0, f"More than {self.creates_per_hour} writes an hour for this key.", creates
-                )
+        try:
+            if confirmed_failure and credential is not None:
+                braked = self._braked(credential_prefix(credential), address)
+                if braked:
+                    await self._refuse(scope, send, now, self.failures, braked, braked_on=True)
+                    return
+            client = f"key:{key_id}" if key_id else f"ip:{address}"
+            if not self.limiter.hit(self.requests, client):
+                await self._refuse(scope, send, now, self.requests, client)
                 return
-        remaining = max(0, self.per_minute - window.count)
-        reset = int(window.start + 60)
+            writes = bool(key_id) and scope["method"] == "POST" and scope["path"] not in NO_WRITE_QUOTA_PATHS
+            if writes and not self.limiter.hit(self.creates, str(key_id)):
+                await self._refuse(scope, send, now, self.creates, str(key_id))
+                return
+            reset, remaining = self.limiter.get_window_stats(self.requests, client)
+        except Exception:
+            # A shared store that is down must not take the service with it: serve unlimited, say so.
+            self._warn_storage(now)
+            await self.app(scope, receive, send)
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["X-RateLimit-Limit"] = str(self.per_minute)
-                headers["X-RateLimit-Remaining"] = str(remaining)
-                headers["X-RateLimit-Reset"] = str(reset)
-                if message["status"] == 401:
-                    self.failed_auth.hit(address, now)
+                headers["X-RateLimit-Limit"] = str(self.requests.amount)
+                headers["X-RateLimit-Remaining"] = str(max(0, remaining))
+                headers["X-RateLimit-Reset"] = str(math.ceil(reset))
+                if message["status"] == 401 and credential is not None:
+                    self._count_failure(credential, address, now)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
+    def _braked(self, prefix: str, address: str) -> str | None:
+        for identifier in (f"prefix:{prefix}", f"ip:{address}"):
+            if not self.limiter.test(self.failures, identifier):
+                return identifier
+        return None
+
+    def _count_failure(self, credential: str, address: str, now: float) -> None:
+        try:
+            self.limiter.hit(self.failures, f"prefix:{credential_prefix(credential)}")
+            self.limiter.hit(self.failures, f"ip:{address}")
+        except Exception:
+            self._warn_storage(now)
+
+    def _warn_storage(self, now: float) -> None:
+        if now - self._last_storage_warning >= STORAGE_WARNING_EVERY_S:
+            self._last_storage_warning = now
+            logger.warning("rate-limit storage unavailable; serving without limits", exc_info=True)
+
     async def _refuse(
-        self, scope: Scope, send: Send, now: float, period: float, detail: str, window: _Window | None = None
+        self, scope: Scope, send: Send, now: float, item: RateLimitItem, identifier: str, *, braked_on: bool = False
     ) -> None:
-        start = window.start if window is not None else now - (now % period)
-        retry_after = max(1, math.ceil(start + period - now))
+        reset, _ = self.limiter.get_window_stats(item, identifier)
+        retry_after = max(1, math.ceil(reset - now))
+        if braked_on:
+            detail = "Too many failed authentications from this address or for this key."
+        elif item is self.creates:
+            detail = f"More than {item.amount} writes an hour for this key."
+        else:
+            detail = f"More than {item.amount} requests a minute."
         response = problem_response(
-            RateLimited(detail + f" Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
+            RateLimited(f"{detail} Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
         )
+        if _is_page(scope["path"]):
+            from app.web.errors import _html_from_problem
+
+            response = _html_from_problem(Request(scope), response)  # type: ignore[assignment]
         headers = MutableHeaders(raw=list(response.raw_headers))
-        headers["X-RateLimit-Limit"] = str(self.per_minute)
+        headers["X-RateLimit-Limit"] = str(self.requests.amount)
         headers["X-RateLimit-Remaining"] = "0"
-        headers["X-RateLimit-Reset"] = str(int(start + period))
+        headers["X-RateLimit-Reset"] = str(math.ceil(reset))
         await send({"type": "http.response.start", "status": 429, "headers": headers.raw})
         await send({"type": "http.response.body", "body": response.body})
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
+def _is_page(path: str) -> bool:
+    from app.web.errors import is_page_path
+
+    return is_page_path(path)
+
+
+def _session_key_id(scope: Scope) -> str | None:
+    """The key id a signed-in page session names, if its cookie is genuine."""
+    raw = _header(scope, b"cookie")
+    if raw is None:
+        return None
+    value = cookie_parser(raw.decode("latin-1")).get(SESSION_COOKIE)
+    signer = getattr(scope["app"].state, "signer", None)
+    if value is None or signer is None:
+        return None
+    token = signer.loads(value)
+    return token.kid if token is not None else None
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return bytes(value)
-    return b""
+    return None
