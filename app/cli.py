@@ -279,6 +279,10 @@ from app.commands.recommendations import import_recommendations  # noqa: E402
 
 cli.command("import-recommendations")(import_recommendations)
 
+from app.commands.purge import purge  # noqa: E402
+
+cli.command("purge")(purge)
+
 
 def main() -> None:
     cli()

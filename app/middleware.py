@@ -114,7 +114,20 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        await self.app(scope, limited_receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            # Raised where no exception handler sees it (a middleware reading the body): still a 413.
+            if started:
+                raise
+            await _send_413(scope, send, limit)
 
 
 async def _send_413(scope: Scope, send: Send, limit: int) -> None:

@@ -24,7 +24,6 @@ is a proxy listed in uvicorn's `FORWARDED_ALLOW_IPS`; other peers cannot choose 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -38,13 +37,12 @@ from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import authenticate
-from app.errors import RateLimited, Unauthorized, problem_response
+from app.credentials import bearer_credential, credential_digest, credential_prefix, header, lookup_key_id
+from app.errors import RateLimited, problem_response
 
 logger = logging.getLogger("app.ratelimit")
 
@@ -88,38 +86,13 @@ class KeyIdentities:
 
     async def resolve(self, engine: Engine, credential: str, now: float) -> str | None:
         """The key id, or None; raises when the database cannot tell (nothing is cached then)."""
-        digest = hashlib.sha256(credential.encode("utf-8", "surrogateescape")).hexdigest()
+        digest = credential_digest(credential)
         found = self.cached(digest, now)
         if found is not self._UNRESOLVED:
             return found  # type: ignore[no-any-return]
-        key_id = await anyio.to_thread.run_sync(_lookup_key_id, engine, credential)
+        key_id = await anyio.to_thread.run_sync(lookup_key_id, engine, credential)
         self.store(digest, key_id, now)
         return key_id
-
-
-def _lookup_key_id(engine: Engine, credential: str) -> str | None:
-    with Session(engine) as session:
-        try:
-            return authenticate(session, credential).key_id
-        except Unauthorized:
-            return None
-
-
-def bearer_credential(scope: Scope) -> str | None:
-    """The credential of an `Authorization` header, parsed as the API parses it ('' when malformed)."""
-    raw = _header(scope, b"authorization")
-    if raw is None:
-        return None
-    scheme, _, value = raw.decode("latin-1").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
-def credential_prefix(credential: str) -> str:
-    """What the brake counts failures on: the key's public prefix (`upr_<prefix>`), else a digest."""
-    parts = credential.split("_", 2)
-    if len(parts) == 3 and len(parts[1]) <= 16:
-        return f"{parts[0][:8]}_{parts[1]}"
-    return "h:" + hashlib.sha256(credential.encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
 class RateLimitMiddleware:
@@ -250,7 +223,7 @@ def _is_page(path: str) -> bool:
 
 def _session_key_id(scope: Scope) -> str | None:
     """The key id a signed-in page session names, if its cookie is genuine."""
-    raw = _header(scope, b"cookie")
+    raw = header(scope, b"cookie")
     if raw is None:
         return None
     value = cookie_parser(raw.decode("latin-1")).get(SESSION_COOKIE)
@@ -259,10 +232,3 @@ def _session_key_id(scope: Scope) -> str | None:
         return None
     token = signer.loads(value)
     return token.kid if token is not None else None
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value)
-    return None
