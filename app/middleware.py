@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import logging
 import time
 import uuid
@@ -153,6 +154,20 @@ class NulCharacter(HTTPException):
         super().__init__(422, "Text may not contain NUL characters (\\u0000).")
 
 
+def parsed_as_json(content_type: str) -> bool:
+    """True when the API's body parser reads a body of this Content-Type as JSON.
+
+    The same rule as FastAPI's (media subtype `json` or `*+json`, parameters ignored), so
+    a parameter or another type that merely contains "ndjson" changes nothing.
+    """
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
 class NulGuardMiddleware:
     """Refuse NUL characters in query strings and JSON bodies with a 422 problem."""
 
@@ -181,9 +196,9 @@ class NulGuardMiddleware:
             await send({"type": "http.response.start", "status": 422, "headers": response.raw_headers})
             await send({"type": "http.response.body", "body": response.body})
             return
-        content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"").lower()
-        if b"json" not in content_type or b"ndjson" in content_type or b"jsonl" in content_type:
-            await self.app(scope, receive, send)  # import files are checked row by row by the importer
+        content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
+        if not parsed_as_json(content_type.decode("latin-1")):
+            await self.app(scope, receive, send)  # import files (JSON Lines, CSV) are checked row by row
             return
         tail = b""
 
