@@ -12,6 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import write_intent
+from app.logtext import escape_control
 
 access_logger = logging.getLogger("app.access")
 
@@ -50,7 +51,12 @@ class RequestContextMiddleware:
             write_intent.reset(token)
             elapsed_ms = (time.perf_counter() - started) * 1000
             access_logger.info(
-                "%s %s %s %.1fms id=%s", method, scope["path"], status_holder["status"], elapsed_ms, request_id
+                "%s %s %s %.1fms id=%s",
+                escape_control(method),
+                escape_control(scope["path"]),
+                status_holder["status"],
+                elapsed_ms,
+                request_id,
             )
 
 
