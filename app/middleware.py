@@ -19,11 +19,19 @@ access_logger = logging.getLogger("app.access")
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-class RequestContextMiddleware:
-    """Add a request id and security headers, mark write requests, and log each request once."""
+HSTS = "max-age=31536000; includeSubDomains"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContextMiddleware:
+    """Add a request id and security headers, mark write requests, and log each request once.
+
+    With `hsts` (production), every answer carries `Strict-Transport-Security`, so browsers
+    that reached the service once over HTTPS never fall back to plain HTTP.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,6 +51,8 @@ class RequestContextMiddleware:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("X-Frame-Options", "DENY")
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = HSTS
             await send(message)
 
         try:

@@ -46,7 +46,7 @@ from app.errors import RateLimited, problem_response
 
 logger = logging.getLogger("app.ratelimit")
 
-UNLIMITED_PREFIXES = ("/health/", "/static/")
+UNLIMITED_PREFIXES = ("/health/", "/static/", "/docs/assets/")
 NO_WRITE_QUOTA_PATHS = ("/signin", "/signout")
 SESSION_COOKIE = "upr_session"
 KEY_CACHE_SIZE = 4096
