@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
     SECRET_KEY: str | None = Field(default=None, repr=False)
     SECRET_KEY_FILE: Path = Path("./var/secret_key")
+    # A signed-in page session ends after this long without a request (and at sign-out, always).
+    WEB_SESSION_IDLE_MINUTES: int = Field(default=60, ge=1, le=720)
 
     @field_validator("DATABASE_URL")
     @classmethod

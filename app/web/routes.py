@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.auth import authenticate
 from app.deps import SessionDep
 from app.errors import Unauthorized
+from app.services import web_sessions
 from app.web import pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
@@ -48,6 +49,8 @@ def signin(request: Request, session: SessionDep, web: WebDep, form: FormDep) ->
         context = {"next": next_url, "error": message, "insecure": _insecure(request)}
         return render(request, "signin.html", context, status_code=400)
     web.sign_in(principal)
+    assert web.token is not None and principal.key_id is not None
+    web_sessions.start(session, sid=web.token.sid, key_id=principal.key_id)
     return redirect(request, next_url)
 
 
@@ -57,8 +60,10 @@ def _insecure(request: Request) -> bool:
 
 
 @router.post("/signout", response_model=None)
-def signout(request: Request, web: WebDep) -> RedirectResponse:
-    """End the session: the cookie is removed and the key is forgotten by this browser."""
+def signout(request: Request, session: SessionDep, web: WebDep) -> RedirectResponse:
+    """End the session on the server (a copied cookie signs no one in) and remove the cookie."""
+    if web.token is not None:
+        web_sessions.end(session, sid=web.token.sid)
     web.sign_out()
     return redirect(request, "/")
 
