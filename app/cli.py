@@ -283,6 +283,11 @@ from app.commands.purge import purge  # noqa: E402
 
 cli.command("purge")(purge)
 
+from app.commands.backup import backup, restore  # noqa: E402
+
+cli.command("backup")(backup)
+cli.command("restore")(restore)
+
 
 def main() -> None:
     cli()

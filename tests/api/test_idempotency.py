@@ -11,13 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, func, select
-from typer.testing import CliRunner
 
 from app import idempotency
-from app.cli import cli
 from app.idempotency import MAX_SAVED_BYTES, PURGE_BATCH
 from app.models.common import utcnow
 from app.models.idempotency import IdempotencyRecord
+from tests.conftest import run_cli
 from tests.factories import auth, make_key
 from tests.test_errors import assert_problem
 
@@ -160,9 +159,7 @@ def test_expired_records_are_purged_in_batches(
     client.post("/v1/_things", json={"name": "b"}, headers={**admin, "Idempotency-Key": "k-q"})
     assert session.exec(count.where(IdempotencyRecord.client == "gone")).one() == 20
     session.rollback()
-    result = CliRunner().invoke(
-        cli, ["purge"], env={"DATABASE_URL": str(session.get_bind().url.render_as_string(False))}
-    )
+    result = run_cli(["purge"], database_url=session.get_bind().url.render_as_string(hide_password=False))
     assert result.exit_code == 0, result.output
     assert "20 expired deleted" in result.output
     assert session.exec(count.where(IdempotencyRecord.client == "gone")).one() == 0

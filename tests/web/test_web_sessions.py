@@ -7,13 +7,12 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
-from typer.testing import CliRunner
 
-from app.cli import cli
 from app.models.common import utcnow
 from app.models.web_session import WebSession
 from app.services import keys as key_service
 from app.web.session import COOKIE_NAME
+from tests.conftest import run_cli
 from tests.factories import make_key
 from tests.web.conftest import csrf_from, sign_in
 
@@ -94,7 +93,7 @@ def test_purge_deletes_timed_out_sessions(web: TestClient, other_web: TestClient
     _age_sessions(session, timedelta(hours=2))
     sign_in(other_web, key)
     url = session.get_bind().url.render_as_string(hide_password=False)
-    result = CliRunner().invoke(cli, ["purge"], env={"DATABASE_URL": url})
+    result = run_cli(["purge"], database_url=url)
     assert result.exit_code == 0, result.output
     assert "web sessions: 1 expired deleted" in result.output
     assert _sessions(session) == 1 and _signed_in(other_web)
