@@ -110,7 +110,10 @@ class RateLimitMiddleware:
     ) -> None:
         self.app = app
         self.clock = clock
-        self.storage: Storage = storage_from_string(storage_url) if storage_url else MemoryStorage()
+        storage = storage_from_string(storage_url) if storage_url else MemoryStorage()
+        if not isinstance(storage, Storage):
+            raise ValueError("RATE_LIMIT_STORAGE_URL must name a synchronous store, e.g. redis://host:6379/0")
+        self.storage = storage
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.requests = RateLimitItemPerMinute(per_minute, namespace="upr-requests")
         self.creates = RateLimitItemPerHour(creates_per_hour, namespace="upr-creates")
