@@ -30,10 +30,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.engine import Engine
@@ -52,6 +53,7 @@ SESSION_COOKIE = "upr_session"
 KEY_CACHE_SIZE = 4096
 KEY_CACHE_TTL_S = 30.0
 STORAGE_WARNING_EVERY_S = 60.0
+STORE_TIMEOUT_S = 0.5
 
 
 class KeyIdentities:
@@ -110,10 +112,12 @@ class RateLimitMiddleware:
     ) -> None:
         self.app = app
         self.clock = clock
-        storage = storage_from_string(storage_url) if storage_url else MemoryStorage()
+        storage = _storage(storage_url)
         if not isinstance(storage, Storage):
             raise ValueError("RATE_LIMIT_STORAGE_URL must name a synchronous store, e.g. redis://host:6379/0")
         self.storage = storage
+        # A networked store answers over a socket: consult it from a worker thread, never the event loop.
+        self.in_memory = isinstance(storage, MemoryStorage)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.requests = RateLimitItemPerMinute(per_minute, namespace="upr-requests")
         self.creates = RateLimitItemPerHour(creates_per_hour, namespace="upr-creates")
@@ -129,38 +133,35 @@ class RateLimitMiddleware:
         address = (scope.get("client") or ("unknown", 0))[0]
         credential = bearer_credential(scope)
         key_id: str | None = None
-        confirmed_failure = False
+        failing = False  # the request carries a credential that does not authenticate
         if credential:
             try:
                 key_id = await self.keys.resolve(scope["app"].state.engine, credential, now)
-                confirmed_failure = key_id is None
+                failing = key_id is None
             except Exception:  # the database cannot tell now; the route will answer for it
                 key_id = None
         elif credential is None:
             key_id = _session_key_id(scope)
         else:
-            confirmed_failure = True  # an Authorization header that is not `Bearer <key>`
-
+            failing = True  # an Authorization header that is not `Bearer <key>`
+        writes = key_id is not None and scope["method"] == "POST" and scope["path"] not in NO_WRITE_QUOTA_PATHS
+        client = f"key:{key_id}" if key_id else f"ip:{address}"
         try:
-            if confirmed_failure and credential is not None:
-                braked = self._braked(credential_prefix(credential), address)
-                if braked:
-                    await self._refuse(scope, send, now, self.failures, braked, braked_on=True)
-                    return
-            client = f"key:{key_id}" if key_id else f"ip:{address}"
-            if not self.limiter.hit(self.requests, client):
-                await self._refuse(scope, send, now, self.requests, client)
-                return
-            writes = bool(key_id) and scope["method"] == "POST" and scope["path"] not in NO_WRITE_QUOTA_PATHS
-            if writes and not self.limiter.hit(self.creates, str(key_id)):
-                await self._refuse(scope, send, now, self.creates, str(key_id))
-                return
-            reset, remaining = self.limiter.get_window_stats(self.requests, client)
+            if self.in_memory:
+                verdict = self._decide(client, key_id if writes else None, credential if failing else None, address)
+            else:
+                verdict = await anyio.to_thread.run_sync(
+                    self._decide, client, key_id if writes else None, credential if failing else None, address
+                )
         except Exception:
             # A shared store that is down must not take the service with it: serve unlimited, say so.
             self._warn_storage(now)
             await self.app(scope, receive, send)
             return
+        if isinstance(verdict, _Refusal):
+            await self._refuse(scope, send, now, verdict)
+            return
+        reset, remaining = verdict
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -169,10 +170,28 @@ class RateLimitMiddleware:
                 headers["X-RateLimit-Remaining"] = str(max(0, remaining))
                 headers["X-RateLimit-Reset"] = str(math.ceil(reset))
                 if message["status"] == 401 and credential is not None:
-                    self._count_failure(credential, address, now)
+                    await self._count_failure(credential, address, now)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _decide(
+        self, client: str, writer: str | None, failing_credential: str | None, address: str
+    ) -> _Refusal | tuple[float, int]:
+        """Charge this request; a refusal, or the request budget's (reset time, remaining)."""
+        if failing_credential is not None:
+            braked = self._braked(credential_prefix(failing_credential), address)
+            if braked:
+                reset = self.limiter.get_window_stats(self.failures, braked).reset_time
+                return _Refusal(reset, "Too many failed authentications from this address or for this key.")
+        if not self.limiter.hit(self.requests, client):
+            reset = self.limiter.get_window_stats(self.requests, client).reset_time
+            return _Refusal(reset, f"More than {self.requests.amount} requests a minute.")
+        if writer is not None and not self.limiter.hit(self.creates, writer):
+            reset = self.limiter.get_window_stats(self.creates, writer).reset_time
+            return _Refusal(reset, f"More than {self.creates.amount} writes an hour for this key.")
+        stats = self.limiter.get_window_stats(self.requests, client)
+        return stats.reset_time, stats.remaining
 
     def _braked(self, prefix: str, address: str) -> str | None:
         for identifier in (f"prefix:{prefix}", f"ip:{address}"):
@@ -180,10 +199,16 @@ class RateLimitMiddleware:
                 return identifier
         return None
 
-    def _count_failure(self, credential: str, address: str, now: float) -> None:
-        try:
+    async def _count_failure(self, credential: str, address: str, now: float) -> None:
+        def count() -> None:
             self.limiter.hit(self.failures, f"prefix:{credential_prefix(credential)}")
             self.limiter.hit(self.failures, f"ip:{address}")
+
+        try:
+            if self.in_memory:
+                count()
+            else:
+                await anyio.to_thread.run_sync(count)
         except Exception:
             self._warn_storage(now)
 
@@ -192,19 +217,10 @@ class RateLimitMiddleware:
             self._last_storage_warning = now
             logger.warning("rate-limit storage unavailable; serving without limits", exc_info=True)
 
-    async def _refuse(
-        self, scope: Scope, send: Send, now: float, item: RateLimitItem, identifier: str, *, braked_on: bool = False
-    ) -> None:
-        reset, _ = self.limiter.get_window_stats(item, identifier)
-        retry_after = max(1, math.ceil(reset - now))
-        if braked_on:
-            detail = "Too many failed authentications from this address or for this key."
-        elif item is self.creates:
-            detail = f"More than {item.amount} writes an hour for this key."
-        else:
-            detail = f"More than {item.amount} requests a minute."
+    async def _refuse(self, scope: Scope, send: Send, now: float, refusal: _Refusal) -> None:
+        retry_after = max(1, math.ceil(refusal.reset - now))
         response = problem_response(
-            RateLimited(f"{detail} Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
+            RateLimited(f"{refusal.detail} Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
         )
         if _is_page(scope["path"]):
             from app.web.errors import _html_from_problem
@@ -213,9 +229,24 @@ class RateLimitMiddleware:
         headers = MutableHeaders(raw=list(response.raw_headers))
         headers["X-RateLimit-Limit"] = str(self.requests.amount)
         headers["X-RateLimit-Remaining"] = "0"
-        headers["X-RateLimit-Reset"] = str(math.ceil(reset))
+        headers["X-RateLimit-Reset"] = str(math.ceil(refusal.reset))
         await send({"type": "http.response.start", "status": 429, "headers": headers.raw})
         await send({"type": "http.response.body", "body": response.body})
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    reset: float  # epoch seconds when the budget frees up
+    detail: str
+
+
+def _storage(url: str | None) -> Any:
+    """The counters' store: each worker's memory, or the shared store `url` names (short socket timeouts)."""
+    if not url:
+        return MemoryStorage()
+    if url.startswith(("redis://", "rediss://", "redis+unix://")):
+        return storage_from_string(url, socket_timeout=STORE_TIMEOUT_S, socket_connect_timeout=STORE_TIMEOUT_S)
+    return storage_from_string(url)
 
 
 def _is_page(path: str) -> bool:
