@@ -13,9 +13,10 @@ COPY migrations ./migrations
 COPY app ./app
 COPY matching ./matching
 RUN pip install --no-deps . && useradd --system --uid 10001 --home-dir /srv/upr-match upr \
-    && mkdir -p /srv/upr-match/var && chown -R upr /srv/upr-match/var
+    && mkdir -p /srv/upr-match/var/models && chown -R upr /srv/upr-match/var
 
 USER upr
+# var/models exists and belongs to upr, so a new named volume mounted there starts writable by it.
 ENV UPR_DATA_DIR=/data/upr MODEL_DIR=/srv/upr-match/var/models
 EXPOSE 8000
 # Migrate, then serve. uvicorn's --no-server-header is set by `upr-match serve`.

@@ -315,6 +315,15 @@ from app.commands.recommendations import import_recommendations  # noqa: E402
 
 cli.command("import-recommendations")(import_recommendations)
 
+from app.commands.purge import purge  # noqa: E402
+
+cli.command("purge")(purge)
+
+from app.commands.backup import backup, restore  # noqa: E402
+
+cli.command("backup")(backup)
+cli.command("restore")(restore)
+
 
 def main() -> None:
     cli()

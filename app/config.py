@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
     AUTH_FAILURES_PER_MINUTE: int = Field(default=20, ge=1)
+    # Where rate-limit counters live: unset = each worker's memory; redis://host:port/db = shared by all.
+    RATE_LIMIT_STORAGE_URL: str | None = None
 
     # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
     MATCH_WEIGHT_TEXT: float = Field(default=0.45, ge=0)
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
     SECRET_KEY: str | None = Field(default=None, repr=False)
     SECRET_KEY_FILE: Path = Path("./var/secret_key")
+    # A signed-in page session ends after this long without a request (and at sign-out, always).
+    WEB_SESSION_IDLE_MINUTES: int = Field(default=60, ge=1, le=720)
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -38,6 +38,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.logtext import escape_control
+
 logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -227,13 +229,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
         if _is_disk_full(exc):
-            logger.error("storage full while handling %s %s", request.method, request.url.path)
+            logger.error("storage full while handling %s %s", request.method, escape_control(request.url.path))
             return problem_response(
                 InsufficientStorage("The database has no space left; nothing was written. Try again later."), request
             )
         if isinstance(exc, PoolTimeout):
             # Every pooled connection is busy: the client should come back, not see a 500.
-            logger.warning("database connection pool exhausted on %s %s", request.method, request.url.path)
+            logger.warning(
+                "database connection pool exhausted on %s %s", request.method, escape_control(request.url.path)
+            )
             return problem_response(
                 ServiceUnavailable(
                     "The service is busy (no database connection free); nothing was written. Try again shortly.",
@@ -250,11 +254,11 @@ def install_error_handlers(app: FastAPI) -> None:
                 ),
                 request,
             )
-        logger.exception("database error on %s %s", request.method, request.url.path)
+        logger.exception("database error on %s %s", request.method, escape_control(request.url.path))
         return problem_response(Problem("An unexpected error occurred; it has been logged."), request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        logger.exception("unhandled error on %s %s", request.method, escape_control(request.url.path))
         return problem_response(Problem("An unexpected error occurred; it has been logged."), request)
 
     app.add_exception_handler(Problem, on_problem)

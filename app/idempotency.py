@@ -9,22 +9,33 @@ the client may fix and retry with the same key: refusals (400, 401, 403, 404,
 405, 413, 415, 422, 428, 429) and server errors (500, 503, 507), whose
 transactions were rolled back. (Stripe saves 500s; here a 500 never commits.) Keys expire after 24 hours; a claim
 left by a crashed worker is taken over after 60 seconds.
+
+Keys belong to the API key that sends them: the credential is authenticated (afresh,
+against the database) before anything is claimed or replayed, so a revoked key never
+replays, and one caller's key never collides with another's. Requests without a valid
+key are not recorded (the routes answer them as usual; every create needs a key). An
+answer larger than `MAX_SAVED_BYTES` is not saved. Expired records are deleted a batch at
+a time as new keys are claimed (at most once a minute per worker), and all at once by
+`upr-match purge`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy import delete
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
+from app.credentials import bearer_credential, lookup_key_id
 from app.db import intending_to_write
 from app.errors import BadRequest, Conflict, Problem, problem_response
 from app.models.common import utcnow
@@ -34,6 +45,9 @@ logger = logging.getLogger("app.idempotency")
 
 KEY_TTL = timedelta(hours=24)
 STALE_CLAIM = timedelta(seconds=60)
+MAX_SAVED_BYTES = 64 * 1024
+PURGE_BATCH = 500
+PURGE_EVERY_S = 60.0
 NOT_SAVED = {400, 401, 403, 404, 405, 413, 415, 422, 428, 429, 500, 503, 507}
 REPLAYED_HEADERS = {"content-type", "location", "etag"}
 HEADER = b"idempotency-key"
@@ -49,8 +63,42 @@ class _Outcome:
     record: IdempotencyRecord | None = None
 
 
+def purge_expired(engine: Engine, *, batch: int = PURGE_BATCH, now: datetime | None = None) -> int:
+    """Delete up to `batch` records older than KEY_TTL; return how many went."""
+    cutoff = (now or utcnow()) - KEY_TTL
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    oldest = select(table.c.client, table.c.key).where(table.c.created_at < cutoff).limit(batch)
+    with intending_to_write(), engine.begin() as conn:
+        result = conn.execute(delete(table).where(tuple_(table.c.client, table.c.key).in_(oldest)))
+    return int(result.rowcount or 0)
+
+
+class _PurgeSchedule:
+    """Purge a batch at most every PURGE_EVERY_S seconds in this worker."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                return False
+            self._next = now + PURGE_EVERY_S
+            return True
+
+
+_purges = _PurgeSchedule()
+
+
 def claim(engine: Engine, client: str, key: str, request_hash: str) -> _Outcome:
     """Claim `key` for this client, or report what an earlier request with it left."""
+    if _purges.due():
+        try:
+            purge_expired(engine)
+        except Exception:  # housekeeping must not fail the request
+            logger.exception("could not purge expired idempotency records")
     now = utcnow()
     with intending_to_write(), Session(engine, expire_on_commit=False) as session:
         row = session.get(IdempotencyRecord, (client, key))
@@ -129,6 +177,17 @@ class IdempotencyMiddleware:
             await _send_problem(send, BadRequest("Idempotency-Key must be 1 to 255 printable characters."))
             return
 
+        engine = scope["app"].state.engine
+        credential = bearer_credential(scope)
+        # Authenticate first: the record belongs to the key, and a revoked key never replays.
+        try:
+            client = await anyio.to_thread.run_sync(lookup_key_id, engine, credential) if credential else None
+        except SQLAlchemyError:  # the database cannot tell now; the route answers for it (503)
+            client = None
+        if client is None:
+            await self.app(scope, receive, send)  # not recorded; the route answers (401 for a bad key)
+            return
+
         body = bytearray()
         more = True
         while more:
@@ -137,13 +196,10 @@ class IdempotencyMiddleware:
                 return
             body.extend(message.get("body", b""))
             more = message.get("more_body", False)
-        authorization = next((v for k, v in scope.get("headers", []) if k == b"authorization"), b"anonymous")
-        client = hashlib.sha256(bytes(authorization)).hexdigest()
         digest = hashlib.sha256()
         for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), bytes(body)):
             digest.update(part)
             digest.update(b"\0")
-        engine = scope["app"].state.engine
         outcome = await anyio.to_thread.run_sync(claim, engine, client, key, digest.hexdigest())
 
         if outcome.kind == "mismatch":
@@ -172,14 +228,16 @@ class IdempotencyMiddleware:
             if not delivered:
                 delivered = True
                 return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
+            message: dict[str, Any] = await receive()
+            return message
 
         status = 500
         saved_headers: list[list[str]] = []
         chunks: list[bytes] = []
+        size = 0
 
         async def capture(message: dict[str, Any]) -> None:
-            nonlocal status, saved_headers
+            nonlocal status, saved_headers, size
             if message["type"] == "http.response.start":
                 status = message["status"]
                 saved_headers = [
@@ -188,7 +246,10 @@ class IdempotencyMiddleware:
                     if k.decode("latin-1").lower() in REPLAYED_HEADERS
                 ]
             elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size <= MAX_SAVED_BYTES:
+                    chunks.append(chunk)
             await send(message)
 
         try:
@@ -196,6 +257,10 @@ class IdempotencyMiddleware:
         except BaseException:
             await anyio.to_thread.run_sync(release, engine, client, key)
             raise
+        if size > MAX_SAVED_BYTES:
+            logger.warning("answer of %d bytes not saved for an idempotency key (limit %d)", size, MAX_SAVED_BYTES)
+            await anyio.to_thread.run_sync(release, engine, client, key)
+            return
         try:
             await anyio.to_thread.run_sync(finish, engine, client, key, status, saved_headers, b"".join(chunks))
         except Exception:  # the answer was sent; failing to save it only loses the replay

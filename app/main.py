@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
@@ -133,7 +134,7 @@ def create_app(
         lifespan=lifespan,
         debug=False,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # app.docs serves Swagger UI from the installed package
         redoc_url=None,
     )
     app.state.settings = settings
@@ -165,11 +166,13 @@ def create_app(
         per_minute=settings.RATE_LIMIT_PER_MINUTE,
         creates_per_hour=settings.WRITE_QUOTA_PER_HOUR,
         failed_auth_per_minute=settings.AUTH_FAILURES_PER_MINUTE,
+        storage_url=settings.RATE_LIMIT_STORAGE_URL,
         clock=clock,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, hsts=settings.ENVIRONMENT == "production")
     app.include_router(health.router)
     app.include_router(api_router, prefix="/v1")
     install_web(app, settings)
     install_openapi(app)
+    install_docs(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import logging
 import time
 import uuid
@@ -11,17 +12,26 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import write_intent
+from app.logtext import escape_control
 
 access_logger = logging.getLogger("app.access")
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-class RequestContextMiddleware:
-    """Add a request id and security headers, mark write requests, and log each request once."""
+HSTS = "max-age=31536000; includeSubDomains"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContextMiddleware:
+    """Add a request id and security headers, mark write requests, and log each request once.
+
+    With `hsts` (production), every answer carries `Strict-Transport-Security`, so browsers
+    that reached the service once over HTTPS never fall back to plain HTTP.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,6 +51,8 @@ class RequestContextMiddleware:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("X-Frame-Options", "DENY")
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = HSTS
             await send(message)
 
         try:
@@ -49,7 +61,12 @@ class RequestContextMiddleware:
             write_intent.reset(token)
             elapsed_ms = (time.perf_counter() - started) * 1000
             access_logger.info(
-                "%s %s %s %.1fms id=%s", method, scope["path"], status_holder["status"], elapsed_ms, request_id
+                "%s %s %s %.1fms id=%s",
+                escape_control(method),
+                escape_control(scope["path"]),
+                status_holder["status"],
+                elapsed_ms,
+                request_id,
             )
 
 
@@ -114,7 +131,20 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        await self.app(scope, limited_receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            # Raised where no exception handler sees it (a middleware reading the body): still a 413.
+            if started:
+                raise
+            await _send_413(scope, send, limit)
 
 
 async def _send_413(scope: Scope, send: Send, limit: int) -> None:
@@ -138,6 +168,20 @@ class NulCharacter(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(422, "Text may not contain NUL characters (\\u0000).")
+
+
+def parsed_as_json(content_type: str) -> bool:
+    """True when the API's body parser reads a body of this Content-Type as JSON.
+
+    The same rule as FastAPI's (media subtype `json` or `*+json`, parameters ignored), so
+    a parameter or another type that merely contains "ndjson" changes nothing.
+    """
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 class NulGuardMiddleware:
@@ -168,9 +212,9 @@ class NulGuardMiddleware:
             await send({"type": "http.response.start", "status": 422, "headers": response.raw_headers})
             await send({"type": "http.response.body", "body": response.body})
             return
-        content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"").lower()
-        if b"json" not in content_type or b"ndjson" in content_type or b"jsonl" in content_type:
-            await self.app(scope, receive, send)  # import files are checked row by row by the importer
+        content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
+        if not parsed_as_json(content_type.decode("latin-1")):
+            await self.app(scope, receive, send)  # import files (JSON Lines, CSV) are checked row by row
             return
         tail = b""
 

@@ -25,6 +25,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from app.errors import ServiceUnavailable, problem_response
+from app.logtext import escape_control
 
 logger = logging.getLogger("app.streaming")
 
@@ -71,7 +72,7 @@ class BoundedStreamingResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.slots.try_acquire():
             self._close_source()
-            logger.warning("refused %s: %d streams already running", scope.get("path"), self.slots.limit)
+            logger.warning("refused %s: %d streams already running", escape_control(scope["path"]), self.slots.limit)
             busy = ServiceUnavailable(
                 f"{self.slots.limit} exports are already running; try again shortly.",
                 headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},

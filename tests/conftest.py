@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
+from typer.testing import CliRunner, Result
 
 from app.cli import alembic_config
 from app.config import Settings, get_settings
@@ -42,6 +43,17 @@ def migrate(url: str, revision: str = "head") -> None:
         command.upgrade(alembic_config(), revision)
     finally:
         mp.undo()
+        get_settings.cache_clear()
+
+
+def run_cli(args: list[str], *, database_url: str) -> Result:
+    """Invoke `upr-match ARGS` in-process against `database_url` (settings read afresh, then forgotten)."""
+    from app.cli import cli
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, args, env={"DATABASE_URL": database_url})
+    finally:
         get_settings.cache_clear()
 
 

@@ -127,6 +127,26 @@ def test_nul_in_json_body_is_422(client: TestClient, probe_app: FastAPI) -> None
     assert "NUL" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; x=ndjson",
+        "application/json;charset=utf-8; profile=jsonl",
+        "application/x-ndjson+json",
+        "text/json",
+    ],
+)
+def test_nul_guard_covers_every_media_type_parsed_as_json(
+    client: TestClient, probe_app: FastAPI, content_type: str
+) -> None:
+    # The body parser reads all of these as JSON, so the guard must too (the import types alone are exempt).
+    response = client.post(
+        "/v1/_probe", content=b'{"name": "a\\u0000b", "count": 1}', headers={"content-type": content_type}
+    )
+    body = assert_problem(response, 422)
+    assert "NUL" in body["detail"]
+
+
 def test_nul_in_query_is_422_naming_the_parameter(client: TestClient) -> None:
     body = assert_problem(client.get("/v1/recommendations?state=%00FR"), 422)
     assert body["errors"][0]["pointer"] == "/query/state"

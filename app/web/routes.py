@@ -16,7 +16,7 @@ from app.auth import authenticate
 from app.config import get_settings
 from app.deps import SessionDep
 from app.errors import Unauthorized
-from app.services import access, directory
+from app.services import access, directory, web_sessions
 from app.web import need_pages, pages, provider_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
@@ -56,6 +56,8 @@ def signin(request: Request, session: SessionDep, web: WebDep, form: FormDep) ->
         context = {"next": next_url, "error": signin_error(raw, exc.detail), "insecure": _insecure(request)}
         return render(request, "signin.html", context, status_code=400)
     web.sign_in(principal)
+    assert web.token is not None and principal.key_id is not None
+    web_sessions.start(session, sid=web.token.sid, key_id=principal.key_id)
     return redirect(request, next_url)
 
 
@@ -85,8 +87,10 @@ def _insecure(request: Request) -> bool:
 
 
 @router.post("/signout", response_model=None)
-def signout(request: Request, web: WebDep) -> RedirectResponse:
-    """End the session: the cookie is removed and the key is forgotten by this browser."""
+def signout(request: Request, session: SessionDep, web: WebDep) -> RedirectResponse:
+    """End the session on the server (a copied cookie signs no one in) and remove the cookie."""
+    if web.token is not None:
+        web_sessions.end(session, sid=web.token.sid)
     web.sign_out()
     return redirect(request, "/")
 

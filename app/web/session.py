@@ -25,6 +25,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -35,6 +36,7 @@ from starlette.datastructures import FormData, UploadFile
 from app.auth import ANONYMOUS, Principal, principal_for_key_id
 from app.db import get_session
 from app.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
+from app.services import web_sessions
 
 COOKIE_NAME = "upr_session"
 CSRF_FIELD = "csrf_token"
@@ -183,9 +185,20 @@ def get_web_context(
     token = signer.loads(raw)
     web = WebContext(signer=signer, token=token, clear_cookie=raw is not None and token is None)
     if token is not None and token.kid is not None:
+        settings = request.app.state.settings
+        idle = timedelta(minutes=settings.WEB_SESSION_IDLE_MINUTES)
+        max_age = timedelta(seconds=SESSION_MAX_AGE)
         try:
-            web.principal = principal_for_key_id(session, token.kid)
+            if web_sessions.resume(session, sid=token.sid, key_id=token.kid, idle=idle, max_age=max_age):
+                web.principal = principal_for_key_id(session, token.kid)
+            else:
+                web.sign_out()
+                web.notices.append(
+                    f"Your session ended: you signed out, or it was idle for more than "
+                    f"{settings.WEB_SESSION_IDLE_MINUTES} minutes. Sign in again."
+                )
         except Unauthorized:
+            web_sessions.end(session, sid=token.sid)
             web.sign_out()
             web.notices.append("Your session ended because its API key was revoked. Sign in again.")
     request.state.web = web

@@ -12,7 +12,12 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, func, select
 
+from app import idempotency
+from app.idempotency import MAX_SAVED_BYTES, PURGE_BATCH
+from app.models.common import utcnow
 from app.models.idempotency import IdempotencyRecord
+from tests.conftest import run_cli
+from tests.factories import auth, make_key
 from tests.test_errors import assert_problem
 
 
@@ -35,8 +40,16 @@ def calls(app: FastAPI) -> list[str]:
     return seen
 
 
-def test_retry_replays_first_answer_without_running_again(client: TestClient, calls: list[str]) -> None:
-    headers = {"Idempotency-Key": "k-1"}
+@pytest.fixture
+def admin(session: Session) -> dict[str, str]:
+    _, key = make_key(session, "admin")
+    return auth(key)
+
+
+def test_retry_replays_first_answer_without_running_again(
+    client: TestClient, calls: list[str], admin: dict[str, str]
+) -> None:
+    headers = {**admin, "Idempotency-Key": "k-1"}
     first = client.post("/v1/_things", json={"name": "a"}, headers=headers)
     second = client.post("/v1/_things", json={"name": "a"}, headers=headers)
     assert first.status_code == second.status_code == 201
@@ -45,33 +58,116 @@ def test_retry_replays_first_answer_without_running_again(client: TestClient, ca
     assert calls == ["a"]
 
 
-def test_same_key_different_body_is_422(client: TestClient, calls: list[str]) -> None:
-    headers = {"Idempotency-Key": "k-2"}
+def test_same_key_different_body_is_422(client: TestClient, calls: list[str], admin: dict[str, str]) -> None:
+    headers = {**admin, "Idempotency-Key": "k-2"}
     assert client.post("/v1/_things", json={"name": "a"}, headers=headers).status_code == 201
     body = assert_problem(client.post("/v1/_things", json={"name": "b"}, headers=headers), 422)
     assert body["code"] == "IDEMPOTENCY_MISMATCH"
     assert calls == ["a"]
 
 
-def test_validation_failure_is_not_saved(client: TestClient, calls: list[str]) -> None:
-    headers = {"Idempotency-Key": "k-3"}
+def test_validation_failure_is_not_saved(client: TestClient, calls: list[str], admin: dict[str, str]) -> None:
+    headers = {**admin, "Idempotency-Key": "k-3"}
     assert_problem(client.post("/v1/_things", json={"name": "a", "extra": 1}, headers=headers), 422)
     retry = client.post("/v1/_things", json={"name": "a"}, headers=headers)
     assert retry.status_code == 201 and calls == ["a"]
 
 
-def test_keys_are_scoped_per_client(client: TestClient, calls: list[str]) -> None:
-    client.post("/v1/_things", json={"name": "a"}, headers={"Idempotency-Key": "shared"})
-    other = client.post(
-        "/v1/_things", json={"name": "b"}, headers={"Idempotency-Key": "shared", "Authorization": "Bearer x"}
+def test_keys_are_scoped_per_api_key(client: TestClient, calls: list[str], session: Session) -> None:
+    _, first = make_key(session, "admin")
+    _, second = make_key(session, "admin")
+    one = client.post("/v1/_things", json={"name": "a"}, headers={**auth(first), "Idempotency-Key": "shared"})
+    # The same Idempotency-Key from another key is another request, even with the same body.
+    two = client.post("/v1/_things", json={"name": "a"}, headers={**auth(second), "Idempotency-Key": "shared"})
+    assert one.status_code == two.status_code == 201
+    assert "idempotent-replayed" not in two.headers
+    assert calls == ["a", "a"]
+    # One key spelled differently is still that key.
+    again = client.post(
+        "/v1/_things", json={"name": "a"}, headers={"Authorization": f"bearer  {first}", "Idempotency-Key": "shared"}
     )
-    # Another client's key never replays this one's answer (here: the bad key is refused).
-    assert other.status_code == 201 or other.status_code == 401
-    assert calls[0] == "a"
+    assert again.headers["idempotent-replayed"] == "true" and calls == ["a", "a"]
 
 
-def test_parallel_requests_with_one_key_run_once(client: TestClient, calls: list[str]) -> None:
-    headers = {"Idempotency-Key": "k-par"}
+def test_anonymous_requests_are_never_recorded(client: TestClient, calls: list[str], session: Session) -> None:
+    headers = {"Idempotency-Key": "anon"}
+    first = client.post("/v1/_things", json={"name": "a"}, headers=headers)
+    second = client.post("/v1/_things", json={"name": "a"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert "idempotent-replayed" not in second.headers
+    assert calls == ["a", "a"]
+    assert session.exec(select(func.count()).select_from(IdempotencyRecord)).one() == 0
+
+
+def test_a_revoked_key_never_replays(client: TestClient, calls: list[str], session: Session) -> None:
+    row, key = make_key(session, "admin")
+    headers = {**auth(key), "Idempotency-Key": "k-revoked"}
+    assert client.post("/v1/_things", json={"name": "a"}, headers=headers).status_code == 201
+    session.rollback()  # a fresh snapshot (SQLite cannot turn a stale one into a writer)
+    row.revoked_at = utcnow()
+    session.add(row)
+    session.commit()
+    replay = client.post("/v1/keys", json={"name": "x", "role": "admin"}, headers=headers)
+    assert_problem(replay, 401)
+    probe = client.post("/v1/_things", json={"name": "a"}, headers=headers)
+    assert "idempotent-replayed" not in probe.headers
+
+
+def test_a_large_answer_is_not_saved(client: TestClient, app: FastAPI, admin: dict[str, str]) -> None:
+    runs: list[int] = []
+
+    @app.post("/v1/_big", status_code=201)
+    def big() -> dict[str, str]:
+        runs.append(1)
+        return {"blob": "x" * (MAX_SAVED_BYTES + 1)}
+
+    headers = {**admin, "Idempotency-Key": "k-big"}
+    assert client.post("/v1/_big", headers=headers).status_code == 201
+    again = client.post("/v1/_big", headers=headers)
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert len(runs) == 2
+
+
+def test_an_oversized_chunked_body_with_a_key_is_413(client: TestClient, admin: dict[str, str]) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b"x" * 65536  # 2.5 MiB, over MAX_BODY_BYTES, with no Content-Length
+
+    response = client.post(
+        "/v1/needs",
+        content=chunks(),
+        headers={**admin, "Idempotency-Key": "k-huge", "Content-Type": "application/json"},
+    )
+    assert_problem(response, 413)
+
+
+def test_expired_records_are_purged_in_batches(
+    client: TestClient, calls: list[str], session: Session, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = utcnow() - timedelta(hours=25)
+    for i in range(PURGE_BATCH + 20):
+        session.add(IdempotencyRecord(client="gone", key=f"k{i}", request_hash="h", state="done", created_at=old))
+    session.add(IdempotencyRecord(client="kept", key="fresh", request_hash="h", state="done"))
+    session.commit()
+    monkeypatch.setattr(idempotency, "_purges", idempotency._PurgeSchedule())
+    assert (
+        client.post("/v1/_things", json={"name": "a"}, headers={**admin, "Idempotency-Key": "k-p"}).status_code == 201
+    )
+    count = select(func.count()).select_from(IdempotencyRecord)
+    assert session.exec(count.where(IdempotencyRecord.client == "gone")).one() == 20  # one batch on write
+    # A second write within the minute does not purge again.
+    client.post("/v1/_things", json={"name": "b"}, headers={**admin, "Idempotency-Key": "k-q"})
+    assert session.exec(count.where(IdempotencyRecord.client == "gone")).one() == 20
+    session.rollback()
+    result = run_cli(["purge"], database_url=session.get_bind().url.render_as_string(hide_password=False))
+    assert result.exit_code == 0, result.output
+    assert "20 expired deleted" in result.output
+    assert session.exec(count.where(IdempotencyRecord.client == "gone")).one() == 0
+    assert session.exec(count.where(IdempotencyRecord.client == "kept")).one() == 1
+
+
+def test_parallel_requests_with_one_key_run_once(client: TestClient, calls: list[str], admin: dict[str, str]) -> None:
+    headers = {**admin, "Idempotency-Key": "k-par"}
     with ThreadPoolExecutor(max_workers=10) as pool:
         responses = list(pool.map(lambda _: client.post("/v1/_things", json={"name": "p"}, headers=headers), range(10)))
     statuses = sorted(r.status_code for r in responses)
@@ -81,9 +177,10 @@ def test_parallel_requests_with_one_key_run_once(client: TestClient, calls: list
     assert len(bodies) == 1
 
 
-def test_expired_key_runs_again(client: TestClient, calls: list[str], session: Session) -> None:
-    headers = {"Idempotency-Key": "k-old"}
+def test_expired_key_runs_again(client: TestClient, calls: list[str], session: Session, admin: dict[str, str]) -> None:
+    headers = {**admin, "Idempotency-Key": "k-old"}
     client.post("/v1/_things", json={"name": "a"}, headers=headers)
+    session.rollback()
     record = session.exec(select(IdempotencyRecord)).one()
     record.created_at = record.created_at - timedelta(hours=25)
     session.add(record)
@@ -95,14 +192,13 @@ def test_expired_key_runs_again(client: TestClient, calls: list[str], session: S
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256])
-def test_bad_key_is_400(client: TestClient, calls: list[str], key: str) -> None:
-    assert_problem(client.post("/v1/_things", json={"name": "a"}, headers={"Idempotency-Key": key}), 400)
+def test_bad_key_is_400(client: TestClient, calls: list[str], key: str, admin: dict[str, str]) -> None:
+    assert_problem(client.post("/v1/_things", json={"name": "a"}, headers={**admin, "Idempotency-Key": key}), 400)
     assert calls == []
 
 
 def test_parallel_creates_with_one_key_make_exactly_one_row(client: TestClient, session: Session) -> None:
     from app.models.provider import Provider
-    from tests.factories import auth, make_key
 
     _, admin = make_key(session, "admin")
     body = {"name": "Once Only", "kind": "ngo", "description": "Registered exactly once, however often it is sent."}

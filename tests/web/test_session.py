@@ -100,6 +100,7 @@ def test_revoked_key_signs_the_session_out(web: TestClient, session: Session) ->
     row, key = make_key(session, role="state", state="FRA", name="France mission")
     sign_in(web, key)
     assert "Signed in as" in web.get("/").text
+    session.rollback()  # a fresh snapshot: sign-in wrote since this session last read
     key_service.revoke_key(session, key_id=row.id, actor=COMMAND_LINE)
     page = web.get("/")
     assert "Signed in as" not in page.text

@@ -1,0 +1,14 @@
+"""Text from a request made safe for a log line."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls (newline, carriage return, escape, ...) and the Unicode line separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_control(text: str) -> str:
+    """`text` with every control character written as its escape (`\\n`, `\\x1b`, `\\u2028`), so a
+    client cannot start a forged line (`%0a` in a path) or drive a terminal from the logs."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
