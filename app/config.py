@@ -7,6 +7,7 @@ name hosting platforms already use.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from functools import lru_cache
@@ -108,10 +109,8 @@ def load_secret_key(settings: Settings) -> bytes:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(secrets.token_urlsafe(48))
-            try:
-                os.link(tmp, path)  # fails if another worker won the race: then use theirs
-            except FileExistsError:
-                pass
+            with contextlib.suppress(FileExistsError):  # another worker won the race: then use theirs
+                os.link(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
     key = path.read_text(encoding="utf-8").strip()

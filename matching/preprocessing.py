@@ -61,11 +61,35 @@ TOKEN_PATTERN: Final[str] = r"\d+(?:[.,]\d+)+|[^\W_]+"
 #: Compiled :data:`TOKEN_PATTERN`.
 TOKEN_RE: Final[re.Pattern[str]] = re.compile(TOKEN_PATTERN)
 
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated words of ``text`` (word lists below are written as text)."""
+    return text.split()
+
+
 #: English function words.  Hand-written rather than scikit-learn's list,
 #: which also drops content words that matter here ("system", "fire",
 #: "interest", "found", "bill", "computer"...).
 ENGLISH_STOP_WORDS: Final[frozenset[str]] = frozenset(
-    ["a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost", "alone", "along", "already", "also", "although", "always", "am", "among", "amongst", "an", "and", "another", "any", "anyhow", "anyone", "anything", "anyway", "anywhere", "are", "around", "as", "at", "be", "became", "because", "become", "becomes", "becoming", "been", "before", "beforehand", "behind", "being", "below", "beside", "besides", "between", "beyond", "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "done", "down", "during", "each", "eg", "either", "else", "elsewhere", "etc", "even", "ever", "every", "everyone", "everything", "everywhere", "except", "few", "for", "former", "formerly", "from", "had", "has", "have", "having", "he", "hence", "her", "here", "hereafter", "hereby", "herein", "hereupon", "hers", "herself", "him", "himself", "his", "how", "however", "i", "ie", "if", "in", "inc", "indeed", "into", "is", "it", "its", "itself", "just", "latter", "latterly", "least", "less", "ltd", "many", "may", "me", "meanwhile", "might", "mine", "more", "moreover", "most", "mostly", "much", "must", "my", "myself", "namely", "neither", "never", "nevertheless", "next", "no", "nobody", "none", "noone", "nor", "not", "nothing", "now", "nowhere", "of", "off", "often", "on", "once", "one", "only", "onto", "or", "other", "others", "otherwise", "our", "ours", "ourselves", "out", "over", "own", "per", "perhaps", "please", "rather", "re", "same", "shall", "she", "should", "since", "so", "some", "somehow", "someone", "something", "sometime", "sometimes", "somewhere", "still", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "thence", "there", "thereafter", "thereby", "therefore", "therein", "thereupon", "these", "they", "this", "those", "though", "through", "throughout", "thru", "thus", "to", "together", "too", "toward", "towards", "under", "until", "up", "upon", "us", "very", "via", "was", "we", "well", "were", "what", "whatever", "when", "whence", "whenever", "where", "whereafter", "whereas", "whereby", "wherein", "whereupon", "wherever", "whether", "which", "while", "whither", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves"]
+    _words(
+        """
+    a about above across after afterwards again against all almost alone along already also although always am
+    among amongst an and another any anyhow anyone anything anyway anywhere are around as at be became because
+    become becomes becoming been before beforehand behind being below beside besides between beyond both but by
+    can cannot could did do does doing done down during each eg either else elsewhere etc even ever every
+    everyone everything everywhere except few for former formerly from had has have having he hence her here
+    hereafter hereby herein hereupon hers herself him himself his how however i ie if in inc indeed into is it
+    its itself just latter latterly least less ltd many may me meanwhile might mine more moreover most mostly
+    much must my myself namely neither never nevertheless next no nobody none noone nor not nothing now nowhere
+    of off often on once one only onto or other others otherwise our ours ourselves out over own per perhaps
+    please rather re same shall she should since so some somehow someone something sometime sometimes somewhere
+    still such than that the their theirs them themselves then thence there thereafter thereby therefore therein
+    thereupon these they this those though through throughout thru thus to together too toward towards under
+    until up upon us very via was we well were what whatever when whence whenever where whereafter whereas
+    whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will with
+    within without would yet you your yours yourself yourselves
+    """
+    )
 )
 
 # Boilerplate of UPR recommendations.  Chosen from document frequencies in the
@@ -78,7 +102,16 @@ ENGLISH_STOP_WORDS: Final[frozenset[str]] = frozenset(
 # "measurement", "effectiveness" stay.  Words such as "ratify", "implement",
 # "national", "human", "rights" carry meaning and are left to IDF.
 UPR_BOILERPLATE: Final[frozenset[str]] = frozenset(
-    ["continue", "continues", "continued", "continuing", "effort", "efforts", "measure", "measures", "ensure", "ensures", "ensured", "ensuring", "including", "include", "includes", "strengthen", "strengthens", "strengthened", "consider", "considers", "considered", "considering", "necessary", "adopt", "adopts", "adopted", "adopting", "take", "takes", "taken", "taking", "step", "steps", "further", "furthermore", "pursue", "pursues", "pursued", "pursuing", "intensify", "intensifies", "intensified", "intensifying", "state", "states", "country", "countries", "effective", "effectively", "particular", "particularly", "especially", "order", "view", "aimed", "aim", "aims", "accordance", "line", "regard", "regards", "regarding", "fully", "appropriate", "relevant", "possible", "make", "makes", "making", "undertake", "enhance", "enhancing", "redouble"]
+    _words(
+        """
+    continue continues continued continuing effort efforts measure measures ensure ensures ensured ensuring
+    including include includes strengthen strengthens strengthened consider considers considered considering
+    necessary adopt adopts adopted adopting take takes taken taking step steps further furthermore pursue
+    pursues pursued pursuing intensify intensifies intensified intensifying state states country countries
+    effective effectively particular particularly especially order view aimed aim aims accordance line regard
+    regards regarding fully appropriate relevant possible make makes making undertake enhance enhancing redouble
+    """
+    )
 )
 # Counts behind the list: continue 5571, measures 4263, ensure 4243,
 # efforts 4200, including 2683, strengthen 2175, consider 1965, necessary 1399,

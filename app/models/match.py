@@ -24,7 +24,9 @@ class Explanation(BaseModel):
     terms: list[TermOut] = Field(description="Shared terms that drove the text similarity, strongest first.")
     themes: list[str] = Field(description="Themes both sides share.")
     signals: dict[str, SignalOut] = Field(
-        description="Every component that applied: text, theme, and where relevant language, presence, modality, history."
+        description=(
+            "Every component that applied: text, theme, and where relevant language, presence, modality, history."
+        )
     )
     summary: str = Field(description="The explanation in one line a person can read.")
 

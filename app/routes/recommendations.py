@@ -68,7 +68,7 @@ FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
     responses=problems(422, 503),
 )
 def list_recommendations(session: SessionDep, filters: FiltersDep, page: PageParamsDep) -> Page[RecommendationPublic]:
-    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""
+    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""  # noqa: E501
     rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
     return Page.build([RecommendationPublic.model_validate(r) for r in rows], total, page)
 
@@ -90,7 +90,9 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "The matching recommendations, streamed; CSV cells that could run as formulas start with `'`.",
+            "description": (
+                "The matching recommendations, streamed; CSV cells that could run as formulas start with `'`."
+            ),
             "content": {
                 "text/csv": {"schema": {"type": "string"}, "example": "id,source,cycle,...\n"},
                 "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"id":"...","cycle":1}\n'},

@@ -112,7 +112,8 @@ def test_fusion_with_the_app_weights_reorders_by_theme():
     # q4: theme * 0.4: apt 0.08, undp 0.32, unicef 0.04
     assert fused.round(4).tolist() == [[0.36, 0.3, 0.48], [0.08, 0.32, 0.04]]
     m = evaluate_scores(fused, IDS, [gradings()[1], gradings()[3]])
-    # q2 -> [unicef, apt, undp]: DCG = 1 + 1/log2 3 = IDCG -> 1; q4 -> [undp, apt, unicef]: 2 + 1/log2 3 + 1/2 = IDCG -> 1
+    # q2 -> [unicef, apt, undp]: DCG = 1 + 1/log2 3 = IDCG -> 1;
+    # q4 -> [undp, apt, unicef]: 2 + 1/log2 3 + 1/2 = IDCG -> 1
     assert m["ndcg"] == pytest.approx(1.0)
     assert m["mrr"] == 1.0
     assert m["p1_core"] == 0.5  # unicef is only secondary for Detention; undp core for Development

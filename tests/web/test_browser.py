@@ -37,13 +37,13 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     )
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
 
-from selenium.common.exceptions import NoSuchElementException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import NoSuchElementException  # noqa: E402 (after the module-level skip)
+from selenium.webdriver.chrome.service import Service  # noqa: E402 (after the module-level skip)
+from selenium.webdriver.common.by import By  # noqa: E402 (after the module-level skip)
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402 (after the module-level skip)
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402 (after the module-level skip)
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402 (after the module-level skip)
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402 (after the module-level skip)
 
 
 @pytest.fixture(scope="module")
