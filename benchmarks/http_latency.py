@@ -173,9 +173,9 @@ def profile_match(db_url: str, need_id: str, n: int = 200) -> str:
 
     from sqlmodel import Session
 
-    from app.auth import ANONYMOUS
     from app.config import get_settings
     from app.db import create_db_engine
+    from app.identity import ANONYMOUS
     from app.services.matching import MatchIndex, ProviderFilters, match_providers_for_need
 
     get_settings.cache_clear()

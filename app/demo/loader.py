@@ -24,8 +24,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.auth import Principal, authenticate
+from app.auth import authenticate
 from app.errors import Problem
+from app.identity import Principal
 from app.models.api_key import ApiKeyCreate
 from app.models.need import Need, NeedCreate
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate

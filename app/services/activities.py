@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, select
 
-from app.auth import Principal
 from app.errors import Forbidden, NotFound, UnprocessableEntity, field_error
 from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.identity import Principal
 from app.models.activity import (
     Activity,
     ActivityCreate,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
+from app.identity import Principal
 from app.models.draft import DraftAsk, DraftNeed, DraftNeeds, DraftRequest
 from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation

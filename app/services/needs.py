@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
 from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation

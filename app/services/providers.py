@@ -8,9 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, or_, select
 
-from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound
 from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.identity import Principal
 from app.models.activity import Activity
 from app.models.api_key import ApiKey
 from app.models.common import utcnow

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.auth import Principal
 from app.errors import ServiceUnavailable
+from app.identity import Principal
 from app.models.draft import DraftRequest
 from app.models.need import NeedPublic
 from app.services import drafts as draft_service

@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.auth import Principal
 from app.deps import PageParamsDep, SessionDep
 from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.identity import Principal
 from app.models.need import NeedCreate
 from app.models.provider import ProviderUpdate
 from app.pagination import PageParams
