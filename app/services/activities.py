@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel import Session, col, delete, func, select
 
 from app.errors import Forbidden, NotFound, UnprocessableEntity, field_error
-from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
 from app.identity import Principal
 from app.models.activity import (
     Activity,
@@ -29,6 +28,7 @@ from app.models.provider import Provider
 from app.pagination import PageParams
 from app.services import access
 from app.services.needs import check_recommendations
+from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 
 _REQUIRED = ("title", "description", "modality", "status", "recommendation_ids")
 

@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
 from app.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
 from app.services import access
+from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 
 _REQUIRED = (

@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, or_, select
 
 from app.errors import Conflict, Forbidden, NotFound
-from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
 from app.identity import Principal
 from app.models.activity import Activity
 from app.models.api_key import ApiKey
@@ -24,6 +23,7 @@ from app.models.provider import (
 )
 from app.pagination import PageParams
 from app.services import access
+from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.
 FACETS = {
