@@ -99,7 +99,7 @@ def run_ours(docs: list[str], ids: list[str], queries: list[str]) -> dict[str, A
     from matching import TfidfMatcher
 
     t0 = time.perf_counter()
-    m = TfidfMatcher().fit(docs, ids)
+    m = TfidfMatcher().fit(docs, ids=ids)
     build = time.perf_counter() - t0
     lat = time_queries(lambda q: m.match(q, top_k=10), queries)
     adds, adds_cpu = [], []
@@ -107,7 +107,7 @@ def run_ours(docs: list[str], ids: list[str], queries: list[str]) -> dict[str, A
         text = queries[i % len(queries)] + f" zzaddmarker{i}"
         c0 = time.process_time()
         t0 = time.perf_counter()
-        m.add([f"added{i}"], [text])
+        m.add([text], ids=[f"added{i}"])
         hits = m.match(f"zzaddmarker{i}", top_k=1)
         adds.append(time.perf_counter() - t0)
         adds_cpu.append(time.process_time() - c0)

@@ -169,26 +169,26 @@ def profile_match(db_url: str, need_id: str, n: int = 200) -> str:
     """cProfile the service function in-process, against the same database."""
     os.environ["DATABASE_URL"] = db_url
     sys.path.insert(0, str(ROOT))
-    from types import SimpleNamespace
-
     from sqlmodel import Session
 
     from app.config import get_settings
     from app.db import create_db_engine
     from app.identity import ANONYMOUS
-    from app.services.matching import MatchIndex, ProviderFilters, match_providers_for_need
+    from app.services.match_index import MatchIndex
+    from app.services.matching import match_providers_for_need
+    from matching.ranking import NO_FILTERS
 
     get_settings.cache_clear()
     settings = get_settings()
     engine = create_db_engine(settings)
-    state = SimpleNamespace(match_index=MatchIndex(settings))
+    index = MatchIndex(settings)
     with Session(engine) as s:
-        state.match_index.load(s)
+        index.load(s)
 
     def once() -> None:
         with Session(engine) as s:
             res = match_providers_for_need(
-                s, state, principal=ANONYMOUS, need_id=need_id, filters=ProviderFilters(), limit=10, min_score=0.0
+                s, index, principal=ANONYMOUS, need_id=need_id, filters=NO_FILTERS, limit=10, min_score=0.0
             )
             res.model_dump_json()  # the route serialises the answer too
 

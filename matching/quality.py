@@ -26,7 +26,6 @@ so a system cannot gain from an arbitrary order of zero scores.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -36,7 +35,7 @@ import numpy as np
 
 from matching.evaluation import mrr, ndcg_at_k
 from matching.matcher import TfidfMatcher
-from matching.themes import cosine_similarity
+from matching.themes import cosine_similarity, sentence_mean_proba, split_sentences
 
 __all__ = [
     "CORE",
@@ -155,7 +154,7 @@ def evaluate_rankings(
     if not rankings:
         return {"ndcg": 0.0, "mrr": 0.0, "p1": 0.0, "p1_core": 0.0, "n": 0}
     ndcg, rr, p1, p1_core = [], [], [], []
-    for ranking, grades in zip(rankings, gradings):
+    for ranking, grades in zip(rankings, gradings, strict=True):
         relevant = {i for i, g in grades.items() if g >= 1}
         core = {i for i, g in grades.items() if g >= CORE}
         top = ranking[0] if len(ranking) else None
@@ -292,51 +291,6 @@ def sharpen(proba: np.ndarray, power: float = 1.0, top: int | None = None, floor
     return out
 
 
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])|\n+")
-
-
-def split_sentences(text: str, min_words: int = 3) -> list[str]:
-    """Split a description into sentences (and lines); fragments under ``min_words`` words are dropped.
-
-    Returns ``[text]`` if nothing of ``min_words`` words is left, so every
-    text yields at least one piece.
-
-    Examples
-    --------
-    >>> split_sentences("Trains judges and police. It also helps prisons; runs visits.\\nGeneva.")
-    ['Trains judges and police.', 'It also helps prisons; runs visits.']
-    >>> split_sentences("Short.")
-    ['Short.']
-    """
-    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
-    kept = [p for p in pieces if len(p.split()) >= min_words]
-    return kept or [text]
-
-
-def sentence_mean_proba(tagger: Any, texts: Sequence[str], min_words: int = 3) -> np.ndarray:
-    """Per text, the mean of the tagger's probabilities over its sentences (:func:`split_sentences`).
-
-    The tagger learnt from single recommendations (one or two sentences on a
-    few themes); a provider description lists many lines of work, and
-    tagging it whole blurs them.  Averaging per-sentence probabilities keeps
-    each line of work's themes, weighted by how much of the text is about it.
-
-    Parameters
-    ----------
-    tagger : object with ``proba_matrix(list_of_texts) -> ndarray``
-    texts : sequence of str
-
-    Returns
-    -------
-    numpy.ndarray of shape (n_texts, n_labels)
-    """
-    pieces = [split_sentences(t, min_words) for t in texts]
-    flat = [s for p in pieces for s in p]
-    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
-    bounds = np.cumsum([0] + [len(p) for p in pieces])
-    return np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
-
-
 def theme_scores(query_vectors: np.ndarray, provider_vectors: np.ndarray, similarity: str = "cosine") -> np.ndarray:
     """Similarity of every query theme vector with every provider theme vector.
 
@@ -394,7 +348,7 @@ def expand_with_themes(texts: Sequence[str], proba: np.ndarray, classes: Sequenc
     if top <= 0:
         return list(texts)
     order = np.argsort(-np.asarray(proba), axis=1, kind="stable")[:, :top]
-    return [f"{text}\n" + ". ".join(classes[j] for j in row) for text, row in zip(texts, order)]
+    return [f"{text}\n" + ". ".join(classes[j] for j in row) for text, row in zip(texts, order, strict=True)]
 
 
 # --------------------------------------------------------------------------- queries

@@ -10,11 +10,29 @@ themes with the largest terms of that cosine are the ones they *share*
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["theme_vector", "cosine_similarity", "theme_contributions", "bridging_themes"]
+__all__ = [
+    "theme_vector",
+    "cosine_similarity",
+    "theme_contributions",
+    "bridging_themes",
+    "split_sentences",
+    "sentence_mean_proba",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ProbaSource(Protocol):
+    """Anything that gives calibrated theme probabilities for texts (a theme tagger)."""
+
+    def proba_matrix(self, texts: Sequence[str]) -> FloatArray: ...
 
 
 def theme_vector(
@@ -187,3 +205,49 @@ def bridging_themes(
         for name, value in theme_contributions(query_vec, doc_vec, classes)[: max(top, 0)]
         if value > min_contribution
     ]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])|\n+")
+
+
+def split_sentences(text: str, min_words: int = 3) -> list[str]:
+    """Split a description into sentences (and lines); fragments under ``min_words`` words are dropped.
+
+    Returns ``[text]`` if nothing of ``min_words`` words is left, so every
+    text yields at least one piece.
+
+    Examples
+    --------
+    >>> split_sentences("Trains judges and police. It also helps prisons; runs visits.\\nGeneva.")
+    ['Trains judges and police.', 'It also helps prisons; runs visits.']
+    >>> split_sentences("Short.")
+    ['Short.']
+    """
+    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    kept = [p for p in pieces if len(p.split()) >= min_words]
+    return kept or [text]
+
+
+def sentence_mean_proba(tagger: ProbaSource, texts: Sequence[str], min_words: int = 3) -> FloatArray:
+    """Per text, the mean of the tagger's probabilities over its sentences (:func:`split_sentences`).
+
+    The tagger learnt from single recommendations (one or two sentences on a
+    few themes); a provider description lists many lines of work, and
+    tagging it whole blurs them.  Averaging per-sentence probabilities keeps
+    each line of work's themes, weighted by how much of the text is about it.
+
+    Parameters
+    ----------
+    tagger : object with ``proba_matrix(list_of_texts) -> ndarray``
+    texts : sequence of str
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_texts, n_labels)
+    """
+    pieces = [split_sentences(t, min_words) for t in texts]
+    flat = [s for p in pieces for s in p]
+    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
+    bounds = np.cumsum([0] + [len(p) for p in pieces])
+    means: FloatArray = np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
+    return means

@@ -20,6 +20,7 @@ from app.models.draft import DraftRequest
 from app.models.need import NeedPublic
 from app.services import drafts as draft_service
 from app.services import matching as matching_service
+from matching.ranking import NO_FILTERS
 
 TOP_PARTNERS = 10
 TOP_NEEDS = 10
@@ -60,10 +61,10 @@ def partners_for(session: Session, app_state: Any, *, principal: Principal, need
     try:
         result = matching_service.match_providers_for_need(
             session,
-            app_state,
+            app_state.match_index,
             principal=principal,
             need_id=need_id,
-            filters=matching_service.ProviderFilters(),
+            filters=NO_FILTERS,
             limit=TOP_PARTNERS,
             min_score=0.0,
         )
@@ -85,7 +86,7 @@ def needs_for(session: Session, app_state: Any, *, principal: Principal, provide
     """The open needs the caller may see, ranked for a provider; None while matching is unavailable."""
     try:
         result = matching_service.match_needs_for_provider(
-            session, app_state, principal=principal, provider_id=provider_id, limit=TOP_NEEDS, min_score=0.0
+            session, app_state.match_index, principal=principal, provider_id=provider_id, limit=TOP_NEEDS, min_score=0.0
         )
     except ServiceUnavailable:
         return None
@@ -100,7 +101,7 @@ def drafts_for(session: Session, app_state: Any, *, principal: Principal, state:
     try:
         drafts = draft_service.draft_needs(
             session,
-            app_state,
+            app_state.match_index,
             principal=principal,
             state=state,
             options=DraftRequest(max_drafts=MAX_DRAFTS, suggestions=0),

@@ -11,7 +11,7 @@ IDS = [f"b{i:03d}" for i in range(200)]
 
 
 def test_concurrent_readers_and_writer() -> None:
-    m = TfidfMatcher().fit(BASE, IDS)
+    m = TfidfMatcher().fit(BASE, ids=IDS)
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -31,7 +31,7 @@ def test_concurrent_readers_and_writer() -> None:
         t.start()
     try:
         for i in range(300):  # > 1024 pending is not reached; force compactions too
-            m.add([f"n{i:03d}"], [f"girls education {i}"])
+            m.add([f"girls education {i}"], ids=[f"n{i:03d}"])
             if i % 3 == 0:
                 m.remove([f"n{i:03d}"])
             if i % 100 == 99:
