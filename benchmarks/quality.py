@@ -1,7 +1,7 @@
 """Matching quality harness: tagging and need -> provider ranking on held-out States.
 
 Splits the shared UPR data by State under Review (30% of the States held
-out, fixed seed, ``matching.evaluation.split_by_group``, the same split as
+out, fixed seed, ``evaluation.metrics.split_by_group``, the same split as
 ``benchmarks/quality_tagging.py``), then:
 
 1. **Tagging** -- trains ``ThemeTagger`` (the default "svc" variant) on the
@@ -55,8 +55,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.quality_tagging import DEFAULT_DATA, SCHEME, load_rows, percentile
-from matching.evaluation import split_by_group
-from matching.quality import (
+from evaluation.metrics import split_by_group
+from evaluation.quality import (
     bm25_scores,
     build_needs,
     evaluate_scores,

@@ -2,7 +2,7 @@
 
 Trains ``ThemeTagger`` variants for the ``upr_info_issues`` scheme on 70% of
 the States under Review and scores the other 30% (whole States, fixed seed,
-``matching.evaluation.split_by_group``), then prints a Markdown table:
+``evaluation.metrics.split_by_group``), then prints a Markdown table:
 micro-F1, macro-F1, precision@1, training time, single-text classify
 p50/p99, artifact load time and size.
 
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from matching.evaluation import split_by_group  # noqa: E402
-from matching.quality import tagging_metrics  # noqa: E402
+from evaluation.metrics import split_by_group  # noqa: E402
+from evaluation.quality import tagging_metrics  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("UPR_DATA", "/work/shared/data/upr/recommendations.jsonl"))

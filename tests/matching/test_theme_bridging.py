@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evaluation.quality import fuse, matcher_scores, rank_ids, theme_scores
 from matching.matcher import TfidfMatcher
 from matching.preprocessing import Analyzer
-from matching.quality import fuse, matcher_scores, rank_ids, theme_scores
 from matching.tagger import ThemeTagger
 
 DATA = Path("/work/shared/data/upr/recommendations.jsonl")

@@ -12,7 +12,7 @@ from math import log2
 import numpy as np
 import pytest
 
-from matching.quality import (
+from evaluation.quality import (
     bm25_scores,
     build_needs,
     evaluate_rankings,

@@ -56,7 +56,7 @@ def _counts(
     _check_same_length(y_true, y_pred)
     true_sets, pred_sets = _as_sets(y_true), _as_sets(y_pred)
     counts: dict[Hashable, list[int]] = {}
-    for t, p in zip(true_sets, pred_sets):
+    for t, p in zip(true_sets, pred_sets, strict=True):
         for label in t & p:
             counts.setdefault(label, [0, 0, 0])[0] += 1
         for label in p - t:
@@ -232,7 +232,7 @@ def precision_at_1(
     if not true_label_sets:
         return 0.0
     hits = 0
-    for truth, ranking in zip(_as_sets(true_label_sets), ranked_predictions):
+    for truth, ranking in zip(_as_sets(true_label_sets), ranked_predictions, strict=True):
         if len(ranking) and _label_of(ranking[0]) in truth:
             hits += 1
     return hits / len(true_label_sets)
@@ -418,6 +418,6 @@ def split_by_group(
     n_test = min(max(int(round(test_fraction * len(distinct))), 1), len(distinct) - 1)
     order = np.random.default_rng(seed).permutation(len(distinct))
     test_groups = {distinct[i] for i in order[:n_test]}
-    train_ids = [i for i, g in zip(ids, groups) if g not in test_groups]
-    test_ids = [i for i, g in zip(ids, groups) if g in test_groups]
+    train_ids = [i for i, g in zip(ids, groups, strict=True) if g not in test_groups]
+    test_ids = [i for i, g in zip(ids, groups, strict=True) if g in test_groups]
     return train_ids, test_ids

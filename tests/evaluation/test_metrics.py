@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.evaluation import (
+from evaluation.metrics import (
     macro_f1,
     micro_f1,
     mrr,

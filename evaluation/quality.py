@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from matching.evaluation import mrr, ndcg_at_k
+from evaluation.metrics import mrr, ndcg_at_k
 from matching.matcher import TfidfMatcher
 from matching.themes import cosine_similarity, sentence_mean_proba, split_sentences
 
@@ -426,9 +426,9 @@ def build_needs(
 def tagging_metrics(tagger: Any, texts: Sequence[str], truth: Sequence[Iterable[str]]) -> dict[str, float]:
     """Micro-F1 and macro-F1 of ``tagger.predict`` and precision@1 of its top label.
 
-    Macro-F1 averages over ``tagger.classes_`` (see :func:`matching.evaluation.macro_f1`).
+    Macro-F1 averages over ``tagger.classes_`` (see :func:`evaluation.metrics.macro_f1`).
     """
-    from matching.evaluation import macro_f1, micro_f1, precision_at_1
+    from evaluation.metrics import macro_f1, micro_f1, precision_at_1
 
     truth = [list(t) for t in truth]
     pred = tagger.predict(list(texts))
