@@ -1,8 +1,8 @@
 """The ranking: how well a provider fits a need (or free text), and a need a provider.
 
-This is the one place where scores are fused. The service (``app/services/match_index.py``) and
-the quality harness (``evaluation/``) both rank through :class:`Ranker`, so what the harness
-measures is what the service answers.
+This is the one place where scores are fused (:func:`fuse`, :func:`weighted_mean`). The service
+(``app/services/match_index.py``) and the quality harness (``evaluation/``) both rank through
+:class:`Ranker`, so what the harness measures is what the service answers.
 
 ``score = sum(weight_c * value_c) / sum(weight_c)`` over the components ``c`` that apply, each
 value in ``[0, 1]``:
@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +65,7 @@ __all__ = [
     "Weights",
     "fuse",
     "provider_text",
+    "weighted_mean",
 ]
 
 Vector = npt.NDArray[np.float64]
@@ -230,24 +231,45 @@ def provider_text(name: str, acronym: str | None, description: str, themes: Sequ
     return "\n".join(p for p in parts if p)
 
 
-def fuse(parts: Iterable[tuple[float, float]]) -> float:
-    """The weighted mean of ``(value, weight)`` parts, clipped to [0, 1] (0 when no weight).
+@overload
+def weighted_mean(parts: Iterable[tuple[float, float]]) -> float: ...
+@overload
+def weighted_mean(parts: Iterable[tuple[Vector, float]]) -> Vector: ...
+def weighted_mean(parts: Iterable[tuple[float | Vector, float]]) -> float | Vector:
+    """``sum(value * weight) / sum(weight)`` over ``(value, weight)`` parts; values may be arrays of one shape.
+
+    Raises ``ValueError`` when the weights sum to 0 or less.
 
     Examples
     --------
     (0.2 * 0.45 + 0.8 * 0.55) / 1.0 = 0.53.
 
+    >>> round(weighted_mean([(0.2, 0.45), (0.8, 0.55)]), 4)
+    0.53
+    >>> weighted_mean([(np.array([0.0, 1.0]), 1.0), (np.array([1.0, 1.0]), 3.0)]).tolist()
+    [0.75, 1.0]
+    """
+    pairs = list(parts)
+    total_weight = sum(weight for _, weight in pairs)
+    if total_weight <= 0:
+        raise ValueError("the weights must sum to more than 0")
+    return sum((value * weight for value, weight in pairs), start=0.0) / total_weight
+
+
+def fuse(parts: Iterable[tuple[float, float]]) -> float:
+    """A score: the weighted mean of the components that apply, clipped to [0, 1] (0 when no weight).
+
+    Examples
+    --------
     >>> round(fuse([(0.2, 0.45), (0.8, 0.55)]), 4)
     0.53
     >>> fuse([])
     0.0
     """
     pairs = list(parts)
-    total_weight = sum(weight for _, weight in pairs)
-    if total_weight <= 0:
+    if sum(weight for _, weight in pairs) <= 0:
         return 0.0
-    score = sum(value * weight for value, weight in pairs) / total_weight
-    return min(1.0, max(0.0, score))
+    return min(1.0, max(0.0, weighted_mean(pairs)))
 
 
 def _fold(values: Iterable[str]) -> frozenset[str]:
