@@ -97,7 +97,8 @@ def theme_vector(
 
 def _unit_rows(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return np.divide(m, norms, out=np.zeros_like(m, dtype=float), where=norms > 0)
+    unit: FloatArray = np.divide(m, norms, out=np.zeros_like(m, dtype=float), where=norms > 0)
+    return unit
 
 
 def cosine_similarity(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float]) -> np.ndarray | float:
@@ -127,11 +128,12 @@ def cosine_similarity(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[
     """
     a_arr = np.asarray(a, dtype=float)
     b_arr = np.asarray(b, dtype=float)
-    sims = _unit_rows(np.atleast_2d(a_arr)) @ _unit_rows(np.atleast_2d(b_arr)).T
+    sims: FloatArray = _unit_rows(np.atleast_2d(a_arr)) @ _unit_rows(np.atleast_2d(b_arr)).T
     if a_arr.ndim == 1 and b_arr.ndim == 1:
         return float(sims[0, 0])
     if a_arr.ndim == 1:
-        return sims[0]
+        row: FloatArray = sims[0]
+        return row
     if b_arr.ndim == 1:
         return sims[:, 0]
     return sims

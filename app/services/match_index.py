@@ -52,7 +52,7 @@ from matching.ranking import (
     Weights,
 )
 from matching.ranking import provider_text as engine_provider_text
-from matching.tagger import MultiSchemeTagger
+from matching.schemes import MultiSchemeTagger
 
 logger = logging.getLogger("app.matching")
 
@@ -417,6 +417,6 @@ class MatchIndex:
 
 def prune_log(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:
     """Delete log rows every worker has long applied (workers that start later load the tables)."""
-    result = session.execute(delete(IndexChange).where(col(IndexChange.created_at) < utcnow() - older_than))
+    result = session.exec(delete(IndexChange).where(col(IndexChange.created_at) < utcnow() - older_than))
     session.commit()
     return int(result.rowcount or 0)
