@@ -16,7 +16,7 @@ from app.errors_doc import problems
 from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
 from app.pagination import Page
 from app.services import recommendations as recommendation_service
-from app.services import themes as theme_service
+from app.services.imports import import_and_tag
 from app.services.recommendations import MAX_QUERY_LENGTH, RecommendationFilters
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -162,16 +162,13 @@ async def import_recommendations(
         async for chunk in request.stream():
             spool.write(chunk)
         summary = await run_in_threadpool(
-            recommendation_service.import_recommendations,
+            import_and_tag,
             session,
-            file=spool,  # type: ignore[arg-type]
+            tagger=request.app.state.tagger,
+            file=spool,
             fmt=fmt,
             dry_run=dry_run,
             max_rows=settings.MAX_IMPORT_ROWS,
-        )
-    if not dry_run and (summary.inserted or summary.updated):
-        summary.themes_predicted = await run_in_threadpool(
-            theme_service.tag_unthemed, session, request.app.state.tagger
         )
     response.status_code = 201 if summary.inserted else 200
     return summary
