@@ -18,7 +18,7 @@ This is a report, not a gate: it exits non-zero only if something crashes.
 
 Usage::
 
-    /work/main/.venv/bin/python benchmarks/engine.py [--sizes 30000,120000,300000]
+    .venv/bin/python benchmarks/engine.py [--sizes 30000,120000,300000]
         [--queries 200] [--sklearn-queries 200] [--repeat 1]
 """
 
@@ -39,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path("/work/shared/data/upr/recommendations.jsonl")
+# The service's setting UPR_DATA_DIR (read here without importing the app, so RSS is the engine's own).
+DATA = Path(os.environ.get("UPR_DATA_DIR", "../shared/data/upr")) / "recommendations.jsonl"
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20241126
 N_WARMUP = 5

@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.config import get_settings  # noqa: E402 (after the checkout is on sys.path)
+
 TARGETS = {
     "import_shared_s": 15.0,
     "import_synthetic_s": 150.0,
@@ -99,7 +101,7 @@ def timed(fn, iterations: int) -> tuple[float, float, float]:  # type: ignore[no
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/upr/recommendations.jsonl")
+    parser.add_argument("--data", type=Path, default=get_settings().UPR_DATA_DIR / "recommendations.jsonl")
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--iterations", type=int, default=200)
     args = parser.parse_args()
