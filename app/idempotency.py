@@ -172,7 +172,8 @@ class IdempotencyMiddleware:
             if not delivered:
                 delivered = True
                 return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
+            message: dict[str, Any] = await receive()
+            return message
 
         status = 500
         saved_headers: list[list[str]] = []

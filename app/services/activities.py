@@ -64,7 +64,7 @@ def _check_need(session: Session, principal: Principal, need_id: str | None, sta
 
 
 def _write_links(session: Session, activity_id: str, recommendation_ids: Sequence[str]) -> None:
-    session.exec(delete(ActivityRecommendation).where(col(ActivityRecommendation.activity_id) == activity_id))  # type: ignore[call-overload]
+    session.exec(delete(ActivityRecommendation).where(col(ActivityRecommendation.activity_id) == activity_id))
     for position, rid in enumerate(recommendation_ids):
         session.add(ActivityRecommendation(activity_id=activity_id, recommendation_id=rid, position=position))
 

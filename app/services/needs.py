@@ -105,11 +105,11 @@ def _write_links(
     session: Session, need_id: str, recommendation_ids: Sequence[str] | None, themes: Sequence[str] | None
 ) -> None:
     if recommendation_ids is not None:
-        session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))  # type: ignore[call-overload]
+        session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))
         for position, rid in enumerate(recommendation_ids):
             session.add(NeedRecommendation(need_id=need_id, recommendation_id=rid, position=position))
     if themes is not None:
-        session.exec(delete(NeedTheme).where(col(NeedTheme.need_id) == need_id))  # type: ignore[call-overload]
+        session.exec(delete(NeedTheme).where(col(NeedTheme.need_id) == need_id))
         for theme in {t.casefold() for t in themes}:
             session.add(NeedTheme(need_id=need_id, theme=theme))
 

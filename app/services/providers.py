@@ -56,7 +56,7 @@ def _facet_value(facet: str, value: str) -> str:
 
 
 def write_facets(session: Session, provider: Provider) -> None:
-    session.exec(delete(ProviderFacet).where(col(ProviderFacet.provider_id) == provider.id))  # type: ignore[call-overload]
+    session.exec(delete(ProviderFacet).where(col(ProviderFacet.provider_id) == provider.id))
     seen: set[tuple[str, str]] = set()
     for field, facet in FACETS.items():
         for value in getattr(provider, field):
@@ -153,7 +153,7 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
         write_facets(session, row)
         if principal.role == "provider":
             # Bind atomically: of two concurrent registrations with one key, only one finds it unbound.
-            bound = session.exec(  # type: ignore[call-overload]
+            bound = session.exec(
                 update(ApiKey)
                 .where(col(ApiKey.id) == principal.key_id, col(ApiKey.provider_id).is_(None))
                 .values(provider_id=row.id)
@@ -221,7 +221,7 @@ def delete_provider(session: Session, *, principal: Principal, provider_id: str,
     except IntegrityError:
         session.rollback()
         raise Conflict(f"Provider {provider_id} gained a dependent activity meanwhile; nothing was deleted.") from None
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(ApiKey)
         .where(col(ApiKey.provider_id) == provider_id, col(ApiKey.revoked_at).is_(None))
         .values(revoked_at=utcnow())

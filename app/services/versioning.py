@@ -47,7 +47,7 @@ def versioned_update(
         .values(**values, version=read_version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if session.exec(statement).rowcount != 1:  # type: ignore[call-overload, attr-defined]
+    if session.exec(statement).rowcount != 1:
         session.rollback()
         raise PreconditionFailed(f"{what} was changed by someone else just now; GET it again and retry.")
     return read_version + 1
@@ -60,7 +60,7 @@ def versioned_delete(session: Session, model: Any, *, row_id: str, read_version:
         .where(model.id == row_id, model.version == read_version)
         .execution_options(synchronize_session=False)
     )
-    if session.exec(statement).rowcount != 1:  # type: ignore[call-overload, attr-defined]
+    if session.exec(statement).rowcount != 1:
         session.rollback()
         raise PreconditionFailed(f"{what} was changed by someone else just now; GET it again and retry.")
 
