@@ -39,6 +39,7 @@ True
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Collection
 from typing import Final
@@ -244,7 +245,9 @@ class Analyzer:
     The mapping from a surface token to its term is cached (tokens repeat a
     lot), so the per-token cost is one dictionary look-up.  The cache is only
     ever added to, which is safe for concurrent readers under CPython; it
-    stops growing at one million entries.
+    stops growing at one million entries.  The Snowball stemmer keeps state
+    while it stems a word, so cache misses stem under a lock: one analyzer
+    serves every request thread of a worker.
 
     Parameters
     ----------
@@ -275,15 +278,18 @@ class Analyzer:
         self.stem = bool(stem)
         self._cache: dict[str, str | None] = {}
         self._stem_word: Callable[[str], str] | None = _load_stemmer() if self.stem else None
+        self._stem_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_stem_word"] = None  # snowball stemmers are rebuilt on load
+        del state["_stem_lock"]
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._stem_word = _load_stemmer() if self.stem else None
+        self._stem_lock = threading.Lock()
 
     def normalize(self, text: str) -> str:
         """Fold accents if configured (case is kept, tokens decide it).
@@ -322,7 +328,8 @@ class Analyzer:
             return low  # numbers, mixed letters/digits, protected acronyms
         if len(token) >= 3 and token[-1] == "s" and token[:-1].isupper():
             return low[:-1]  # plural acronym: NHRIs, NGOs -> nhri, ngo
-        stemmed: str = self._stem_word(low)
+        with self._stem_lock:  # the stemmer is not reentrant
+            stemmed: str = self._stem_word(low)
         return stemmed
 
     def analyze(self, text: str) -> list[str]:
