@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -88,7 +88,7 @@ def theme_vector(
             raise ValueError(f"probas has shape {arr.shape}, expected ({len(classes)},)")
         return arr.copy()
     else:
-        pairs = probas  # type: ignore[assignment]
+        pairs = cast(Iterable[tuple[str, float]], probas)
     for label, p in pairs:
         if label in index:
             vec[index[label]] = float(p)
