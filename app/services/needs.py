@@ -181,24 +181,27 @@ def list_needs(
     return list(rows), total
 
 
+def filing_state(principal: Principal, state: str | None) -> str | None:
+    """The State `principal` files a need for (`state`, else its own), or 403: State keys file for their own
+    State, administrators for any (None until an administrator names one)."""
+    if principal.role not in ("state", "admin"):
+        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
+    chosen = state or principal.state
+    if chosen is not None and not access.can_create_need(principal, chosen):
+        raise Forbidden(f"This key acts for {principal.state}; it may not file needs for {chosen}.")
+    return chosen
+
+
 def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_demo: bool = False) -> Need:
     """File a need for a State (a State key: its own), citing supported recommendations.
 
     `is_demo` is server-owned: only the demo loader sets it, never a request body.
     """
-    if principal.role == "state":
-        state = data.state or principal.state
-        if state != principal.state:
-            raise Forbidden(f"This key acts for {principal.state}; it may not file needs for {state}.")
-    elif principal.is_admin:
-        if data.state is None:
-            raise UnprocessableEntity(
-                "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
-            )
-        state = data.state
-    else:
-        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
-    assert state is not None
+    state = filing_state(principal, data.state)
+    if state is None:
+        raise UnprocessableEntity(
+            "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
+        )
     recs = check_recommendations(
         session, data.recommendation_ids, state=state, supported_only=True, loc=["body", "recommendation_ids"]
     )

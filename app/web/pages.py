@@ -182,11 +182,7 @@ def _need_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The need form for `state`: the supported recommendations of one theme as checkboxes."""
-    if principal.role not in {"state", "admin"}:
-        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
-    state = (state or principal.state or "").strip().upper() or None
-    if state is not None and not access.can_create_need(principal, state):
-        raise Forbidden(f"You are signed in for {principal.state}; you may not file needs for {state}.")
+    state = need_service.filing_state(principal, (state or "").strip().upper() or None)
     context: dict[str, Any] = {
         "state": state,
         "theme": theme,
