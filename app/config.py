@@ -53,7 +53,6 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_PRESENCE: float = Field(default=0.08, ge=0)
     MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)
     MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
-    MATCH_MAX_LIMIT: int = Field(default=50, ge=1, le=200)
 
     # Signs the web pages' session cookies and CSRF tokens. Required in production; in
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
