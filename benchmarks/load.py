@@ -1,4 +1,4 @@
-"""Load gates for upr-match (RELIABILITY.md families 12-14 and 16): drives locust headless.
+"""Load gates for upr-match (BENCHMARKS.md, "HTTP and load"): drives locust headless.
 
 Starts `upr-match serve --workers 2` on `--db-url` (which must hold the demo data:
 `upr-match migrate && upr-match demo load`), or uses a running server (`--url`,
