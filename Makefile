@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo serve bench clean
+.PHONY: run test test-fast lint install install-test migrate demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lint]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -42,6 +42,16 @@ run: demo
 ## make test: venv, install with test extras, run every test
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make test-fast: every test but the slow, faults and browser ones (under 3 minutes)
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not slow and not faults and not browser" -q $(PYTEST_ARGS)
+
+## make lint: ruff (rules and format) and mypy (strict for matching/ and app/services/)
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install-test
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

@@ -1,16 +1,12 @@
-"""Authentication by API key (`Authorization: Bearer <key>`) and the caller's identity.
+"""Authentication by API key (`Authorization: Bearer <key>`): the header becomes a `Principal`.
 
-A key looks like `upr_<prefix>_<secret>`. The prefix is stored in clear to find
-the row; the whole key is stored only as a SHA-256 hash (keys are 190 bits of
-randomness, so a slow password hash adds nothing) and compared in constant time.
+The key format and its hash are `app.identity`'s; a presented key is found by its
+prefix and its hash compared in constant time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,10 +15,21 @@ from sqlmodel import Session, select
 
 from app.db import get_session
 from app.errors import Forbidden, Unauthorized
+from app.identity import ANONYMOUS, KEY_PREFIX, KEY_PREFIX_LENGTH, Principal, generate_key, hash_key
 from app.models.api_key import ApiKey
 
-KEY_PREFIX = "upr"
-_PREFIX_LEN = 8
+__all__ = [
+    "ANONYMOUS",
+    "AdminDep",
+    "AuthenticatedDep",
+    "CurrentPrincipal",
+    "Principal",
+    "authenticate",
+    "generate_key",
+    "get_principal",
+    "hash_key",
+    "principal_for_key_id",
+]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -31,43 +38,10 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def generate_key() -> tuple[str, str, str]:
-    """Return (key, prefix, sha256 hex) for a new random key."""
-    prefix = secrets.token_hex(_PREFIX_LEN // 2)
-    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}"
-    return key, prefix, hash_key(key)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a role and, for State and provider keys, what they act for."""
-
-    role: str  # "anonymous", "admin", "state", "provider"
-    key_id: str | None = None
-    name: str | None = None
-    state: str | None = None
-    provider_id: str | None = None
-
-    @property
-    def is_anonymous(self) -> bool:
-        return self.role == "anonymous"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-ANONYMOUS = Principal(role="anonymous")
-
-
 def authenticate(session: Session, raw: str) -> Principal:
     """Resolve a presented key to its principal, or raise Unauthorized."""
     parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != _PREFIX_LEN or not parts[2]:
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != KEY_PREFIX_LENGTH or not parts[2]:
         raise Unauthorized("The API key is malformed; expected `upr_<prefix>_<secret>`.")
     row = session.exec(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
     presented = hash_key(raw)

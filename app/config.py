@@ -7,6 +7,7 @@ name hosting platforms already use.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from functools import lru_cache
@@ -59,7 +60,6 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_PRESENCE: float = Field(default=0.08, ge=0)
     MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)
     MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
-    MATCH_MAX_LIMIT: int = Field(default=50, ge=1, le=200)
 
     # Signs the web pages' session cookies and CSRF tokens. Required in production; in
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
@@ -117,10 +117,8 @@ def load_secret_key(settings: Settings) -> bytes:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(secrets.token_urlsafe(48))
-            try:
-                os.link(tmp, path)  # fails if another worker won the race: then use theirs
-            except FileExistsError:
-                pass
+            with contextlib.suppress(FileExistsError):  # another worker won the race: then use theirs
+                os.link(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
     key = path.read_text(encoding="utf-8").strip()

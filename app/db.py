@@ -95,3 +95,16 @@ def get_session(request: Request) -> Iterator[Session]:
     """Yield one session per request, bound to the app's engine."""
     with Session(request.app.state.engine) as session:
         yield session
+
+
+@contextlib.contextmanager
+def command_session(settings: Settings | None = None) -> Iterator[Session]:
+    """A session for a command line command that writes (SQLite: BEGIN IMMEDIATE), on its own engine."""
+    from app.config import get_settings
+
+    engine = create_db_engine(settings or get_settings())
+    try:
+        with intending_to_write(), Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

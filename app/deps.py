@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
 from app.db import get_session
 from app.pagination import PageParamsDep
+from app.services.match_index import MatchIndex
+
+
+def get_match_index(request: Request) -> MatchIndex:
+    """This worker's matching index (built at start-up; the match services bring it up to date)."""
+    index: MatchIndex = request.app.state.match_index
+    return index
+
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MatchIndexDep = Annotated[MatchIndex, Depends(get_match_index)]
 
-__all__ = ["PageParamsDep", "SessionDep", "SettingsDep"]
+__all__ = ["MatchIndexDep", "PageParamsDep", "SessionDep", "SettingsDep"]

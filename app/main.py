@@ -26,7 +26,7 @@ from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router, health
 from app.services import themes as theme_service
-from app.services.matching import MatchIndex, prune_log
+from app.services.match_index import MatchIndex, prune_log
 from app.streaming import StreamSlots
 from app.web import install_web
 
@@ -71,12 +71,7 @@ def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
 
 def _matcher_check(index: MatchIndex) -> Callable[[], dict[str, Any]]:
     def check() -> dict[str, Any]:
-        return {
-            "ok": index.loaded,
-            "providers": len(index.providers.texts),
-            "needs": len(index.needs.texts),
-            "log_position": index.applied_seq,
-        }
+        return index.status()
 
     return check
 

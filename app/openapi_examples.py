@@ -199,7 +199,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "loc": ["body", "recommendation_ids", 1],
         "pointer": "/body/recommendation_ids/1",
         "field": "recommendation_ids",
-        "detail": "recommendation uprinfo-c1-s4-MEX-0a1b2c3d4e was noted by MEX; needs may cite supported recommendations only",
+        "detail": (
+            "recommendation uprinfo-c1-s4-MEX-0a1b2c3d4e was noted by MEX; "
+            "needs may cite supported recommendations only"
+        ),
         "type": "value_error",
     },
     "Liveness": {"status": "ok", "version": "0.1.0"},

@@ -18,7 +18,7 @@ This is a report, not a gate: it exits non-zero only if something crashes.
 
 Usage::
 
-    /work/main/.venv/bin/python benchmarks/engine.py [--sizes 30000,120000,300000]
+    .venv/bin/python benchmarks/engine.py [--sizes 30000,120000,300000]
         [--queries 200] [--sklearn-queries 200] [--repeat 1]
 """
 
@@ -39,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path("/work/shared/data/upr/recommendations.jsonl")
+# The service's setting UPR_DATA_DIR (read here without importing the app, so RSS is the engine's own).
+DATA = Path(os.environ.get("UPR_DATA_DIR", "../shared/data/upr")) / "recommendations.jsonl"
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20241126
 N_WARMUP = 5
@@ -99,7 +100,7 @@ def run_ours(docs: list[str], ids: list[str], queries: list[str]) -> dict[str, A
     from matching import TfidfMatcher
 
     t0 = time.perf_counter()
-    m = TfidfMatcher().fit(docs, ids)
+    m = TfidfMatcher().fit(docs, ids=ids)
     build = time.perf_counter() - t0
     lat = time_queries(lambda q: m.match(q, top_k=10), queries)
     adds, adds_cpu = [], []
@@ -107,7 +108,7 @@ def run_ours(docs: list[str], ids: list[str], queries: list[str]) -> dict[str, A
         text = queries[i % len(queries)] + f" zzaddmarker{i}"
         c0 = time.process_time()
         t0 = time.perf_counter()
-        m.add([f"added{i}"], [text])
+        m.add([text], ids=[f"added{i}"])
         hits = m.match(f"zzaddmarker{i}", top_k=1)
         adds.append(time.perf_counter() - t0)
         adds_cpu.append(time.process_time() - c0)

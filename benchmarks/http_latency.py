@@ -169,26 +169,26 @@ def profile_match(db_url: str, need_id: str, n: int = 200) -> str:
     """cProfile the service function in-process, against the same database."""
     os.environ["DATABASE_URL"] = db_url
     sys.path.insert(0, str(ROOT))
-    from types import SimpleNamespace
-
     from sqlmodel import Session
 
-    from app.auth import ANONYMOUS
     from app.config import get_settings
     from app.db import create_db_engine
-    from app.services.matching import MatchIndex, ProviderFilters, match_providers_for_need
+    from app.identity import ANONYMOUS
+    from app.services.match_index import MatchIndex
+    from app.services.matching import match_providers_for_need
+    from matching.ranking import NO_FILTERS
 
     get_settings.cache_clear()
     settings = get_settings()
     engine = create_db_engine(settings)
-    state = SimpleNamespace(match_index=MatchIndex(settings))
+    index = MatchIndex(settings)
     with Session(engine) as s:
-        state.match_index.load(s)
+        index.load(s)
 
     def once() -> None:
         with Session(engine) as s:
             res = match_providers_for_need(
-                s, state, principal=ANONYMOUS, need_id=need_id, filters=ProviderFilters(), limit=10, min_score=0.0
+                s, index, principal=ANONYMOUS, need_id=need_id, filters=NO_FILTERS, limit=10, min_score=0.0
             )
             res.model_dump_json()  # the route serialises the answer too
 
@@ -287,7 +287,10 @@ def main() -> int:
             raise SystemExit(f"no needs to match (GET /v1/needs -> {status}); load the demo data")
         q = urllib.parse.quote("torture optional protocol")
         match_body = {
-            "text": "Ratify the Optional Protocol to the Convention against Torture and set up a national preventive mechanism"
+            "text": (
+                "Ratify the Optional Protocol to the Convention against Torture "
+                "and set up a national preventive mechanism"
+            )
         }
         plan = [
             ("GET /health/live", "GET", ["/health/live"], None),
@@ -297,12 +300,16 @@ def main() -> int:
             ("POST /v1/match", "POST", ["/v1/match"], match_body),
         ]
         print(
-            f"server {base}, {args.workers} workers, {len(needs)} needs, N={args.n} per endpoint, one keep-alive connection"
+            f"server {base}, {args.workers} workers, {len(needs)} needs, N={args.n} per endpoint, "
+            "one keep-alive connection"
         )
         print(f"nproc {os.cpu_count()}, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rows = [measure(client, name, m, paths, body, args.n, pids) for name, m, paths, body in plan]
 
-        head = f"{'endpoint':<52} {'n':>5} {'err':>4} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'req/s':>6} {'srv CPU ms/req':>14} {'load1':>5}"
+        head = (
+            f"{'endpoint':<52} {'n':>5} {'err':>4} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+            f"{'req/s':>6} {'srv CPU ms/req':>14} {'load1':>5}"
+        )
         print(head)
         print("-" * len(head))
         for r in rows:
@@ -315,12 +322,14 @@ def main() -> int:
         ratio = match["p50"] / live["p50"]
         met = ratio <= TARGET_RATIO
         print(
-            f"\nratio needs/{{id}}/matches p50 / health/live p50 = {match['p50']:.2f} / {live['p50']:.2f} = {ratio:.1f}x "
+            f"\nratio needs/{{id}}/matches p50 / health/live p50 = {match['p50']:.2f} / {live['p50']:.2f} "
+            f"= {ratio:.1f}x "
             f"(target <= {TARGET_RATIO:.0f}x): {'MET' if met else 'NOT MET'}"
         )
         if live["cpu_ms"] and match["cpu_ms"]:
             print(
-                f"server CPU per request: matches {match['cpu_ms']:.2f} ms vs live {live['cpu_ms']:.2f} ms = {match['cpu_ms'] / live['cpu_ms']:.1f}x"
+                f"server CPU per request: matches {match['cpu_ms']:.2f} ms vs live {live['cpu_ms']:.2f} ms "
+                f"= {match['cpu_ms'] / live['cpu_ms']:.1f}x"
             )
         if not met and args.profile and db_url:
             print("\nprofile of the match request (in-process, cProfile):")

@@ -1,4 +1,4 @@
-"""Load gates for upr-match (RELIABILITY.md families 12-14 and 16): drives locust headless.
+"""Load gates for upr-match (BENCHMARKS.md, "HTTP and load"): drives locust headless.
 
 Starts `upr-match serve --workers 2` on `--db-url` (which must hold the demo data:
 `upr-match migrate && upr-match demo load`), or uses a running server (`--url`,
@@ -145,7 +145,8 @@ class Sampler(threading.Thread):
             url = self.db_url.replace("postgresql+psycopg://", "postgresql://")
             with psycopg.connect(url, connect_timeout=3) as c:
                 row = c.execute(
-                    "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+                    "select count(*) from pg_stat_activity "
+                    "where datname = current_database() and pid <> pg_backend_pid()"
                 ).fetchone()
                 return int(row[0]) if row else None
         except Exception:  # noqa: BLE001 - a sample is optional
@@ -282,14 +283,17 @@ def run_scenario(
     for r in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
         print(
             f"{label(r)[:44]:<44} "
-            f"{int(num(r, 'Request Count')):>7} {int(num(r, 'Failure Count')):>5} {num(r, '50%'):>6.0f} {num(r, '90%'):>6.0f} "
+            f"{int(num(r, 'Request Count')):>7} {int(num(r, 'Failure Count')):>5} "
+            f"{num(r, '50%'):>6.0f} {num(r, '90%'):>6.0f} "
             f"{num(r, '99%'):>6.0f} {num(r, 'Max Response Time'):>7.0f} {num(r, 'Requests/s'):>6.1f}"
         )
     print("(ms; locust rounds times above 100 ms to 2 significant digits)")
     print(
-        f"load average 1 min during the run: mean {sum(loads) / len(loads):.1f}, min {min(loads):.1f}, max {max(loads):.1f}"
+        f"load average 1 min during the run: mean {sum(loads) / len(loads):.1f}, "
+        f"min {min(loads):.1f}, max {max(loads):.1f}"
         + (
-            f"; server CPU {cpu_pct:.0f}% of one core (2 cores), {cpu_pct * 10 / max(1, num(agg, 'Requests/s')):.1f} ms CPU per request"
+            f"; server CPU {cpu_pct:.0f}% of one core (2 cores), "
+            f"{cpu_pct * 10 / max(1, num(agg, 'Requests/s')):.1f} ms CPU per request"
             if cpu_pct is not None
             else ""
         )
@@ -381,11 +385,15 @@ def rss_growth(samples: list[dict[str, Any]]) -> dict[str, Any]:
     for p in workers:
         g = (last["rss"][p] - pick["rss"][p]) / pick["rss"][p] * 100
         lines.append(
-            f"  worker {p}: {pick['rss'][p] / 2**20:.1f} MiB at t={pick['t']:.0f} s -> {last['rss'][p] / 2**20:.1f} MiB at t={last['t']:.0f} s ({g:+.1f}%)"
+            f"  worker {p}: {pick['rss'][p] / 2**20:.1f} MiB at t={pick['t']:.0f} s -> "
+            f"{last['rss'][p] / 2**20:.1f} MiB at t={last['t']:.0f} s ({g:+.1f}%)"
         )
     if len(workers) == 0:
         return {"ok": False, "summary": "workers changed during the run (restarted?)", "lines": lines}
-    summary = f"workers' total {before / 2**20:.1f} -> {after / 2**20:.1f} MiB ({growth:+.1f}%) from t={pick['t']:.0f} s to t={last['t']:.0f} s"
+    summary = (
+        f"workers' total {before / 2**20:.1f} -> {after / 2**20:.1f} MiB ({growth:+.1f}%) "
+        f"from t={pick['t']:.0f} s to t={last['t']:.0f} s"
+    )
     return {"ok": growth < 10, "summary": summary, "lines": lines, "growth_pct": growth}
 
 

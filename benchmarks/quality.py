@@ -1,7 +1,7 @@
 """Matching quality harness: tagging and need -> provider ranking on held-out States.
 
 Splits the shared UPR data by State under Review (30% of the States held
-out, fixed seed, ``matching.evaluation.split_by_group``, the same split as
+out, fixed seed, ``evaluation.metrics.split_by_group``, the same split as
 ``benchmarks/quality_tagging.py``), then:
 
 1. **Tagging** -- trains ``ThemeTagger`` (the default "svc" variant) on the
@@ -18,10 +18,12 @@ out, fixed seed, ``matching.evaluation.split_by_group``, the same split as
 
    Systems: ``bm25s`` and a plain scikit-learn ``TfidfVectorizer()`` cosine
    (baselines), our ``TfidfMatcher`` text score alone, the tagger's theme
-   cosine alone, and the fusion ``(0.45 text + 0.30 theme) / 0.75`` (the
-   service's weights) -- plus a "tuned" fusion whose weights and theme-vector
-   shaping are chosen on a validation split *of the train States* (an inner
-   tagger trained on the other train States), never on the held-out States.
+   cosine alone, **the service's ranking** (``evaluation.quality.ServiceRanking``:
+   ``matching.ranking`` with the service's default weights, floors and theme
+   vectors, exactly what ``POST /v1/match`` answers for the text) -- plus a
+   "tuned" mix whose weights and theme-vector shaping are chosen on a
+   validation split *of the train States* (an inner tagger trained on the
+   other train States), never on the held-out States.
 
 Usage::
 
@@ -55,26 +57,28 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.quality_tagging import DEFAULT_DATA, SCHEME, load_rows, percentile
-from matching.evaluation import split_by_group
-from matching.quality import (
+from evaluation.metrics import split_by_group
+from evaluation.quality import (
+    ServiceRanking,
     bm25_scores,
     build_needs,
+    evaluate_rankings,
     evaluate_scores,
     expand_with_themes,
-    fuse,
     graded_relevance,
     matcher_scores,
-    sentence_mean_proba,
     sharpen,
     sklearn_scores,
     tagging_metrics,
     theme_scores,
 )
+from matching.ranking import provider_text as engine_provider_text
+from matching.ranking import weighted_mean
 from matching.tagger import ThemeTagger
+from matching.themes import sentence_mean_proba
 
 DEFAULT_PROVIDERS = ROOT / "app" / "demo" / "providers.json"
 STATE = "state_under_review_iso3"
-APP_W_TEXT, APP_W_THEME = 0.45, 0.30
 
 #: Search space of the validation tuning (train States only).
 GRID: dict[str, list[Any]] = {
@@ -107,8 +111,11 @@ def load_providers(path: Path) -> list[dict[str, Any]]:
 
 
 def provider_text(p: dict[str, Any]) -> str:
-    """What every system sees of a provider: its name and description (never themes/relevance)."""
-    return f"{p['name']}\n{p['description']}"
+    """What every system sees of a provider: its name and description (never themes/relevance).
+
+    The same text the service's engine reads for a provider registered with these two fields.
+    """
+    return engine_provider_text(p["name"], None, p["description"], [])
 
 
 def split_rows(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
@@ -191,6 +198,7 @@ class RankingData:
         self.p_proba = tagger.proba_matrix(self.provider_texts)
         self.p_proba_sentences = sentence_mean_proba(tagger, self.provider_texts)
         self._text_cache: dict[int, np.ndarray] = {}
+        self.service = ServiceRanking(self.ids, self.provider_texts, tagger)
 
     def text(self, expand: int = 0) -> np.ndarray:
         """TfidfMatcher scores, provider texts expanded with ``expand`` predicted theme names."""
@@ -213,24 +221,16 @@ class RankingData:
         if alpha == 0:
             return text
         theme = self.theme(config["power"], config["top"], config["pooling"], config["similarity"])
-        return fuse(text, theme, 1 - alpha, alpha)
+        return weighted_mean([(text, 1 - alpha), (theme, alpha)])
 
     def evaluate(self, scores: np.ndarray) -> dict[str, float]:
         return evaluate_scores(scores, self.ids, self.gradings, k=5)
 
+    def evaluate_service(self) -> dict[str, float]:
+        """The service's own ranking of every query (all providers it ranks, best first)."""
+        return evaluate_rankings(self.service.rankings(self.texts), self.gradings, k=5)
 
-APP_CONFIG = {
-    "pooling": "whole",
-    "similarity": "cosine",
-    "expand": 0,
-    "power": 1.0,
-    "top": None,
-    "alpha": round(APP_W_THEME / (APP_W_TEXT + APP_W_THEME), 2),
-}
-#: What the service ranks with now (app/services/matching.py, settings defaults): sentence-averaged
-#: provider vectors, cosine, theme weight 0.55 next to text 0.45. Not modelled here: the service
-#: also treats predicted probabilities under 0.2 as absent.
-SERVICE_CONFIG = {"pooling": "sentences", "similarity": "cosine", "expand": 0, "power": 1.0, "top": None, "alpha": 0.55}
+
 SHAPING = ("pooling", "similarity", "expand", "power", "top")
 
 
@@ -240,13 +240,11 @@ def tune(datasets: dict[str, RankingData]) -> tuple[dict[str, Any], list[dict[st
     for pooling, similarity, expand, power, top in itertools.product(*(GRID[k] for k in SHAPING)):
         themes = {kind: d.theme(power, top, pooling, similarity) for kind, d in datasets.items()}
         for alpha in GRID["alpha"]:
-            config = {
-                "pooling": pooling, "similarity": similarity, "expand": expand, "power": power, "top": top, "alpha": alpha
-            }  # fmt: skip
+            config = dict(zip(SHAPING, (pooling, similarity, expand, power, top), strict=True)) | {"alpha": alpha}
             per_kind = {}
             for kind, d in datasets.items():
                 text = d.text(expand)
-                scores = text if alpha == 0 else fuse(text, themes[kind], 1 - alpha, alpha)
+                scores = text if alpha == 0 else weighted_mean([(text, 1 - alpha), (themes[kind], alpha)])
                 per_kind[kind] = d.evaluate(scores)
             objective = statistics.fmean(m["ndcg"] for m in per_kind.values())
             results.append({"config": config, "objective": objective, "metrics": per_kind})
@@ -260,11 +258,7 @@ def system_rows(d: RankingData, tuned: dict[str, Any] | None) -> list[tuple[str,
         ("scikit-learn TfidfVectorizer() cosine", d.evaluate(sklearn_scores(d.texts, d.provider_texts))),
         ("ours: TfidfMatcher text only", d.evaluate(d.text(0))),
         ("ours: tagger theme cosine only", d.evaluate(d.theme())),
-        ("**ours: fused 0.45 text + 0.30 theme (app weights)**", d.evaluate(d.fused(APP_CONFIG))),
-        (
-            "**ours: service settings now** (sentences, cosine, 0.45 text + 0.55 theme)",
-            d.evaluate(d.fused(SERVICE_CONFIG)),
-        ),
+        ("**ours: the service's ranking** (matching.ranking, default weights)", d.evaluate_service()),
     ]
     if tuned is not None:
         rows.append((f"**ours: fused, tuned on train States** ({describe(tuned)})", d.evaluate(d.fused(tuned))))
@@ -357,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\ntagging (held-out States): micro-F1 {tag['micro_f1']:.4f}, macro-F1 {tag['macro_f1']:.4f}, "
         f"P@1 {tag['precision_at_1']:.4f}; fit {tag['fit_s']:.1f}s{' (cached artifact)' if tag['cached'] else ''}"
-        f"{' loadavg ' + str([round(x, 2) for x in tag['loadavg_during_fit']]) if 'loadavg_during_fit' in tag else ''}; "
-        f"classify p50 {tag['p50_ms']:.2f} ms, p99 {tag['p99_ms']:.2f} ms",
+        + (f" loadavg {[round(x, 2) for x in tag['loadavg_during_fit']]}" if "loadavg_during_fit" in tag else "")
+        + f"; classify p50 {tag['p50_ms']:.2f} ms, p99 {tag['p99_ms']:.2f} ms",
         flush=True,
     )
 
@@ -381,8 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         val_data = {kind: RankingData(q, providers, inner) for kind, q in val_queries.items()}
         tuned, results = tune(val_data)
         summary["tuning"] = {"best": tuned, "top": results[:15]}
-        app_val = next(r for r in results if r["config"] == APP_CONFIG)
-        print(f"  app config on validation: objective {app_val['objective']:.4f}", flush=True)
+        service_val = statistics.fmean(d.evaluate_service()["ndcg"] for d in val_data.values())
+        print(f"  the service's ranking on validation: objective {service_val:.4f}", flush=True)
         print("  best configurations on validation (mean nDCG@5 of recommendations and needs):")
         for r in results[:8]:
             print(

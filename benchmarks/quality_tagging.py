@@ -2,7 +2,7 @@
 
 Trains ``ThemeTagger`` variants for the ``upr_info_issues`` scheme on 70% of
 the States under Review and scores the other 30% (whole States, fixed seed,
-``matching.evaluation.split_by_group``), then prints a Markdown table:
+``evaluation.metrics.split_by_group``), then prints a Markdown table:
 micro-F1, macro-F1, precision@1, training time, single-text classify
 p50/p99, artifact load time and size.
 
@@ -31,21 +31,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from matching.evaluation import split_by_group  # noqa: E402
-from matching.quality import tagging_metrics  # noqa: E402
+from app.config import get_settings  # noqa: E402
+from evaluation.metrics import split_by_group  # noqa: E402
+from evaluation.quality import tagging_metrics  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
 
-DEFAULT_DATA = Path(os.environ.get("UPR_DATA", "/work/shared/data/upr/recommendations.jsonl"))
+DEFAULT_DATA = get_settings().UPR_DATA_DIR / "recommendations.jsonl"
 SCHEME = "upr_info_issues"
 
-#: name -> (ThemeTagger parameters, one-line description)
+#: name -> (ThemeTagger parameters, one-line description). The variants that lost (per-label
+#: thresholds, logistic regression, SGD) are in docs/decisions/2026-11-26-theme-tagger.md.
 VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
-    "svc": ({}, "LinearSVC C=0.5, word 1-2 + char_wb 2-5, Platt, one global threshold (default)"),
-    "svc-perlabel": ({"threshold_shrinkage": 0.0}, "as svc, but one tuned threshold per label"),
+    "svc": ({}, "LinearSVC C=0.5, word 1-2 + char_wb 2-5, Platt, one global threshold (the service's)"),
     "svc-wordonly": ({"char_ngram_range": None}, "as svc, word 1-2 grams only"),
-    # not in the default run: liblinear logistic regression took ~5 min for ONE fit on a loaded machine
-    "logreg": ({"model": "logreg", "C": 10.0}, "LogisticRegression C=10 (liblinear), same features"),
-    "sgd": ({"model": "sgd", "C": 2.5}, "SGD modified-huber alpha~2e-5, same features"),
 }
 
 
@@ -137,9 +135,7 @@ def table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument(
-        "--variants", default="svc,svc-perlabel,svc-wordonly,sgd", help=f"comma list of {list(VARIANTS)}"
-    )
+    parser.add_argument("--variants", default="svc,svc-wordonly", help=f"comma list of {list(VARIANTS)}")
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-latency", type=int, default=500, help="single-text classify calls to time")
@@ -174,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {name}: micro {result['micro_f1']:.4f} macro {result['macro_f1']:.4f} "
             f"P@1 {result['precision_at_1']:.4f} fit {result['fit_s']:.1f}s "
-            f"(loadavg {result['loadavg_during_fit']}) p50 {result['classify_p50_ms']:.2f}ms thr {result['threshold']} oof {result['oof_metrics']}",
+            f"(loadavg {result['loadavg_during_fit']}) p50 {result['classify_p50_ms']:.2f}ms "
+            f"thr {result['threshold']} oof {result['oof_metrics']}",
             flush=True,
         )
     print()

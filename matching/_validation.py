@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Collection, Iterable, Sequence
+from typing import cast
 
 __all__ = [
     "check_top_k",
@@ -108,7 +109,7 @@ def check_queries(queries: object) -> list[str]:
     items = _as_list(queries, "queries")
     for i, q in enumerate(items):
         check_query(q, f"queries[{i}]")
-    return items  # type: ignore[return-value]
+    return cast(list[str], items)
 
 
 def check_documents(documents: object, name: str = "documents") -> list[str]:
@@ -125,7 +126,7 @@ def check_documents(documents: object, name: str = "documents") -> list[str]:
     for i, doc in enumerate(items):
         if not isinstance(doc, str):
             raise TypeError(f"{name}[{i}] must be a str, got {_describe(doc)}")
-    return items  # type: ignore[return-value]
+    return cast(list[str], items)
 
 
 def check_ids(ids: object, name: str = "ids") -> list[str]:
@@ -146,7 +147,7 @@ def check_ids(ids: object, name: str = "ids") -> list[str]:
         first = seen.setdefault(id_, i)
         if first != i:
             raise ValueError(f"{name} must be unique, got duplicate id {id_!r} at positions {first} and {i}")
-    return items  # type: ignore[return-value]
+    return cast(list[str], items)
 
 
 def check_same_length(documents: Sequence[str], ids: Sequence[str]) -> None:

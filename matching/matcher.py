@@ -52,6 +52,15 @@ reader therefore sees either the old or the new index, never a mix.  The only
 shared mutable objects are append-only dictionaries (term to token id,
 analyzer cache), which readers bound-check against their snapshot.
 
+Workload
+--------
+The service keeps two of these per worker process: one over provider profiles and one over
+needs (a need's text is its title, description and the recommendations it cites). Expect
+thousands of providers and up to hundreds of thousands of needs; documents arrive and change
+one at a time through the day (each visible to the next query), and queries are single texts
+(a need, a profile, a State's free text) ranked against every allowed document. The design
+above was sized and benchmarked for 300,000 documents (``benchmarks/engine.py``).
+
 Examples
 --------
 >>> m = TfidfMatcher().fit(
@@ -64,6 +73,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import re
@@ -392,7 +402,7 @@ class TfidfMatcher:
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, documents: Sequence[str], ids: Sequence[str]) -> TfidfMatcher:
+    def fit(self, documents: Sequence[str], *, ids: Sequence[str]) -> TfidfMatcher:
         """Learn the vocabulary and IDF of ``documents`` and index them.
 
         Parameters
@@ -453,6 +463,7 @@ class TfidfMatcher:
     def match(
         self,
         query: str,
+        *,
         top_k: int = 10,
         allowed_ids: Collection[str] | None = None,
         min_score: float = 0.0,
@@ -505,6 +516,7 @@ class TfidfMatcher:
     def match_many(
         self,
         queries: Sequence[str],
+        *,
         top_k: int = 10,
         allowed_ids: Collection[str] | None = None,
         min_score: float = 0.0,
@@ -514,7 +526,7 @@ class TfidfMatcher:
         Returns
         -------
         list of list of Match
-            Equal to ``[m.match(q, top_k, allowed_ids, min_score) for q in queries]``.
+            Equal to ``[m.match(q, top_k=top_k, allowed_ids=allowed_ids, min_score=min_score) for q in queries]``.
 
         Examples
         --------
@@ -530,7 +542,7 @@ class TfidfMatcher:
         positions = None if allowed is None else _allowed_positions(st, allowed)
         return [_match(st, q, k, positions, threshold) for q in qs]
 
-    def explain(self, query: str, id: str) -> Match:
+    def explain(self, query: str, *, id: str) -> Match:
         """Score one document against ``query``, whatever its rank.
 
         Parameters
@@ -553,10 +565,10 @@ class TfidfMatcher:
         Examples
         --------
         >>> m = TfidfMatcher().fit(["torture in prisons", "prisons"], ids=["a", "b"])
-        >>> hit = m.explain("torture", "b")
+        >>> hit = m.explain("torture", id="b")
         >>> hit.score, hit.terms
         (0.0, ())
-        >>> [t.term for t in m.explain("Prisons and torture", "a").terms]
+        >>> [t.term for t in m.explain("Prisons and torture", id="a").terms]
         ['torture', 'prisons']
         """
         check_query(query)
@@ -570,7 +582,7 @@ class TfidfMatcher:
 
     # ------------------------------------------------------------- updates
 
-    def add(self, ids: Sequence[str], documents: Sequence[str]) -> None:
+    def add(self, documents: Sequence[str], *, ids: Sequence[str]) -> None:
         """Index new documents without refitting; an existing id is replaced.
 
         The documents are weighted with the IDF frozen at ``fit`` (new terms
@@ -581,10 +593,9 @@ class TfidfMatcher:
 
         Parameters
         ----------
-        ids : sequence of str
-            Unique within the call.  Note the order: ``add(ids, documents)``
-            while ``fit(documents, ids)``.
         documents : sequence of str
+        ids : sequence of str, keyword-only
+            Unique within the call.
 
         Raises
         ------
@@ -596,8 +607,8 @@ class TfidfMatcher:
         Examples
         --------
         >>> m = TfidfMatcher().fit(["torture", "education"], ids=["a", "b"])
-        >>> m.add(["c"], ["education of girls"])
-        >>> m.add(["a"], ["death penalty"])  # replaces "a"
+        >>> m.add(["education of girls"], ids=["c"])
+        >>> m.add(["death penalty"], ids=["a"])  # replaces "a"
         >>> [h.id for h in m.match("girls education")], len(m), m.version_
         (['c', 'b'], 3, 2)
         """
@@ -659,13 +670,33 @@ class TfidfMatcher:
         Examples
         --------
         >>> m = TfidfMatcher().fit(["torture"], ids=["a"])
-        >>> m.add(["b"], ["torture in prisons"]); m.compact()
+        >>> m.add(["torture in prisons"], ids=["b"]); m.compact()
         >>> [h.id for h in m.match("torture")]
         ['a', 'b']
         """
         self._snapshot()
         with self._lock:
             self._state = _compact(self._snapshot())
+
+    def view(self) -> TfidfMatcher:
+        """A matcher that answers from the index as it is now, and never changes.
+
+        Later ``add``/``remove``/``fit`` calls on this matcher do not reach the view (the
+        index state is immutable and shared, so this costs nothing). For readers that must
+        see one consistent index across several calls.
+
+        Examples
+        --------
+        >>> m = TfidfMatcher().fit(["torture"], ids=["a"])
+        >>> frozen = m.view()
+        >>> m.add(["torture in prisons"], ids=["b"])
+        >>> [h.id for h in frozen.match("torture")], [h.id for h in m.match("torture")]
+        (['a'], ['a', 'b'])
+        """
+        view = copy.copy(self)
+        view._lock = threading.Lock()
+        view._state = self._snapshot()
+        return view
 
     # ------------------------------------------------------------ inspect
 

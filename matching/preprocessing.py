@@ -39,6 +39,7 @@ True
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Collection
 from typing import Final
@@ -52,6 +53,7 @@ __all__ = [
     "TOKEN_RE",
     "Analyzer",
     "fold_accents",
+    "normalize_text",
     "resolve_stop_words",
 ]
 
@@ -61,11 +63,35 @@ TOKEN_PATTERN: Final[str] = r"\d+(?:[.,]\d+)+|[^\W_]+"
 #: Compiled :data:`TOKEN_PATTERN`.
 TOKEN_RE: Final[re.Pattern[str]] = re.compile(TOKEN_PATTERN)
 
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated words of ``text`` (word lists below are written as text)."""
+    return text.split()
+
+
 #: English function words.  Hand-written rather than scikit-learn's list,
 #: which also drops content words that matter here ("system", "fire",
 #: "interest", "found", "bill", "computer"...).
 ENGLISH_STOP_WORDS: Final[frozenset[str]] = frozenset(
-    ["a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost", "alone", "along", "already", "also", "although", "always", "am", "among", "amongst", "an", "and", "another", "any", "anyhow", "anyone", "anything", "anyway", "anywhere", "are", "around", "as", "at", "be", "became", "because", "become", "becomes", "becoming", "been", "before", "beforehand", "behind", "being", "below", "beside", "besides", "between", "beyond", "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "done", "down", "during", "each", "eg", "either", "else", "elsewhere", "etc", "even", "ever", "every", "everyone", "everything", "everywhere", "except", "few", "for", "former", "formerly", "from", "had", "has", "have", "having", "he", "hence", "her", "here", "hereafter", "hereby", "herein", "hereupon", "hers", "herself", "him", "himself", "his", "how", "however", "i", "ie", "if", "in", "inc", "indeed", "into", "is", "it", "its", "itself", "just", "latter", "latterly", "least", "less", "ltd", "many", "may", "me", "meanwhile", "might", "mine", "more", "moreover", "most", "mostly", "much", "must", "my", "myself", "namely", "neither", "never", "nevertheless", "next", "no", "nobody", "none", "noone", "nor", "not", "nothing", "now", "nowhere", "of", "off", "often", "on", "once", "one", "only", "onto", "or", "other", "others", "otherwise", "our", "ours", "ourselves", "out", "over", "own", "per", "perhaps", "please", "rather", "re", "same", "shall", "she", "should", "since", "so", "some", "somehow", "someone", "something", "sometime", "sometimes", "somewhere", "still", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "thence", "there", "thereafter", "thereby", "therefore", "therein", "thereupon", "these", "they", "this", "those", "though", "through", "throughout", "thru", "thus", "to", "together", "too", "toward", "towards", "under", "until", "up", "upon", "us", "very", "via", "was", "we", "well", "were", "what", "whatever", "when", "whence", "whenever", "where", "whereafter", "whereas", "whereby", "wherein", "whereupon", "wherever", "whether", "which", "while", "whither", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves"]
+    _words(
+        """
+    a about above across after afterwards again against all almost alone along already also although always am
+    among amongst an and another any anyhow anyone anything anyway anywhere are around as at be became because
+    become becomes becoming been before beforehand behind being below beside besides between beyond both but by
+    can cannot could did do does doing done down during each eg either else elsewhere etc even ever every
+    everyone everything everywhere except few for former formerly from had has have having he hence her here
+    hereafter hereby herein hereupon hers herself him himself his how however i ie if in inc indeed into is it
+    its itself just latter latterly least less ltd many may me meanwhile might mine more moreover most mostly
+    much must my myself namely neither never nevertheless next no nobody none noone nor not nothing now nowhere
+    of off often on once one only onto or other others otherwise our ours ourselves out over own per perhaps
+    please rather re same shall she should since so some somehow someone something sometime sometimes somewhere
+    still such than that the their theirs them themselves then thence there thereafter thereby therefore therein
+    thereupon these they this those though through throughout thru thus to together too toward towards under
+    until up upon us very via was we well were what whatever when whence whenever where whereafter whereas
+    whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will with
+    within without would yet you your yours yourself yourselves
+    """
+    )
 )
 
 # Boilerplate of UPR recommendations.  Chosen from document frequencies in the
@@ -78,7 +104,16 @@ ENGLISH_STOP_WORDS: Final[frozenset[str]] = frozenset(
 # "measurement", "effectiveness" stay.  Words such as "ratify", "implement",
 # "national", "human", "rights" carry meaning and are left to IDF.
 UPR_BOILERPLATE: Final[frozenset[str]] = frozenset(
-    ["continue", "continues", "continued", "continuing", "effort", "efforts", "measure", "measures", "ensure", "ensures", "ensured", "ensuring", "including", "include", "includes", "strengthen", "strengthens", "strengthened", "consider", "considers", "considered", "considering", "necessary", "adopt", "adopts", "adopted", "adopting", "take", "takes", "taken", "taking", "step", "steps", "further", "furthermore", "pursue", "pursues", "pursued", "pursuing", "intensify", "intensifies", "intensified", "intensifying", "state", "states", "country", "countries", "effective", "effectively", "particular", "particularly", "especially", "order", "view", "aimed", "aim", "aims", "accordance", "line", "regard", "regards", "regarding", "fully", "appropriate", "relevant", "possible", "make", "makes", "making", "undertake", "enhance", "enhancing", "redouble"]
+    _words(
+        """
+    continue continues continued continuing effort efforts measure measures ensure ensures ensured ensuring
+    including include includes strengthen strengthens strengthened consider considers considered considering
+    necessary adopt adopts adopted adopting take takes taken taking step steps further furthermore pursue
+    pursues pursued pursuing intensify intensifies intensified intensifying state states country countries
+    effective effectively particular particularly especially order view aimed aim aims accordance line regard
+    regards regarding fully appropriate relevant possible make makes making undertake enhance enhancing redouble
+    """
+    )
 )
 # Counts behind the list: continue 5571, measures 4263, ensure 4243,
 # efforts 4200, including 2683, strengthen 2175, consider 1965, necessary 1399,
@@ -101,8 +136,34 @@ _CACHE_LIMIT: Final[int] = 1_000_000
 _MISSING: Final = object()
 
 
+#: Letters NFKD does not decompose, and typographic marks, spelled the plain way.
+_FOLD_TABLE: Final[dict[str, str]] = {
+    "\u2019": "'",
+    "\u2018": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u00a0": " ",
+    "\u00df": "ss",
+    "\u1e9e": "SS",
+    "\u00e6": "ae",
+    "\u00c6": "AE",
+    "\u0153": "oe",
+    "\u0152": "OE",
+    "\u00f8": "o",
+    "\u00d8": "O",
+    "\u0142": "l",
+    "\u0141": "L",
+}
+_FOLD: Final = str.maketrans(_FOLD_TABLE)
+
+
 def fold_accents(text: str) -> str:
-    """Remove accents with NFKD decomposition (ASCII text is returned as is).
+    """Remove accents (NFKD decomposition) and spell ß, æ, œ, ø, ł and curly quotes the plain way.
+
+    The one accent folding of the engine: the matcher's tokens and the tagger's
+    features both go through it (ASCII text is returned as is).
 
     Parameters
     ----------
@@ -112,17 +173,33 @@ def fold_accents(text: str) -> str:
     Returns
     -------
     str
-        ``text`` without combining marks.
+        ``text`` without combining marks; case is kept.
 
     Examples
     --------
     >>> fold_accents("Côte d'Ivoire, Türkiye")
     "Cote d'Ivoire, Turkiye"
+    >>> fold_accents("Straße, Ærø, Łódź, d\u2019Ivoire")
+    "Strasse, AEro, Lodz, d'Ivoire"
     """
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case, fold accents (:func:`fold_accents`) and collapse whitespace: the tagger's preprocessor.
+
+    Acronyms keep their letters (``OPCAT`` -> ``opcat``), so they stay distinct
+    tokens for the word n-grams.
+
+    Examples
+    --------
+    >>> normalize_text("  Ratify the OP-CAT and CEDAW in Côte d\u2019Ivoire ")
+    "ratify the op-cat and cedaw in cote d'ivoire"
+    """
+    return " ".join(fold_accents(str(text).lower()).split())
 
 
 def resolve_stop_words(stop_words: str | Collection[str] | None) -> frozenset[str]:
@@ -168,7 +245,9 @@ class Analyzer:
     The mapping from a surface token to its term is cached (tokens repeat a
     lot), so the per-token cost is one dictionary look-up.  The cache is only
     ever added to, which is safe for concurrent readers under CPython; it
-    stops growing at one million entries.
+    stops growing at one million entries.  The Snowball stemmer keeps state
+    while it stems a word, so cache misses stem under a lock: one analyzer
+    serves every request thread of a worker.
 
     Parameters
     ----------
@@ -199,15 +278,18 @@ class Analyzer:
         self.stem = bool(stem)
         self._cache: dict[str, str | None] = {}
         self._stem_word: Callable[[str], str] | None = _load_stemmer() if self.stem else None
+        self._stem_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_stem_word"] = None  # snowball stemmers are rebuilt on load
+        del state["_stem_lock"]
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._stem_word = _load_stemmer() if self.stem else None
+        self._stem_lock = threading.Lock()
 
     def normalize(self, text: str) -> str:
         """Fold accents if configured (case is kept, tokens decide it).
@@ -246,7 +328,8 @@ class Analyzer:
             return low  # numbers, mixed letters/digits, protected acronyms
         if len(token) >= 3 and token[-1] == "s" and token[:-1].isupper():
             return low[:-1]  # plural acronym: NHRIs, NGOs -> nhri, ngo
-        stemmed: str = self._stem_word(low)
+        with self._stem_lock:  # the stemmer is not reentrant
+            stemmed: str = self._stem_word(low)
         return stemmed
 
     def analyze(self, text: str) -> list[str]:

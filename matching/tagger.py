@@ -8,26 +8,27 @@ Model
    lower case, whitespace collapsing; acronyms such as OPCAT, CEDAW, CRPD
    survive as their own tokens);
 2. TF-IDF over word 1-2 grams and ``char_wb`` 2-5 grams (sublinear tf);
-3. one linear binary classifier per label (``LinearSVC`` by default;
-   ``LogisticRegression`` and ``SGDClassifier`` are available as variants),
-   stored as a single dense weight matrix so that scoring is one sparse
-   matrix product;
+3. one ``LinearSVC`` per label, stored as a single dense weight matrix so
+   that scoring is one sparse matrix product;
 4. per-label Platt scaling fitted on out-of-fold scores (K-fold, grouped by
    State when ``groups`` is given) -> calibrated probabilities;
-5. a decision threshold tuned on the same out-of-fold probabilities to
-   maximise micro F1 (optionally per label, shrunk towards the global one);
-   every text gets at least ``min_labels`` labels (its top one), since every
-   UPR Info recommendation has one.
+5. one decision threshold tuned on the same out-of-fold probabilities to
+   maximise micro F1; every text gets at least ``min_labels`` labels (its
+   top one), since every UPR Info recommendation has one.
+
+Why these choices (and what lost): ``docs/decisions/2026-11-26-theme-tagger.md``.
+One tagger per label scheme: :class:`matching.schemes.MultiSchemeTagger`.
 
 Artifacts
 ---------
 ``save(path)`` writes ``path`` (joblib pickle) and ``path + ".json"`` (the
 metadata, readable without unpickling: ``format_version``, ``version``,
 ``scheme``, ``n_train``, ``data_sha256``, ``trained_at``, ``metrics``,
-library versions, and the SHA-256 of the pickle).  ``ThemeTagger.load``
-raises :class:`IncompatibleArtifactError` for another format version and
-:class:`TaggerArtifactError` for a missing, truncated, corrupted or foreign
-file.  Pickles can run code when loaded: load only artifacts you built.
+library versions, and the SHA-256 of the pickle; see :mod:`matching.artifacts`).
+``ThemeTagger.load`` raises :class:`IncompatibleArtifactError` for another
+format version and :class:`TaggerArtifactError` for a missing, truncated,
+corrupted or foreign file.  Pickles can run code when loaded: load only
+artifacts you built.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ import hashlib
 import json
 import platform
 import time
-import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,14 +46,25 @@ from typing import Any
 
 import joblib
 import numpy as np
+import numpy.typing as npt
 import scipy
 import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.svm import LinearSVC
+
+from matching.artifacts import (
+    FORMAT_VERSION,
+    IncompatibleArtifactError,
+    TaggerArtifactError,
+    read_artifact,
+    write_artifact,
+)
+from matching.preprocessing import normalize_text
 
 __all__ = [
     "FORMAT_VERSION",
@@ -61,71 +72,21 @@ __all__ = [
     "IncompatibleArtifactError",
     "normalize_text",
     "ThemeTagger",
-    "MultiSchemeTagger",
-    "labels_for_scheme",
 ]
 
-#: Bump whenever the pickled state layout changes; ``load`` refuses other versions.
-FORMAT_VERSION = 1
 ARTIFACT_KIND = "upr-match/theme-tagger"
-MULTI_ARTIFACT_KIND = "upr-match/multi-scheme-tagger"
-MODELS = ("svc", "logreg", "sgd")
+#: Parameters of earlier releases, accepted when loading an artifact if they hold the value that
+#: shipped (the only one this code implements).
+_RETIRED_PARAMS = {"model": "svc", "threshold_shrinkage": None, "min_positives_to_tune": 10}
 
-
-class TaggerArtifactError(ValueError):
-    """A tagger artifact is missing, unreadable, corrupted or not a tagger artifact."""
-
-
-class IncompatibleArtifactError(TaggerArtifactError):
-    """A tagger artifact was written in another ``FORMAT_VERSION``; retrain or use a matching release."""
-
-
-_FOLD_TABLE = {
-    "\u2019": "'",
-    "\u2018": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u00a0": " ",
-    "\u00df": "ss",
-    "\u00e6": "ae",
-    "\u0153": "oe",
-    "\u00f8": "o",
-    "\u0142": "l",
-}
-_FOLD = str.maketrans(_FOLD_TABLE)
-
-
-def normalize_text(text: str) -> str:
-    """Fold accents, lower-case and collapse whitespace.
-
-    Acronyms keep their letters (``OPCAT`` -> ``opcat``), so they stay
-    distinct tokens for the word n-grams.
-
-    Examples
-    --------
-    >>> normalize_text("  Ratify the OP-CAT and CEDAW in Côte d\u2019Ivoire ")
-    "ratify the op-cat and cedaw in cote d'ivoire"
-    """
-    text = unicodedata.normalize("NFKD", str(text).lower().translate(_FOLD))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(text.split())
+FloatArray = npt.NDArray[np.float64]
 
 
 def _sha256_texts_labels(texts: Sequence[str], label_lists: Sequence[Iterable[str]]) -> str:
     digest = hashlib.sha256()
-    for text, labels in zip(texts, label_lists):
+    for text, labels in zip(texts, label_lists, strict=True):
         digest.update(json.dumps([text, sorted(labels)], ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 
@@ -140,33 +101,13 @@ def _fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-def _best_threshold(proba: np.ndarray, y: np.ndarray, grid: np.ndarray) -> tuple[float, float]:
-    """Threshold in ``grid`` that maximises F1 of one label (ties: the lowest threshold)."""
-    pred = proba[:, None] >= grid[None, :]
-    tp = (pred & y[:, None]).sum(axis=0)
-    fp = pred.sum(axis=0) - tp
-    fn = y.sum() - tp
-    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(len(grid)), where=(2 * tp + fp + fn) > 0)
-    best = int(np.argmax(f1))
-    return float(grid[best]), float(f1[best])
-
-
-def _fit_one(model: str, C: float, X: sp.csr_matrix, y: np.ndarray, random_state: int) -> tuple[np.ndarray, float]:
-    """Train one binary classifier; return ``(coef, intercept)``."""
+def _fit_one(C: float, X: sp.csr_matrix, y: npt.NDArray[np.bool_], random_state: int) -> tuple[FloatArray, float]:
+    """Train one binary ``LinearSVC``; return ``(coef, intercept)``."""
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == len(y):
         # a constant label in this fold: a constant score far on the right side
         return np.zeros(X.shape[1]), (-5.0 if n_pos == 0 else 5.0)
-    if model == "svc":
-        clf: Any = LinearSVC(C=C, random_state=random_state)
-    elif model == "logreg":
-        clf = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=random_state)
-    elif model == "sgd":
-        clf = SGDClassifier(
-            loss="modified_huber", alpha=1.0 / (C * X.shape[0]), max_iter=50, tol=1e-4, random_state=random_state
-        )
-    else:  # pragma: no cover - validated in fit
-        raise ValueError(model)
+    clf = LinearSVC(C=C, random_state=random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
@@ -174,17 +115,14 @@ def _fit_one(model: str, C: float, X: sp.csr_matrix, y: np.ndarray, random_state
 
 
 class ThemeTagger:
-    """One-vs-rest linear theme tagger with calibrated probabilities and per-label thresholds.
+    """One-vs-rest linear theme tagger with calibrated probabilities and one decision threshold.
 
     Parameters
     ----------
     scheme : str, default "upr_info_issues"
         Name of the label scheme (metadata only; one tagger = one scheme).
-    model : {"svc", "logreg", "sgd"}, default "svc"
-        Binary classifier per label: ``LinearSVC``, ``LogisticRegression``
-        (liblinear) or ``SGDClassifier(loss="modified_huber")``.
     C : float, default 0.5
-        Inverse regularisation (for "sgd", ``alpha = 1 / (C * n_samples)``).
+        Inverse regularisation of each label's ``LinearSVC``.
     word_ngram_range, char_ngram_range : tuple of int
         TF-IDF n-gram ranges; ``char_ngram_range=None`` disables char n-grams.
     min_df : int, default 2
@@ -196,14 +134,8 @@ class ThemeTagger:
         ``0`` or too little data: a fixed sigmoid ``p = sigmoid(2 s)`` and
         ``default_threshold`` for every label.
     tune_thresholds : bool, default True
-        Tune one threshold per label on out-of-fold probabilities.
-    min_positives_to_tune : int, default 10
-        Labels with fewer positives keep the global threshold.
-    threshold_shrinkage : float or None, default None
-        Pseudo-count pulling each label's own best threshold towards the
-        global one (0 = fully per-label).  ``None`` = one global threshold for
-        every label: on a whole-State held-out split per-label thresholds
-        over-fitted (micro F1 0.886 per-label vs 0.891 global).
+        Tune the probability threshold for out-of-fold micro F1 (one for every
+        label: per-label thresholds over-fitted on held-out States).
     default_threshold : float, default 0.5
     min_labels : int, default 1
         ``predict`` always returns at least this many labels (the top ones).
@@ -216,7 +148,7 @@ class ThemeTagger:
     classes_ : list of str
         Label order of every matrix the tagger returns.
     thresholds_ : numpy.ndarray
-        Per-label probability thresholds used by ``predict(threshold=None)``.
+        Per-label probability thresholds used by ``predict(threshold=None)`` (all equal).
     metadata_ : dict
         ``version``, ``scheme``, ``n_train``, ``data_sha256``, ``trained_at``,
         ``metrics`` (out-of-fold micro/macro F1 when calibrated), timings,
@@ -239,7 +171,6 @@ class ThemeTagger:
     def __init__(
         self,
         scheme: str = "upr_info_issues",
-        model: str = "svc",
         C: float = 0.5,
         word_ngram_range: tuple[int, int] = (1, 2),
         char_ngram_range: tuple[int, int] | None = (2, 5),
@@ -247,15 +178,12 @@ class ThemeTagger:
         min_positives: int = 2,
         calibration_folds: int = 3,
         tune_thresholds: bool = True,
-        min_positives_to_tune: int = 10,
-        threshold_shrinkage: float | None = None,
         default_threshold: float = 0.5,
         min_labels: int = 1,
         n_jobs: int = 2,
         random_state: int = 0,
     ) -> None:
         self.scheme = scheme
-        self.model = model
         self.C = C
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -263,8 +191,6 @@ class ThemeTagger:
         self.min_positives = min_positives
         self.calibration_folds = calibration_folds
         self.tune_thresholds = tune_thresholds
-        self.min_positives_to_tune = min_positives_to_tune
-        self.threshold_shrinkage = threshold_shrinkage
         self.default_threshold = default_threshold
         self.min_labels = min_labels
         self.n_jobs = n_jobs
@@ -275,7 +201,6 @@ class ThemeTagger:
         """The constructor parameters (JSON-serialisable)."""
         return {
             "scheme": self.scheme,
-            "model": self.model,
             "C": self.C,
             "word_ngram_range": list(self.word_ngram_range),
             "char_ngram_range": None if self.char_ngram_range is None else list(self.char_ngram_range),
@@ -283,8 +208,6 @@ class ThemeTagger:
             "min_positives": self.min_positives,
             "calibration_folds": self.calibration_folds,
             "tune_thresholds": self.tune_thresholds,
-            "min_positives_to_tune": self.min_positives_to_tune,
-            "threshold_shrinkage": self.threshold_shrinkage,
             "default_threshold": self.default_threshold,
             "min_labels": self.min_labels,
             "n_jobs": self.n_jobs,
@@ -292,7 +215,7 @@ class ThemeTagger:
         }
 
     def __repr__(self) -> str:
-        return f"ThemeTagger(scheme={self.scheme!r}, model={self.model!r}, C={self.C!r})"
+        return f"ThemeTagger(scheme={self.scheme!r}, C={self.C!r})"
 
     # --------------------------------------------------------------- features
     def _make_vectorizers(self) -> list[TfidfVectorizer]:
@@ -378,7 +301,7 @@ class ThemeTagger:
         # below a few thousand rows, starting worker processes costs more than it saves
         n_jobs = self.n_jobs if X.shape[0] >= 2000 else 1
         results = joblib.Parallel(n_jobs=n_jobs)(
-            joblib.delayed(_fit_one)(self.model, self.C, X, Y[:, j], self.random_state) for j in range(Y.shape[1])
+            joblib.delayed(_fit_one)(self.C, X, Y[:, j], self.random_state) for j in range(Y.shape[1])
         )
         W = np.column_stack([r[0] for r in results]).astype(np.float32)
         b = np.array([r[1] for r in results], dtype=np.float64)
@@ -408,8 +331,6 @@ class ThemeTagger:
         ThemeTagger
             ``self``.
         """
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
         texts = [str(t) for t in texts]
         label_lists = [sorted(set(labels)) for labels in label_lists]
         if len(texts) != len(label_lists):
@@ -487,33 +408,16 @@ class ThemeTagger:
         }
         return self
 
-    def _tune_thresholds(self, proba: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """One global threshold (best out-of-fold micro F1), then per label shrunk towards it.
-
-        ``t_j = (n_j t_j* + s t_global) / (n_j + s)`` with ``n_j`` the label's
-        positives, ``t_j*`` its own best-F1 threshold and ``s =
-        threshold_shrinkage``: frequent labels get their own threshold, rare
-        ones (whose best threshold is noisy) stay near the global one.
-        """
+    def _tune_thresholds(self, proba: FloatArray, Y: npt.NDArray[np.bool_]) -> FloatArray:
+        """The threshold in 0.05..0.95 with the best out-of-fold micro F1 (ties: the lowest), for every label."""
         grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
         best_micro, global_t = -1.0, float(self.default_threshold)
         for t in grid:
-            pred = self._decide(proba, t)
-            tp = (pred & Y).sum()
-            f1 = 2 * tp / max(pred.sum() + Y.sum(), 1)
+            f1 = float(f1_score(Y, self._decide(proba, t), average="micro", zero_division=0.0))
             if f1 > best_micro:
                 best_micro, global_t = f1, float(t)
-        thresholds = np.full(Y.shape[1], global_t)
         self.global_threshold_ = global_t
-        if self.threshold_shrinkage is None:
-            return thresholds
-        for j in range(Y.shape[1]):
-            n_pos = int(Y[:, j].sum())
-            if n_pos >= self.min_positives_to_tune:
-                own = _best_threshold(proba[:, j], Y[:, j], grid)[0]
-                weight = n_pos / (n_pos + float(self.threshold_shrinkage))
-                thresholds[j] = weight * own + (1.0 - weight) * global_t
-        return thresholds
+        return np.full(Y.shape[1], global_t)
 
     def _folds(self, n: int, groups: Sequence[Any] | None) -> list[tuple[np.ndarray, np.ndarray]]:
         k = int(self.calibration_folds)
@@ -525,18 +429,17 @@ class ThemeTagger:
             return list(GroupKFold(n_splits=k).split(np.zeros(n), groups=list(groups)))
         return list(KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(np.zeros(n)))
 
-    def _oof_metrics(self, Y: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+    def _oof_metrics(self, Y: npt.NDArray[np.bool_], proba: FloatArray) -> dict[str, Any]:
         pred = self._decide(proba, self.thresholds_)
-        tp = (pred & Y).sum(axis=0)
-        fp = (pred & ~Y).sum(axis=0)
-        fn = (~pred & Y).sum(axis=0)
-        per_label = np.divide(2 * tp, 2 * tp + fp + fn, out=np.ones(len(tp)), where=(2 * tp + fp + fn) > 0)
-        micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
-        present = (tp + fp + fn) > 0
+        present = (Y | pred).any(axis=0)  # labels with no true and no predicted positive carry no evidence
         top = proba.argmax(axis=1)
+        micro = f1_score(Y, pred, average="micro", zero_division=0.0)
+        macro = f1_score(Y[:, present], pred[:, present], average="macro") if present.sum() > 1 else None
+        if present.sum() == 1:  # one column reads as a binary target to scikit-learn
+            macro = f1_score(Y[:, present].ravel(), pred[:, present].ravel())
         return {
             "oof_micro_f1": round(float(micro), 4),
-            "oof_macro_f1": round(float(per_label[present].mean()), 4) if present.any() else 1.0,
+            "oof_macro_f1": round(float(macro), 4) if macro is not None else 1.0,
             "oof_precision_at_1": round(float(Y[np.arange(len(Y)), top].mean()), 4),
         }
 
@@ -550,7 +453,8 @@ class ThemeTagger:
         if isinstance(texts, str):
             raise TypeError("pass a list of texts, not a single string")
         X = self._transform(list(texts))
-        return np.asarray(X @ self.coef_, dtype=np.float64) + self.intercept_
+        scores: FloatArray = np.asarray(X @ self.coef_, dtype=np.float64) + self.intercept_
+        return scores
 
     def proba_matrix(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, shape ``(n_texts, n_labels)``, columns in ``classes_`` order.
@@ -573,7 +477,7 @@ class ThemeTagger:
         order = np.argsort(-proba, axis=1, kind="stable")
         if top is not None:
             order = order[:, :top]
-        return [[(self.classes_[j], float(row[j])) for j in idx] for row, idx in zip(proba, order)]
+        return [[(self.classes_[j], float(row[j])) for j in idx] for row, idx in zip(proba, order, strict=True)]
 
     def _decide(self, proba: np.ndarray, thresholds: np.ndarray | float) -> np.ndarray:
         pred = proba >= thresholds
@@ -597,7 +501,7 @@ class ThemeTagger:
         proba = self.proba_matrix(texts)
         pred = self._decide(proba, self.thresholds_ if threshold is None else float(threshold))
         out = []
-        for row, mask in zip(proba, pred):
+        for row, mask in zip(proba, pred, strict=True):
             idx = np.flatnonzero(mask)
             idx = idx[np.argsort(-row[idx], kind="stable")]
             out.append([self.classes_[j] for j in idx])
@@ -621,6 +525,12 @@ class ThemeTagger:
     @classmethod
     def _from_state(cls, state: Mapping[str, Any]) -> ThemeTagger:
         params = dict(state["params"])
+        for name, shipped in _RETIRED_PARAMS.items():
+            if name in params and params.pop(name) != shipped:
+                raise IncompatibleArtifactError(
+                    f"this tagger was trained with {name}={state['params'][name]!r}, which this release no "
+                    "longer implements; retrain it"
+                )
         params["word_ngram_range"] = tuple(params["word_ngram_range"])
         if params["char_ngram_range"] is not None:
             params["char_ngram_range"] = tuple(params["char_ngram_range"])
@@ -639,7 +549,7 @@ class ThemeTagger:
             The artifact path.
         """
         path = Path(path)
-        return _write_artifact(path, ARTIFACT_KIND, self._state(), dict(self.metadata_))
+        return write_artifact(path, ARTIFACT_KIND, self._state(), dict(self.metadata_))
 
     @classmethod
     def load(cls, path: str | Path) -> ThemeTagger:
@@ -653,196 +563,8 @@ class ThemeTagger:
             The file is missing, truncated, corrupted (checksum mismatch with
             the sidecar), unreadable or not a theme-tagger artifact.
         """
-        payload = _read_artifact(Path(path), ARTIFACT_KIND)
+        payload = read_artifact(Path(path), ARTIFACT_KIND)
         try:
             return cls._from_state(payload["state"])
         except (KeyError, TypeError) as exc:
             raise TaggerArtifactError(f"{path}: incomplete tagger state ({exc!r})") from exc
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
-def _write_artifact(path: Path, kind: str, state: Any, metadata: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    joblib.dump({"kind": kind, "format_version": FORMAT_VERSION, "state": state}, tmp)
-    tmp.replace(path)
-    metadata = {**metadata, "kind": kind, "format_version": FORMAT_VERSION}
-    metadata["artifact_sha256"] = _sha256_file(path)
-    metadata["artifact_bytes"] = path.stat().st_size
-    sidecar_tmp = path.with_name(path.name + ".json.tmp")
-    sidecar_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    sidecar_tmp.replace(_sidecar(path))
-    return path
-
-
-def _check_format(found: Any, where: Path) -> None:
-    if found != FORMAT_VERSION:
-        raise IncompatibleArtifactError(
-            f"{where}: artifact format_version {found!r} is not supported by this code "
-            f"(expects {FORMAT_VERSION}); retrain the tagger"
-        )
-
-
-def _read_artifact(path: Path, kind: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise TaggerArtifactError(f"{path}: no such artifact file")
-    sidecar = _sidecar(path)
-    if sidecar.is_file():
-        try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise TaggerArtifactError(f"{sidecar}: unreadable metadata ({exc})") from exc
-        if not isinstance(meta, dict) or meta.get("kind") != kind:
-            raise TaggerArtifactError(f"{sidecar}: not a {kind} artifact")
-        _check_format(meta.get("format_version"), sidecar)
-        expected = meta.get("artifact_sha256")
-        if expected and _sha256_file(path) != expected:
-            raise TaggerArtifactError(f"{path}: checksum does not match {sidecar.name} (corrupted or replaced)")
-    try:
-        payload = joblib.load(path)
-    except Exception as exc:  # joblib/pickle raise many types on garbage
-        raise TaggerArtifactError(f"{path}: cannot read artifact ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(payload, dict) or payload.get("kind") != kind:
-        raise TaggerArtifactError(f"{path}: not a {kind} artifact")
-    _check_format(payload.get("format_version"), path)
-    return payload
-
-
-# ---------------------------------------------------------------------------
-# Several schemes
-# ---------------------------------------------------------------------------
-
-#: scheme -> how to read its labels from a record of recommendations.jsonl
-SCHEMES = ("upr_info_issues", "uhri", "uhri_legacy_coded", "sdgs", "affected_groups")
-
-
-def labels_for_scheme(record: Mapping[str, Any], scheme: str) -> list[str] | None:
-    """The labels of ``record`` in ``scheme``, or ``None`` if the record is not labelled in it.
-
-    ``upr_info_issues``, ``uhri`` and ``uhri_legacy_coded`` read ``themes``
-    when ``theme_scheme`` matches; ``sdgs`` gives ``"SDG <n>"``;
-    ``affected_groups`` is case-folded (the sources spell groups
-    inconsistently, e.g. "Children" / "children").
-
-    Examples
-    --------
-    >>> labels_for_scheme({"theme_scheme": "uhri", "themes": ["Right to health"]}, "uhri")
-    ['Right to health']
-    >>> labels_for_scheme({"sdgs": [5, 16]}, "sdgs")
-    ['SDG 5', 'SDG 16']
-    >>> labels_for_scheme({"theme_scheme": None, "themes": []}, "upr_info_issues") is None
-    True
-    """
-    if scheme in ("upr_info_issues", "uhri", "uhri_legacy_coded"):
-        if record.get("theme_scheme") == scheme and record.get("themes"):
-            return list(record["themes"])
-        return None
-    if scheme == "sdgs":
-        return [f"SDG {int(n)}" for n in record.get("sdgs") or []] or None
-    if scheme == "affected_groups":
-        groups = sorted({" ".join(str(g).casefold().split()) for g in record.get("affected_groups") or []})
-        return groups or None
-    raise ValueError(f"unknown scheme {scheme!r}; known: {SCHEMES}")
-
-
-class MultiSchemeTagger:
-    """One :class:`ThemeTagger` per label scheme that has enough labelled rows.
-
-    ``upr_info_issues`` (about 28k rows) is mandatory.  The OHCHR schemes
-    (``uhri`` ~470 rows / 90 labels, ``sdgs`` ~460 rows, ``affected_groups``
-    ~610 rows, all from few States) are trained only if they have at least
-    ``min_rows`` labelled rows, and within them only labels with at least
-    ``min_positives`` examples; skipped schemes are listed in ``skipped_``
-    with the reason.  Expect those small taggers to be much weaker.
-
-    Parameters
-    ----------
-    min_rows : int, default 200
-    min_positives : int, default 10
-        Per-label minimum for the small schemes (the main scheme uses the
-        ``ThemeTagger`` default).
-    tagger_params : dict, optional
-        Extra ``ThemeTagger`` parameters for every scheme.
-    """
-
-    def __init__(self, min_rows: int = 200, min_positives: int = 10, tagger_params: dict[str, Any] | None = None):
-        self.min_rows = min_rows
-        self.min_positives = min_positives
-        self.tagger_params = tagger_params
-
-    def fit_records(self, records: Iterable[Mapping[str, Any]], schemes: Sequence[str] = SCHEMES) -> MultiSchemeTagger:
-        """Train every scheme in ``schemes`` from recommendation records (``recommendations.jsonl`` rows)."""
-        records = list(records)
-        self.taggers_: dict[str, ThemeTagger] = {}
-        self.skipped_: dict[str, str] = {}
-        for scheme in schemes:
-            texts, labels, groups = [], [], []
-            for record in records:
-                found = labels_for_scheme(record, scheme)
-                if found and record.get("text"):
-                    texts.append(record["text"])
-                    labels.append(found)
-                    groups.append(record.get("state_under_review_iso3"))
-            if len(texts) < self.min_rows:
-                if scheme == "upr_info_issues":
-                    raise ValueError(f"upr_info_issues has only {len(texts)} labelled rows")
-                self.skipped_[scheme] = f"{len(texts)} labelled rows < min_rows={self.min_rows}"
-                continue
-            params = dict(self.tagger_params or {})
-            params["scheme"] = scheme
-            if scheme != "upr_info_issues":
-                params.setdefault("min_positives", self.min_positives)
-            # few States label the small schemes: group folds would be too coarse
-            use_groups = groups if len(set(groups)) >= 10 else None
-            self.taggers_[scheme] = ThemeTagger(**params).fit(texts, labels, groups=use_groups)
-        return self
-
-    @property
-    def schemes(self) -> list[str]:
-        return list(self.taggers_)
-
-    def __getitem__(self, scheme: str) -> ThemeTagger:
-        try:
-            return self.taggers_[scheme]
-        except KeyError:
-            raise KeyError(f"no tagger for scheme {scheme!r}; have {self.schemes}") from None
-
-    def predict(self, texts: Sequence[str], scheme: str = "upr_info_issues", threshold: float | None = None):
-        return self[scheme].predict(texts, threshold=threshold)
-
-    def proba_matrix(self, texts: Sequence[str], scheme: str = "upr_info_issues") -> np.ndarray:
-        return self[scheme].proba_matrix(texts)
-
-    def save(self, path: str | Path) -> Path:
-        """One artifact file (+ ``.json`` sidecar) holding every scheme's tagger."""
-        state = {
-            "params": {
-                "min_rows": self.min_rows,
-                "min_positives": self.min_positives,
-                "tagger_params": self.tagger_params,
-            },
-            "taggers": {s: t._state() for s, t in self.taggers_.items()},
-            "skipped": dict(self.skipped_),
-        }
-        metadata = {
-            "schemes": {s: t.metadata_ for s, t in self.taggers_.items()},
-            "skipped": dict(self.skipped_),
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        return _write_artifact(Path(path), MULTI_ARTIFACT_KIND, state, metadata)
-
-    @classmethod
-    def load(cls, path: str | Path) -> MultiSchemeTagger:
-        """Load a :meth:`save` artifact; raises like :meth:`ThemeTagger.load`."""
-        payload = _read_artifact(Path(path), MULTI_ARTIFACT_KIND)
-        try:
-            state = payload["state"]
-            multi = cls(**state["params"])
-            multi.taggers_ = {s: ThemeTagger._from_state(t) for s, t in state["taggers"].items()}
-            multi.skipped_ = dict(state["skipped"])
-        except (KeyError, TypeError) as exc:
-            raise TaggerArtifactError(f"{path}: incomplete multi-scheme state ({exc!r})") from exc
-        return multi

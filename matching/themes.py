@@ -10,11 +10,29 @@ themes with the largest terms of that cosine are the ones they *share*
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol, cast
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["theme_vector", "cosine_similarity", "theme_contributions", "bridging_themes"]
+__all__ = [
+    "theme_vector",
+    "cosine_similarity",
+    "theme_contributions",
+    "bridging_themes",
+    "split_sentences",
+    "sentence_mean_proba",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ProbaSource(Protocol):
+    """Anything that gives calibrated theme probabilities for texts (a theme tagger)."""
+
+    def proba_matrix(self, texts: Sequence[str]) -> FloatArray: ...
 
 
 def theme_vector(
@@ -70,7 +88,7 @@ def theme_vector(
             raise ValueError(f"probas has shape {arr.shape}, expected ({len(classes)},)")
         return arr.copy()
     else:
-        pairs = probas  # type: ignore[assignment]
+        pairs = cast(Iterable[tuple[str, float]], probas)
     for label, p in pairs:
         if label in index:
             vec[index[label]] = float(p)
@@ -79,7 +97,8 @@ def theme_vector(
 
 def _unit_rows(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return np.divide(m, norms, out=np.zeros_like(m, dtype=float), where=norms > 0)
+    unit: FloatArray = np.divide(m, norms, out=np.zeros_like(m, dtype=float), where=norms > 0)
+    return unit
 
 
 def cosine_similarity(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float]) -> np.ndarray | float:
@@ -109,11 +128,12 @@ def cosine_similarity(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[
     """
     a_arr = np.asarray(a, dtype=float)
     b_arr = np.asarray(b, dtype=float)
-    sims = _unit_rows(np.atleast_2d(a_arr)) @ _unit_rows(np.atleast_2d(b_arr)).T
+    sims: FloatArray = _unit_rows(np.atleast_2d(a_arr)) @ _unit_rows(np.atleast_2d(b_arr)).T
     if a_arr.ndim == 1 and b_arr.ndim == 1:
         return float(sims[0, 0])
     if a_arr.ndim == 1:
-        return sims[0]
+        row: FloatArray = sims[0]
+        return row
     if b_arr.ndim == 1:
         return sims[:, 0]
     return sims
@@ -187,3 +207,49 @@ def bridging_themes(
         for name, value in theme_contributions(query_vec, doc_vec, classes)[: max(top, 0)]
         if value > min_contribution
     ]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])|\n+")
+
+
+def split_sentences(text: str, min_words: int = 3) -> list[str]:
+    """Split a description into sentences (and lines); fragments under ``min_words`` words are dropped.
+
+    Returns ``[text]`` if nothing of ``min_words`` words is left, so every
+    text yields at least one piece.
+
+    Examples
+    --------
+    >>> split_sentences("Trains judges and police. It also helps prisons; runs visits.\\nGeneva.")
+    ['Trains judges and police.', 'It also helps prisons; runs visits.']
+    >>> split_sentences("Short.")
+    ['Short.']
+    """
+    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    kept = [p for p in pieces if len(p.split()) >= min_words]
+    return kept or [text]
+
+
+def sentence_mean_proba(tagger: ProbaSource, texts: Sequence[str], min_words: int = 3) -> FloatArray:
+    """Per text, the mean of the tagger's probabilities over its sentences (:func:`split_sentences`).
+
+    The tagger learnt from single recommendations (one or two sentences on a
+    few themes); a provider description lists many lines of work, and
+    tagging it whole blurs them.  Averaging per-sentence probabilities keeps
+    each line of work's themes, weighted by how much of the text is about it.
+
+    Parameters
+    ----------
+    tagger : object with ``proba_matrix(list_of_texts) -> ndarray``
+    texts : sequence of str
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_texts, n_labels)
+    """
+    pieces = [split_sentences(t, min_words) for t in texts]
+    flat = [s for p in pieces for s in p]
+    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
+    bounds = np.cumsum([0] + [len(p) for p in pieces])
+    means: FloatArray = np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
+    return means

@@ -27,9 +27,7 @@ IGNORED_TABLE_PREFIXES = ("recommendation_fts",)
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     if type_ == "table" and name and name.startswith(IGNORED_TABLE_PREFIXES):
         return False
-    if type_ == "index" and name and name.startswith(("ix_recommendation_fts", "ix_recommendation_tsv")):
-        return False
-    return True
+    return not (type_ == "index" and name and name.startswith(("ix_recommendation_fts", "ix_recommendation_tsv")))
 
 
 def _configure(connection: Connection) -> None:

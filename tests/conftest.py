@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner, Result
 
-from app.cli import alembic_config
+from app.commands.server import alembic_config
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.main import create_app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matching.tagger import MultiSchemeTagger, ThemeTagger
+from matching.schemes import MultiSchemeTagger
+from matching.tagger import ThemeTagger
 
 TORTURE = "Torture and other CID treatment"
 WOMEN = "Women's rights"

@@ -298,8 +298,10 @@ def test_upr_info_csv_merges_rows_and_computes_ids(
     session: Session, tmp_path: Path, newline: str, encoding: str, bom: bool
 ) -> None:
     rows = [
-        'Côte d\'Ivoire,Africa,"AU, OIF",Ratify  the   OPCAT ,France,WEOG,"EU, OIF",Accepted,5,"Torture and other CID treatment,International instruments",6',
-        "Côte d'Ivoire,Africa,AU,Ratify the OPCAT,Cyprus - Iceland,WEOG,EU,Accepted,4,Torture and other CID treatment,6",
+        'Côte d\'Ivoire,Africa,"AU, OIF",Ratify  the   OPCAT ,France,WEOG,"EU, OIF",Accepted,5,'
+        '"Torture and other CID treatment,International instruments",6',
+        "Côte d'Ivoire,Africa,AU,Ratify the OPCAT,Cyprus - Iceland,WEOG,EU,Accepted,4,"
+        "Torture and other CID treatment,6",
         "Côte d'Ivoire,Africa,AU,Ratify the OPCAT,France,WEOG,EU,Noted,5,Torture and other CID treatment,6",
     ]
     path = tmp_path / "upr.csv"

@@ -11,7 +11,7 @@ Report = Callable[[str, int, "int | None"], None]
 
 
 def import_progress(prefix: str = "") -> tuple[Progress, Report]:
-    """A rich Progress (use it as a context manager) and the `progress(phase, done, total)` callback the importer calls."""
+    """A rich Progress (a context manager) and the `progress(phase, done, total)` callback the importer calls."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

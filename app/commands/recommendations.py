@@ -23,11 +23,11 @@ def import_recommendations(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
 ) -> None:
     """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
-    from app.cli import cli_session
     from app.commands.progress import import_progress
+    from app.db import command_session
     from app.errors import Problem
-    from app.services import recommendations as recommendation_service
     from app.services import themes as theme_service
+    from app.services.imports import import_and_tag
 
     fmt = (format or _guess_format(path)).lower()
     if fmt not in ("jsonl", "csv"):
@@ -37,17 +37,16 @@ def import_recommendations(
     progress, report = import_progress()
 
     try:
-        with progress, cli_session() as session:
-            summary = recommendation_service.import_recommendations(
+        with progress, command_session() as session:
+            summary = import_and_tag(
                 session,
+                tagger=None if dry_run else theme_service.load(settings),
                 file=path,
                 fmt=fmt,
                 dry_run=dry_run,
                 max_rows=settings.MAX_IMPORT_ROWS,
                 progress=report,
             )
-            if not dry_run and (summary.inserted or summary.updated):
-                summary.themes_predicted = theme_service.tag_unthemed(session, theme_service.load(settings))
     except Problem as problem:
         typer.echo(f"error: {problem.detail}", err=True)
         for err in problem.extensions.get("errors", []):

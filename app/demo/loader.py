@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.auth import Principal, authenticate
+from app.auth import authenticate
 from app.errors import Problem
+from app.identity import Principal
 from app.models.activity import Activity, ActivityCreate
 from app.models.api_key import ApiKeyCreate
 from app.models.need import Need, NeedCreate
@@ -37,7 +38,9 @@ from app.services import activities as activity_service
 from app.services import keys as key_service
 from app.services import needs as need_service
 from app.services import providers as provider_service
+from app.services.imports import import_and_tag
 from matching import DraftInput, draft_groups
+from matching.schemes import MultiSchemeTagger
 
 PROVIDERS_FILE = Path(__file__).resolve().parent / "providers.json"
 ACTIVITIES_FILE = Path(__file__).resolve().parent / "activities.json"
@@ -75,30 +78,32 @@ class DemoSummary:
     activities_existing: int = 0
     admin_key: str = ""
     admin_key_created: bool = False
+    example_need_id: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
 def load_demo(
-    session: Session, *, data_dir: Path, key_file: Path, max_rows: int, progress: Progress | None = None
+    session: Session,
+    *,
+    data_dir: Path,
+    key_file: Path,
+    max_rows: int,
+    tagger: MultiSchemeTagger | None = None,
+    progress: Progress | None = None,
 ) -> DemoSummary:
-    """Load everything; safe to run again."""
+    """Load everything; safe to run again. With a tagger, recommendations without themes get predicted ones."""
     summary = DemoSummary()
     recs_file = data_dir / "recommendations.jsonl"
     if recs_file.is_file():
-        from app.services import recommendations as recommendation_service
-
-        result = recommendation_service.import_recommendations(
-            session, file=recs_file, fmt="jsonl", dry_run=False, max_rows=max_rows, progress=progress
+        result = import_and_tag(
+            session, tagger=tagger, file=recs_file, fmt="jsonl", dry_run=False, max_rows=max_rows, progress=progress
         )
-        from app.config import get_settings
-        from app.services import themes as theme_service
-
         summary.recommendations = {
             "read": result.rows_read,
             "inserted": result.inserted,
             "updated": result.updated,
             "unchanged": result.unchanged,
-            "themes_predicted": theme_service.tag_unthemed(session, theme_service.load(get_settings())),
+            "themes_predicted": result.themes_predicted,
         }
     else:
         summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")
@@ -106,6 +111,7 @@ def load_demo(
     load_needs(session, summary)
     load_activities(session, summary)
     summary.admin_key, summary.admin_key_created = ensure_admin_key(session, key_file)
+    summary.example_need_id = first_demo_need(session)
     return summary
 
 
@@ -228,8 +234,14 @@ def load_activities(session: Session, summary: DemoSummary) -> None:
         summary.activities_created += 1
 
 
+def first_demo_need(session: Session) -> str | None:
+    """The id of the first demo need (by State and title), for the printed examples."""
+    need = session.exec(select(Need).where(col(Need.is_demo)).order_by(col(Need.state), col(Need.title))).first()
+    return need.id if need is not None else None
+
+
 def _flag_demo(session: Session, model: Any, row_id: str) -> None:
-    session.exec(update(model).where(model.id == row_id).values(is_demo=True))  # type: ignore[call-overload]
+    session.exec(update(model).where(model.id == row_id).values(is_demo=True))
     session.commit()
 
 

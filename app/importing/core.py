@@ -184,13 +184,13 @@ def _opt_str(value: Any, name: str, max_len: int, errors: list[tuple[str, str]])
     if not isinstance(value, str):
         errors.append((name, f"must be a string, got {type(value).__name__}"))
         return None
-    value = value.strip()
-    if not value:
+    text: str = value.strip()
+    if not text:
         return None
-    if len(value) > max_len:
-        errors.append((name, f"is {len(value)} characters long; the maximum is {max_len}"))
+    if len(text) > max_len:
+        errors.append((name, f"is {len(text)} characters long; the maximum is {max_len}"))
         return None
-    return value
+    return text
 
 
 def _str_list(value: Any, name: str, max_len: int, errors: list[tuple[str, str]]) -> list[str]:

@@ -33,7 +33,7 @@ def opener_for(target: Path | IO[bytes]) -> Opener:
     """A function returning a fresh binary stream of a path or of a seekable file object."""
     if isinstance(target, Path):
         return lambda: open(target, "rb")
-    return lambda: io.BufferedReader(_Unclosable(target), CHUNK)  # type: ignore[return-value]
+    return lambda: io.BufferedReader(_Unclosable(target), CHUNK)
 
 
 def detect_csv_encoding(opener: Opener) -> str:

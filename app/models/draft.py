@@ -45,7 +45,9 @@ class DraftNeeds(BaseModel):
                     "items": [
                         {
                             "theme": "Torture and other CID treatment",
-                            "title": "Torture and other CID treatment: support to implement 6 supported recommendations",
+                            "title": (
+                                "Torture and other CID treatment: support to implement 6 supported recommendations"
+                            ),
                             "recommendation_ids": ["uprinfo-c2-s21-KEN-..."],
                             "asks": [{"ids": ["uprinfo-c2-s21-KEN-..."], "text": "Ratify the OPCAT"}],
                             "suggested_providers": [],

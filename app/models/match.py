@@ -8,6 +8,9 @@ from app.models.need import NeedPublic
 from app.models.provider import ProviderPrivate, ProviderPublic
 from app.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region, Theme
 
+#: Most matches one request may ask for (query parameter `limit`, body field `limit`).
+MAX_MATCHES = 50
+
 
 class TermOut(BaseModel):
     term: str = Field(description="A word or two-word phrase (stemmed) shared by both texts.")
@@ -24,7 +27,9 @@ class Explanation(BaseModel):
     terms: list[TermOut] = Field(description="Shared terms that drove the text similarity, strongest first.")
     themes: list[str] = Field(description="Themes both sides share.")
     signals: dict[str, SignalOut] = Field(
-        description="Every component that applied: text, theme, and where relevant language, presence, modality, history."
+        description=(
+            "Every component that applied: text, theme, and where relevant language, presence, modality, history."
+        )
     )
     summary: str = Field(description="The explanation in one line a person can read.")
 
@@ -78,7 +83,7 @@ class MatchQuery(BaseModel):
     text: str = Field(min_length=1, max_length=2000, description="What help is needed, in words.")
     state: Iso3 | None = Field(default=None, description="The State asking (for the presence signal).")
     themes: list[Theme] = Field(default_factory=list, max_length=30, description="Themes of the request, if known.")
-    limit: int = Field(default=10, ge=1, le=50)
+    limit: int = Field(default=10, ge=1, le=MAX_MATCHES)
     min_score: float = Field(default=0.0, ge=0, le=1)
     kinds: list[ProviderKind] = Field(default_factory=list, max_length=8, description="Only these provider kinds.")
     languages: list[LanguageCode] = Field(

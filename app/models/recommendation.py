@@ -136,7 +136,7 @@ class RecommendationSdg(SQLModel, table=True):
 
 # What the API shows for a recommendation.
 class RecommendationPublic(RecommendationBase):
-    model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}  # type: ignore[assignment]
+    model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
 
     id: str
     state_under_review_name: str
@@ -156,7 +156,7 @@ class FacetCount(SQLModel):
 
 # The answer of GET /recommendations/facets.
 class RecommendationFacets(SQLModel):
-    model_config = {  # type: ignore[assignment]
+    model_config = {
         "json_schema_extra": {
             "examples": [
                 {
@@ -186,7 +186,7 @@ class ImportRowError(SQLModel):
 
 # The answer of an import (and the CLI's summary line).
 class ImportSummary(SQLModel):
-    model_config = {  # type: ignore[assignment]
+    model_config = {
         "json_schema_extra": {
             "examples": [
                 {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path
 
 from app.auth import CurrentPrincipal
-from app.deps import SessionDep
+from app.deps import MatchIndexDep, SessionDep
 from app.errors_doc import problems
 from app.models.draft import DraftNeeds, DraftRequest
 from app.services import drafts as draft_service
@@ -24,13 +24,13 @@ router = APIRouter(tags=["needs"])
 )
 def draft_needs(
     iso3: Annotated[str, Path(min_length=3, max_length=3, description="ISO 3166-1 alpha-3 of the State.")],
-    request: Request,
     session: SessionDep,
+    index: MatchIndexDep,
     principal: CurrentPrincipal,
     options: Annotated[DraftRequest | None, Body()] = None,
 ) -> DraftNeeds:
     """Propose needs from the State's supported recommendations that no need covers yet; nothing is saved."""
     state = normalise_iso3(iso3, loc=["path", "iso3"])
     return draft_service.draft_needs(
-        session, request.app.state, principal=principal, state=state, options=options or DraftRequest()
+        session, index, principal=principal, state=state, options=options or DraftRequest()
     )

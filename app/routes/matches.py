@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from app.auth import CurrentPrincipal
-from app.deps import SessionDep
+from app.deps import MatchIndexDep, SessionDep
 from app.errors_doc import problems
-from app.models.match import MatchQuery, NeedMatches, ProviderMatches
+from app.models.match import MAX_MATCHES, MatchQuery, NeedMatches, ProviderMatches
 from app.services import matching as matching_service
 from app.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region
 
 router = APIRouter(tags=["matching"])
-
-MAX_LIMIT = 50
 
 
 @router.get(
@@ -27,10 +25,10 @@ MAX_LIMIT = 50
 )
 def get_need_matches(
     need_id: str,
-    request: Request,
     session: SessionDep,
+    index: MatchIndexDep,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many providers (1-50).")] = 10,
+    limit: Annotated[int, Query(ge=1, le=MAX_MATCHES, description="How many providers (1-50).")] = 10,
     min_score: Annotated[float, Query(ge=0, le=1, description="Drop matches scoring below this.")] = 0.0,
     kind: Annotated[list[ProviderKind] | None, Query(max_length=8, description="Only these provider kinds.")] = None,
     language: Annotated[
@@ -59,9 +57,9 @@ def get_need_matches(
         regions=frozenset(region or ()),
         modalities=frozenset(modality or ()),
     )
-    return matching_service.match_providers_for_need(  # type: ignore[no-any-return]
+    return matching_service.match_providers_for_need(
         session,
-        request.app.state,
+        index,
         principal=principal,
         need_id=need_id,
         filters=filters,
@@ -78,15 +76,15 @@ def get_need_matches(
 )
 def get_provider_matches(
     provider_id: str,
-    request: Request,
     session: SessionDep,
+    index: MatchIndexDep,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many needs (1-50).")] = 10,
+    limit: Annotated[int, Query(ge=1, le=MAX_MATCHES, description="How many needs (1-50).")] = 10,
     min_score: Annotated[float, Query(ge=0, le=1, description="Drop matches scoring below this.")] = 0.0,
 ) -> NeedMatches:
     """Rank the open needs this caller may see for a provider."""
-    return matching_service.match_needs_for_provider(  # type: ignore[no-any-return]
-        session, request.app.state, principal=principal, provider_id=provider_id, limit=limit, min_score=min_score
+    return matching_service.match_needs_for_provider(
+        session, index, principal=principal, provider_id=provider_id, limit=limit, min_score=min_score
     )
 
 
@@ -96,8 +94,8 @@ def get_provider_matches(
     operation_id="match_text",
     responses=problems(400, 401, 413, 422, 503),
 )
-def match_text(body: MatchQuery, request: Request, session: SessionDep, principal: CurrentPrincipal) -> ProviderMatches:
+def match_text(
+    body: MatchQuery, session: SessionDep, index: MatchIndexDep, principal: CurrentPrincipal
+) -> ProviderMatches:
     """Rank providers for free text, for a State exploring before it files a need."""
-    return matching_service.match_providers_for_text(  # type: ignore[no-any-return]
-        session, request.app.state, principal=principal, query=body
-    )
+    return matching_service.match_providers_for_text(session, index, principal=principal, query=body)

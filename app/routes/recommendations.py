@@ -16,7 +16,7 @@ from app.errors_doc import problems
 from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
 from app.pagination import Page
 from app.services import recommendations as recommendation_service
-from app.services import themes as theme_service
+from app.services.imports import import_and_tag
 from app.services.recommendations import MAX_QUERY_LENGTH, RecommendationFilters
 from app.streaming import BoundedStreamingResponse
 
@@ -69,7 +69,7 @@ FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
     responses=problems(422, 503),
 )
 def list_recommendations(session: SessionDep, filters: FiltersDep, page: PageParamsDep) -> Page[RecommendationPublic]:
-    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""
+    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""  # noqa: E501
     rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
     return Page.build([RecommendationPublic.model_validate(r) for r in rows], total, page)
 
@@ -91,7 +91,9 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "The matching recommendations, streamed; CSV cells that could run as formulas start with `'`.",
+            "description": (
+                "The matching recommendations, streamed; CSV cells that could run as formulas start with `'`."
+            ),
             "content": {
                 "text/csv": {"schema": {"type": "string"}, "example": "id,source,cycle,...\n"},
                 "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"id":"...","cycle":1}\n'},
@@ -171,17 +173,14 @@ async def import_recommendations(
         async for chunk in request.stream():
             spool.write(chunk)
         summary = await run_in_threadpool(
-            recommendation_service.import_recommendations,
+            import_and_tag,
             session,
-            file=spool,  # type: ignore[arg-type]
+            tagger=request.app.state.tagger,
+            file=spool,
             fmt=fmt,
             dry_run=dry_run,
             max_rows=settings.MAX_IMPORT_ROWS,
             actor=admin,
-        )
-    if not dry_run and (summary.inserted or summary.updated):
-        summary.themes_predicted = await run_in_threadpool(
-            theme_service.tag_unthemed, session, request.app.state.tagger
         )
     response.status_code = 201 if summary.inserted else 200
     return summary

@@ -22,9 +22,8 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, delete, func, select
 
-from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.identity import Principal
 from app.models.activity import (
     Activity,
     ActivityCreate,
@@ -39,6 +38,7 @@ from app.models.provider import Provider
 from app.pagination import PageParams
 from app.services import access, audit
 from app.services.needs import check_recommendations
+from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 
 _REQUIRED = ("title", "description", "modality", "status", "recommendation_ids")
 
@@ -74,7 +74,7 @@ def _check_need(session: Session, principal: Principal, need_id: str | None, sta
 
 
 def _write_links(session: Session, activity_id: str, recommendation_ids: Sequence[str]) -> None:
-    session.exec(delete(ActivityRecommendation).where(col(ActivityRecommendation.activity_id) == activity_id))  # type: ignore[call-overload]
+    session.exec(delete(ActivityRecommendation).where(col(ActivityRecommendation.activity_id) == activity_id))
     for position, rid in enumerate(recommendation_ids):
         session.add(ActivityRecommendation(activity_id=activity_id, recommendation_id=rid, position=position))
 

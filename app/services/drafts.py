@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
+from app.identity import Principal
 from app.models.draft import DraftAsk, DraftNeed, DraftNeeds, DraftRequest
+from app.models.match import ProviderMatch
 from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation
 from app.services import access
 from app.services import matching as matching_service
+from app.services.match_index import MatchIndex
 from matching import DraftInput, draft_groups
+from matching.ranking import Preferences
 
 
 def draft_needs(
-    session: Session, app_state: Any, *, principal: Principal, state: str, options: DraftRequest
+    session: Session, index: MatchIndex, *, principal: Principal, state: str, options: DraftRequest
 ) -> DraftNeeds:
     """Group the State's uncovered supported recommendations by theme, with suggested providers."""
     covered = (
@@ -33,13 +34,13 @@ def draft_needs(
         query = query.where(col(Recommendation.cycle) == options.cycle)
     recs = session.exec(query.order_by(col(Recommendation.id))).all()
     groups = draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs])
-    index = matching_service.get_index(app_state, session) if options.suggestions else None
+    snapshot = index.current(session) if options.suggestions else None
     items = []
     for group in groups[: options.max_drafts]:
-        suggested: list[Any] = []
-        if index is not None:
-            prefs = matching_service.Preferences(state=state, themes=(group.theme,))
-            ranked = index.rank_providers(
+        suggested: list[ProviderMatch] = []
+        if snapshot is not None:
+            prefs = Preferences(state=state, themes=(group.theme,))
+            ranked = snapshot.rank_providers(
                 "\n".join(item.text for item in group.items), prefs, limit=options.suggestions
             )
             suggested = matching_service.present_provider_matches(session, ranked, principal)

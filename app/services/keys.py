@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from app.auth import generate_key
 from app.errors import NotFound, UnprocessableEntity, field_error
+from app.identity import generate_key
 from app.models.api_key import ApiKey, ApiKeyCreate
 from app.models.common import utcnow
 from app.models.provider import Provider

@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
 from app.services import access, audit
+from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 
 _REQUIRED = (
@@ -105,11 +105,11 @@ def _write_links(
     session: Session, need_id: str, recommendation_ids: Sequence[str] | None, themes: Sequence[str] | None
 ) -> None:
     if recommendation_ids is not None:
-        session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))  # type: ignore[call-overload]
+        session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))
         for position, rid in enumerate(recommendation_ids):
             session.add(NeedRecommendation(need_id=need_id, recommendation_id=rid, position=position))
     if themes is not None:
-        session.exec(delete(NeedTheme).where(col(NeedTheme.need_id) == need_id))  # type: ignore[call-overload]
+        session.exec(delete(NeedTheme).where(col(NeedTheme.need_id) == need_id))
         for theme in {t.casefold() for t in themes}:
             session.add(NeedTheme(need_id=need_id, theme=theme))
 
@@ -181,24 +181,27 @@ def list_needs(
     return list(rows), total
 
 
+def filing_state(principal: Principal, state: str | None) -> str | None:
+    """The State `principal` files a need for (`state`, else its own), or 403: State keys file for their own
+    State, administrators for any (None until an administrator names one)."""
+    if principal.role not in ("state", "admin"):
+        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
+    chosen = state or principal.state
+    if chosen is not None and not access.can_create_need(principal, chosen):
+        raise Forbidden(f"This key acts for {principal.state}; it may not file needs for {chosen}.")
+    return chosen
+
+
 def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_demo: bool = False) -> Need:
     """File a need for a State (a State key: its own), citing supported recommendations.
 
     `is_demo` is server-owned: only the demo loader sets it, never a request body.
     """
-    if principal.role == "state":
-        state = data.state or principal.state
-        if state != principal.state:
-            raise Forbidden(f"This key acts for {principal.state}; it may not file needs for {state}.")
-    elif principal.is_admin:
-        if data.state is None:
-            raise UnprocessableEntity(
-                "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
-            )
-        state = data.state
-    else:
-        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
-    assert state is not None
+    state = filing_state(principal, data.state)
+    if state is None:
+        raise UnprocessableEntity(
+            "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
+        )
     recs = check_recommendations(
         session, data.recommendation_ids, state=state, supported_only=True, loc=["body", "recommendation_ids"]
     )

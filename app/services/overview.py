@@ -16,8 +16,8 @@ import pycountry
 from sqlalchemy import case, exists, func, or_, select
 from sqlmodel import Session, col
 
-from app.auth import Principal
 from app.errors import NotFound
+from app.identity import Principal
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider

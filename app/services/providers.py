@@ -8,9 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, or_, select
 
-from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound
-from app.etag import check_version, reject_nulls, versioned_delete, versioned_update
+from app.identity import Principal
 from app.models.activity import Activity
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
@@ -24,6 +23,7 @@ from app.models.provider import (
 )
 from app.pagination import PageParams
 from app.services import access, audit
+from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.
 FACETS = {
@@ -56,7 +56,7 @@ def _facet_value(facet: str, value: str) -> str:
 
 
 def write_facets(session: Session, provider: Provider) -> None:
-    session.exec(delete(ProviderFacet).where(col(ProviderFacet.provider_id) == provider.id))  # type: ignore[call-overload]
+    session.exec(delete(ProviderFacet).where(col(ProviderFacet.provider_id) == provider.id))
     seen: set[tuple[str, str]] = set()
     for field, facet in FACETS.items():
         for value in getattr(provider, field):
@@ -163,7 +163,7 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
         write_facets(session, row)
         if principal.role == "provider":
             # Bind atomically: of two concurrent registrations with one key, only one finds it unbound.
-            bound = session.exec(  # type: ignore[call-overload]
+            bound = session.exec(
                 update(ApiKey)
                 .where(col(ApiKey.id) == principal.key_id, col(ApiKey.provider_id).is_(None))
                 .values(provider_id=row.id)

@@ -164,7 +164,10 @@ def _member(index_table: Any, value_column: str, value: Any, *, exists: bool) ->
             .where(index_table.c.recommendation_id == R.c.id, index_table.c[value_column] == value)
             .exists()
         )
-    return R.c.id.in_(select(index_table.c.recommendation_id).where(index_table.c[value_column] == value))
+    member: ColumnElement[bool] = R.c.id.in_(
+        select(index_table.c.recommendation_id).where(index_table.c[value_column] == value)
+    )
+    return member
 
 
 def _conditions(

@@ -12,18 +12,21 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from app.config import Settings
 from app.errors import ServiceUnavailable
-from matching.tagger import MultiSchemeTagger, TaggerArtifactError
+from matching.artifacts import TaggerArtifactError
+from matching.schemes import Labelled, MultiSchemeTagger
 
 logger = logging.getLogger("app.themes")
 
 ARTIFACT = "theme-tagger.joblib"
 MAIN_SCHEME = "upr_info_issues"
+#: The label schemes of the shared data (`recommendations.jsonl`), trained when they have enough labels.
+SCHEMES = ("upr_info_issues", "uhri", "uhri_legacy_coded", "sdgs", "affected_groups")
 
 
 def artifact_path(settings: Settings) -> Path:
@@ -37,6 +40,41 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
+def labels_for_scheme(record: Mapping[str, Any], scheme: str) -> list[str] | None:
+    """The labels of a shared-data record in `scheme`, or None if the record is not labelled in it.
+
+    `upr_info_issues`, `uhri` and `uhri_legacy_coded` read `themes` when `theme_scheme`
+    matches; `sdgs` gives "SDG <n>"; `affected_groups` is case-folded (the sources spell
+    groups inconsistently, e.g. "Children" / "children").
+    """
+    if scheme in ("upr_info_issues", "uhri", "uhri_legacy_coded"):
+        if record.get("theme_scheme") == scheme and record.get("themes"):
+            return list(record["themes"])
+        return None
+    if scheme == "sdgs":
+        return [f"SDG {int(n)}" for n in record.get("sdgs") or []] or None
+    if scheme == "affected_groups":
+        groups = sorted({" ".join(str(g).casefold().split()) for g in record.get("affected_groups") or []})
+        return groups or None
+    raise ValueError(f"unknown scheme {scheme!r}; known: {SCHEMES}")
+
+
+def labelled_by_scheme(records: Iterable[Mapping[str, Any]], schemes: Sequence[str] = SCHEMES) -> dict[str, Labelled]:
+    """Per scheme, the records' texts with their labels in it, grouped by State under Review."""
+    found: dict[str, tuple[list[str], list[list[str]], list[str | None]]] = {s: ([], [], []) for s in schemes}
+    for record in records:
+        if not record.get("text"):
+            continue
+        for scheme in schemes:
+            labels = labels_for_scheme(record, scheme)
+            if labels:
+                texts, label_lists, groups = found[scheme]
+                texts.append(record["text"])
+                label_lists.append(labels)
+                groups.append(record.get("state_under_review_iso3"))
+    return {scheme: Labelled(*parts) for scheme, parts in found.items()}
+
+
 def train(settings: Settings, *, data_file: Path | None = None) -> tuple[MultiSchemeTagger, Path, dict[str, Any]]:
     """Train every scheme with enough labels on the shared data and write the artifact."""
     source = data_file or settings.UPR_DATA_DIR / "recommendations.jsonl"
@@ -44,7 +82,7 @@ def train(settings: Settings, *, data_file: Path | None = None) -> tuple[MultiSc
         raise FileNotFoundError(f"no training data at {source}; set UPR_DATA_DIR")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     started = time.perf_counter()
-    tagger = MultiSchemeTagger().fit_records(_records(source))
+    tagger = MultiSchemeTagger(main_scheme=MAIN_SCHEME).fit(labelled_by_scheme(_records(source)))
     seconds = time.perf_counter() - started
     path = tagger.save(artifact_path(settings))
     info = {

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.auth import Principal
 from app.errors import ServiceUnavailable
+from app.identity import Principal
 from app.models.draft import DraftRequest
 from app.models.match import Explanation
 from app.models.need import Need, NeedPublic
@@ -26,6 +26,7 @@ from app.models.recommendation import Recommendation
 from app.services import drafts as draft_service
 from app.services import matching as matching_service
 from app.web.reasons import Reasons, reasons
+from matching.ranking import NO_FILTERS
 
 TOP_PARTNERS = 10
 TOP_NEEDS = 10
@@ -86,10 +87,10 @@ def partners_for(
     try:
         result = matching_service.match_providers_for_need(
             session,
-            app_state,
+            app_state.match_index,
             principal=principal,
             need_id=need.id,
-            filters=matching_service.ProviderFilters(),
+            filters=NO_FILTERS,
             limit=TOP_PARTNERS,
             min_score=0.0,
         )
@@ -122,7 +123,7 @@ def needs_for(session: Session, app_state: Any, *, principal: Principal, provide
     """The open needs the caller may see, ranked for a provider, with reasons; None while matching is unavailable."""
     try:
         result = matching_service.match_needs_for_provider(
-            session, app_state, principal=principal, provider_id=provider.id, limit=TOP_NEEDS, min_score=0.0
+            session, app_state.match_index, principal=principal, provider_id=provider.id, limit=TOP_NEEDS, min_score=0.0
         )
     except ServiceUnavailable:
         return None
@@ -151,7 +152,7 @@ def drafts_for(session: Session, app_state: Any, *, principal: Principal, state:
     try:
         drafts = draft_service.draft_needs(
             session,
-            app_state,
+            app_state.match_index,
             principal=principal,
             state=state,
             options=DraftRequest(max_drafts=MAX_DRAFTS, suggestions=0),

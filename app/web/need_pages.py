@@ -82,12 +82,15 @@ def list_needs(
 
 
 def _check_may_file(principal: Principal, state: str | None) -> None:
-    if principal.role not in {"state", "admin"}:
-        raise Forbidden("Only State keys (for their own State) and administrators file needs.")
-    if state is not None and not access.can_create_need(principal, state):
+    """Refuse as `POST /v1/needs` would (the service's rule), saying the States by name."""
+    try:
+        need_service.filing_state(principal, state)
+    except Forbidden:
+        if state is None or principal.role not in {"state", "admin"}:
+            raise
         raise Forbidden(
             f"You are signed in for {state_name(principal.state)}; you may not file needs for {state_name(state)}."
-        )
+        ) from None
 
 
 def _render_form(

@@ -2,8 +2,9 @@
 
 Adds `recommendation.seq` (a stable integer used as the SQLite FTS5 rowid), the
 index tables `recommendation_theme`, `recommendation_recommender` and
-`recommendation_sdg`, an index matching the list order (covering the common filters), replaces the single-column indexes on cycle, response and action_category
-(a few distinct values each) by that covering index, and full-text search:
+`recommendation_sdg`, an index matching the list order (covering the common filters),
+replaces the single-column indexes on cycle, response and action_category (a few
+distinct values each) by that covering index, and full-text search:
 
 - SQLite: an external-content FTS5 table `recommendation_fts(text)` with the
   porter tokenizer, kept in sync by triggers on `recommendation` (insert, update

@@ -17,13 +17,18 @@ def world(session: Session) -> dict:  # type: ignore[type-arg]
     opcat = make_recommendation(
         session,
         state_under_review="KEN",
-        text="Ratify the Optional Protocol to the Convention against Torture and establish a national preventive mechanism",
+        text=(
+            "Ratify the Optional Protocol to the Convention against Torture "
+            "and establish a national preventive mechanism"
+        ),
         themes=[TORTURE, "International instruments"],
     )
     apt = make_provider(
         session,
         name="Prevention Association",
-        description="Advises governments on national preventive mechanisms and independent monitoring of places of detention.",
+        description=(
+            "Advises governments on national preventive mechanisms and independent monitoring of places of detention."
+        ),
         themes=[TORTURE, "Detention"],
         regions=["africa"],
         languages=["en"],

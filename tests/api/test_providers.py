@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -78,10 +79,8 @@ def test_website_is_never_fetched(client: TestClient, session: Session) -> None:
     hits: list[object] = []
 
     def accept() -> None:
-        try:
+        with contextlib.suppress(OSError):
             hits.append(listener.accept())
-        except OSError:
-            pass
 
     thread = threading.Thread(target=accept)
     thread.start()
@@ -282,7 +281,7 @@ def test_provider_deletes_itself_and_its_key_is_revoked(client: TestClient, sess
 
 
 def test_is_demo_is_set_only_server_side_and_shown(client: TestClient, session: Session) -> None:
-    from app.auth import Principal
+    from app.identity import Principal
     from app.models.provider import ProviderCreate
     from app.services import providers as provider_service
 

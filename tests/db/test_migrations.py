@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
-from app.cli import alembic_config
+from app.commands.server import alembic_config
 from app.config import get_settings
 from tests.dbutil import fresh_database_url
 

@@ -1,4 +1,4 @@
-"""SQLite on a full disk: the failing write is a 507 problem, nothing is half-written, and writes resume once space is freed."""
+"""SQLite on a full disk: the failing write is a 507, nothing is half-written, writes resume once space is freed."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ TORTURE_Q = "prevent torture in detention"
 
 @pytest.fixture
 def m() -> TfidfMatcher:
-    return TfidfMatcher().fit(list(CORPUS.values()), list(CORPUS))
+    return TfidfMatcher().fit(list(CORPUS.values()), ids=list(CORPUS))
 
 
 def ids(hits: list[Match]) -> list[str]:
@@ -71,7 +71,7 @@ def test_top_k_truncates(m: TfidfMatcher, top_k: int) -> None:
 def test_ties_are_broken_by_id(top_k: int, expected: list[str]) -> None:
     # four identical documents, ids given out of order; a better one ranks first
     docs = ["torture in prisons"] * 4 + ["torture"]
-    matcher = TfidfMatcher().fit(docs, ["m", "c", "x", "a", "z-best"])
+    matcher = TfidfMatcher().fit(docs, ids=["m", "c", "x", "a", "z-best"])
     hits = matcher.match("torture", top_k=top_k + 1)
     assert ids(hits) == ["z-best", *expected]
     assert len({h.score for h in hits[1:]}) == 1
@@ -80,7 +80,7 @@ def test_ties_are_broken_by_id(top_k: int, expected: list[str]) -> None:
 def test_ties_many_duplicates_at_the_cutoff() -> None:
     n = 50
     doc_ids = [f"id{i:03d}" for i in reversed(range(n))]
-    matcher = TfidfMatcher().fit(["education of girls"] * n, doc_ids)
+    matcher = TfidfMatcher().fit(["education of girls"] * n, ids=doc_ids)
     assert ids(matcher.match("girls", top_k=5)) == [f"id{i:03d}" for i in range(5)]
 
 
@@ -161,7 +161,7 @@ def test_min_score(m: TfidfMatcher, min_score: float, expected: list[str]) -> No
 
 
 def test_min_score_is_inclusive(m: TfidfMatcher) -> None:
-    score = m.explain(TORTURE_Q, "r03").score
+    score = m.explain(TORTURE_Q, id="r03").score
     assert ids(m.match(TORTURE_Q, min_score=score)) == ["r02", "r03"]
 
 
@@ -170,15 +170,15 @@ def test_min_score_is_inclusive(m: TfidfMatcher) -> None:
 
 def test_boilerplate_does_not_match() -> None:
     docs = ["Continue its efforts to take all necessary measures to ensure further steps", "Protect journalists"]
-    matcher = TfidfMatcher().fit(docs, ["boiler", "journalists"])
+    matcher = TfidfMatcher().fit(docs, ids=["boiler", "journalists"])
     query = "Continue efforts to ensure the protection of journalists"
-    assert matcher.explain(query, "boiler").score == 0.0
+    assert matcher.explain(query, id="boiler").score == 0.0
     assert ids(matcher.match(query)) == ["journalists"]
 
 
 def test_english_stop_words_only_lets_boilerplate_match() -> None:
     docs = ["Continue its efforts", "Protect journalists"]
-    matcher = TfidfMatcher(stop_words="english").fit(docs, ["boiler", "journalists"])
+    matcher = TfidfMatcher(stop_words="english").fit(docs, ids=["boiler", "journalists"])
     assert ids(matcher.match("continue efforts")) == ["boiler"]
 
 
@@ -187,19 +187,19 @@ def test_english_stop_words_only_lets_boilerplate_match() -> None:
     [("Côte d'Ivoire", "cote d'ivoire"), ("cote d'ivoire", "CÔTE D’IVOIRE"), ("Türkiye", "turkiye")],
 )
 def test_accent_folding(doc: str, query: str) -> None:
-    matcher = TfidfMatcher().fit([doc, "other text"], ["a", "b"])
+    matcher = TfidfMatcher().fit([doc, "other text"], ids=["a", "b"])
     hits = matcher.match(query)
     assert ids(hits) == ["a"] and hits[0].score == pytest.approx(1.0)
 
 
 def test_accents_matter_when_folding_is_off() -> None:
-    matcher = TfidfMatcher(strip_accents=False).fit(["Côte", "other"], ["a", "b"])
+    matcher = TfidfMatcher(strip_accents=False).fit(["Côte", "other"], ids=["a", "b"])
     assert matcher.match("cote") == []
 
 
 def test_stemming_meets_inflections(m: TfidfMatcher) -> None:
     assert set(ids(m.match("tortured"))) == {"r01", "r02", "r03"}  # all say "torture"
-    assert ids(TfidfMatcher(stem=False).fit(["tortured"], ["a"]).match("torture")) == []
+    assert ids(TfidfMatcher(stem=False).fit(["tortured"], ids=["a"]).match("torture")) == []
 
 
 # ----------------------------------------------------------------- explain
@@ -208,7 +208,7 @@ def test_stemming_meets_inflections(m: TfidfMatcher) -> None:
 def test_explain_a_document_outside_the_top_k(m: TfidfMatcher) -> None:
     assert ids(m.match(TORTURE_Q, top_k=1)) == ["r02"]
     full = {h.id: h for h in m.match(TORTURE_Q)}
-    explained = m.explain(TORTURE_Q, "r01")
+    explained = m.explain(TORTURE_Q, id="r01")
     assert explained == full["r01"]
     assert explained.score == pytest.approx(0.1078, abs=1e-4)
     assert [t.term for t in explained.terms] == ["torture"]
@@ -216,16 +216,16 @@ def test_explain_a_document_outside_the_top_k(m: TfidfMatcher) -> None:
 
 def test_explain_equals_match_for_every_hit(m: TfidfMatcher) -> None:
     for hit in m.match("national human rights action plan torture"):
-        assert m.explain("national human rights action plan torture", hit.id) == hit
+        assert m.explain("national human rights action plan torture", id=hit.id) == hit
 
 
 def test_explain_of_unrelated_document_is_zero(m: TfidfMatcher) -> None:
-    assert m.explain(TORTURE_Q, "r06") == Match("r06", 0.0, ())
+    assert m.explain(TORTURE_Q, id="r06") == Match("r06", 0.0, ())
 
 
 def test_explain_unknown_id(m: TfidfMatcher) -> None:
     with pytest.raises(UnknownIdError, match="unknown id 'nope'") as info:
-        m.explain(TORTURE_Q, "nope")
+        m.explain(TORTURE_Q, id="nope")
     assert isinstance(info.value, KeyError) and isinstance(info.value, MatchingError)
 
 
@@ -233,13 +233,13 @@ def test_explain_unknown_id(m: TfidfMatcher) -> None:
 
 
 def test_add_then_match_finds_it(m: TfidfMatcher) -> None:
-    m.add(["r09"], ["Prevent torture in detention facilities"])
+    m.add(["Prevent torture in detention facilities"], ids=["r09"])
     assert ids(m.match(TORTURE_Q)) == ["r09", "r02", "r03", "r01"]
     assert len(m) == 9 and "r09" in m and m.version_ == 1
 
 
 def test_add_term_unseen_at_fit_is_matchable(m: TfidfMatcher) -> None:
-    m.add(["r09"], ["Defamation"])
+    m.add(["Defamation"], ids=["r09"])
     hits = m.match("defamation")
     assert ids(hits) == ["r09"] and hits[0].score == pytest.approx(1.0)
     # the documented IDF for new terms: that of a term in 1 document at fit
@@ -248,7 +248,7 @@ def test_add_term_unseen_at_fit_is_matchable(m: TfidfMatcher) -> None:
 
 def test_add_does_not_change_existing_scores(m: TfidfMatcher) -> None:
     before = m.match(TORTURE_Q)
-    m.add(["r09", "r10"], ["Girls' education in rural areas", "Torture"])
+    m.add(["Girls' education in rural areas", "Torture"], ids=["r09", "r10"])
     after = [h for h in m.match(TORTURE_Q) if h.id != "r10"]
     assert after == before  # IDF is frozen at fit
 
@@ -258,11 +258,11 @@ def test_remove_then_gone(m: TfidfMatcher) -> None:
     assert ids(m.match(TORTURE_Q)) == ["r03", "r01"]
     assert "r02" not in m and len(m) == 7 and m.version_ == 1
     with pytest.raises(UnknownIdError, match="unknown id 'r02'"):
-        m.explain(TORTURE_Q, "r02")
+        m.explain(TORTURE_Q, id="r02")
 
 
 def test_add_replaces_an_existing_id(m: TfidfMatcher) -> None:
-    m.add(["r02"], ["Guarantee access to education in prisons"])
+    m.add(["Guarantee access to education in prisons"], ids=["r02"])
     assert ids(m.match(TORTURE_Q)) == ["r03", "r01"]
     assert ids(m.match("education in prisons", top_k=1)) == ["r02"]
     assert len(m) == 8 and m.version_ == 1
@@ -270,18 +270,18 @@ def test_add_replaces_an_existing_id(m: TfidfMatcher) -> None:
 
 
 def test_replace_an_added_document_again(m: TfidfMatcher) -> None:
-    m.add(["r09"], ["torture"])
-    m.add(["r09"], ["journalists"])
+    m.add(["torture"], ids=["r09"])
+    m.add(["journalists"], ids=["r09"])
     assert "r09" not in ids(m.match("torture"))
     assert ids(m.match("journalists")) == ["r09", "r07"]
     assert len(m) == 9
 
 
 def test_remove_an_added_document_and_add_it_back(m: TfidfMatcher) -> None:
-    m.add(["r09"], ["torture"])
+    m.add(["torture"], ids=["r09"])
     m.remove(["r09"])
     assert "r09" not in ids(m.match("torture")) and len(m) == 8
-    m.add(["r09"], ["torture"])
+    m.add(["torture"], ids=["r09"])
     assert ids(m.match("torture"))[0] == "r09" and len(m) == 9
 
 
@@ -298,9 +298,9 @@ def test_remove_twice_is_an_error(m: TfidfMatcher) -> None:
 
 
 def test_add_remove_then_rankings_are_sane(m: TfidfMatcher) -> None:
-    m.add(["n1", "n2"], ["Prevent torture", "Investigate torture in detention"])
+    m.add(["Prevent torture", "Investigate torture in detention"], ids=["n1", "n2"])
     m.remove(["r02", "n1"])
-    m.add(["r03"], ["Protect journalists"])  # update
+    m.add(["Protect journalists"], ids=["r03"])  # update
     assert ids(m.match(TORTURE_Q)) == ["n2", "r01"]
     assert set(m.ids_) == set(CORPUS) - {"r02"} | {"n2"}
     assert m.version_ == 3
@@ -309,8 +309,8 @@ def test_add_remove_then_rankings_are_sane(m: TfidfMatcher) -> None:
 @pytest.mark.parametrize("compact", [False, True])
 def test_compaction_keeps_results(compact: bool) -> None:
     base = [f"torture case {i}" for i in range(20)]
-    matcher = TfidfMatcher().fit(base, [f"b{i:02d}" for i in range(20)])
-    matcher.add([f"n{i:04d}" for i in range(1100)], ["girls education"] * 1100)  # auto-compacts
+    matcher = TfidfMatcher().fit(base, ids=[f"b{i:02d}" for i in range(20)])
+    matcher.add(["girls education"] * 1100, ids=[f"n{i:04d}" for i in range(1100)])  # auto-compacts
     matcher.remove(["b03", "n0005"])
     before = (matcher.match("torture case 7", top_k=5), matcher.match("girls", top_k=3), matcher.ids_)
     if compact:
@@ -322,16 +322,16 @@ def test_compaction_keeps_results(compact: bool) -> None:
 
 
 def test_empty_add_and_remove_do_nothing(m: TfidfMatcher) -> None:
-    m.add([], [])
+    m.add([], ids=[])
     m.remove([])
     assert m.version_ == 0 and len(m) == 8
 
 
 def test_version_counts_changes_and_refits(m: TfidfMatcher) -> None:
     assert m.version_ == 0
-    m.add(["x"], ["torture"])
+    m.add(["torture"], ids=["x"])
     m.remove(["x"])
-    m.fit(["torture"], ["a"])
+    m.fit(["torture"], ids=["a"])
     assert m.version_ == 3 and len(m) == 1
 
 
@@ -342,9 +342,9 @@ def test_match_before_fit() -> None:
     matcher = TfidfMatcher()
     for call in (
         lambda: matcher.match("x"),
-        lambda: matcher.add(["a"], ["x"]),
+        lambda: matcher.add(["x"], ids=["a"]),
         lambda: matcher.remove(["a"]),
-        lambda: matcher.explain("x", "a"),
+        lambda: matcher.explain("x", id="a"),
         lambda: matcher.match_many(["x"]),
         lambda: matcher.version_,
     ):
@@ -403,7 +403,7 @@ def test_bad_min_score(m: TfidfMatcher, min_score: object, error: type, message:
 )
 def test_bad_fit_input(documents: object, doc_ids: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
-        TfidfMatcher().fit(documents, doc_ids)  # type: ignore[arg-type]
+        TfidfMatcher().fit(documents, ids=doc_ids)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -416,7 +416,7 @@ def test_bad_fit_input(documents: object, doc_ids: object, error: type, message:
 )
 def test_bad_add_input(m: TfidfMatcher, doc_ids: object, documents: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
-        m.add(doc_ids, documents)  # type: ignore[arg-type]
+        m.add(documents, ids=doc_ids)  # type: ignore[arg-type]
     assert m.version_ == 0 and len(m) == 8
 
 
@@ -435,7 +435,7 @@ def test_bad_add_input(m: TfidfMatcher, doc_ids: object, documents: object, erro
 def test_bad_parameters_fail_at_fit(params: dict, error: type, message: str) -> None:
     matcher = TfidfMatcher(**params)
     with pytest.raises(error, match=message):
-        matcher.fit(["torture", "education"], ["a", "b"])
+        matcher.fit(["torture", "education"], ids=["a", "b"])
 
 
 @pytest.mark.parametrize(
@@ -445,7 +445,7 @@ def test_bad_parameters_fail_at_fit(params: dict, error: type, message: str) -> 
         (lambda m: m.match("x", allowed_ids="r01"), "allowed_ids must be a collection of ids or None"),
         (lambda m: m.match_many("abc"), "queries must be a sequence of str"),
         (lambda m: m.match_many(["a", 2]), r"queries\[1\] must be a str, got 2"),
-        (lambda m: m.explain("x", 5), "id must be a str, got 5"),
+        (lambda m: m.explain("x", id=5), "id must be a str, got 5"),
     ],
 )
 def test_bad_query_arguments(m: TfidfMatcher, call: object, message: str) -> None:
@@ -472,21 +472,21 @@ def test_learned_attributes(m: TfidfMatcher) -> None:
 
 
 def test_min_df_prunes_rare_terms() -> None:
-    matcher = TfidfMatcher(min_df=2).fit(["torture girls", "torture boys", "education"], ["a", "b", "c"])
+    matcher = TfidfMatcher(min_df=2).fit(["torture girls", "torture boys", "education"], ids=["a", "b", "c"])
     assert set(matcher.vocabulary_) == {"tortur"}
-    matcher.add(["d"], ["zebra"])  # new terms have df 1 < min_df: ignored
+    matcher.add(["zebra"], ids=["d"])  # new terms have df 1 < min_df: ignored
     assert matcher.match("zebra") == []
 
 
 def test_unigrams_only_and_bigrams_only() -> None:
     docs, doc_ids = ["human rights defenders", "rights of defenders"], ["a", "b"]
-    uni = TfidfMatcher(ngram_range=(1, 1)).fit(docs, doc_ids)
+    uni = TfidfMatcher(ngram_range=(1, 1)).fit(docs, ids=doc_ids)
     assert uni.match("human rights")[0].id == "a" and "human right" not in uni.vocabulary_
-    bi = TfidfMatcher(ngram_range=(2, 2)).fit(docs, doc_ids)
+    bi = TfidfMatcher(ngram_range=(2, 2)).fit(docs, ids=doc_ids)
     # "of" is removed before bigrams are built, so b is exactly "right defend"
     assert ids(bi.match("rights defenders")) == ["b", "a"]
     assert bi.match("rights") == []
-    bi.add(["c"], ["women rights"])
+    bi.add(["women rights"], ids=["c"])
     assert ids(bi.match("women rights")) == ["c"]
 
 
@@ -497,16 +497,16 @@ def test_transform_rows_are_unit_vectors(m: TfidfMatcher) -> None:
 
 
 def test_pickle_round_trip(m: TfidfMatcher) -> None:
-    m.add(["r09"], ["torture"])
+    m.add(["torture"], ids=["r09"])
     clone = pickle.loads(pickle.dumps(m))
     assert clone.match(TORTURE_Q) == m.match(TORTURE_Q)
-    clone.add(["r10"], ["torture"])  # the lock was recreated
+    clone.add(["torture"], ids=["r10"])  # the lock was recreated
     assert len(clone) == 10 and len(m) == 9
 
 
 def test_fit_accepts_any_sequence_and_does_not_keep_it() -> None:
     docs = ("torture", "education")
-    matcher = TfidfMatcher().fit(docs, ("a", "b"))
+    matcher = TfidfMatcher().fit(docs, ids=("a", "b"))
     assert ids(matcher.match("torture")) == ["a"]
 
 
@@ -529,7 +529,7 @@ def test_scores_equal_scikit_learn_tfidf_cosine() -> None:
     doc_ids = [*CORPUS, "x1", "x2"]
     vec = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
     matrix = vec.fit_transform(docs)
-    m = TfidfMatcher().fit(docs, doc_ids)
+    m = TfidfMatcher().fit(docs, ids=doc_ids)
     assert set(m.vocabulary_) == set(vec.vocabulary_)
     for query in [TORTURE_Q, "torture torture", "human rights defenders", "cote d'ivoire torture"]:
         expected = (matrix @ vec.transform([query]).T).toarray().ravel()
@@ -548,3 +548,23 @@ def test_unique_inverse_matches_numpy(bound: int) -> None:
     ref_uniq, ref_inverse = np.unique(keys, return_inverse=True)
     np.testing.assert_array_equal(uniq, ref_uniq)
     np.testing.assert_array_equal(inverse, ref_inverse)
+
+
+def test_ids_are_keyword_only_so_fit_and_add_cannot_be_swapped() -> None:
+    with pytest.raises(TypeError):
+        TfidfMatcher().fit(["torture"], ["a"])  # type: ignore[misc]
+    m = TfidfMatcher().fit(["torture"], ids=["a"])
+    with pytest.raises(TypeError):
+        m.add(["b"], ["torture in prisons"])  # type: ignore[misc]
+    m.add(["torture in prisons"], ids=["b"])
+    assert ids(m.match("prisons")) == ["b"]
+
+
+def test_a_view_keeps_answering_from_the_index_it_was_taken_from() -> None:
+    m = TfidfMatcher().fit(["torture", "girls education"], ids=["a", "b"])
+    frozen = m.view()
+    m.add(["torture in prisons"], ids=["c"])
+    m.remove(["a"])
+    assert ids(frozen.match("torture")) == ["a"] and len(frozen) == 2
+    assert ids(m.match("torture")) == ["c"] and len(m) == 2
+    assert frozen.version_ == 0 and m.version_ == 2

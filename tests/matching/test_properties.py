@@ -32,7 +32,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 def _fit(docs: list[str]) -> TfidfMatcher:
-    return TfidfMatcher().fit(docs, [f"d{i:03d}" for i in range(len(docs))])
+    return TfidfMatcher().fit(docs, ids=[f"d{i:03d}" for i in range(len(docs))])
 
 
 @SETTINGS
@@ -47,7 +47,7 @@ def test_unrelated_document_never_reorders_others(docs: list[str], q: str, extra
     # deliberately not part of this property.
     m = _fit(docs)
     before = m.match(q, top_k=len(docs))
-    m.add([f"zz{i}" for i in range(len(extras))], extras)
+    m.add(extras, ids=[f"zz{i}" for i in range(len(extras))])
     if compact:
         m.compact()
     after = m.match(q, top_k=len(docs) + len(extras))
@@ -66,7 +66,7 @@ def test_results_are_well_formed(docs: list[str], qs: list[str], top_k: int) -> 
         assert all(0.0 < h.score <= 1.0 for h in hits)
         assert [(-h.score, h.id) for h in hits] == sorted((-h.score, h.id) for h in hits)
         for h in hits:
-            assert m.explain(q, h.id) == h
+            assert m.explain(q, id=h.id) == h
 
 
 @SETTINGS

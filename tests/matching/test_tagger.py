@@ -9,13 +9,12 @@ import joblib
 import numpy as np
 import pytest
 
+from matching.schemes import Labelled, MultiSchemeTagger
 from matching.tagger import (
     FORMAT_VERSION,
     IncompatibleArtifactError,
-    MultiSchemeTagger,
     TaggerArtifactError,
     ThemeTagger,
-    labels_for_scheme,
     normalize_text,
 )
 
@@ -79,7 +78,7 @@ def test_predict_proba_is_sorted_and_aligned_with_proba_matrix(tagger: ThemeTagg
     assert scores == sorted(scores, reverse=True)
     assert {label for label, _ in ranked} == set(tagger.classes_)
     matrix = tagger.proba_matrix(["investigate torture in detention"])[0]
-    assert dict(ranked) == pytest.approx(dict(zip(tagger.classes_, matrix)))
+    assert dict(ranked) == pytest.approx(dict(zip(tagger.classes_, matrix, strict=True)))
     assert len(tagger.predict_proba(["x", "y"], top=2)[1]) == 2
 
 
@@ -107,8 +106,8 @@ def test_unfitted_and_invalid_input() -> None:
         ThemeTagger().predict(["x"])
     with pytest.raises(ValueError):
         ThemeTagger().fit(["a", "b"], [["x"]])
-    with pytest.raises(ValueError):
-        ThemeTagger(model="forest").fit(TEXTS, LABELS)
+    with pytest.raises(TypeError):
+        ThemeTagger(model="sgd")  # type: ignore[call-arg]  # one model ships: LinearSVC
 
 
 def test_rare_labels_are_dropped_and_reported() -> None:
@@ -119,10 +118,20 @@ def test_rare_labels_are_dropped_and_reported() -> None:
     assert tagger.dropped_labels_ == ["Once"]
 
 
-@pytest.mark.parametrize("model", ["logreg", "sgd"])
-def test_other_model_variants_learn_too(model: str) -> None:
-    tagger = ThemeTagger(model=model, calibration_folds=0, n_jobs=1, min_df=1, C=10).fit(TEXTS, LABELS)
-    assert tagger.predict(["abolish the death penalty"])[0][0] == "Death penalty"
+def test_artifacts_of_earlier_releases_load_when_they_used_the_shipped_variant(
+    tagger: ThemeTagger, tmp_path: Path
+) -> None:
+    path = tagger.save(tmp_path / "tagger.joblib")
+    payload = joblib.load(path)
+    payload["state"]["params"].update(model="svc", threshold_shrinkage=None, min_positives_to_tune=10)
+    joblib.dump(payload, path)
+    (tmp_path / "tagger.joblib.json").unlink()  # the checksum no longer matches the edited pickle
+    old = ThemeTagger.load(path)
+    np.testing.assert_array_equal(old.proba_matrix(["torture"]), tagger.proba_matrix(["torture"]))
+    payload["state"]["params"]["model"] = "sgd"
+    joblib.dump(payload, path)
+    with pytest.raises(IncompatibleArtifactError, match="model='sgd'"):
+        ThemeTagger.load(path)
 
 
 def test_save_load_round_trip_gives_identical_probabilities(tagger: ThemeTagger, tmp_path: Path) -> None:
@@ -202,35 +211,18 @@ def test_load_incompatible_format_version(tagger: ThemeTagger, tmp_path: Path) -
     assert issubclass(TaggerArtifactError, ValueError)
 
 
-def test_labels_for_scheme() -> None:
-    record = {
-        "theme_scheme": "upr_info_issues",
-        "themes": ["Detention"],
-        "sdgs": [],
-        "affected_groups": ["Children", "children ", "Women"],
-    }
-    assert labels_for_scheme(record, "upr_info_issues") == ["Detention"]
-    assert labels_for_scheme(record, "uhri") is None
-    assert labels_for_scheme(record, "sdgs") is None
-    assert labels_for_scheme(record, "affected_groups") == ["children", "women"]
-    with pytest.raises(ValueError):
-        labels_for_scheme(record, "nope")
-
-
 def test_multi_scheme_trains_schemes_with_enough_rows(tmp_path: Path) -> None:
-    records = [
-        {
-            "text": text,
-            "theme_scheme": "upr_info_issues",
-            "themes": labels,
-            "sdgs": [16] if "Torture" in labels else [4] if "Education" in labels else [],
-            "state_under_review_iso3": group,
-        }
-        for text, labels, group in zip(TEXTS, LABELS, GROUPS)
+    sdgs = [
+        (text, ["SDG 16"] if "Torture" in labels else ["SDG 4"], group)
+        for text, labels, group in zip(TEXTS, LABELS, GROUPS, strict=True)
+        if "Torture" in labels or "Education" in labels
     ]
-    multi = MultiSchemeTagger(min_rows=20, min_positives=3, tagger_params={"n_jobs": 1, "min_df": 1}).fit_records(
-        records, schemes=["upr_info_issues", "sdgs", "uhri"]
-    )
+    data = {
+        "upr_info_issues": Labelled(TEXTS, LABELS, GROUPS),
+        "sdgs": Labelled([t for t, _, _ in sdgs], [lab for _, lab, _ in sdgs], [g for _, _, g in sdgs]),
+        "uhri": Labelled(TEXTS[:5], LABELS[:5], GROUPS[:5]),
+    }
+    multi = MultiSchemeTagger(min_rows=20, min_positives=3, tagger_params={"n_jobs": 1, "min_df": 1}).fit(data)
     assert multi.schemes == ["upr_info_issues", "sdgs"]
     assert "uhri" in multi.skipped_
     assert multi["sdgs"].classes_ == ["SDG 16", "SDG 4"]
@@ -244,3 +236,8 @@ def test_multi_scheme_trains_schemes_with_enough_rows(tmp_path: Path) -> None:
         loaded["uhri"]
     with pytest.raises(TaggerArtifactError):
         ThemeTagger.load(path)  # a multi-scheme artifact is not a single tagger
+
+
+def test_the_main_scheme_is_required() -> None:
+    with pytest.raises(ValueError, match="upr_info_issues has only 5"):
+        MultiSchemeTagger(min_rows=20).fit({"upr_info_issues": Labelled(TEXTS[:5], LABELS[:5], GROUPS[:5])})

@@ -1,7 +1,11 @@
-"""Matching-quality evaluation: graded relevance, ranking metrics, text baselines and score fusion.
+"""Matching-quality evaluation: graded relevance, ranking metrics, text baselines, the service's ranking.
 
 The pieces of ``benchmarks/quality.py`` that are worth testing and reusing,
 kept free of any I/O and of the service (``app``):
+
+* :class:`ServiceRanking` -- providers ranked exactly as the service ranks them
+  (``matching.ranking``, default weights), so the harness measures what the
+  service answers.
 
 * :func:`graded_relevance` -- the ground truth: a provider's grade for a
   query is the best grade (core 2, secondary 1, else 0) of any of the query's
@@ -12,10 +16,10 @@ kept free of any I/O and of the service (``app``):
 * Text scorers over the *same* provider texts: :func:`matcher_scores` (the
   project's :class:`~matching.matcher.TfidfMatcher`), :func:`sklearn_scores`
   (a plain ``TfidfVectorizer()``) and :func:`bm25_scores` (``bm25s``).
-* Theme space: :func:`sharpen` turns tagger probabilities into theme vectors,
-  :func:`theme_scores` takes their cosine, :func:`fuse` mixes text and theme
-  like the service does (weighted mean of components), and
-  :func:`expand_with_themes` appends predicted theme *names* to texts.
+* Theme-space experiments: :func:`sharpen` turns tagger probabilities into
+  theme vectors, :func:`theme_scores` takes their cosine (or dot product), and
+  :func:`expand_with_themes` appends predicted theme *names* to texts; mix them
+  with :func:`matching.ranking.weighted_mean`.
 * :func:`build_needs` -- synthetic "needs" made of 3-5 recommendations of one
   State sharing a theme, since real needs cite several recommendations.
 
@@ -26,7 +30,6 @@ so a system cannot gain from an arbitrary order of zero scores.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -34,26 +37,25 @@ from typing import Any
 
 import numpy as np
 
-from matching.evaluation import mrr, ndcg_at_k
+from evaluation.metrics import mrr, ndcg_at_k
 from matching.matcher import TfidfMatcher
+from matching.ranking import Corpus, Preferences, ProbaModel, ProviderFacts, Ranked, Ranker, ThemeSpace, Weights
 from matching.themes import cosine_similarity
 
 __all__ = [
     "CORE",
     "SECONDARY",
+    "ServiceRanking",
     "bm25_scores",
     "build_needs",
     "evaluate_rankings",
     "evaluate_scores",
     "expand_with_themes",
-    "fuse",
     "graded_relevance",
     "matcher_scores",
     "rank_ids",
-    "sentence_mean_proba",
     "sharpen",
     "sklearn_scores",
-    "split_sentences",
     "tagging_metrics",
     "theme_scores",
 ]
@@ -155,7 +157,7 @@ def evaluate_rankings(
     if not rankings:
         return {"ndcg": 0.0, "mrr": 0.0, "p1": 0.0, "p1_core": 0.0, "n": 0}
     ndcg, rr, p1, p1_core = [], [], [], []
-    for ranking, grades in zip(rankings, gradings):
+    for ranking, grades in zip(rankings, gradings, strict=True):
         relevant = {i for i, g in grades.items() if g >= 1}
         core = {i for i, g in grades.items() if g >= CORE}
         top = ranking[0] if len(ranking) else None
@@ -184,6 +186,58 @@ def evaluate_scores(
     """
     scores = np.asarray(scores, dtype=float)
     return evaluate_rankings([rank_ids(row, ids) for row in scores], gradings, k=k)
+
+
+# --------------------------------------------------------------------------- the service's ranking
+
+
+class ServiceRanking:
+    """Providers ranked exactly as the service ranks them for a text-only query (``POST /v1/match``).
+
+    Built the way a worker builds its index from the database: one
+    :class:`~matching.matcher.TfidfMatcher` fitted on the provider texts in id
+    order, each profile's theme vector averaged over its sentences, then
+    :meth:`matching.ranking.Ranker.rank_providers` with the given weights (by
+    default the service's). Give ``texts`` as the service builds them
+    (:func:`matching.ranking.provider_text`).
+
+    Examples
+    --------
+    >>> ranking = ServiceRanking(["apt", "edu"], ["Prevention of torture in prisons", "Girls' education"])
+    >>> ranking.rankings(["torture in detention", "schools for girls"])
+    [['apt'], ['edu']]
+    """
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        model: ProbaModel | None = None,
+        *,
+        weights: Weights | None = None,
+        themes: Sequence[Sequence[str]] | None = None,
+    ) -> None:
+        if len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+        declared = [tuple(t) for t in themes] if themes is not None else [()] * len(ids)
+        space = ThemeSpace(model)
+        vectors = space.vectors(list(texts), declared, by_sentence=True)
+        order = sorted(range(len(ids)), key=lambda i: ids[i])
+        self.corpus: Corpus[ProviderFacts] = Corpus(
+            TfidfMatcher().fit([texts[i] for i in order], ids=[ids[i] for i in order]),
+            {ids[i]: ProviderFacts(ids[i], themes=declared[i]) for i in order},
+            dict(zip(ids, vectors, strict=True)) if vectors is not None else {},
+        )
+        self.ranker = Ranker(weights=weights or Weights(), themes=space)
+
+    def rank(self, query: str, *, limit: int | None = None) -> list[Ranked]:
+        """The providers for ``query``, best first (all that qualify when ``limit`` is None)."""
+        count = len(self.corpus) if limit is None else limit
+        return self.ranker.rank_providers(self.corpus, query, Preferences(), limit=max(count, 1))
+
+    def rankings(self, queries: Sequence[str]) -> list[list[str]]:
+        """One ranking of provider ids per query."""
+        return [[r.id for r in self.rank(q)] for q in queries]
 
 
 # --------------------------------------------------------------------------- text scorers
@@ -292,51 +346,6 @@ def sharpen(proba: np.ndarray, power: float = 1.0, top: int | None = None, floor
     return out
 
 
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])|\n+")
-
-
-def split_sentences(text: str, min_words: int = 3) -> list[str]:
-    """Split a description into sentences (and lines); fragments under ``min_words`` words are dropped.
-
-    Returns ``[text]`` if nothing of ``min_words`` words is left, so every
-    text yields at least one piece.
-
-    Examples
-    --------
-    >>> split_sentences("Trains judges and police. It also helps prisons; runs visits.\\nGeneva.")
-    ['Trains judges and police.', 'It also helps prisons; runs visits.']
-    >>> split_sentences("Short.")
-    ['Short.']
-    """
-    pieces = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
-    kept = [p for p in pieces if len(p.split()) >= min_words]
-    return kept or [text]
-
-
-def sentence_mean_proba(tagger: Any, texts: Sequence[str], min_words: int = 3) -> np.ndarray:
-    """Per text, the mean of the tagger's probabilities over its sentences (:func:`split_sentences`).
-
-    The tagger learnt from single recommendations (one or two sentences on a
-    few themes); a provider description lists many lines of work, and
-    tagging it whole blurs them.  Averaging per-sentence probabilities keeps
-    each line of work's themes, weighted by how much of the text is about it.
-
-    Parameters
-    ----------
-    tagger : object with ``proba_matrix(list_of_texts) -> ndarray``
-    texts : sequence of str
-
-    Returns
-    -------
-    numpy.ndarray of shape (n_texts, n_labels)
-    """
-    pieces = [split_sentences(t, min_words) for t in texts]
-    flat = [s for p in pieces for s in p]
-    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
-    bounds = np.cumsum([0] + [len(p) for p in pieces])
-    return np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
-
-
 def theme_scores(query_vectors: np.ndarray, provider_vectors: np.ndarray, similarity: str = "cosine") -> np.ndarray:
     """Similarity of every query theme vector with every provider theme vector.
 
@@ -365,24 +374,6 @@ def theme_scores(query_vectors: np.ndarray, provider_vectors: np.ndarray, simila
     raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
 
 
-def fuse(text: np.ndarray, theme: np.ndarray, w_text: float = 0.45, w_theme: float = 0.30) -> np.ndarray:
-    """Weighted mean of the text and theme components: ``(w_text * text + w_theme * theme) / (w_text + w_theme)``.
-
-    The defaults are the service's weights with no other signal.
-
-    Examples
-    --------
-    (0.45 * 0.2 + 0.30 * 0.8) / 0.75 = (0.09 + 0.24) / 0.75 = 0.44.
-
-    >>> round(float(fuse(np.array(0.2), np.array(0.8))), 4)
-    0.44
-    """
-    total = w_text + w_theme
-    if total <= 0:
-        raise ValueError("the weights must sum to more than 0")
-    return (w_text * np.asarray(text, dtype=float) + w_theme * np.asarray(theme, dtype=float)) / total
-
-
 def expand_with_themes(texts: Sequence[str], proba: np.ndarray, classes: Sequence[str], top: int) -> list[str]:
     """Append the names of the ``top`` most probable predicted themes to each text.
 
@@ -394,7 +385,7 @@ def expand_with_themes(texts: Sequence[str], proba: np.ndarray, classes: Sequenc
     if top <= 0:
         return list(texts)
     order = np.argsort(-np.asarray(proba), axis=1, kind="stable")[:, :top]
-    return [f"{text}\n" + ". ".join(classes[j] for j in row) for text, row in zip(texts, order)]
+    return [f"{text}\n" + ". ".join(classes[j] for j in row) for text, row in zip(texts, order, strict=True)]
 
 
 # --------------------------------------------------------------------------- queries
@@ -472,9 +463,9 @@ def build_needs(
 def tagging_metrics(tagger: Any, texts: Sequence[str], truth: Sequence[Iterable[str]]) -> dict[str, float]:
     """Micro-F1 and macro-F1 of ``tagger.predict`` and precision@1 of its top label.
 
-    Macro-F1 averages over ``tagger.classes_`` (see :func:`matching.evaluation.macro_f1`).
+    Macro-F1 averages over ``tagger.classes_`` (see :func:`evaluation.metrics.macro_f1`).
     """
-    from matching.evaluation import macro_f1, micro_f1, precision_at_1
+    from evaluation.metrics import macro_f1, micro_f1, precision_at_1
 
     truth = [list(t) for t in truth]
     pred = tagger.predict(list(texts))

@@ -1,8 +1,8 @@
 """Evaluation metrics for the theme tagger and the matcher, plus a group-wise split.
 
-Everything here is pure Python (numpy only for the random generator) and works on
-plain label collections and id lists, so the quality harness, the tests and the
-service can share one definition of every number they report.
+F1 scores are scikit-learn's (``sklearn.metrics.f1_score`` on indicator matrices); the
+ranking metrics are written out here. Everything works on plain label collections and id
+lists, so the quality harness and the tests share one definition of every number they report.
 
 Conventions
 -----------
@@ -25,6 +25,8 @@ from math import log2
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.preprocessing import MultiLabelBinarizer
 
 __all__ = [
     "micro_f1",
@@ -47,28 +49,28 @@ def _check_same_length(y_true: Sequence[Any], y_pred: Sequence[Any]) -> None:
         raise ValueError(f"y_true has {len(y_true)} items but y_pred has {len(y_pred)}")
 
 
-def _counts(
+def _indicators(
     y_true: Sequence[Iterable[Hashable]], y_pred: Sequence[Iterable[Hashable]]
-) -> tuple[dict[Hashable, list[int]], list[set[Hashable]], list[set[Hashable]]]:
-    """Per-label ``[tp, fp, fn]`` counts."""
-    y_true = list(y_true)
-    y_pred = list(y_pred)
+) -> tuple[np.ndarray, np.ndarray, list[Hashable]]:
+    """Both label-set sequences as indicator matrices over every label that occurs, and those labels."""
+    y_true, y_pred = list(y_true), list(y_pred)
     _check_same_length(y_true, y_pred)
     true_sets, pred_sets = _as_sets(y_true), _as_sets(y_pred)
-    counts: dict[Hashable, list[int]] = {}
-    for t, p in zip(true_sets, pred_sets):
-        for label in t & p:
-            counts.setdefault(label, [0, 0, 0])[0] += 1
-        for label in p - t:
-            counts.setdefault(label, [0, 0, 0])[1] += 1
-        for label in t - p:
-            counts.setdefault(label, [0, 0, 0])[2] += 1
-    return counts, true_sets, pred_sets
-
-
-def _f1(tp: int, fp: int, fn: int) -> float:
-    denominator = 2 * tp + fp + fn
-    return 1.0 if denominator == 0 else 2 * tp / denominator
+    # In order of appearance: per item, correct labels, then wrong ones, then missed ones.
+    labels = list(
+        dict.fromkeys(
+            label for t, p in zip(true_sets, pred_sets, strict=True) for part in (t & p, p - t, t - p) for label in part
+        )
+    )
+    if not labels:
+        empty = np.zeros((len(true_sets), 0), dtype=int)
+        return empty, empty, labels
+    binarizer = MultiLabelBinarizer(classes=labels)
+    # One extra all-zero column: scikit-learn reads a single column as a binary target, not as one label.
+    pad = np.zeros((len(true_sets), 1), dtype=int)
+    truth = np.hstack([binarizer.fit_transform(true_sets), pad])
+    pred = np.hstack([binarizer.transform(pred_sets), pad])
+    return truth, pred, labels
 
 
 def micro_f1(y_true: Sequence[Iterable[Hashable]], y_pred: Sequence[Iterable[Hashable]]) -> float:
@@ -106,11 +108,10 @@ def micro_f1(y_true: Sequence[Iterable[Hashable]], y_pred: Sequence[Iterable[Has
     >>> micro_f1([[], []], [[], []])
     1.0
     """
-    counts, _, _ = _counts(y_true, y_pred)
-    tp = sum(c[0] for c in counts.values())
-    fp = sum(c[1] for c in counts.values())
-    fn = sum(c[2] for c in counts.values())
-    return _f1(tp, fp, fn)
+    truth, pred, labels = _indicators(y_true, y_pred)
+    if not labels:
+        return 1.0
+    return float(f1_score(truth, pred, average="micro", zero_division=1.0))
 
 
 def per_label_f1(
@@ -138,9 +139,13 @@ def per_label_f1(
     >>> per_label_f1([{"a"}, {"b"}], [{"a"}, {"a"}])
     {'a': 0.6666666666666666, 'b': 0.0}
     """
-    counts, _, _ = _counts(y_true, y_pred)
-    keys = list(counts) if labels is None else [lab for lab in labels if lab in counts]
-    return {lab: _f1(*counts[lab]) for lab in keys}
+    truth, pred, found = _indicators(y_true, y_pred)
+    if not found:
+        return {}
+    scores = f1_score(truth, pred, average=None, zero_division=0.0)
+    by_label = {label: float(score) for label, score in zip(found, scores[: len(found)], strict=True)}
+    keys = found if labels is None else [lab for lab in labels if lab in by_label]
+    return {lab: by_label[lab] for lab in keys}
 
 
 def macro_f1(
@@ -232,7 +237,7 @@ def precision_at_1(
     if not true_label_sets:
         return 0.0
     hits = 0
-    for truth, ranking in zip(_as_sets(true_label_sets), ranked_predictions):
+    for truth, ranking in zip(_as_sets(true_label_sets), ranked_predictions, strict=True):
         if len(ranking) and _label_of(ranking[0]) in truth:
             hits += 1
     return hits / len(true_label_sets)
@@ -418,6 +423,6 @@ def split_by_group(
     n_test = min(max(int(round(test_fraction * len(distinct))), 1), len(distinct) - 1)
     order = np.random.default_rng(seed).permutation(len(distinct))
     test_groups = {distinct[i] for i in order[:n_test]}
-    train_ids = [i for i, g in zip(ids, groups) if g not in test_groups]
-    test_ids = [i for i, g in zip(ids, groups) if g in test_groups]
+    train_ids = [i for i, g in zip(ids, groups, strict=True) if g not in test_groups]
+    test_ids = [i for i, g in zip(ids, groups, strict=True) if g in test_groups]
     return train_ids, test_ids

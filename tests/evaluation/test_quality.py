@@ -12,22 +12,21 @@ from math import log2
 import numpy as np
 import pytest
 
-from matching.quality import (
+from evaluation.quality import (
     bm25_scores,
     build_needs,
     evaluate_rankings,
     evaluate_scores,
     expand_with_themes,
-    fuse,
     graded_relevance,
     matcher_scores,
     rank_ids,
-    sentence_mean_proba,
     sharpen,
     sklearn_scores,
-    split_sentences,
     theme_scores,
 )
+from matching.ranking import weighted_mean
+from matching.themes import sentence_mean_proba, split_sentences
 
 IDS = ["apt", "undp", "unicef"]
 RELEVANCE = {
@@ -104,20 +103,21 @@ def test_core_precision_differs_from_graded_precision():
     assert m["ndcg"] == pytest.approx((1 + q2 + q3 + q4) / 4)
 
 
-def test_fusion_with_the_app_weights_reorders_by_theme():
+def test_mixing_text_and_theme_scores_reorders_by_theme():
     text = np.array([[0.0, 0.5, 0.2], [0.0, 0.0, 0.0]])  # q2, q4 text scores
     theme = np.array([[0.9, 0.0, 0.9], [0.2, 0.8, 0.1]])
-    fused = fuse(text, theme)  # (0.45 text + 0.30 theme) / 0.75
+    fused = weighted_mean([(text, 0.45), (theme, 0.30)])  # (0.45 text + 0.30 theme) / 0.75
     # q2: apt 0.27/0.75 = 0.36; undp 0.225/0.75 = 0.30; unicef (0.09 + 0.27)/0.75 = 0.48
     # q4: theme * 0.4: apt 0.08, undp 0.32, unicef 0.04
     assert fused.round(4).tolist() == [[0.36, 0.3, 0.48], [0.08, 0.32, 0.04]]
     m = evaluate_scores(fused, IDS, [gradings()[1], gradings()[3]])
-    # q2 -> [unicef, apt, undp]: DCG = 1 + 1/log2 3 = IDCG -> 1; q4 -> [undp, apt, unicef]: 2 + 1/log2 3 + 1/2 = IDCG -> 1
+    # q2 -> [unicef, apt, undp]: DCG = 1 + 1/log2 3 = IDCG -> 1;
+    # q4 -> [undp, apt, unicef]: 2 + 1/log2 3 + 1/2 = IDCG -> 1
     assert m["ndcg"] == pytest.approx(1.0)
     assert m["mrr"] == 1.0
     assert m["p1_core"] == 0.5  # unicef is only secondary for Detention; undp core for Development
     # theme weight 0 leaves the text ranking
-    assert np.allclose(fuse(text, theme, 1.0, 0.0), text)
+    assert np.allclose(weighted_mean([(text, 1.0), (theme, 0.0)]), text)
 
 
 def test_theme_vectors_and_cosine():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.evaluation import (
+from evaluation.metrics import (
     macro_f1,
     micro_f1,
     mrr,
@@ -110,7 +110,7 @@ def test_split_by_group_holds_out_whole_groups() -> None:
     ids = [f"r{i}" for i in range(20)]
     groups = ["FRA", "PER", "NOR", "KEN", "IND"] * 4
     train, test = split_by_group(ids, groups, test_fraction=0.4, seed=3)
-    group_of = dict(zip(ids, groups))
+    group_of = dict(zip(ids, groups, strict=True))
     assert {group_of[i] for i in train}.isdisjoint({group_of[i] for i in test})
     assert len({group_of[i] for i in test}) == 2  # round(0.4 * 5)
     assert sorted(train + test) == sorted(ids)

@@ -1,0 +1,105 @@
+"""`upr-match migrate`, `serve` and `openapi`: the schema, the server and its published interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from app.commands.common import safe_url
+from app.config import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def alembic_config() -> Config:
+    """Alembic configuration pointing at this project's migrations, with the settings' URL."""
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    return cfg
+
+
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Upgrade the database schema (to the latest revision by default)."""
+    from alembic import command
+
+    settings = get_settings()
+    command.upgrade(alembic_config(), revision)
+    typer.echo(f"database at {revision} ({safe_url(settings.DATABASE_URL)})")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Serve the API with uvicorn; print where it is once it answers."""
+    import threading
+
+    import uvicorn
+
+    settings = get_settings()
+    threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        server_header=False,
+        log_level=settings.LOG_LEVEL.lower(),
+    )
+
+
+def ready_banner(host: str, port: int) -> str:
+    """The lines `serve` prints once the server answers: the address a browser can open, pages and docs."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    lines = [f"upr-match is serving at {url}  (pages: {url}/, API docs: {url}/docs)"]
+    if host in {"0.0.0.0", "::"}:
+        lines.append(f"listening on every interface; on this machine open http://127.0.0.1:{port}/")
+    return "\n".join(lines)
+
+
+def _announce_when_ready(host: str, port: int, timeout: float = 120.0) -> None:
+    """Poll /health/live on the address being served and print the banner at its first answer."""
+    import time
+
+    import httpx
+
+    probe_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    probe = f"http://{f'[{probe_host}]' if ':' in probe_host else probe_host}:{port}/health/live"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(probe, timeout=1.0).status_code == 200:
+                typer.echo(ready_banner(host, port))
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    typer.echo(f"upr-match did not answer on {probe} within {int(timeout)} s; see the log above.", err=True)
+
+
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Print (or write) the OpenAPI document; the committed `openapi.json` is this output."""
+    import json
+
+    from app.main import create_app
+
+    text = json.dumps(create_app().openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,190 @@
+"""The ranking (matching/ranking.py): fusion, floors, signals, filters and order, pinned on small cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from app.config import Settings
+from matching import TfidfMatcher
+from matching.ranking import (
+    PROBA_FLOOR,
+    THEME_FLOOR,
+    Corpus,
+    NeedFacts,
+    Preferences,
+    ProviderFacts,
+    ProviderFilters,
+    Ranker,
+    ThemeSpace,
+    Weights,
+    fuse,
+    provider_text,
+)
+
+TORTURE, WOMEN, CHILD = "Torture", "Women", "Children"
+REGIONS = {"KEN": "africa", "MEX": "latin_america_caribbean"}
+
+
+class KeywordTagger:
+    """A stand-in tagger: a theme's probability is 0.9 when one of its words is in the text, else 0.1."""
+
+    classes_ = [CHILD, TORTURE, WOMEN]
+    words = {TORTURE: ("torture", "detention"), WOMEN: ("women", "girls"), CHILD: ("child", "birth")}
+
+    def proba_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array(
+            [[0.9 if any(w in t.lower() for w in self.words[c]) else 0.1 for c in self.classes_] for t in texts]
+        )
+
+
+def corpus(docs: dict[str, str], facts: dict[str, ProviderFacts] | None = None, tagger: object = None) -> Corpus:
+    ids = sorted(docs)
+    facts = facts or {i: ProviderFacts(i) for i in ids}
+    vectors = ThemeSpace(tagger).vectors([docs[i] for i in ids], [facts[i].themes for i in ids], by_sentence=True)  # type: ignore[arg-type]
+    return Corpus(
+        TfidfMatcher().fit([docs[i] for i in ids], ids=ids),
+        facts,
+        dict(zip(ids, vectors, strict=True)) if vectors else {},
+    )
+
+
+def test_fuse_is_the_weighted_mean_of_the_parts_that_apply() -> None:
+    assert fuse([(0.2, 0.45), (0.8, 0.55)]) == pytest.approx((0.2 * 0.45 + 0.8 * 0.55) / 1.0)
+    assert fuse([(1.0, 0.45), (0.0, 0.55), (1.0, 0.08)]) == pytest.approx((0.45 + 0.08) / 1.08)
+    assert fuse([]) == 0.0
+    assert fuse([(2.0, 1.0)]) == 1.0  # clipped to [0, 1]
+
+
+def test_default_weights_are_the_services_defaults() -> None:
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert Weights() == Weights(
+        s.MATCH_WEIGHT_TEXT,
+        s.MATCH_WEIGHT_THEME,
+        s.MATCH_WEIGHT_LANGUAGE,
+        s.MATCH_WEIGHT_PRESENCE,
+        s.MATCH_WEIGHT_MODALITY,
+        s.MATCH_WEIGHT_HISTORY,
+    )
+
+
+def test_text_only_score_is_the_text_cosine_times_its_share() -> None:
+    providers = corpus({"apt": "Prevention of torture in prisons", "edu": "Girls education"})
+    ranked = Ranker().rank_providers(providers, "torture in prisons", Preferences())
+    assert [r.id for r in ranked] == ["apt"]  # the other shares no word, and without a tagger no theme
+    text = ranked[0].signals["text"].value
+    assert list(ranked[0].signals) == ["text", "theme"]
+    assert ranked[0].score == pytest.approx(text * 0.45 / (0.45 + 0.55))
+    assert ranked[0].summary.startswith("shares: ")
+
+
+def test_declared_themes_bridge_without_a_tagger() -> None:
+    facts = {"a": ProviderFacts("a", themes=(TORTURE, WOMEN)), "b": ProviderFacts("b", themes=(CHILD,))}
+    providers = corpus({"a": "alpha", "b": "beta"}, facts)
+    ranked = Ranker().rank_providers(providers, "gamma", Preferences(themes=(TORTURE,)))
+    assert [r.id for r in ranked] == ["a"]
+    assert ranked[0].signals["theme"].value == pytest.approx(1 / np.sqrt(2))  # cosine of {T} and {T, W}
+    assert ranked[0].themes == (TORTURE,)
+    assert ranked[0].summary == f"shares: {TORTURE}"
+
+
+def test_tagger_themes_bridge_texts_that_share_no_word() -> None:
+    providers = corpus(
+        {"monitor": "Visits places of detention.", "shelter": "Shelters for women."}, tagger=KeywordTagger()
+    )
+    ranker = Ranker(themes=ThemeSpace(KeywordTagger()))
+    ranked = ranker.rank_providers(providers, "Ratify the convention against torture", Preferences())
+    assert [r.id for r in ranked] == ["monitor"]
+    assert ranked[0].signals["text"].value == 0.0
+    assert ranked[0].themes == (TORTURE,)
+    # probabilities under the floor (0.1 < 0.2) are dropped: the vectors are one-hot, the cosine 1
+    assert ranked[0].signals["theme"].value == pytest.approx(1.0)
+    assert PROBA_FLOOR == 0.2 and THEME_FLOOR == 0.15
+
+
+def test_theme_vectors_average_sentences_and_drop_faint_probabilities() -> None:
+    space = ThemeSpace(KeywordTagger())
+    [whole] = space.vectors(["Torture in detention. Rights of women and girls."], [[]])  # type: ignore[misc]
+    [pooled] = space.vectors(["Torture in detention. Rights of women and girls."], [[]], by_sentence=True)  # type: ignore[misc]
+    assert whole.tolist() == [0.0, 0.9, 0.9]
+    assert pooled.tolist() == [0.0, 0.5, 0.5]  # (0.9 + 0.1) / 2 per theme, child (0.1) dropped
+    [declared] = space.vectors(["anything"], [[WOMEN]])  # type: ignore[misc]
+    assert declared.tolist() == [0.0, 0.0, 1.0]
+    assert ThemeSpace().vectors(["x"], [[]]) is None
+
+
+def test_signals_presence_language_modality_history() -> None:
+    facts = {
+        "here": ProviderFacts("here", countries=frozenset({"KEN"}), languages=frozenset({"en"})),
+        "region": ProviderFacts("region", regions=frozenset({"africa"}), modalities=frozenset({"training"})),
+        "world": ProviderFacts("world", regions=frozenset({"global"})),
+        "none": ProviderFacts("none", regions=frozenset({"eastern_europe"})),
+    }
+    providers = corpus({k: "torture prevention" for k in facts}, facts)
+    names = {"en": "English", "fr": "French"}
+    ranker = Ranker(regions=REGIONS, language_name=names.__getitem__)
+    prefs = Preferences(state="KEN", languages=frozenset({"en", "fr"}), modalities=frozenset({"training", "funding"}))
+    history = {"world": (True, False), "none": (False, True)}
+    ranked = {r.id: r for r in ranker.rank_providers(providers, "torture", prefs, history=history)}
+    presence = {k: (r.signals["presence"].value, r.signals["presence"].detail) for k, r in ranked.items()}
+    assert presence == {
+        "here": (1.0, "works in KEN"),
+        "region": (0.6, "works in the region (Africa)"),
+        "world": (0.3, "works worldwide"),
+        "none": (0.0, "no presence recorded in the State or its region"),
+    }
+    assert ranked["here"].signals["language"].detail == "works in English"
+    assert ranked["region"].signals["language"].value == 0.0
+    assert ranked["region"].signals["modality"].value == 0.5
+    assert ranked["region"].signals["modality"].detail == "offers training"
+    assert (ranked["world"].signals["history"].value, ranked["none"].signals["history"].value) == (1.0, 0.5)
+    assert ranked["here"].signals["history"].detail == "no completed cooperation recorded"
+    assert list(ranked["here"].signals) == ["text", "theme", "language", "presence", "modality", "history"]
+    # the same text everywhere: the signals decide the order
+    assert [r.id for r in ranker.rank_providers(providers, "torture", prefs, history=history)][0] == "here"
+
+
+def test_hard_filters_order_ties_limit_and_min_score() -> None:
+    facts = {
+        "b": ProviderFacts("b", kind="ngo", regions=frozenset({"africa"})),
+        "a": ProviderFacts("a", kind="ngo", regions=frozenset({"global"})),
+        "c": ProviderFacts("c", kind="un_entity", countries=frozenset({"MEX"})),
+    }
+    providers = corpus({k: "torture prevention" for k in facts}, facts)
+    ranker = Ranker(regions=REGIONS)
+    assert [r.id for r in ranker.rank_providers(providers, "torture", Preferences())] == ["a", "b", "c"]  # ties by id
+    by_kind = ranker.rank_providers(
+        providers, "torture", Preferences(), filters=ProviderFilters(kinds=frozenset({"ngo"}))
+    )
+    assert [r.id for r in by_kind] == ["a", "b"]
+    in_kenya = ranker.rank_providers(
+        providers, "torture", Preferences(), filters=ProviderFilters(countries=frozenset({"KEN"}))
+    )
+    assert [r.id for r in in_kenya] == ["a", "b"]  # worldwide, or Kenya's region
+    assert len(ranker.rank_providers(providers, "torture", Preferences(), limit=1)) == 1
+    assert ranker.rank_providers(providers, "torture", Preferences(), min_score=0.99) == []
+
+
+def test_needs_for_a_provider_skip_closed_and_invisible_needs() -> None:
+    facts = {
+        "open": NeedFacts("open", state="KEN"),
+        "closed": NeedFacts("closed", state="KEN", status="closed"),
+        "hidden": NeedFacts("hidden", state="KEN"),
+    }
+    needs = Corpus(
+        TfidfMatcher().fit(["torture in detention"] * 3, ids=list(facts)),
+        facts,
+    )
+    provider = ProviderFacts("p", regions=frozenset({"africa"}))
+    ranked = Ranker(regions=REGIONS).rank_needs(needs, "torture", provider, visible=["open", "closed"])
+    assert [r.id for r in ranked] == ["open"]
+    assert ranked[0].signals["presence"].detail == "works in the region (Africa)"
+
+
+def test_provider_text_is_what_the_engine_reads() -> None:
+    assert provider_text("APT", "APT", "Prevents torture.", [TORTURE, WOMEN]) == (
+        f"APT\nAPT\nPrevents torture.\n{TORTURE}. {WOMEN}"
+    )
+    assert provider_text("Lab", None, "Trains judges.", []) == "Lab\nTrains judges."

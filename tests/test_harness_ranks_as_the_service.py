@@ -1,0 +1,67 @@
+"""The quality harness's "service ranking" is the service's ranking: same providers, same query, same answer.
+
+Demo provider profiles are registered through the API (name, kind and description only, as the
+harness sees them), a worker builds its index from the database, and every query is asked of
+`POST /v1/match` and of `evaluation.quality.ServiceRanking`: the order and the scores must agree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.services import themes as theme_service
+from evaluation.quality import ServiceRanking
+from matching.ranking import provider_text
+from tests.factories import auth, make_key
+from tests.tagging import write_tiny_tagger
+
+PROVIDERS = Path(__file__).resolve().parent.parent / "app" / "demo" / "providers.json"
+QUERIES = [
+    "Ratify OPCAT",
+    "Ratify the Optional Protocol to the Convention against Torture and establish a national preventive mechanism",
+    "Adopt a law on violence against women and girls and open shelters for survivors of domestic violence",
+    "Independent monitoring of places of deprivation of liberty",
+    "Guarantee birth registration for all children, including refugees",
+    "Strengthen the independence of the judiciary and train judges on international human rights law",
+]
+
+
+def test_post_match_and_the_harness_rank_alike(settings: Settings, engine: Engine, session: Session, tmp_path: Path):  # type: ignore[no-untyped-def]
+    own = settings.model_copy(update={"MODEL_DIR": tmp_path / "models"})
+    tagger = write_tiny_tagger(theme_service.artifact_path(own))
+    _, admin = make_key(session, "admin")
+    profiles = json.loads(PROVIDERS.read_text(encoding="utf-8"))[:30]
+    ids = []
+    with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:
+        for p in profiles:
+            body = {"name": p["name"], "kind": p["kind"], "description": p["description"]}
+            created = client.post("/v1/providers", headers=auth(admin), json=body)
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+    harness = ServiceRanking(
+        ids, [provider_text(p["name"], None, p["description"], []) for p in profiles], tagger["upr_info_issues"]
+    )
+    # A worker that starts now builds its index from the database, as after any restart.
+    with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:
+        for query in QUERIES:
+            answer = client.post("/v1/match", json={"text": query, "limit": 50})
+            assert answer.status_code == 200, answer.text
+            service = [(item["provider"]["id"], item["score"]) for item in answer.json()["items"]]
+            expected = [(r.id, round(r.score, 6)) for r in harness.rank(query, limit=50)]
+            assert service, f"no provider ranked for {query!r}: the comparison would prove nothing"
+            assert service == expected, query
+    assert len({i for i, _ in service}) > 1
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_a_blank_query_without_a_tagger_ranks_nothing(query: str) -> None:
+    ranking = ServiceRanking(["a"], ["Prevention of torture"])
+    assert ranking.rank(query) == []  # no words and no tagger: nothing to compare
