@@ -1,10 +1,12 @@
 """The `/v1` API router: every resource router is included here."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.query_params import reject_unknown_query
 from app.routes import activities, classify, drafts, keys, matches, needs, providers, recommendations
 
-api_router = APIRouter()
+# Every /v1 operation refuses query parameters it does not declare (422 naming them).
+api_router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 api_router.include_router(keys.router)
 api_router.include_router(recommendations.router)
 api_router.include_router(providers.router)
