@@ -275,9 +275,10 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-from app.commands.recommendations import import_recommendations  # noqa: E402
+from app.commands.recommendations import import_recommendations, link_recommendations  # noqa: E402
 
 cli.command("import-recommendations")(import_recommendations)
+cli.command("link-recommendations")(link_recommendations)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.errors import PayloadTooLarge, UnprocessableEntity
-from app.importing import core
+from app.importing import core, store
 from app.models.recommendation import (
     Recommendation,
     RecommendationRecommender,
@@ -181,7 +181,7 @@ BAD_CASES: dict[str, tuple[list[Any], str, str]] = {
         "unknown country",
     ),
     "unknown recommending state": (
-        [rec(2, recommending_states=["(Unknown)"], recommending_states_iso3=[None])],
+        [rec(2, recommending_states=["Atlantis"], recommending_states_iso3=[None])],
         "recommending_states",
         "unknown country",
     ),
@@ -246,7 +246,7 @@ def test_failure_during_the_write_rolls_everything_back(
 ) -> None:
     monkeypatch.setattr(core, "BATCH_SIZE", 10)
     calls = {"n": 0}
-    real = core._write_batch
+    real = store._write_batch
 
     def flaky(*args: Any, **kwargs: Any) -> int:
         calls["n"] += 1
@@ -254,7 +254,7 @@ def test_failure_during_the_write_rolls_everything_back(
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(core, "_write_batch", flaky)
+    monkeypatch.setattr(store, "_write_batch", flaky)
     with pytest.raises(RuntimeError):
         run(session, write_jsonl(tmp_path / "a.jsonl", [rec(i) for i in range(50)]))
     assert count(session) == 0

@@ -19,7 +19,7 @@ from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_r
 from app.importing.files import Opener
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
-LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups"}
+LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups", "sdg_targets"}
 INT_FIELDS = {"cycle", "session", "action_category"}
 BOOL_FIELDS = {"provisional", "themes_predicted"}
 REQUIRED_COLUMNS = {"id", "source", "cycle", "session", "state_under_review", "text", "response"}

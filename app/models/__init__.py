@@ -18,6 +18,7 @@ SQLModel.metadata.naming_convention = {
 from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
+from app.models.import_run import ImportRun  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
@@ -28,6 +29,7 @@ __all__ = [
     "ActivityRecommendation",
     "ApiKey",
     "IdempotencyRecord",
+    "ImportRun",
     "IndexChange",
     "Need",
     "NeedRecommendation",

@@ -24,6 +24,7 @@ router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 ResponseFilter = Literal["supported", "noted", "pending"]
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
 CSV_TYPES = ("text/csv", "application/csv")
+UHRI_TYPES = ("application/json",)
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
@@ -126,10 +127,13 @@ def export_recommendations(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "The raw file: JSON Lines (shared schema or our export) or CSV (UPR Info export or ours).",
+            "description": "The raw file: JSON Lines (shared schema or our export), CSV (UPR Info export or ours) "
+            "or, as `application/json`, OHCHR's Universal Human Rights Index export (`export-full-en.json`: "
+            "a JSON array; only its UPR recommendations are imported, the other records are counted as skipped).",
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
                 "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -142,17 +146,26 @@ async def import_recommendations(
     _admin: AdminDep,
     dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
 ) -> ImportSummary:
-    """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise."""
+    """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise.
+
+    The copies of one recommendation from several sources (e.g. the UHRI export and the UPR Info
+    database) are linked in the same transaction, so each counts once in coverage and drafts.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in JSONL_TYPES:
         fmt = "jsonl"
     elif content_type in CSV_TYPES:
         fmt = "csv"
+    elif content_type in UHRI_TYPES:
+        fmt = "uhri"
     else:
         raise UnprocessableEntity(
             f"Unsupported Content-Type {content_type or '(none)'!r}.",
             errors=[
-                field_error(["header", "content-type"], "must be application/x-ndjson, application/jsonl or text/csv")
+                field_error(
+                    ["header", "content-type"],
+                    "must be application/x-ndjson, application/jsonl, text/csv or application/json (UHRI export)",
+                )
             ],
         )
     # Async only to stream the body to a temporary file (bounded memory); the import runs in a thread.

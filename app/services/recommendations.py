@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.errors import NotFound, UnprocessableEntity, field_error
-from app.importing import open_source, run_import
+from app.importing import detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, render_cell
 from app.models.recommendation import (
@@ -347,6 +347,12 @@ def import_recommendations(
     max_rows: int,
     progress: ProgressCallback | None = None,
 ) -> ImportSummary:
-    """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise."""
-    source = open_source(file, fmt)
-    return run_import(session, source, dry_run=dry_run, max_rows=max_rows, progress=progress)
+    """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise.
+
+    `fmt` "auto" tells the format from the content (`detect_format`). The groups of
+    recommendations the import writes are relinked across sources in the same transaction.
+    """
+    from app.services import linking
+
+    source = open_source(file, detect_format(file) if fmt == "auto" else fmt)
+    return run_import(session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups)

@@ -90,6 +90,10 @@ def test_import_returns_201_then_200_with_the_summary(client: TestClient, admin:
         "updated": 0,
         "unchanged": 0,
         "rejected": 0,
+        "skipped": 0,
+        "skipped_reasons": {},
+        "unrecorded_recommenders": 0,
+        "linked": 0,
         "themes_predicted": 0,
     }
     second = client.post(
