@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, UTCDateTime, utcnow
@@ -76,7 +76,7 @@ class RecommendationBase(SQLModel):
     )
     canonical_id: str | None = Field(
         default=None,
-        sa_column=Column(String(128), nullable=True, index=True),
+        sa_column=Column(String(128), nullable=True),
         description="Set when this record is another source's copy of a recommendation: the id of the copy that "
         "counts (coverage, drafts). Null for the canonical record.",
     )
@@ -92,12 +92,21 @@ class RecommendationBase(SQLModel):
 class Recommendation(RecommendationBase, table=True):
     __tablename__ = "recommendation"
     __table_args__ = (
-        Index(None, "state_under_review", "response", "cycle"),
+        # Covers the facets' grouped count (State, response, cycle, source) of the records that count.
+        Index(None, "state_under_review", "response", "cycle", "source", "canonical_id"),
         # The list order (cycle, session, state, id) is read straight off this index, and
-        # with response and action category in it, it covers the facet counts and the
-        # common filters too, so those never touch the (wide) table rows.
-        Index(None, "cycle", "session", "state_under_review", "id", "response", "action_category"),
+        # with response, action category and canonical_id in it, it covers the facet counts
+        # and the common filters too, so those never touch the (wide) table rows.
+        Index(None, "cycle", "session", "state_under_review", "id", "response", "action_category", "canonical_id"),
         Index(None, "seq", unique=True),
+        # Copies only (partial): finds a record's copies, and is never mistaken by the planner
+        # for a selective index of "canonical_id IS NULL", which nearly every row matches.
+        Index(
+            None,
+            "canonical_id",
+            sqlite_where=text("canonical_id IS NOT NULL"),
+            postgresql_where=text("canonical_id IS NOT NULL"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=128, description="Stable source id.")

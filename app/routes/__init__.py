@@ -3,12 +3,13 @@
 from fastapi import APIRouter, Depends
 
 from app.query_params import reject_unknown_query
-from app.routes import activities, classify, drafts, keys, matches, needs, providers, recommendations
+from app.routes import activities, classify, coverage, drafts, keys, matches, needs, providers, recommendations
 
 # Every /v1 operation refuses query parameters it does not declare (422 naming them).
 api_router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 api_router.include_router(keys.router)
 api_router.include_router(recommendations.router)
+api_router.include_router(coverage.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from pydantic import Field, StringConstraints
 
 from app.auth import AdminDep
 from app.deps import PageParamsDep, SessionDep, SettingsDep
@@ -17,7 +19,7 @@ from app.models.recommendation import ImportSummary, RecommendationFacets, Recom
 from app.pagination import Page
 from app.services import recommendations as recommendation_service
 from app.services import themes as theme_service
-from app.services.recommendations import MAX_QUERY_LENGTH, RecommendationFilters
+from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
@@ -28,24 +30,69 @@ UHRI_TYPES = ("application/json",)
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
+Iso3 = Annotated[str, StringConstraints(min_length=3, max_length=3)]
+Cycle = Annotated[int, Field(ge=1, le=20)]
+SessionNumber = Annotated[int, Field(ge=1, le=200)]
+Sdg = Annotated[int, Field(ge=1, le=17)]
+SdgTarget = Annotated[str, StringConstraints(pattern=r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+ActionCategory = Annotated[int, Field(ge=1, le=5)]
+RegionFilter = Literal["africa", "asia_pacific", "eastern_europe", "latin_america_caribbean", "western_europe_others"]
+SEVERAL = f" Several values: any of them (`?{{name}}=a&{{name}}=b`), at most {MAX_VALUES}."
+
+
+def _many(description: str, name: str, example: object) -> Any:
+    return Query(description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]])
+
+
 def recommendation_filters(
-    state: Annotated[
-        str | None, Query(min_length=3, max_length=3, description="ISO3 of the State under review.", examples=["FRA"])
-    ] = None,
+    state: Annotated[list[Iso3] | None, _many("ISO3 of the State under review.", "state", "MEX")] = None,
     recommending_state: Annotated[
-        str | None, Query(min_length=3, max_length=3, description="ISO3 of a recommending State.", examples=["DNK"])
+        list[Iso3] | None, _many("ISO3 of a recommending State.", "recommending_state", "DNK")
     ] = None,
-    cycle: Annotated[int | None, Query(ge=1, le=20, description="UPR cycle.", examples=[2])] = None,
-    session: Annotated[int | None, Query(ge=1, le=200, description="UPR Working Group session.", examples=[15])] = None,
-    response: Annotated[ResponseFilter | None, Query(description="supported, noted or pending.")] = None,
+    recommending_region: Annotated[
+        list[RegionFilter] | None,
+        _many("UN regional group of a recommending State.", "recommending_region", "africa"),
+    ] = None,
+    cycle: Annotated[list[Cycle] | None, _many("UPR cycle.", "cycle", 4)] = None,
+    session: Annotated[list[SessionNumber] | None, _many("UPR Working Group session.", "session", 47)] = None,
+    response: Annotated[
+        list[ResponseFilter] | None, _many("supported, noted or pending.", "response", "supported")
+    ] = None,
     theme: Annotated[
-        str | None,
-        Query(
-            min_length=1, max_length=255, description="Exact theme label.", examples=["Torture and other CID treatment"]
+        list[Label] | None, _many("Exact theme label.", "theme", "Torture and other CID treatment")
+    ] = None,
+    sdg: Annotated[list[Sdg] | None, _many("SDG (goal number).", "sdg", 5)] = None,
+    sdg_target: Annotated[list[SdgTarget] | None, _many("SDG target, e.g. 16.2 or 16.a.", "sdg_target", "16.2")] = None,
+    affected_group: Annotated[
+        list[Label] | None, _many("Affected group of persons (exact label).", "affected_group", "Women & girls")
+    ] = None,
+    source_document: Annotated[
+        list[Label] | None,
+        _many(
+            "Document symbol; its addenda and paragraphs match too (A/HRC/28/15 matches A/HRC/28/15/Add.1).",
+            "source_document",
+            "A/HRC/28/15",
         ),
     ] = None,
-    sdg: Annotated[int | None, Query(ge=1, le=17, description="SDG number.", examples=[5])] = None,
-    action_category: Annotated[int | None, Query(ge=1, le=5, description="UPR Info action category 1-5.")] = None,
+    source: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None,
+        _many("Source of the record (see GET /v1/coverage).", "source", "ohchr_uhri"),
+    ] = None,
+    action_category: Annotated[
+        list[ActionCategory] | None, _many("UPR Info action category 1-5.", "action_category", 5)
+    ] = None,
+    published_from: Annotated[
+        date | None, Query(description="Published on or after this date (records with a publication date).")
+    ] = None,
+    published_to: Annotated[date | None, Query(description="Published on or before this date.")] = None,
+    include_linked: Annotated[
+        bool,
+        Query(
+            description="Also list other sources' copies of a recommendation (by default each recommendation "
+            "appears once, as its canonical record, with the copies in `linked_ids`)."
+        ),
+    ] = False,
     q: Annotated[
         str | None,
         Query(
@@ -56,7 +103,25 @@ def recommendation_filters(
         ),
     ] = None,
 ) -> RecommendationFilters:
-    return RecommendationFilters(state, recommending_state, cycle, session, response, theme, sdg, action_category, q)
+    return RecommendationFilters(
+        state=tuple(state or ()),
+        recommending_state=tuple(recommending_state or ()),
+        recommending_region=tuple(recommending_region or ()),
+        cycle=tuple(cycle or ()),
+        session=tuple(session or ()),
+        response=tuple(response or ()),
+        theme=tuple(theme or ()),
+        sdg=tuple(sdg or ()),
+        sdg_target=tuple(sdg_target or ()),
+        affected_group=tuple(affected_group or ()),
+        source_document=tuple(source_document or ()),
+        source=tuple(source or ()),
+        action_category=tuple(action_category or ()),
+        published_from=published_from,
+        published_to=published_to,
+        include_linked=include_linked,
+        q=q,
+    )
 
 
 FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
@@ -71,7 +136,7 @@ FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
 def list_recommendations(session: SessionDep, filters: FiltersDep, page: PageParamsDep) -> Page[RecommendationPublic]:
     """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""
     rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
-    return Page.build([RecommendationPublic.model_validate(r) for r in rows], total, page)
+    return Page.build(recommendation_service.present(session, rows), total, page)
 
 
 @router.get(
@@ -81,7 +146,7 @@ def list_recommendations(session: SessionDep, filters: FiltersDep, page: PagePar
     responses=problems(422, 503),
 )
 def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> RecommendationFacets:
-    """Count the matching recommendations per theme, State under review, cycle and response."""
+    """Count the matching recommendations per theme, State, cycle, response, SDG, affected group and source."""
     return recommendation_service.get_facets(session, filters=filters)
 
 
@@ -196,6 +261,5 @@ async def import_recommendations(
 )
 def get_recommendation(recommendation_id: str, session: SessionDep) -> RecommendationPublic:
     """Show one recommendation by its stable source id."""
-    return RecommendationPublic.model_validate(
-        recommendation_service.get_recommendation(session, recommendation_id=recommendation_id)
-    )
+    row = recommendation_service.get_recommendation(session, recommendation_id=recommendation_id)
+    return recommendation_service.present(session, [row])[0]

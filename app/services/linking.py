@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlmodel import Session
 
 from app.models.recommendation import Recommendation
@@ -87,6 +88,16 @@ def relink_all(session: Session, progress: Progress | None = None) -> int:
     copies = link_groups(session, [(g[0], g[1]) for g in groups], progress)
     session.commit()
     return copies
+
+
+def counted_ids(ids: Any) -> Select[Any]:
+    """The ids that count for a selection of recommendation ids: a copy counts as its canonical record.
+
+    For "is this recommendation covered": a need citing the UPR Info copy covers the
+    UHRI record that counts, and the other way round.
+    """
+    copy = R.alias("linked_copy")
+    return select(func.coalesce(copy.c.canonical_id, copy.c.id)).where(copy.c.id.in_(ids))
 
 
 def linked_count(session: Session) -> int:

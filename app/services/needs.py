@@ -44,10 +44,14 @@ def check_recommendations(
     found = {r.id: r for r in session.exec(select(Recommendation).where(col(Recommendation.id).in_(set(ids))))}
     errors = []
     seen: set[str] = set()
+    counted: dict[str, str] = {}  # the id that counts -> the cited id (copies from other sources count once)
     for index, rid in enumerate(ids):
         rec = found.get(rid)
+        same = counted.get(rec.canonical_id or rec.id) if rec is not None else None
         if rid in seen:
             reason = f"recommendation {rid} is listed twice"
+        elif same is not None:
+            reason = f"recommendation {rid} is the same recommendation as {same} (from another source); cite it once"
         elif rec is None:
             reason = f"recommendation {rid} does not exist"
         elif rec.state_under_review != state:
@@ -58,6 +62,8 @@ def check_recommendations(
         else:
             reason = None
         seen.add(rid)
+        if rec is not None:
+            counted.setdefault(rec.canonical_id or rec.id, rid)
         if reason:
             errors.append(field_error([*loc, index], reason))
     if errors:

@@ -33,6 +33,16 @@ depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 NEW_COLUMNS = ("publication_date", "canonical_id", "link_method", "sdg_targets")
+LIST_ORDER = ("cycle", "session", "state_under_review", "id", "response", "action_category")
+FACETS = ("state_under_review", "response", "cycle")
+COVERING = (
+    (FACETS, (*FACETS, "source", "canonical_id")),
+    (LIST_ORDER, (*LIST_ORDER, "canonical_id")),
+)
+
+
+def _name(columns: Sequence[str]) -> str:
+    return "ix_recommendation_" + "_".join(columns)
 
 
 def _index_table(name: str, column: sa.Column) -> None:  # type: ignore[type-arg]
@@ -78,7 +88,18 @@ def upgrade() -> None:
         "recommendation", sa.Column("link_method", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
     )
     op.add_column("recommendation", sa.Column("sdg_targets", JSON, nullable=False, server_default=sa.text("'[]'")))
-    op.create_index(op.f("ix_recommendation_canonical_id"), "recommendation", ["canonical_id"])
+    op.create_index(
+        op.f("ix_recommendation_canonical_id"),
+        "recommendation",
+        ["canonical_id"],
+        sqlite_where=sa.text("canonical_id IS NOT NULL"),
+        postgresql_where=sa.text("canonical_id IS NOT NULL"),
+    )
+    # The covering indexes of the list and the facets gain canonical_id (and source), so
+    # "each recommendation once" is answered off the index as before.
+    for old, new in COVERING:
+        op.drop_index(op.f(_name(old)), table_name="recommendation")
+        op.create_index(op.f(_name(new)), "recommendation", list(new))
 
     if dialect == "sqlite":
         op.execute(
@@ -93,6 +114,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for old, new in COVERING:
+        op.drop_index(op.f(_name(new)), table_name="recommendation")
+        op.create_index(op.f(_name(old)), "recommendation", list(old))
     op.drop_index(op.f("ix_recommendation_canonical_id"), table_name="recommendation")
     for name in reversed(NEW_COLUMNS):
         # SQLite's own DROP COLUMN (3.35+): no table rebuild, so its FTS triggers survive.
