@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     MAX_IMPORT_BYTES: int = Field(default=64 * 1024 * 1024, ge=1024)
     MAX_IMPORT_ROWS: int = Field(default=500_000, ge=1)
     CORS_ORIGINS: list[str] = Field(default_factory=list)
+    # Streamed exports: how many run at once per worker, and how long a client may accept no bytes.
+    EXPORT_MAX_CONCURRENT: int = Field(default=4, ge=1, le=1000)
+    EXPORT_SEND_TIMEOUT_S: float = Field(default=30.0, gt=0, le=3600)
 
     RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from app import __version__
@@ -25,6 +26,7 @@ from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router, health
 from app.services import themes as theme_service
 from app.services.matching import MatchIndex, prune_log
+from app.streaming import StreamSlots
 from app.web import install_web
 
 logger = logging.getLogger("app")
@@ -56,7 +58,12 @@ def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
     def check() -> dict[str, Any]:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"ok": True, "backend": engine.dialect.name}
+        result: dict[str, Any] = {"ok": True, "backend": engine.dialect.name}
+        pool = engine.pool
+        if isinstance(pool, QueuePool):
+            # Connections in use right now (this check's own is back), of the pool's size.
+            result["pool"] = {"checked_out": pool.checkedout(), "size": pool.size()}
+        return result
 
     return check
 
@@ -132,6 +139,7 @@ def create_app(
     app.state.settings = settings
     app.state.tagger = None
     app.state.ready_checks = {}
+    app.state.export_slots = StreamSlots(settings.EXPORT_MAX_CONCURRENT)
     install_error_handlers(app)
     if settings.CORS_ORIGINS:
         # Credentials are bearer keys sent explicitly, never cookies, so no allow_credentials.

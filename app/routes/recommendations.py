@@ -20,6 +20,7 @@ from app.pagination import Page
 from app.services import recommendations as recommendation_service
 from app.services import themes as theme_service
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
+from app.streaming import BoundedStreamingResponse
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
@@ -166,18 +167,28 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
     },
 )
 def export_recommendations(
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     filters: FiltersDep,
     format: Annotated[
         Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")
     ] = "jsonl",
 ) -> StreamingResponse:
-    """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed."""
+    """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed.
+
+    A few exports run at once per worker (503 with `Retry-After` beyond them); a client that
+    accepts no data for a while is cut off.
+    """
     body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     filename = f"recommendations.{format}"
-    return StreamingResponse(
-        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    return BoundedStreamingResponse(
+        body,
+        slots=request.app.state.export_slots,
+        send_timeout=settings.EXPORT_SEND_TIMEOUT_S,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -200,14 +200,25 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
 
 
 def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[dict[str, Any]]:
+    """The matching rows in list order, read in keyset batches of EXPORT_BATCH.
+
+    Each batch checks a connection out and returns it before any row is yielded, so a
+    client that reads slowly (or not at all) never holds a pooled connection. A row
+    written while the export runs shows if it sorts after the rows already sent.
+    """
     conds = _conditions(filters, postgres=_is_postgres(engine))
     columns = [R.c[name] for name in RECORD_FIELDS]
-    stmt = select(*columns).where(*conds).order_by(*_ORDER)
-    with engine.connect() as conn:
-        # Server-side cursor on PostgreSQL; batches of EXPORT_BATCH rows on both backends.
-        result = conn.execution_options(stream_results=True, yield_per=EXPORT_BATCH).execute(stmt)
-        for row in result:
-            yield dict(row._mapping)
+    stmt = select(*columns).where(*conds).order_by(*_ORDER).limit(EXPORT_BATCH)
+    after: tuple[Any, ...] | None = None
+    while True:
+        batch = stmt if after is None else stmt.where(tuple_(*_ORDER) > tuple_(*after))
+        with engine.connect() as conn:
+            rows = [dict(row._mapping) for row in conn.execute(batch)]
+        yield from rows
+        if len(rows) < EXPORT_BATCH:
+            return
+        last = rows[-1]
+        after = tuple(last[c.name] for c in _ORDER)
 
 
 def export_lines(engine: Engine, *, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
