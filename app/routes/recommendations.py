@@ -28,6 +28,7 @@ ResponseFilter = Literal["supported", "noted", "pending"]
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
 CSV_TYPES = ("text/csv", "application/csv")
 UHRI_TYPES = ("application/json",)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
@@ -161,6 +162,7 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
             "content": {
                 "text/csv": {"schema": {"type": "string"}, "example": "id,source,cycle,...\n"},
                 "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"id":"...","cycle":1}\n'},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
         },
         **problems(422, 503),
@@ -172,16 +174,20 @@ def export_recommendations(
     settings: SettingsDep,
     filters: FiltersDep,
     format: Annotated[
-        Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")
+        Literal["csv", "jsonl", "xlsx"],
+        Query(
+            description='csv (list cells as text joined by "; ") or jsonl, both re-import as they are; '
+            "xlsx for Excel (one sheet, same columns)."
+        ),
     ] = "jsonl",
 ) -> StreamingResponse:
-    """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed.
+    """Export the matching recommendations (same filters as the list) as CSV, JSON Lines or Excel, streamed.
 
     A few exports run at once per worker (503 with `Retry-After` beyond them); a client that
     accepts no data for a while is cut off.
     """
     body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson", "xlsx": XLSX_TYPE}[format]
     filename = f"recommendations.{format}"
     return BoundedStreamingResponse(
         body,

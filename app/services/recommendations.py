@@ -11,11 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import ColumnElement, Select, func, literal_column, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -23,7 +27,7 @@ from sqlmodel import Session
 from app.errors import NotFound
 from app.importing import detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
-from app.importing.csv_layout import escape_cell, render_cell
+from app.importing.csv_layout import escape_cell, join_list, render_cell
 from app.models.recommendation import (
     FacetCount,
     ImportSummary,
@@ -47,6 +51,7 @@ from app.services.recommendation_filters import (
 )
 
 EXPORT_BATCH = 1_000
+XLSX_CHUNK = 1 << 16
 # Above this many matches a page is found faster by walking the list-order index.
 DENSE_MATCHES = 2_000
 
@@ -222,12 +227,51 @@ def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[dic
 
 
 def export_lines(engine: Engine, *, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
-    """The matching recommendations as JSONL or CSV (our re-importable layout), in chunks of bytes.
+    """The matching recommendations as JSONL, CSV (our re-importable layout) or .xlsx, in chunks of bytes.
 
     Filters are checked now (a 422 before anything is streamed); rows are read lazily.
     """
     filters = filters.normalised()
+    if fmt == "xlsx":
+        return _xlsx_chunks(engine, filters)
     return _export_chunks(engine, filters, fmt)
+
+
+def _xlsx_value(value: Any) -> Any:
+    """A record value as a spreadsheet cell: lists as "; "-joined text, no control characters."""
+    if isinstance(value, list):
+        value = join_list(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[bytes]:
+    """An .xlsx workbook of the matching rows, built in openpyxl's write-only mode.
+
+    Rows go to the worksheet's temporary file as they are read (bounded memory, no
+    connection held); the zipped workbook is written to a temporary file, then sent
+    in chunks. Text is always a string cell, never a formula.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Recommendations")
+    sheet.freeze_panes = "A2"
+    sheet.append(list(RECORD_FIELDS))
+    for row in _export_rows(engine, filters):
+        cells = []
+        for name in RECORD_FIELDS:
+            value = _xlsx_value(row[name])
+            if isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                value = cell
+            cells.append(value)
+        sheet.append(cells)
+    with tempfile.TemporaryFile() as spool:
+        workbook.save(spool)
+        spool.seek(0)
+        while chunk := spool.read(XLSX_CHUNK):
+            yield chunk
 
 
 def _export_chunks(engine: Engine, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
