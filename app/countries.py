@@ -181,6 +181,15 @@ def country_name(iso3: str) -> str:
     return country.name if country is not None else iso3
 
 
+@lru_cache(maxsize=512)
+def display_name(iso3: str) -> str:
+    """The name people use for a State ("Bolivia", not "Bolivia, Plurinational State of"), for pages."""
+    country = pycountry.countries.get(alpha_3=iso3)
+    if country is None:
+        return iso3
+    return str(getattr(country, "common_name", None) or country.name)
+
+
 @lru_cache(maxsize=1)
 def _regional_groups() -> dict[str, str]:
     return dict(json.loads(REGIONAL_GROUPS_FILE.read_text(encoding="utf-8")))
@@ -191,4 +200,4 @@ def regional_group_members(group: str) -> frozenset[str]:
     return frozenset(code for code, name in _regional_groups().items() if name == group)
 
 
-__all__ = ["REGIONAL_GROUPS", "country_name", "normalise_name", "regional_group_members", "resolve_iso3"]
+__all__ = ["REGIONAL_GROUPS", "country_name", "display_name", "normalise_name", "regional_group_members", "resolve_iso3"]

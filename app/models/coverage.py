@@ -19,6 +19,8 @@ _SOURCE_EXAMPLE = {
     "first_published": "2014-05-15",
     "last_published": "2024-10-15",
     "last_imported_at": "2026-12-01T15:10:00Z",
+    "summary": "2289 records, 8 States under review, sessions 20-21, 23, 34, 37, 47-48 and 51 (2014-2026); "
+    "last imported 1 December 2026.",
 }
 _STATE_EXAMPLE = {
     "state": "USA",
@@ -49,6 +51,7 @@ class SourceCoverage(SQLModel):
     last_imported_at: datetime | None = Field(
         default=None, description="When an import last read this source (null: loaded before imports were logged)."
     )
+    summary: str = Field(default="", description="The same in words.")
 
 
 # One State's part of the data (`GET /v1/coverage?state=...`).

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app.countries import country_name
+from app.countries import display_name
 from app.errors import NotFound
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
 from app.models.import_run import ImportRun
@@ -160,6 +160,8 @@ def _compute(session: Session) -> Coverage:
                 first_published=first_pub,
                 last_published=last_pub,
                 last_imported_at=last_import.get(source),
+                summary=f"{records} records, {states} State{'s' if states != 1 else ''} under review, "
+                f"{_period(sessions)}; last imported {_day(last_import.get(source))}.",
             )
         )
     items.sort(key=lambda s: (-s.records, s.source))
@@ -187,6 +189,19 @@ def _compute(session: Session) -> Coverage:
     )
 
 
+def state_names(session: Session) -> dict[str, str]:
+    """The States under review that have recommendations in the data, by name: {ISO3: name}, sorted by name."""
+    key = _cache_key(session)
+    with _lock:
+        cached = _cache.get("names")
+        if cached is None or cached[0] != key:
+            codes = session.execute(select(R.c.state_under_review).distinct()).scalars()
+            names = sorted(((display_name(c), c) for c in codes), key=lambda pair: pair[0].casefold())
+            cached = (key, {code: name for name, code in names})
+            _cache["names"] = cached
+    return dict(cached[1])
+
+
 def get_coverage(session: Session, *, state: str | None = None) -> Coverage:
     """What the data covers, per source; with `state`, also what it holds for that State (404 for a bad code)."""
     key = _cache_key(session)
@@ -212,7 +227,7 @@ def state_coverage(session: Session, *, state: str, overall: Coverage | None = N
         .where(R.c.state_under_review == code)
         .group_by(R.c.session, R.c.source)
     ).all()
-    name = country_name(code)
+    name = display_name(code)
     sessions = sorted({r[0] for r in rows})
     sources = sorted({r[1] for r in rows})
     counted = sum(int(r[2] or 0) for r in rows)
@@ -235,4 +250,4 @@ def state_coverage(session: Session, *, state: str, overall: Coverage | None = N
     )
 
 
-__all__ = ["SESSION_YEARS", "get_coverage", "ranges", "source_label", "state_coverage"]
+__all__ = ["SESSION_YEARS", "get_coverage", "ranges", "source_label", "state_coverage", "state_names"]
