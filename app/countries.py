@@ -200,4 +200,11 @@ def regional_group_members(group: str) -> frozenset[str]:
     return frozenset(code for code, name in _regional_groups().items() if name == group)
 
 
-__all__ = ["REGIONAL_GROUPS", "country_name", "display_name", "normalise_name", "regional_group_members", "resolve_iso3"]
+__all__ = [
+    "REGIONAL_GROUPS",
+    "country_name",
+    "display_name",
+    "normalise_name",
+    "regional_group_members",
+    "resolve_iso3",
+]
