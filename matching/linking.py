@@ -146,8 +146,9 @@ def _similar(
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32)
     matrix = vectorizer.fit_transform([p.norm for p in worse] + [p.norm for p in better])
     scores = (matrix[: len(worse)] @ matrix[len(worse) :].T).tocoo()
+    # float32 products of identical texts may exceed 1 by a rounding step: cap, so exact links sort first.
     return [
-        (float(s), 2, int(i), int(j), "similar")
+        (min(float(s), 1.0), 2, int(i), int(j), "similar")
         for i, j, s in zip(scores.row, scores.col, scores.data, strict=True)
         if s >= threshold
     ]

@@ -335,6 +335,34 @@ def test_upr_info_csv_row_errors_name_line_and_column(session: Session, tmp_path
     assert count(session) == 0
 
 
+def test_unknown_recommending_states_are_kept_in_every_format(session: Session, tmp_path: Path) -> None:
+    # The real UPR Info export names some recommending States "(Unknown)" (session 1): the row is
+    # kept with the name as given and no ISO3 code, and counted; any other unknown name is an error.
+    rows = [
+        "Indonesia,Asia,ASEAN,Ratify the OPCAT,(Unknown),,,Accepted,4,Torture and other CID treatment,1",
+        "Indonesia,Asia,ASEAN,Ratify the OPCAT,France,WEOG,EU,Accepted,4,Torture and other CID treatment,1",
+        "Indonesia,Asia,ASEAN,Abolish the death penalty,,,,Noted,4,Death penalty,1",
+    ]
+    path = tmp_path / "upr.csv"
+    path.write_bytes(upr_csv(rows))
+    summary = run(session, path, fmt="csv")
+    assert (summary.inserted, summary.unrecorded_recommenders) == (2, 2)
+    opcat, death = sorted(session.execute(select(Recommendation)).scalars(), key=lambda r: r.text, reverse=True)
+    assert (opcat.recommending_states, opcat.recommending_state_names) == (["FRA"], ["(Unknown)", "France"])
+    assert (death.recommending_states, death.recommending_state_names) == ([], ["(Unknown)"])
+    jsonl = write_jsonl(
+        tmp_path / "a.jsonl",
+        [rec(1, recommending_states=["(Unknown)"], recommending_states_iso3=[None]), rec(2)],
+    )
+    summary = run(session, jsonl)
+    assert (summary.inserted, summary.unrecorded_recommenders) == (2, 1)
+    assert session.get(Recommendation, "test-c2-s15-FRA-0001").recommending_state_names == ["(Unknown)"]  # type: ignore[union-attr]
+    path.write_bytes(upr_csv(["Indonesia,Asia,ASEAN,Ratify the OPCAT,Atlantis,,,Accepted,4,Torture,1"]))
+    with pytest.raises(UnprocessableEntity) as exc:
+        run(session, path, fmt="csv")
+    assert [(e["field"], e["reason"]) for e in errors_of(exc)] == [("From", "unknown country 'Atlantis'")]
+
+
 SAMPLE_NAME = "upr-info-export-sessions-6-9-sample.csv"
 
 
