@@ -18,6 +18,7 @@ from fastapi import Request
 
 from app.countries import REGIONAL_GROUPS
 from app.models.recommendation import RecommendationFacets
+from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 
 MAX_VALUE_LENGTH = 255
@@ -158,6 +159,8 @@ def _shown(name: str, value: Any, names: dict[str, str]) -> str:
         return f"Cycle {value}"
     if name == "sdg":
         return f"SDG {value}"
+    if name == "source":
+        return source_label(str(value))
     return str(value).capitalize() if name == "response" else str(value)
 
 
