@@ -269,7 +269,9 @@ def map_record(obj: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
         "response": response,
         "response_raw": response_raw,
         "themes": _as_list(obj.get("Themes")),
-        "theme_scheme": THEME_SCHEME,
+        # No theme at all: no scheme either, so the theme tagger predicts UPR Info issues for it
+        # after the import (marked `themes_predicted`), as for any record imported without themes.
+        "theme_scheme": THEME_SCHEME if _as_list(obj.get("Themes")) else None,
         "sdgs": goals,
         "sdg_targets": targets,
         "affected_groups": _as_list(obj.get("AffectedPersons")),
