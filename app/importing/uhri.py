@@ -254,11 +254,11 @@ def map_record(obj: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
 
     cycle, session = _cycle_and_session(obj, errors)
     response, response_raw = _position(obj.get("UprPositions"), errors)
-    paragraph, clean_text, attributed = split_published(text)
+    paragraph, clean_text, attributed = split_published(str(text))  # checked above: a non-empty string
     names, codes = _recommenders(obj.get("UprRecommendingCountry"), attributed, errors)
     goals, targets = _sdgs(obj.get("Sdgs"), errors)
     mapped: dict[str, Any] = {
-        "id": ID_PREFIX + annotation,
+        "id": ID_PREFIX + str(annotation),
         "source": SOURCE,
         "cycle": cycle,
         "session": session,

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlmodel import Session
 
 from app.models.recommendation import Recommendation
@@ -59,7 +59,7 @@ def link_groups(session: Session, groups: Iterable[tuple[str, int]], progress: P
             .where(R.c.state_under_review == state, R.c.session.in_(sorted(sessions_of[state])))
             .order_by(R.c.session, R.c.id)
         ).all()
-        by_session: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+        by_session: dict[int, list[Row[Any]]] = defaultdict(list)
         for row in rows:
             by_session[row.session].append(row)
         updates = []

@@ -129,7 +129,7 @@ class RecommendationFilters:
     def __post_init__(self) -> None:
         # Callers may pass one value (state="MEX") or several; store tuples.
         for f in fields(self):
-            if f.type.startswith("tuple"):  # type: ignore[union-attr]
+            if str(f.type).startswith("tuple"):
                 object.__setattr__(self, f.name, _values(getattr(self, f.name)))
 
     def normalised(self) -> RecommendationFilters:
@@ -202,14 +202,19 @@ def member(index_table: Any, value_column: str, values: Iterable[Any], *, exists
     """`id` has a row with one of these values in an index table: as IN (few matches) or a correlated EXISTS."""
     values = list(values)
     match = index_table.c[value_column] == values[0] if len(values) == 1 else index_table.c[value_column].in_(values)
+    found: ColumnElement[bool]
     if exists:
         # Correlated: lets SQLite walk the list-order index and stop after one page.
-        return select(literal_column("1")).where(index_table.c.recommendation_id == R.c.id, match).exists()
-    return R.c.id.in_(select(index_table.c.recommendation_id).where(match))
+        found = select(literal_column("1")).where(index_table.c.recommendation_id == R.c.id, match).exists()
+    else:
+        found = R.c.id.in_(select(index_table.c.recommendation_id).where(match))
+    return found
 
 
 def _in(column_name: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
-    return R.c[column_name] == values[0] if len(values) == 1 else R.c[column_name].in_(values)
+    column: Any = R.c[column_name]
+    found: ColumnElement[bool] = column == values[0] if len(values) == 1 else column.in_(values)
+    return found
 
 
 def _document(symbols: tuple[str, ...]) -> ColumnElement[bool]:

@@ -99,8 +99,7 @@ def list_recommendations(
 
 def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
     """How many recommendations match; a lone search is counted on the FTS index when nothing is linked."""
-    only_q = filters.q and len(conds) == 1
-    if only_q and filters.include_linked and not _is_postgres(session):
+    if filters.q and len(conds) == 1 and filters.include_linked and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
         return int(session.execute(select(func.count()).select_from(FTS).where(fts_match(filters.q))).scalar_one())
     return int(session.execute(select(func.count()).select_from(R).where(*conds)).scalar_one())
