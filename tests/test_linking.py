@@ -250,3 +250,39 @@ def test_the_sample_on_top_of_the_shared_file_links_instead_of_duplicating(sessi
     assert len(rows) == 30_456 + 2289
     assert sum(1 for _, c in rows if c is None) == 30_456 - 168  # as many recommendations as before
     assert all(c is None for s, c in rows if s == "ohchr_uhri")
+
+
+def test_two_records_of_one_source_stay_two_even_when_another_source_merged_them(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    merged = "Combat trafficking in persons; prosecute the perpetrators of trafficking"
+    load(
+        session,
+        tmp_path,
+        "merged.jsonl",
+        [
+            rec(
+                "thematic-1",
+                "ohchr_thematic_list_slovenia",
+                merged,
+                recommending_states=["Norway", "Chile"],
+                recommending_states_iso3=["NOR", "CHL"],
+            ),
+            rec("info-a", "upr_info_via_terman", "Combat trafficking in persons"),
+            rec(
+                "info-b",
+                "upr_info_via_terman",
+                "Prosecute the perpetrators of trafficking",
+                recommending_states=["Chile"],
+                recommending_states_iso3=["CHL"],
+            ),
+        ],
+    )
+    assert canonical(session) == {"thematic-1": None, "info-a": "thematic-1", "info-b": "thematic-1"}
+    _row, key = make_key(session, role="state", state="SVN")
+    need = {"title": "Trafficking", "description": "Support.", "recommendation_ids": ["info-a", "info-b"]}
+    assert client.post("/v1/needs", json=need, headers=auth(key)).status_code == 201
+    need = {**need, "title": "Trafficking again", "recommendation_ids": ["info-a", "thematic-1"]}
+    refused = client.post("/v1/needs", json=need, headers=auth(key))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "recommendation_ids", 1]
