@@ -143,7 +143,7 @@ def linked(session: Session, tmp_path: Path) -> Session:
 
 def canonical(session: Session) -> dict[str, str | None]:
     session.rollback()
-    return dict(session.execute(select(Recommendation.id, Recommendation.canonical_id)).tuples().all())
+    return {rid: c for rid, c in session.execute(select(Recommendation.id, Recommendation.canonical_id))}
 
 
 def test_import_links_and_reimport_changes_nothing(linked: Session, tmp_path: Path) -> None:

@@ -156,14 +156,14 @@ def _member_facet(
             .where(R.c.canonical_id.is_not(None))
             .group_by(value)
         )
-        counts = Counter(dict(session.execute(stmt).tuples().all()))
-        counts.subtract(dict(session.execute(copies).tuples().all()))
+        counts = Counter({v: n for v, n in session.execute(stmt)})
+        counts.subtract({v: n for v, n in session.execute(copies)})
         return [(v, n) for v, n in counts.items() if n > 0]
     if conds:
         # A join (not IN): the filtered ids come off the covering index and each probes
         # the index table's primary key, with no temporary id list to build.
         stmt = stmt.select_from(R.join(index_table, index_table.c.recommendation_id == R.c.id)).where(*conds)
-    return [(v, n) for v, n in session.execute(stmt).tuples().all()]
+    return [(v, n) for v, n in session.execute(stmt)]
 
 
 def get_facets(session: Session, *, filters: RecommendationFilters) -> RecommendationFacets:
