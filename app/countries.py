@@ -12,11 +12,23 @@ guess that silently files a recommendation under the wrong State.
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import pycountry
+
+REGIONAL_GROUPS_FILE = Path(__file__).resolve().parent / "reference" / "un_regional_groups.json"
+# The five UN regional groups, as the API names them, and their names in words.
+REGIONAL_GROUPS: dict[str, str] = {
+    "africa": "African States",
+    "asia_pacific": "Asia-Pacific States",
+    "eastern_europe": "Eastern European States",
+    "latin_america_caribbean": "Latin American and Caribbean States",
+    "western_europe_others": "Western European and other States",
+}
 
 # UN / UPR Info / OHCHR spellings that pycountry does not know, keyed by their
 # normalised form (see `normalise_name`), so variants of spacing, case and
@@ -169,4 +181,30 @@ def country_name(iso3: str) -> str:
     return country.name if country is not None else iso3
 
 
-__all__ = ["country_name", "normalise_name", "resolve_iso3"]
+@lru_cache(maxsize=512)
+def display_name(iso3: str) -> str:
+    """The name people use for a State ("Bolivia", not "Bolivia, Plurinational State of"), for pages."""
+    country = pycountry.countries.get(alpha_3=iso3)
+    if country is None:
+        return iso3
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+@lru_cache(maxsize=1)
+def _regional_groups() -> dict[str, str]:
+    return dict(json.loads(REGIONAL_GROUPS_FILE.read_text(encoding="utf-8")))
+
+
+def regional_group_members(group: str) -> frozenset[str]:
+    """The ISO3 codes of the UN Member States of one regional group (e.g. "africa")."""
+    return frozenset(code for code, name in _regional_groups().items() if name == group)
+
+
+__all__ = [
+    "REGIONAL_GROUPS",
+    "country_name",
+    "display_name",
+    "normalise_name",
+    "regional_group_members",
+    "resolve_iso3",
+]

@@ -41,13 +41,25 @@ def security_for(route: Any) -> list[dict[str, list[str]]]:
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 
 
-def _problem_content(operation: dict[str, Any]) -> None:
-    """Errors are always application/problem+json (FastAPI's default 422 says application/json)."""
+UNKNOWN_QUERY_422 = (
+    "A field is invalid, or the query names a parameter this operation does not take; `errors` names each one and why."
+)
+
+
+def _problem_content(operation: dict[str, Any], *, strict_query: bool) -> None:
+    """Errors are always application/problem+json (FastAPI's default 422 says application/json).
+
+    Operations that refuse unknown query parameters (every /v1 one) document that 422.
+    """
+    if strict_query:
+        operation.setdefault("responses", {}).setdefault("422", {})
     for code, response in operation.get("responses", {}).items():
         if code[:1] in {"4", "5"}:
             response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
             if code == "422":
-                response["description"] = "A field is invalid; `errors` names each one and why."
+                response["description"] = (
+                    UNKNOWN_QUERY_422 if strict_query else "A field is invalid; `errors` names each one and why."
+                )
 
 
 def api_routes(app: FastAPI) -> list[Any]:
@@ -79,7 +91,7 @@ def install_openapi(app: FastAPI) -> None:
                 operation = path_item.get(method.lower())
                 if operation is not None:
                     operation["security"] = security_for(route)
-                    _problem_content(operation)
+                    _problem_content(operation, strict_query=route.path_format.startswith("/v1/"))
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
         add_examples(schema)

@@ -136,6 +136,12 @@ RECOMMENDATION = {
     "source_document": None,
     "paragraph": None,
     "provisional": False,
+    "sdg_targets": [],
+    "publication_date": None,
+    "canonical_id": None,
+    "link_method": None,
+    "linked_ids": [],
+    "linked_sources": [],
 }
 TERM = {"term": "torture", "weight": 0.1812}
 SIGNAL = {"value": 0.6, "weight": 0.08, "detail": "works in the region (Latin America and the Caribbean)"}

@@ -24,7 +24,9 @@ def import_progress(prefix: str = "") -> tuple[Progress, Report]:
 
     def report(phase: str, done: int, total: int | None) -> None:
         if phase not in tasks:
-            label = "validating" if phase == "validate" else "writing"
+            label = {"validate": "validating", "write": "writing", "link": "linking copies across sources"}.get(
+                phase, phase
+            )
             tasks[phase] = progress.add_task(prefix + label, total=total)
         progress.update(tasks[phase], completed=done, total=total)
 

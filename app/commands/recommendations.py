@@ -1,4 +1,4 @@
-"""`upr-match import-recommendations PATH`: the CLI face of the recommendations import."""
+"""`upr-match import-recommendations PATH` and `upr-match link-recommendations`: the CLI faces of the import."""
 
 from __future__ import annotations
 
@@ -9,29 +9,32 @@ import typer
 
 from app.config import get_settings
 
-
-def _guess_format(path: Path) -> str:
-    return "csv" if path.suffix.lower() in (".csv", ".txt") else "jsonl"
+FORMATS = ("jsonl", "csv", "uhri")
 
 
 def import_recommendations(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to import.")],
     format: Annotated[
         str | None,
-        typer.Option("--format", "-f", help="jsonl or csv (default: from the file extension)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl, csv or uhri (default: from the content: a JSON array is the UHRI export, "
+            "'{' opens JSON Lines, anything else is CSV).",
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
 ) -> None:
-    """Import recommendations (JSONL, UPR Info CSV or our CSV export), all or nothing."""
+    """Import recommendations (OHCHR UHRI export, JSONL, UPR Info CSV or our CSV export), all or nothing."""
     from app.commands.progress import import_progress
     from app.db import command_session
     from app.errors import Problem
     from app.services import themes as theme_service
     from app.services.imports import import_and_tag
 
-    fmt = (format or _guess_format(path)).lower()
-    if fmt not in ("jsonl", "csv"):
-        typer.echo(f"error: --format must be jsonl or csv, got {fmt!r}", err=True)
+    fmt = (format or "auto").lower()
+    if fmt not in (*FORMATS, "auto"):
+        typer.echo(f"error: --format must be one of {', '.join(FORMATS)}, got {fmt!r}", err=True)
         raise typer.Exit(code=2)
     settings = get_settings()
     progress, report = import_progress()
@@ -49,9 +52,10 @@ def import_recommendations(
             )
     except Problem as problem:
         typer.echo(f"error: {problem.detail}", err=True)
+        unit = problem.extensions.get("unit", "line")
         for err in problem.extensions.get("errors", []):
             typer.echo(
-                f"  line {err.get('line', '?')}: {err.get('field')}: {err.get('reason', err.get('detail'))}", err=True
+                f"  {unit} {err.get('line', '?')}: {err.get('field')}: {err.get('reason', err.get('detail'))}", err=True
             )
         total = problem.extensions.get("total_errors")
         if total and total > len(problem.extensions.get("errors", [])):
@@ -62,5 +66,27 @@ def import_recommendations(
         f"{prefix}rows read {summary.rows_read}, inserted {summary.inserted}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, rejected {summary.rejected}"
     )
+    if summary.skipped:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(summary.skipped_reasons.items()))
+        typer.echo(f"skipped {summary.skipped} records that are not UPR recommendations ({reasons})")
+    if summary.unrecorded_recommenders:
+        typer.echo(
+            f"{summary.unrecorded_recommenders} recommendations name no recorded recommending State "
+            "('(Unknown)' or empty): kept, without an ISO3 code"
+        )
+    if summary.linked:
+        typer.echo(f"{summary.linked} records are copies of a recommendation from another source: each counts once")
     if summary.themes_predicted:
         typer.echo(f"themes predicted for {summary.themes_predicted} recommendations that had none")
+
+
+def link_recommendations() -> None:
+    """Link the copies of each recommendation across sources, in every State and session (imports do it too)."""
+    from app.commands.progress import import_progress
+    from app.db import command_session
+    from app.services import linking
+
+    progress, report = import_progress()
+    with progress, command_session() as session:
+        copies = linking.relink_all(session, report)
+    typer.echo(f"{copies} records are copies of a recommendation from another source: each counts once")

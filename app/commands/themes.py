@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 
 
 def train(
@@ -28,12 +31,36 @@ def train(
         return
     typer.echo("training the theme tagger (about a minute on 2 cores)...", err=True)
     try:
-        _, path, info = theme_service.train(settings, data_file=data)
+        with _reading_session(settings) as session:
+            _, path, info = theme_service.train(settings, data_file=data, session=session)
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
+    if info["imported_uhri_rows"]:
+        typer.echo(f"learnt the OHCHR themes of {info['imported_uhri_rows']} recommendations imported from the UHRI")
     schemes = ", ".join(f"{s} {v}" for s, v in info["schemes"].items())
     typer.echo(f"trained in {info['seconds']}s: {schemes}")
     for scheme, reason in info["skipped"].items():
         typer.echo(f"skipped {scheme}: {reason}", err=True)
     typer.echo(f"wrote {path} (data sha256 {info['data_sha256'][:12]})")
+
+
+@contextlib.contextmanager
+def _reading_session(settings: Settings) -> Iterator[Session | None]:
+    """A session on the database to learn from, or None (said once) when it cannot be read yet."""
+    from sqlalchemy import inspect
+
+    from app.db import create_db_engine
+
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine) as session:
+            try:
+                ready = inspect(session.get_bind()).has_table("import_run")
+            except Exception:  # noqa: BLE001 - no database yet: train on the file alone
+                ready = False
+            if not ready:
+                typer.echo("database not migrated or not reachable: training on the file alone", err=True)
+            yield session if ready else None
+    finally:
+        engine.dispose()

@@ -1,59 +1,34 @@
-"""Record validation, content hashing and the all-or-nothing bulk upsert.
+"""Record validation and content hashing: the first pass of every import.
 
 `build_record` turns one decoded JSON object (the shared JSONL schema, or our
 own export layout) into the canonical record stored in `recommendation`, or a
-list of (field, reason) errors. `run_import` streams the source once:
-
-1. validate: every row is parsed and checked, duplicate ids are compared by
-   content hash, errors are collected (the first 100 are listed, all are
-   counted). Nothing touches the database. Memory holds one small entry per id;
-   valid records are spooled (marshal) to an anonymous temporary file.
-2. write (skipped for a dry run or when any row is invalid): the spooled records
-   are read back and written in batches of bulk statements inside ONE
-   transaction, so a failure or a kill -9 part-way leaves the database exactly
-   as it was.
-
-Upsert is by id; a record whose content hash is unchanged is not written, so
-re-importing a file changes nothing.
+list of (field, reason) errors. `validate` streams a source once: every row is
+parsed and checked, duplicate ids are compared by content hash, errors are
+collected (the first 100 are listed, all are counted). Nothing touches the
+database. Memory holds one small entry per id; valid records are spooled
+(marshal) to an anonymous temporary file, which `app.importing.store` writes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import json
 import marshal
 import re
-import tempfile
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import IO, Any, Protocol
-
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
 
 from app.countries import country_name, resolve_iso3
 from app.errors import PayloadTooLarge, UnprocessableEntity, field_error
-from app.models.common import utcnow
-from app.models.recommendation import (
-    MAX_TEXT_LENGTH,
-    ImportSummary,
-    Recommendation,
-    RecommendationRecommender,
-    RecommendationSdg,
-    RecommendationTheme,
-)
-from app.services import audit
+from app.importing.text_split import is_unrecorded
+from app.models.recommendation import MAX_TEXT_LENGTH
 
 MAX_LISTED_ERRORS = 100
 BATCH_SIZE = 1_000
-IMPORT_CACHE_KIB = 64 * 1024
-IMPORT_STATEMENT_TIMEOUT_MS = 600_000
-ANALYZE_POSTGRES = "ANALYZE recommendation, recommendation_theme, recommendation_recommender, recommendation_sdg"
 MAX_CYCLE = 20
 MAX_SESSION = 200
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
@@ -93,16 +68,19 @@ RECORD_FIELDS: tuple[str, ...] = (
     "source_document",
     "paragraph",
     "provisional",
+    "sdg_targets",
+    "publication_date",
 )
+# Fields added after the first release: hashed only when set, so the stored hash of a
+# record that has none stays what it was and re-importing old files changes nothing.
+LATER_FIELDS = ("sdg_targets", "publication_date")
+SDG_TARGET = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
+DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 Record = dict[str, Any]
 
-# recommendation_theme, recommendation_recommender, recommendation_sdg (in that order).
-INDEX_TABLES: tuple[Any, ...] = (
-    RecommendationTheme.__table__,  # type: ignore[attr-defined]
-    RecommendationRecommender.__table__,  # type: ignore[attr-defined]
-    RecommendationSdg.__table__,  # type: ignore[attr-defined]
-)
+# Keys a record carries for the import's own bookkeeping, never stored.
+UNRECORDED = "_unrecorded_recommender"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +146,8 @@ def normalise_response(value: Any) -> str | None:
 
 def content_hash(record: Record) -> str:
     """sha256 of the canonical JSON of the record's stored fields."""
-    canonical = json.dumps([record[name] for name in RECORD_FIELDS], ensure_ascii=False, separators=(",", ":"))
+    values = [record[name] for name in RECORD_FIELDS if name not in LATER_FIELDS or record[name]]
+    canonical = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -257,6 +236,7 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
         sur_name = country_name(sur)
 
     codes: list[str] = []
+    unrecorded = bool(obj.get(UNRECORDED))
     if shared:
         names = _str_list(obj.get("recommending_states"), "recommending_states", 128, errors)
         raw_codes = obj.get("recommending_states_iso3") or []
@@ -265,7 +245,11 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
             raw_codes = []
         for i in range(max(len(names), len(raw_codes))):
             given = raw_codes[i] if i < len(raw_codes) else None
-            code = _country(given or (names[i] if i < len(names) else None), "recommending_states", errors)
+            name = names[i] if i < len(names) else None
+            if not given and (name is None or is_unrecorded(name)):
+                unrecorded = True  # "(Unknown)": the source does not record who recommended it
+                continue
+            code = _country(given or name, "recommending_states", errors)
             if code and code not in codes:
                 codes.append(code)
     else:
@@ -280,6 +264,7 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
             if names_value is not None
             else [country_name(c) for c in codes]
         )
+        unrecorded = unrecorded or any(is_unrecorded(n) for n in names)
 
     text_value = obj.get("text")
     text_clean: str | None = None
@@ -308,6 +293,14 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
         for s in raw_sdgs:
             if s not in sdgs:
                 sdgs.append(s)
+    targets = _str_list(obj.get("sdg_targets"), "sdg_targets", 8, errors)
+    for target in targets:
+        found = SDG_TARGET.match(target)
+        if found is None:
+            errors.append(("sdg_targets", f"{target!r} is not an SDG target such as '16.2' or '16.a'"))
+        elif int(found.group(1)) not in sdgs:
+            sdgs.append(int(found.group(1)))  # a target implies its goal
+    publication_date = _date(obj.get("publication_date"), "publication_date", errors)
     groups = _str_list(obj.get("affected_groups"), "affected_groups", 255, errors)
 
     # The shared file has `upr_info_action_category` as a list (0 or 1 items in practice);
@@ -354,18 +347,43 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
         "source_document": source_document,
         "paragraph": paragraph,
         "provisional": flags["provisional"],
+        "sdg_targets": targets,
+        "publication_date": publication_date,
     }
+    if unrecorded:
+        record[UNRECORDED] = True
     return record, []
 
 
+def _date(value: Any, name: str, errors: list[tuple[str, str]]) -> str | None:
+    """An ISO date (a datetime's date part), as text: `2025-02-12`."""
+    if value is None or value == "":
+        return None
+    found = DATE.match(value) if isinstance(value, str) else None
+    if found is None:
+        errors.append((name, f"must be a date such as 2025-02-12, got {str(value)[:40]!r}"))
+        return None
+    try:
+        return date.fromisoformat(found.group(1)).isoformat()
+    except ValueError:
+        errors.append((name, f"{found.group(1)!r} is not a calendar date"))
+        return None
+
+
 @dataclass
-class _Validation:
+class Validation:
+    """What the validation pass found: one content hash per id, the errors, the counts."""
+
     rows_read: int = 0
     hashes: dict[str, str] = field(default_factory=dict)
     first_line: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     total_errors: int = 0
     bad_lines: set[int] = field(default_factory=set)
+    unrecorded: int = 0
+    sources: Counter[str] = field(default_factory=Counter)
+    skipped: dict[str, int] = field(default_factory=dict)
+    unit: str = "line"
 
     def add(self, error: RowError) -> None:
         self.total_errors += 1
@@ -374,8 +392,10 @@ class _Validation:
             self.errors.append(error)
 
 
-def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]) -> _Validation:
-    state = _Validation()
+def validate(source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]) -> Validation:
+    """Read and check every row, spooling the valid records (marshal batches) while no row is bad."""
+    unit = getattr(source, "unit", "line")
+    state = Validation(unit=unit)
     pending: list[Record] = []
     for line, record, errors in source.rows():
         state.rows_read = source.rows_read
@@ -391,6 +411,9 @@ def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | 
             seen = state.hashes.get(record["id"])
             if seen is None:
                 state.hashes[record["id"]] = digest
+                state.sources[record["source"]] += 1
+                if record.pop(UNRECORDED, False):
+                    state.unrecorded += 1
                 if not state.total_errors:  # once a row is bad nothing will be written
                     pending.append(record)
                     if len(pending) >= BATCH_SIZE:
@@ -402,7 +425,7 @@ def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | 
                     RowError(
                         line,
                         "id",
-                        f"duplicate id {record['id']!r} with different content (first seen on line "
+                        f"duplicate id {record['id']!r} with different content (first seen on {unit} "
                         f"{state.first_line[record['id']]})",
                     )
                 )
@@ -416,185 +439,24 @@ def _validate(source: ImportSource, max_rows: int, progress: ProgressCallback | 
             f"The file has more than {max_rows} rows, the most one import accepts; nothing was written.",
             max_rows=max_rows,
         )
+    state.skipped = dict(getattr(source, "skipped", {}))
     if progress is not None:
         progress("validate", state.rows_read, state.rows_read)
     return state
 
 
-def _rejection(state: _Validation) -> UnprocessableEntity:
+def rejection(state: Validation) -> UnprocessableEntity:
+    """The 422 of an import with bad rows: the first errors listed, all counted."""
     listed = []
     for err in state.errors:
         item = field_error(["body", err.line, err.field], err.reason)
         item.update(line=err.line, reason=err.reason)
         listed.append(item)
     return UnprocessableEntity(
-        f"{len(state.bad_lines)} row(s) are invalid ({state.total_errors} error(s)); nothing was written.",
+        f"{len(state.bad_lines)} {'record' if state.unit == 'record' else 'row'}(s) are invalid "
+        f"({state.total_errors} error(s)); nothing was written.",
         errors=listed,
         total_errors=state.total_errors,
         rejected_rows=len(state.bad_lines),
-    )
-
-
-def _dialect_insert(session: Session) -> Callable[..., Any]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
-    """The spooled records (each id once, in file order), in batches of at most BATCH_SIZE."""
-    spool.seek(0)
-    while True:
-        try:
-            batch: list[Record] = marshal.load(spool)
-        except EOFError:
-            break
-        yield batch
-
-
-def _existing_hashes(session: Session, ids: Iterable[str]) -> dict[str, str]:
-    table = Recommendation.__table__  # type: ignore[attr-defined]
-    rows = session.execute(select(table.c.id, table.c.content_hash).where(table.c.id.in_(list(ids))))
-    return {row[0]: row[1] for row in rows}
-
-
-def _write_batch(
-    session: Session, records: list[Record], next_seq: int, *, update_ids: set[str], hashes: dict[str, str]
-) -> int:
-    """Upsert one batch (new and changed records) and rebuild their index-table rows."""
-    table = Recommendation.__table__  # type: ignore[attr-defined]
-    now = utcnow()
-    values = []
-    for record in records:
-        row = dict(record)
-        row["content_hash"] = hashes[record["id"]]
-        row["created_at"] = now
-        row["updated_at"] = now
-        if record["id"] in update_ids:
-            row["seq"] = None  # the conflict branch keeps the stored seq
-        else:
-            row["seq"] = next_seq
-            next_seq += 1
-        values.append(row)
-    stmt = _dialect_insert(session)(table)
-    keep = {"id", "seq", "created_at"}
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keep},
-    )
-    session.execute(stmt, values)
-
-    if update_ids:
-        ids = list(update_ids)
-        for t in INDEX_TABLES:
-            session.execute(delete(t).where(t.c.recommendation_id.in_(ids)))
-    themes = [{"recommendation_id": r["id"], "theme": t} for r in records for t in r["themes"]]
-    states = [{"recommendation_id": r["id"], "state": s} for r in records for s in r["recommending_states"]]
-    sdgs = [{"recommendation_id": r["id"], "sdg": s} for r in records for s in r["sdgs"]]
-    for t, rows in zip(INDEX_TABLES, (themes, states, sdgs), strict=True):
-        if rows:
-            session.execute(insert(t), rows)
-    return next_seq
-
-
-def run_import(
-    session: Session,
-    source: ImportSource,
-    *,
-    dry_run: bool = False,
-    max_rows: int,
-    progress: ProgressCallback | None = None,
-    actor: audit.Actor = audit.COMMAND_LINE,
-) -> ImportSummary:
-    """Validate the whole source, then upsert it in one transaction (or raise a 422 listing every bad row)."""
-    # Release any transaction the caller's reads opened, so no lock is held while validating.
-    if session.in_transaction():
-        session.commit()
-    with tempfile.TemporaryFile() as spool:
-        state = _validate(source, max_rows, progress, spool)
-        if state.total_errors:
-            raise _rejection(state)
-        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, actor=actor)
-
-
-def _write(
-    session: Session,
-    fmt: str,
-    state: _Validation,
-    spool: IO[bytes],
-    *,
-    dry_run: bool,
-    progress: ProgressCallback | None,
-    actor: audit.Actor,
-) -> ImportSummary:
-    """Upsert the spooled records in one transaction (only count them for a dry run)."""
-    records = len(state.hashes)
-    state.first_line.clear()
-    inserted = updated = unchanged = 0
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    try:
-        if not sqlite:
-            # The API's per-statement timeout guards request queries; one bulk batch or the
-            # final ANALYZE of a large import may take longer on a busy server.
-            session.execute(text(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}"))
-        if not dry_run and not sqlite:
-            # Serialise imports (seq numbering) without blocking readers.
-            session.execute(text("LOCK TABLE recommendation IN SHARE ROW EXCLUSIVE MODE"))
-        if sqlite:
-            # The default 2 MB page cache thrashes on a large upsert touching ten b-trees;
-            # 64 MB for this connection while importing (reset below).
-            session.execute(text(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}"))
-        table = Recommendation.__table__  # type: ignore[attr-defined]
-        next_seq = (session.execute(select(func.max(table.c.seq))).scalar() or 0) + 1
-        done = 0
-        for batch in _batches(spool):
-            existing = _existing_hashes(session, (r["id"] for r in batch))
-            changed: list[Record] = []
-            update_ids: set[str] = set()
-            for record in batch:
-                old = existing.get(record["id"])
-                if old is None:
-                    inserted += 1
-                    changed.append(record)
-                elif old != state.hashes[record["id"]]:
-                    updated += 1
-                    update_ids.add(record["id"])
-                    changed.append(record)
-                else:
-                    unchanged += 1
-            if changed and not dry_run:
-                next_seq = _write_batch(session, changed, next_seq, update_ids=update_ids, hashes=state.hashes)
-            done += len(batch)
-            if progress is not None:
-                progress("write", done, records)
-        if dry_run:
-            session.rollback()
-        else:
-            if inserted or updated:
-                # Fresh statistics, so the planner picks the covering indexes for filters and facets.
-                session.execute(text("ANALYZE" if sqlite else ANALYZE_POSTGRES))
-            audit.record(
-                session,
-                actor,
-                resource="recommendations",
-                resource_id=str(uuid.uuid4()),
-                action="import",
-                detail={"format": fmt, "records": records, "inserted": inserted, "updated": updated},
-            )
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        if sqlite:
-            with contextlib.suppress(Exception):  # never mask the import's own outcome
-                session.execute(text("PRAGMA cache_size=-2000"))
-                session.commit()
-    return ImportSummary(
-        format=fmt,
-        dry_run=dry_run,
-        rows_read=state.rows_read,
-        records=records,
-        inserted=inserted,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=0,
+        unit=state.unit,
     )

@@ -1,10 +1,14 @@
 """Our own CSV layout (what `GET /recommendations/export?format=csv` writes), both ways.
 
-One column per field of `RECORD_FIELDS`; list fields are JSON arrays in their
-cell; booleans are `true`/`false`; None is an empty cell. Cells a spreadsheet
-would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) are written
-with a leading `'`, and so is a cell that itself starts with `'`, which makes
-the escaping reversible: the reader removes exactly one leading `'`.
+One column per field of `RECORD_FIELDS`; list fields are plain text, their items
+joined by "; " (`AUT; FRA`), as people read them in a spreadsheet; an item that
+itself holds a ";" (the UHRI theme "Children: definition; general principles;
+protection") or starts with a double quote is written in double quotes, so the
+reader can split the cell back. Cells of older exports holding a JSON array
+(`["AUT"]`) are still read. Booleans are `true`/`false`; None is an empty cell.
+Cells a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab
+or CR) are written with a leading `'`, and so is a cell that itself starts with
+`'`, which makes the escaping reversible: the reader removes exactly one leading `'`.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_r
 from app.importing.files import Opener
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
-LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups"}
+LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups", "sdg_targets"}
 INT_FIELDS = {"cycle", "session", "action_category"}
+INT_LIST_FIELDS = {"sdgs"}
 BOOL_FIELDS = {"provisional", "themes_predicted"}
 REQUIRED_COLUMNS = {"id", "source", "cycle", "session", "state_under_review", "text", "response"}
 
@@ -34,6 +39,52 @@ def unescape_cell(value: str) -> str:
     return value.removeprefix("'")
 
 
+LIST_SEPARATOR = "; "
+_NEEDS_QUOTES = (";", '"', "\n", "\r")
+
+
+def join_list(values: list[Any]) -> str:
+    """List items as one plain-text cell: `AUT; FRA`; items holding ";" or quotes are double-quoted.
+
+    >>> join_list(["Rights of the Child", "Children: definition; general principles; protection"])
+    'Rights of the Child; "Children: definition; general principles; protection"'
+    """
+    items = []
+    for value in values:
+        item = str(value)
+        if any(mark in item for mark in _NEEDS_QUOTES):
+            item = '"' + item.replace('"', '""') + '"'
+        items.append(item)
+    return LIST_SEPARATOR.join(items)
+
+
+def split_list(cell: str) -> list[str] | None:
+    """The items of a list cell (`join_list`'s text, or an older export's JSON array); None if unreadable.
+
+    >>> split_list('Rights of the Child; "Children: definition; general principles; protection"')
+    ['Rights of the Child', 'Children: definition; general principles; protection']
+    >>> split_list('["AUT","FRA"]')
+    ['AUT', 'FRA']
+    """
+    text = cell.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            decoded = json.loads(text)
+        except json.JSONDecodeError:
+            decoded = None
+        if isinstance(decoded, list):
+            return [str(item) for item in decoded]
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=";", skipinitialspace=True, strict=True))
+    except csv.Error:
+        return None
+    if len(rows) != 1:
+        return None
+    return [item.strip() for item in rows[0] if item.strip()]
+
+
 def render_cell(value: Any) -> str:
     """One record value as its CSV cell text (before escaping)."""
     if value is None:
@@ -41,7 +92,7 @@ def render_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return join_list(value)
     return str(value)
 
 
@@ -94,10 +145,16 @@ def _decode_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str
             continue
         value = unescape_cell(cell)
         if name in LIST_FIELDS:
-            try:
-                obj[name] = json.loads(value) if value.strip() else []
-            except json.JSONDecodeError:
-                problems.append((name, 'must be a JSON array, e.g. ["FRA","DEU"]'))
+            items = split_list(value)
+            if items is None:
+                problems.append((name, 'must be items separated by "; " (e.g. FRA; DEU), an item with ";" in quotes'))
+            elif name in INT_LIST_FIELDS:
+                if all(isinstance(i, int) or str(i).isdigit() for i in items):
+                    obj[name] = [int(i) for i in items]
+                else:
+                    problems.append((name, f'must be whole numbers separated by "; ", got {value!r}'))
+            else:
+                obj[name] = items
         elif name in INT_FIELDS:
             if not value.strip():
                 obj[name] = None

@@ -25,6 +25,7 @@ from typing import Any
 from app.countries import resolve_iso3
 from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
 from app.importing.files import Opener
+from app.importing.text_split import is_unrecorded
 
 UPR_INFO_COLUMNS = (
     "To",
@@ -87,7 +88,9 @@ class UprInfoCsvSource:
                     continue
                 target = group[1]
                 for code, name in zip(parsed["recommending_states_iso3"], parsed["recommending_states"], strict=True):
-                    if code not in target["recommending_states_iso3"]:
+                    if code not in target["recommending_states_iso3"] or (
+                        code is None and name not in target["recommending_states"]
+                    ):
                         target["recommending_states_iso3"].append(code)
                         target["recommending_states"].append(name)
                 for theme in parsed["themes"]:
@@ -104,12 +107,16 @@ def _parse_row(row: dict[str, str]) -> tuple[dict[str, Any] | None, list[tuple[s
     sur = resolve_iso3(row["To"].strip())
     if sur is None:
         problems.append(("To", f"unknown country {row['To'].strip()!r}"))
-    names = [n.strip() for n in _MULTI_STATE.split(row["From"].strip()) if n.strip()]
-    codes: list[str] = []
+    names = [n.strip() for n in _MULTI_STATE.split(row["From"].strip()) if n.strip()] or [""]
+    codes: list[str | None] = []
     kept_names: list[str] = []
     for name in names:
         code = resolve_iso3(name)
-        if code is None:
+        if code is None and is_unrecorded(name):
+            # "(Unknown)" (session 1 of the real export) or an empty cell: not recorded, kept as given.
+            codes.append(None)
+            kept_names.append(name or "(Unknown)")
+        elif code is None:
             problems.append(("From", f"unknown country {name!r}"))
         elif code not in codes:
             codes.append(code)

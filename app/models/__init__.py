@@ -19,6 +19,7 @@ from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
+from app.models.import_run import ImportRun  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
@@ -31,6 +32,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "IdempotencyRecord",
+    "ImportRun",
     "IndexChange",
     "Need",
     "NeedRecommendation",

@@ -11,10 +11,10 @@ creates an FTS5 table (SQLite) or a GIN expression index (PostgreSQL).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, UTCDateTime, utcnow
@@ -44,6 +44,12 @@ _EXAMPLE: dict[str, Any] = {
     "source_document": None,
     "paragraph": None,
     "provisional": False,
+    "sdg_targets": [],
+    "publication_date": None,
+    "canonical_id": None,
+    "link_method": None,
+    "linked_ids": [],
+    "linked_sources": [],
 }
 
 
@@ -65,18 +71,42 @@ class RecommendationBase(SQLModel):
     source_document: str | None = Field(default=None, max_length=255)
     paragraph: str | None = Field(default=None, max_length=32)
     provisional: bool = Field(default=False, description="Taken from a draft Working Group report.")
+    publication_date: date | None = Field(
+        default=None, sa_column=Column(Date, nullable=True), description="Publication date of the source document."
+    )
+    canonical_id: str | None = Field(
+        default=None,
+        sa_column=Column(String(128), nullable=True),
+        description="Set when this record is another source's copy of a recommendation: the id of the copy that "
+        "counts (coverage, drafts). Null for the canonical record.",
+    )
+    link_method: str | None = Field(
+        default=None,
+        max_length=16,
+        description="How this copy was linked to its canonical record: `exact` (same normalised text), `part` (one "
+        "of the recommendations a joint entry merges) or `similar` (near-duplicate text).",
+    )
 
 
 # The stored row; list-valued fields are JSON, with index tables for filtering.
 class Recommendation(RecommendationBase, table=True):
     __tablename__ = "recommendation"
     __table_args__ = (
-        Index(None, "state_under_review", "response", "cycle"),
+        # Covers the facets' grouped count (State, response, cycle, source) of the records that count.
+        Index(None, "state_under_review", "response", "cycle", "source", "canonical_id"),
         # The list order (cycle, session, state, id) is read straight off this index, and
-        # with response and action category in it, it covers the facet counts and the
-        # common filters too, so those never touch the (wide) table rows.
-        Index(None, "cycle", "session", "state_under_review", "id", "response", "action_category"),
+        # with response, action category and canonical_id in it, it covers the facet counts
+        # and the common filters too, so those never touch the (wide) table rows.
+        Index(None, "cycle", "session", "state_under_review", "id", "response", "action_category", "canonical_id"),
         Index(None, "seq", unique=True),
+        # Copies only (partial): finds a record's copies, and is never mistaken by the planner
+        # for a selective index of "canonical_id IS NULL", which nearly every row matches.
+        Index(
+            None,
+            "canonical_id",
+            sqlite_where=text("canonical_id IS NOT NULL"),
+            postgresql_where=text("canonical_id IS NOT NULL"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=128, description="Stable source id.")
@@ -89,6 +119,7 @@ class Recommendation(RecommendationBase, table=True):
     themes: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     themes_predicted: bool = Field(default=False, description="True when themes come from the tagger, not a human.")
     sdgs: list[int] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
+    sdg_targets: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     affected_groups: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     content_hash: str = Field(max_length=64, description="sha256 of the canonical record, for upserts.")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
@@ -134,6 +165,32 @@ class RecommendationSdg(SQLModel, table=True):
     sdg: int = Field(sa_column=Column(Integer, primary_key=True, nullable=False))
 
 
+# Index table: one row per (recommendation, SDG target such as "16.2"), for `sdg_target=`.
+class RecommendationSdgTarget(SQLModel, table=True):
+    __tablename__ = "recommendation_sdg_target"
+    __table_args__ = (Index(None, "target", "recommendation_id"),)
+
+    recommendation_id: str = Field(
+        sa_column=Column(
+            String(128), ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    target: str = Field(sa_column=Column(String(8), primary_key=True, nullable=False))
+
+
+# Index table: one row per (recommendation, affected group of persons), for `affected_group=`.
+class RecommendationAffectedGroup(SQLModel, table=True):
+    __tablename__ = "recommendation_affected_group"
+    __table_args__ = (Index(None, "affected_group", "recommendation_id"),)
+
+    recommendation_id: str = Field(
+        sa_column=Column(
+            String(128), ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    affected_group: str = Field(sa_column=Column(String(255), primary_key=True, nullable=False))
+
+
 # What the API shows for a recommendation.
 class RecommendationPublic(RecommendationBase):
     model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
@@ -145,7 +202,12 @@ class RecommendationPublic(RecommendationBase):
     themes: list[str]
     themes_predicted: bool
     sdgs: list[int]
+    sdg_targets: list[str]
     affected_groups: list[str]
+    linked_ids: list[str] = Field(
+        default_factory=list, description="Other sources' copies of this recommendation (on the canonical record)."
+    )
+    linked_sources: list[str] = Field(default_factory=list, description="The sources of those copies.")
 
 
 # One bucket of a facet: a value and how many recommendations have it.
@@ -165,6 +227,9 @@ class RecommendationFacets(SQLModel):
                     "states": [{"value": "COD", "count": 612}],
                     "cycles": [{"value": 1, "count": 14345}],
                     "responses": [{"value": "supported", "count": 22107}],
+                    "sdgs": [{"value": 16, "count": 310}],
+                    "affected_groups": [{"value": "Women & girls", "count": 120}],
+                    "sources": [{"value": "upr_info_via_terman", "count": 28167}],
                 }
             ]
         }
@@ -175,11 +240,19 @@ class RecommendationFacets(SQLModel):
     states: list[FacetCount] = Field(description="Per State under review (ISO3), most frequent first.")
     cycles: list[FacetCount] = Field(description="Per cycle, in cycle order.")
     responses: list[FacetCount] = Field(description="Per response (supported, noted, pending).")
+    sdgs: list[FacetCount] = Field(default_factory=list, description="Per SDG (goal number), in goal order.")
+    affected_groups: list[FacetCount] = Field(
+        default_factory=list, description="Per affected group of persons, most frequent first."
+    )
+    sources: list[FacetCount] = Field(default_factory=list, description="Per source, most frequent first.")
 
 
 # One rejected row of an import.
 class ImportRowError(SQLModel):
-    line: int = Field(description="1-based line of the file (for CSV, the physical line where the record ends).")
+    line: int = Field(
+        description="1-based line of the file (for CSV, the physical line where the record ends); for a JSON array "
+        "(the UHRI export), the 1-based number of the record."
+    )
     field: str = Field(description="The field (column) at fault, or `row` for the whole line.")
     reason: str
 
@@ -190,28 +263,47 @@ class ImportSummary(SQLModel):
         "json_schema_extra": {
             "examples": [
                 {
-                    "format": "jsonl",
+                    "format": "uhri",
                     "dry_run": False,
-                    "rows_read": 30456,
-                    "records": 30456,
-                    "inserted": 30456,
+                    "rows_read": 2292,
+                    "records": 2289,
+                    "inserted": 2289,
                     "updated": 0,
                     "unchanged": 0,
                     "rejected": 0,
-                    "themes_predicted": 1657,
+                    "skipped": 3,
+                    "skipped_reasons": {"not UPR (CAT)": 1, "not UPR (CRC)": 1, "not UPR (Special Procedures)": 1},
+                    "unrecorded_recommenders": 0,
+                    "linked": 2289,
+                    "themes_predicted": 0,
                 }
             ]
         }
     }
 
-    format: str = Field(description="jsonl, csv (our export layout) or csv-upr-info (the UPR Info export).")
+    format: str = Field(
+        description="jsonl, csv (our export layout), csv-upr-info (the UPR Info export) or uhri (the OHCHR "
+        "Universal Human Rights Index export)."
+    )
     dry_run: bool
-    rows_read: int = Field(description="Data rows read from the file (CSV rows, JSONL lines).")
+    rows_read: int = Field(description="Data rows read from the file (CSV rows, JSONL lines, JSON array records).")
     records: int = Field(description="Distinct recommendations after merging rows and duplicate ids.")
     inserted: int
     updated: int
     unchanged: int
     rejected: int = Field(description="Rows with an error; when not 0 nothing was written.")
+    skipped: int = Field(default=0, description="Records left out on purpose (e.g. treaty-body records of the UHRI).")
+    skipped_reasons: dict[str, int] = Field(default_factory=dict, description="How many were skipped, per reason.")
+    unrecorded_recommenders: int = Field(
+        default=0,
+        description="Recommendations whose recommending State the source does not record (`(Unknown)` or empty): "
+        "kept, with the name as given and no ISO3 code.",
+    )
+    linked: int = Field(
+        default=0,
+        description="Records of the recommendations written that are now linked as copies of the same "
+        "recommendation from another source (they count once in coverage and drafts).",
+    )
     themes_predicted: int = Field(
         default=0, description="Recommendations without themes that the theme tagger tagged after the import."
     )

@@ -1,13 +1,16 @@
 """The `/v1` API router: every resource router is included here."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from app.routes import activities, audit, classify, drafts, keys, matches, needs, providers, recommendations
+from app.query_params import reject_unknown_query
+from app.routes import activities, audit, classify, coverage, drafts, keys, matches, needs, providers, recommendations
 
-api_router = APIRouter()
+# Every /v1 operation refuses query parameters it does not declare (422 naming them).
+api_router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 api_router.include_router(keys.router)
 api_router.include_router(audit.router)
 api_router.include_router(recommendations.router)
+api_router.include_router(coverage.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from pydantic import Field, StringConstraints
 
 from app.auth import AdminDep
 from app.deps import PageParamsDep, SessionDep, SettingsDep
@@ -17,7 +19,7 @@ from app.models.recommendation import ImportSummary, RecommendationFacets, Recom
 from app.pagination import Page
 from app.services import recommendations as recommendation_service
 from app.services.imports import import_and_tag
-from app.services.recommendations import MAX_QUERY_LENGTH, RecommendationFilters
+from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 from app.streaming import BoundedStreamingResponse
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -25,27 +27,74 @@ router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 ResponseFilter = Literal["supported", "noted", "pending"]
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
 CSV_TYPES = ("text/csv", "application/csv")
+UHRI_TYPES = ("application/json",)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
+Iso3 = Annotated[str, StringConstraints(min_length=3, max_length=3)]
+Cycle = Annotated[int, Field(ge=1, le=20)]
+SessionNumber = Annotated[int, Field(ge=1, le=200)]
+Sdg = Annotated[int, Field(ge=1, le=17)]
+SdgTarget = Annotated[str, StringConstraints(pattern=r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+ActionCategory = Annotated[int, Field(ge=1, le=5)]
+RegionFilter = Literal["africa", "asia_pacific", "eastern_europe", "latin_america_caribbean", "western_europe_others"]
+SEVERAL = f" Several values: any of them (`?{{name}}=a&{{name}}=b`), at most {MAX_VALUES}."
+
+
+def _many(description: str, name: str, example: object) -> Any:
+    return Query(description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]])
+
+
 def recommendation_filters(
-    state: Annotated[
-        str | None, Query(min_length=3, max_length=3, description="ISO3 of the State under review.", examples=["FRA"])
-    ] = None,
+    state: Annotated[list[Iso3] | None, _many("ISO3 of the State under review.", "state", "MEX")] = None,
     recommending_state: Annotated[
-        str | None, Query(min_length=3, max_length=3, description="ISO3 of a recommending State.", examples=["DNK"])
+        list[Iso3] | None, _many("ISO3 of a recommending State.", "recommending_state", "DNK")
     ] = None,
-    cycle: Annotated[int | None, Query(ge=1, le=20, description="UPR cycle.", examples=[2])] = None,
-    session: Annotated[int | None, Query(ge=1, le=200, description="UPR Working Group session.", examples=[15])] = None,
-    response: Annotated[ResponseFilter | None, Query(description="supported, noted or pending.")] = None,
+    recommending_region: Annotated[
+        list[RegionFilter] | None,
+        _many("UN regional group of a recommending State.", "recommending_region", "africa"),
+    ] = None,
+    cycle: Annotated[list[Cycle] | None, _many("UPR cycle.", "cycle", 4)] = None,
+    session: Annotated[list[SessionNumber] | None, _many("UPR Working Group session.", "session", 47)] = None,
+    response: Annotated[
+        list[ResponseFilter] | None, _many("supported, noted or pending.", "response", "supported")
+    ] = None,
     theme: Annotated[
-        str | None,
-        Query(
-            min_length=1, max_length=255, description="Exact theme label.", examples=["Torture and other CID treatment"]
+        list[Label] | None, _many("Exact theme label.", "theme", "Torture and other CID treatment")
+    ] = None,
+    sdg: Annotated[list[Sdg] | None, _many("SDG (goal number).", "sdg", 5)] = None,
+    sdg_target: Annotated[list[SdgTarget] | None, _many("SDG target, e.g. 16.2 or 16.a.", "sdg_target", "16.2")] = None,
+    affected_group: Annotated[
+        list[Label] | None, _many("Affected group of persons (exact label).", "affected_group", "Women & girls")
+    ] = None,
+    source_document: Annotated[
+        list[Label] | None,
+        _many(
+            "Document symbol; its addenda and paragraphs match too (A/HRC/28/15 matches A/HRC/28/15/Add.1).",
+            "source_document",
+            "A/HRC/28/15",
         ),
     ] = None,
-    sdg: Annotated[int | None, Query(ge=1, le=17, description="SDG number.", examples=[5])] = None,
-    action_category: Annotated[int | None, Query(ge=1, le=5, description="UPR Info action category 1-5.")] = None,
+    source: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None,
+        _many("Source of the record (see GET /v1/coverage).", "source", "ohchr_uhri"),
+    ] = None,
+    action_category: Annotated[
+        list[ActionCategory] | None, _many("UPR Info action category 1-5.", "action_category", 5)
+    ] = None,
+    published_from: Annotated[
+        date | None, Query(description="Published on or after this date (records with a publication date).")
+    ] = None,
+    published_to: Annotated[date | None, Query(description="Published on or before this date.")] = None,
+    include_linked: Annotated[
+        bool,
+        Query(
+            description="Also list other sources' copies of a recommendation (by default each recommendation "
+            "appears once, as its canonical record, with the copies in `linked_ids`)."
+        ),
+    ] = False,
     q: Annotated[
         str | None,
         Query(
@@ -56,7 +105,25 @@ def recommendation_filters(
         ),
     ] = None,
 ) -> RecommendationFilters:
-    return RecommendationFilters(state, recommending_state, cycle, session, response, theme, sdg, action_category, q)
+    return RecommendationFilters(
+        state=tuple(state or ()),
+        recommending_state=tuple(recommending_state or ()),
+        recommending_region=tuple(recommending_region or ()),
+        cycle=tuple(cycle or ()),
+        session=tuple(session or ()),
+        response=tuple(response or ()),
+        theme=tuple(theme or ()),
+        sdg=tuple(sdg or ()),
+        sdg_target=tuple(sdg_target or ()),
+        affected_group=tuple(affected_group or ()),
+        source_document=tuple(source_document or ()),
+        source=tuple(source or ()),
+        action_category=tuple(action_category or ()),
+        published_from=published_from,
+        published_to=published_to,
+        include_linked=include_linked,
+        q=q,
+    )
 
 
 FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
@@ -71,7 +138,7 @@ FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
 def list_recommendations(session: SessionDep, filters: FiltersDep, page: PageParamsDep) -> Page[RecommendationPublic]:
     """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""  # noqa: E501
     rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
-    return Page.build([RecommendationPublic.model_validate(r) for r in rows], total, page)
+    return Page.build(recommendation_service.present(session, rows), total, page)
 
 
 @router.get(
@@ -81,7 +148,7 @@ def list_recommendations(session: SessionDep, filters: FiltersDep, page: PagePar
     responses=problems(422, 503),
 )
 def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> RecommendationFacets:
-    """Count the matching recommendations per theme, State under review, cycle and response."""
+    """Count the matching recommendations per theme, State, cycle, response, SDG, affected group and source."""
     return recommendation_service.get_facets(session, filters=filters)
 
 
@@ -97,6 +164,7 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
             "content": {
                 "text/csv": {"schema": {"type": "string"}, "example": "id,source,cycle,...\n"},
                 "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"id":"...","cycle":1}\n'},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
         },
         **problems(422, 503),
@@ -108,16 +176,20 @@ def export_recommendations(
     settings: SettingsDep,
     filters: FiltersDep,
     format: Annotated[
-        Literal["csv", "jsonl"], Query(description="csv or jsonl; both re-import as they are.")
+        Literal["csv", "jsonl", "xlsx"],
+        Query(
+            description='csv (list cells as text joined by "; ") or jsonl, both re-import as they are; '
+            "xlsx for Excel (one sheet, same columns)."
+        ),
     ] = "jsonl",
 ) -> StreamingResponse:
-    """Export the matching recommendations (same filters as the list) as CSV or JSON Lines, streamed.
+    """Export the matching recommendations (same filters as the list) as CSV, JSON Lines or Excel, streamed.
 
     A few exports run at once per worker (503 with `Retry-After` beyond them); a client that
     accepts no data for a while is cut off.
     """
     body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson", "xlsx": XLSX_TYPE}[format]
     filename = f"recommendations.{format}"
     return BoundedStreamingResponse(
         body,
@@ -139,10 +211,13 @@ def export_recommendations(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "The raw file: JSON Lines (shared schema or our export) or CSV (UPR Info export or ours).",
+            "description": "The raw file: JSON Lines (shared schema or our export), CSV (UPR Info export or ours) "
+            "or, as `application/json`, OHCHR's Universal Human Rights Index export (`export-full-en.json`: "
+            "a JSON array; only its UPR recommendations are imported, the other records are counted as skipped).",
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
                 "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -155,17 +230,26 @@ async def import_recommendations(
     admin: AdminDep,
     dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
 ) -> ImportSummary:
-    """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise."""
+    """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise.
+
+    The copies of one recommendation from several sources (e.g. the UHRI export and the UPR Info
+    database) are linked in the same transaction, so each counts once in coverage and drafts.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in JSONL_TYPES:
         fmt = "jsonl"
     elif content_type in CSV_TYPES:
         fmt = "csv"
+    elif content_type in UHRI_TYPES:
+        fmt = "uhri"
     else:
         raise UnprocessableEntity(
             f"Unsupported Content-Type {content_type or '(none)'!r}.",
             errors=[
-                field_error(["header", "content-type"], "must be application/x-ndjson, application/jsonl or text/csv")
+                field_error(
+                    ["header", "content-type"],
+                    "must be application/x-ndjson, application/jsonl, text/csv or application/json (UHRI export)",
+                )
             ],
         )
     # Async only to stream the body to a temporary file (bounded memory); the import runs in a thread.
@@ -194,6 +278,5 @@ async def import_recommendations(
 )
 def get_recommendation(recommendation_id: str, session: SessionDep) -> RecommendationPublic:
     """Show one recommendation by its stable source id."""
-    return RecommendationPublic.model_validate(
-        recommendation_service.get_recommendation(session, recommendation_id=recommendation_id)
-    )
+    row = recommendation_service.get_recommendation(session, recommendation_id=recommendation_id)
+    return recommendation_service.present(session, [row])[0]

@@ -11,6 +11,7 @@ from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation
 from app.services import access
 from app.services import matching as matching_service
+from app.services.linking import counted_ids
 from app.services.match_index import MatchIndex
 from matching import DraftInput, draft_groups
 from matching.ranking import Preferences
@@ -25,10 +26,13 @@ def draft_needs(
         .join(Need, col(Need.id) == col(NeedRecommendation.need_id))
         .where(col(Need.state) == state, access.need_read_clause(principal))
     )
+    # Each recommendation once (copies from other sources left out), and covered when a need
+    # cites it or any copy of it.
     query = select(Recommendation).where(
         col(Recommendation.state_under_review) == state,
         col(Recommendation.response) == "supported",
-        col(Recommendation.id).not_in(covered),
+        col(Recommendation.canonical_id).is_(None),
+        col(Recommendation.id).not_in(counted_ids(covered)),
     )
     if options.cycle is not None:
         query = query.where(col(Recommendation.cycle) == options.cycle)

@@ -44,10 +44,17 @@ def check_recommendations(
     found = {r.id: r for r in session.exec(select(Recommendation).where(col(Recommendation.id).in_(set(ids))))}
     errors = []
     seen: set[str] = set()
+    # (the id that counts, source) -> cited id: two sources' copies of one recommendation are one
+    # recommendation; two records of the same source are two, even when another source merged them.
+    counted: dict[str, tuple[str, str]] = {}
     for index, rid in enumerate(ids):
         rec = found.get(rid)
+        first = counted.get(rec.canonical_id or rec.id) if rec is not None else None
+        same = first[0] if first is not None and rec is not None and first[1] != rec.source else None
         if rid in seen:
             reason = f"recommendation {rid} is listed twice"
+        elif same is not None:
+            reason = f"recommendation {rid} is the same recommendation as {same} (from another source); cite it once"
         elif rec is None:
             reason = f"recommendation {rid} does not exist"
         elif rec.state_under_review != state:
@@ -58,6 +65,8 @@ def check_recommendations(
         else:
             reason = None
         seen.add(rid)
+        if rec is not None:
+            counted.setdefault(rec.canonical_id or rec.id, (rid, rec.source))
         if reason:
             errors.append(field_error([*loc, index], reason))
     if errors:

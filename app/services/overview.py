@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pycountry
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, func, select, union
 from sqlmodel import Session, col
 
 from app.errors import NotFound
@@ -23,6 +23,7 @@ from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
 from app.services import access
+from app.services.linking import counted_ids
 from app.validation import is_iso3
 
 NO_THEME = "No theme"
@@ -49,6 +50,7 @@ class StateCoverage:
 
 
 def _covered_clause(principal: Principal, state: str) -> Any:
+    """Cited by a need or an activity the caller may see, directly or through another source's copy of it."""
     by_need = (
         select(col(NeedRecommendation.recommendation_id))
         .join(Need, col(Need.id) == col(NeedRecommendation.need_id))
@@ -59,7 +61,7 @@ def _covered_clause(principal: Principal, state: str) -> Any:
         .join(Activity, col(Activity.id) == col(ActivityRecommendation.activity_id))
         .where(col(Activity.state) == state, access.activity_read_clause(principal))
     )
-    return or_(col(Recommendation.id).in_(by_need), col(Recommendation.id).in_(by_activity))
+    return col(Recommendation.id).in_(counted_ids(union(by_need, by_activity)))
 
 
 def get_state_coverage(session: Session, *, principal: Principal, state: str) -> StateCoverage:
@@ -69,7 +71,12 @@ def get_state_coverage(session: Session, *, principal: Principal, state: str) ->
         raise NotFound(f"There is no State with the code {state!r}.")
     covered = _covered_clause(principal, code)
     covered_count = func.coalesce(func.sum(case((covered, 1), else_=0)), 0)
-    supported = (col(Recommendation.state_under_review) == code, col(Recommendation.response) == "supported")
+    # Each recommendation once: other sources' copies of it (canonical_id set) are not counted.
+    supported = (
+        col(Recommendation.state_under_review) == code,
+        col(Recommendation.response) == "supported",
+        col(Recommendation.canonical_id).is_(None),
+    )
     theme = col(RecommendationTheme.theme)
     per_theme = session.execute(
         select(theme, func.count(), covered_count)

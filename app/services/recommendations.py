@@ -1,11 +1,9 @@
 """Recommendations: filtered listing, full-text search, facets, export and import.
 
-Filters are plain SQL conditions on `recommendation`; list-valued filters (theme,
-recommending State, SDG) are `id IN (SELECT recommendation_id FROM <index table>
-WHERE ...)` semi-joins served by the index tables' (value, recommendation_id)
-indexes. Full-text search uses SQLite FTS5 (porter stemmer, bm25 rank) or
-PostgreSQL `to_tsvector('english', text)` with `websearch_to_tsquery` and
-`ts_rank`, depending on the engine.
+The filters and their SQL are in `recommendation_filters`. With `q` the list is
+ranked by FTS5's bm25 (SQLite) or `ts_rank` (PostgreSQL), otherwise ordered by
+cycle, session, State and id. A canonical record is shown with the ids and
+sources of the other sources' copies of it (`present`).
 """
 
 from __future__ import annotations
@@ -13,136 +11,50 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text, tuple_
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.errors import NotFound, UnprocessableEntity, field_error
-from app.importing import open_source, run_import
+from app.errors import NotFound
+from app.importing import detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
-from app.importing.csv_layout import escape_cell, render_cell
+from app.importing.csv_layout import escape_cell, join_list, render_cell
 from app.models.recommendation import (
     FacetCount,
     ImportSummary,
     Recommendation,
     RecommendationFacets,
-    RecommendationRecommender,
-    RecommendationSdg,
-    RecommendationTheme,
+    RecommendationPublic,
 )
 from app.pagination import PageParams
 from app.services import audit
-from app.validation import normalise_iso3
-
-R = Recommendation.__table__  # type: ignore[attr-defined]
-RT = RecommendationTheme.__table__  # type: ignore[attr-defined]
-RR = RecommendationRecommender.__table__  # type: ignore[attr-defined]
-RS = RecommendationSdg.__table__  # type: ignore[attr-defined]
-FTS = table("recommendation_fts", column("rowid"), column("rank"))
+from app.services.recommendation_filters import (
+    FTS,
+    MAX_QUERY_LENGTH,
+    RAG,
+    RS,
+    RT,
+    R,
+    RecommendationFilters,
+    conditions,
+    fts5_query,
+    fts_match,
+    pg_tsv,
+)
 
 EXPORT_BATCH = 1_000
+XLSX_CHUNK = 1 << 16
 # Above this many matches a page is found faster by walking the list-order index.
 DENSE_MATCHES = 2_000
-MAX_QUERY_LENGTH = 200
-# Words websearch_to_tsquery('english') drops too; FTS5 has no stop list, so drop them here
-# to keep both backends' answers alike (inside "quoted phrases" every word is kept).
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "with",
-    ]
-)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True, slots=True)
-class RecommendationFilters:
-    """The filters shared by list, facets and export (already type-checked by the route)."""
-
-    state: str | None = None
-    recommending_state: str | None = None
-    cycle: int | None = None
-    session: int | None = None
-    response: str | None = None
-    theme: str | None = None
-    sdg: int | None = None
-    action_category: int | None = None
-    q: str | None = None
-
-    def normalised(self) -> RecommendationFilters:
-        """Upper-case the ISO3 filters, or raise a 422 naming the parameter."""
-        state = normalise_iso3(self.state, loc=["query", "state"]) if self.state else None
-        recommending = (
-            normalise_iso3(self.recommending_state, loc=["query", "recommending_state"])
-            if self.recommending_state
-            else None
-        )
-        q = self.q.strip() if self.q else None
-        if q:
-            fts5_query(q)  # the same 422 on both backends for a query with no searchable word
-        return RecommendationFilters(
-            state, recommending, self.cycle, self.session, self.response, self.theme, self.sdg, self.action_category, q
-        )
-
-
-def fts5_query(q: str) -> str:
-    """A safe FTS5 MATCH expression for a web-search style query.
-
-    Words are AND-ed, "double-quoted text" is a phrase, a leading `-` excludes a
-    word; every term is quoted, so FTS5 operators in the input are just words.
-    """
-    positives: list[str] = []
-    negatives: list[str] = []
-    for match in re.finditer(r'(-?)"([^"]*)"|(\S+)', q):
-        if match.group(3) is not None:
-            word = match.group(3)
-            negate = word.startswith("-") and len(word) > 1
-            tokens = [t.lower() for t in _TOKEN.findall(word)]
-            tokens = [t for t in tokens if t not in _STOPWORDS]
-            if not tokens:
-                continue
-            term = '"' + " ".join(tokens) + '"'
-            (negatives if negate else positives).append(term)
-        else:
-            tokens = [t.lower() for t in _TOKEN.findall(match.group(2))]
-            if tokens:
-                (negatives if match.group(1) else positives).append('"' + " ".join(tokens) + '"')
-    if not positives:
-        raise UnprocessableEntity(
-            "The search query has no searchable words.",
-            errors=[field_error(["query", "q"], "needs at least one word that is not excluded or a stop word")],
-        )
-    expression = " AND ".join(positives)
-    if negatives:
-        expression = f"({expression}) NOT ({' OR '.join(negatives)})"
-    return expression
 
 
 def _is_postgres(session_or_engine: Session | Engine) -> bool:
@@ -150,58 +62,10 @@ def _is_postgres(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def _pg_tsv() -> ColumnElement[Any]:
-    # Spelled exactly as the GIN index expression, with a literal config, so the planner uses it.
-    return func.to_tsvector(literal_column("'english'"), R.c.text)
-
-
-def _member(index_table: Any, value_column: str, value: Any, *, exists: bool) -> ColumnElement[bool]:
-    """`id` has a row with this value in an index table: as IN (few matches) or a correlated EXISTS."""
-    if exists:
-        # Correlated: lets SQLite walk the list-order index and stop after one page.
-        return (
-            select(literal_column("1"))
-            .where(index_table.c.recommendation_id == R.c.id, index_table.c[value_column] == value)
-            .exists()
-        )
-    member: ColumnElement[bool] = R.c.id.in_(
-        select(index_table.c.recommendation_id).where(index_table.c[value_column] == value)
-    )
-    return member
-
-
 def _conditions(
     filters: RecommendationFilters, *, postgres: bool, with_q: bool = True, exists: bool = False
 ) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if filters.state:
-        conds.append(R.c.state_under_review == filters.state)
-    if filters.cycle is not None:
-        conds.append(R.c.cycle == filters.cycle)
-    if filters.session is not None:
-        conds.append(R.c.session == filters.session)
-    if filters.response:
-        conds.append(R.c.response == filters.response)
-    if filters.action_category is not None:
-        conds.append(R.c.action_category == filters.action_category)
-    if filters.theme:
-        conds.append(_member(RT, "theme", filters.theme, exists=exists))
-    if filters.recommending_state:
-        conds.append(_member(RR, "state", filters.recommending_state, exists=exists))
-    if filters.sdg is not None:
-        conds.append(_member(RS, "sdg", filters.sdg, exists=exists))
-    if with_q and filters.q:
-        if postgres:
-            conds.append(_pg_tsv().op("@@")(func.websearch_to_tsquery(literal_column("'english'"), filters.q)))
-        else:
-            conds.append(
-                R.c.seq.in_(
-                    select(FTS.c.rowid).where(
-                        text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q))
-                    )
-                )
-            )
-    return conds
+    return conditions(filters, postgres=postgres, with_q=with_q, exists=exists)
 
 
 _ORDER = (R.c.cycle, R.c.session, R.c.state_under_review, R.c.id)
@@ -218,13 +82,12 @@ def list_recommendations(
     stmt: Select[Any]
     if filters.q and postgres:
         query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
-        stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(_pg_tsv(), query).desc(), R.c.id)
+        stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
     elif filters.q:
-        match = text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q))
         stmt = (
             select(Recommendation)
             .join(FTS, FTS.c.rowid == R.c.seq)
-            .where(match, *_conditions(filters, postgres=False, with_q=False))
+            .where(fts_match(filters.q), *_conditions(filters, postgres=False, with_q=False))
             .order_by(FTS.c.rank, R.c.id)
         )
     else:
@@ -236,24 +99,10 @@ def list_recommendations(
 
 
 def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
-    """How many recommendations match; a lone search or list-valued filter is counted on its own index."""
-    lone = [
-        (index_table, column_name, value)
-        for index_table, column_name, value in (
-            (RT, "theme", filters.theme),
-            (RR, "state", filters.recommending_state),
-            (RS, "sdg", filters.sdg),
-        )
-        if value is not None
-    ]
-    if filters.q and len(conds) == 1 and not _is_postgres(session):
+    """How many recommendations match; a lone search is counted on the FTS index when nothing is linked."""
+    if filters.q and len(conds) == 1 and filters.include_linked and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
-        match = text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(filters.q))
-        return int(session.execute(select(func.count()).select_from(FTS).where(match)).scalar_one())
-    if len(lone) == 1 and len(conds) == 1:
-        index_table, column_name, value = lone[0]
-        stmt = select(func.count()).select_from(index_table).where(index_table.c[column_name] == value)
-        return int(session.execute(stmt).scalar_one())
+        return int(session.execute(select(func.count()).select_from(FTS).where(fts_match(filters.q))).scalar_one())
     return int(session.execute(select(func.count()).select_from(R).where(*conds)).scalar_one())
 
 
@@ -265,40 +114,93 @@ def get_recommendation(session: Session, *, recommendation_id: str) -> Recommend
     return row
 
 
+def present(session: Session, rows: list[Recommendation]) -> list[RecommendationPublic]:
+    """Recommendations as the API shows them: a canonical record lists the other sources' copies of it."""
+    copies: dict[str, list[tuple[str, str]]] = {r.id: [] for r in rows if r.canonical_id is None}
+    if copies:
+        found = session.execute(
+            select(R.c.canonical_id, R.c.id, R.c.source).where(R.c.canonical_id.in_(list(copies))).order_by(R.c.id)
+        )
+        for canonical, rid, source in found:
+            copies[canonical].append((rid, source))
+    return [
+        RecommendationPublic.model_validate(r).model_copy(
+            update={
+                "linked_ids": [rid for rid, _ in copies.get(r.id, [])],
+                "linked_sources": sorted({source for _, source in copies.get(r.id, [])}),
+            }
+        )
+        for r in rows
+    ]
+
+
 def _counts(rows: Any) -> list[FacetCount]:
     return [FacetCount(value=value, count=count) for value, count in rows]
 
 
+def _by_count(items: Any) -> list[FacetCount]:
+    return _counts(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+
+def _member_facet(
+    session: Session, index_table: Any, value_column: str, conds: list[ColumnElement[bool]], *, only_counted: bool
+) -> list[tuple[Any, int]]:
+    """Counts per value of a list field among the matching recommendations."""
+    value = index_table.c[value_column]
+    stmt = select(value, func.count()).group_by(value)
+    if only_counted:
+        # No filter but "each recommendation once": every row of the index table, less the
+        # copies' rows (few, found through the partial canonical_id index), is cheaper than a join.
+        copies = (
+            select(value, func.count())
+            .select_from(R.join(index_table, index_table.c.recommendation_id == R.c.id))
+            .where(R.c.canonical_id.is_not(None))
+            .group_by(value)
+        )
+        counts = Counter({v: n for v, n in session.execute(stmt)})
+        counts.subtract({v: n for v, n in session.execute(copies)})
+        return [(v, n) for v, n in counts.items() if n > 0]
+    if conds:
+        # A join (not IN): the filtered ids come off the covering index and each probes
+        # the index table's primary key, with no temporary id list to build.
+        stmt = stmt.select_from(R.join(index_table, index_table.c.recommendation_id == R.c.id)).where(*conds)
+    return [(v, n) for v, n in session.execute(stmt)]
+
+
 def get_facets(session: Session, *, filters: RecommendationFilters) -> RecommendationFacets:
-    """Counts per theme, State under review, cycle and response among the matching recommendations."""
+    """Counts per theme, State, cycle, response, SDG, affected group and source among the matching recommendations."""
     filters = filters.normalised()
     conds = _conditions(filters, postgres=_is_postgres(session))
-    # One grouped pass gives states, cycles and responses (and the total); on an unfiltered
-    # table it is a scan of the (state, response, cycle) index rather than three scans.
+    # One grouped pass gives states, cycles, responses and sources (and the total); on an
+    # unfiltered table it is a scan of the covering (state, response, cycle, ...) index.
     grouped = session.execute(
-        select(R.c.state_under_review, R.c.cycle, R.c.response, func.count())
+        select(R.c.state_under_review, R.c.cycle, R.c.response, R.c.source, func.count())
         .where(*conds)
-        .group_by(R.c.state_under_review, R.c.cycle, R.c.response)
+        .group_by(R.c.state_under_review, R.c.cycle, R.c.response, R.c.source)
     ).all()
     states: Counter[str] = Counter()
     cycles: Counter[int] = Counter()
     responses: Counter[str] = Counter()
-    for state, cycle, response, count in grouped:
+    sources: Counter[str] = Counter()
+    for state, cycle, response, source, count in grouped:
         states[state] += count
         cycles[cycle] += count
         responses[response] += count
-    theme_stmt = select(RT.c.theme, func.count()).group_by(RT.c.theme)
-    if conds:
-        # A join (not IN): the filtered ids come off the covering index and each probes
-        # recommendation_theme's primary key, with no temporary id list to build.
-        theme_stmt = theme_stmt.select_from(R.join(RT, RT.c.recommendation_id == R.c.id)).where(*conds)
-    themes = session.execute(theme_stmt).all()
+        sources[source] += count
+    only_counted = not filters.include_linked and filters.is_empty()
+
+    def facet(index_table: Any, value_column: str) -> list[tuple[Any, int]]:
+        return _member_facet(session, index_table, value_column, conds, only_counted=only_counted)
+
     return RecommendationFacets(
         total=sum(states.values()),
-        themes=_counts(sorted(themes, key=lambda kv: (-kv[1], kv[0]))),
-        states=_counts(sorted(states.items(), key=lambda kv: (-kv[1], kv[0]))),
+        themes=_by_count(facet(RT, "theme")),
+        states=_by_count(states.items()),
         cycles=_counts(sorted(cycles.items())),
-        responses=_counts(sorted(responses.items(), key=lambda kv: (-kv[1], kv[0]))),
+        responses=_by_count(responses.items()),
+        sdgs=_counts(sorted(facet(RS, "sdg"))),
+        affected_groups=_by_count(facet(RAG, "affected_group")),
+        sources=_by_count(sources.items()),
     )
 
 
@@ -325,13 +227,51 @@ def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[dic
 
 
 def export_lines(engine: Engine, *, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
-    """The matching recommendations as JSONL or CSV (our re-importable layout), in chunks of bytes.
+    """The matching recommendations as JSONL, CSV (our re-importable layout) or .xlsx, in chunks of bytes.
 
     Filters are checked now (a 422 before anything is streamed); rows are read lazily.
     """
     filters = filters.normalised()
-    _conditions(filters, postgres=_is_postgres(engine))
+    if fmt == "xlsx":
+        return _xlsx_chunks(engine, filters)
     return _export_chunks(engine, filters, fmt)
+
+
+def _xlsx_value(value: Any) -> Any:
+    """A record value as a spreadsheet cell: lists as "; "-joined text, no control characters."""
+    if isinstance(value, list):
+        value = join_list(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[bytes]:
+    """An .xlsx workbook of the matching rows, built in openpyxl's write-only mode.
+
+    Rows go to the worksheet's temporary file as they are read (bounded memory, no
+    connection held); the zipped workbook is written to a temporary file, then sent
+    in chunks. Text is always a string cell, never a formula.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Recommendations")
+    sheet.freeze_panes = "A2"
+    sheet.append(list(RECORD_FIELDS))
+    for row in _export_rows(engine, filters):
+        cells = []
+        for name in RECORD_FIELDS:
+            value = _xlsx_value(row[name])
+            if isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                value = cell
+            cells.append(value)
+        sheet.append(cells)
+    with tempfile.TemporaryFile() as spool:
+        workbook.save(spool)
+        spool.seek(0)
+        while chunk := spool.read(XLSX_CHUNK):
+            yield chunk
 
 
 def _export_chunks(engine: Engine, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
@@ -343,7 +283,7 @@ def _export_chunks(engine: Engine, filters: RecommendationFilters, fmt: str) -> 
         if fmt == "csv":
             writer.writerow([escape_cell(render_cell(row[name])) for name in RECORD_FIELDS])
         else:
-            buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+            buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str))  # dates as ISO
             buffer.write("\n")
         if n % 500 == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -365,7 +305,26 @@ def import_recommendations(
 ) -> ImportSummary:
     """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise.
 
-    The import's audit row (by `actor`) is written in that transaction; a dry run writes none.
+    `fmt` "auto" tells the format from the content (`detect_format`). The groups of
+    recommendations the import writes are relinked across sources in the same transaction, as is
+    the import's audit row (by `actor`); a dry run writes neither.
     """
-    source = open_source(file, fmt)
-    return run_import(session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, actor=actor)
+    from app.services import linking
+
+    source = open_source(file, detect_format(file) if fmt == "auto" else fmt)
+    return run_import(
+        session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups, actor=actor
+    )
+
+
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "RecommendationFilters",
+    "export_lines",
+    "fts5_query",
+    "get_facets",
+    "get_recommendation",
+    "import_recommendations",
+    "list_recommendations",
+    "present",
+]

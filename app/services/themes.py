@@ -27,6 +27,8 @@ ARTIFACT = "theme-tagger.joblib"
 MAIN_SCHEME = "upr_info_issues"
 #: The label schemes of the shared data (`recommendations.jsonl`), trained when they have enough labels.
 SCHEMES = ("upr_info_issues", "uhri", "uhri_legacy_coded", "sdgs", "affected_groups")
+#: At most this many recommendations imported from the UHRI export join the `uhri` scheme's training set.
+MAX_IMPORTED_ROWS = 60_000
 
 
 def artifact_path(settings: Settings) -> Path:
@@ -75,14 +77,59 @@ def labelled_by_scheme(records: Iterable[Mapping[str, Any]], schemes: Sequence[s
     return {scheme: Labelled(*parts) for scheme, parts in found.items()}
 
 
-def train(settings: Settings, *, data_file: Path | None = None) -> tuple[MultiSchemeTagger, Path, dict[str, Any]]:
-    """Train every scheme with enough labels on the shared data and write the artifact."""
+def imported_uhri_records(
+    session: Any, known: Iterable[str], *, limit: int = MAX_IMPORTED_ROWS
+) -> list[dict[str, Any]]:
+    """Records imported from the UHRI export with OHCHR themes, whose texts the training file lacks.
+
+    They make the `uhri` scheme's training set: a few hundred rows in the shared file,
+    over a hundred thousand once the full export is imported (at most `limit`, the first
+    by id, so training stays within minutes and gives the same model for the same data).
+    """
+    from sqlalchemy import select
+
+    from app.models.recommendation import Recommendation
+    from matching.linking import normalise_text
+
+    seen = {normalise_text(text) for text in known}
+    table = Recommendation.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.id, table.c.text, table.c.themes, table.c.state_under_review)
+        .where(table.c.source == "ohchr_uhri", table.c.theme_scheme == "uhri", table.c.themes_predicted.is_(False))
+        .order_by(table.c.id)
+    )
+    found: list[dict[str, Any]] = []
+    for rid, text, themes, state in rows:
+        key = normalise_text(text)
+        if themes and key not in seen:
+            seen.add(key)
+            found.append(
+                {"id": rid, "text": text, "themes": themes, "theme_scheme": "uhri", "state_under_review_iso3": state}
+            )
+            if len(found) >= limit:
+                break
+    return found
+
+
+def train(
+    settings: Settings, *, data_file: Path | None = None, session: Any = None
+) -> tuple[MultiSchemeTagger, Path, dict[str, Any]]:
+    """Train every scheme with enough labels on the shared data and write the artifact.
+
+    With a database `session`, the recommendations imported from OHCHR's UHRI export
+    (their `uhri` themes) are learnt too, so that scheme grows with the data loaded.
+    """
     source = data_file or settings.UPR_DATA_DIR / "recommendations.jsonl"
     if not source.is_file():
         raise FileNotFoundError(f"no training data at {source}; set UPR_DATA_DIR")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    file_digest = hashlib.sha256(source.read_bytes())
+    records = list(_records(source))
+    imported = imported_uhri_records(session, (r.get("text") or "" for r in records)) if session is not None else []
+    for record in imported:
+        file_digest.update(f"\n{record['id']}".encode())
+    digest = file_digest.hexdigest()
     started = time.perf_counter()
-    tagger = MultiSchemeTagger(main_scheme=MAIN_SCHEME).fit(labelled_by_scheme(_records(source)))
+    tagger = MultiSchemeTagger(main_scheme=MAIN_SCHEME).fit(labelled_by_scheme(records + imported))
     seconds = time.perf_counter() - started
     path = tagger.save(artifact_path(settings))
     info = {
@@ -91,6 +138,7 @@ def train(settings: Settings, *, data_file: Path | None = None) -> tuple[MultiSc
         "data_sha256": digest,
         "schemes": {s: tagger[s].metadata_.get("version") for s in tagger.schemes},
         "skipped": dict(tagger.skipped_),
+        "imported_uhri_rows": len(imported),
     }
     return tagger, path, info
 

@@ -122,9 +122,11 @@ def _render_form(
         states = directory.list_state_counts(session, principal=principal)
         context["state_options"] = sorted((s.state for s in states if s.supported), key=state_name)
         return render(request, "needs/form.html", context, status_code=status_code)
-    base = RecommendationFilters(state=form.state, response="supported")
+    base = RecommendationFilters(state=(form.state,), response=("supported",))
     facets = recommendation_service.get_facets(session, filters=base)
-    browse = RecommendationFilters(state=form.state, response="supported", theme=form.theme, q=form.q or None)
+    browse = RecommendationFilters(
+        state=(form.state,), response=("supported",), theme=(form.theme,) if form.theme else (), q=form.q or None
+    )
     try:
         rows, total = recommendation_service.list_recommendations(
             session, filters=browse, page=PageParams(limit=FORM_PAGE, offset=form.offset)

@@ -13,16 +13,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.countries import REGIONAL_GROUPS
 from app.deps import PageParamsDep, SessionDep
 from app.errors import UnprocessableEntity
 from app.pagination import PageParams
 from app.services import access, directory
 from app.services import activities as activity_service
+from app.services import coverage as coverage_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.services.recommendations import RecommendationFilters
 from app.vocab import ACTIVITY_STATUSES
+from app.web import search
 from app.web.charts import BarRow, coverage_bars
 from app.web.labels import state_name
 from app.web.session import WebDep
@@ -49,33 +52,31 @@ def _int(value: str | None) -> int | None:
 
 
 @router.get("/recommendations", response_class=HTMLResponse)
-def list_recommendations(
-    request: Request,
-    session: SessionDep,
-    page: PageParamsDep,
-    q: Text = None,
-    state: Text = None,
-    cycle: Text = None,
-    response: Text = None,
-    theme: Annotated[str | None, Query(max_length=255)] = None,
-) -> HTMLResponse:
-    """Search and filter recommendations, with facet counts beside the results."""
-    filters = RecommendationFilters(
-        state=_blank(state), cycle=_int(cycle), response=_blank(response), theme=_blank(theme), q=_blank(q)
-    )
+def list_recommendations(request: Request, session: SessionDep, page: PageParamsDep) -> HTMLResponse:
+    """Search and filter recommendations (several values per filter), with facet counts, coverage and export."""
+    filters = search.read_filters(request)
     error = None
     try:
         rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
         facets = recommendation_service.get_facets(session, filters=filters)
     except UnprocessableEntity as exc:
         error, rows, total, facets = exc.detail, [], 0, None
+    names = coverage_service.state_names(session)
     return render(
         request,
         "recommendations/list.html",
         {
             "filters": filters,
-            "rows": rows,
+            "rows": recommendation_service.present(session, rows),
             "facets": facets,
+            "facet_links": search.facet_links(filters, facets, names),
+            "active": search.active(filters, names),
+            "state_names": names,
+            "regions": REGIONAL_GROUPS,
+            "coverage": coverage_service.get_coverage(session),
+            "export_csv": search.export_url(filters, "csv"),
+            "export_xlsx": search.export_url(filters, "xlsx"),
+            "source_labels": {s.source: s.label for s in coverage_service.get_coverage(session).sources},
             "pager": Pager(total=total, limit=page.limit, offset=page.offset),
             "error": error,
         },
@@ -142,7 +143,8 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
     coverage = overview_service.get_state_coverage(session, principal=web.principal, state=iso3)
     if iso3 != coverage.state:
         return RedirectResponse(f"/states/{coverage.state}", status_code=301)  # type: ignore[return-value]
-    facets = recommendation_service.get_facets(session, filters=RecommendationFilters(state=coverage.state))
+    facets = recommendation_service.get_facets(session, filters=RecommendationFilters(state=(coverage.state,)))
+    data = coverage_service.get_coverage(session, state=coverage.state)
     needs, needs_total = need_service.list_needs(
         session, principal=web.principal, page=page, state=coverage.state, status="open"
     )
@@ -158,6 +160,7 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
         "states/detail.html",
         {
             "coverage": coverage,
+            "data": data,
             "facets": facets,
             "needs": needs,
             "pager": Pager(total=needs_total, limit=page.limit, offset=page.offset),

@@ -90,6 +90,10 @@ def test_import_returns_201_then_200_with_the_summary(client: TestClient, admin:
         "updated": 0,
         "unchanged": 0,
         "rejected": 0,
+        "skipped": 0,
+        "skipped_reasons": {},
+        "unrecorded_recommenders": 0,
+        "linked": 0,
         "themes_predicted": 0,
     }
     second = client.post(
@@ -219,7 +223,8 @@ def test_invalid_filters_are_422_naming_the_parameter(client: TestClient, query:
         if param == "limit" and path != "/v1/recommendations":
             continue
         problem = assert_problem(client.get(f"{path}?{query}"), 422)
-        assert any(e["loc"][-1] == param for e in problem["errors"]), problem
+        # Filters take several values: the location names the parameter, then the value's position.
+        assert any(e["loc"][1] == param and e["field"] == param for e in problem["errors"]), problem
 
 
 def test_get_recommendation_and_404(client: TestClient, admin: dict[str, str]) -> None:

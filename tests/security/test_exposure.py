@@ -36,11 +36,16 @@ def world(session: Session) -> dict[str, str]:
 
 def _urls(app: FastAPI, world: dict[str, str]) -> list[str]:
     urls = []
+    spec = app.openapi()["paths"]
+    probes = {"provider_id": world["provider_id"], "q": "provider", "limit": "100"}
     for path in _get_paths(app):
         url = re.sub(r"\{(\w+)\}", lambda m: world[m.group(1)], path)
         urls.append(url)
-        if "{" not in path:
-            urls.append(url + f"?provider_id={world['provider_id']}&q=provider&limit=100")
+        # Each list with the filters it takes (an undeclared query parameter is a 422).
+        declared = {p["name"] for p in spec[path]["get"].get("parameters", []) if p["in"] == "query"}
+        query = "&".join(f"{name}={value}" for name, value in probes.items() if name in declared)
+        if "{" not in path and query:
+            urls.append(f"{url}?{query}")
     return urls
 
 

@@ -1,0 +1,195 @@
+"""The search page's filters: read from the query string, shown as choices, links that add or remove one.
+
+Every filter takes several values, as on the API (`state=MEX&state=GTM`). The
+form sends a State by its name (a list of the States in the data), cycles,
+responses, SDGs and regions as checkboxes. Facet counts link to the same search
+with one more value; each active value has a link that removes just it. The
+export links carry the same filters to `GET /v1/recommendations/export`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from app.countries import REGIONAL_GROUPS
+from app.models.recommendation import RecommendationFacets
+from app.services.coverage import source_label
+from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
+
+MAX_VALUE_LENGTH = 255
+# (query name, kind) of the page's filters, in the order the active list shows them.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("state", "text"),
+    ("cycle", "int"),
+    ("session", "int"),
+    ("response", "text"),
+    ("theme", "text"),
+    ("sdg", "int"),
+    ("sdg_target", "text"),
+    ("affected_group", "text"),
+    ("recommending_state", "text"),
+    ("recommending_region", "text"),
+    ("source", "text"),
+    ("source_document", "text"),
+)
+TITLES = {
+    "state": "State under review",
+    "cycle": "Cycle",
+    "session": "Session",
+    "response": "Response",
+    "theme": "Theme",
+    "sdg": "SDG",
+    "sdg_target": "SDG target",
+    "affected_group": "Affected persons",
+    "recommending_state": "Recommending State",
+    "recommending_region": "Recommending region",
+    "source": "Source",
+    "source_document": "Document",
+    "published_from": "Published from",
+    "published_to": "Published until",
+    "q": "Words",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Active:
+    """One value of one filter in force, with the link that removes it."""
+
+    title: str
+    shown: str
+    remove_url: str
+
+
+def _values(request: Request, name: str, kind: str) -> tuple[Any, ...]:
+    found: list[Any] = []
+    for raw in request.query_params.getlist(name)[:MAX_VALUES]:
+        value = " ".join(raw.split())[:MAX_VALUE_LENGTH]
+        if not value:
+            continue  # an empty form field means "no filter"
+        if kind == "int":
+            if not value.isdigit() or len(value) > 4:
+                continue
+            found.append(int(value))
+        else:
+            found.append(value.upper() if name in ("state", "recommending_state") else value)
+    return tuple(dict.fromkeys(found))
+
+
+def _date(request: Request, name: str) -> date | None:
+    raw = (request.query_params.get(name) or "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def read_filters(request: Request) -> RecommendationFilters:
+    """The page's filters from its query string; blanks and values of the wrong kind are dropped."""
+    values: dict[str, Any] = {name: _values(request, name, kind) for name, kind in FIELDS}
+    q = " ".join((request.query_params.get("q") or "").split())[:MAX_QUERY_LENGTH] or None
+    return RecommendationFilters(
+        **values,
+        q=q,
+        published_from=_date(request, "published_from"),
+        published_to=_date(request, "published_to"),
+    )
+
+
+def _query(filters: RecommendationFilters) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if filters.q:
+        params.append(("q", filters.q))
+    for name, _ in FIELDS:
+        params += [(name, str(v)) for v in getattr(filters, name)]
+    for name in ("published_from", "published_to"):
+        value = getattr(filters, name)
+        if value is not None:
+            params.append((name, value.isoformat()))
+    return params
+
+
+def url(filters: RecommendationFilters, path: str = "/recommendations", **extra: str) -> str:
+    params = _query(filters) + list(extra.items())
+    return path + ("?" + urlencode(params) if params else "")
+
+
+def with_value(filters: RecommendationFilters, name: str, value: Any) -> str:
+    """The search with one more value of a filter (the page link of a facet count)."""
+    current = getattr(filters, name)
+    if value in current:
+        return url(filters)
+    return url(_changed(filters, name, (*current, value)))
+
+
+def _changed(filters: RecommendationFilters, name: str, value: Any) -> RecommendationFilters:
+    fields = {n: getattr(filters, n) for n in RecommendationFilters.__dataclass_fields__}
+    fields[name] = value
+    return RecommendationFilters(**fields)
+
+
+def active(filters: RecommendationFilters, names: dict[str, str]) -> list[Active]:
+    """Every value in force, in words, with a link that removes only it."""
+    found: list[Active] = []
+    if filters.q:
+        found.append(Active(TITLES["q"], filters.q, url(_changed(filters, "q", None))))
+    for name, _ in FIELDS:
+        values = getattr(filters, name)
+        for value in values:
+            shown = _shown(name, value, names)
+            rest = tuple(v for v in values if v != value)
+            found.append(Active(TITLES[name], shown, url(_changed(filters, name, rest))))
+    for name in ("published_from", "published_to"):
+        value = getattr(filters, name)
+        if value is not None:
+            found.append(Active(TITLES[name], value.isoformat(), url(_changed(filters, name, None))))
+    return found
+
+
+def _shown(name: str, value: Any, names: dict[str, str]) -> str:
+    if name in ("state", "recommending_state"):
+        return names.get(str(value), str(value))
+    if name == "recommending_region":
+        return REGIONAL_GROUPS.get(str(value), str(value))
+    if name == "cycle":
+        return f"Cycle {value}"
+    if name == "sdg":
+        return f"SDG {value}"
+    if name == "source":
+        return source_label(str(value))
+    return str(value).capitalize() if name == "response" else str(value)
+
+
+def export_url(filters: RecommendationFilters, fmt: str) -> str:
+    """The API export of the same search (the API takes exactly these filter names)."""
+    return url(filters, "/v1/recommendations/export", format=fmt)
+
+
+def facet_links(
+    filters: RecommendationFilters, facets: RecommendationFacets | None, names: dict[str, str]
+) -> list[tuple[str, list[tuple[str, int, str]]]]:
+    """(title, [(value in words, count, link adding it)]) for the sidebar's facet lists."""
+    if facets is None:
+        return []
+    groups = (
+        ("response", facets.responses, 5),
+        ("cycle", facets.cycles, 10),
+        ("theme", facets.themes, 12),
+        ("state", facets.states, 12),
+        ("sdg", facets.sdgs, 17),
+        ("affected_group", facets.affected_groups, 12),
+        ("source", facets.sources, 8),
+    )
+    out = []
+    for name, items, limit in groups:
+        links = [(_shown(name, f.value, names), f.count, with_value(filters, name, f.value)) for f in items[:limit]]
+        if links:
+            out.append((TITLES[name], links))
+    return out
+
+
+__all__ = ["Active", "active", "export_url", "facet_links", "read_filters", "url", "with_value"]

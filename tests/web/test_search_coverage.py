@@ -1,0 +1,108 @@
+"""The search page's filters (several values, a State by name), its export links, and the coverage notices."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import auth, make_key
+
+
+def uhri(n: int, country: str, session: str, **overrides: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "AnnotationId": f"bbbbbbbb-0000-4000-8000-{n:012d}",
+        "Body": "- UPR",
+        "AnnotationType": "- Recommendations",
+        "Countries": [country],
+        "UprSession": [session],
+        "UprPositions": ["Supported"],
+        "UprRecommendingCountry": ["Norway"],
+        "Text": f"{n}.1 Recommendation {n} on the rights of women (Norway);",
+        "Themes": ["Women's rights"],
+        "AffectedPersons": ["Women & girls"] if n % 2 else ["Children"],
+        "Sdgs": ["5 - Gender equality"],
+        "Symbol": "A/HRC/55/9",
+        "PublicationDate": "2024-03-12T00:00:00",
+    }
+    record.update(overrides)
+    return record
+
+
+@pytest.fixture
+def loaded(web: TestClient, session: Session) -> TestClient:
+    _row, key = make_key(session, role="admin")
+    session.commit()
+    records = [uhri(1, "Mexico", "45"), uhri(2, "Guatemala", "42"), uhri(3, "Peru", "42"), uhri(4, "Mexico", "31")]
+    r = web.post(
+        "/v1/recommendations/import",
+        content=json.dumps(records).encode(),
+        headers={**auth(key), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    return web
+
+
+def results(page: str) -> int:
+    found = re.search(r'id="results-heading">(\d+) recommendation', page)
+    assert found, "no results heading"
+    return int(found.group(1))
+
+
+def test_states_are_chosen_by_name_and_several_values_combine(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations").text
+    options = re.findall(r'<option value="([A-Z]{3})"[^>]*>([^<]+)</option>', page)
+    assert options == [("GTM", "Guatemala"), ("MEX", "Mexico"), ("PER", "Peru")]  # by name, in name order
+    assert results(loaded.get("/recommendations?state=MEX&state=PER").text) == 3
+    page = loaded.get("/recommendations?state=MEX&state=PER&affected_group=Children").text
+    assert results(page) == 1
+    assert re.search(r'<option value="MEX" selected>Mexico</option>', page)
+    assert re.search(r'id="f-cycle-4" name="cycle" value="4"', page)
+
+
+def test_filters_in_force_can_be_removed_one_by_one(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations?state=MEX&state=PER&sdg=5").text
+    links = dict(re.findall(r'<li class="tag">([^<]+) <a href="([^"]+)"', page))
+    assert html.unescape(links["State under review: Peru"]) == "/recommendations?state=MEX&sdg=5"
+    assert html.unescape(links["SDG: SDG 5"]) == "/recommendations?state=MEX&state=PER"
+
+
+def test_facet_links_add_a_value(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations?state=MEX").text
+    assert 'href="/recommendations?state=MEX&amp;state=GTM"' not in page  # GTM is not among Mexico's results
+    assert 'href="/recommendations?state=MEX&amp;affected_group=Children"' in page
+
+
+def test_export_buttons_carry_the_search(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations?state=MEX&cycle=4&offset=0").text
+    xlsx = html.unescape(re.search(r'href="([^"]+format=xlsx)"', page).group(1))  # type: ignore[union-attr]
+    assert xlsx == "/v1/recommendations/export?state=MEX&cycle=4&format=xlsx"
+    assert loaded.get(xlsx).status_code == 200
+    csv_link = html.unescape(re.search(r'href="([^"]+format=csv)"', page).group(1))  # type: ignore[union-attr]
+    exported = loaded.get(csv_link).text.splitlines()
+    assert len(exported) == 1 + 1  # the header and Mexico's cycle-4 recommendation (session 45)
+
+
+def test_the_search_page_says_what_the_data_covers(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations").text
+    assert "What the data covers" in page
+    assert "3 States under review, sessions 31, 42 and 45 (2018-2024), from 1 source" in page
+    assert "OHCHR Universal Human Rights Index" in page
+
+
+def test_a_state_without_recommendations_says_why(loaded: TestClient) -> None:
+    page = loaded.get("/states/USA").text
+    assert "Not in the data loaded: no recommendation to United States is recorded." in page
+    assert "sessions 31, 42 and 45 (2018-2024)" in page
+    assert "0</strong> recommendations received" not in page
+
+
+def test_a_state_page_gives_the_period_and_sources_of_its_data(loaded: TestClient) -> None:
+    page = loaded.get("/states/MEX").text
+    assert "2 recommendations to Mexico in the data: sessions 31 and 45 (2018-2024)" in page
+    assert "from OHCHR Universal Human Rights Index" in page
