@@ -140,7 +140,7 @@ def test_signals_presence_language_modality_history() -> None:
     assert ranked["region"].signals["modality"].value == 0.5
     assert ranked["region"].signals["modality"].detail == "offers training"
     assert (ranked["world"].signals["history"].value, ranked["none"].signals["history"].value) == (1.0, 0.5)
-    assert ranked["here"].signals["history"].detail == "no completed cooperation recorded"
+    assert ranked["here"].signals["history"].detail == "no cooperation recorded"
     assert list(ranked["here"].signals) == ["text", "theme", "language", "presence", "modality", "history"]
     # the same text everywhere: the signals decide the order
     assert [r.id for r in ranker.rank_providers(providers, "torture", prefs, history=history)][0] == "here"
