@@ -9,6 +9,7 @@ an address that used it gets nothing more. The worker sends the queue with retri
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import hmac
 import smtplib
@@ -30,6 +31,8 @@ from app.models.provider import Provider
 from app.services import events
 
 MAIL_RETRY_S = (60.0, 300.0, 1800.0, 7200.0, 21600.0)
+# Headers up to RFC 5322's 998 characters: the unsubscribe link stays one plain line.
+LONG_LINES = email.policy.SMTP.clone(max_line_length=998)
 SMTP_TIMEOUT_S = 20.0
 
 
@@ -167,7 +170,7 @@ def send(
     try:
         for message in messages:
             link = unsubscribe_url(public_url, secret, message.to_address)
-            mime = MimeMessage()
+            mime = MimeMessage(policy=LONG_LINES)
             mime["From"] = sender
             mime["To"] = formataddr(("", message.to_address))
             mime["Subject"] = message.subject
