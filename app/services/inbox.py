@@ -192,8 +192,9 @@ def mark_read(session: Session, *, principal: Principal, data: InboxRead) -> Inb
         ).rowcount
         or 0
     )
-    if marked:
-        audit.record(session, principal, resource="inbox", resource_id=party, action="read", detail={"marked": marked})
+    audit.record(
+        session, principal, resource="inbox", resource_id=party or "none", action="read", detail={"marked": marked}
+    )
     session.commit()
     left = session.exec(
         select(func.count())
