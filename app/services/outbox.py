@@ -18,16 +18,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.countries import display_name
+from app.db import intending_to_write
 from app.models.common import utcnow
 from app.models.events import OutboxEvent
+from app.models.mail import EmailMessage
 from app.models.need import Need
 from app.models.provider import Provider
+from app.models.webhook import WebhookDelivery
 from app.services import events, inbox, mail, subscriptions, webhooks
 from app.services import matching as matching_service
 from app.services import needs as need_service
@@ -79,11 +84,14 @@ def tell(session: Session, notice: Notice, *, smtp: bool, public_url: str) -> bo
         session, party=notice.party, event_type=notice.type, data=notice.data, msg_id=notice.msg_id, when=notice.when
     )
     if smtp:
-        link = f"{public_url.rstrip('/')}/inbox"
-        mail.enqueue(
-            session, party=notice.party, subject=notice.title[:300], body=f"{notice.title}\n\nYour inbox: {link}"
-        )
+        _mail(session, notice.party, notice.title, public_url)
     return True
+
+
+def _mail(session: Session, party: str, title: str, public_url: str) -> None:
+    """The e-mail of a notice: its sentence and a link to the inbox."""
+    link = f"{public_url.rstrip('/')}/inbox"
+    mail.enqueue(session, party=party, subject=title[:300], body=f"{title}\n\nYour inbox: {link}")
 
 
 class Names:
@@ -167,8 +175,7 @@ def _party_event(session: Session, event: OutboxEvent, names: Names, *, smtp: bo
             dedupe_key=f"event:{event.id}:{party}",
         )
         if added and smtp:
-            link = f"{public_url.rstrip('/')}/inbox"
-            mail.enqueue(session, party=party, subject=title[:300], body=f"{title}\n\nYour inbox: {link}")
+            _mail(session, party, title, public_url)
 
 
 def _need_event(session: Session, event: OutboxEvent, index: MatchIndex, *, smtp: bool, public_url: str) -> int:
@@ -231,3 +238,29 @@ def process_batch(
             skip.add(event.id or 0)
     session.commit()
     return done
+
+
+# Processed events, finished deliveries (with their attempts) and sent e-mails are kept this long.
+KEEP_DONE = timedelta(days=30)
+
+
+def purge_done(engine: Engine, *, batch: int = 500, keep: timedelta = KEEP_DONE) -> int:
+    """Delete up to `batch` rows of each kind finished before `keep` ago; return how many went (`upr-match purge`)."""
+    cutoff = utcnow() - keep
+    total = 0
+    with intending_to_write(), Session(engine) as session:
+        for model, finished, when in (
+            (OutboxEvent, col(OutboxEvent.processed_at).is_not(None), col(OutboxEvent.processed_at)),
+            (
+                WebhookDelivery,
+                col(WebhookDelivery.status).in_(("succeeded", "failed")),
+                col(WebhookDelivery.created_at),
+            ),
+            (EmailMessage, col(EmailMessage.status).in_(("sent", "failed")), col(EmailMessage.created_at)),
+        ):
+            key = col(model.id)
+            oldest = select(key).where(finished, when < cutoff).limit(batch)
+            result = session.exec(delete(model).where(key.in_(oldest)).execution_options(synchronize_session=False))
+            total += int(result.rowcount or 0)
+        session.commit()
+    return total

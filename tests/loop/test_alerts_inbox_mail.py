@@ -245,3 +245,25 @@ def test_without_smtp_url_nothing_is_queued(
 
     session.rollback()
     assert session.query(EmailMessage).count() == 0  # type: ignore[attr-defined]
+
+
+def test_state_keys_take_a_contact_address_other_keys_do_not(client: TestClient, session: Session) -> None:
+    loop = seed_loop(session)
+    made = client.post(
+        "/v1/keys",
+        headers=loop.h("admin"),
+        json={"name": "Mission of Kenya", "role": "state", "state": "KEN", "contact_email": "mission@ken.example"},
+    )
+    assert made.status_code == 201 and made.json()["contact_email"] == "mission@ken.example"
+    refused = client.post(
+        "/v1/keys",
+        headers=loop.h("admin"),
+        json={"name": "NGO", "role": "provider", "contact_email": "ngo@ngo.example"},
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/body/contact_email"
+    bad = client.post(
+        "/v1/keys",
+        headers=loop.h("admin"),
+        json={"name": "K", "role": "state", "state": "KEN", "contact_email": "nope"},
+    )
+    assert bad.status_code == 422
