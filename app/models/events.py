@@ -12,9 +12,10 @@ or of that provider, reads the same inbox.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, model_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -32,6 +33,10 @@ InboxType = Literal[
     "need.matched",
     "webhook.disabled",
 ]
+
+
+# An inbox item's id: a positive 64-bit integer (what both databases store).
+ItemId = Annotated[int, PydanticField(ge=1, le=2**63 - 1)]
 
 
 # One thing that happened, waiting for the worker (processed_at NULL) or done.
@@ -106,7 +111,7 @@ class InboxPage(SQLModel):
 class InboxRead(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    ids: list[int] | None = Field(default=None, min_length=1, max_length=100, description="Items to mark read.")
+    ids: list[ItemId] | None = Field(default=None, min_length=1, max_length=100, description="Items to mark read.")
     all: bool = Field(default=False, description="Mark every item read.")
 
     @model_validator(mode="after")

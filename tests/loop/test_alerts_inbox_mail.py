@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from app.config import Settings
 from app.main import create_app
+from app.models.mail import EmailMessage
 from tests.factories import make_recommendation
 from tests.loop.helpers import drain, seed_loop, worker
 from tests.loop.receiver import receiver
@@ -241,10 +242,8 @@ def test_without_smtp_url_nothing_is_queued(
     with worker(loop_settings, engine) as runner:
         drain(runner)
         assert runner.send_mail() == 0
-    from app.models.mail import EmailMessage
-
     session.rollback()
-    assert session.query(EmailMessage).count() == 0  # type: ignore[attr-defined]
+    assert session.exec(select(func.count()).select_from(EmailMessage)).one() == 0
 
 
 def test_state_keys_take_a_contact_address_other_keys_do_not(client: TestClient, session: Session) -> None:
