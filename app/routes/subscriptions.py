@@ -20,7 +20,7 @@ router = APIRouter(prefix="/subscriptions", tags=["alerts"])
     response_model=SubscriptionPublic,
     status_code=status.HTTP_201_CREATED,
     operation_id="create_subscription",
-    responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 413, 422)},
+    responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 409, 413, 422)},
 )
 def create_subscription(
     body: SubscriptionCreate, response: Response, session: SessionDep, principal: AuthenticatedDep

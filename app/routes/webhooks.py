@@ -29,7 +29,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
     response_model=WebhookCreated,
     status_code=status.HTTP_201_CREATED,
     operation_id="create_webhook",
-    responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 413, 422)},
+    responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 409, 413, 422)},
 )
 def create_webhook(
     body: WebhookCreate, response: Response, session: SessionDep, principal: AuthenticatedDep, settings: SettingsDep

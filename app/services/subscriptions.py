@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from app.errors import Forbidden, NotFound, UnprocessableEntity, field_error
+from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
 from app.identity import Principal
 from app.models.need import Need
 from app.models.provider import Provider
@@ -24,6 +24,9 @@ from app.pagination import PageParams
 from app.services import access, audit
 from app.services.match_index import region_of
 from app.services.versioning import check_version, versioned_delete, versioned_update
+
+# Alerts one provider may keep (each is checked against every need filed or changed).
+MAX_SUBSCRIPTIONS = 50
 
 
 def present_subscription(row: Subscription) -> SubscriptionPublic:
@@ -80,6 +83,11 @@ def create_subscription(session: Session, *, principal: Principal, data: Subscri
             f"Provider {provider_id} does not exist.",
             errors=[field_error(["body", "provider_id"], f"no provider with id {provider_id}")],
         )
+    count = session.exec(
+        select(func.count()).select_from(Subscription).where(col(Subscription.provider_id) == provider_id)
+    ).one()
+    if count >= MAX_SUBSCRIPTIONS:
+        raise Conflict(f"Provider {provider_id} has {count} alerts, the most it may have; delete one first.")
     row = Subscription(
         provider_id=provider_id,
         themes=list(dict.fromkeys(data.themes)),

@@ -42,6 +42,8 @@ from app.services import audit, events
 from app.services.versioning import check_version, versioned_delete, versioned_update
 
 MAX_ATTEMPTS_SHOWN = 20
+# Endpoints one State or provider may register: enough for several systems, not a fan-out amplifier.
+MAX_WEBHOOKS = 20
 
 
 def new_secret() -> str:
@@ -169,6 +171,9 @@ def create_webhook(session: Session, *, principal: Principal, data: WebhookCreat
     """Register an endpoint; its signing secret is on the returned row (show it once)."""
     party = _owner(session, principal, data)
     url = check_url(data.url, allow_private=allow_private, loc=["body", "url"])
+    count = session.exec(select(func.count()).select_from(Webhook).where(col(Webhook.party) == party)).one()
+    if count >= MAX_WEBHOOKS:
+        raise Conflict(f"{party} has {count} webhooks, the most it may have ({MAX_WEBHOOKS}); delete one first.")
     row = Webhook(party=party, url=url, events=data.events, description=data.description, secret=new_secret())
     session.add(row)
     session.flush()

@@ -266,3 +266,19 @@ def test_state_keys_take_a_contact_address_other_keys_do_not(client: TestClient,
         json={"name": "K", "role": "state", "state": "KEN", "contact_email": "nope"},
     )
     assert bad.status_code == 422
+
+
+def test_a_provider_keeps_at_most_50_alerts_and_a_party_20_webhooks(client: TestClient, session: Session) -> None:
+    from app.services.subscriptions import MAX_SUBSCRIPTIONS
+    from app.services.webhooks import MAX_WEBHOOKS
+
+    loop = seed_loop(session)
+    for _ in range(MAX_SUBSCRIPTIONS):
+        assert client.post("/v1/subscriptions", headers=loop.h("x"), json={}).status_code == 201
+    assert client.post("/v1/subscriptions", headers=loop.h("x"), json={}).status_code == 409
+    hook = {"url": "https://hooks.example.org/x", "events": ["engagement.*"]}
+    for _ in range(MAX_WEBHOOKS):
+        assert client.post("/v1/webhooks", headers=loop.h("fra"), json=hook).status_code == 201
+    refused = client.post("/v1/webhooks", headers=loop.h("fra"), json=hook)
+    assert refused.status_code == 409 and "delete one first" in refused.json()["detail"]
+    assert client.post("/v1/webhooks", headers=loop.h("y"), json=hook).status_code == 201  # per party
