@@ -251,22 +251,36 @@ def create_activity(
             raise Forbidden("An activity is confirmed by the other party to it or by an administrator.")
         for name, value in _confirmed_by(confirmed_by).items():
             setattr(row, name, value)
+    _insert(session, principal, row, data.recommendation_ids)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def _insert(
+    session: Session,
+    actor: Principal,
+    row: Activity,
+    recommendation_ids: Sequence[str],
+    engagement_id: str | None = None,
+) -> None:
+    """Add a new activity with its links, audit row and event (the caller commits)."""
     session.add(row)
     session.flush()
-    _write_links(session, row.id, data.recommendation_ids)
+    _write_links(session, row.id, recommendation_ids)
+    detail: dict[str, Any] = {"confirmation": row.confirmation}
+    if engagement_id is not None:
+        detail["engagement_id"] = engagement_id
     audit.record(
         session,
-        principal,
+        actor,
         resource="activity",
         resource_id=row.id,
         action="create",
         version_after=row.version,
-        detail={"confirmation": row.confirmation},
+        detail=detail,
     )
-    emit_activity_event(session, principal, row, "activity.recorded")
-    session.commit()
-    session.refresh(row)
-    return row
+    emit_activity_event(session, actor, row, "activity.recorded", engagement_id=engagement_id)
 
 
 def record_agreed_activity(
@@ -286,19 +300,7 @@ def record_agreed_activity(
     row = Activity(**data.model_dump(exclude={"recommendation_ids"}), **_recorded_by(state_side))
     for name, value in _confirmed_by(provider_side).items():
         setattr(row, name, value)
-    session.add(row)
-    session.flush()
-    _write_links(session, row.id, data.recommendation_ids)
-    audit.record(
-        session,
-        actor,
-        resource="activity",
-        resource_id=row.id,
-        action="create",
-        version_after=row.version,
-        detail={"confirmation": row.confirmation, "engagement_id": engagement_id},
-    )
-    emit_activity_event(session, actor, row, "activity.recorded", engagement_id=engagement_id)
+    _insert(session, actor, row, data.recommendation_ids, engagement_id)
     return row
 
 
