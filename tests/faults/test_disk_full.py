@@ -40,11 +40,11 @@ def small_disk() -> Iterator[Path]:
 def _fill(directory: Path, leave: int) -> Path:
     """Fill the file system, then free `leave` bytes; return the filler file."""
     filler = directory / "filler"
-    with open(filler, "wb") as handle:
+    # Unbuffered: a chunk refused for want of space must not stay in a buffer that close() retries and fails on.
+    with open(filler, "wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     size = filler.stat().st_size
