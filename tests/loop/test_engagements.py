@@ -185,3 +185,14 @@ def test_idempotency_key_replays_a_create(client: TestClient, session: Session) 
     again = client.post(f"/v1/needs/{loop.need.id}/engagements", headers=headers, json=body)
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true" and again.json()["id"] == first.json()["id"]
+
+
+def test_the_worker_command_does_one_round_with_once(client: TestClient, session: Session, db_url: str) -> None:
+    from tests.conftest import run_cli
+
+    loop = seed_loop(session)
+    _ask(client, loop)
+    result = run_cli(["worker", "--once"], database_url=db_url)
+    assert result.exit_code == 0, result.output
+    assert "processed 1 events, 0 deliveries, 0 e-mails" in result.output
+    assert client.get("/v1/inbox", headers=loop.h("x")).json()["total"] == 1
