@@ -80,7 +80,13 @@ class EngagementCreate(SQLModel):
         min_length=1, max_length=MAX_MESSAGE, description="Plain text for the other party (at most 5,000 characters)."
     )
 
-    _clean = field_validator("message")(_message)
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        text = value.strip()
+        if not text:
+            raise ValueError("write a message to the other party")
+        return text
 
 
 # Body of POST /v1/engagements/{id}/accept.

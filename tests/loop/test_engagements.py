@@ -115,6 +115,10 @@ def test_bad_requests_name_the_field(client: TestClient, session: Session) -> No
         json={"provider_id": loop.x.id, "message": "x" * 5001},
     )
     assert long.status_code == 422 and long.json()["errors"][0]["pointer"] == "/body/message"
+    blank = client.post(
+        f"/v1/needs/{loop.need.id}/engagements", headers=loop.h("fra"), json={"provider_id": loop.x.id, "message": "  "}
+    )
+    assert blank.status_code == 422 and blank.json()["errors"][0]["pointer"] == "/body/message"
     missing = client.post(f"/v1/needs/{loop.need.id}/engagements", headers=loop.h("fra"), json={"message": "Hi"})
     assert missing.status_code == 422 and missing.json()["errors"][0]["pointer"] == "/body/provider_id"
     unknown = _ask(client, loop, provider_id="no-such-provider")
