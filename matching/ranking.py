@@ -69,7 +69,8 @@ __all__ = [
 ]
 
 Vector = npt.NDArray[np.float64]
-#: Per provider: (completed cooperation with the asking State, completed cooperation on the asked themes).
+#: Per provider: (cooperation with the asking State, cooperation on the asked themes). The service counts
+#: completed confirmed activities and accepted engagements, both agreed by the two parties.
 History = Mapping[str, tuple[bool, bool]]
 
 #: With predicted (dense) theme vectors every pair has some similarity; below this a candidate
@@ -384,11 +385,16 @@ class Ranker:
         *,
         filters: ProviderFilters = NO_FILTERS,
         history: History | None = None,
+        exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Providers ranked for a need (or free text), best first."""
-        allowed = self.allowed_providers(providers, filters)
+        """Providers ranked for a need (or free text), best first.
+
+        ``exclude`` names providers never to suggest for this query (the service passes those that
+        declined the need as out of their scope).
+        """
+        allowed = [pid for pid in self.allowed_providers(providers, filters) if pid not in exclude]
         text_hits = _text_hits(providers.matcher, query, allowed)
         history = history or {}
         weights = self.weights
@@ -423,11 +429,14 @@ class Ranker:
         provider: ProviderFacts,
         *,
         visible: Sequence[str],
+        exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Open needs (among ``visible``) ranked for a provider, best first."""
-        allowed = [nid for nid in visible if nid in needs.facts and needs.facts[nid].status != "closed"]
+        """Open needs (among ``visible``, none of ``exclude``) ranked for a provider, best first."""
+        allowed = [
+            nid for nid in visible if nid in needs.facts and needs.facts[nid].status != "closed" and nid not in exclude
+        ]
         text_hits = _text_hits(needs.matcher, query, allowed)
         weights = self.weights
         p_vec = self.themes.vector(query, provider.themes)
@@ -511,11 +520,11 @@ def _history(found: tuple[bool, bool], state: str | None, weight: float) -> Sign
     with_state, on_themes = found
     value = 1.0 if with_state else 0.5 if on_themes else 0.0
     detail = (
-        f"has completed cooperation with {state}"
+        f"has cooperated with {state}"
         if with_state
-        else "has completed cooperation on these themes"
+        else "has cooperated on these themes"
         if on_themes
-        else "no completed cooperation recorded"
+        else "no cooperation recorded"
     )
     return Signal(value, weight, detail)
 

@@ -39,24 +39,40 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also run `upr-match worker` beside the server; both stop together.")
+    ] = False,
 ) -> None:
     """Serve the API with uvicorn; print where it is once it answers."""
+    import subprocess
+    import sys
     import threading
 
     import uvicorn
 
     settings = get_settings()
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        server_header=False,
-        log_level=settings.LOG_LEVEL.lower(),
-    )
+    # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
+    # and when the server stops for any other reason the worker is stopped too.
+    helper = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            server_header=False,
+            log_level=settings.LOG_LEVEL.lower(),
+        )
+    finally:
+        if helper is not None:
+            helper.terminate()
+            try:
+                helper.wait(30)
+            except subprocess.TimeoutExpired:
+                helper.kill()
 
 
 def ready_banner(host: str, port: int) -> str:

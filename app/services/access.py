@@ -1,4 +1,4 @@
-"""Who may read and write what: every authorization rule of providers, needs and activities.
+"""Who may read and write what: every authorization rule of providers, needs, activities and engagements.
 
 Services ask these functions and raise the Problem; nothing else decides access.
 
@@ -139,3 +139,32 @@ def can_answer_activity(principal: Principal, activity: Activity) -> bool:
     if not is_activity_party(principal, activity):
         return False
     return principal.role != activity.recorded_by_role
+
+
+# --- engagements -----------------------------------------------------------------------
+# An invitation (the State asked) is answered by the provider; an offer by the State.
+
+
+def engagement_side(principal: Principal, *, state: str, provider_id: str) -> str | None:
+    """ "state" or "provider" when the caller is that party to an engagement of (state, provider), else None."""
+    if principal.role == "state" and principal.state == state:
+        return "state"
+    if principal.role == "provider" and principal.provider_id is not None and principal.provider_id == provider_id:
+        return "provider"
+    return None
+
+
+def answering_side(direction: str) -> str:
+    """Who answers an engagement: the provider answers an invitation, the State an offer."""
+    return "provider" if direction == "invitation" else "state"
+
+
+def engagement_read_clause(principal: Principal, state_column: Any, provider_column: Any) -> Any:
+    """The SQL condition selecting the engagements the caller is a party to (all, for admins)."""
+    if principal.is_admin:
+        return true()
+    if principal.role == "state" and principal.state:
+        return state_column == principal.state
+    if principal.role == "provider" and principal.provider_id:
+        return provider_column == principal.provider_id
+    return false()

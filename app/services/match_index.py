@@ -180,19 +180,36 @@ class IndexSnapshot:
         *,
         filters: ProviderFilters = NO_FILTERS,
         history: Mapping[str, tuple[bool, bool]] | None = None,
+        exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Providers ranked for a need (or free text), best first."""
+        """Providers ranked for a need (or free text), best first, none of `exclude`."""
         return self.ranker.rank_providers(
-            self.providers, query, prefs, filters=filters, history=history, limit=limit, min_score=min_score
+            self.providers,
+            query,
+            prefs,
+            filters=filters,
+            history=history,
+            exclude=exclude,
+            limit=limit,
+            min_score=min_score,
         )
 
     def rank_needs(
-        self, query: str, provider: ProviderFacts, *, visible: Sequence[str], limit: int = 10, min_score: float = 0.0
+        self,
+        query: str,
+        provider: ProviderFacts,
+        *,
+        visible: Sequence[str],
+        exclude: frozenset[str] = frozenset(),
+        limit: int = 10,
+        min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Open needs (among `visible`) ranked for a provider, best first."""
-        return self.ranker.rank_needs(self.needs, query, provider, visible=visible, limit=limit, min_score=min_score)
+        """Open needs (among `visible`, none of `exclude`) ranked for a provider, best first."""
+        return self.ranker.rank_needs(
+            self.needs, query, provider, visible=visible, exclude=exclude, limit=limit, min_score=min_score
+        )
 
     def engine_info(self, kind: str) -> EngineInfo:
         """Which index answered: log position, engine version and how many documents it holds."""

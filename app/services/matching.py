@@ -27,6 +27,7 @@ from app.models.match import (
 from app.models.need import Need
 from app.models.recommendation import Recommendation
 from app.services import access
+from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import providers as provider_service
@@ -38,7 +39,7 @@ from app.services.match_index import (
     provider_text,
     recommendation_texts,
 )
-from matching.ranking import Preferences, ProviderFilters, Ranked
+from matching.ranking import NO_FILTERS, Preferences, ProviderFilters, Ranked
 
 __all__ = [
     "MatchIndex",
@@ -50,22 +51,29 @@ __all__ = [
     "match_providers_for_text",
     "present_provider_matches",
     "provider_history",
+    "scores_for_need",
 ]
 
 
 def provider_history(session: Session, *, state: str | None, themes: Sequence[str]) -> dict[str, tuple[bool, bool]]:
-    """Per provider: (completed an activity with `state`, completed one on any of `themes`).
+    """Per provider: (has cooperated with `state`, has cooperated on any of `themes`).
 
-    Only activities the other party (or an admin) confirmed count: a claim can't raise a ranking.
+    Cooperation is what both parties agreed to: a completed activity the other party (or an admin)
+    confirmed, or an accepted engagement (on its need's themes). A claim can't raise a ranking.
     """
     rows = session.exec(
         select(Activity.id, Activity.provider_id, Activity.state).where(
             col(Activity.status) == "completed", col(Activity.confirmation) == "confirmed"
         )
     ).all()
-    if not rows:
-        return {}
     wanted = frozenset(t.casefold() for t in themes)
+    out: dict[str, tuple[bool, bool]] = {}
+    for provider_id, pair_state, need_themes in engagement_service.accepted_pairs(session):
+        with_state, themed = out.get(provider_id, (False, False))
+        shared = bool(wanted & {t.casefold() for t in need_themes})
+        out[provider_id] = (with_state or pair_state == state, themed or shared)
+    if not rows:
+        return out
     on_theme: set[str] = set()
     if wanted:
         links = session.exec(
@@ -74,7 +82,6 @@ def provider_history(session: Session, *, state: str | None, themes: Sequence[st
             .where(col(ActivityRecommendation.activity_id).in_([r[0] for r in rows]))
         ).all()
         on_theme = {aid for aid, rec_themes in links if {t.casefold() for t in rec_themes or []} & wanted}
-    out: dict[str, tuple[bool, bool]] = {}
     for activity_id, provider_id, activity_state in rows:
         with_state, themed = out.get(provider_id, (False, False))
         out[provider_id] = (with_state or activity_state == state, themed or activity_id in on_theme)
@@ -129,6 +136,14 @@ def match_providers_for_need(
     """Providers ranked for a need the caller may see."""
     need = need_service.get_need(session, principal=principal, need_id=need_id)
     snapshot = index.current(session)
+    ranked = _rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
+    return _provider_matches(session, snapshot, ranked, principal)
+
+
+def _rank_for_need(
+    session: Session, snapshot: IndexSnapshot, need: Need, *, filters: ProviderFilters, limit: int, min_score: float
+) -> list[Ranked]:
+    """The ranking's inputs for a need (text, preferences, history, providers that declined it) and its answer."""
     texts = recommendation_texts(session, [need.id]).get(need.id, [])
     prefs = Preferences(
         state=need.state,
@@ -137,10 +152,25 @@ def match_providers_for_need(
         modalities=frozenset(need.modalities),
     )
     history = provider_history(session, state=need.state, themes=need.themes)
-    ranked = snapshot.rank_providers(
-        need_text(need, texts), prefs, filters=filters, history=history, limit=limit, min_score=min_score
+    declined = frozenset(engagement_service.declined_out_of_scope(session, need_id=need.id))
+    return snapshot.rank_providers(
+        need_text(need, texts),
+        prefs,
+        filters=filters,
+        history=history,
+        exclude=declined,
+        limit=limit,
+        min_score=min_score,
     )
-    return _provider_matches(session, snapshot, ranked, principal)
+
+
+def scores_for_need(session: Session, index: MatchIndex, *, need: Need) -> dict[str, float]:
+    """Every provider's score for a need, ranked exactly as `GET /v1/needs/{id}/matches` ranks them (alerts)."""
+    snapshot = index.current(session)
+    ranked = _rank_for_need(
+        session, snapshot, need, filters=NO_FILTERS, limit=max(1, len(snapshot.providers)), min_score=0.0
+    )
+    return {r.id: r.score for r in ranked}
 
 
 def match_providers_for_text(
@@ -172,8 +202,14 @@ def match_needs_for_provider(
     visible = session.exec(
         select(Need.id).where(access.need_read_clause(principal), col(Need.status) != "closed")
     ).all()
+    declined = frozenset(engagement_service.declined_out_of_scope(session, provider_id=provider.id))
     ranked = snapshot.rank_needs(
-        provider_text(provider), provider_facts(provider), visible=list(visible), limit=limit, min_score=min_score
+        provider_text(provider),
+        provider_facts(provider),
+        visible=list(visible),
+        exclude=declined,
+        limit=limit,
+        min_score=min_score,
     )
     rows = {n.id: n for n in session.exec(select(Need).where(col(Need.id).in_([r.id for r in ranked])))}
     ordered = [rows[r.id] for r in ranked if r.id in rows]

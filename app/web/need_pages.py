@@ -21,6 +21,7 @@ from app.models.recommendation import Recommendation
 from app.pagination import PageParams
 from app.services import access, directory
 from app.services import activities as activity_service
+from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
@@ -256,11 +257,15 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
     partners = explain.partners_for(
         session, request.app.state, principal=web.principal, need=need, recommendations=recommendations
     )
-    providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in activities])
+    loop = _engagements_on(session, web.principal, need)
+    providers = overview_service.get_providers_by_ids(
+        session, ids=[a.provider_id for a in activities] + [e.provider_id for e in loop["engagements"]]
+    )
     return render(
         request,
         "needs/detail.html",
         {
+            **loop,
             "need": need,
             "recommendations": recommendations,
             "activities": activities,
@@ -270,6 +275,22 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
             "can_edit": access.can_write_need(web.principal, need),
         },
     )
+
+
+def _engagements_on(session: SessionDep, principal: Principal, need: Any) -> dict[str, Any]:
+    """The need's engagements the visitor is a party to, and whether it may ask partners or offer help."""
+    if principal.is_anonymous:
+        return {"engagements": [], "open_with": {}, "can_ask": False, "can_offer": False}
+    rows, _ = engagement_service.list_engagements(
+        session, principal=principal, page=PageParams(limit=RELATED_LIMIT, offset=0), need_id=need.id
+    )
+    shown = engagement_service.present_engagements(rows)
+    open_with = {e.provider_id: e.status for e in shown if e.status in ("proposed", "accepted")}
+    active = need.status != "closed"
+    can_ask = active and need.visibility != "state_only" and access.can_write_need(principal, need)
+    mine = principal.provider_id
+    can_offer = active and principal.role == "provider" and mine is not None and mine not in open_with
+    return {"engagements": shown, "open_with": open_with, "can_ask": can_ask, "can_offer": can_offer}
 
 
 def _editable(session: SessionDep, principal: Principal, need_id: str) -> Any:

@@ -17,7 +17,7 @@ from app.config import get_settings
 from app.deps import SessionDep
 from app.errors import Unauthorized
 from app.services import access, directory, web_sessions
-from app.web import need_pages, pages, provider_pages
+from app.web import loop_pages, need_pages, pages, provider_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
 
@@ -99,3 +99,4 @@ def signout(request: Request, session: SessionDep, web: WebDep) -> RedirectRespo
 router.include_router(pages.router)
 router.include_router(need_pages.router)
 router.include_router(provider_pages.router)
+router.include_router(loop_pages.router)

@@ -140,7 +140,7 @@ def test_signals_presence_language_modality_history() -> None:
     assert ranked["region"].signals["modality"].value == 0.5
     assert ranked["region"].signals["modality"].detail == "offers training"
     assert (ranked["world"].signals["history"].value, ranked["none"].signals["history"].value) == (1.0, 0.5)
-    assert ranked["here"].signals["history"].detail == "no completed cooperation recorded"
+    assert ranked["here"].signals["history"].detail == "no cooperation recorded"
     assert list(ranked["here"].signals) == ["text", "theme", "language", "presence", "modality", "history"]
     # the same text everywhere: the signals decide the order
     assert [r.id for r in ranker.rank_providers(providers, "torture", prefs, history=history)][0] == "here"
@@ -188,3 +188,18 @@ def test_provider_text_is_what_the_engine_reads() -> None:
         f"APT\nAPT\nPrevents torture.\n{TORTURE}. {WOMEN}"
     )
     assert provider_text("Lab", None, "Trains judges.", []) == "Lab\nTrains judges."
+
+
+def test_excluded_candidates_are_never_ranked_and_the_others_keep_their_scores() -> None:
+    providers = corpus({"apt": "Prevention of torture in prisons", "icrc": "Detention visits and torture prevention"})
+    needs = Corpus(
+        TfidfMatcher().fit(["torture in prisons", "torture in detention"], ids=["n1", "n2"]),
+        {"n1": NeedFacts("n1", "MEX"), "n2": NeedFacts("n2", "MEX")},
+    )
+    ranker = Ranker()
+    every = {r.id: r.score for r in ranker.rank_providers(providers, "torture in prisons", Preferences())}
+    kept = ranker.rank_providers(providers, "torture in prisons", Preferences(), exclude=frozenset({"apt"}))
+    assert set(every) == {"apt", "icrc"} and [r.id for r in kept] == ["icrc"]
+    assert kept[0].score == every["icrc"]
+    ranked = ranker.rank_needs(needs, "torture", ProviderFacts("apt"), visible=["n1", "n2"], exclude=frozenset({"n1"}))
+    assert [r.id for r in ranked] == ["n2"]
