@@ -24,12 +24,11 @@ from app.services import activities as activity_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
-from app.services.recommendations import RecommendationFilters
 from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
-from app.web import explain
+from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, from_problem, from_validation
 from app.web.labels import label, state_name
-from app.web.need_form import FORM_PAGE, LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
+from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
 
@@ -106,11 +105,8 @@ def _render_form(
     context: dict[str, Any] = {
         "form": form,
         "need": need,
-        "themes": [],
-        "rows": [],
-        "also_chosen": [],
+        "pick": picker.nothing_to_browse(),
         "drafts": [],
-        "pager": Pager(total=0, limit=FORM_PAGE, offset=0),
         "priorities": PRIORITIES,
         "visibilities": VISIBILITIES,
         "statuses": NEED_STATUSES,
@@ -122,34 +118,14 @@ def _render_form(
         states = directory.list_state_counts(session, principal=principal)
         context["state_options"] = sorted((s.state for s in states if s.supported), key=state_name)
         return render(request, "needs/form.html", context, status_code=status_code)
-    base = RecommendationFilters(state=(form.state,), response=("supported",))
-    facets = recommendation_service.get_facets(session, filters=base)
-    browse = RecommendationFilters(
-        state=(form.state,), response=("supported",), theme=(form.theme,) if form.theme else (), q=form.q or None
-    )
-    try:
-        rows, total = recommendation_service.list_recommendations(
-            session, filters=browse, page=PageParams(limit=FORM_PAGE, offset=form.offset)
-        )
-    except UnprocessableEntity as exc:
-        rows, total = [], 0
-        form.errors.append(FieldError("q", from_problem(exc)[0].message))
-    chosen = overview_service.get_recommendations_by_ids(session, ids=form.chosen)
-    form.chosen = [r.id for r in chosen]
-    form.retitle(chosen)
-    shown = {r.id for r in rows}
+    pick = picker.browse(session, form, responses=("supported",))
+    form.retitle(pick.chosen)
     drafts = (
         []
         if need is not None
         else merge_drafts(explain.drafts_for(session, request.app.state, principal=principal, state=form.state))
     )
-    context.update(
-        themes=facets.themes,
-        rows=rows,
-        also_chosen=[r for r in chosen if r.id not in shown],
-        drafts=drafts,
-        pager=Pager(total=total, limit=FORM_PAGE, offset=form.offset),
-    )
+    context.update(pick=pick, drafts=drafts)
     return render(request, "needs/form.html", context, status_code=status_code)
 
 
@@ -204,7 +180,7 @@ def create_need(
     """Browse (another theme, words or page) keeping every tick, or file the need through the API's service."""
     values = NeedFormState.from_form(form)
     _check_may_file(principal, values.state)
-    browsing = _browse(values, form)
+    browsing = values.browsing(form)
     if browsing or values.errors:
         return _render_form(request, session, principal, values, status_code=200 if browsing else 422)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
@@ -227,18 +203,6 @@ def _need_errors(values: NeedFormState, exc: ValidationError) -> list[FieldError
     if not values.chosen and not values.title:
         errors = [e for e in errors if e.field != "title"]
     return errors
-
-
-def _browse(values: NeedFormState, form: Any) -> bool:
-    """True when the form was sent to browse (a page button or "Show"), not to save."""
-    goto = str(form.get("goto") or "")
-    if goto.isdigit():
-        values.offset = int(goto)
-        return True
-    if str(form.get("action") or "") == "browse":
-        values.offset = 0
-        return True
-    return False
 
 
 # --- one need --------------------------------------------------------------------------
@@ -268,6 +232,8 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
             "providers": providers,
             "partners": partners,
             "can_edit": access.can_write_need(web.principal, need),
+            "can_record": activity_pages.may_record(web.principal)
+            and (web.principal.role != "state" or web.principal.state == need.state),
         },
     )
 
@@ -315,7 +281,7 @@ def update_need(
     need = _editable(session, principal, need_id)
     values = NeedFormState.from_form(form)
     values.state = need.state
-    if _browse(values, form) or values.errors:
+    if values.browsing(form) or values.errors:
         return _render_form(request, session, principal, values, need=need, status_code=422 if values.errors else 200)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
     values.retitle(chosen)
