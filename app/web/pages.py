@@ -1,4 +1,4 @@
-"""The repository's pages: recommendations, States and activities (needs and providers have their own modules).
+"""The repository's pages: recommendations and States (needs, providers and activities have their own modules).
 
 Each handler calls the service functions the API uses (with the visitor's
 principal, so the same visibility and authorization rules apply) and renders a
@@ -24,7 +24,6 @@ from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.services.recommendations import RecommendationFilters
-from app.vocab import ACTIVITY_STATUSES
 from app.web import search
 from app.web.charts import BarRow, coverage_bars
 from app.web.labels import state_name
@@ -168,41 +167,5 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
             "phone_chart": phone_chart,
             "chart_themes": len(top),
             "can_file": access.can_create_need(web.principal, coverage.state) and not web.principal.is_anonymous,
-        },
-    )
-
-
-# --- activities ------------------------------------------------------------------------
-
-
-@router.get("/activities", response_class=HTMLResponse)
-def list_activities(
-    request: Request,
-    session: SessionDep,
-    web: WebDep,
-    page: PageParamsDep,
-    state: Text = None,
-    status: Text = None,
-    provider_id: Text = None,
-) -> HTMLResponse:
-    """The public record of cooperation activities, with their outcomes."""
-    filters = {
-        "state": (_blank(state) or "").upper() or None,
-        "status": _blank(status),
-        "provider_id": _blank(provider_id),
-    }
-    rows, total = activity_service.list_activities(session, principal=web.principal, page=page, **filters)
-    providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in rows])
-    counts = directory.list_state_counts(session, principal=web.principal)
-    return render(
-        request,
-        "activities/list.html",
-        {
-            "activities": rows,
-            "providers": providers,
-            "filters": filters,
-            "statuses": ACTIVITY_STATUSES,
-            "states": sorted((c.state for c in counts if c.activities), key=state_name),
-            "pager": Pager(total=total, limit=page.limit, offset=page.offset),
         },
     )
