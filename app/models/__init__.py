@@ -24,7 +24,7 @@ from app.models.index_change import IndexChange  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
-from app.models.web_session import WebSession  # noqa: E402
+from app.models.web_session import WebSelection, WebSession  # noqa: E402
 
 __all__ = [
     "Activity",
@@ -40,6 +40,7 @@ __all__ = [
     "Provider",
     "ProviderFacet",
     "Recommendation",
+    "WebSelection",
     "WebSession",
     "SQLModel",
 ]

@@ -19,7 +19,7 @@ from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEnt
 from app.models.need import NeedCreate, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
-from app.services import access, directory
+from app.services import access, directory, selections
 from app.services import activities as activity_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
@@ -29,7 +29,7 @@ from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, from_problem, from_validation
 from app.web.labels import label, state_name
 from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
-from app.web.session import FormDep, SignedInDep, WebDep
+from app.web.session import FormDep, SignedInDep, WebContext, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -137,9 +137,14 @@ def _start(
     state: str | None,
     theme: str | None,
     cite: str | None,
+    chosen: selections.Selection | None = None,
 ) -> NeedFormState:
-    """A fresh form: citing one recommendation, or starting from the drafted need of a theme."""
+    """A fresh form: citing what was chosen on the search page, one recommendation, or a theme's drafted need."""
     form = NeedFormState(state=state or principal.state, theme=theme)
+    if chosen is not None and chosen.ids:
+        form.state, form.chosen = chosen.state, list(chosen.ids)
+        _check_may_file(principal, form.state)
+        return form
     if cite:
         rec: Recommendation = recommendation_service.get_recommendation(session, recommendation_id=cite)
         form.state = rec.state_under_review
@@ -165,11 +170,15 @@ def new_need(
     state: Text = None,
     theme: Annotated[str | None, Query(max_length=255)] = None,
     cite: Annotated[str | None, Query(max_length=128)] = None,
+    selection: Annotated[str | None, Query(max_length=1)] = None,
 ) -> HTMLResponse:
-    """The form a State uses to file a need: from a recommendation it cites, or from a drafted need of a theme."""
+    """The form a State uses to file a need: from the recommendations chosen on the search page
+    (`selection=1`), from one it cites, or from a drafted need of a theme."""
     code = (blank(state) or "").upper() or None
     _check_may_file(principal, code)
-    form = _start(session, request, principal, state=code, theme=blank(theme), cite=blank(cite))
+    web: WebContext = request.state.web
+    chosen = selections.get_selection(session, sid=web.token.sid) if selection and web.token else None
+    form = _start(session, request, principal, state=code, theme=blank(theme), cite=blank(cite), chosen=chosen)
     return _render_form(request, session, principal, form)
 
 
@@ -193,6 +202,9 @@ def create_need(
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     else:
+        web: WebContext = request.state.web
+        if web.token is not None:  # what the need cites is no longer waiting on the search page
+            selections.clear_selection(session, sid=web.token.sid, ids=values.chosen)
         return redirect(request, f"/needs/{need.id}")
     return _render_form(request, session, principal, values, status_code=422)
 
