@@ -179,13 +179,14 @@ def create_activity(
     if values.browsing(form) or values.state is None:
         return _render_form(request, session, principal, values)
     payload = values.payload()
-    if not values.errors:
+    try:
+        data = ActivityCreate.model_validate(payload)
+    except ValidationError as exc:  # every mistake at once, with those found while reading the form
+        data = None
+        values.errors += [e for e in from_validation(exc, labels=LABELS, messages=MESSAGES) if e not in values.errors]
+    if data is not None and not values.errors:
         try:
-            row = activity_service.create_activity(
-                session, principal=principal, data=ActivityCreate.model_validate(payload)
-            )
-        except ValidationError as exc:
-            values.errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+            row = activity_service.create_activity(session, principal=principal, data=data)
         except UnprocessableEntity as exc:
             values.errors = [FieldError(e.field, PROBLEM_MESSAGES.get(e.field, e.message)) for e in from_problem(exc)]
         else:

@@ -148,6 +148,7 @@ def test_form_mistakes_are_sentences_on_their_fields(web: TestClient, data: Seed
     assert response.status_code == 422  # type: ignore[attr-defined]
     text = response.text  # type: ignore[attr-defined]
     assert '<a href="#f-provider_id">Choose the organisation that carries out the activity.</a>' in text
+    assert "Give the activity a title of at least 3 characters." in text  # every mistake at once
     response = record(
         web,
         "/activities/new",
