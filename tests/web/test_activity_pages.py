@@ -219,3 +219,17 @@ def test_the_public_list_is_unchanged_for_visitors(web: TestClient, data: Seed, 
     page = web.get("/activities").text
     assert "Workshop for prison directors" in page and "Planned mission" not in page
     assert "1 confirmed activity" in page and "waiting" not in page.lower()
+
+
+def test_a_state_starts_from_a_providers_page_and_sees_what_waits(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    un = data.providers["un"]
+    profile = web.get(f"/providers/{un.id}").text
+    assert f'<a href="/activities/new?provider={un.id}">Record an activity with UN Women Liaison</a>' in profile
+    form = web.get(f"/activities/new?provider={un.id}").text
+    assert f'<option value="{un.id}" selected>UN Women Liaison</option>' in form
+    new_id = activity_id(
+        record(web, f"/activities/new?provider={un.id}", title="Law review", modality="legal_review", provider_id=un.id)
+    )
+    profile = web.get(f"/providers/{un.id}").text
+    assert f'href="/activities/{new_id}"' in profile and "Waiting for UN Women Liaison to confirm" in profile
