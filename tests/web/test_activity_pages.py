@@ -64,7 +64,7 @@ def test_a_provider_records_an_activity_that_waits_for_the_state(
     ).all()
     assert set(cited) == {data.recs["prisons"].id, data.recs["noted"].id}
     page = web.get(f"/activities/{new_id}").text
-    assert "Waiting for confirmation" in page and "waiting for France to confirm" in page
+    assert "Waiting for confirmation" in page and "You recorded it: waiting for France to confirm" in page
     assert "Confirm this activity" not in page  # the recorder does not confirm its own claim
     mine = web.get("/activities").text
     assert "Recorded by you, waiting for the other party (1)" in mine

@@ -116,3 +116,18 @@ def test_a_filter_in_force_still_offers_its_other_values(loaded: TestClient) -> 
     offered = dict(re.findall(r'<option value="([^"]+)"( selected)?>', groups))
     # Mexico's other recommendation is about women and girls: offered, to see both at once.
     assert offered == {"Children": " selected", "Women &amp; girls": ""}
+
+
+def test_the_page_offers_what_the_data_has_and_orders_by_review(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations").text
+    cycles = re.findall(r'id="f-cycle-(\d+)" name="cycle"', page)
+    sessions = re.findall(r'<option value="(\d+)"[^>]*>Session \d+</option>', page)
+    assert cycles == ["3", "4"] and sessions == ["31", "42", "45"]  # only what the data holds
+    assert re.search(r'<select id="f-recommending" name="recommending_state" multiple', page)
+    assert 'name="action_category" value="5"' in page and "A specific action" in page
+    newest_page = loaded.get("/recommendations?sort=newest").text
+    assert re.findall(r"session (\d+)", loaded.get("/recommendations").text) == ["31", "42", "42", "45"]
+    assert re.findall(r"session (\d+)", newest_page) == ["45", "42", "42", "31"]
+    assert '<option value="newest" selected>Newest review first</option>' in newest_page
+    # Links that change the search keep the order.
+    assert 'href="/recommendations?state=MEX&amp;sort=newest"' in newest_page
