@@ -286,6 +286,7 @@ def main() -> int:
         if status != 200 or not needs:
             raise SystemExit(f"no needs to match (GET /v1/needs -> {status}); load the demo data")
         q = urllib.parse.quote("torture optional protocol")
+        theme = urllib.parse.quote("Women's rights")
         match_body = {
             "text": (
                 "Ratify the Optional Protocol to the Convention against Torture "
@@ -298,6 +299,21 @@ def main() -> int:
             ("GET /v1/recommendations?state=MEX&limit=20", "GET", ["/v1/recommendations?state=MEX&limit=20"], None),
             ("GET /v1/recommendations?q=torture optional protocol", "GET", [f"/v1/recommendations?q={q}"], None),
             ("POST /v1/match", "POST", ["/v1/match"], match_body),
+            # The search page: one list and one facet pass, plus one facet pass per theme or
+            # affected-group filter in force (its other values stay on offer).
+            ("GET /recommendations (page)", "GET", ["/recommendations"], None),
+            (
+                "GET /recommendations?state=MEX&sort=newest (page)",
+                "GET",
+                ["/recommendations?state=MEX&sort=newest"],
+                None,
+            ),
+            (
+                "GET /recommendations?state=MEX&theme=... (page)",
+                "GET",
+                [f"/recommendations?state=MEX&theme={theme}"],
+                None,
+            ),
         ]
         print(
             f"server {base}, {args.workers} workers, {len(needs)} needs, N={args.n} per endpoint, "

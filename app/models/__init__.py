@@ -27,7 +27,7 @@ from app.models.mail import EmailMessage, EmailUnsubscribe  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
-from app.models.web_session import WebSession  # noqa: E402
+from app.models.web_session import WebSelection, WebSession  # noqa: E402
 from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDelivery  # noqa: E402
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "ProviderFacet",
     "Recommendation",
     "Subscription",
+    "WebSelection",
     "WebSession",
     "Webhook",
     "WebhookAttempt",
