@@ -199,6 +199,7 @@ def main() -> int:
     ap.add_argument("--key", help="send this API key (default: anonymous)")
     ap.add_argument("--profile", action="store_true", help="also profile the match of one need in-process")
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--only", help="measure only the endpoints whose name contains this")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="upr-http-bench-"))
@@ -215,7 +216,7 @@ def main() -> int:
             proc, base = start_server(server_env(db_url, model_dir), tmp, args.workers, tmp / "server.log")
             pids = server_pids(proc.pid)
         client = Client(base, args.key)
-        endpoints = plan(client, args.n)
+        endpoints = [e for e in plan(client, args.n) if not args.only or args.only in e[0] or "floor" in e[0]]
         print(f"server {base}, {args.workers} workers, N={args.n} per endpoint, one keep-alive connection")
         ready = client.json("/health/ready")["checks"].get("tagger", {})
         print(f"tagger: {ready}; nproc {os.cpu_count()}, load average at start {load_average()}")

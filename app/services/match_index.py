@@ -30,6 +30,7 @@ import pycountry
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from app import metrics
 from app.config import Settings
 from app.errors import ServiceUnavailable
 from app.models.common import utcnow
@@ -457,6 +458,9 @@ class MatchIndex:
             need_version=self._need_texts.version,
             need_texts=MappingProxyType(dict(self._need_texts.texts)) if needs else old.need_texts,
         )
+        metrics.INDEX_DOCUMENTS.labels("provider").set(len(self._providers))
+        metrics.INDEX_DOCUMENTS.labels("need").set(len(self._needs))
+        metrics.INDEX_APPLIED.set(self._applied_seq)
 
     @staticmethod
     def _corpus(
@@ -505,6 +509,11 @@ class MatchIndex:
     ) -> dict[str, Vector]:
         vectors = self.ranker.themes.vectors(texts, declared, by_sentence=by_sentence)
         return dict(zip(ids, vectors, strict=True)) if vectors is not None else {}
+
+
+def newest_log_seq(session: Session) -> int:
+    """The newest row of the change log (0 when empty): how far the indexes have to follow."""
+    return int(session.exec(select(func.max(IndexChange.seq))).one() or 0)
 
 
 def prune_log(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:
