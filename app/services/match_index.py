@@ -38,6 +38,7 @@ from app.models.index_change import IndexChange
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
+from app.services import theme_vectors
 from matching import TfidfMatcher
 from matching.columns import ColumnsWriter
 from matching.ranking import (
@@ -304,6 +305,7 @@ class MatchIndex:
 
     def __init__(self, settings: Settings, tagger: MultiSchemeTagger | None = None) -> None:
         self.ranker = ranker_for(settings, tagger[THEME_SCHEME] if tagger is not None else None)
+        self._tagger_version = str(tagger[THEME_SCHEME].metadata_.get("version")) if tagger is not None else ""
         self._n_themes = len(self.ranker.themes.classes) if self.ranker.themes.model is not None else None
         self._provider_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
         self._need_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
@@ -390,13 +392,14 @@ class MatchIndex:
             self._providers = {p.id: provider_facts(p) for p in providers}
             self._needs = {n.id: need_facts(n) for n in needs}
             self._provider_vectors = self._vectors(
-                [p.id for p in providers],
-                [self._provider_texts.texts[p.id] for p in providers],
-                [p.themes for p in providers],
+                session,
+                "provider",
+                [(p.id, self._provider_texts.texts[p.id], p.themes) for p in providers],
                 by_sentence=True,
+                everything=True,
             )
             self._need_vectors = self._vectors(
-                [n.id for n in needs], [self._need_texts.texts[n.id] for n in needs], [n.themes for n in needs]
+                session, "need", [(n.id, self._need_texts.texts[n.id], n.themes) for n in needs], everything=True
             )
             self._provider_columns = self._columns(self._providers, self._provider_vectors)
             self._need_columns = self._columns(self._needs, self._need_vectors)
@@ -487,7 +490,9 @@ class MatchIndex:
         text = provider_text(row)
         self._provider_texts.upsert(row.id, text)
         facts = self._providers[row.id] = provider_facts(row)
-        self._provider_vectors.update(self._vectors([row.id], [text], [row.themes], by_sentence=True))
+        self._provider_vectors.update(
+            self._vectors(session, "provider", [(row.id, text, row.themes)], by_sentence=True)
+        )
         self._provider_columns.put(row.id, fact_values(facts), self._provider_vectors.get(row.id))
 
     def _apply_need(self, session: Session, need_id: str) -> None:
@@ -501,14 +506,31 @@ class MatchIndex:
         text = need_text(row, recommendation_texts(session, [row.id]).get(row.id, []))
         self._need_texts.upsert(row.id, text)
         facts = self._needs[row.id] = need_facts(row)
-        self._need_vectors.update(self._vectors([row.id], [text], [row.themes]))
+        self._need_vectors.update(self._vectors(session, "need", [(row.id, text, row.themes)]))
         self._need_columns.put(row.id, fact_values(facts), self._need_vectors.get(row.id))
 
     def _vectors(
-        self, ids: Sequence[str], texts: Sequence[str], declared: Sequence[Sequence[str]], *, by_sentence: bool = False
+        self,
+        session: Session,
+        kind: str,
+        items: Sequence[tuple[str, str, Sequence[str]]],
+        *,
+        by_sentence: bool = False,
+        everything: bool = False,
     ) -> dict[str, Vector]:
-        vectors = self.ranker.themes.vectors(texts, declared, by_sentence=by_sentence)
-        return dict(zip(ids, vectors, strict=True)) if vectors is not None else {}
+        """Theme vectors of (id, text, declared themes): stored ones reused, the others computed and stored.
+
+        With `everything` (a load), the stored vectors are read at once and those of objects gone are dropped.
+        """
+        if self.ranker.themes.model is None:
+            return {}
+        stored = theme_vectors.stored_vectors(session, kind) if everything else None
+        found = theme_vectors.vectors_for(
+            session, self.ranker.themes, self._tagger_version, kind, items, by_sentence=by_sentence, stored=stored
+        )
+        if stored is not None:
+            theme_vectors.forget(session, kind, sorted(set(stored) - set(found)))
+        return found
 
 
 def newest_log_seq(session: Session) -> int:
