@@ -78,32 +78,42 @@ def list_recommendations(
     filters = filters.normalised()
     postgres = _is_postgres(session)
     conds = _conditions(filters, postgres=postgres)
-    total = _count(session, filters, conds)
     stmt: Select[Any]
-    if filters.q and postgres:
-        query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
-        stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
-    elif filters.q:
-        stmt = (
-            select(Recommendation)
-            .join(FTS, FTS.c.rowid == R.c.seq)
-            .where(fts_match(filters.q), *_conditions(filters, postgres=False, with_q=False))
-            .order_by(FTS.c.rank, R.c.id)
-        )
-    else:
-        # Many matches: walk the order index and stop after a page (EXISTS); few: collect then sort (IN).
-        dense = total > DENSE_MATCHES
-        stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_ORDER)
+    if filters.q:
+        if postgres:
+            query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
+            stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
+        else:
+            stmt = (
+                select(Recommendation)
+                .join(FTS, FTS.c.rowid == R.c.seq)
+                .where(fts_match(filters.q), *_conditions(filters, postgres=False, with_q=False))
+                .order_by(FTS.c.rank, R.c.id)
+            )
+        # The page and its total in one round trip (the total again on its own only past the last page).
+        counted = stmt.add_columns(_count_query(session, filters, conds).scalar_subquery())
+        found = session.execute(counted.limit(page.limit).offset(page.offset)).all()
+        if found:
+            return [row for row, _ in found], int(found[0][1])
+        return [], _count(session, filters, conds)
+    total = _count(session, filters, conds)
+    # Many matches: walk the order index and stop after a page (EXISTS); few: collect then sort (IN).
+    dense = total > DENSE_MATCHES
+    stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_ORDER)
     rows = session.execute(stmt.limit(page.limit).offset(page.offset)).scalars().all()
     return list(rows), total
 
 
-def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
+def _count_query(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> Select[Any]:
     """How many recommendations match; a lone search is counted on the FTS index when nothing is linked."""
     if filters.q and len(conds) == 1 and filters.include_linked and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
-        return int(session.execute(select(func.count()).select_from(FTS).where(fts_match(filters.q))).scalar_one())
-    return int(session.execute(select(func.count()).select_from(R).where(*conds)).scalar_one())
+        return select(func.count()).select_from(FTS).where(fts_match(filters.q))
+    return select(func.count()).select_from(R).where(*conds)
+
+
+def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
+    return int(session.execute(_count_query(session, filters, conds)).scalar_one())
 
 
 def get_recommendation(session: Session, *, recommendation_id: str) -> Recommendation:
@@ -123,15 +133,15 @@ def present(session: Session, rows: list[Recommendation]) -> list[Recommendation
         )
         for canonical, rid, source in found:
             copies[canonical].append((rid, source))
-    return [
-        RecommendationPublic.model_validate(r).model_copy(
-            update={
-                "linked_ids": [rid for rid, _ in copies.get(r.id, [])],
-                "linked_sources": sorted({source for _, source in copies.get(r.id, [])}),
-            }
-        )
-        for r in rows
-    ]
+    shown = []
+    for row in rows:
+        item = RecommendationPublic.model_validate(row)  # once: no copy to add the links
+        linked = copies.get(row.id)
+        if linked:
+            item.linked_ids = [rid for rid, _ in linked]
+            item.linked_sources = sorted({source for _, source in linked})
+        shown.append(item)
+    return shown
 
 
 def _counts(rows: Any) -> list[FacetCount]:
