@@ -215,6 +215,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200, help="calls per operation and size")
     ap.add_argument("--model-dir", type=Path, help="the trained tagger (default: trained once, cached)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, help="build the database in this folder and keep it (reused when there)")
     ap.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child's part
     args = ap.parse_args()
     if args.measure:
@@ -225,7 +226,10 @@ def main() -> int:
     data = Path(os.environ.get("UPR_DATA_DIR", ROOT.parent / "shared" / "data" / "upr"))
     total = time.perf_counter()
     print(f"nproc {os.cpu_count()}, load average at start {load_average()}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="upr-match-scale-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="upr-match-scale-") as scratch:
+        tmp = str(args.keep or scratch)
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        reused = (Path(tmp) / "scale.db").is_file()
         env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp}/scale.db",
@@ -237,14 +241,15 @@ def main() -> int:
         }
         os.environ.update(env)
         subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True, capture_output=True)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", "import-recommendations", str(data / "recommendations.jsonl")],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        print(f"shared recommendations imported in {time.perf_counter() - started:.0f} s", flush=True)
+        if not reused:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "app.cli", "import-recommendations", str(data / "recommendations.jsonl")],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            print(f"shared recommendations imported in {time.perf_counter() - started:.0f} s", flush=True)
         results = []
         for providers in sorted(args.steps):
             generate(env["DATABASE_URL"], providers, providers * NEEDS_PER_PROVIDER, args.seed)

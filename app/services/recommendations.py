@@ -14,6 +14,7 @@ import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +41,7 @@ from app.services import audit
 from app.services.recommendation_filters import (
     FTS,
     MAX_QUERY_LENGTH,
+    MEMBER_FILTERS,
     RAG,
     RS,
     RT,
@@ -105,11 +107,43 @@ def list_recommendations(
 
 
 def _count_query(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> Select[Any]:
-    """How many recommendations match; a lone search is counted on the FTS index when nothing is linked."""
+    """How many recommendations match; a lone search or list filter is counted on its own index."""
     if filters.q and len(conds) == 1 and filters.include_linked and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
         return select(func.count()).select_from(FTS).where(fts_match(filters.q))
+    lone = _lone_member_filter(filters)
+    if lone is not None:
+        return _member_count(*lone, include_linked=filters.include_linked)
     return select(func.count()).select_from(R).where(*conds)
+
+
+def _lone_member_filter(filters: RecommendationFilters) -> tuple[Any, str, tuple[Any, ...]] | None:
+    """(index table, value column, values) when a list filter (theme, SDG...) is the only filter given."""
+    given = [(table, column, getattr(filters, name)) for name, table, column in MEMBER_FILTERS]
+    given = [found for found in given if found[2]]
+    cleared: dict[str, Any] = {name: () for name, _, _ in MEMBER_FILTERS}
+    return given[0] if len(given) == 1 and replace(filters, **cleared).is_empty() else None
+
+
+def _member_count(index_table: Any, value_column: str, values: tuple[Any, ...], *, include_linked: bool) -> Select[Any]:
+    """The recommendations having one of `values`, counted on the index table's (value, id) index.
+
+    Each recommendation once: every matching row of the index table, less the rows of other sources'
+    copies (found through the partial canonical_id index), rather than a look-up of every row.
+    """
+    value = index_table.c[value_column]
+    match = value == values[0] if len(values) == 1 else value.in_(values)
+    # One value: an id has at most one row of it. Several: count each id once.
+    counted = func.count() if len(values) == 1 else func.count(func.distinct(index_table.c.recommendation_id))
+    rows = select(counted).select_from(index_table).where(match)
+    if include_linked:
+        return rows
+    copies = (
+        select(counted)
+        .select_from(index_table.join(R, index_table.c.recommendation_id == R.c.id))
+        .where(match, R.c.canonical_id.is_not(None))
+    )
+    return select(rows.scalar_subquery() - copies.scalar_subquery())
 
 
 def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
