@@ -121,6 +121,7 @@ def plan(client: Client, n: int) -> list[tuple[str, str, list[str], list[Any], f
     if not needs or not providers:
         raise SystemExit("no needs or providers: load the demo data")
     q = urllib.parse.quote("torture optional protocol")
+    theme = urllib.parse.quote("Women's rights")
     # Distinct texts, each seen once: the tagger reads every one (no cache hit).
     fresh = [{"text": f"{MATCH_TEXT}, step {i} of the plan"} for i in range(n + 20)]
     return [
@@ -136,6 +137,23 @@ def plan(client: Client, n: int) -> list[tuple[str, str, list[str], list[Any], f
         ("GET /v1/providers/{id}", "GET", [f"/v1/providers/{i}" for i in providers], [None], 2.0),
         ("GET /v1/needs/{id}", "GET", [f"/v1/needs/{i}" for i in needs], [None], 2.0),
         ("GET /v1/providers?limit=20", "GET", ["/v1/providers?limit=20"], [None], 3.0),
+        # The search page: one list and one facet pass, plus one facet pass per theme or
+        # affected-group filter in force (its other values stay on offer).
+        ("GET /recommendations (page)", "GET", ["/recommendations"], [None], None),
+        (
+            "GET /recommendations?state=MEX&sort=newest (page)",
+            "GET",
+            ["/recommendations?state=MEX&sort=newest"],
+            [None],
+            None,
+        ),
+        (
+            "GET /recommendations?state=MEX&theme=... (page)",
+            "GET",
+            [f"/recommendations?state=MEX&theme={theme}"],
+            [None],
+            None,
+        ),
     ]
 
 

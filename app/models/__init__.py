@@ -28,7 +28,7 @@ from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
 from app.models.theme_vector import ThemeVector  # noqa: E402
-from app.models.web_session import WebSession  # noqa: E402
+from app.models.web_session import WebSelection, WebSession  # noqa: E402
 from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDelivery  # noqa: E402
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "Recommendation",
     "Subscription",
     "ThemeVector",
+    "WebSelection",
     "WebSession",
     "Webhook",
     "WebhookAttempt",

@@ -35,8 +35,10 @@ InboxType = Literal[
 ]
 
 
-# An inbox item's id: a positive 64-bit integer (what both databases store).
-ItemId = Annotated[int, PydanticField(ge=1, le=2**63 - 1)]
+# An inbox item's id: a positive integer within the INTEGER column both databases
+# store it in (32-bit on PostgreSQL), so a larger id is a 422 naming the field, not
+# a database error.
+ItemId = Annotated[int, PydanticField(ge=1, le=2**31 - 1)]
 
 
 # One thing that happened, waiting for the worker (processed_at NULL) or done.

@@ -18,7 +18,7 @@ so its existence does not leak; an object the caller may read but not change is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, false, or_, true
 from sqlmodel import col
@@ -113,16 +113,40 @@ def can_read_activity(principal: Principal, activity: Activity) -> bool:
     return is_public_activity(activity) or principal.is_admin or is_activity_party(principal, activity)
 
 
+def _party_clause(principal: Principal) -> Any:
+    """The SQL condition selecting the activities this caller is a party to (None: it is party to none)."""
+    if principal.role == "provider" and principal.provider_id:
+        return col(Activity.provider_id) == principal.provider_id
+    if principal.role == "state" and principal.state:
+        return col(Activity.state) == principal.state
+    return None
+
+
 def activity_read_clause(principal: Principal) -> Any:
     """The SQL condition selecting exactly the activities `can_read_activity` allows."""
     if principal.is_admin:
         return true()
-    visible = [and_(col(Activity.confirmation) == "confirmed", col(Activity.status) != "planned")]
-    if principal.role == "provider" and principal.provider_id:
-        visible.append(col(Activity.provider_id) == principal.provider_id)
-    if principal.role == "state" and principal.state:
-        visible.append(col(Activity.state) == principal.state)
-    return or_(*visible) if visible else false()
+    public = and_(col(Activity.confirmation) == "confirmed", col(Activity.status) != "planned")
+    party = _party_clause(principal)
+    return public if party is None else or_(public, party)
+
+
+def activity_awaiting_clause(principal: Principal, *, answer_by: Literal["caller", "other_party"]) -> Any:
+    """Unconfirmed activities whose answer (confirm or decline) is up to the caller, or to the other party.
+
+    `caller`: exactly those `can_answer_activity` allows (an admin: every unconfirmed one);
+    `other_party`: those the caller recorded and the other side has not answered yet.
+    """
+    unconfirmed = col(Activity.confirmation) == "unconfirmed"
+    if principal.is_admin:
+        return unconfirmed if answer_by == "caller" else false()
+    party = _party_clause(principal)
+    if party is None:
+        return false()
+    recorder = col(Activity.recorded_by_role)
+    if answer_by == "caller":
+        return and_(unconfirmed, party, or_(recorder.is_(None), recorder != principal.role))
+    return and_(unconfirmed, party, recorder == principal.role)
 
 
 def can_create_activity(principal: Principal, *, provider_id: str, state: str) -> bool:

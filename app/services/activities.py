@@ -141,9 +141,16 @@ def list_activities(
     status: str | None = None,
     recommendation_id: str | None = None,
     confirmation: str | None = None,
+    awaiting: Literal["caller", "other_party"] | None = None,
 ) -> tuple[list[ActivityPublic], int]:
-    """List the activities this caller may see, matching every given filter, oldest first."""
+    """List the activities this caller may see, matching every given filter, oldest first.
+
+    `awaiting`: only unconfirmed ones whose answer is up to the caller (`caller`) or to
+    the other party of an activity the caller recorded (`other_party`).
+    """
     conditions: list[Any] = [access.activity_read_clause(principal)]
+    if awaiting is not None:
+        conditions.append(access.activity_awaiting_clause(principal, answer_by=awaiting))
     if state:
         conditions.append(col(Activity.state) == state.strip().upper())
     if provider_id:

@@ -2,7 +2,8 @@
 
 The filters and their SQL are in `recommendation_filters`. With `q` the list is
 ranked by FTS5's bm25 (SQLite) or `ts_rank` (PostgreSQL), otherwise ordered by
-cycle, session, State and id. A canonical record is shown with the ids and
+cycle, session, State and id; `sort="newest"` puts the newest review first (latest
+cycle and session, then State and id) with or without `q`. A canonical record is shown with the ids and
 sources of the other sources' copies of it (`present`).
 """
 
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -71,17 +72,25 @@ def _conditions(
 
 
 _ORDER = (R.c.cycle, R.c.session, R.c.state_under_review, R.c.id)
+# Newest review first: the list index read backwards for cycle and session, then State and id within a session.
+_NEWEST = (R.c.cycle.desc(), R.c.session.desc(), R.c.state_under_review, R.c.id)
+RecommendationSort = Literal["relevance", "newest"]
+SORTS: tuple[RecommendationSort, ...] = ("relevance", "newest")
 
 
 def list_recommendations(
-    session: Session, *, filters: RecommendationFilters, page: PageParams
+    session: Session, *, filters: RecommendationFilters, page: PageParams, sort: RecommendationSort = "relevance"
 ) -> tuple[list[Recommendation], int]:
-    """One page of recommendations matching the filters, by relevance when `q` is given, and the total."""
+    """One page of recommendations matching the filters, and the total.
+
+    `relevance`: best match first when `q` is given, else by cycle, session, State and id;
+    `newest`: the newest review first.
+    """
     filters = filters.normalised()
     postgres = _is_postgres(session)
     conds = _conditions(filters, postgres=postgres)
     stmt: Select[Any]
-    if filters.q:
+    if filters.q and sort != "newest":
         if postgres:
             query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
             stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
@@ -99,9 +108,13 @@ def list_recommendations(
             return [row for row, _ in found], int(found[0][1])
         return [], _count(session, filters, conds)
     total = _count(session, filters, conds)
-    # Many matches: walk the order index and stop after a page (EXISTS); few: collect then sort (IN).
-    dense = total > DENSE_MATCHES
-    stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_ORDER)
+    if sort == "newest":
+        dense = total > DENSE_MATCHES and not filters.q
+        stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_NEWEST)
+    else:
+        # Many matches: walk the order index and stop after a page (EXISTS); few: collect then sort (IN).
+        dense = total > DENSE_MATCHES
+        stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_ORDER)
     rows = session.execute(stmt.limit(page.limit).offset(page.offset)).scalars().all()
     return list(rows), total
 
