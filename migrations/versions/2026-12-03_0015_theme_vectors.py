@@ -7,7 +7,7 @@
   citing it is logged in `index_change`, as a change of the need.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 09:00:00
 """
 
