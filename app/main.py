@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
+from threadpoolctl import threadpool_limits
 
 from app import __version__, metrics
 from app.config import Settings, get_settings
@@ -112,6 +113,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_engine = engine is None
+        # The workers are the parallelism: a BLAS pool per worker sized to every core makes each
+        # matrix product of the ranking spin threads that compete with the other workers (at
+        # 10,000 providers one theme product cost 4 ms of CPU instead of 0.06 ms on 2 busy cores).
+        threadpool_limits(limits=1, user_api="blas")
         app.state.engine = engine or create_db_engine(settings)
         metrics.worker_started()
         metrics.track_pool(app.state.engine)

@@ -129,6 +129,7 @@ def generate(db_url: str, providers: int, needs: int, seed: int) -> None:
 def measure(queries: int, seed: int) -> dict[str, Any]:
     """Build the index with the tagger, then time the three match operations (none with queries=0)."""
     from sqlmodel import Session, select
+    from threadpoolctl import threadpool_limits
 
     from app.config import get_settings
     from app.db import create_db_engine
@@ -142,6 +143,7 @@ def measure(queries: int, seed: int) -> dict[str, Any]:
     from app.services.match_index import MatchIndex
     from matching.ranking import NO_FILTERS
 
+    threadpool_limits(limits=1, user_api="blas")  # as a worker's start-up does (app/main.py)
     settings = get_settings()
     engine = create_db_engine(settings)
     rng = random.Random(seed)
@@ -257,11 +259,12 @@ def main() -> int:
             first = child(env, 0, args.seed)
             found = child(env, args.queries, args.seed)
             found["first_startup"] = first["startup"]
+            found["first_rss_mb"] = first["rss_mb"]
             results.append((providers, found))
             print(
                 f"  {providers} providers: index built in {found['startup']['wall_s']:.1f} s "
                 f"({first['startup']['wall_s']:.1f} s by the first worker, which tagged the new objects), "
-                f"worker RSS {found['rss_mb']:.0f} MB",
+                f"worker RSS {found['rss_mb']:.0f} MB ({found['first_rss_mb']:.0f} MB for the first)",
                 flush=True,
             )
     print(f"\ntotal {time.perf_counter() - total:.0f} s; load average at the end {load_average()}")
