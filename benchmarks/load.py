@@ -1,4 +1,4 @@
-"""Load gates for upr-match (BENCHMARKS.md, "HTTP and load"): drives locust headless.
+"""Load gates for upr-match (BENCHMARKS.md, "Service"): drives locust headless.
 
 Starts `upr-match serve --workers 2` with the trained tagger (trained once into
 `benchmarks/out/models`, or `--model-dir`) on `--db-url` (which must hold the demo data:
