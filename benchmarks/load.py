@@ -34,6 +34,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -492,6 +493,7 @@ def main() -> int:
     finally:
         if proc is not None:
             service_setup.stop_server(proc)
+        shutil.rmtree(workdir, ignore_errors=True)  # the copy of the database; the results are in `out`
 
 
 if __name__ == "__main__":
