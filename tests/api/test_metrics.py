@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -70,16 +71,25 @@ def test_two_workers_are_summed(tmp_path: Path) -> None:
             _, admin = make_key(session, "admin")
         engine.dispose()
         with LiveServer(env={"DATABASE_URL": url}, workers=2, log=tmp_path / "server.log") as server:
-            requests = 40
-            for _ in range(requests):  # a fresh connection each time, so both workers answer some
-                with httpx.Client(base_url=server.url, timeout=10) as fresh:
-                    assert fresh.get("/v1/recommendations?limit=1").status_code == 200
-            scrapes = []
-            for _ in range(6):  # whichever worker answers a scrape, it sums both
+
+            def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
                 with httpx.Client(base_url=server.url, timeout=10, headers=auth(admin)) as fresh:
                     response = fresh.get("/metrics")
                     assert response.status_code == 200, response.text
-                    scrapes.append(samples(response.text))
+                    return samples(response.text)
+
+            # A fresh connection each time, until both workers have answered some: on a busy machine
+            # the second worker may still be starting when the first answers.
+            requests, deadline = 0, time.monotonic() + 120
+            while True:
+                for _ in range(20):
+                    with httpx.Client(base_url=server.url, timeout=10) as fresh:
+                        assert fresh.get("/v1/recommendations?limit=1").status_code == 200
+                    requests += 1
+                answered = [v for (name, _), v in scrape().items() if name == "upr_worker_requests"]
+                if (len(answered) == 2 and min(answered) > 0) or time.monotonic() > deadline:
+                    break
+            scrapes = [scrape() for _ in range(6)]  # whichever worker answers a scrape, it sums both
 
     for found in scrapes:
         route = {"method": "GET", "route": "/v1/recommendations", "status": "200"}
