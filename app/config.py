@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)
     MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
 
+    # Prometheus metrics (README, "Metrics"): unset, /metrics on the API port answers admin keys only;
+    # set, `upr-match serve` answers them on this port instead (no key; bind it where only Prometheus reaches).
+    METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
+    METRICS_HOST: str = "127.0.0.1"
+
     # Signs the web pages' session cookies and CSRF tokens. Required in production; in
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
     SECRET_KEY: str | None = Field(default=None, repr=False)

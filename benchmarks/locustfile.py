@@ -1,4 +1,4 @@
-"""Locust scenarios for upr-match (BENCHMARKS.md, "HTTP and load"). Driven by `benchmarks/load.py`.
+"""Locust scenarios for upr-match (BENCHMARKS.md, "Service"). Driven by `benchmarks/load.py`.
 
 User classes (pick one on the command line, e.g. `python -m locust -f benchmarks/locustfile.py ReadUser`):
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -50,7 +51,14 @@ def serve(
 
     import uvicorn
 
+    from app import metrics
+
     settings = get_settings()
+    # Every worker counts into this folder, whichever answers a scrape sums them (app/metrics.py).
+    given = os.environ.get(metrics.MULTIPROC_ENV)
+    metrics_dir = metrics.prepare_multiprocess_dir(Path(given) if given else None)
+    if settings.METRICS_PORT is not None:
+        metrics.serve_separately(settings)
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
     # and when the server stops for any other reason the worker is stopped too.
@@ -67,6 +75,8 @@ def serve(
             log_level=settings.LOG_LEVEL.lower(),
         )
     finally:
+        if not given:
+            metrics.remove_multiprocess_dir(metrics_dir)
         if helper is not None:
             helper.terminate()
             try:

@@ -27,6 +27,7 @@ from app.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider
+from matching.ranking import NeedAudience
 
 # --- providers -------------------------------------------------------------------------
 
@@ -69,6 +70,15 @@ def need_read_clause(principal: Principal) -> Any:
     if principal.role == "state" and principal.state:
         visible.append(col(Need.state) == principal.state)
     return or_(*visible)
+
+
+def need_audience(principal: Principal) -> NeedAudience:
+    """The needs `can_read_need` allows, for the matching index (which holds each need's visibility and State)."""
+    if principal.is_admin:
+        return NeedAudience(everything=True)
+    visibilities = {"public", "providers"} if principal.role == "provider" else {"public"}
+    states = {principal.state} if principal.role == "state" and principal.state else set()
+    return NeedAudience(visibilities=frozenset(visibilities), states=frozenset(states))
 
 
 def can_create_need(principal: Principal, state: str) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from app.errors import NotFound
 from app.identity import Principal
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.match import (
@@ -34,12 +35,13 @@ from app.services import providers as provider_service
 from app.services.match_index import (
     IndexSnapshot,
     MatchIndex,
+    need_facts,
     need_text,
     provider_facts,
     provider_text,
     recommendation_texts,
 )
-from matching.ranking import NO_FILTERS, Preferences, ProviderFilters, Ranked
+from matching.ranking import NeedFacts, Preferences, ProviderFilters, Ranked, Vector
 
 __all__ = [
     "MatchIndex",
@@ -133,44 +135,58 @@ def match_providers_for_need(
     limit: int,
     min_score: float,
 ) -> ProviderMatches:
-    """Providers ranked for a need the caller may see."""
-    need = need_service.get_need(session, principal=principal, need_id=need_id)
+    """Providers ranked for a need the caller may see (the need as the index holds it: no need query)."""
     snapshot = index.current(session)
+    need = snapshot.needs.facts.get(need_id)
+    if need is None or not access.need_audience(principal).allows(need):
+        raise NotFound(f"Need {need_id} does not exist.")
     ranked = _rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
     return _provider_matches(session, snapshot, ranked, principal)
 
 
-def _rank_for_need(
-    session: Session, snapshot: IndexSnapshot, need: Need, *, filters: ProviderFilters, limit: int, min_score: float
-) -> list[Ranked]:
-    """The ranking's inputs for a need (text, preferences, history, providers that declined it) and its answer."""
-    texts = recommendation_texts(session, [need.id]).get(need.id, [])
-    prefs = Preferences(
-        state=need.state,
-        themes=tuple(need.themes),
-        languages=frozenset(need.languages),
-        modalities=frozenset(need.modalities),
-    )
+def _need_inputs(
+    session: Session, snapshot: IndexSnapshot, need: NeedFacts
+) -> tuple[str, Preferences, dict[str, tuple[bool, bool]], frozenset[str], Vector | None]:
+    """A need's text, preferences and theme vector (from the index), its providers' history and who declined it."""
+    text = snapshot.need_texts.get(need.id)
+    if text is None:  # not indexed (only a need written since this snapshot): read it
+        row = session.get(Need, need.id)
+        text = need_text(row, recommendation_texts(session, [need.id]).get(need.id, [])) if row is not None else ""
+    prefs = Preferences(state=need.state, themes=need.themes, languages=need.languages, modalities=need.modalities)
     history = provider_history(session, state=need.state, themes=need.themes)
     declined = frozenset(engagement_service.declined_out_of_scope(session, need_id=need.id))
+    return text, prefs, history, declined, snapshot.needs.vectors.get(need.id)
+
+
+def _rank_for_need(
+    session: Session,
+    snapshot: IndexSnapshot,
+    need: NeedFacts,
+    *,
+    filters: ProviderFilters,
+    limit: int,
+    min_score: float,
+) -> list[Ranked]:
+    """The ranking's inputs for a need (text, preferences, history, providers that declined it) and its answer."""
+    text, prefs, history, declined, vector = _need_inputs(session, snapshot, need)
     return snapshot.rank_providers(
-        need_text(need, texts),
+        text,
         prefs,
         filters=filters,
         history=history,
         exclude=declined,
         limit=limit,
         min_score=min_score,
+        theme_vector=vector,
     )
 
 
 def scores_for_need(session: Session, index: MatchIndex, *, need: Need) -> dict[str, float]:
     """Every provider's score for a need, ranked exactly as `GET /v1/needs/{id}/matches` ranks them (alerts)."""
     snapshot = index.current(session)
-    ranked = _rank_for_need(
-        session, snapshot, need, filters=NO_FILTERS, limit=max(1, len(snapshot.providers)), min_score=0.0
-    )
-    return {r.id: r.score for r in ranked}
+    facts = snapshot.needs.facts.get(need.id) or need_facts(need)
+    text, prefs, history, declined, vector = _need_inputs(session, snapshot, facts)
+    return snapshot.provider_scores(text, prefs, history=history, exclude=declined, theme_vector=vector)
 
 
 def match_providers_for_text(
@@ -188,7 +204,13 @@ def match_providers_for_text(
     )
     history = provider_history(session, state=query.state, themes=query.themes) if query.state or query.themes else {}
     ranked = snapshot.rank_providers(
-        query.text, prefs, filters=filters, history=history, limit=query.limit, min_score=query.min_score
+        query.text,
+        prefs,
+        filters=filters,
+        history=history,
+        limit=query.limit,
+        min_score=query.min_score,
+        theme_vector=index.theme_vector(query.text, prefs.themes),
     )
     return _provider_matches(session, snapshot, ranked, principal)
 
@@ -199,14 +221,12 @@ def match_needs_for_provider(
     """Open needs the caller may see, ranked for a provider."""
     provider = provider_service.get_provider(session, provider_id=provider_id)
     snapshot = index.current(session)
-    visible = session.exec(
-        select(Need.id).where(access.need_read_clause(principal), col(Need.status) != "closed")
-    ).all()
+    audience = access.need_audience(principal)
     declined = frozenset(engagement_service.declined_out_of_scope(session, provider_id=provider.id))
     ranked = snapshot.rank_needs(
         provider_text(provider),
         provider_facts(provider),
-        visible=list(visible),
+        visible=audience,
         exclude=declined,
         limit=limit,
         min_score=min_score,
@@ -220,5 +240,5 @@ def match_needs_for_provider(
         if r.id in public
     ]
     # Count only the needs this caller may see, not every need in the index.
-    engine = {**snapshot.engine_info("need"), "documents": len(visible)}
+    engine = {**snapshot.engine_info("need"), "documents": snapshot.count_open_needs(audience)}
     return NeedMatches(items=items, engine=EngineInfo(**engine))
