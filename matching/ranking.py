@@ -35,20 +35,30 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar, overload
-
-import numpy as np
-import numpy.typing as npt
+from typing import Generic, TypeVar, overload
 
 from matching.matcher import Match, TfidfMatcher
-from matching.themes import bridging_themes, cosine_similarity, sentence_mean_proba, theme_vector
+from matching.preprocessing import fold_accents
+from matching.theme_space import (
+    BRIDGE_MIN,
+    EXPANSION_MIN,
+    EXPANSION_TOP,
+    PROBA_FLOOR,
+    PROTOTYPE_SHARE,
+    ProbaModel,
+    ThemeSpace,
+    Vector,
+    _fold,
+)
 
 __all__ = [
     "BRIDGE_MIN",
+    "EXPANSION_MIN",
+    "EXPANSION_TOP",
     "PROBA_FLOOR",
+    "PROTOTYPE_SHARE",
     "REGION_LABELS",
     "NO_FILTERS",
     "THEME_FLOOR",
@@ -62,23 +72,20 @@ __all__ = [
     "Ranker",
     "Signal",
     "ThemeSpace",
+    "Vector",
     "Weights",
     "fuse",
+    "need_text",
     "provider_text",
     "weighted_mean",
 ]
 
-Vector = npt.NDArray[np.float64]
 #: Per provider: (completed cooperation with the asking State, completed cooperation on the asked themes).
 History = Mapping[str, tuple[bool, bool]]
 
 #: With predicted (dense) theme vectors every pair has some similarity; below this a candidate
 #: that shares no words is not ranked at all.
 THEME_FLOOR = 0.15
-#: Predicted theme probabilities below this are treated as absent.
-PROBA_FLOOR = 0.2
-#: A theme is named in an explanation only if it carries this much of the theme cosine.
-BRIDGE_MIN = 0.05
 #: Names of the UN regional groups (and "global") in explanations.
 REGION_LABELS: Mapping[str, str] = {
     "africa": "Africa",
@@ -88,15 +95,6 @@ REGION_LABELS: Mapping[str, str] = {
     "western_europe_others": "Western Europe and others",
     "global": "worldwide",
 }
-
-
-class ProbaModel(Protocol):
-    """What the ranking needs of a theme tagger: its labels and calibrated probabilities."""
-
-    @property
-    def classes_(self) -> list[str]: ...
-
-    def proba_matrix(self, texts: Sequence[str]) -> Vector: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +159,9 @@ class Preferences:
     themes: tuple[str, ...] = ()
     languages: frozenset[str] = frozenset()
     modalities: frozenset[str] = frozenset()
+    #: The texts the query is made of (a need's cited recommendations): its predicted themes are
+    #: the maximum over them. Empty: the query text is tagged whole.
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,17 @@ def provider_text(name: str, acronym: str | None, description: str, themes: Sequ
     return "\n".join(p for p in parts if p)
 
 
+def need_text(title: str, description: str, recommendation_texts: Sequence[str], themes: Sequence[str]) -> str:
+    """What the engine reads for a need: its title, description, the recommendations it cites, its themes.
+
+    Examples
+    --------
+    >>> need_text("Prisons", "", ["Ratify OPCAT"], ["Detention"])
+    'Prisons\\nRatify OPCAT\\nDetention'
+    """
+    return "\n".join(p for p in [title, description, *recommendation_texts, ". ".join(themes)] if p)
+
+
 @overload
 def weighted_mean(parts: Iterable[tuple[float, float]]) -> float: ...
 @overload
@@ -246,6 +258,7 @@ def weighted_mean(parts: Iterable[tuple[float | Vector, float]]) -> float | Vect
 
     >>> round(weighted_mean([(0.2, 0.45), (0.8, 0.55)]), 4)
     0.53
+    >>> import numpy as np
     >>> weighted_mean([(np.array([0.0, 1.0]), 1.0), (np.array([1.0, 1.0]), 3.0)]).tolist()
     [0.75, 1.0]
     """
@@ -270,64 +283,6 @@ def fuse(parts: Iterable[tuple[float, float]]) -> float:
     if sum(weight for _, weight in pairs) <= 0:
         return 0.0
     return min(1.0, max(0.0, weighted_mean(pairs)))
-
-
-def _fold(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(v.casefold() for v in values)
-
-
-def _theme_overlap(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float, list[str]]:
-    """Cosine of the two theme sets (case-insensitive) and the shared themes, in the asker's spelling."""
-    wanted_f, offered_f = _fold(wanted), _fold(offered)
-    if not wanted_f or not offered_f:
-        return 0.0, []
-    shared = [t for t in dict.fromkeys(wanted) if t.casefold() in offered_f]
-    return len(_fold(shared)) / math.sqrt(len(wanted_f) * len(offered_f)), shared
-
-
-@dataclass(frozen=True, slots=True)
-class ThemeSpace:
-    """Theme vectors from a tagger (declared themes as 1.0, else its probabilities), and their similarity.
-
-    Without a tagger (``model=None``) there are no vectors and themes compare as declared sets.
-    """
-
-    model: ProbaModel | None = None
-
-    @property
-    def classes(self) -> list[str]:
-        return list(self.model.classes_) if self.model is not None else []
-
-    def vectors(
-        self, texts: Sequence[str], declared: Sequence[Sequence[str]], *, by_sentence: bool = False
-    ) -> list[Vector] | None:
-        """One theme vector per text (``None`` without a tagger).
-
-        ``by_sentence`` averages the probabilities over the text's sentences (provider profiles
-        list several lines of work; tagged whole they look like every theme).
-        """
-        if self.model is None:
-            return None
-        if not texts:
-            return []
-        probas = sentence_mean_proba(self.model, list(texts)) if by_sentence else self.model.proba_matrix(list(texts))
-        # Drop faint predictions: dense low probabilities would make everything a little similar.
-        probas = np.where(probas >= PROBA_FLOOR, probas, 0.0)
-        classes = self.classes
-        return [theme_vector(d, classes, probas=probas[k]) for k, d in enumerate(declared)]
-
-    def vector(self, text: str, declared: Sequence[str]) -> Vector | None:
-        found = self.vectors([text], [declared])
-        return None if found is None else found[0]
-
-    def similarity(
-        self, q_vec: Vector | None, d_vec: Vector | None, wanted: Sequence[str], offered: Sequence[str]
-    ) -> tuple[float, list[str]]:
-        """Theme similarity and the themes that bridge it: in tagger space when both vectors exist."""
-        if q_vec is None or d_vec is None:
-            return _theme_overlap(wanted, offered)
-        score = float(cosine_similarity(q_vec, d_vec))
-        return score, bridging_themes(q_vec, d_vec, self.classes, top=3, min_contribution=BRIDGE_MIN)
 
 
 def _identity(code: str) -> str:
@@ -389,12 +344,13 @@ class Ranker:
     ) -> list[Ranked]:
         """Providers ranked for a need (or free text), best first."""
         allowed = self.allowed_providers(providers, filters)
-        text_hits = _text_hits(providers.matcher, query, allowed)
+        q_vec = self.themes.vector(query, prefs.themes, parts=prefs.parts or None)
+        text_hits = _text_hits(providers.matcher, self.themes.expand(query, q_vec, prefs.themes), allowed)
         history = history or {}
         weights = self.weights
         need_themes = _fold(prefs.themes)
         any_history = any(a or b for a, b in history.values())
-        q_vec = self.themes.vector(query, prefs.themes)
+        words = _words_of(query)
         ranked = []
         for pid in allowed:
             facts = providers.facts[pid]
@@ -411,7 +367,7 @@ class Ranker:
                 signals["modality"] = _modality(prefs.modalities, facts.modalities, weights.modality)
             if any_history and (prefs.state or need_themes):
                 signals["history"] = _history(history.get(pid, (False, False)), prefs.state, weights.history)
-            ranked.append(_finish(pid, hit, shared, signals))
+            ranked.append(_finish(pid, hit, shared, signals, words))
         return _top(ranked, limit, min_score)
 
     # --- needs for a provider -------------------------------------------------------------------
@@ -430,7 +386,8 @@ class Ranker:
         allowed = [nid for nid in visible if nid in needs.facts and needs.facts[nid].status != "closed"]
         text_hits = _text_hits(needs.matcher, query, allowed)
         weights = self.weights
-        p_vec = self.themes.vector(query, provider.themes)
+        found_vec = self.themes.vectors([query], [provider.themes], by_sentence=True)
+        p_vec = found_vec[0] if found_vec else None
         ranked = []
         for nid in allowed:
             facts = needs.facts[nid]
@@ -520,9 +477,19 @@ def _history(found: tuple[bool, bool], state: str | None, weight: float) -> Sign
     return Signal(value, weight, detail)
 
 
-def _finish(obj_id: str, hit: Match | None, shared: Sequence[str], signals: dict[str, Signal]) -> Ranked:
+def _words_of(query: str) -> str:
+    """The query as the matcher spells explanation terms (lower case, accents folded)."""
+    return fold_accents(query).lower()
+
+
+def _finish(
+    obj_id: str, hit: Match | None, shared: Sequence[str], signals: dict[str, Signal], words: str | None = None
+) -> Ranked:
+    """The fused score and explanation; with ``words``, only terms the query itself contains are named
+    (the words a query borrowed from its themes' descriptions count in the score, not in the explanation)."""
     score = fuse((s.value, s.weight) for s in signals.values())
-    terms = tuple((t.term, round(t.weight, 4)) for t in (hit.terms if hit else ()))
+    found = hit.terms if hit else ()
+    terms = tuple((t.term, round(t.weight, 4)) for t in found if words is None or t.term in words)
     return Ranked(obj_id, score, terms, tuple(shared), signals, _summary(terms, shared, signals))
 
 

@@ -51,8 +51,10 @@ from matching.ranking import (
     Vector,
     Weights,
 )
+from matching.ranking import need_text as engine_need_text
 from matching.ranking import provider_text as engine_provider_text
 from matching.schemes import MultiSchemeTagger
+from matching.theme_space import service_space
 
 logger = logging.getLogger("app.matching")
 
@@ -97,7 +99,7 @@ def ranker_for(settings: Settings, model: ProbaModel | None) -> Ranker:
         modality=settings.MATCH_WEIGHT_MODALITY,
         history=settings.MATCH_WEIGHT_HISTORY,
     )
-    return Ranker(weights=weights, themes=ThemeSpace(model), regions=regional_groups(), language_name=language_name)
+    return Ranker(weights=weights, themes=service_space(model), regions=regional_groups(), language_name=language_name)
 
 
 # --- what the engine reads of a row ------------------------------------------------------------
@@ -110,7 +112,7 @@ def provider_text(row: Provider) -> str:
 
 def need_text(row: Need, recommendation_texts: Sequence[str]) -> str:
     """What the engine reads for a need: its words and the recommendations it cites."""
-    return "\n".join([row.title, row.description, *recommendation_texts, ". ".join(row.themes)])
+    return engine_need_text(row.title, row.description, recommendation_texts, row.themes)
 
 
 def provider_facts(row: Provider) -> ProviderFacts:
@@ -324,7 +326,10 @@ class MatchIndex:
                 by_sentence=True,
             )
             self._need_vectors = self._vectors(
-                [n.id for n in needs], [self._need_texts.texts[n.id] for n in needs], [n.themes for n in needs]
+                [n.id for n in needs],
+                [self._need_texts.texts[n.id] for n in needs],
+                [n.themes for n in needs],
+                parts=[texts.get(n.id, []) for n in needs],
             )
             self._applied_seq, self._recent = latest, {s for s in seen if s is not None}
             self._publish(providers=True, needs=True)
@@ -403,15 +408,22 @@ class MatchIndex:
             self._needs.pop(need_id, None)
             self._need_vectors.pop(need_id, None)
             return
-        text = need_text(row, recommendation_texts(session, [row.id]).get(row.id, []))
+        cited = recommendation_texts(session, [row.id]).get(row.id, [])
+        text = need_text(row, cited)
         self._need_texts.upsert(row.id, text)
         self._needs[row.id] = need_facts(row)
-        self._need_vectors.update(self._vectors([row.id], [text], [row.themes]))
+        self._need_vectors.update(self._vectors([row.id], [text], [row.themes], parts=[cited]))
 
     def _vectors(
-        self, ids: Sequence[str], texts: Sequence[str], declared: Sequence[Sequence[str]], *, by_sentence: bool = False
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        declared: Sequence[Sequence[str]],
+        *,
+        by_sentence: bool = False,
+        parts: Sequence[Sequence[str]] | None = None,
     ) -> dict[str, Vector]:
-        vectors = self.ranker.themes.vectors(texts, declared, by_sentence=by_sentence)
+        vectors = self.ranker.themes.vectors(texts, declared, by_sentence=by_sentence, parts=parts)
         return dict(zip(ids, vectors, strict=True)) if vectors is not None else {}
 
 

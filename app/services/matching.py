@@ -135,6 +135,7 @@ def match_providers_for_need(
         themes=tuple(need.themes),
         languages=frozenset(need.languages),
         modalities=frozenset(need.modalities),
+        parts=tuple(texts),
     )
     history = provider_history(session, state=need.state, themes=need.themes)
     ranked = snapshot.rank_providers(
