@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from app.errors import Problem
+from app.errors import Problem, UnprocessableEntity
 from app.web.labels import language_code
 
 FORM = "form"  # errors about the whole form, not one field
@@ -135,3 +135,14 @@ def int_or(value: str, default: int, *, upper: int = 1_000_000) -> int:
     """A non-negative integer from a form field, or `default` when it is not one."""
     value = value.strip()
     return int(value) if value.isdigit() and int(value) <= upper else default
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def themes_update(model: type[M], ticked: list[Any]) -> M:
+    """The update of a confirmation form: the ticked themes, or a 422 in words when they cannot be saved."""
+    try:
+        return model(themes=[str(t) for t in ticked])
+    except ValidationError as exc:
+        raise UnprocessableEntity("These themes cannot be saved: at most 30, each a short name.") from exc
