@@ -27,7 +27,7 @@ from app.services import recommendations as recommendation_service
 from app.services.recommendations import RecommendationFilters
 from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.web import explain
-from app.web.forms import FORM, FieldError, blank, from_problem, from_validation, themes_update
+from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
 from app.web.labels import label, state_name
 from app.web.need_form import FORM_PAGE, LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
 from app.web.session import FormDep, SignedInDep, WebDep
@@ -369,20 +369,17 @@ def change_need_status(
 
 
 @router.post("/needs/{need_id}/themes", response_model=None)
-def confirm_themes(
+def confirm_need_themes(
     request: Request, need_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
 ) -> RedirectResponse:
     """Declare the ticked themes (those read in the recommendations, confirmed or corrected), as `PATCH themes`."""
     need = _editable(session, principal, need_id)
-    version = str(form.get("version") or "")
-    try:
-        need_service.update_need(
-            session,
-            principal=principal,
-            need_id=need.id,
-            data=themes_update(NeedUpdate, form.getlist("themes")),
-            expected=frozenset({int(version) if version.isdigit() else 0}),
-        )
-    except PreconditionFailed as exc:
-        raise Conflict(f"{STALE.split('.')[0]}. Reload the need's page and confirm its themes again.") from exc
+    confirm_themes(
+        form,
+        NeedUpdate,
+        lambda update, expected: need_service.update_need(
+            session, principal=principal, need_id=need.id, data=update, expected=expected
+        ),
+        "Reload the need's page and confirm its themes again.",
+    )
     return redirect(request, f"/needs/{need.id}")

@@ -30,12 +30,12 @@ from app.web.forms import (
     FORM,
     FieldError,
     blank,
+    confirm_themes,
     first,
     from_problem,
     from_validation,
     parse_languages,
     split_lines,
-    themes_update,
 )
 from app.web.labels import language_code, language_name, state_name
 from app.web.session import FormDep, SignedInDep, WebDep
@@ -326,20 +326,17 @@ def update_provider(
 
 
 @router.post("/providers/{provider_id}/themes", response_model=None)
-def confirm_themes(
+def confirm_provider_themes(
     request: Request, provider_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
 ) -> RedirectResponse:
     """Declare the ticked themes (the ones read in the description, confirmed or corrected), as `PATCH themes` does."""
     row = _own(session, principal, provider_id)
-    version = str(form.get("version") or "")
-    try:
-        provider_service.update_provider(
-            session,
-            principal=principal,
-            provider_id=row.id,
-            data=themes_update(ProviderUpdate, form.getlist("themes")),
-            expected=frozenset({int(version) if version.isdigit() else 0}),
-        )
-    except PreconditionFailed as exc:
-        raise Conflict(f"{STALE.split('.')[0]}. Reload the profile and confirm its themes again.") from exc
+    confirm_themes(
+        form,
+        ProviderUpdate,
+        lambda update, expected: provider_service.update_provider(
+            session, principal=principal, provider_id=row.id, data=update, expected=expected
+        ),
+        "Reload the profile and confirm its themes again.",
+    )
     return redirect(request, f"/providers/{row.id}")
