@@ -38,7 +38,7 @@ from app.services.match_index import (
     provider_text,
     recommendation_texts,
 )
-from matching.ranking import Preferences, ProviderFilters, Ranked
+from matching.ranking import NO_FILTERS, Preferences, ProviderFilters, Ranked
 
 __all__ = [
     "MatchIndex",
@@ -50,6 +50,7 @@ __all__ = [
     "match_providers_for_text",
     "present_provider_matches",
     "provider_history",
+    "rank_for_need",
 ]
 
 
@@ -129,6 +130,20 @@ def match_providers_for_need(
     """Providers ranked for a need the caller may see."""
     need = need_service.get_need(session, principal=principal, need_id=need_id)
     snapshot = index.current(session)
+    ranked = rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
+    return _provider_matches(session, snapshot, ranked, principal)
+
+
+def rank_for_need(
+    session: Session,
+    snapshot: IndexSnapshot,
+    need: Need,
+    *,
+    filters: ProviderFilters = NO_FILTERS,
+    limit: int,
+    min_score: float = 0.0,
+) -> list[Ranked]:
+    """Providers ranked for a need: its text, its recommendations, its preferences and the cooperation history."""
     texts = recommendation_texts(session, [need.id]).get(need.id, [])
     prefs = Preferences(
         state=need.state,
@@ -138,10 +153,9 @@ def match_providers_for_need(
         parts=tuple(texts),
     )
     history = provider_history(session, state=need.state, themes=need.themes)
-    ranked = snapshot.rank_providers(
+    return snapshot.rank_providers(
         need_text(need, texts), prefs, filters=filters, history=history, limit=limit, min_score=min_score
     )
-    return _provider_matches(session, snapshot, ranked, principal)
 
 
 def match_providers_for_text(

@@ -1,0 +1,92 @@
+"""`upr-match evaluate --from-engagements`: labelled pairs scored against the ranking the service gives.
+
+A fixture of judgements on a real database: the need is about torture in prisons; the provider that
+works on it accepted, the women's shelter declined it as out of scope, a third declined for lack of
+capacity (which says nothing about fit and is ignored). With the tiny tagger the ranking puts the
+torture provider first: nDCG and MRR 1. Swapping the outcomes makes the same ranking score worse,
+which shows the numbers follow the judgements, not a constant.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import Settings, get_settings
+from app.services import themes as theme_service
+from tests.factories import make_need, make_provider, make_recommendation
+from tests.tagging import TORTURE, WOMEN, write_tiny_tagger
+
+runner = CliRunner()
+
+
+def _write(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text("need_id,provider_id,outcome\n" + "".join(f"{n},{p},{o}\n" for n, p, o in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def judged(session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    models = tmp_path / "models"
+    write_tiny_tagger(theme_service.artifact_path(settings.model_copy(update={"MODEL_DIR": models})))
+    monkeypatch.setenv("DATABASE_URL", settings.DATABASE_URL)
+    monkeypatch.setenv("MODEL_DIR", str(models))
+    get_settings.cache_clear()
+    rec = make_recommendation(
+        session, text="Independent monitoring of places of deprivation of liberty", themes=[TORTURE]
+    )
+    ids = {
+        "need": make_need(session, [rec], title="Monitoring prisons", themes=[TORTURE]).id,
+        "monitor": make_provider(
+            session, name="Detention Watch", description="Visits places of deprivation of liberty unannounced."
+        ).id,
+        "shelter": make_provider(
+            session, name="Safe House", description="Shelters for survivors of domestic violence.", themes=[WOMEN]
+        ).id,
+        "busy": make_provider(session, name="Busy Lab", description="Research on prisons and monitoring bodies.").id,
+    }
+    session.close()
+    yield ids
+    get_settings.cache_clear()
+
+
+def test_accepted_first_scores_one(judged: dict[str, str], tmp_path: Path) -> None:
+    need = judged["need"]
+    fixture = _write(
+        tmp_path / "engagements.csv",
+        [
+            (need, judged["monitor"], "accepted"),
+            (need, judged["shelter"], "declined_out_of_scope"),
+            (need, judged["busy"], "declined_no_capacity"),
+        ],
+    )
+    result = runner.invoke(cli, ["evaluate", "--from-engagements", str(fixture)])
+    assert result.exit_code == 0, result.output
+    assert "2 judged pairs on 1 needs with an accepted provider" in result.stdout
+    assert "1 judgements ignored" in result.stdout
+    assert "nDCG 1.0000  MRR 1.0000" in result.stdout
+
+
+def test_the_same_ranking_scores_worse_when_the_other_provider_accepted(judged: dict[str, str], tmp_path: Path) -> None:
+    need = judged["need"]
+    fixture = _write(
+        tmp_path / "swapped.csv",
+        [(need, judged["monitor"], "declined_out_of_scope"), (need, judged["shelter"], "accepted")],
+    )
+    result = runner.invoke(cli, ["evaluate", "--from-engagements", str(fixture), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["needs"] == 1 and report["mrr"] == 0.5 and report["ndcg"] == pytest.approx(0.6309, abs=1e-4)
+
+
+def test_a_file_without_the_columns_is_refused_by_name(judged: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("need,provider\nx,y\n", encoding="utf-8")
+    result = runner.invoke(cli, ["evaluate", "--from-engagements", str(bad)])
+    assert result.exit_code == 1
+    assert "lacks the column(s) need_id, provider_id, outcome" in result.stderr
