@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from matching.feedback import mrr, ndcg_at_k
+from matching.feedback import _label_of, mrr, ndcg_at_k
 
 __all__ = [
     "micro_f1",
@@ -192,13 +192,6 @@ def macro_f1(
     if not scores:
         return 1.0
     return sum(scores.values()) / len(scores)
-
-
-def _label_of(item: Any) -> Any:
-    """``label`` from ``label`` or from a ``(label, score)`` pair."""
-    if isinstance(item, tuple) and len(item) == 2:
-        return item[0]
-    return item
 
 
 def precision_at_1(
