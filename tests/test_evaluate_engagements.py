@@ -4,7 +4,8 @@ A fixture of judgements on a real database: the need is about torture in prisons
 works on it accepted, the women's shelter declined it as out of scope, a third declined for lack of
 capacity (which says nothing about fit and is ignored). With the tiny tagger the ranking puts the
 torture provider first: nDCG and MRR 1. Swapping the outcomes makes the same ranking score worse,
-which shows the numbers follow the judgements, not a constant.
+which shows the numbers follow the judgements, not a constant. `upr-match predict-themes` reads the
+same rows again with the tagger.
 """
 
 from __future__ import annotations
@@ -90,3 +91,19 @@ def test_a_file_without_the_columns_is_refused_by_name(judged: dict[str, str], t
     result = runner.invoke(cli, ["evaluate", "--from-engagements", str(bad)])
     assert result.exit_code == 1
     assert "lacks the column(s) need_id, provider_id, outcome" in result.stderr
+
+
+def test_predict_themes_reads_existing_profiles_and_needs_again(judged: dict[str, str], session: Session) -> None:
+    """Rows written before a tagger existed (or by an older one) get their predictions with a new version."""
+    from app.models.need import Need
+    from app.models.provider import Provider
+
+    result = runner.invoke(cli, ["predict-themes"])
+    assert result.exit_code == 0, result.output
+    assert "predicted themes changed for 3 providers and 1 needs" in result.stdout
+    monitor = session.get(Provider, judged["monitor"])
+    need = session.get(Need, judged["need"])
+    assert monitor is not None and monitor.themes_predicted == [TORTURE] and monitor.version == 2
+    assert need is not None and need.themes_predicted == [TORTURE]
+    again = runner.invoke(cli, ["predict-themes"])
+    assert "changed for 0 providers and 0 needs" in again.stdout  # nothing new to read: versions stay

@@ -137,6 +137,11 @@ def _write_links(
             session.add(NeedTheme(need_id=need_id, theme=theme))
 
 
+def write_theme_index(session: Session, need: Need) -> None:
+    """The rows the `theme` filter finds a need by: its declared themes, or its predicted ones if none is declared."""
+    _write_links(session, need.id, None, need.themes or need.themes_predicted)
+
+
 def recommendation_ids_of(session: Session, need_ids: Sequence[str]) -> dict[str, list[str]]:
     """The cited recommendation ids of each need, in the order the need lists them."""
     links: dict[str, list[str]] = {nid: [] for nid in need_ids}

@@ -4,7 +4,7 @@
 those it reads in the recommendations a need cites (best first). Declared `themes` stay what a
 provider or a State chose (or, for a need, the human labels of its recommendations); the pages and
 the API show the predictions so people can confirm or correct them. Existing rows start with no
-prediction: the next change of a profile or need (or `upr-match themes predict`) fills them.
+prediction: `upr-match predict-themes` fills them (and so does the next change of each).
 
 Revision ID: 0014
 Revises: 0009
