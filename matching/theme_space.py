@@ -5,7 +5,7 @@ otherwise the weights are predicted: for a **query** (a recommendation, a need, 
 tagger's calibrated probabilities; for a **provider profile**, which describes lines of work in
 other words than recommendations, the tagger's probabilities over its clauses mixed with the
 similarity of its sentences to the theme prototypes (:mod:`matching.prototypes`). Two vectors
-compare by cosine. What each choice is worth on held-out providers:
+compare by their cosine and their best shared theme. What each choice is worth on held-out providers:
 ``docs/decisions/2026-12-02-matching-quality.md``.
 """
 
@@ -30,6 +30,7 @@ from matching.themes import (
 )
 
 __all__ = [
+    "BEST_SHARE",
     "BRIDGE_MIN",
     "EXPANSION_MIN",
     "EXPANSION_TOP",
@@ -38,6 +39,7 @@ __all__ = [
     "ProbaModel",
     "ThemeSpace",
     "Vector",
+    "best_shared_theme",
     "service_space",
 ]
 
@@ -52,6 +54,8 @@ PROTOTYPE_SHARE = 0.3
 EXPANSION_MIN = 0.3
 #: ... and of this many themes at most.
 EXPANSION_TOP = 1
+#: Share of the best shared theme (:func:`best_shared_theme`) in the theme similarity; the cosine has the rest.
+BEST_SHARE = 0.5
 #: A theme is named in an explanation only if it carries this much of the theme cosine.
 BRIDGE_MIN = 0.05
 
@@ -91,6 +95,8 @@ class ThemeSpace:
     * A **query** is tagged whole, or, given its ``parts`` (a need's recommendations), as the
       maximum over the parts: a need on three recommendations is about each of their themes.
     * Predictions below ``floor`` and on ``residual`` themes ("Other", "General") count 0.
+    * Two vectors compare by their cosine mixed (``best_share``) with how well the other side covers
+      the query's best-covered theme (:func:`best_shared_theme`).
     """
 
     model: ProbaModel | None = None
@@ -101,6 +107,7 @@ class ThemeSpace:
     pieces: str = "clauses"
     pooling: str = "mean"
     expansion_top: int = EXPANSION_TOP
+    best_share: float = BEST_SHARE
 
     @property
     def classes(self) -> list[str]:
@@ -190,7 +197,30 @@ class ThemeSpace:
         if q_vec is None or d_vec is None:
             return _theme_overlap(wanted, offered)
         score = float(cosine_similarity(q_vec, d_vec))
+        if self.best_share > 0:
+            score = (1.0 - self.best_share) * score + self.best_share * best_shared_theme(q_vec, d_vec)
         return score, bridging_themes(q_vec, d_vec, self.classes, top=3, min_contribution=BRIDGE_MIN)
+
+
+def best_shared_theme(q_vec: Vector, d_vec: Vector) -> float:
+    """How well the other side covers the query's best-covered theme: ``max_t (q_t / max q) * (d_t / |d|)``.
+
+    A provider is relevant to a need when it works on *one* of the need's themes; the cosine rewards
+    covering them all. In [0, 1]; 0 when either vector is zero.
+
+    Examples
+    --------
+    A need on two themes; a specialist of the second and a generalist of both:
+
+    >>> round(best_shared_theme(np.array([1.0, 1.0]), np.array([0.0, 1.0])), 4)
+    1.0
+    >>> round(best_shared_theme(np.array([1.0, 1.0]), np.array([1.0, 1.0])), 4)
+    0.7071
+    """
+    q_top, d_norm = float(np.max(q_vec)) if q_vec.size else 0.0, float(np.linalg.norm(d_vec))
+    if q_top <= 0 or d_norm <= 0:
+        return 0.0
+    return float(np.max(q_vec / q_top * d_vec / d_norm))
 
 
 def _unit_max(m: Vector) -> Vector:
