@@ -36,8 +36,9 @@ serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 
 ## make run: venv, install, migrate, load the demo data, serve on http://$(HOST):$(PORT) (printed once it answers)
+## with the worker beside it (inbox, alerts, webhooks, e-mail); Ctrl-C stops both
 run: demo
-	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
+	$(BIN)/upr-match serve --host $(HOST) --port $(PORT) --with-worker
 
 ## make test: venv, install with test extras, run every test
 test: install-test

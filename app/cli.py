@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import backup, demo, evaluate, keys, purge, recommendations, server, themes
+from app.commands import backup, demo, evaluate, keys, purge, recommendations, server, themes, worker
 from app.commands.server import alembic_config, ready_banner
 
 __all__ = ["alembic_config", "cli", "main", "ready_banner"]
@@ -23,6 +23,7 @@ cli.command()(themes.train)
 cli.command("predict-themes")(themes.predict_themes)
 cli.command()(evaluate.evaluate)
 cli.command()(purge.purge)
+cli.command()(worker.worker)
 cli.command()(backup.backup)
 cli.command()(backup.restore)
 cli.add_typer(demo.app, name="demo")

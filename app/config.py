@@ -61,12 +61,44 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)
     MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
 
+    # Prometheus metrics (README, "Metrics"): unset, /metrics on the API port answers admin keys only;
+    # set, `upr-match serve` answers them on this port instead (no key; bind it where only Prometheus reaches).
+    METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
+    METRICS_HOST: str = "127.0.0.1"
+
     # Signs the web pages' session cookies and CSRF tokens. Required in production; in
     # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
     SECRET_KEY: str | None = Field(default=None, repr=False)
     SECRET_KEY_FILE: Path = Path("./var/secret_key")
     # A signed-in page session ends after this long without a request (and at sign-out, always).
     WEB_SESSION_IDLE_MINUTES: int = Field(default=60, ge=1, le=720)
+
+    # The worker (`upr-match worker`): webhooks, e-mail, alerts (README, "The cooperation loop").
+    # Retry delays after each failed webhook attempt, in seconds; after the last one the delivery fails.
+    WEBHOOK_RETRY_SCHEDULE: list[float] = Field(
+        default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 3600.0, 21600.0, 86400.0]
+    )
+    WEBHOOK_TIMEOUT_S: float = Field(default=5.0, gt=0, le=60)
+    # An endpoint whose deliveries have failed for this long without a success is disabled.
+    WEBHOOK_DISABLE_AFTER_S: float = Field(default=3 * 86400, gt=0)
+    # Tests and local development only: allow http:// and private/loopback addresses for webhooks.
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    WORKER_POLL_S: float = Field(default=1.0, gt=0, le=60)
+    # How long a worker owns what it claimed; a worker killed mid-delivery leaves it to others after this.
+    WORKER_LEASE_S: float = Field(default=60.0, gt=0, le=3600)
+    WORKER_CONCURRENCY: int = Field(default=16, ge=1, le=256)
+    # smtp://user:pass@host:25 (STARTTLS when offered), smtps://host:465 (TLS); unset: no e-mail.
+    SMTP_URL: str | None = Field(default=None, repr=False)
+    SMTP_FROM: str = Field(default="UPR cooperation repository <no-reply@localhost>", max_length=254)
+    # The address people reach the pages at, for links in e-mails (unsubscribe, the inbox).
+    PUBLIC_URL: str = Field(default="http://127.0.0.1:8000", max_length=2048)
+
+    @field_validator("WEBHOOK_RETRY_SCHEDULE")
+    @classmethod
+    def _check_schedule(cls, value: list[float]) -> list[float]:
+        if not value or any(delay <= 0 for delay in value):
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE must list one or more delays in seconds, each above 0")
+        return value
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -85,6 +117,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SECRET_KEY must be set in production, at least {MIN_SECRET_LENGTH} characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.WORKER_LEASE_S < 2 * self.WEBHOOK_TIMEOUT_S:
+            raise ValueError(
+                "WORKER_LEASE_S must be at least twice WEBHOOK_TIMEOUT_S (a claim must outlive an attempt)"
             )
         return self
 

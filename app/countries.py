@@ -195,6 +195,11 @@ def _regional_groups() -> dict[str, str]:
     return dict(json.loads(REGIONAL_GROUPS_FILE.read_text(encoding="utf-8")))
 
 
+def un_states() -> frozenset[str]:
+    """The ISO3 codes of the States in the UN regional groups: the 193 Member States, Palestine and the Holy See."""
+    return frozenset(_regional_groups())
+
+
 def regional_group_members(group: str) -> frozenset[str]:
     """The ISO3 codes of the UN Member States of one regional group (e.g. "africa")."""
     return frozenset(code for code, name in _regional_groups().items() if name == group)
@@ -207,4 +212,5 @@ __all__ = [
     "normalise_name",
     "regional_group_members",
     "resolve_iso3",
+    "un_states",
 ]

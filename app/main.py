@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
-from app import __version__
+from app import __version__, metrics
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.docs import install_docs
@@ -25,6 +25,7 @@ from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestConte
 from app.openapi import install_openapi
 from app.ratelimit import RateLimitMiddleware
 from app.routes import api_router, health
+from app.routes import metrics as metrics_route
 from app.services import themes as theme_service
 from app.services.match_index import MatchIndex, prune_log
 from app.streaming import StreamSlots
@@ -90,12 +91,15 @@ def _tagger_check(tagger: Any) -> Callable[[], dict[str, Any]]:
 
 def _build_index(engine: Engine, index: MatchIndex) -> None:
     """Build the matching index; if the database is not reachable yet, the first match builds it."""
+    started = time.perf_counter()
     try:
         with Session(engine) as session:
             index.load(session)
             prune_log(session)
     except Exception:
         logger.exception("matching index not built at start-up; it will be built on first use")
+    else:
+        metrics.INDEX_BUILD.set(time.perf_counter() - started)
 
 
 def create_app(
@@ -109,8 +113,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
+        metrics.worker_started()
+        metrics.track_pool(app.state.engine)
         app.state.ready_checks["database"] = _database_check(app.state.engine)
+        started = time.perf_counter()
         app.state.tagger = theme_service.load(settings)
+        if app.state.tagger is not None:
+            metrics.TAGGER_LOAD.set(time.perf_counter() - started)
         app.state.ready_checks["tagger"] = _tagger_check(app.state.tagger)
         app.state.match_index = MatchIndex(settings, app.state.tagger)
         app.state.ready_checks["matcher"] = _matcher_check(app.state.match_index)
@@ -119,6 +128,7 @@ def create_app(
         try:
             yield
         finally:
+            metrics.worker_stopped()
             if owns_engine:
                 app.state.engine.dispose()
 
@@ -166,6 +176,8 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware, hsts=settings.ENVIRONMENT == "production")
     app.include_router(health.router)
+    if settings.METRICS_PORT is None:  # else `upr-match serve` answers them on their own port
+        app.include_router(metrics_route.router)
     app.include_router(api_router, prefix="/v1")
     install_web(app, settings)
     install_openapi(app)

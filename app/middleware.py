@@ -11,6 +11,7 @@ from fastapi import HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.db import write_intent
 from app.logtext import escape_control
 
@@ -23,7 +24,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 class RequestContextMiddleware:
-    """Add a request id and security headers, mark write requests, and log each request once.
+    """Add a request id and security headers, mark write requests, log and count each request once.
 
     With `hsts` (production), every answer carries `Strict-Transport-Security`, so browsers
     that reached the service once over HTTPS never fall back to plain HTTP.
@@ -59,7 +60,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             write_intent.reset(token)
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            elapsed = time.perf_counter() - started
+            elapsed_ms = elapsed * 1000
+            metrics.observe_request(method, metrics.route_template(scope), status_holder["status"], elapsed)
             access_logger.info(
                 "%s %s %s %.1fms id=%s",
                 escape_control(method),

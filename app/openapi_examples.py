@@ -162,6 +162,94 @@ NEED_MATCH = {"need": NEED_PUBLIC, "score": 0.309, "explanation": EXPLANATION}
 DRAFT_ASK = {"ids": REC_IDS, "text": RECOMMENDATION["text"]}
 
 
+ENGAGEMENT_ID = "5d0f6c1e-3b7a-4c55-9f3e-0b8a7e2d4c61"
+WEBHOOK_ID = "9a1e7c2b-6f4d-4e8a-b3c5-7d2f1e0a9b84"
+SUBSCRIPTION_ID = "e4b2c7a1-0d9f-4a36-8c51-2f7e6b3d9a05"
+DELIVERY_ID = "1c6a9e3f-5b2d-4f87-a0e4-8d3b7c2f6e19"
+ENGAGEMENT = {
+    "id": ENGAGEMENT_ID,
+    "need_id": NEED_ID,
+    "provider_id": PROVIDER_ID,
+    "state": "MEX",
+    "direction": "invitation",
+    "status": "accepted",
+    "message": "Could you train our federal prosecutors on the Istanbul Protocol next spring?",
+    "answer_message": "Gladly: we propose a three-day workshop in March.",
+    "decline_reason": None,
+    "activity_id": ACTIVITY_ID,
+    "initiated_by": "state",
+    "answered_by": "provider",
+    "answered_at": WHEN,
+    "version": 2,
+    "created_at": WHEN,
+    "updated_at": WHEN,
+}
+INBOX_ITEM = {
+    "id": 311,
+    "type": "engagement.proposed",
+    "title": "Mexico asks Association for the Prevention of Torture for help with "
+    "“Investigating torture complaints independently”",
+    "resource": "engagement",
+    "resource_id": ENGAGEMENT_ID,
+    "need_id": NEED_ID,
+    "action_required": True,
+    "read": False,
+    "read_at": None,
+    "created_at": WHEN,
+    "data": {"engagement": {**ENGAGEMENT, "status": "proposed", "answer_message": None, "activity_id": None}},
+}
+INBOX_WAITING = {"engagements": 1, "activities": 0}
+SUBSCRIPTION = {
+    "id": SUBSCRIPTION_ID,
+    "provider_id": PROVIDER_ID,
+    "themes": [TORTURE],
+    "states": [],
+    "regions": ["latin_america_caribbean"],
+    "min_score": 0.3,
+    "version": 1,
+    "created_at": WHEN,
+    "updated_at": WHEN,
+}
+WEBHOOK = {
+    "id": WEBHOOK_ID,
+    "state": None,
+    "provider_id": PROVIDER_ID,
+    "url": "https://hooks.apt.example.org/upr-match",
+    "events": ["need.matched", "engagement.*"],
+    "description": "Our case management system",
+    "status": "active",
+    "disabled_at": None,
+    "disabled_reason": None,
+    "failing_since": None,
+    "version": 1,
+    "created_at": WHEN,
+    "updated_at": WHEN,
+}
+ATTEMPT = {
+    "attempted_at": WHEN,
+    "duration_ms": 84,
+    "address": "203.0.113.10",
+    "status_code": 204,
+    "error": None,
+    "response_body": "",
+}
+DELIVERY = {
+    "id": DELIVERY_ID,
+    "webhook_id": WEBHOOK_ID,
+    "msg_id": "msg_3f1c0a9e5b7d2c4e8a6f1b3d5c7e9a0b",
+    "event_type": "engagement.proposed",
+    "status": "succeeded",
+    "attempt_count": 1,
+    "next_attempt_at": None,
+    "last_status_code": 204,
+    "last_error": None,
+    "created_at": WHEN,
+    "delivered_at": WHEN,
+    "payload": {"type": "engagement.proposed", "timestamp": WHEN, "data": INBOX_ITEM["data"]},
+    "attempts": [ATTEMPT],
+}
+
+
 def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {"items": [item], "total": 1, "limit": 20, "offset": 0}
 
@@ -220,7 +308,34 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "matcher": {"ok": True, "providers": 81, "needs": 10, "log_position": 302},
         },
     },
+    "EngagementCreate": {"provider_id": PROVIDER_ID, "message": ENGAGEMENT["message"]},
+    "EngagementAccept": {"message": ENGAGEMENT["answer_message"]},
+    "EngagementDecline": {"reason": "no_capacity", "message": "Our trainers are fully booked until next year."},
+    "EngagementPublic": ENGAGEMENT,
+    "InboxItemPublic": INBOX_ITEM,
+    "InboxWaiting": INBOX_WAITING,
+    "InboxPage": {
+        **_page(INBOX_ITEM),
+        "unread": 1,
+        "unread_by_type": {"engagement.proposed": 1},
+        "waiting": INBOX_WAITING,
+    },
+    "InboxRead": {"ids": [311]},
+    "InboxReadResult": {"marked": 1, "unread": 0},
+    "SubscriptionCreate": {"themes": [TORTURE], "regions": ["latin_america_caribbean"], "min_score": 0.3},
+    "SubscriptionUpdate": {"min_score": 0.35},
+    "SubscriptionPublic": SUBSCRIPTION,
+    "WebhookCreate": {"url": WEBHOOK["url"], "events": WEBHOOK["events"], "description": WEBHOOK["description"]},
+    "WebhookUpdate": {"events": ["need.matched", "engagement.*", "activity.*"]},
+    "WebhookPublic": WEBHOOK,
+    "WebhookCreated": {**WEBHOOK, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+    "AttemptPublic": ATTEMPT,
+    "DeliveryPublic": DELIVERY,
     "Page_ActivityPublic_": _page(ACTIVITY_PUBLIC),
+    "Page_DeliveryPublic_": _page(DELIVERY),
+    "Page_EngagementPublic_": _page(ENGAGEMENT),
+    "Page_SubscriptionPublic_": _page(SUBSCRIPTION),
+    "Page_WebhookPublic_": _page(WEBHOOK),
     "Page_ApiKeyPublic_": _page(KEY_PUBLIC),
     "Page_AuditEventPublic_": _page(AUDIT_EVENT),
     "Page_NeedPublic_": _page(NEED_PUBLIC),

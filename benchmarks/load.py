@@ -1,8 +1,10 @@
 """Load gates for upr-match (BENCHMARKS.md, "HTTP and load"): drives locust headless.
 
-Starts `upr-match serve --workers 2` on `--db-url` (which must hold the demo data:
-`upr-match migrate && upr-match demo load`), or uses a running server (`--url`,
-with `--server-pid` for CPU/RSS sampling and `--server-log` for the lock grep).
+Starts `upr-match serve --workers 2` with the trained tagger (trained once into
+`benchmarks/out/models`, or `--model-dir`) on `--db-url` (which must hold the demo data:
+`upr-match migrate && upr-match demo load`), by default on a copy of the cached demo SQLite
+database (`benchmarks/service_setup.py`: the state `make run` leaves); or uses a running server
+(`--url`, with `--server-pid` for CPU/RSS sampling and `--server-log` for the lock grep).
 Runs each scenario with `python -m locust -f benchmarks/locustfile.py --headless
 ... --csv ...`, parses the CSV stats, prints a table per scenario and the pass/fail
 of each target, and exits 1 when any gate fails (it is a gate script).
@@ -14,7 +16,11 @@ Scenarios (targets in parentheses):
           (0 "database is locked" in the server log, p99 < 500 ms, 0 failures; 409/412 are expected)
   soak    SoakUser,   50 users x 1 req/s, 30 min, RSS sampled every 30 s
           (RSS growth < 10% from minute 5 to the end, 0 failures)
+  capacity  ReadUser at 50, 100, 150... req/s (`--step-duration` each, default 60 s) until p99
+          reaches 500 ms or a request fails; reports the highest rate whose p99 stayed under it
+          (goal >= 300 req/s on 2 workers / 2 cores, locust on the same machine)
 
+    python benchmarks/load.py --scenario read capacity          # demo SQLite copy, trained tagger
     python benchmarks/load.py --db-url postgresql+psycopg://postgres@127.0.0.1:55601/postgres --scenario read match
     python benchmarks/load.py --db-url sqlite:////tmp/copy-of-demo.db --scenario writes
     python benchmarks/load.py --db-url postgresql+psycopg://... --scenario soak [--duration 30m]
@@ -28,20 +34,20 @@ import json
 import os
 import re
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import service_setup  # noqa: E402
 
 
 @dataclass
@@ -62,7 +68,9 @@ SCENARIOS = {
     "match": Scenario("match", "MatchUser", 20, "3m", p99_ms=200),
     "writes": Scenario("writes", "MixedUser", 50, "3m", p99_ms=500, lock_grep=True),
     "soak": Scenario("soak", "SoakUser", 50, "30m", rss=True),
+    "capacity": Scenario("capacity", "ReadUser", 50, "60s", p99_ms=500),
 }
+CAPACITY_STEP = 50
 
 
 def seconds(duration: str) -> int:
@@ -70,25 +78,6 @@ def seconds(duration: str) -> int:
     if not m:
         raise SystemExit(f"bad duration {duration!r}")
     return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_env(db_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=db_url,
-        UPR_DATA_DIR=os.environ.get("UPR_DATA_DIR", str(ROOT.parent / "shared" / "data" / "upr")),
-        RATE_LIMIT_PER_MINUTE="10000000",
-        WRITE_QUOTA_PER_HOUR="10000000",
-        AUTH_FAILURES_PER_MINUTE="10000000",
-        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    )
-    return env
 
 
 def cli_key(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -101,19 +90,6 @@ def cli_key(env: dict[str, str], cwd: Path, *args: str) -> str:
         text=True,
     )
     return out.stdout.strip().splitlines()[-1].strip()
-
-
-def wait_ready(base: str, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/health/ready", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"server at {base} not ready after {timeout:.0f} s")
 
 
 class Sampler(threading.Thread):
@@ -215,11 +191,12 @@ def run_scenario(
     env: dict[str, str],
     root_pid: int | None,
     server_log: Path | None,
+    users: int | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     prefix = out / sc.name
     expected_file = out / f"{sc.name}_expected.json"
-    duration = args.duration or sc.duration
-    users = args.users or sc.users
+    duration = sc.duration if users else args.duration or sc.duration
+    users = users or args.users or sc.users
     lock_before = count_locked(server_log) if server_log else None
     log_offset = server_log.stat().st_size if server_log and server_log.exists() else 0
     sampler = Sampler(root_pid, 30.0 if sc.rss else 10.0, args.db_url)
@@ -233,7 +210,7 @@ def run_scenario(
         "-u",
         str(users),
         "-r",
-        str(args.spawn_rate),
+        str(max(args.spawn_rate, users / 5)),  # every user running within 5 s
         "-t",
         duration,
         "--host",
@@ -421,10 +398,43 @@ def count_locked(path: Path) -> int:
         return 0
 
 
+def capacity(
+    args: argparse.Namespace, base: str, out: Path, env: dict[str, str], root_pid: int | None, server_log: Path | None
+) -> tuple[bool, dict[str, Any]]:
+    """The read mix at 50, 100, 150... req/s until p99 reaches 500 ms or a request fails."""
+    steps: list[dict[str, Any]] = []
+    rate, best = CAPACITY_STEP, 0
+    while rate <= args.max_rate:
+        step = Scenario(f"capacity-{rate}", "ReadUser", rate, args.step_duration, p99_ms=500)
+        ok, summary = run_scenario(step, args, base, out, env, root_pid, server_log, users=rate)
+        steps.append(
+            {"rate": rate, "ok": ok, "rps": summary["rps"], "load": summary["load_mean"], "checks": summary["checks"]}
+        )
+        if not ok:
+            break
+        best = rate
+        rate += CAPACITY_STEP
+    print("\n=== capacity (read mix, locust on the same machine)")
+    for found in steps:
+        detail = "; ".join(f"{c['name']}: {c['value']}" for c in found["checks"])
+        print(f"  {found['rate']:>4} req/s offered: {found['rps']:.1f} achieved, {detail}, load {found['load']:.1f}")
+    print(f"capacity: {best} req/s (highest step with p99 < 500 ms and no failure; goal >= 300)")
+    summary = {
+        "scenario": "capacity",
+        "ok": best >= 300,
+        "checks": [{"name": "capacity >= 300 req/s", "pass": best >= 300, "value": f"{best} req/s"}],
+        "load_mean": sum(f["load"] for f in steps) / max(1, len(steps)),
+        "steps": steps,
+    }
+    (out / "capacity_summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    return best >= 300, summary
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", nargs="+", choices=list(SCENARIOS), default=["read", "match"])
-    ap.add_argument("--db-url", help="DATABASE_URL of the demo database (to start the server and create keys)")
+    ap.add_argument("--db-url", help="DATABASE_URL of a demo database (default: a copy of the cached demo SQLite)")
+    ap.add_argument("--model-dir", type=Path, help="the trained tagger (default: trained once, cached)")
     ap.add_argument("--url", help="use this running server instead of starting one")
     ap.add_argument("--server-pid", type=int, help="with --url: the server's supervisor pid (CPU and RSS)")
     ap.add_argument("--server-log", type=Path, help="with --url: its log, for the lock grep")
@@ -432,15 +442,18 @@ def main() -> int:
     ap.add_argument("--duration", help="override every scenario's duration (e.g. 10m)")
     ap.add_argument("--users", type=int, help="override every scenario's user count")
     ap.add_argument("--spawn-rate", type=float, default=20)
+    ap.add_argument("--step-duration", default="60s", help="capacity: how long each rate is held")
+    ap.add_argument("--max-rate", type=int, default=600, help="capacity: the highest rate tried (req/s)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = ap.parse_args()
-    if not args.url and not args.db_url:
-        ap.error("give --db-url (to start a server) or --url")
 
     out = args.out / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    env = server_env(args.db_url or "")
     workdir = Path(tempfile.mkdtemp(prefix="upr-load-"))
+    model_dir = service_setup.trained_tagger(args.model_dir) if not args.url else Path(".")
+    if not args.url and not args.db_url:
+        args.db_url = service_setup.demo_database(workdir / "upr.db", model_dir)
+    env = service_setup.server_env(args.db_url or "", model_dir, LOG_LEVEL="INFO")
     proc = None
     server_log = args.server_log
     root_pid = args.server_pid
@@ -456,52 +469,29 @@ def main() -> int:
         if args.url:
             base = args.url.rstrip("/")
         else:
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
             server_log = out / "server.log"
-            log = open(server_log, "w")  # noqa: SIM115 - open while the server runs
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "app.cli",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(args.workers),
-                ],
-                env=env,
-                cwd=workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            wait_ready(base)
-            time.sleep(3)  # both workers up and their indexes built
+            proc, base = service_setup.start_server(env, workdir, args.workers, server_log)
+            time.sleep(1)  # both workers up and their indexes built
             root_pid = proc.pid
         print(f"server {base} ({args.workers} workers, {args.db_url or 'running'}), output in {out}")
         print(f"nproc {os.cpu_count()}, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         results = []
         for name in args.scenario:
-            ok, summary = run_scenario(SCENARIOS[name], args, base, out, env, root_pid, server_log)
+            if name == "capacity":
+                ok, summary = capacity(args, base, out, env, root_pid, server_log)
+            else:
+                ok, summary = run_scenario(SCENARIOS[name], args, base, out, env, root_pid, server_log)
             results.append((name, ok, summary))
         print("\n=== gates")
         for name, ok, summary in results:
             detail = "; ".join(
                 f"{c['name']}: {c['value']} {'PASS' if c['pass'] else 'FAIL'}" for c in summary["checks"]
             )
-            print(f"{name:<7} {'PASS' if ok else 'FAIL'}  ({detail}; load avg {summary['load_mean']:.1f})")
+            print(f"{name:<8} {'PASS' if ok else 'FAIL'}  ({detail}; load avg {summary['load_mean']:.1f})")
         return 0 if all(ok for _, ok, _ in results) else 1
     finally:
         if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            service_setup.stop_server(proc)
 
 
 if __name__ == "__main__":

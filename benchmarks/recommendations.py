@@ -104,19 +104,28 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=get_settings().UPR_DATA_DIR / "recommendations.jsonl")
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="a folder holding the databases of an earlier run (kept there): skip the imports, time the queries",
+    )
     args = parser.parse_args()
 
     from sqlmodel import Session
 
     from app.config import Settings
     from app.db import create_db_engine
-    from app.pagination import PageParams
     from app.services import recommendations as service
-    from app.services.recommendations import RecommendationFilters as F
 
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
+        tmpdir = args.reuse or Path(tmp)
+        if args.reuse and (tmpdir / "big.db").is_file():
+            url = f"sqlite:///{tmpdir / 'big.db'}"
+            migrate(url)  # the schema may have moved since
+            print(f"reusing {tmpdir / 'big.db'} (imports not timed)")
+            return _queries(url, args.iterations, results)
+        tmpdir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmpdir / 'shared.db'}"
         migrate(url)
         settings = Settings(DATABASE_URL=url, _env_file=None)  # type: ignore[call-arg]
@@ -146,49 +155,60 @@ def main() -> int:
             f"peak RSS {rss:.0f} MB; {line}"
         )
 
-        engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))  # type: ignore[call-arg]
-        page = PageParams(limit=20, offset=0)
-        with Session(engine) as session:
-            list_cases = [
-                F(state="COD"),
-                F(state="FRA", response="supported"),
-                F(cycle=2, session=15),
-                F(theme="Women's rights"),
-                F(recommending_state="NOR", cycle=1),
-                F(response="noted", action_category=5),
-                F(),
-            ]
-            q_cases = [
-                F(q="torture optional protocol"),
-                F(q="death penalty"),
-                F(q="rights of persons with disabilities", state="FRA"),
-                F(q='"domestic violence"'),
-            ]
-            facet_cases = [F(), F(state="COD"), F(cycle=1, response="supported"), F(q="torture")]
-            for name, cases, call in (
-                ("list", list_cases, lambda f: service.list_recommendations(session, filters=f, page=page)),
-                ("q", q_cases, lambda f: service.list_recommendations(session, filters=f, page=page)),
-                ("facets", facet_cases, lambda f: service.get_facets(session, filters=f)),
-            ):
-                p50s, p95s = [], []
-                for case in cases:
-                    p50, p95, cpu50 = timed(lambda c=case, f=call: f(c), args.iterations)
-                    p50s.append(p50)
-                    p95s.append(p95)
-                    shown = ", ".join(
-                        f"{k}={getattr(case, k)!r}" for k in case.__slots__ if getattr(case, k) is not None
-                    )
-                    print(
-                        f"  {name:6} [{shown or 'no filter'}]: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-                        f"CPU p50 {cpu50:.1f} ms"
-                    )
-                # Judged on the worst case, not an average that would hide it.
-                results[f"{name}_p50_ms"] = max(p50s)
+        return _queries(url, args.iterations, results)
+
+
+def _queries(url: str, iterations: int, results: dict[str, float]) -> int:
+    """Time list, search and facets on the big database; print the targets; 1 when one is missed."""
+    from sqlmodel import Session
+
+    from app.config import Settings
+    from app.db import create_db_engine
+    from app.pagination import PageParams
+    from app.services import recommendations as service
+    from app.services.recommendations import RecommendationFilters as F
+
+    engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))  # type: ignore[call-arg]
+    page = PageParams(limit=20, offset=0)
+    with Session(engine) as session:
+        list_cases = [
+            F(state="COD"),
+            F(state="FRA", response="supported"),
+            F(cycle=2, session=15),
+            F(theme="Women's rights"),
+            F(recommending_state="NOR", cycle=1),
+            F(response="noted", action_category=5),
+            F(),
+        ]
+        q_cases = [
+            F(q="torture optional protocol"),
+            F(q="death penalty"),
+            F(q="rights of persons with disabilities", state="FRA"),
+            F(q='"domestic violence"'),
+        ]
+        facet_cases = [F(), F(state="COD"), F(cycle=1, response="supported"), F(q="torture")]
+        for name, cases, call in (
+            ("list", list_cases, lambda f: service.list_recommendations(session, filters=f, page=page)),
+            ("q", q_cases, lambda f: service.list_recommendations(session, filters=f, page=page)),
+            ("facets", facet_cases, lambda f: service.get_facets(session, filters=f)),
+        ):
+            p50s, p95s, cpus = [], [], []
+            for case in cases:
+                p50, p95, cpu50 = timed(lambda c=case, f=call: f(c), iterations)
+                p50s.append(p50)
+                p95s.append(p95)
+                cpus.append(cpu50)
+                shown = ", ".join(f"{k}={getattr(case, k)!r}" for k in case.__slots__ if getattr(case, k))
                 print(
-                    f"{name}: worst per-case p50 {max(p50s):.1f} ms, "
-                    f"median per-case p50 {statistics.median(p50s):.1f} ms"
+                    f"  {name:6} [{shown or 'no filter'}]: p50 {p50:.1f} ms, p95 {p95:.1f} ms, CPU p50 {cpu50:.1f} ms"
                 )
-        engine.dispose()
+            # Judged on the worst case, not an average that would hide it.
+            results[f"{name}_p50_ms"] = max(p50s)
+            print(
+                f"{name}: worst per-case p50 {max(p50s):.1f} ms (CPU {max(cpus):.1f} ms), "
+                f"median per-case p50 {statistics.median(p50s):.1f} ms"
+            )
+    engine.dispose()
 
     print()
     print(
@@ -198,6 +218,8 @@ def main() -> int:
     print(f"load average at the end: {os.getloadavg()}")
     failed = False
     for key, target in TARGETS.items():
+        if key not in results:
+            continue
         ok = results[key] <= target
         failed |= not ok
         print(f"{key:26} {results[key]:8.1f}  target <= {target:g}  {'met' if ok else 'MISSED'}")

@@ -79,6 +79,7 @@ import math
 import re
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -101,10 +102,12 @@ from matching._validation import (
 from matching.exceptions import NotFittedError, UnknownIdError
 from matching.preprocessing import TOKEN_RE, Analyzer, fold_accents
 
-__all__ = ["TfidfMatcher", "Match", "TermWeight"]
+__all__ = ["TfidfMatcher", "Match", "TermWeight", "TextScores"]
 
 #: How many explanation terms a :class:`Match` carries.
 N_TERMS: Final[int] = 8
+#: How many vectorised query texts :meth:`TfidfMatcher.score_all` keeps (shared with views).
+QUERY_CACHE: Final[int] = 256
 _MIN_COMPACT: Final[int] = 1024
 _SHIFT: Final[int] = 32
 _WS = re.compile(r"\s+")
@@ -286,6 +289,39 @@ class _Query:
     labels: tuple[str, ...]  # display text per column
 
 
+class TextScores:
+    """One query's scores against every document of one index snapshot; explanations on demand.
+
+    For rankers that fuse the text score with other signals over every candidate and explain only
+    the few they return: :meth:`TfidfMatcher.score_all` vectorises the query once, ``values``
+    holds the cosine of every index position (0 for removed documents and those sharing no term;
+    :meth:`TfidfMatcher.positions` maps ids to positions) and :meth:`explain` gives a position's
+    :class:`Match` with the same score and terms :meth:`TfidfMatcher.match` gives.
+
+    Examples
+    --------
+    >>> m = TfidfMatcher().fit(["torture in prisons", "girls' education"], ids=["a", "b"])
+    >>> found = m.score_all("torture")
+    >>> pos = m.positions(["b", "a", "zz"])
+    >>> pos.tolist(), [round(float(found.values[p]), 3) for p in pos[:2]]
+    ([1, 0, -1], [0.0, 0.577])
+    >>> found.explain(int(pos[1])).terms[0].term
+    'torture'
+    """
+
+    __slots__ = ("_st", "_q", "values")
+
+    def __init__(self, st: _State, q: _Query) -> None:
+        self._st = st
+        self._q = q
+        #: Cosine with the query, per index position, float64.
+        self.values: np.ndarray = _scores(st, q) if len(q.cols) else np.zeros(st.n_positions)
+
+    def explain(self, position: int) -> Match:
+        """The match of the document at ``position``: its score (clipped to [0, 1]) and the shared terms."""
+        return _explain(self._st, self._q, position, float(self.values[position]))
+
+
 # --------------------------------------------------------------------------
 # Public estimator
 # --------------------------------------------------------------------------
@@ -367,6 +403,12 @@ class TfidfMatcher:
         self.stem = stem
         self._state: _State | None = None
         self._lock = threading.Lock()
+        self._new_query_cache()
+
+    def _new_query_cache(self) -> None:
+        # text -> (the vocabulary it was vectorised with, the query); a view shares its matcher's.
+        self._queries: OrderedDict[str, tuple[_Vocab, _Query]] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -393,12 +435,14 @@ class TfidfMatcher:
     # pickling: the lock cannot be pickled
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"]
+        for name in ("_lock", "_queries", "_queries_lock"):
+            del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._new_query_cache()
 
     # ------------------------------------------------------------------ fit
 
@@ -541,6 +585,48 @@ class TfidfMatcher:
         st = self._snapshot()
         positions = None if allowed is None else _allowed_positions(st, allowed)
         return [_match(st, q, k, positions, threshold) for q in qs]
+
+    def score_all(self, query: str) -> TextScores:
+        """Score ``query`` against every indexed document at once (see :class:`TextScores`).
+
+        Examples
+        --------
+        >>> m = TfidfMatcher().fit(["torture", "education"], ids=["a", "b"])
+        >>> m.score_all("torture").values.round(2).tolist()
+        [1.0, 0.0]
+        """
+        check_query(query)
+        st = self._snapshot()
+        return TextScores(st, self._prepared(st, query))
+
+    def _prepared(self, st: _State, text: str) -> _Query:
+        """``text`` vectorised with the vocabulary of ``st``, from the cache when the vocabulary is unchanged."""
+        with self._queries_lock:
+            found = self._queries.get(text)
+            if found is not None and found[0] is st.vocab:
+                self._queries.move_to_end(text)
+                return found[1]
+        q = _query(st, text)
+        with self._queries_lock:
+            self._queries[text] = (st.vocab, q)
+            self._queries.move_to_end(text)
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return q
+
+    def positions(self, ids: Sequence[str]) -> np.ndarray:
+        """The index position of each id (-1 for an id not indexed), to read :attr:`TextScores.values`.
+
+        Positions change with ``add``, ``remove`` and ``fit``: take them from the same matcher (or
+        :meth:`view`) that scores.
+
+        Examples
+        --------
+        >>> TfidfMatcher().fit(["torture", "education"], ids=["a", "b"]).positions(["b", "zz"]).tolist()
+        [1, -1]
+        """
+        position = self._snapshot().position
+        return np.fromiter((-1 if (p := position(i)) is None else p for i in ids), dtype=np.intp, count=len(ids))
 
     def explain(self, query: str, *, id: str) -> Match:
         """Score one document against ``query``, whatever its rank.

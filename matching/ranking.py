@@ -8,9 +8,9 @@ This is the one place where scores are fused (:func:`fuse`, :func:`weighted_mean
 value in ``[0, 1]``:
 
 * ``text``: TF-IDF cosine of the two texts (:class:`~matching.matcher.TfidfMatcher`);
-* ``theme``: cosine of the two theme vectors (:class:`ThemeSpace`): declared themes count 1,
-  otherwise the tagger's probabilities, those under :data:`PROBA_FLOOR` dropped; without a
-  tagger, the cosine of the two declared theme sets;
+* ``theme``: similarity of the two theme vectors (:class:`~matching.theme_space.ThemeSpace`, half
+  their cosine, half the best shared theme): declared themes count 1, otherwise predicted; without
+  a tagger, the cosine of the two declared theme sets;
 * ``language``, ``presence``, ``modality``, ``history``: structured signals, applied only when
   the asking side names something to compare (a need without languages has no language signal).
 
@@ -20,6 +20,13 @@ Ties break by id.
 
 Everything a ranking reads is passed in: a :class:`Corpus` (one side of the matching, frozen),
 the :class:`Weights`, the theme space and the UN regional group of each State.
+
+*Speed.* Every candidate is scored at once, with NumPy over the corpus's columns
+(:mod:`matching.columns`): one text scoring pass, one matrix-vector product for the theme cosines,
+one mask per wanted language, State or modality. Only the candidates that can reach the top
+``limit`` (with a margin for float rounding, :mod:`matching.scoring`) are then scored one by one
+with their explanation (``Ranker._provider_one``, ``Ranker._need_one``), and those exact scores
+decide the order: the answer is the same as scoring every candidate one by one.
 
 Examples
 --------
@@ -37,10 +44,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, overload
+from typing import TypeVar, overload
 
-from matching.matcher import Match, TfidfMatcher
+import numpy as np
+
+from matching.columns import Columns, Mask
+from matching.facts import (
+    FACT_COLUMNS,
+    NO_FILTERS,
+    Corpus,
+    NeedAudience,
+    NeedFacts,
+    Preferences,
+    ProviderFacts,
+    ProviderFilters,
+    allowed_rows,
+    fact_values,
+    rows_in_regions,
+    visible_needs,
+)
+from matching.facts import fold as _fold
+from matching.matcher import Match
 from matching.preprocessing import fold_accents
+from matching.scoring import (
+    SLACK,
+    Candidates,
+    best,
+    fuse_columns,
+    history_values,
+    hit,
+    overlap_values,
+    presence_values,
+    score_all,
+    text_values,
+)
 from matching.theme_space import (
     BRIDGE_MIN,
     EXPANSION_MIN,
@@ -50,19 +87,22 @@ from matching.theme_space import (
     ProbaModel,
     ThemeSpace,
     Vector,
-    _fold,
+    best_covered_themes,
+    best_shared_themes,
 )
 
 __all__ = [
     "BRIDGE_MIN",
     "EXPANSION_MIN",
     "EXPANSION_TOP",
+    "FACT_COLUMNS",
     "PROBA_FLOOR",
     "PROTOTYPE_SHARE",
     "REGION_LABELS",
     "NO_FILTERS",
     "THEME_FLOOR",
     "Corpus",
+    "NeedAudience",
     "NeedFacts",
     "Preferences",
     "ProbaModel",
@@ -74,13 +114,16 @@ __all__ = [
     "ThemeSpace",
     "Vector",
     "Weights",
+    "fact_values",
     "fuse",
     "need_text",
     "provider_text",
+    "visible_needs",
     "weighted_mean",
 ]
 
-#: Per provider: (completed cooperation with the asking State, completed cooperation on the asked themes).
+#: Per provider: (cooperation with the asking State, cooperation on the asked themes). The service counts
+#: completed confirmed activities and accepted engagements, both agreed by the two parties.
 History = Mapping[str, tuple[bool, bool]]
 
 #: With predicted (dense) theme vectors every pair has some similarity; below this a candidate
@@ -126,60 +169,6 @@ class Weights:
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderFacts:
-    """What the ranking knows of a provider besides its text."""
-
-    id: str
-    kind: str = ""
-    themes: tuple[str, ...] = ()
-    languages: frozenset[str] = frozenset()
-    countries: frozenset[str] = frozenset()
-    regions: frozenset[str] = frozenset()
-    modalities: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class NeedFacts:
-    """What the ranking knows of a need besides its text."""
-
-    id: str
-    state: str
-    status: str = "open"
-    visibility: str = "public"
-    themes: tuple[str, ...] = ()
-    languages: frozenset[str] = frozenset()
-    modalities: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Preferences:
-    """What the asking side wants, for the signals."""
-
-    state: str | None = None
-    themes: tuple[str, ...] = ()
-    languages: frozenset[str] = frozenset()
-    modalities: frozenset[str] = frozenset()
-    #: The texts the query is made of (a need's cited recommendations): its predicted themes are
-    #: the maximum over them. Empty: the query text is tagged whole.
-    parts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderFilters:
-    """Hard filters on providers: a provider must satisfy every one given."""
-
-    kinds: frozenset[str] = frozenset()
-    languages: frozenset[str] = frozenset()
-    countries: frozenset[str] = frozenset()
-    regions: frozenset[str] = frozenset()
-    modalities: frozenset[str] = frozenset()
-
-
-#: No hard filter: every provider is a candidate.
-NO_FILTERS = ProviderFilters()
-
-
-@dataclass(frozen=True, slots=True)
 class Signal:
     """One component of a score: its value in [0, 1], its weight, and what it found in words."""
 
@@ -201,23 +190,6 @@ class Ranked:
 
 
 F = TypeVar("F", ProviderFacts, NeedFacts)
-
-
-@dataclass(frozen=True, slots=True)
-class Corpus(Generic[F]):
-    """One side of the matching (providers or needs) as it stood at one moment.
-
-    Never changed once built: the service publishes a new one after each change, so a ranking
-    in progress reads one consistent state. ``matcher`` must not be changed either (the service
-    passes :meth:`TfidfMatcher.view`).
-    """
-
-    matcher: TfidfMatcher | None
-    facts: Mapping[str, F]
-    vectors: Mapping[str, Vector] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.facts)
 
 
 def provider_text(name: str, acronym: str | None, description: str, themes: Sequence[str]) -> str:
@@ -258,7 +230,6 @@ def weighted_mean(parts: Iterable[tuple[float | Vector, float]]) -> float | Vect
 
     >>> round(weighted_mean([(0.2, 0.45), (0.8, 0.55)]), 4)
     0.53
-    >>> import numpy as np
     >>> weighted_mean([(np.array([0.0, 1.0]), 1.0), (np.array([1.0, 1.0]), 3.0)]).tolist()
     [0.75, 1.0]
     """
@@ -311,26 +282,6 @@ class Ranker:
 
     # --- providers for a need or a text -------------------------------------------------------
 
-    def allowed_providers(self, providers: Corpus[ProviderFacts], filters: ProviderFilters) -> list[str]:
-        """Ids of the providers passing every hard filter."""
-        out = []
-        # A provider "present in" a State works there, in its region, or worldwide.
-        wanted_regions = set(filters.regions) | {r for c in filters.countries if (r := self.region_of(c))} | {"global"}
-        for facts in providers.facts.values():
-            if filters.kinds and facts.kind not in filters.kinds:
-                continue
-            if filters.languages and not (facts.languages & filters.languages):
-                continue
-            if filters.modalities and not (facts.modalities & filters.modalities):
-                continue
-            if filters.countries or filters.regions:
-                countries_ok = bool(facts.countries & filters.countries)
-                regions_ok = bool(facts.regions & wanted_regions)
-                if not (countries_ok or regions_ok):
-                    continue
-            out.append(facts.id)
-        return out
-
     def rank_providers(
         self,
         providers: Corpus[ProviderFacts],
@@ -339,36 +290,117 @@ class Ranker:
         *,
         filters: ProviderFilters = NO_FILTERS,
         history: History | None = None,
+        exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
+        theme_vector: Vector | None = None,
     ) -> list[Ranked]:
-        """Providers ranked for a need (or free text), best first."""
-        allowed = self.allowed_providers(providers, filters)
-        q_vec = self.themes.vector(query, prefs.themes, parts=prefs.parts or None)
-        text_hits = _text_hits(providers.matcher, self.themes.expand(query, q_vec, prefs.themes), allowed)
-        history = history or {}
+        """Providers ranked for a need (or free text), best first.
+
+        ``exclude`` names providers never to suggest for this query (the service passes those that
+        declined the need as out of their scope). ``theme_vector`` is the query's theme vector when
+        the caller already has it (the service keeps each need's); otherwise the tagger reads ``query``.
+        """
+        found = self._provider_candidates(providers, query, prefs, filters, history or {}, exclude, theme_vector)
+        return best(found, limit, min_score)
+
+    def provider_scores(
+        self,
+        providers: Corpus[ProviderFacts],
+        query: str,
+        prefs: Preferences,
+        *,
+        history: History | None = None,
+        exclude: frozenset[str] = frozenset(),
+        theme_vector: Vector | None = None,
+    ) -> dict[str, float]:
+        """The score of every provider :meth:`rank_providers` would rank, without ordering them."""
+        found = self._provider_candidates(providers, query, prefs, NO_FILTERS, history or {}, exclude, theme_vector)
+        rows = np.flatnonzero(found.allowed)
+        return {r.id: r.score for row in rows if (r := found.exact(int(row))) is not None}
+
+    def _provider_candidates(
+        self,
+        providers: Corpus[ProviderFacts],
+        query: str,
+        prefs: Preferences,
+        filters: ProviderFilters,
+        history: History,
+        exclude: frozenset[str],
+        theme_vector: Vector | None,
+    ) -> Candidates[Ranked]:
+        """Every provider's score at once, and how to score one exactly with its explanation."""
+        table = providers.table
         weights = self.weights
+        if theme_vector is not None:
+            q_vec: Vector | None = theme_vector
+        else:
+            q_vec = self.themes.vector(query, prefs.themes, parts=prefs.parts or None)
+        # A query without declared themes borrows its most probable theme's description for the text score.
+        text_scores = score_all(providers.matcher, self.themes.expand(query, q_vec, prefs.themes))
+        words = _words_of(query)
+        text = text_values(text_scores, providers.text_positions)
+        theme = self._theme_values(table, q_vec, prefs.themes)
+        allowed = allowed_rows(table, filters, self.regions) & ~table.mask_of(exclude) & _passes_floor(text, theme)
+        parts = [(text, weights.text), (theme, weights.theme)]
+        if prefs.languages:
+            parts.append((table.any_of("languages", prefs.languages).astype(np.float64), weights.language))
+        if prefs.state:
+            in_country = table.any_of("countries", [prefs.state])
+            in_region = table.any_of("regions", [r] if (r := self.region_of(prefs.state)) else [])
+            presence = presence_values(in_country, in_region, table.any_of("regions", ["global"]))
+            parts.append((presence, weights.presence))
+        if prefs.modalities:
+            offered = table.count_of("modalities", prefs.modalities)
+            parts.append((offered / len(prefs.modalities), weights.modality))
         need_themes = _fold(prefs.themes)
         any_history = any(a or b for a, b in history.values())
-        words = _words_of(query)
-        ranked = []
-        for pid in allowed:
-            facts = providers.facts[pid]
-            hit = text_hits.get(pid)
-            found = self._text_and_theme(hit, q_vec, providers.vectors.get(pid), prefs.themes, facts.themes)
-            if found is None:
-                continue
-            signals, shared = found
-            if prefs.languages:
-                signals["language"] = self._language(prefs.languages, facts.languages)
-            if prefs.state:
-                signals["presence"] = self._presence(prefs.state, facts.countries, facts.regions)
-            if prefs.modalities:
-                signals["modality"] = _modality(prefs.modalities, facts.modalities, weights.modality)
-            if any_history and (prefs.state or need_themes):
-                signals["history"] = _history(history.get(pid, (False, False)), prefs.state, weights.history)
-            ranked.append(_finish(pid, hit, shared, signals, words))
-        return _top(ranked, limit, min_score)
+        with_history = any_history and bool(prefs.state or need_themes)
+        if with_history:
+            parts.append((history_values(table, history), weights.history))
+
+        def exact(row: int) -> Ranked | None:
+            pid = table.id_of(row)
+            return self._provider_one(
+                providers.facts[pid],
+                hit(text_scores, providers.text_positions[row]),
+                q_vec,
+                providers.vectors.get(pid),
+                prefs,
+                history if with_history else None,
+                words,
+            )
+
+        return Candidates(allowed, fuse_columns(parts), exact)
+
+    def _provider_one(
+        self,
+        facts: ProviderFacts,
+        hit: Match | None,
+        q_vec: Vector | None,
+        d_vec: Vector | None,
+        prefs: Preferences,
+        history: History | None,
+        words: str | None = None,
+    ) -> Ranked | None:
+        """One provider's score and explanation (None when it shares neither words nor enough themes).
+
+        With ``words`` (the query as spelt by :func:`_words_of`), the explanation names only the terms it contains.
+        """
+        weights = self.weights
+        found = self._text_and_theme(hit, q_vec, d_vec, prefs.themes, facts.themes)
+        if found is None:
+            return None
+        signals, shared = found
+        if prefs.languages:
+            signals["language"] = self._language(prefs.languages, facts.languages)
+        if prefs.state:
+            signals["presence"] = self._presence(prefs.state, facts.countries, facts.regions)
+        if prefs.modalities:
+            signals["modality"] = _modality(prefs.modalities, facts.modalities, weights.modality)
+        if history is not None:
+            signals["history"] = _history(history.get(facts.id, (False, False)), prefs.state, weights.history)
+        return _finish(facts.id, hit, shared, signals, words)
 
     # --- needs for a provider -------------------------------------------------------------------
 
@@ -378,31 +410,80 @@ class Ranker:
         query: str,
         provider: ProviderFacts,
         *,
-        visible: Sequence[str],
+        visible: Sequence[str] | NeedAudience,
+        exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Open needs (among ``visible``) ranked for a provider, best first."""
-        allowed = [nid for nid in visible if nid in needs.facts and needs.facts[nid].status != "closed"]
-        text_hits = _text_hits(needs.matcher, query, allowed)
+        """Open needs (those ``visible`` names or allows, none of ``exclude``) ranked for a provider, best first."""
+        table = needs.table
         weights = self.weights
-        found_vec = self.themes.vectors([query], [provider.themes], by_sentence=True)
-        p_vec = found_vec[0] if found_vec else None
-        ranked = []
-        for nid in allowed:
-            facts = needs.facts[nid]
-            hit = text_hits.get(nid)
-            found = self._text_and_theme(hit, needs.vectors.get(nid), p_vec, facts.themes, provider.themes)
-            if found is None:
-                continue
-            signals, shared = found
-            signals["presence"] = self._presence(facts.state, provider.countries, provider.regions)
-            if facts.languages:
-                signals["language"] = self._language(facts.languages, provider.languages)
-            if facts.modalities:
-                signals["modality"] = _modality(facts.modalities, provider.modalities, weights.modality)
-            ranked.append(_finish(nid, hit, shared, signals))
-        return _top(ranked, limit, min_score)
+        p_vec = self.themes.profile_vector(query, provider.themes)
+        text_scores = score_all(needs.matcher, query)
+        text = text_values(text_scores, needs.text_positions)
+        theme = self._theme_values(table, p_vec, provider.themes, rows_ask=True)
+        allowed = visible_needs(needs, visible) & ~table.mask_of(exclude) & _passes_floor(text, theme)
+        in_region = rows_in_regions(table, provider.regions, self.regions)
+        presence = presence_values(
+            table.any_of("state", provider.countries), in_region, np.full(table.n, "global" in provider.regions)
+        )
+        # Language and modality apply to the needs that ask for some.
+        asks_languages, asks_modalities = table.counts("languages") > 0, table.counts("modalities")
+        speaks = table.any_of("languages", provider.languages).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            modality = table.count_of("modalities", provider.modalities) / asks_modalities
+        parts: list[tuple[Vector, float | Vector]] = [
+            (text, weights.text),
+            (theme, weights.theme),
+            (presence, weights.presence),
+            (speaks, np.where(asks_languages, weights.language, 0.0)),
+            (np.where(asks_modalities > 0, modality, 0.0), np.where(asks_modalities > 0, weights.modality, 0.0)),
+        ]
+
+        def exact(row: int) -> Ranked | None:
+            nid = table.id_of(row)
+            return self._need_one(
+                needs.facts[nid], hit(text_scores, needs.text_positions[row]), needs.vectors.get(nid), p_vec, provider
+            )
+
+        return best(Candidates(allowed, fuse_columns(parts), exact), limit, min_score)
+
+    def _need_one(
+        self, facts: NeedFacts, hit: Match | None, n_vec: Vector | None, p_vec: Vector | None, provider: ProviderFacts
+    ) -> Ranked | None:
+        """One need's score and explanation for a provider (None when they share neither words nor enough themes)."""
+        found = self._text_and_theme(hit, n_vec, p_vec, facts.themes, provider.themes)
+        if found is None:
+            return None
+        signals, shared = found
+        signals["presence"] = self._presence(facts.state, provider.countries, provider.regions)
+        if facts.languages:
+            signals["language"] = self._language(facts.languages, provider.languages)
+        if facts.modalities:
+            signals["modality"] = _modality(facts.modalities, provider.modalities, self.weights.modality)
+        return _finish(facts.id, hit, shared, signals)
+
+    # --- the components over every row -----------------------------------------------------------
+
+    def _theme_values(
+        self, table: Columns, q_vec: Vector | None, wanted: Sequence[str], *, rows_ask: bool = False
+    ) -> Vector:
+        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`).
+
+        The best shared theme is read from the asking side's themes: the query's (a need or a text
+        for providers), or each row's when ``rows_ask`` (needs ranked for a provider).
+        """
+        overlap = overlap_values(table, _fold(wanted))
+        if q_vec is None or table.unit is None:
+            return overlap
+        unit = table.unit[: table.n]
+        q_unit = q_vec / float(np.linalg.norm(q_vec)) if np.any(q_vec) else np.zeros_like(q_vec)
+        similarity: Vector = unit @ q_unit
+        share = self.themes.best_share
+        if share > 0:
+            best_theme = best_covered_themes(unit, q_unit) if rows_ask else best_shared_themes(q_vec, unit)
+            similarity = (1.0 - share) * similarity + share * best_theme
+        return np.where(table.has_vector, similarity, overlap)
 
     # --- signals --------------------------------------------------------------------------------
 
@@ -448,12 +529,10 @@ class Ranker:
         return Signal(0.0, weight, "no presence recorded in the State or its region")
 
 
-def _text_hits(matcher: TfidfMatcher | None, query: str, allowed: Sequence[str]) -> dict[str, Match]:
-    """The text score of every allowed document sharing a term with the query, with its terms."""
-    if matcher is None or not query.strip():
-        return {}
-    top_k = max(1, len(matcher))
-    return {m.id: m for m in matcher.match(query, top_k=top_k, allowed_ids=allowed)}
+def _passes_floor(text: Vector, theme: Vector) -> Mask:
+    """Rows that share a word, or enough themes (with the margin: the exact score decides)."""
+    passed: Mask = (text > 0) | (theme >= THEME_FLOOR - SLACK)
+    return passed
 
 
 def _modality(wanted: frozenset[str], offered: frozenset[str], weight: float) -> Signal:
@@ -468,11 +547,11 @@ def _history(found: tuple[bool, bool], state: str | None, weight: float) -> Sign
     with_state, on_themes = found
     value = 1.0 if with_state else 0.5 if on_themes else 0.0
     detail = (
-        f"has completed cooperation with {state}"
+        f"has cooperated with {state}"
         if with_state
-        else "has completed cooperation on these themes"
+        else "has cooperated on these themes"
         if on_themes
-        else "no completed cooperation recorded"
+        else "no cooperation recorded"
     )
     return Signal(value, weight, detail)
 
@@ -491,12 +570,6 @@ def _finish(
     found = hit.terms if hit else ()
     terms = tuple((t.term, round(t.weight, 4)) for t in found if words is None or t.term in words)
     return Ranked(obj_id, score, terms, tuple(shared), signals, _summary(terms, shared, signals))
-
-
-def _top(ranked: list[Ranked], limit: int, min_score: float) -> list[Ranked]:
-    kept = [r for r in ranked if r.score >= min_score]
-    kept.sort(key=lambda r: (-r.score, r.id))
-    return kept[:limit]
 
 
 def _summary(terms: Sequence[tuple[str, float]], shared: Sequence[str], signals: Mapping[str, Signal]) -> str:

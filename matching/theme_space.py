@@ -11,6 +11,7 @@ compare by their cosine and their best shared theme. What each choice is worth o
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,10 +37,13 @@ __all__ = [
     "EXPANSION_TOP",
     "PROBA_FLOOR",
     "PROTOTYPE_SHARE",
+    "READING_VERSION",
     "ProbaModel",
     "ThemeSpace",
     "Vector",
+    "best_covered_themes",
     "best_shared_theme",
+    "best_shared_themes",
     "service_space",
 ]
 
@@ -58,6 +62,8 @@ EXPANSION_TOP = 1
 BEST_SHARE = 0.5
 #: A theme is named in an explanation only if it carries this much of the theme cosine.
 BRIDGE_MIN = 0.05
+#: Changes whenever the way texts are read into vectors changes (stored vectors keyed on :attr:`ThemeSpace.recipe`).
+READING_VERSION = "2026-12-02"
 
 
 class ProbaModel(Protocol):
@@ -112,6 +118,22 @@ class ThemeSpace:
     @property
     def classes(self) -> list[str]:
         return list(self.model.classes_) if self.model is not None else []
+
+    @property
+    def recipe(self) -> str:
+        """How texts are read into vectors, in one string: a vector stored under another recipe is computed again.
+
+        >>> ThemeSpace().recipe
+        '2026-12-02;floor=0.0;prototypes=0.3:-;pieces=clauses;pooling=mean;residual='
+        """
+        described = "-"
+        if self.prototypes is not None:
+            material = "\x1e".join(f"{c}\x1f{d}" for c, d in sorted(self.prototypes.descriptions.items()))
+            described = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+        return (
+            f"{READING_VERSION};floor={self.floor};prototypes={self.prototype_share}:{described};"
+            f"pieces={self.pieces};pooling={self.pooling};residual={','.join(sorted(self.residual))}"
+        )
 
     def _clean(self, probas: Vector) -> Vector:
         """Predictions with residual themes and those under the floor set to 0."""
@@ -169,6 +191,11 @@ class ThemeSpace:
         found = self.vectors([text], [declared], parts=None if parts is None else [parts])
         return None if found is None else found[0]
 
+    def profile_vector(self, text: str, declared: Sequence[str]) -> Vector | None:
+        """The theme vector of one provider profile (read as :meth:`vectors` reads profiles)."""
+        found = self.vectors([text], [declared], by_sentence=True)
+        return None if found is None else found[0]
+
     def expand(self, query: str, vec: Vector | None, declared: Sequence[str]) -> str:
         """The query's words and the descriptions of its ``expansion_top`` most probable predicted themes.
 
@@ -217,10 +244,40 @@ def best_shared_theme(q_vec: Vector, d_vec: Vector) -> float:
     >>> round(best_shared_theme(np.array([1.0, 1.0]), np.array([1.0, 1.0])), 4)
     0.7071
     """
-    q_top, d_norm = float(np.max(q_vec)) if q_vec.size else 0.0, float(np.linalg.norm(d_vec))
-    if q_top <= 0 or d_norm <= 0:
+    d_norm = float(np.linalg.norm(d_vec))
+    if d_norm <= 0:
         return 0.0
-    return float(np.max(q_vec / q_top * d_vec / d_norm))
+    return float(best_shared_themes(q_vec, (d_vec / d_norm)[np.newaxis, :])[0])
+
+
+def best_shared_themes(q_vec: Vector, units: Vector) -> Vector:
+    """:func:`best_shared_theme` of the query with every row of ``units`` (vectors already scaled to unit length).
+
+    One pass over the matrix, for ranking every candidate at once (:mod:`matching.ranking`).
+
+    >>> best_shared_themes(np.array([2.0, 1.0]), np.array([[0.0, 1.0], [0.6, 0.8], [0.0, 0.0]])).tolist()
+    [0.5, 0.6, 0.0]
+    """
+    q_top = float(np.max(q_vec)) if q_vec.size else 0.0
+    if q_top <= 0 or units.size == 0:
+        return np.zeros(units.shape[0])
+    found: Vector = np.max(units * (q_vec / q_top), axis=1)
+    return found
+
+
+def best_covered_themes(queries: Vector, d_unit: Vector) -> Vector:
+    """:func:`best_shared_theme` of every row of ``queries`` (the asking side) with one other side ``d_unit``
+    (scaled to unit length): ``max_t (q_t / max q) * d_t`` per row, 0 for a row of zeros.
+
+    >>> best_covered_themes(np.array([[2.0, 1.0], [0.0, 0.0]]), np.array([0.6, 0.8])).tolist()
+    [0.6, 0.0]
+    """
+    if queries.size == 0:
+        return np.zeros(queries.shape[0])
+    top = queries.max(axis=1)
+    scaled = np.divide(queries, top[:, np.newaxis], out=np.zeros_like(queries, dtype=float), where=top[:, None] > 0)
+    found: Vector = np.max(scaled * d_unit, axis=1)
+    return found
 
 
 def _unit_max(m: Vector) -> Vector:

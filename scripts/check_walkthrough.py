@@ -5,7 +5,8 @@
     scripts/check_walkthrough.py --update   # rewrite the README's output blocks
 
 It builds a fresh SQLite database in a temporary folder (migrate + `demo load`),
-serves it on a free port, and runs every ```sh block of the "## Walkthrough"
+serves it on a free port with the worker beside it (and a webhook receiver,
+`scripts/webhook_receiver.py`, at `HOOKS`), and runs every ```sh block of the "## Walkthrough"
 section in one bash session (so variables carry over), with `UPR` and
 `ADMIN_KEY_FILE` pointing at that server. A ```text block right after a ```sh
 block is that command's expected output; `…` in it matches any text on its line.
@@ -86,8 +87,18 @@ def main(update: bool) -> int:
             capture_output=True,
         )
         port = free_port()
+        # The loop's part needs the worker (the server starts it, as `make run` does) and a receiver on
+        # this machine (a loopback address: allowed by WEBHOOK_ALLOW_PRIVATE, for this check only).
+        env.update(WEBHOOK_ALLOW_PRIVATE="true", WORKER_POLL_S="0.2")
+        hooks_port = free_port()
+        receiver = subprocess.Popen(
+            [python, str(ROOT / "scripts" / "webhook_receiver.py"), "--port", str(hooks_port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         server = subprocess.Popen(
-            [python, "-m", "app.cli", "serve", "--port", str(port)],
+            [python, "-m", "app.cli", "serve", "--port", str(port), "--with-worker"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -109,6 +120,7 @@ def main(update: bool) -> int:
                 **env,
                 "UPR": url,
                 "ADMIN_KEY_FILE": str(key_file),
+                "HOOKS": f"http://127.0.0.1:{hooks_port}",
                 "PATH": f"{Path(python).parent}:{env['PATH']}",
             }
             result = subprocess.run(
@@ -116,7 +128,9 @@ def main(update: bool) -> int:
             )
         finally:
             server.terminate()
-            server.wait(15)
+            server.wait(30)
+            receiver.terminate()
+            receiver.wait(15)
     if result.returncode != 0:
         print(f"the walkthrough failed (exit {result.returncode}):\n{result.stderr}", file=sys.stderr)
         return 1

@@ -57,3 +57,25 @@ def test_trained_model_lives_on_a_named_volume_and_is_trained_once_before_the_ap
 def test_compose_documents_the_trusted_proxies() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "FORWARDED_ALLOW_IPS" in compose["services"]["api"]["environment"]
+
+
+def test_a_worker_runs_beside_the_api_on_the_same_database_after_the_migrations() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    worker, api = services["worker"], services["api"]
+    assert worker["command"] == ["upr-match", "worker"] and worker["build"] == api["build"]
+    # Same database, same secret (the unsubscribe links the worker signs are checked by the API).
+    assert worker["environment"]["DATABASE_URL"] == api["environment"]["DATABASE_URL"]
+    assert worker["environment"]["SECRET_KEY"] == api["environment"]["SECRET_KEY"]
+    assert "SMTP_URL" in worker["environment"] and "PUBLIC_URL" in worker["environment"]
+    # The API migrates before it is healthy; the worker waits for that.
+    assert worker["depends_on"]["api"]["condition"] == "service_healthy" and "healthcheck" in api
+    assert "/health/live" in " ".join(api["healthcheck"]["test"])
+    assert any(m.startswith("models:") and m.endswith(":ro") for m in worker["volumes"]), "alerts rank with the tagger"
+    assert worker.get("restart") == "unless-stopped"
+
+
+def test_make_run_starts_the_worker_beside_the_server() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    run = makefile[makefile.index("\nrun:") :].split("\n\n")[0]
+    assert "upr-match serve" in run and "--with-worker" in run

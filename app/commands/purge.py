@@ -1,4 +1,4 @@
-"""`upr-match purge`: delete what has expired (idempotency records, timed-out web sessions), in batches."""
+"""`upr-match purge`: delete what has expired (idempotency records, timed-out web sessions, old events), in batches."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def purge() -> None:
 
     from app import idempotency
     from app.db import create_db_engine
-    from app.services import web_sessions
+    from app.services import outbox, web_sessions
     from app.web.session import SESSION_MAX_AGE
 
     settings = get_settings()
@@ -24,6 +24,7 @@ def purge() -> None:
     purges: list[tuple[str, Callable[[], int]]] = [
         ("idempotency records", lambda: idempotency.purge_expired(engine)),
         ("web sessions", lambda: web_sessions.purge_expired(engine, idle=idle, max_age=max_age)),
+        ("events, deliveries and e-mails done over 30 days ago", lambda: outbox.purge_done(engine)),
     ]
     try:
         for label, purge_batch in purges:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,24 +40,49 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also run `upr-match worker` beside the server; both stop together.")
+    ] = False,
 ) -> None:
     """Serve the API with uvicorn; print where it is once it answers."""
+    import subprocess
+    import sys
     import threading
 
     import uvicorn
 
+    from app import metrics
+
     settings = get_settings()
+    # Every worker counts into this folder, whichever answers a scrape sums them (app/metrics.py).
+    given = os.environ.get(metrics.MULTIPROC_ENV)
+    metrics_dir = metrics.prepare_multiprocess_dir(Path(given) if given else None)
+    if settings.METRICS_PORT is not None:
+        metrics.serve_separately(settings)
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        server_header=False,
-        log_level=settings.LOG_LEVEL.lower(),
-    )
+    # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
+    # and when the server stops for any other reason the worker is stopped too.
+    helper = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            server_header=False,
+            log_level=settings.LOG_LEVEL.lower(),
+        )
+    finally:
+        if not given:
+            metrics.remove_multiprocess_dir(metrics_dir)
+        if helper is not None:
+            helper.terminate()
+            try:
+                helper.wait(30)
+            except subprocess.TimeoutExpired:
+                helper.kill()
 
 
 def ready_banner(host: str, port: int) -> str:

@@ -18,28 +18,44 @@ SQLModel.metadata.naming_convention = {
 from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
+from app.models.engagement import Engagement  # noqa: E402
+from app.models.events import InboxItem, OutboxEvent  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
 from app.models.import_run import ImportRun  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
+from app.models.mail import EmailMessage, EmailUnsubscribe  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
-from app.models.web_session import WebSession  # noqa: E402
+from app.models.theme_vector import ThemeVector  # noqa: E402
+from app.models.web_session import WebSelection, WebSession  # noqa: E402
+from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDelivery  # noqa: E402
 
 __all__ = [
     "Activity",
     "ActivityRecommendation",
     "ApiKey",
     "AuditEvent",
+    "EmailMessage",
+    "EmailUnsubscribe",
+    "Engagement",
     "IdempotencyRecord",
     "ImportRun",
+    "InboxItem",
     "IndexChange",
     "Need",
     "NeedRecommendation",
     "NeedTheme",
+    "OutboxEvent",
     "Provider",
     "ProviderFacet",
     "Recommendation",
+    "Subscription",
+    "ThemeVector",
+    "WebSelection",
     "WebSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "SQLModel",
 ]

@@ -11,6 +11,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, utcnow
+from app.vocab import Email
 
 Role = Literal["admin", "state", "provider"]
 
@@ -23,6 +24,9 @@ class ApiKeyBase(SQLModel):
         default=None, min_length=3, max_length=3, description="ISO3 of the State a `state` key acts for."
     )
     provider_id: str | None = Field(default=None, max_length=36, description="Provider a `provider` key acts for.")
+    contact_email: str | None = Field(
+        default=None, max_length=254, description="State keys: where e-mail notices go (with SMTP_URL set)."
+    )
 
 
 # The stored key; the secret itself is never stored, only its hash.
@@ -44,6 +48,9 @@ class ApiKeyCreate(SQLModel):
     role: Role
     state: str | None = Field(default=None, min_length=3, max_length=3, regex=r"^[A-Za-z]{3}$")
     provider_id: str | None = Field(default=None, min_length=1, max_length=36)
+    contact_email: Email | None = Field(
+        default=None, description="State keys: where the State's e-mail notices go (with SMTP_URL set)."
+    )
 
 
 # A key as listed (never the secret).

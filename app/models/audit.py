@@ -16,8 +16,23 @@ from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, UTCDateTime, utcnow
 
-AuditResource = Literal["key", "provider", "need", "activity", "recommendations"]
-AuditAction = Literal["create", "update", "delete", "revoke", "confirm", "decline", "import"]
+AuditResource = Literal[
+    "key", "provider", "need", "activity", "recommendations", "engagement", "subscription", "webhook", "inbox"
+]
+AuditAction = Literal[
+    "create",
+    "update",
+    "delete",
+    "revoke",
+    "confirm",
+    "decline",
+    "import",
+    "accept",
+    "withdraw",
+    "read",
+    "test",
+    "retry",
+]
 
 
 # One write. `actor_key_id` is null for the command line and the demo loader (role `system` / `admin`).

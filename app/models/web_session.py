@@ -20,3 +20,17 @@ class WebSession(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
+# A recommendation ticked on the search page during one signed-in session, to file one need citing
+# the ticked ones. Rows go with their session (sign-out, timeout) and with their recommendation.
+class WebSelection(SQLModel, table=True):
+    __tablename__ = "web_selection"
+
+    session_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("web_session.id", ondelete="CASCADE"), primary_key=True)
+    )
+    recommendation_id: str = Field(
+        sa_column=Column(String(128), ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    added_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

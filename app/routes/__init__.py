@@ -3,7 +3,22 @@
 from fastapi import APIRouter, Depends
 
 from app.query_params import reject_unknown_query
-from app.routes import activities, audit, classify, coverage, drafts, keys, matches, needs, providers, recommendations
+from app.routes import (
+    activities,
+    audit,
+    classify,
+    coverage,
+    drafts,
+    engagements,
+    inbox,
+    keys,
+    matches,
+    needs,
+    providers,
+    recommendations,
+    subscriptions,
+    webhooks,
+)
 
 # Every /v1 operation refuses query parameters it does not declare (422 naming them).
 api_router = APIRouter(dependencies=[Depends(reject_unknown_query)])
@@ -14,6 +29,10 @@ api_router.include_router(coverage.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)
+api_router.include_router(engagements.router)
+api_router.include_router(inbox.router)
+api_router.include_router(subscriptions.router)
+api_router.include_router(webhooks.router)
 api_router.include_router(matches.router)
 api_router.include_router(drafts.router)
 api_router.include_router(classify.router)

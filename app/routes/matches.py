@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app import metrics
 from app.auth import CurrentPrincipal
 from app.deps import MatchIndexDep, SessionDep
 from app.errors_doc import problems
@@ -57,15 +58,16 @@ def get_need_matches(
         regions=frozenset(region or ()),
         modalities=frozenset(modality or ()),
     )
-    return matching_service.match_providers_for_need(
-        session,
-        index,
-        principal=principal,
-        need_id=need_id,
-        filters=filters,
-        limit=limit,
-        min_score=min_score,
-    )
+    with metrics.timed_match("need"):
+        return matching_service.match_providers_for_need(
+            session,
+            index,
+            principal=principal,
+            need_id=need_id,
+            filters=filters,
+            limit=limit,
+            min_score=min_score,
+        )
 
 
 @router.get(
@@ -83,9 +85,10 @@ def get_provider_matches(
     min_score: Annotated[float, Query(ge=0, le=1, description="Drop matches scoring below this.")] = 0.0,
 ) -> NeedMatches:
     """Rank the open needs this caller may see for a provider."""
-    return matching_service.match_needs_for_provider(
-        session, index, principal=principal, provider_id=provider_id, limit=limit, min_score=min_score
-    )
+    with metrics.timed_match("provider"):
+        return matching_service.match_needs_for_provider(
+            session, index, principal=principal, provider_id=provider_id, limit=limit, min_score=min_score
+        )
 
 
 @router.post(
@@ -98,4 +101,5 @@ def match_text(
     body: MatchQuery, session: SessionDep, index: MatchIndexDep, principal: CurrentPrincipal
 ) -> ProviderMatches:
     """Rank providers for free text, for a State exploring before it files a need."""
-    return matching_service.match_providers_for_text(session, index, principal=principal, query=body)
+    with metrics.timed_match("text"):
+        return matching_service.match_providers_for_text(session, index, principal=principal, query=body)

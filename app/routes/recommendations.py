@@ -20,6 +20,7 @@ from app.pagination import Page
 from app.services import recommendations as recommendation_service
 from app.services.imports import import_and_tag
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
+from app.services.recommendations import RecommendationSort
 from app.streaming import BoundedStreamingResponse
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -135,9 +136,20 @@ FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
     operation_id="list_recommendations",
     responses=problems(422, 503),
 )
-def list_recommendations(session: SessionDep, filters: FiltersDep, page: PageParamsDep) -> Page[RecommendationPublic]:
+def list_recommendations(
+    session: SessionDep,
+    filters: FiltersDep,
+    page: PageParamsDep,
+    sort: Annotated[
+        RecommendationSort,
+        Query(
+            description="`relevance`: best match first when `q` is given, else by cycle, session, State and id; "
+            "`newest`: the newest review first (latest cycle and session)."
+        ),
+    ] = "relevance",
+) -> Page[RecommendationPublic]:
     """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""  # noqa: E501
-    rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
+    rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page, sort=sort)
     return Page.build(recommendation_service.present(session, rows), total, page)
 
 

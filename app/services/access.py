@@ -1,4 +1,4 @@
-"""Who may read and write what: every authorization rule of providers, needs and activities.
+"""Who may read and write what: every authorization rule of providers, needs, activities and engagements.
 
 Services ask these functions and raise the Problem; nothing else decides access.
 
@@ -18,7 +18,7 @@ so its existence does not leak; an object the caller may read but not change is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, false, or_, true
 from sqlmodel import col
@@ -27,6 +27,7 @@ from app.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider
+from matching.ranking import NeedAudience
 
 # --- providers -------------------------------------------------------------------------
 
@@ -71,6 +72,15 @@ def need_read_clause(principal: Principal) -> Any:
     return or_(*visible)
 
 
+def need_audience(principal: Principal) -> NeedAudience:
+    """The needs `can_read_need` allows, for the matching index (which holds each need's visibility and State)."""
+    if principal.is_admin:
+        return NeedAudience(everything=True)
+    visibilities = {"public", "providers"} if principal.role == "provider" else {"public"}
+    states = {principal.state} if principal.role == "state" and principal.state else set()
+    return NeedAudience(visibilities=frozenset(visibilities), states=frozenset(states))
+
+
 def can_create_need(principal: Principal, state: str) -> bool:
     """Admins for any State; a State key for its own State only."""
     return principal.is_admin or (principal.role == "state" and principal.state == state)
@@ -103,16 +113,40 @@ def can_read_activity(principal: Principal, activity: Activity) -> bool:
     return is_public_activity(activity) or principal.is_admin or is_activity_party(principal, activity)
 
 
+def _party_clause(principal: Principal) -> Any:
+    """The SQL condition selecting the activities this caller is a party to (None: it is party to none)."""
+    if principal.role == "provider" and principal.provider_id:
+        return col(Activity.provider_id) == principal.provider_id
+    if principal.role == "state" and principal.state:
+        return col(Activity.state) == principal.state
+    return None
+
+
 def activity_read_clause(principal: Principal) -> Any:
     """The SQL condition selecting exactly the activities `can_read_activity` allows."""
     if principal.is_admin:
         return true()
-    visible = [and_(col(Activity.confirmation) == "confirmed", col(Activity.status) != "planned")]
-    if principal.role == "provider" and principal.provider_id:
-        visible.append(col(Activity.provider_id) == principal.provider_id)
-    if principal.role == "state" and principal.state:
-        visible.append(col(Activity.state) == principal.state)
-    return or_(*visible) if visible else false()
+    public = and_(col(Activity.confirmation) == "confirmed", col(Activity.status) != "planned")
+    party = _party_clause(principal)
+    return public if party is None else or_(public, party)
+
+
+def activity_awaiting_clause(principal: Principal, *, answer_by: Literal["caller", "other_party"]) -> Any:
+    """Unconfirmed activities whose answer (confirm or decline) is up to the caller, or to the other party.
+
+    `caller`: exactly those `can_answer_activity` allows (an admin: every unconfirmed one);
+    `other_party`: those the caller recorded and the other side has not answered yet.
+    """
+    unconfirmed = col(Activity.confirmation) == "unconfirmed"
+    if principal.is_admin:
+        return unconfirmed if answer_by == "caller" else false()
+    party = _party_clause(principal)
+    if party is None:
+        return false()
+    recorder = col(Activity.recorded_by_role)
+    if answer_by == "caller":
+        return and_(unconfirmed, party, or_(recorder.is_(None), recorder != principal.role))
+    return and_(unconfirmed, party, recorder == principal.role)
 
 
 def can_create_activity(principal: Principal, *, provider_id: str, state: str) -> bool:
@@ -139,3 +173,32 @@ def can_answer_activity(principal: Principal, activity: Activity) -> bool:
     if not is_activity_party(principal, activity):
         return False
     return principal.role != activity.recorded_by_role
+
+
+# --- engagements -----------------------------------------------------------------------
+# An invitation (the State asked) is answered by the provider; an offer by the State.
+
+
+def engagement_side(principal: Principal, *, state: str, provider_id: str) -> str | None:
+    """ "state" or "provider" when the caller is that party to an engagement of (state, provider), else None."""
+    if principal.role == "state" and principal.state == state:
+        return "state"
+    if principal.role == "provider" and principal.provider_id is not None and principal.provider_id == provider_id:
+        return "provider"
+    return None
+
+
+def answering_side(direction: str) -> str:
+    """Who answers an engagement: the provider answers an invitation, the State an offer."""
+    return "provider" if direction == "invitation" else "state"
+
+
+def engagement_read_clause(principal: Principal, state_column: Any, provider_column: Any) -> Any:
+    """The SQL condition selecting the engagements the caller is a party to (all, for admins)."""
+    if principal.is_admin:
+        return true()
+    if principal.role == "state" and principal.state:
+        return state_column == principal.state
+    if principal.role == "provider" and principal.provider_id:
+        return provider_column == principal.provider_id
+    return false()

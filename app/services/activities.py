@@ -36,7 +36,7 @@ from app.models.common import utcnow
 from app.models.need import Need
 from app.models.provider import Provider
 from app.pagination import PageParams
-from app.services import access, audit
+from app.services import access, audit, events
 from app.services.needs import check_recommendations
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 
@@ -141,9 +141,16 @@ def list_activities(
     status: str | None = None,
     recommendation_id: str | None = None,
     confirmation: str | None = None,
+    awaiting: Literal["caller", "other_party"] | None = None,
 ) -> tuple[list[ActivityPublic], int]:
-    """List the activities this caller may see, matching every given filter, oldest first."""
+    """List the activities this caller may see, matching every given filter, oldest first.
+
+    `awaiting`: only unconfirmed ones whose answer is up to the caller (`caller`) or to
+    the other party of an activity the caller recorded (`other_party`).
+    """
     conditions: list[Any] = [access.activity_read_clause(principal)]
+    if awaiting is not None:
+        conditions.append(access.activity_awaiting_clause(principal, answer_by=awaiting))
     if state:
         conditions.append(col(Activity.state) == state.strip().upper())
     if provider_id:
@@ -251,21 +258,82 @@ def create_activity(
             raise Forbidden("An activity is confirmed by the other party to it or by an administrator.")
         for name, value in _confirmed_by(confirmed_by).items():
             setattr(row, name, value)
+    _insert(session, principal, row, data.recommendation_ids)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def _insert(
+    session: Session,
+    actor: Principal,
+    row: Activity,
+    recommendation_ids: Sequence[str],
+    engagement_id: str | None = None,
+) -> None:
+    """Add a new activity with its links, audit row and event (the caller commits)."""
     session.add(row)
     session.flush()
-    _write_links(session, row.id, data.recommendation_ids)
+    _write_links(session, row.id, recommendation_ids)
+    detail: dict[str, Any] = {"confirmation": row.confirmation}
+    if engagement_id is not None:
+        detail["engagement_id"] = engagement_id
     audit.record(
         session,
-        principal,
+        actor,
         resource="activity",
         resource_id=row.id,
         action="create",
         version_after=row.version,
-        detail={"confirmation": row.confirmation},
+        detail=detail,
     )
-    session.commit()
-    session.refresh(row)
+    emit_activity_event(session, actor, row, "activity.recorded", engagement_id=engagement_id)
+
+
+def record_agreed_activity(
+    session: Session,
+    *,
+    actor: Principal,
+    state_side: Principal,
+    provider_side: Principal,
+    data: ActivityCreate,
+    engagement_id: str,
+) -> Activity:
+    """Add, without committing, an activity both parties agreed to (an accepted engagement): confirmed at once.
+
+    `state_side` and `provider_side` are the two parties as they acted (who asked, who accepted);
+    the audit row names `actor`, who made the call. The caller commits with its own change.
+    """
+    row = Activity(**data.model_dump(exclude={"recommendation_ids"}), **_recorded_by(state_side))
+    for name, value in _confirmed_by(provider_side).items():
+        setattr(row, name, value)
+    _insert(session, actor, row, data.recommendation_ids, engagement_id)
     return row
+
+
+def emit_activity_event(
+    session: Session, actor: Principal, row: Activity, kind: str, *, engagement_id: str | None = None
+) -> None:
+    """Tell both parties (inbox, webhooks, e-mail) what happened to an activity; part of the caller's transaction.
+
+    The activity is shown as its provider may see it, so a need visible to its State only is not named.
+    """
+    session.flush()
+    session.refresh(row)
+    shown = present_activities(session, [row], Principal(role="provider", provider_id=row.provider_id))[0]
+    data: dict[str, Any] = {"activity": shown.model_dump(mode="json")}
+    if engagement_id is not None:
+        data["engagement_id"] = engagement_id
+    events.emit(
+        session,
+        actor,
+        type=kind,
+        resource="activity",
+        resource_id=row.id,
+        parties=[events.state_party(row.state), events.provider_party(row.provider_id)],
+        data=data,
+        actor_party=events.party_of(actor, state=row.state, provider_id=row.provider_id),
+    )
 
 
 def update_activity(
@@ -295,6 +363,7 @@ def update_activity(
     _versioned_write(session, principal, row, values=changes, action="update", detail=detail)
     if new_ids is not None:
         _write_links(session, row.id, new_ids)
+    emit_activity_event(session, principal, row, "activity.changed")
     session.commit()
     session.refresh(row)
     return row
@@ -376,6 +445,7 @@ def _answer(
         hint = "" if row.confirmation == "declined" else "; to change it, edit it (the other party confirms again)"
         raise Conflict(f"Activity {activity_id} is already {row.confirmation}{hint}.", confirmation=row.confirmation)
     _versioned_write(session, principal, row, values=values, action=action, detail=detail)
+    emit_activity_event(session, principal, row, "activity.confirmed" if action == "confirm" else "activity.declined")
     session.commit()
     session.refresh(row)
     return row

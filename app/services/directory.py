@@ -83,6 +83,12 @@ def _count_by_state(session: Session, model: type[Need] | type[Activity], visibl
     return {str(code): int(n) for code, n in rows}
 
 
+def provider_names(session: Session) -> list[tuple[str, str]]:
+    """(id, name) of every provider, by name: the choices of a form that names a provider."""
+    rows = session.execute(select(col(Provider.id), col(Provider.name))).all()
+    return sorted(((str(i), str(n)) for i, n in rows), key=lambda pair: (pair[1].casefold(), pair[0]))
+
+
 def provider_themes(session: Session) -> list[tuple[str, int]]:
     """The themes providers declare, with how many declare each (most common first), in their first spelling."""
     return _theme_counts(session.execute(select(col(Provider.themes))).scalars())

@@ -38,9 +38,20 @@ def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor) -> t
             "Only provider keys take `provider_id`.",
             errors=[field_error(["body", "provider_id"], f"not allowed for role {data.role}")],
         )
+    if data.contact_email is not None and data.role != "state":
+        raise UnprocessableEntity(
+            "Only state keys take `contact_email` (a provider's address is on its profile).",
+            errors=[field_error(["body", "contact_email"], f"not allowed for role {data.role}")],
+        )
     key, prefix, digest = generate_key()
     row = ApiKey(
-        name=data.name, role=data.role, state=state, provider_id=data.provider_id, prefix=prefix, key_hash=digest
+        name=data.name,
+        role=data.role,
+        state=state,
+        provider_id=data.provider_id,
+        contact_email=data.contact_email,
+        prefix=prefix,
+        key_hash=digest,
     )
     session.add(row)
     session.flush()

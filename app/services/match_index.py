@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +30,7 @@ import pycountry
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from app import metrics
 from app.config import Settings
 from app.errors import ServiceUnavailable
 from app.models.common import utcnow
@@ -36,10 +38,14 @@ from app.models.index_change import IndexChange
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
+from app.services import theme_vectors
 from matching import TfidfMatcher
+from matching.columns import ColumnsWriter
 from matching.ranking import (
+    FACT_COLUMNS,
     NO_FILTERS,
     Corpus,
+    NeedAudience,
     NeedFacts,
     Preferences,
     ProbaModel,
@@ -50,6 +56,8 @@ from matching.ranking import (
     ThemeSpace,
     Vector,
     Weights,
+    fact_values,
+    visible_needs,
 )
 from matching.ranking import need_text as engine_need_text
 from matching.ranking import provider_text as engine_provider_text
@@ -67,6 +75,8 @@ REFIT_SHARE = 0.5
 REFIT_MIN = 20
 THEME_SCHEME = "upr_info_issues"
 REGION_FILE = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.json"
+# Free texts (POST /v1/match, drafts) whose theme vectors are kept: the tagger reads each once.
+THEME_CACHE_SIZE = 512
 
 F = TypeVar("F", ProviderFacts, NeedFacts)
 
@@ -174,6 +184,8 @@ class IndexSnapshot:
     applied_seq: int = 0
     provider_version: int = 0
     need_version: int = 0
+    #: What the engine read for each need (its words and the recommendations it cites).
+    need_texts: Mapping[str, str] = field(default_factory=dict)
 
     def rank_providers(
         self,
@@ -182,19 +194,56 @@ class IndexSnapshot:
         *,
         filters: ProviderFilters = NO_FILTERS,
         history: Mapping[str, tuple[bool, bool]] | None = None,
+        exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
+        theme_vector: Vector | None = None,
     ) -> list[Ranked]:
-        """Providers ranked for a need (or free text), best first."""
+        """Providers ranked for a need (or free text), best first, none of `exclude`."""
         return self.ranker.rank_providers(
-            self.providers, query, prefs, filters=filters, history=history, limit=limit, min_score=min_score
+            self.providers,
+            query,
+            prefs,
+            filters=filters,
+            history=history,
+            exclude=exclude,
+            limit=limit,
+            min_score=min_score,
+            theme_vector=theme_vector,
+        )
+
+    def provider_scores(
+        self,
+        query: str,
+        prefs: Preferences,
+        *,
+        history: Mapping[str, tuple[bool, bool]] | None = None,
+        exclude: frozenset[str] = frozenset(),
+        theme_vector: Vector | None = None,
+    ) -> dict[str, float]:
+        """Every provider's score for a need, as `rank_providers` scores them (unordered)."""
+        return self.ranker.provider_scores(
+            self.providers, query, prefs, history=history, exclude=exclude, theme_vector=theme_vector
         )
 
     def rank_needs(
-        self, query: str, provider: ProviderFacts, *, visible: Sequence[str], limit: int = 10, min_score: float = 0.0
+        self,
+        query: str,
+        provider: ProviderFacts,
+        *,
+        visible: Sequence[str] | NeedAudience,
+        exclude: frozenset[str] = frozenset(),
+        limit: int = 10,
+        min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Open needs (among `visible`) ranked for a provider, best first."""
-        return self.ranker.rank_needs(self.needs, query, provider, visible=visible, limit=limit, min_score=min_score)
+        """Open needs (those `visible` names or allows, none of `exclude`) ranked for a provider, best first."""
+        return self.ranker.rank_needs(
+            self.needs, query, provider, visible=visible, exclude=exclude, limit=limit, min_score=min_score
+        )
+
+    def count_open_needs(self, audience: NeedAudience) -> int:
+        """How many needs that are not closed the audience may see."""
+        return int(visible_needs(self.needs, audience).sum())
 
     def engine_info(self, kind: str) -> EngineInfo:
         """Which index answered: log position, engine version and how many documents it holds."""
@@ -258,6 +307,12 @@ class MatchIndex:
 
     def __init__(self, settings: Settings, tagger: MultiSchemeTagger | None = None) -> None:
         self.ranker = ranker_for(settings, tagger[THEME_SCHEME] if tagger is not None else None)
+        self._tagger_version = str(tagger[THEME_SCHEME].metadata_.get("version")) if tagger is not None else ""
+        self._n_themes = len(self.ranker.themes.classes) if self.ranker.themes.model is not None else None
+        self._provider_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
+        self._need_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
+        self._theme_cache: OrderedDict[tuple[str, tuple[str, ...]], Vector | None] = OrderedDict()
+        self._theme_cache_lock = threading.Lock()
         self._providers: dict[str, ProviderFacts] = {}
         self._needs: dict[str, NeedFacts] = {}
         self._provider_vectors: dict[str, Vector] = {}
@@ -278,6 +333,25 @@ class MatchIndex:
     @property
     def themes(self) -> ThemeSpace:
         return self.ranker.themes
+
+    def theme_vector(self, text: str, themes: Sequence[str]) -> Vector | None:
+        """The theme vector of a free text with its declared themes; the tagger reads each distinct text once.
+
+        The last `THEME_CACHE_SIZE` texts are kept (the tagger never changes while the process runs).
+        """
+        if self.ranker.themes.model is None:
+            return None
+        key = (text, tuple(themes))
+        with self._theme_cache_lock:
+            if key in self._theme_cache:
+                self._theme_cache.move_to_end(key)
+                return self._theme_cache[key]
+        vector = self.ranker.themes.vector(text, themes)
+        with self._theme_cache_lock:
+            self._theme_cache[key] = vector
+            while len(self._theme_cache) > THEME_CACHE_SIZE:
+                self._theme_cache.popitem(last=False)
+        return vector
 
     def current(self, session: Session) -> IndexSnapshot:
         """The index, built on first use if start-up could not build it, current with the log."""
@@ -320,17 +394,21 @@ class MatchIndex:
             self._providers = {p.id: provider_facts(p) for p in providers}
             self._needs = {n.id: need_facts(n) for n in needs}
             self._provider_vectors = self._vectors(
-                [p.id for p in providers],
-                [self._provider_texts.texts[p.id] for p in providers],
-                [p.themes for p in providers],
+                session,
+                "provider",
+                [(p.id, self._provider_texts.texts[p.id], p.themes) for p in providers],
                 by_sentence=True,
+                everything=True,
             )
             self._need_vectors = self._vectors(
-                [n.id for n in needs],
-                [self._need_texts.texts[n.id] for n in needs],
-                [n.themes for n in needs],
-                parts=[texts.get(n.id, []) for n in needs],
+                session,
+                "need",
+                [(n.id, self._need_texts.texts[n.id], n.themes) for n in needs],
+                parts={n.id: texts.get(n.id, []) for n in needs},
+                everything=True,
             )
+            self._provider_columns = self._columns(self._providers, self._provider_vectors)
+            self._need_columns = self._columns(self._needs, self._need_vectors)
             self._applied_seq, self._recent = latest, {s for s in seen if s is not None}
             self._publish(providers=True, needs=True)
             self.loaded = True
@@ -375,19 +453,37 @@ class MatchIndex:
         """Replace the snapshot by one holding copies of the sides that changed."""
         old = self._snapshot
         self._snapshot = IndexSnapshot(
-            providers=self._corpus(self._provider_texts, self._providers, self._provider_vectors)
+            providers=self._corpus(
+                self._provider_texts, self._providers, self._provider_vectors, self._provider_columns
+            )
             if providers
             else old.providers,
-            needs=self._corpus(self._need_texts, self._needs, self._need_vectors) if needs else old.needs,
+            needs=self._corpus(self._need_texts, self._needs, self._need_vectors, self._need_columns)
+            if needs
+            else old.needs,
             ranker=self.ranker,
             applied_seq=self._applied_seq,
             provider_version=self._provider_texts.version,
             need_version=self._need_texts.version,
+            need_texts=MappingProxyType(dict(self._need_texts.texts)) if needs else old.need_texts,
         )
+        metrics.INDEX_DOCUMENTS.labels("provider").set(len(self._providers))
+        metrics.INDEX_DOCUMENTS.labels("need").set(len(self._needs))
+        metrics.INDEX_APPLIED.set(self._applied_seq)
 
     @staticmethod
-    def _corpus(text: _TextIndex, facts: Mapping[str, F], vectors: Mapping[str, Vector]) -> Corpus[F]:
-        return Corpus(text.view(), MappingProxyType(dict(facts)), MappingProxyType(dict(vectors)))
+    def _corpus(
+        text: _TextIndex, facts: Mapping[str, F], vectors: Mapping[str, Vector], columns: ColumnsWriter
+    ) -> Corpus[F]:
+        return Corpus(
+            text.view(), MappingProxyType(dict(facts)), MappingProxyType(dict(vectors)), columns=columns.freeze()
+        )
+
+    def _columns(self, facts: Mapping[str, F], vectors: Mapping[str, Vector]) -> ColumnsWriter:
+        writer = ColumnsWriter(FACT_COLUMNS, self._n_themes)
+        for obj_id, one in facts.items():
+            writer.put(obj_id, fact_values(one), vectors.get(obj_id))
+        return writer
 
     def _apply_provider(self, session: Session, provider_id: str) -> None:
         row = session.get(Provider, provider_id, populate_existing=True)
@@ -395,11 +491,15 @@ class MatchIndex:
             self._provider_texts.remove(provider_id)
             self._providers.pop(provider_id, None)
             self._provider_vectors.pop(provider_id, None)
+            self._provider_columns.drop(provider_id)
             return
         text = provider_text(row)
         self._provider_texts.upsert(row.id, text)
-        self._providers[row.id] = provider_facts(row)
-        self._provider_vectors.update(self._vectors([row.id], [text], [row.themes], by_sentence=True))
+        facts = self._providers[row.id] = provider_facts(row)
+        self._provider_vectors.update(
+            self._vectors(session, "provider", [(row.id, text, row.themes)], by_sentence=True)
+        )
+        self._provider_columns.put(row.id, fact_values(facts), self._provider_vectors.get(row.id))
 
     def _apply_need(self, session: Session, need_id: str) -> None:
         row = session.get(Need, need_id, populate_existing=True)
@@ -407,24 +507,52 @@ class MatchIndex:
             self._need_texts.remove(need_id)
             self._needs.pop(need_id, None)
             self._need_vectors.pop(need_id, None)
+            self._need_columns.drop(need_id)
             return
         cited = recommendation_texts(session, [row.id]).get(row.id, [])
         text = need_text(row, cited)
         self._need_texts.upsert(row.id, text)
-        self._needs[row.id] = need_facts(row)
-        self._need_vectors.update(self._vectors([row.id], [text], [row.themes], parts=[cited]))
+        facts = self._needs[row.id] = need_facts(row)
+        self._need_vectors.update(self._vectors(session, "need", [(row.id, text, row.themes)], parts={row.id: cited}))
+        self._need_columns.put(row.id, fact_values(facts), self._need_vectors.get(row.id))
 
     def _vectors(
         self,
-        ids: Sequence[str],
-        texts: Sequence[str],
-        declared: Sequence[Sequence[str]],
+        session: Session,
+        kind: str,
+        items: Sequence[tuple[str, str, Sequence[str]]],
         *,
         by_sentence: bool = False,
-        parts: Sequence[Sequence[str]] | None = None,
+        parts: Mapping[str, Sequence[str]] | None = None,
+        everything: bool = False,
     ) -> dict[str, Vector]:
-        vectors = self.ranker.themes.vectors(texts, declared, by_sentence=by_sentence, parts=parts)
-        return dict(zip(ids, vectors, strict=True)) if vectors is not None else {}
+        """Theme vectors of (id, text, declared themes): stored ones reused, the others computed and stored.
+
+        `parts` gives a need's cited recommendations: its predicted themes are the maximum over them.
+
+        With `everything` (a load), the stored vectors are read at once and those of objects gone are dropped.
+        """
+        if self.ranker.themes.model is None:
+            return {}
+        stored = theme_vectors.stored_vectors(session, kind) if everything else None
+        found = theme_vectors.vectors_for(
+            session,
+            self.ranker.themes,
+            self._tagger_version,
+            kind,
+            items,
+            by_sentence=by_sentence,
+            parts=parts,
+            stored=stored,
+        )
+        if stored is not None:
+            theme_vectors.forget(session, kind, sorted(set(stored) - set(found)))
+        return found
+
+
+def newest_log_seq(session: Session) -> int:
+    """The newest row of the change log (0 when empty): how far the indexes have to follow."""
+    return int(session.exec(select(func.max(IndexChange.seq))).one() or 0)
 
 
 def prune_log(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:

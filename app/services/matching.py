@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from app.errors import NotFound
 from app.identity import Principal
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.match import (
@@ -27,18 +28,20 @@ from app.models.match import (
 from app.models.need import Need
 from app.models.recommendation import Recommendation
 from app.services import access
+from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import providers as provider_service
 from app.services.match_index import (
     IndexSnapshot,
     MatchIndex,
+    need_facts,
     need_text,
     provider_facts,
     provider_text,
     recommendation_texts,
 )
-from matching.ranking import NO_FILTERS, Preferences, ProviderFilters, Ranked
+from matching.ranking import NO_FILTERS, NeedFacts, Preferences, ProviderFilters, Ranked, Vector
 
 __all__ = [
     "MatchIndex",
@@ -51,22 +54,29 @@ __all__ = [
     "present_provider_matches",
     "provider_history",
     "rank_for_need",
+    "scores_for_need",
 ]
 
 
 def provider_history(session: Session, *, state: str | None, themes: Sequence[str]) -> dict[str, tuple[bool, bool]]:
-    """Per provider: (completed an activity with `state`, completed one on any of `themes`).
+    """Per provider: (has cooperated with `state`, has cooperated on any of `themes`).
 
-    Only activities the other party (or an admin) confirmed count: a claim can't raise a ranking.
+    Cooperation is what both parties agreed to: a completed activity the other party (or an admin)
+    confirmed, or an accepted engagement (on its need's themes). A claim can't raise a ranking.
     """
     rows = session.exec(
         select(Activity.id, Activity.provider_id, Activity.state).where(
             col(Activity.status) == "completed", col(Activity.confirmation) == "confirmed"
         )
     ).all()
-    if not rows:
-        return {}
     wanted = frozenset(t.casefold() for t in themes)
+    out: dict[str, tuple[bool, bool]] = {}
+    for provider_id, pair_state, need_themes in engagement_service.accepted_pairs(session):
+        with_state, themed = out.get(provider_id, (False, False))
+        shared = bool(wanted & {t.casefold() for t in need_themes})
+        out[provider_id] = (with_state or pair_state == state, themed or shared)
+    if not rows:
+        return out
     on_theme: set[str] = set()
     if wanted:
         links = session.exec(
@@ -75,7 +85,6 @@ def provider_history(session: Session, *, state: str | None, themes: Sequence[st
             .where(col(ActivityRecommendation.activity_id).in_([r[0] for r in rows]))
         ).all()
         on_theme = {aid for aid, rec_themes in links if {t.casefold() for t in rec_themes or []} & wanted}
-    out: dict[str, tuple[bool, bool]] = {}
     for activity_id, provider_id, activity_state in rows:
         with_state, themed = out.get(provider_id, (False, False))
         out[provider_id] = (with_state or activity_state == state, themed or activity_id in on_theme)
@@ -127,35 +136,74 @@ def match_providers_for_need(
     limit: int,
     min_score: float,
 ) -> ProviderMatches:
-    """Providers ranked for a need the caller may see."""
-    need = need_service.get_need(session, principal=principal, need_id=need_id)
+    """Providers ranked for a need the caller may see (the need as the index holds it: no need query)."""
     snapshot = index.current(session)
+    need = snapshot.needs.facts.get(need_id)
+    if need is None or not access.need_audience(principal).allows(need):
+        raise NotFound(f"Need {need_id} does not exist.")
     ranked = rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
     return _provider_matches(session, snapshot, ranked, principal)
+
+
+def _need_inputs(
+    session: Session, snapshot: IndexSnapshot, need: NeedFacts
+) -> tuple[str, Preferences, dict[str, tuple[bool, bool]], frozenset[str], Vector | None]:
+    """A need's text, preferences and theme vector (from the index), its providers' history and who declined it.
+
+    A need the snapshot does not hold yet is read from the database, its cited recommendations as the
+    query's parts (the index reads them so for its vector).
+    """
+    text, cited = snapshot.need_texts.get(need.id), []
+    if text is None:  # not indexed (only a need written since this snapshot): read it
+        row = session.get(Need, need.id)
+        cited = recommendation_texts(session, [need.id]).get(need.id, [])
+        text = need_text(row, cited) if row is not None else ""
+    prefs = Preferences(
+        state=need.state,
+        themes=need.themes,
+        languages=need.languages,
+        modalities=need.modalities,
+        parts=tuple(cited),
+    )
+    history = provider_history(session, state=need.state, themes=need.themes)
+    declined = frozenset(engagement_service.declined_out_of_scope(session, need_id=need.id))
+    return text, prefs, history, declined, snapshot.needs.vectors.get(need.id)
 
 
 def rank_for_need(
     session: Session,
     snapshot: IndexSnapshot,
-    need: Need,
+    need: NeedFacts,
     *,
     filters: ProviderFilters = NO_FILTERS,
     limit: int,
     min_score: float = 0.0,
+    exclude_declined: bool = True,
 ) -> list[Ranked]:
-    """Providers ranked for a need: its text, its recommendations, its preferences and the cooperation history."""
-    texts = recommendation_texts(session, [need.id]).get(need.id, [])
-    prefs = Preferences(
-        state=need.state,
-        themes=tuple(need.themes),
-        languages=frozenset(need.languages),
-        modalities=frozenset(need.modalities),
-        parts=tuple(texts),
-    )
-    history = provider_history(session, state=need.state, themes=need.themes)
+    """The ranking's inputs for a need (text, preferences, history, providers that declined it) and its answer.
+
+    `exclude_declined=False` keeps the providers that declined the need as out of their scope (to see
+    where the ranking put them: `upr-match evaluate --from-engagements`).
+    """
+    text, prefs, history, declined, vector = _need_inputs(session, snapshot, need)
     return snapshot.rank_providers(
-        need_text(need, texts), prefs, filters=filters, history=history, limit=limit, min_score=min_score
+        text,
+        prefs,
+        filters=filters,
+        history=history,
+        exclude=declined if exclude_declined else frozenset(),
+        limit=limit,
+        min_score=min_score,
+        theme_vector=vector,
     )
+
+
+def scores_for_need(session: Session, index: MatchIndex, *, need: Need) -> dict[str, float]:
+    """Every provider's score for a need, ranked exactly as `GET /v1/needs/{id}/matches` ranks them (alerts)."""
+    snapshot = index.current(session)
+    facts = snapshot.needs.facts.get(need.id) or need_facts(need)
+    text, prefs, history, declined, vector = _need_inputs(session, snapshot, facts)
+    return snapshot.provider_scores(text, prefs, history=history, exclude=declined, theme_vector=vector)
 
 
 def match_providers_for_text(
@@ -173,7 +221,13 @@ def match_providers_for_text(
     )
     history = provider_history(session, state=query.state, themes=query.themes) if query.state or query.themes else {}
     ranked = snapshot.rank_providers(
-        query.text, prefs, filters=filters, history=history, limit=query.limit, min_score=query.min_score
+        query.text,
+        prefs,
+        filters=filters,
+        history=history,
+        limit=query.limit,
+        min_score=query.min_score,
+        theme_vector=index.theme_vector(query.text, prefs.themes),
     )
     return _provider_matches(session, snapshot, ranked, principal)
 
@@ -184,11 +238,15 @@ def match_needs_for_provider(
     """Open needs the caller may see, ranked for a provider."""
     provider = provider_service.get_provider(session, provider_id=provider_id)
     snapshot = index.current(session)
-    visible = session.exec(
-        select(Need.id).where(access.need_read_clause(principal), col(Need.status) != "closed")
-    ).all()
+    audience = access.need_audience(principal)
+    declined = frozenset(engagement_service.declined_out_of_scope(session, provider_id=provider.id))
     ranked = snapshot.rank_needs(
-        provider_text(provider), provider_facts(provider), visible=list(visible), limit=limit, min_score=min_score
+        provider_text(provider),
+        provider_facts(provider),
+        visible=audience,
+        exclude=declined,
+        limit=limit,
+        min_score=min_score,
     )
     rows = {n.id: n for n in session.exec(select(Need).where(col(Need.id).in_([r.id for r in ranked])))}
     ordered = [rows[r.id] for r in ranked if r.id in rows]
@@ -199,5 +257,5 @@ def match_needs_for_provider(
         if r.id in public
     ]
     # Count only the needs this caller may see, not every need in the index.
-    engine = {**snapshot.engine_info("need"), "documents": len(visible)}
+    engine = {**snapshot.engine_info("need"), "documents": snapshot.count_open_needs(audience)}
     return NeedMatches(items=items, engine=EngineInfo(**engine))

@@ -20,7 +20,7 @@ from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
-from app.services import access, audit
+from app.services import access, audit, events
 from app.services.themes import recommendation_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
@@ -252,6 +252,7 @@ def create_need(
         session.flush()
         _write_links(session, row.id, data.recommendation_ids, themes or predicted)
         audit.record(session, principal, resource="need", resource_id=row.id, action="create", version_after=1)
+        _emit(session, principal, row, "need.filed")
         session.commit()
     except IntegrityError:
         # A concurrent request filed the same need first (unique dedupe_key): name it.
@@ -324,6 +325,7 @@ def update_need(
             version_after=version,
             detail=sent,
         )
+        _emit(session, principal, row, "need.changed")
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -331,6 +333,20 @@ def update_need(
         raise
     session.refresh(row)
     return row
+
+
+def _emit(session: Session, principal: Principal, row: Need, kind: str) -> None:
+    """Wake the providers' alerts (the worker ranks the need and tells the subscriptions it fits)."""
+    events.emit(
+        session,
+        principal,
+        type=kind,
+        resource="need",
+        resource_id=row.id,
+        parties=[events.state_party(row.state)],
+        data={"need_id": row.id},
+        actor_party=events.party_of(principal, state=row.state),
+    )
 
 
 def delete_need(session: Session, *, principal: Principal, need_id: str, expected: frozenset[int]) -> None:

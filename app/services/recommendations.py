@@ -2,7 +2,8 @@
 
 The filters and their SQL are in `recommendation_filters`. With `q` the list is
 ranked by FTS5's bm25 (SQLite) or `ts_rank` (PostgreSQL), otherwise ordered by
-cycle, session, State and id. A canonical record is shown with the ids and
+cycle, session, State and id; `sort="newest"` puts the newest review first (latest
+cycle and session, then State and id) with or without `q`. A canonical record is shown with the ids and
 sources of the other sources' copies of it (`present`).
 """
 
@@ -14,8 +15,9 @@ import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -40,6 +42,7 @@ from app.services import audit
 from app.services.recommendation_filters import (
     FTS,
     MAX_QUERY_LENGTH,
+    MEMBER_FILTERS,
     RAG,
     RS,
     RT,
@@ -69,27 +72,45 @@ def _conditions(
 
 
 _ORDER = (R.c.cycle, R.c.session, R.c.state_under_review, R.c.id)
+# Newest review first: the list index read backwards for cycle and session, then State and id within a session.
+_NEWEST = (R.c.cycle.desc(), R.c.session.desc(), R.c.state_under_review, R.c.id)
+RecommendationSort = Literal["relevance", "newest"]
+SORTS: tuple[RecommendationSort, ...] = ("relevance", "newest")
 
 
 def list_recommendations(
-    session: Session, *, filters: RecommendationFilters, page: PageParams
+    session: Session, *, filters: RecommendationFilters, page: PageParams, sort: RecommendationSort = "relevance"
 ) -> tuple[list[Recommendation], int]:
-    """One page of recommendations matching the filters, by relevance when `q` is given, and the total."""
+    """One page of recommendations matching the filters, and the total.
+
+    `relevance`: best match first when `q` is given, else by cycle, session, State and id;
+    `newest`: the newest review first.
+    """
     filters = filters.normalised()
     postgres = _is_postgres(session)
     conds = _conditions(filters, postgres=postgres)
-    total = _count(session, filters, conds)
     stmt: Select[Any]
-    if filters.q and postgres:
-        query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
-        stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
-    elif filters.q:
-        stmt = (
-            select(Recommendation)
-            .join(FTS, FTS.c.rowid == R.c.seq)
-            .where(fts_match(filters.q), *_conditions(filters, postgres=False, with_q=False))
-            .order_by(FTS.c.rank, R.c.id)
-        )
+    if filters.q and sort != "newest":
+        if postgres:
+            query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
+            stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
+        else:
+            stmt = (
+                select(Recommendation)
+                .join(FTS, FTS.c.rowid == R.c.seq)
+                .where(fts_match(filters.q), *_conditions(filters, postgres=False, with_q=False))
+                .order_by(FTS.c.rank, R.c.id)
+            )
+        # The page and its total in one round trip (the total again on its own only past the last page).
+        counted = stmt.add_columns(_count_query(session, filters, conds).scalar_subquery())
+        found = session.execute(counted.limit(page.limit).offset(page.offset)).all()
+        if found:
+            return [row for row, _ in found], int(found[0][1])
+        return [], _count(session, filters, conds)
+    total = _count(session, filters, conds)
+    if sort == "newest":
+        dense = total > DENSE_MATCHES and not filters.q
+        stmt = select(Recommendation).where(*_conditions(filters, postgres=postgres, exists=dense)).order_by(*_NEWEST)
     else:
         # Many matches: walk the order index and stop after a page (EXISTS); few: collect then sort (IN).
         dense = total > DENSE_MATCHES
@@ -98,12 +119,48 @@ def list_recommendations(
     return list(rows), total
 
 
-def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
-    """How many recommendations match; a lone search is counted on the FTS index when nothing is linked."""
+def _count_query(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> Select[Any]:
+    """How many recommendations match; a lone search or list filter is counted on its own index."""
     if filters.q and len(conds) == 1 and filters.include_linked and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
-        return int(session.execute(select(func.count()).select_from(FTS).where(fts_match(filters.q))).scalar_one())
-    return int(session.execute(select(func.count()).select_from(R).where(*conds)).scalar_one())
+        return select(func.count()).select_from(FTS).where(fts_match(filters.q))
+    lone = _lone_member_filter(filters)
+    if lone is not None:
+        return _member_count(*lone, include_linked=filters.include_linked)
+    return select(func.count()).select_from(R).where(*conds)
+
+
+def _lone_member_filter(filters: RecommendationFilters) -> tuple[Any, str, tuple[Any, ...]] | None:
+    """(index table, value column, values) when a list filter (theme, SDG...) is the only filter given."""
+    given = [(table, column, getattr(filters, name)) for name, table, column in MEMBER_FILTERS]
+    given = [found for found in given if found[2]]
+    cleared: dict[str, Any] = {name: () for name, _, _ in MEMBER_FILTERS}
+    return given[0] if len(given) == 1 and replace(filters, **cleared).is_empty() else None
+
+
+def _member_count(index_table: Any, value_column: str, values: tuple[Any, ...], *, include_linked: bool) -> Select[Any]:
+    """The recommendations having one of `values`, counted on the index table's (value, id) index.
+
+    Each recommendation once: every matching row of the index table, less the rows of other sources'
+    copies (found through the partial canonical_id index), rather than a look-up of every row.
+    """
+    value = index_table.c[value_column]
+    match = value == values[0] if len(values) == 1 else value.in_(values)
+    # One value: an id has at most one row of it. Several: count each id once.
+    counted = func.count() if len(values) == 1 else func.count(func.distinct(index_table.c.recommendation_id))
+    rows = select(counted).select_from(index_table).where(match)
+    if include_linked:
+        return rows
+    copies = (
+        select(counted)
+        .select_from(index_table.join(R, index_table.c.recommendation_id == R.c.id))
+        .where(match, R.c.canonical_id.is_not(None))
+    )
+    return select(rows.scalar_subquery() - copies.scalar_subquery())
+
+
+def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
+    return int(session.execute(_count_query(session, filters, conds)).scalar_one())
 
 
 def get_recommendation(session: Session, *, recommendation_id: str) -> Recommendation:
@@ -123,15 +180,15 @@ def present(session: Session, rows: list[Recommendation]) -> list[Recommendation
         )
         for canonical, rid, source in found:
             copies[canonical].append((rid, source))
-    return [
-        RecommendationPublic.model_validate(r).model_copy(
-            update={
-                "linked_ids": [rid for rid, _ in copies.get(r.id, [])],
-                "linked_sources": sorted({source for _, source in copies.get(r.id, [])}),
-            }
-        )
-        for r in rows
-    ]
+    shown = []
+    for row in rows:
+        item = RecommendationPublic.model_validate(row)  # once: no copy to add the links
+        linked = copies.get(row.id)
+        if linked:
+            item.linked_ids = [rid for rid, _ in linked]
+            item.linked_sources = sorted({source for _, source in linked})
+        shown.append(item)
+    return shown
 
 
 def _counts(rows: Any) -> list[FacetCount]:

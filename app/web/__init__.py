@@ -18,6 +18,7 @@ from app.web.errors import install_html_error_handlers
 from app.web.routes import router
 from app.web.session import Signer
 from app.web.templating import environment
+from app.web.unsubscribe import router as unsubscribe_router
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -26,6 +27,8 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     """Mount the pages at `/`, the static files at `/static`, and HTML error pages for page paths."""
     app.state.signer = Signer(load_secret_key(settings))
     app.include_router(router)
+    # The e-mails' unsubscribe link: its token is the proof, so it stands outside the CSRF-checked router.
+    app.include_router(unsubscribe_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_html_error_handlers(app)
     # Compile every template and load pycountry's tables (~0.4 s) now, not on a visitor's first request.

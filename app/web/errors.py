@@ -23,7 +23,7 @@ from app.errors import Problem, Unauthorized
 from app.web.templating import redirect, render
 
 # Paths that are not pages: they keep their problem+json errors untouched.
-API_PREFIXES = ("/v1", "/health", "/openapi.json", "/docs", "/redoc")
+API_PREFIXES = ("/v1", "/health", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 

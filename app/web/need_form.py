@@ -1,11 +1,8 @@
 """The need form's state: what is chosen, what is browsed, and the title that follows the selection.
 
-The form carries its whole state in the page (no JavaScript, nothing kept on the
-server between requests): every chosen recommendation is a ticked checkbox, either
-in the list being browsed or in the "also chosen" list of those from other themes
-and pages, so browsing another theme or page (a POST of the same form) keeps every
-tick. The title's number is computed from what is ticked, as long as the State has
-not written its own title.
+Choosing the recommendations is `app.web.picker`'s (ticks kept across themes and
+pages, in the page itself). The title's number is computed from what is ticked, as
+long as the State has not written its own title.
 """
 
 from __future__ import annotations
@@ -18,9 +15,9 @@ from typing import Any, Protocol
 from starlette.datastructures import FormData
 
 from app.vocab import MAX_RECOMMENDATIONS
-from app.web.forms import FieldError, first, int_or, parse_languages
+from app.web.forms import first, int_or, parse_languages
+from app.web.picker import PickState
 
-FORM_PAGE = 50  # recommendations offered per page of the form
 TITLE_MAX = 200
 
 
@@ -70,14 +67,9 @@ def need_title(recommendations: Sequence[Cited]) -> str:
 
 
 @dataclass
-class NeedFormState:
+class NeedFormState(PickState):
     """Everything the need form shows and sends back."""
 
-    state: str | None = None
-    theme: str | None = None  # the theme being browsed ("" or None: all themes)
-    q: str = ""
-    offset: int = 0
-    chosen: list[str] = field(default_factory=list)
     title: str = ""
     auto_title: str = ""
     description: str = ""
@@ -88,19 +80,12 @@ class NeedFormState:
     other_languages: str = ""
     modalities: list[str] = field(default_factory=list)
     version: int = 0
-    errors: list[FieldError] = field(default_factory=list)
 
     @classmethod
     def from_form(cls, form: FormData) -> NeedFormState:
         """Read the posted form; languages given by name are turned into codes (or an error)."""
         languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
-        chosen = list(dict.fromkeys(str(v) for v in form.getlist("recommendation_ids") if str(v).strip()))
-        return cls(
-            state=first(form, "state").upper() or None,
-            theme=first(form, "theme") or None,
-            q=first(form, "q"),
-            offset=int_or(first(form, "offset"), 0),
-            chosen=chosen,
+        values = cls(
             title=" ".join(str(form.get("title") or "").split()),
             auto_title=" ".join(str(form.get("auto_title") or "").split()),
             description=str(form.get("description") or "").strip(),
@@ -113,6 +98,8 @@ class NeedFormState:
             version=int_or(first(form, "version"), 0),
             errors=errors,
         )
+        values.read_pick(form)
+        return values
 
     def retitle(self, cited: Sequence[Cited]) -> None:
         """Follow the selection with the title, unless the State wrote a title of its own."""

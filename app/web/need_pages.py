@@ -19,18 +19,18 @@ from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEnt
 from app.models.need import NeedCreate, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
-from app.services import access, directory
+from app.services import access, directory, selections
 from app.services import activities as activity_service
+from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
-from app.services.recommendations import RecommendationFilters
 from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
-from app.web import explain
+from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
 from app.web.labels import label, state_name
-from app.web.need_form import FORM_PAGE, LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
-from app.web.session import FormDep, SignedInDep, WebDep
+from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
+from app.web.session import FormDep, SignedInDep, WebContext, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -106,11 +106,8 @@ def _render_form(
     context: dict[str, Any] = {
         "form": form,
         "need": need,
-        "themes": [],
-        "rows": [],
-        "also_chosen": [],
+        "pick": picker.nothing_to_browse(),
         "drafts": [],
-        "pager": Pager(total=0, limit=FORM_PAGE, offset=0),
         "priorities": PRIORITIES,
         "visibilities": VISIBILITIES,
         "statuses": NEED_STATUSES,
@@ -122,34 +119,14 @@ def _render_form(
         states = directory.list_state_counts(session, principal=principal)
         context["state_options"] = sorted((s.state for s in states if s.supported), key=state_name)
         return render(request, "needs/form.html", context, status_code=status_code)
-    base = RecommendationFilters(state=(form.state,), response=("supported",))
-    facets = recommendation_service.get_facets(session, filters=base)
-    browse = RecommendationFilters(
-        state=(form.state,), response=("supported",), theme=(form.theme,) if form.theme else (), q=form.q or None
-    )
-    try:
-        rows, total = recommendation_service.list_recommendations(
-            session, filters=browse, page=PageParams(limit=FORM_PAGE, offset=form.offset)
-        )
-    except UnprocessableEntity as exc:
-        rows, total = [], 0
-        form.errors.append(FieldError("q", from_problem(exc)[0].message))
-    chosen = overview_service.get_recommendations_by_ids(session, ids=form.chosen)
-    form.chosen = [r.id for r in chosen]
-    form.retitle(chosen)
-    shown = {r.id for r in rows}
+    pick = picker.browse(session, form, responses=("supported",))
+    form.retitle(pick.chosen)
     drafts = (
         []
         if need is not None
         else merge_drafts(explain.drafts_for(session, request.app.state, principal=principal, state=form.state))
     )
-    context.update(
-        themes=facets.themes,
-        rows=rows,
-        also_chosen=[r for r in chosen if r.id not in shown],
-        drafts=drafts,
-        pager=Pager(total=total, limit=FORM_PAGE, offset=form.offset),
-    )
+    context.update(pick=pick, drafts=drafts)
     return render(request, "needs/form.html", context, status_code=status_code)
 
 
@@ -161,9 +138,14 @@ def _start(
     state: str | None,
     theme: str | None,
     cite: str | None,
+    chosen: selections.Selection | None = None,
 ) -> NeedFormState:
-    """A fresh form: citing one recommendation, or starting from the drafted need of a theme."""
+    """A fresh form: citing what was chosen on the search page, one recommendation, or a theme's drafted need."""
     form = NeedFormState(state=state or principal.state, theme=theme)
+    if chosen is not None and chosen.ids:
+        form.state, form.chosen = chosen.state, list(chosen.ids)
+        _check_may_file(principal, form.state)
+        return form
     if cite:
         rec: Recommendation = recommendation_service.get_recommendation(session, recommendation_id=cite)
         form.state = rec.state_under_review
@@ -189,11 +171,15 @@ def new_need(
     state: Text = None,
     theme: Annotated[str | None, Query(max_length=255)] = None,
     cite: Annotated[str | None, Query(max_length=128)] = None,
+    selection: Annotated[str | None, Query(max_length=1)] = None,
 ) -> HTMLResponse:
-    """The form a State uses to file a need: from a recommendation it cites, or from a drafted need of a theme."""
+    """The form a State uses to file a need: from the recommendations chosen on the search page
+    (`selection=1`), from one it cites, or from a drafted need of a theme."""
     code = (blank(state) or "").upper() or None
     _check_may_file(principal, code)
-    form = _start(session, request, principal, state=code, theme=blank(theme), cite=blank(cite))
+    web: WebContext = request.state.web
+    chosen = selections.get_selection(session, sid=web.token.sid) if selection and web.token else None
+    form = _start(session, request, principal, state=code, theme=blank(theme), cite=blank(cite), chosen=chosen)
     return _render_form(request, session, principal, form)
 
 
@@ -204,7 +190,7 @@ def create_need(
     """Browse (another theme, words or page) keeping every tick, or file the need through the API's service."""
     values = NeedFormState.from_form(form)
     _check_may_file(principal, values.state)
-    browsing = _browse(values, form)
+    browsing = values.browsing(form)
     if browsing or values.errors:
         return _render_form(request, session, principal, values, status_code=200 if browsing else 422)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
@@ -219,6 +205,9 @@ def create_need(
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     else:
+        web: WebContext = request.state.web
+        if web.token is not None:  # what the need cites is no longer waiting on the search page
+            selections.clear_selection(session, sid=web.token.sid, ids=values.chosen)
         return redirect(request, f"/needs/{need.id}")
     return _render_form(request, session, principal, values, status_code=422)
 
@@ -229,18 +218,6 @@ def _need_errors(values: NeedFormState, exc: ValidationError) -> list[FieldError
     if not values.chosen and not values.title:
         errors = [e for e in errors if e.field != "title"]
     return errors
-
-
-def _browse(values: NeedFormState, form: Any) -> bool:
-    """True when the form was sent to browse (a page button or "Show"), not to save."""
-    goto = str(form.get("goto") or "")
-    if goto.isdigit():
-        values.offset = int(goto)
-        return True
-    if str(form.get("action") or "") == "browse":
-        values.offset = 0
-        return True
-    return False
 
 
 # --- one need --------------------------------------------------------------------------
@@ -258,11 +235,15 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
     partners = explain.partners_for(
         session, request.app.state, principal=web.principal, need=need, recommendations=recommendations
     )
-    providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in activities])
+    loop = _engagements_on(session, web.principal, need)
+    providers = overview_service.get_providers_by_ids(
+        session, ids=[a.provider_id for a in activities] + [e.provider_id for e in loop["engagements"]]
+    )
     return render(
         request,
         "needs/detail.html",
         {
+            **loop,
             "need": need,
             "recommendations": recommendations,
             "activities": activities,
@@ -270,8 +251,26 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
             "providers": providers,
             "partners": partners,
             "can_edit": access.can_write_need(web.principal, need),
+            "can_record": activity_pages.may_record(web.principal)
+            and (web.principal.role != "state" or web.principal.state == need.state),
         },
     )
+
+
+def _engagements_on(session: SessionDep, principal: Principal, need: Any) -> dict[str, Any]:
+    """The need's engagements the visitor is a party to, and whether it may ask partners or offer help."""
+    if principal.is_anonymous:
+        return {"engagements": [], "open_with": {}, "can_ask": False, "can_offer": False}
+    rows, _ = engagement_service.list_engagements(
+        session, principal=principal, page=PageParams(limit=RELATED_LIMIT, offset=0), need_id=need.id
+    )
+    shown = engagement_service.present_engagements(rows)
+    open_with = {e.provider_id: e.status for e in shown if e.status in ("proposed", "accepted")}
+    active = need.status != "closed"
+    can_ask = active and need.visibility != "state_only" and access.can_write_need(principal, need)
+    mine = principal.provider_id
+    can_offer = active and principal.role == "provider" and mine is not None and mine not in open_with
+    return {"engagements": shown, "open_with": open_with, "can_ask": can_ask, "can_offer": can_offer}
 
 
 def _editable(session: SessionDep, principal: Principal, need_id: str) -> Any:
@@ -317,7 +316,7 @@ def update_need(
     need = _editable(session, principal, need_id)
     values = NeedFormState.from_form(form)
     values.state = need.state
-    if _browse(values, form) or values.errors:
+    if values.browsing(form) or values.errors:
         return _render_form(request, session, principal, values, need=need, status_code=422 if values.errors else 200)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
     values.retitle(chosen)

@@ -1,4 +1,4 @@
-"""The repository's pages: recommendations, States and activities (needs and providers have their own modules).
+"""The repository's pages: one recommendation and the States (the search, needs, providers, activities: own modules).
 
 Each handler calls the service functions the API uses (with the visitor's
 principal, so the same visibility and authorization rules apply) and renders a
@@ -13,9 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.countries import REGIONAL_GROUPS
 from app.deps import PageParamsDep, SessionDep
-from app.errors import UnprocessableEntity
 from app.pagination import PageParams
 from app.services import access, directory
 from app.services import activities as activity_service
@@ -24,8 +22,6 @@ from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.services.recommendations import RecommendationFilters
-from app.vocab import ACTIVITY_STATUSES
-from app.web import search
 from app.web.charts import BarRow, coverage_bars
 from app.web.labels import state_name
 from app.web.session import WebDep
@@ -38,50 +34,7 @@ RELATED_LIMIT = 50  # needs/activities shown on a detail page before "see all"
 CHART_THEMES = 15
 
 
-def _blank(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
-def _int(value: str | None) -> int | None:
-    value = _blank(value)
-    return int(value) if value is not None and value.isdigit() and len(value) < 6 else None
-
-
 # --- recommendations -------------------------------------------------------------------
-
-
-@router.get("/recommendations", response_class=HTMLResponse)
-def list_recommendations(request: Request, session: SessionDep, page: PageParamsDep) -> HTMLResponse:
-    """Search and filter recommendations (several values per filter), with facet counts, coverage and export."""
-    filters = search.read_filters(request)
-    error = None
-    try:
-        rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page)
-        facets = recommendation_service.get_facets(session, filters=filters)
-    except UnprocessableEntity as exc:
-        error, rows, total, facets = exc.detail, [], 0, None
-    names = coverage_service.state_names(session)
-    return render(
-        request,
-        "recommendations/list.html",
-        {
-            "filters": filters,
-            "rows": recommendation_service.present(session, rows),
-            "facets": facets,
-            "facet_links": search.facet_links(filters, facets, names),
-            "active": search.active(filters, names),
-            "state_names": names,
-            "regions": REGIONAL_GROUPS,
-            "coverage": coverage_service.get_coverage(session),
-            "export_csv": search.export_url(filters, "csv"),
-            "export_xlsx": search.export_url(filters, "xlsx"),
-            "source_labels": {s.source: s.label for s in coverage_service.get_coverage(session).sources},
-            "pager": Pager(total=total, limit=page.limit, offset=page.offset),
-            "error": error,
-        },
-        status_code=200 if error is None else 422,
-    )
 
 
 @router.get("/recommendations/{recommendation_id}", response_class=HTMLResponse)
@@ -168,41 +121,5 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
             "phone_chart": phone_chart,
             "chart_themes": len(top),
             "can_file": access.can_create_need(web.principal, coverage.state) and not web.principal.is_anonymous,
-        },
-    )
-
-
-# --- activities ------------------------------------------------------------------------
-
-
-@router.get("/activities", response_class=HTMLResponse)
-def list_activities(
-    request: Request,
-    session: SessionDep,
-    web: WebDep,
-    page: PageParamsDep,
-    state: Text = None,
-    status: Text = None,
-    provider_id: Text = None,
-) -> HTMLResponse:
-    """The public record of cooperation activities, with their outcomes."""
-    filters = {
-        "state": (_blank(state) or "").upper() or None,
-        "status": _blank(status),
-        "provider_id": _blank(provider_id),
-    }
-    rows, total = activity_service.list_activities(session, principal=web.principal, page=page, **filters)
-    providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in rows])
-    counts = directory.list_state_counts(session, principal=web.principal)
-    return render(
-        request,
-        "activities/list.html",
-        {
-            "activities": rows,
-            "providers": providers,
-            "filters": filters,
-            "statuses": ACTIVITY_STATUSES,
-            "states": sorted((c.state for c in counts if c.activities), key=state_name),
-            "pager": Pager(total=total, limit=page.limit, offset=page.offset),
         },
     )

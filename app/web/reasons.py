@@ -173,9 +173,9 @@ def modality_tick(wanted: Iterable[str], offered: Iterable[str]) -> str | None:
 
 def history_tick(value: float, state: str | None) -> str | None:
     if value >= 1 and state:
-        return f"has completed cooperation with {state_name(state)}"
+        return f"has cooperated with {state_name(state)}"
     if value > 0:
-        return "has completed cooperation on these themes"
+        return "has cooperated on these themes"
     return None
 
 

@@ -16,14 +16,15 @@ from app.auth import authenticate
 from app.config import get_settings
 from app.deps import SessionDep
 from app.errors import Unauthorized
-from app.services import access, directory, web_sessions
-from app.web import need_pages, pages, provider_pages
+from app.services import access, directory, overview, web_sessions
+from app.web import activity_pages, loop_pages, need_pages, pages, provider_pages, search_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_web_context), Depends(csrf_protect)])
 
 NextParam = Annotated[str | None, Query(max_length=2000)]
+HOME_WAITING = 5  # activities waiting for the visitor's confirmation listed on the front page
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -31,10 +32,14 @@ def home(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
     """The front page: what a need is, how to get a key, what the data covers, and where to start."""
     coverage = directory.coverage(session, principal=web.principal)
     principal = web.principal
+    waiting, waiting_total = activity_pages.waiting(session, principal, awaiting="caller", limit=HOME_WAITING)
     context = {
         "coverage": coverage,
         "contact": get_settings().CONTACT_EMAIL,
         "can_register": access.can_create_provider(principal) and principal.role == "provider",
+        "waiting": waiting,
+        "waiting_total": waiting_total,
+        "waiting_providers": overview.get_providers_by_ids(session, ids=[a.provider_id for a in waiting]),
     }
     return render(request, "home.html", context)
 
@@ -96,6 +101,9 @@ def signout(request: Request, session: SessionDep, web: WebDep) -> RedirectRespo
 
 
 # The repository's pages share this router's session and CSRF dependencies.
+router.include_router(search_pages.router)
 router.include_router(pages.router)
 router.include_router(need_pages.router)
 router.include_router(provider_pages.router)
+router.include_router(loop_pages.router)
+router.include_router(activity_pages.router)

@@ -2,9 +2,10 @@
 
 Every filter takes several values, as on the API (`state=MEX&state=GTM`). The
 form sends a State by its name (a list of the States in the data), cycles,
-responses, SDGs and regions as checkboxes. Facet counts link to the same search
-with one more value; each active value has a link that removes just it. The
-export links carry the same filters to `GET /v1/recommendations/export`.
+responses, SDGs, action categories and regions as checkboxes. Facet counts link
+to the same search with one more value; each active value has a link that
+removes just it; every link keeps the order chosen (`sort`). The export links
+carry the same filters to `GET /v1/recommendations/export`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.countries import REGIONAL_GROUPS
 from app.models.recommendation import RecommendationFacets
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
+from app.services.recommendations import SORTS, RecommendationSort
 
 MAX_VALUE_LENGTH = 255
 # (query name, kind) of the page's filters, in the order the active list shows them.
@@ -31,6 +33,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("theme", "text"),
     ("sdg", "int"),
     ("sdg_target", "text"),
+    ("action_category", "int"),
     ("affected_group", "text"),
     ("recommending_state", "text"),
     ("recommending_region", "text"),
@@ -45,6 +48,7 @@ TITLES = {
     "theme": "Theme",
     "sdg": "SDG",
     "sdg_target": "SDG target",
+    "action_category": "Action asked",
     "affected_group": "Affected persons",
     "recommending_state": "Recommending State",
     "recommending_region": "Recommending region",
@@ -54,6 +58,35 @@ TITLES = {
     "published_to": "Published until",
     "q": "Words",
 }
+# The 17 Sustainable Development Goals, for people who do not know them by number.
+SDG_NAMES = {
+    1: "No poverty",
+    2: "Zero hunger",
+    3: "Good health and well-being",
+    4: "Quality education",
+    5: "Gender equality",
+    6: "Clean water and sanitation",
+    7: "Affordable and clean energy",
+    8: "Decent work and economic growth",
+    9: "Industry, innovation and infrastructure",
+    10: "Reduced inequalities",
+    11: "Sustainable cities and communities",
+    12: "Responsible consumption and production",
+    13: "Climate action",
+    14: "Life below water",
+    15: "Life on land",
+    16: "Peace, justice and strong institutions",
+    17: "Partnerships for the goals",
+}
+# UPR Info's categories of the action a recommendation asks for, from the least to the most specific.
+ACTION_CATEGORIES = {
+    1: "Asks for help or to share information",
+    2: "Continue what is being done",
+    3: "Consider a change",
+    4: "A general action",
+    5: "A specific action",
+}
+SORT_LABELS: dict[RecommendationSort, str] = {"relevance": "Best match first", "newest": "Newest review first"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +133,17 @@ def read_filters(request: Request) -> RecommendationFilters:
     )
 
 
+def read_sort(request: Request) -> RecommendationSort:
+    """The order asked for; anything else is the default."""
+    value = request.query_params.get("sort") or ""
+    return next((s for s in SORTS if s == value), "relevance")
+
+
+def query_pairs(filters: RecommendationFilters, sort: RecommendationSort = "relevance") -> list[tuple[str, str]]:
+    """The search as (name, value) pairs: the hidden fields of the page's other forms."""
+    return _query(filters) + ([("sort", sort)] if sort != "relevance" else [])
+
+
 def _query(filters: RecommendationFilters) -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = []
     if filters.q:
@@ -113,17 +157,27 @@ def _query(filters: RecommendationFilters) -> list[tuple[str, str]]:
     return params
 
 
-def url(filters: RecommendationFilters, path: str = "/recommendations", **extra: str) -> str:
-    params = _query(filters) + list(extra.items())
+def url(
+    filters: RecommendationFilters,
+    path: str = "/recommendations",
+    sort: RecommendationSort = "relevance",
+    **extra: str,
+) -> str:
+    params = query_pairs(filters, sort) + list(extra.items())
     return path + ("?" + urlencode(params) if params else "")
 
 
-def with_value(filters: RecommendationFilters, name: str, value: Any) -> str:
+def with_value(filters: RecommendationFilters, name: str, value: Any, sort: RecommendationSort = "relevance") -> str:
     """The search with one more value of a filter (the page link of a facet count)."""
     current = getattr(filters, name)
     if value in current:
-        return url(filters)
-    return url(_changed(filters, name, (*current, value)))
+        return url(filters, sort=sort)
+    return url(_changed(filters, name, (*current, value)), sort=sort)
+
+
+def without(filters: RecommendationFilters, name: str) -> RecommendationFilters:
+    """The search without one filter: where that filter's choices come from, so several can be chosen."""
+    return _changed(filters, name, ())
 
 
 def _changed(filters: RecommendationFilters, name: str, value: Any) -> RecommendationFilters:
@@ -132,33 +186,38 @@ def _changed(filters: RecommendationFilters, name: str, value: Any) -> Recommend
     return RecommendationFilters(**fields)
 
 
-def active(filters: RecommendationFilters, names: dict[str, str]) -> list[Active]:
+def active(
+    filters: RecommendationFilters, names: dict[str, str], sort: RecommendationSort = "relevance"
+) -> list[Active]:
     """Every value in force, in words, with a link that removes only it."""
     found: list[Active] = []
     if filters.q:
-        found.append(Active(TITLES["q"], filters.q, url(_changed(filters, "q", None))))
+        found.append(Active(TITLES["q"], filters.q, url(_changed(filters, "q", None), sort=sort)))
     for name, _ in FIELDS:
         values = getattr(filters, name)
         for value in values:
             shown = _shown(name, value, names)
             rest = tuple(v for v in values if v != value)
-            found.append(Active(TITLES[name], shown, url(_changed(filters, name, rest))))
+            found.append(Active(TITLES[name], shown, url(_changed(filters, name, rest), sort=sort)))
     for name in ("published_from", "published_to"):
         value = getattr(filters, name)
         if value is not None:
-            found.append(Active(TITLES[name], value.isoformat(), url(_changed(filters, name, None))))
+            found.append(Active(TITLES[name], value.isoformat(), url(_changed(filters, name, None), sort=sort)))
     return found
 
 
-def _shown(name: str, value: Any, names: dict[str, str]) -> str:
+def _shown(name: str, value: Any, names: dict[str, str], *, facet: bool = False) -> str:
+    """A filter's value in words: in the list of filters in force ("Cycle: 2"), or alone in a facet ("Cycle 2")."""
     if name in ("state", "recommending_state"):
         return names.get(str(value), str(value))
     if name == "recommending_region":
         return REGIONAL_GROUPS.get(str(value), str(value))
     if name == "cycle":
-        return f"Cycle {value}"
+        return f"Cycle {value}" if facet else str(value)
     if name == "sdg":
-        return f"SDG {value}"
+        return f"SDG {value}: {SDG_NAMES[value]}" if value in SDG_NAMES else f"SDG {value}"
+    if name == "action_category":
+        return ACTION_CATEGORIES.get(value, str(value))
     if name == "source":
         return source_label(str(value))
     return str(value).capitalize() if name == "response" else str(value)
@@ -170,7 +229,10 @@ def export_url(filters: RecommendationFilters, fmt: str) -> str:
 
 
 def facet_links(
-    filters: RecommendationFilters, facets: RecommendationFacets | None, names: dict[str, str]
+    filters: RecommendationFilters,
+    facets: RecommendationFacets | None,
+    names: dict[str, str],
+    sort: RecommendationSort = "relevance",
 ) -> list[tuple[str, list[tuple[str, int, str]]]]:
     """(title, [(value in words, count, link adding it)]) for the sidebar's facet lists."""
     if facets is None:
@@ -186,10 +248,27 @@ def facet_links(
     )
     out = []
     for name, items, limit in groups:
-        links = [(_shown(name, f.value, names), f.count, with_value(filters, name, f.value)) for f in items[:limit]]
+        links = [
+            (_shown(name, f.value, names, facet=True), f.count, with_value(filters, name, f.value, sort))
+            for f in items[:limit]
+        ]
         if links:
             out.append((TITLES[name], links))
     return out
 
 
-__all__ = ["Active", "active", "export_url", "facet_links", "read_filters", "url", "with_value"]
+__all__ = [
+    "ACTION_CATEGORIES",
+    "SDG_NAMES",
+    "SORT_LABELS",
+    "Active",
+    "active",
+    "export_url",
+    "facet_links",
+    "query_pairs",
+    "read_filters",
+    "read_sort",
+    "url",
+    "with_value",
+    "without",
+]

@@ -200,6 +200,28 @@ def test_search_ranks_the_best_match_first(client: TestClient, admin: dict[str, 
     assert items[0]["id"] == "test-c2-s15-FRA-0001"
 
 
+def test_newest_review_first(client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import recommendations as service
+
+    seed(client, admin)
+
+    def ids(query: str) -> list[str]:
+        response = client.get(f"/v1/recommendations?{query}")
+        assert response.status_code == 200, response.text
+        return [i["id"] for i in response.json()["items"]]
+
+    fra = ["test-c2-s15-FRA-0001", "test-c2-s15-FRA-0002"]
+    alb = ["test-c1-s6-ALB-0003", "test-c1-s6-ALB-0004"]
+    assert ids("") == ids("sort=relevance") == alb + fra  # review order, oldest first
+    assert ids("sort=newest") == fra + alb
+    assert ids("sort=newest&q=torture") == ["test-c2-s15-FRA-0001", "test-c1-s6-ALB-0004"]
+    assert ids("sort=newest&limit=1&offset=2") == alb[:1]
+    monkeypatch.setattr(service, "DENSE_MATCHES", 0)  # the plan that walks the index gives the same order
+    assert ids("sort=newest") == fra + alb
+    problem = assert_problem(client.get("/v1/recommendations?sort=oldest"), 422)
+    assert problem["errors"][0]["field"] == "sort"
+
+
 @pytest.mark.parametrize(
     ("query", "param"),
     [

@@ -26,25 +26,26 @@ pytestmark = [pytest.mark.faults]
 def small_disk() -> Iterator[Path]:
     mount = Path("/tmp") / f"upr-match-full-{uuid.uuid4().hex[:8]}"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True)
     if result.returncode != 0:
         mount.rmdir()
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        # Lazy unmount: a connection a failed test left open must not leave the mount behind.
+        subprocess.run(["umount", "-l", str(mount)], check=False)
         mount.rmdir()
 
 
 def _fill(directory: Path, leave: int) -> Path:
     """Fill the file system, then free `leave` bytes; return the filler file."""
     filler = directory / "filler"
-    with open(filler, "wb") as handle:
+    # Unbuffered, so closing the file has nothing left to flush onto the full disk.
+    with open(filler, "wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     size = filler.stat().st_size

@@ -150,7 +150,7 @@ def test_signals_presence_language_modality_history() -> None:
     assert ranked["region"].signals["modality"].value == 0.5
     assert ranked["region"].signals["modality"].detail == "offers training"
     assert (ranked["world"].signals["history"].value, ranked["none"].signals["history"].value) == (1.0, 0.5)
-    assert ranked["here"].signals["history"].detail == "no completed cooperation recorded"
+    assert ranked["here"].signals["history"].detail == "no cooperation recorded"
     assert list(ranked["here"].signals) == ["text", "theme", "language", "presence", "modality", "history"]
     # the same text everywhere: the signals decide the order
     assert [r.id for r in ranker.rank_providers(providers, "torture", prefs, history=history)][0] == "here"
@@ -225,3 +225,18 @@ def test_prototypes_read_profiles_in_their_own_words_and_lend_words_to_queries()
     assert space.expand("Ratify CAT", space.vector("Ratify CAT", []), ()) == "Ratify CAT"  # nothing over 0.3
     declared = space.vector("x", [TORTURE])
     assert space.expand("x", declared, [TORTURE]) == "x"  # declared themes are in the text already
+
+
+def test_excluded_candidates_are_never_ranked_and_the_others_keep_their_scores() -> None:
+    providers = corpus({"apt": "Prevention of torture in prisons", "icrc": "Detention visits and torture prevention"})
+    needs = Corpus(
+        TfidfMatcher().fit(["torture in prisons", "torture in detention"], ids=["n1", "n2"]),
+        {"n1": NeedFacts("n1", "MEX"), "n2": NeedFacts("n2", "MEX")},
+    )
+    ranker = Ranker()
+    every = {r.id: r.score for r in ranker.rank_providers(providers, "torture in prisons", Preferences())}
+    kept = ranker.rank_providers(providers, "torture in prisons", Preferences(), exclude=frozenset({"apt"}))
+    assert set(every) == {"apt", "icrc"} and [r.id for r in kept] == ["icrc"]
+    assert kept[0].score == every["icrc"]
+    ranked = ranker.rank_needs(needs, "torture", ProviderFacts("apt"), visible=["n1", "n2"], exclude=frozenset({"n1"}))
+    assert [r.id for r in ranked] == ["n2"]

@@ -27,9 +27,12 @@ from app.identity import generate_key
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
+from app.models.engagement import Engagement
+from app.models.events import InboxItem
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
+from app.models.webhook import Subscription, Webhook, WebhookDelivery
 from app.services.needs import dedupe_key
 
 TABLE = yaml.safe_load((Path(__file__).parent / "authz.yaml").read_text(encoding="utf-8"))
@@ -98,6 +101,7 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
             session.flush()
             session.add(ActivityRecommendation(activity_id=activity.id, recommendation_id=rec_a.id))
             ids[name] = activity.id
+    _seed_loop(session, ids)
     secrets: dict[str, str] = {}
     keys = {
         "admin": {"role": "admin"},
@@ -117,6 +121,52 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
         ids[f"{name}_key" if not name.endswith("_key") else name] = row.id
     session.commit()
     return ids, secrets
+
+
+def _seed_loop(session: Session, ids: dict[str, str]) -> None:
+    """Engagements on need_a (FRA asked X; Y offered), X's alert and webhook (with a failed delivery), FRA's inbox."""
+    for name, provider, direction in (
+        ("engagement_xa", "provider_x", "invitation"),
+        ("engagement_ya", "provider_y", "offer"),
+    ):
+        row = Engagement(
+            need_id=ids["need_a"],
+            provider_id=ids[provider],
+            state="FRA",
+            direction=direction,
+            message="Could you help?",
+            initiated_by_role="state" if direction == "invitation" else "provider",
+            open_key=f"{ids['need_a']}:{ids[provider]}",
+        )
+        session.add(row)
+        ids[name] = row.id
+    subscription = Subscription(provider_id=ids["provider_x"], themes=["Torture"])
+    webhook = Webhook(
+        party=f"provider:{ids['provider_x']}",
+        url="https://hooks.example.org/x",
+        events=["need.*"],
+        secret="whsec_c2VjcmV0",
+    )
+    session.add_all([subscription, webhook])
+    session.flush()
+    delivery = WebhookDelivery(
+        webhook_id=webhook.id,
+        msg_id="msg_1",
+        event_type="need.matched",
+        payload='{"type":"need.matched"}',
+        status="failed",
+    )
+    item = InboxItem(
+        party="state:FRA",
+        type="engagement.proposed",
+        resource="engagement",
+        resource_id=ids["engagement_ya"],
+        title="Y offers help",
+        dedupe_key=f"authz:{uuid.uuid4()}",
+    )
+    session.add_all([delivery, item])
+    session.flush()
+    ids.update(subscription_x=subscription.id, webhook_x=webhook.id, delivery_x=delivery.id, inbox_a=str(item.id))
 
 
 def _recommendation(state: str) -> Recommendation:

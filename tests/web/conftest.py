@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,3 +46,10 @@ def sign_in(client: TestClient, key: str) -> None:
     token = csrf_from(client.get("/signin").text)
     response = client.post("/signin", data={"api_key": key, "csrf_token": token, "next": "/"})
     assert response.status_code == 303, response.text
+
+
+def fresh(session: Session) -> Session:
+    """End the test's read snapshot (SQLite WAL) so it sees what the app committed."""
+    session.rollback()
+    session.expire_all()
+    return session

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.models.activity import Activity
 from app.models.api_key import ApiKey
 from app.models.need import Need
 from app.models.provider import Provider
@@ -38,6 +39,7 @@ class Seed:
     providers: dict[str, Provider] = field(default_factory=dict)
     needs: dict[str, Need] = field(default_factory=dict)
     keys: dict[str, tuple[ApiKey, str]] = field(default_factory=dict)
+    activities: dict[str, Activity] = field(default_factory=dict)
 
 
 def seed(session: Session) -> Seed:
@@ -98,7 +100,7 @@ def seed(session: Session) -> Seed:
         title="Train prison staff on torture prevention",
         themes=["Torture and other CID treatment"],
     )
-    make_activity(
+    s.activities["workshop"] = make_activity(
         session,
         s.providers["ngo"],
         recommendations=[s.recs["prisons"]],

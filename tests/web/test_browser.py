@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlmodel import Session
@@ -29,7 +30,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import create_db_engine
 from tests.conftest import migrate
-from tests.factories import make_key
+from tests.factories import make_activity, make_key
 from tests.live import ROOT, LiveServer
 from tests.web.seed import Seed, rec, seed
 
@@ -39,6 +40,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 WIDTHS = (1280, 375)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+T = TypeVar("T")
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip(
@@ -69,28 +71,14 @@ class Site:
         return self.server.url
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The real server (`upr-match serve`) on its own migrated and seeded SQLite file."""
-    folder = tmp_path_factory.mktemp("browser")
+@contextmanager
+def seeded_server(folder: Path, populate: Callable[[Session], T]) -> Iterator[tuple[LiveServer, T]]:
+    """The real server (`upr-match serve`) on its own migrated SQLite file, filled by `populate`."""
     url = f"sqlite:///{folder / 'site.db'}"
     migrate(url)
     engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))  # type: ignore[call-arg]
     with Session(engine) as session:
-        data = seed(session)
-        # Two pages of one theme (50 a page) and a second theme, for the need form.
-        for i in range(55):
-            data.recs[f"w{i:02d}"] = rec(
-                session, text=f"Women's rights recommendation number {i:02d}.", themes=["Women's rights"]
-            )
-        for i in range(3):
-            data.recs[f"j{i}"] = rec(session, text=f"Justice recommendation number {i}.", themes=["Justice"])
-        unbound = [make_key(session, role="provider", name=f"Rights Lab {w}")[1] for w in (*WIDTHS, 0)]
-        # Load every seeded row, then detach it, so the tests can read ids after the session closes.
-        for row in [*data.recs.values(), *data.providers.values(), *data.needs.values()]:
-            if row in session:
-                session.refresh(row)
-        session.expunge_all()
+        found = populate(session)
     engine.dispose()
     env = {
         "DATABASE_URL": url,
@@ -100,6 +88,48 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "RATE_LIMIT_PER_MINUTE": "100000",
     }
     with LiveServer(env=env, log=folder / "server.log") as server:
+        yield server, found
+
+
+def _populate(session: Session) -> tuple[Seed, list[str]]:
+    data = seed(session)
+    # Two pages of one theme (50 a page) and a second theme, for the need form.
+    for i in range(55):
+        data.recs[f"w{i:02d}"] = rec(
+            session, text=f"Women's rights recommendation number {i:02d}.", themes=["Women's rights"]
+        )
+    for i in range(3):
+        data.recs[f"j{i}"] = rec(session, text=f"Justice recommendation number {i}.", themes=["Justice"])
+    unbound = [make_key(session, role="provider", name=f"Rights Lab {w}")[1] for w in (*WIDTHS, 0)]
+    # Activities waiting for an answer: one France answers, one France recorded.
+    data.activities["for-france"] = make_activity(
+        session,
+        data.providers["ngo"],
+        recommendations=[data.recs["prisons"]],
+        title="Training on prison visits",
+        confirmation="unconfirmed",
+        recorded_by_role="provider",
+    )
+    data.activities["by-france"] = make_activity(
+        session,
+        data.providers["un"],
+        title="Review of the law on violence",
+        confirmation="unconfirmed",
+        recorded_by_role="state",
+        modality="legal_review",
+    )
+    # Load every seeded row, then detach it, so the tests can read ids after the session closes.
+    for row in [*data.recs.values(), *data.providers.values(), *data.needs.values(), *data.activities.values()]:
+        if row in session:
+            session.refresh(row)
+    session.expunge_all()
+    return data, unbound
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The real server on the page tests' seed, with two pages of one theme and activities waiting for answers."""
+    with seeded_server(tmp_path_factory.mktemp("browser"), _populate) as (server, (data, unbound)):
         yield Site(server, data, unbound)
 
 
@@ -274,6 +304,7 @@ def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver,
         "providers": "/providers",
         "provider": f"/providers/{data.providers['ngo'].id}",
         "activities": "/activities",
+        "activity": f"/activities/{data.activities['workshop'].id}",
         "not-found": "/needs/does-not-exist",
     }
     for name, path in anonymous.items():
@@ -288,6 +319,11 @@ def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver,
         "need-owner": f"/needs/{data.needs['fra'].id}",
         "need-edit": f"/needs/{data.needs['fra'].id}/edit",
         "recommendation-state": f"/recommendations/{data.recs['women'].id}",
+        "search-state": "/recommendations?state=FRA&response=supported",
+        "activities-state": "/activities",
+        "activity-answer": f"/activities/{data.activities['for-france'].id}",
+        "activity-waiting": f"/activities/{data.activities['by-france'].id}",
+        "activity-form": "/activities/new",
         "forbidden": f"/providers/{data.providers['ngo'].id}/edit",
     }
     for name, path in state_pages.items():
@@ -303,12 +339,22 @@ def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver,
     link = browser.find_element(By.CSS_SELECTOR, "#error-summary a[href='#f-recommendation_ids']")
     assert link.text == "Tick at least one recommendation the need is about."
     check(browser, "need-form-errors", width)
+    open_page(browser, site.url + "/activities/new")
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Record the activity']"))
+    WebDriverWait(browser, 5).until(lambda d: d.switch_to.active_element.get_attribute("id") == "error-summary")
+    check(browser, "activity-form-errors", width)
+    open_page(browser, site.url + f"/activities/{data.activities['for-france'].id}")
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Decline this activity']"))
+    assert browser.find_element(By.CSS_SELECTOR, "#error-summary a[href='#f-reason']")
+    check(browser, "activity-decline-errors", width)
 
     sign_in(browser, site.url, data.keys["ngo"][1])
     for name, path in {
         "home-provider": "/",
         "provider-owner": f"/providers/{data.providers['ngo'].id}",
         "provider-edit": f"/providers/{data.providers['ngo'].id}/edit",
+        "activity-form-choose-state": "/activities/new",
+        "activity-form-provider": "/activities/new?state=FRA",
     }.items():
         open_page(browser, site.url + path)
         check(browser, name, width)
@@ -334,21 +380,30 @@ def test_the_state_chart_fits_a_phone(browser: WebDriver, site: Site) -> None:
 # --- the tasks, at both widths ---------------------------------------------------------
 
 
+def register(driver: WebDriver, base: str, key: str, *, kind: str, description: str) -> None:
+    """An agency signs in with its new key and creates its profile from the front page's link."""
+    sign_in(driver, base, key)
+    open_page(driver, base + "/")
+    follow(driver, driver.find_element(By.LINK_TEXT, "Create your profile"), "/providers/new")
+    driver.find_element(By.ID, "f-kind").find_element(By.CSS_SELECTOR, f"option[value={kind}]").click()
+    driver.find_element(By.ID, "f-description").send_keys(description)
+    for box in ("f-regions-latin_america_caribbean", "f-languages-es", "f-modalities-training"):
+        element = driver.find_element(By.ID, box)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+    submit(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Create the profile']"))
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_agency_registers_its_profile(browser: WebDriver, site: Site, width: int) -> None:
     set_width(browser, width)
-    sign_in(browser, site.url, site.unbound_keys[WIDTHS.index(width)])
-    open_page(browser, site.url + "/")
-    follow(browser, browser.find_element(By.LINK_TEXT, "Create your profile"), "/providers/new")
-    browser.find_element(By.ID, "f-kind").find_element(By.CSS_SELECTOR, "option[value=academic]").click()
-    browser.find_element(By.ID, "f-description").send_keys(
-        "University team that trains judges, prosecutors and police investigators on investigating torture."
+    register(
+        browser,
+        site.url,
+        site.unbound_keys[WIDTHS.index(width)],
+        kind="academic",
+        description="University team that trains judges, prosecutors and police on investigating torture.",
     )
-    for box in ("f-regions-latin_america_caribbean", "f-languages-es", "f-modalities-training"):
-        element = browser.find_element(By.ID, box)
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Create the profile']"))
     assert h1(browser) == f"Rights Lab {width}"
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "University or research centre" in main and "Spanish" in main and "Edit this profile" in main

@@ -11,20 +11,13 @@ from sqlmodel import Session, select
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from tests.factories import make_key
-from tests.web.conftest import csrf_from, sign_in
+from tests.web.conftest import csrf_from, fresh, sign_in
 from tests.web.seed import Seed, seed
 
 
 @pytest.fixture
 def data(session: Session) -> Seed:
     return seed(session)
-
-
-def fresh(session: Session) -> Session:
-    """End the test's read snapshot (SQLite WAL) so it sees what the app committed."""
-    session.rollback()
-    session.expire_all()
-    return session
 
 
 def _file(web: TestClient, **fields: object) -> object:

@@ -84,7 +84,7 @@ def test_ticks_are_separate_and_in_words() -> None:
         "works in Mexico's region (Latin America and the Caribbean)",
         "works in Spanish",
         "offers training",
-        "has completed cooperation with Mexico",
+        "has cooperated with Mexico",
     )
     assert r.band.name == "strong" and r.band.label == "Strong match"
 

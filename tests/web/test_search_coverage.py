@@ -56,7 +56,8 @@ def results(page: str) -> int:
 
 def test_states_are_chosen_by_name_and_several_values_combine(loaded: TestClient) -> None:
     page = loaded.get("/recommendations").text
-    options = re.findall(r'<option value="([A-Z]{3})"[^>]*>([^<]+)</option>', page)
+    states = re.search(r'<select id="f-state".*?</select>', page, re.S).group(0)  # type: ignore[union-attr]
+    options = re.findall(r'<option value="([A-Z]{3})"[^>]*>([^<]+)</option>', states)
     assert options == [("GTM", "Guatemala"), ("MEX", "Mexico"), ("PER", "Peru")]  # by name, in name order
     assert results(loaded.get("/recommendations?state=MEX&state=PER").text) == 3
     page = loaded.get("/recommendations?state=MEX&state=PER&affected_group=Children").text
@@ -69,7 +70,7 @@ def test_filters_in_force_can_be_removed_one_by_one(loaded: TestClient) -> None:
     page = loaded.get("/recommendations?state=MEX&state=PER&sdg=5").text
     links = dict(re.findall(r'<li class="tag">([^<]+) <a href="([^"]+)"', page))
     assert html.unescape(links["State under review: Peru"]) == "/recommendations?state=MEX&sdg=5"
-    assert html.unescape(links["SDG: SDG 5"]) == "/recommendations?state=MEX&state=PER"
+    assert html.unescape(links["SDG: SDG 5: Gender equality"]) == "/recommendations?state=MEX&state=PER"
 
 
 def test_facet_links_add_a_value(loaded: TestClient) -> None:
@@ -106,3 +107,27 @@ def test_a_state_page_gives_the_period_and_sources_of_its_data(loaded: TestClien
     page = loaded.get("/states/MEX").text
     assert "2 recommendations to Mexico in the data: sessions 31 and 45 (2018-2024)" in page
     assert "from OHCHR Universal Human Rights Index" in page
+
+
+def test_a_filter_in_force_still_offers_its_other_values(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations?state=MEX&affected_group=Children").text
+    assert results(page) == 1
+    groups = re.search(r'<select id="f-group".*?</select>', page, re.S).group(0)  # type: ignore[union-attr]
+    offered = dict(re.findall(r'<option value="([^"]+)"( selected)?>', groups))
+    # Mexico's other recommendation is about women and girls: offered, to see both at once.
+    assert offered == {"Children": " selected", "Women &amp; girls": ""}
+
+
+def test_the_page_offers_what_the_data_has_and_orders_by_review(loaded: TestClient) -> None:
+    page = loaded.get("/recommendations").text
+    cycles = re.findall(r'id="f-cycle-(\d+)" name="cycle"', page)
+    sessions = re.findall(r'<option value="(\d+)"[^>]*>Session \d+</option>', page)
+    assert cycles == ["3", "4"] and sessions == ["31", "42", "45"]  # only what the data holds
+    assert re.search(r'<select id="f-recommending" name="recommending_state" multiple', page)
+    assert 'name="action_category" value="5"' in page and "A specific action" in page
+    newest_page = loaded.get("/recommendations?sort=newest").text
+    assert re.findall(r"session (\d+)", loaded.get("/recommendations").text) == ["31", "42", "42", "45"]
+    assert re.findall(r"session (\d+)", newest_page) == ["45", "42", "42", "31"]
+    assert '<option value="newest" selected>Newest review first</option>' in newest_page
+    # Links that change the search keep the order.
+    assert 'href="/recommendations?state=MEX&amp;sort=newest"' in newest_page

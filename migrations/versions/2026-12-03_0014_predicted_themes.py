@@ -7,8 +7,8 @@ the API show the predictions so people can confirm or correct them. Existing row
 prediction: `upr-match predict-themes` fills them (and so does the next change of each).
 
 Revision ID: 0014
-Revises: 0009
-Create Date: 2026-12-02 09:00:00
+Revises: 0015
+Create Date: 2026-12-03 10:00:00
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

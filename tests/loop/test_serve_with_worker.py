@@ -1,0 +1,74 @@
+"""`upr-match serve --with-worker` (what `make run` runs): one command starts both; Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import migrate
+from tests.live import ROOT, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def test_one_command_serves_with_the_worker_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    migrate(url)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "MODEL_DIR": str(tmp_path / "models"), "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--with-worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[tuple[int, str]] = []
+        lock = Path(str(tmp_path / "run.db") + ".worker.lock")
+        while time.monotonic() < deadline:
+            workers = [c for c in _children(server.pid) if "app.cli worker" in c[1]]
+            try:
+                serving = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                serving = False
+            if workers and serving and lock.exists() and lock.read_text().startswith("pid"):
+                break
+            time.sleep(0.2)
+        assert workers, "no worker process beside the server"
+        assert lock.read_text() == f"pid {workers[0][0]} on {os.uname().nodename}"  # it holds the SQLite lock
+        os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
+        server.wait(60)
+        worker_pid = workers[0][0]
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{worker_pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{worker_pid}").exists(), "the worker outlived the server"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
