@@ -414,11 +414,16 @@ class Ranker:
         exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
+        theme_vector: Vector | None = None,
     ) -> list[Ranked]:
-        """Open needs (those ``visible`` names or allows, none of ``exclude``) ranked for a provider, best first."""
+        """Open needs (those ``visible`` names or allows, none of ``exclude``) ranked for a provider, best first.
+
+        ``theme_vector`` is the provider's profile vector when the caller already has it (the service keeps
+        each provider's); otherwise the profile ``query`` is read (:meth:`ThemeSpace.profile_vector`).
+        """
         table = needs.table
         weights = self.weights
-        p_vec = self.themes.profile_vector(query, provider.themes)
+        p_vec = theme_vector if theme_vector is not None else self.themes.profile_vector(query, provider.themes)
         text_scores = score_all(needs.matcher, query)
         text = text_values(text_scores, needs.text_positions)
         theme = self._theme_values(table, p_vec, provider.themes, rows_ask=True)

@@ -236,9 +236,19 @@ class IndexSnapshot:
         limit: int = 10,
         min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Open needs (those `visible` names or allows, none of `exclude`) ranked for a provider, best first."""
+        """Open needs (those `visible` names or allows, none of `exclude`) ranked for a provider, best first.
+
+        The provider's theme vector is the one the index keeps for it (computed from the same text).
+        """
         return self.ranker.rank_needs(
-            self.needs, query, provider, visible=visible, exclude=exclude, limit=limit, min_score=min_score
+            self.needs,
+            query,
+            provider,
+            visible=visible,
+            exclude=exclude,
+            limit=limit,
+            min_score=min_score,
+            theme_vector=self.providers.vectors.get(provider.id),
         )
 
     def count_open_needs(self, audience: NeedAudience) -> int:

@@ -210,6 +210,11 @@ def test_needs_ranked_at_once_as_one_by_one(seed: int, with_tagger: bool) -> Non
                 oracle.append(one)
         oracle.sort(key=lambda r: (-r.score, r.id))
         assert got == oracle[:limit]
+        # the provider's vector as the service's index keeps it answers the same
+        kept = ranker.rank_needs(
+            needs, query, provider, visible=audience, exclude=exclude, limit=limit, theme_vector=p_vec
+        )
+        assert kept == got
 
 
 def test_the_cut_keeps_a_row_whose_exact_score_differs_in_the_last_bits() -> None:
