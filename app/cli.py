@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import backup, demo, keys, purge, recommendations, server, themes, worker
+from app.commands import backup, demo, evaluate, keys, purge, recommendations, server, themes, worker
 from app.commands.server import alembic_config, ready_banner
 
 __all__ = ["alembic_config", "cli", "main", "ready_banner"]
@@ -20,6 +20,8 @@ cli.command()(server.openapi)
 cli.command("import-recommendations")(recommendations.import_recommendations)
 cli.command("link-recommendations")(recommendations.link_recommendations)
 cli.command()(themes.train)
+cli.command("predict-themes")(themes.predict_themes)
+cli.command()(evaluate.evaluate)
 cli.command()(purge.purge)
 cli.command()(worker.worker)
 cli.command()(backup.backup)

@@ -11,6 +11,7 @@ from app.config import Settings, get_settings
 from app.db import get_session
 from app.pagination import PageParamsDep
 from app.services.match_index import MatchIndex
+from matching.theme_space import ThemeSpace
 
 
 def get_match_index(request: Request) -> MatchIndex:
@@ -19,8 +20,14 @@ def get_match_index(request: Request) -> MatchIndex:
     return index
 
 
+def get_theme_space(request: Request) -> ThemeSpace:
+    """The theme space this worker ranks with (empty without a tagger): it predicts the themes of a profile or need."""
+    return get_match_index(request).themes
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MatchIndexDep = Annotated[MatchIndex, Depends(get_match_index)]
+ThemeSpaceDep = Annotated[ThemeSpace, Depends(get_theme_space)]
 
-__all__ = ["MatchIndexDep", "PageParamsDep", "SessionDep", "SettingsDep"]
+__all__ = ["MatchIndexDep", "PageParamsDep", "SessionDep", "SettingsDep", "ThemeSpaceDep"]

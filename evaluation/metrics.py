@@ -20,13 +20,14 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from math import log2
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
+
+from matching.feedback import _label_of, mrr, ndcg_at_k
 
 __all__ = [
     "micro_f1",
@@ -193,13 +194,6 @@ def macro_f1(
     return sum(scores.values()) / len(scores)
 
 
-def _label_of(item: Any) -> Any:
-    """``label`` from ``label`` or from a ``(label, score)`` pair."""
-    if isinstance(item, tuple) and len(item) == 2:
-        return item[0]
-    return item
-
-
 def precision_at_1(
     true_label_sets: Sequence[Iterable[Hashable]],
     ranked_predictions: Sequence[Sequence[Any]],
@@ -279,94 +273,6 @@ def precision_at_k(ranked_ids: Sequence[Any], relevant_ids: Iterable[Hashable], 
     relevant = set(relevant_ids)
     top = {_label_of(i) for i in list(ranked_ids)[:k]}
     return len(top & relevant) / k
-
-
-def mrr(ranked_ids: Sequence[Any], relevant_ids: Iterable[Hashable]) -> float:
-    """Reciprocal rank of the first relevant id in ONE ranking.
-
-    The mean of this value over queries is the mean reciprocal rank (MRR).
-
-    Parameters
-    ----------
-    ranked_ids : sequence
-        Ids best first (bare ids or ``(id, score)`` pairs).
-    relevant_ids : iterable
-        The relevant ids.
-
-    Returns
-    -------
-    float
-        ``1 / rank`` (rank starting at 1) of the first relevant id, 0.0 if no
-        relevant id is ranked.
-
-    Examples
-    --------
-    The first relevant id, "b", is at rank 2: 1/2.
-
-    >>> mrr(["x", "b", "a"], {"a", "b"})
-    0.5
-    >>> mrr(["x"], {"a"})
-    0.0
-    """
-    relevant = set(relevant_ids)
-    for rank, item in enumerate(ranked_ids, start=1):
-        if _label_of(item) in relevant:
-            return 1.0 / rank
-    return 0.0
-
-
-def ndcg_at_k(ranked_ids: Sequence[Any], graded_relevance: Mapping[Hashable, float], k: int = 5) -> float:
-    """Normalised discounted cumulative gain at ``k`` of ONE ranking, with graded relevance.
-
-    ``DCG@k = sum_{i=1..k} rel(id_i) / log2(i + 1)`` with linear gains (e.g.
-    core = 2, secondary = 1, anything not in ``graded_relevance`` = 0), and the
-    ideal DCG is the DCG of the grades themselves sorted in decreasing order.
-
-    Parameters
-    ----------
-    ranked_ids : sequence
-        Ids best first (bare ids or ``(id, score)`` pairs).
-    graded_relevance : mapping
-        ``id -> grade`` (``grade >= 0``).
-    k : int, default 5
-        Cut-off, ``k >= 1``.
-
-    Returns
-    -------
-    float
-        ``DCG@k / IDCG@k`` in ``[0, 1]``.
-
-    Notes
-    -----
-    If no id has a positive grade (IDCG = 0) the result is 0.0.  A repeated id
-    gains only at its first position.
-
-    Examples
-    --------
-    Grades a=2, b=1.  Ranking [b, x, a]:
-    DCG = 1/log2(2) + 0/log2(3) + 2/log2(4) = 1 + 0 + 1 = 2;
-    IDCG = 2/log2(2) + 1/log2(3) = 2 + 0.6309 = 2.6309; 2 / 2.6309 = 0.7602.
-
-    >>> round(ndcg_at_k(["b", "x", "a"], {"a": 2, "b": 1}, k=5), 4)
-    0.7602
-    >>> ndcg_at_k(["a", "b"], {"a": 2, "b": 1})
-    1.0
-    """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    if any(g < 0 for g in graded_relevance.values()):
-        raise ValueError("grades must be >= 0")
-    seen: set[Hashable] = set()
-    dcg = 0.0
-    for position, item in enumerate(list(ranked_ids)[:k], start=1):
-        key = _label_of(item)
-        if key in seen:
-            continue
-        seen.add(key)
-        dcg += float(graded_relevance.get(key, 0.0)) / log2(position + 1)
-    ideal = sorted((float(g) for g in graded_relevance.values() if g > 0), reverse=True)[:k]
-    idcg = sum(g / log2(position + 1) for position, g in enumerate(ideal, start=1))
-    return 0.0 if idcg == 0 else dcg / idcg
 
 
 def split_by_group(

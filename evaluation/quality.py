@@ -40,6 +40,7 @@ import numpy as np
 from evaluation.metrics import mrr, ndcg_at_k
 from matching.matcher import TfidfMatcher
 from matching.ranking import Corpus, Preferences, ProbaModel, ProviderFacts, Ranked, Ranker, ThemeSpace, Weights
+from matching.theme_space import service_space
 from matching.themes import cosine_similarity
 
 __all__ = [
@@ -216,11 +217,12 @@ class ServiceRanking:
         *,
         weights: Weights | None = None,
         themes: Sequence[Sequence[str]] | None = None,
+        space: ThemeSpace | None = None,
     ) -> None:
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
         declared = [tuple(t) for t in themes] if themes is not None else [()] * len(ids)
-        space = ThemeSpace(model)
+        space = space if space is not None else service_space(model)
         vectors = space.vectors(list(texts), declared, by_sentence=True)
         order = sorted(range(len(ids)), key=lambda i: ids[i])
         self.corpus: Corpus[ProviderFacts] = Corpus(
@@ -230,14 +232,18 @@ class ServiceRanking:
         )
         self.ranker = Ranker(weights=weights or Weights(), themes=space)
 
-    def rank(self, query: str, *, limit: int | None = None) -> list[Ranked]:
-        """The providers for ``query``, best first (all that qualify when ``limit`` is None)."""
-        count = len(self.corpus) if limit is None else limit
-        return self.ranker.rank_providers(self.corpus, query, Preferences(), limit=max(count, 1))
+    def rank(self, query: str, *, limit: int | None = None, prefs: Preferences | None = None) -> list[Ranked]:
+        """The providers for ``query``, best first (all that qualify when ``limit`` is None).
 
-    def rankings(self, queries: Sequence[str]) -> list[list[str]]:
-        """One ranking of provider ids per query."""
-        return [[r.id for r in self.rank(q)] for q in queries]
+        ``prefs`` as the service builds them for a need (:func:`need_query`); default: free text.
+        """
+        count = len(self.corpus) if limit is None else limit
+        return self.ranker.rank_providers(self.corpus, query, prefs or Preferences(), limit=max(count, 1))
+
+    def rankings(self, queries: Sequence[str], prefs: Sequence[Preferences] | None = None) -> list[list[str]]:
+        """One ranking of provider ids per query (with its preferences, if given)."""
+        given = prefs if prefs is not None else [Preferences()] * len(queries)
+        return [[r.id for r in self.rank(q, prefs=p)] for q, p in zip(queries, given, strict=True)]
 
 
 # --------------------------------------------------------------------------- text scorers

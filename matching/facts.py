@@ -79,6 +79,9 @@ class Preferences:
     themes: tuple[str, ...] = ()
     languages: frozenset[str] = frozenset()
     modalities: frozenset[str] = frozenset()
+    #: The texts the query is made of (a need's cited recommendations): its predicted themes are
+    #: the maximum over them. Empty: the query text is tagged whole.
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ This is the one place where scores are fused (:func:`fuse`, :func:`weighted_mean
 value in ``[0, 1]``:
 
 * ``text``: TF-IDF cosine of the two texts (:class:`~matching.matcher.TfidfMatcher`);
-* ``theme``: cosine of the two theme vectors (:class:`ThemeSpace`): declared themes count 1,
-  otherwise the tagger's probabilities, those under :data:`PROBA_FLOOR` dropped; without a
-  tagger, the cosine of the two declared theme sets;
+* ``theme``: similarity of the two theme vectors (:class:`~matching.theme_space.ThemeSpace`, half
+  their cosine, half the best shared theme): declared themes count 1, otherwise predicted; without
+  a tagger, the cosine of the two declared theme sets;
 * ``language``, ``presence``, ``modality``, ``history``: structured signals, applied only when
   the asking side names something to compare (a need without languages has no language signal).
 
@@ -42,13 +42,11 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, overload
+from typing import TypeVar, overload
 
 import numpy as np
-import numpy.typing as npt
 
 from matching.columns import Columns, Mask
 from matching.facts import (
@@ -67,6 +65,7 @@ from matching.facts import (
 )
 from matching.facts import fold as _fold
 from matching.matcher import Match
+from matching.preprocessing import fold_accents
 from matching.scoring import (
     SLACK,
     Candidates,
@@ -79,12 +78,26 @@ from matching.scoring import (
     score_all,
     text_values,
 )
-from matching.themes import bridging_themes, cosine_similarity, sentence_mean_proba, theme_vector
+from matching.theme_space import (
+    BRIDGE_MIN,
+    EXPANSION_MIN,
+    EXPANSION_TOP,
+    PROBA_FLOOR,
+    PROTOTYPE_SHARE,
+    ProbaModel,
+    ThemeSpace,
+    Vector,
+    best_covered_themes,
+    best_shared_themes,
+)
 
 __all__ = [
     "BRIDGE_MIN",
+    "EXPANSION_MIN",
+    "EXPANSION_TOP",
     "FACT_COLUMNS",
     "PROBA_FLOOR",
+    "PROTOTYPE_SHARE",
     "REGION_LABELS",
     "NO_FILTERS",
     "THEME_FLOOR",
@@ -99,15 +112,16 @@ __all__ = [
     "Ranker",
     "Signal",
     "ThemeSpace",
+    "Vector",
     "Weights",
     "fact_values",
     "fuse",
+    "need_text",
     "provider_text",
     "visible_needs",
     "weighted_mean",
 ]
 
-Vector = npt.NDArray[np.float64]
 #: Per provider: (cooperation with the asking State, cooperation on the asked themes). The service counts
 #: completed confirmed activities and accepted engagements, both agreed by the two parties.
 History = Mapping[str, tuple[bool, bool]]
@@ -115,10 +129,6 @@ History = Mapping[str, tuple[bool, bool]]
 #: With predicted (dense) theme vectors every pair has some similarity; below this a candidate
 #: that shares no words is not ranked at all.
 THEME_FLOOR = 0.15
-#: Predicted theme probabilities below this are treated as absent.
-PROBA_FLOOR = 0.2
-#: A theme is named in an explanation only if it carries this much of the theme cosine.
-BRIDGE_MIN = 0.05
 #: Names of the UN regional groups (and "global") in explanations.
 REGION_LABELS: Mapping[str, str] = {
     "africa": "Africa",
@@ -128,15 +138,6 @@ REGION_LABELS: Mapping[str, str] = {
     "western_europe_others": "Western Europe and others",
     "global": "worldwide",
 }
-
-
-class ProbaModel(Protocol):
-    """What the ranking needs of a theme tagger: its labels and calibrated probabilities."""
-
-    @property
-    def classes_(self) -> list[str]: ...
-
-    def proba_matrix(self, texts: Sequence[str]) -> Vector: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,17 @@ def provider_text(name: str, acronym: str | None, description: str, themes: Sequ
     return "\n".join(p for p in parts if p)
 
 
+def need_text(title: str, description: str, recommendation_texts: Sequence[str], themes: Sequence[str]) -> str:
+    """What the engine reads for a need: its title, description, the recommendations it cites, its themes.
+
+    Examples
+    --------
+    >>> need_text("Prisons", "", ["Ratify OPCAT"], ["Detention"])
+    'Prisons\\nRatify OPCAT\\nDetention'
+    """
+    return "\n".join(p for p in [title, description, *recommendation_texts, ". ".join(themes)] if p)
+
+
 @overload
 def weighted_mean(parts: Iterable[tuple[float, float]]) -> float: ...
 @overload
@@ -242,60 +254,6 @@ def fuse(parts: Iterable[tuple[float, float]]) -> float:
     if sum(weight for _, weight in pairs) <= 0:
         return 0.0
     return min(1.0, max(0.0, weighted_mean(pairs)))
-
-
-def _theme_overlap(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float, list[str]]:
-    """Cosine of the two theme sets (case-insensitive) and the shared themes, in the asker's spelling."""
-    wanted_f, offered_f = _fold(wanted), _fold(offered)
-    if not wanted_f or not offered_f:
-        return 0.0, []
-    shared = [t for t in dict.fromkeys(wanted) if t.casefold() in offered_f]
-    return len(_fold(shared)) / math.sqrt(len(wanted_f) * len(offered_f)), shared
-
-
-@dataclass(frozen=True, slots=True)
-class ThemeSpace:
-    """Theme vectors from a tagger (declared themes as 1.0, else its probabilities), and their similarity.
-
-    Without a tagger (``model=None``) there are no vectors and themes compare as declared sets.
-    """
-
-    model: ProbaModel | None = None
-
-    @property
-    def classes(self) -> list[str]:
-        return list(self.model.classes_) if self.model is not None else []
-
-    def vectors(
-        self, texts: Sequence[str], declared: Sequence[Sequence[str]], *, by_sentence: bool = False
-    ) -> list[Vector] | None:
-        """One theme vector per text (``None`` without a tagger).
-
-        ``by_sentence`` averages the probabilities over the text's sentences (provider profiles
-        list several lines of work; tagged whole they look like every theme).
-        """
-        if self.model is None:
-            return None
-        if not texts:
-            return []
-        probas = sentence_mean_proba(self.model, list(texts)) if by_sentence else self.model.proba_matrix(list(texts))
-        # Drop faint predictions: dense low probabilities would make everything a little similar.
-        probas = np.where(probas >= PROBA_FLOOR, probas, 0.0)
-        classes = self.classes
-        return [theme_vector(d, classes, probas=probas[k]) for k, d in enumerate(declared)]
-
-    def vector(self, text: str, declared: Sequence[str]) -> Vector | None:
-        found = self.vectors([text], [declared])
-        return None if found is None else found[0]
-
-    def similarity(
-        self, q_vec: Vector | None, d_vec: Vector | None, wanted: Sequence[str], offered: Sequence[str]
-    ) -> tuple[float, list[str]]:
-        """Theme similarity and the themes that bridge it: in tagger space when both vectors exist."""
-        if q_vec is None or d_vec is None:
-            return _theme_overlap(wanted, offered)
-        score = float(cosine_similarity(q_vec, d_vec))
-        return score, bridging_themes(q_vec, d_vec, self.classes, top=3, min_contribution=BRIDGE_MIN)
 
 
 def _identity(code: str) -> str:
@@ -374,8 +332,13 @@ class Ranker:
         """Every provider's score at once, and how to score one exactly with its explanation."""
         table = providers.table
         weights = self.weights
-        q_vec = theme_vector if theme_vector is not None else self.themes.vector(query, prefs.themes)
-        text_scores = score_all(providers.matcher, query)
+        if theme_vector is not None:
+            q_vec: Vector | None = theme_vector
+        else:
+            q_vec = self.themes.vector(query, prefs.themes, parts=prefs.parts or None)
+        # A query without declared themes borrows its most probable theme's description for the text score.
+        text_scores = score_all(providers.matcher, self.themes.expand(query, q_vec, prefs.themes))
+        words = _words_of(query)
         text = text_values(text_scores, providers.text_positions)
         theme = self._theme_values(table, q_vec, prefs.themes)
         allowed = allowed_rows(table, filters, self.regions) & ~table.mask_of(exclude) & _passes_floor(text, theme)
@@ -405,6 +368,7 @@ class Ranker:
                 providers.vectors.get(pid),
                 prefs,
                 history if with_history else None,
+                words,
             )
 
         return Candidates(allowed, fuse_columns(parts), exact)
@@ -417,8 +381,12 @@ class Ranker:
         d_vec: Vector | None,
         prefs: Preferences,
         history: History | None,
+        words: str | None = None,
     ) -> Ranked | None:
-        """One provider's score and explanation (None when it shares neither words nor enough themes)."""
+        """One provider's score and explanation (None when it shares neither words nor enough themes).
+
+        With ``words`` (the query as spelt by :func:`_words_of`), the explanation names only the terms it contains.
+        """
         weights = self.weights
         found = self._text_and_theme(hit, q_vec, d_vec, prefs.themes, facts.themes)
         if found is None:
@@ -432,7 +400,7 @@ class Ranker:
             signals["modality"] = _modality(prefs.modalities, facts.modalities, weights.modality)
         if history is not None:
             signals["history"] = _history(history.get(facts.id, (False, False)), prefs.state, weights.history)
-        return _finish(facts.id, hit, shared, signals)
+        return _finish(facts.id, hit, shared, signals, words)
 
     # --- needs for a provider -------------------------------------------------------------------
 
@@ -446,14 +414,19 @@ class Ranker:
         exclude: frozenset[str] = frozenset(),
         limit: int = 10,
         min_score: float = 0.0,
+        theme_vector: Vector | None = None,
     ) -> list[Ranked]:
-        """Open needs (those ``visible`` names or allows, none of ``exclude``) ranked for a provider, best first."""
+        """Open needs (those ``visible`` names or allows, none of ``exclude``) ranked for a provider, best first.
+
+        ``theme_vector`` is the provider's profile vector when the caller already has it (the service keeps
+        each provider's); otherwise the profile ``query`` is read (:meth:`ThemeSpace.profile_vector`).
+        """
         table = needs.table
         weights = self.weights
-        p_vec = self.themes.vector(query, provider.themes)
+        p_vec = theme_vector if theme_vector is not None else self.themes.profile_vector(query, provider.themes)
         text_scores = score_all(needs.matcher, query)
         text = text_values(text_scores, needs.text_positions)
-        theme = self._theme_values(table, p_vec, provider.themes)
+        theme = self._theme_values(table, p_vec, provider.themes, rows_ask=True)
         allowed = visible_needs(needs, visible) & ~table.mask_of(exclude) & _passes_floor(text, theme)
         in_region = rows_in_regions(table, provider.regions, self.regions)
         presence = presence_values(
@@ -497,14 +470,25 @@ class Ranker:
 
     # --- the components over every row -----------------------------------------------------------
 
-    def _theme_values(self, table: Columns, q_vec: Vector | None, wanted: Sequence[str]) -> Vector:
-        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`)."""
+    def _theme_values(
+        self, table: Columns, q_vec: Vector | None, wanted: Sequence[str], *, rows_ask: bool = False
+    ) -> Vector:
+        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`).
+
+        The best shared theme is read from the asking side's themes: the query's (a need or a text
+        for providers), or each row's when ``rows_ask`` (needs ranked for a provider).
+        """
         overlap = overlap_values(table, _fold(wanted))
         if q_vec is None or table.unit is None:
             return overlap
+        unit = table.unit[: table.n]
         q_unit = q_vec / float(np.linalg.norm(q_vec)) if np.any(q_vec) else np.zeros_like(q_vec)
-        cosine: Vector = table.unit[: table.n] @ q_unit
-        return np.where(table.has_vector, cosine, overlap)
+        similarity: Vector = unit @ q_unit
+        share = self.themes.best_share
+        if share > 0:
+            best_theme = best_covered_themes(unit, q_unit) if rows_ask else best_shared_themes(q_vec, unit)
+            similarity = (1.0 - share) * similarity + share * best_theme
+        return np.where(table.has_vector, similarity, overlap)
 
     # --- signals --------------------------------------------------------------------------------
 
@@ -577,9 +561,19 @@ def _history(found: tuple[bool, bool], state: str | None, weight: float) -> Sign
     return Signal(value, weight, detail)
 
 
-def _finish(obj_id: str, hit: Match | None, shared: Sequence[str], signals: dict[str, Signal]) -> Ranked:
+def _words_of(query: str) -> str:
+    """The query as the matcher spells explanation terms (lower case, accents folded)."""
+    return fold_accents(query).lower()
+
+
+def _finish(
+    obj_id: str, hit: Match | None, shared: Sequence[str], signals: dict[str, Signal], words: str | None = None
+) -> Ranked:
+    """The fused score and explanation; with ``words``, only terms the query itself contains are named
+    (the words a query borrowed from its themes' descriptions count in the score, not in the explanation)."""
     score = fuse((s.value, s.weight) for s in signals.values())
-    terms = tuple((t.term, round(t.weight, 4)) for t in (hit.terms if hit else ()))
+    found = hit.terms if hit else ()
+    terms = tuple((t.term, round(t.weight, 4)) for t in found if words is None or t.term in words)
     return Ranked(obj_id, score, terms, tuple(shared), signals, _summary(terms, shared, signals))
 
 

@@ -11,7 +11,7 @@ themes with the largest terms of that cosine are the ones they *share*
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, cast
 
 import numpy as np
@@ -23,7 +23,9 @@ __all__ = [
     "theme_contributions",
     "bridging_themes",
     "split_sentences",
+    "split_clauses",
     "sentence_mean_proba",
+    "pooled_proba",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -230,6 +232,65 @@ def split_sentences(text: str, min_words: int = 3) -> list[str]:
     return kept or [text]
 
 
+#: Where a sentence of a profile turns to another line of work: a semicolon, ", and" / ", as well as" /
+#: ", including", or " and " before a plural noun ("... judges and prosecutors" stays whole).
+_CLAUSE_BREAK = re.compile(r";\s+|,\s+(?:and|as well as|including)\s+|\s+and\s+(?=[a-z]+s\s)")
+
+
+def split_clauses(text: str, min_words: int = 3) -> list[str]:
+    """Split a description into sentences (:func:`split_sentences`), then each sentence into clauses.
+
+    Profiles pack several lines of work into one sentence ("It trains judges; it also runs
+    shelters for survivors of violence, and advises on land laws"); the tagger, which learnt
+    from recommendations on one or two themes, reads each clause better than the whole.
+    Clauses under ``min_words`` words stay with nothing (the sentence is kept whole instead).
+
+    Examples
+    --------
+    >>> split_clauses("It trains judges and prosecutors; it also runs shelters for survivors of violence.")
+    ['It trains judges and prosecutors', 'it also runs shelters for survivors of violence.']
+    >>> split_clauses("Short one.")
+    ['Short one.']
+    """
+    out: list[str] = []
+    for sentence in split_sentences(text, min_words):
+        parts = [p for p in _CLAUSE_BREAK.split(sentence) if len(p.split()) >= min_words]
+        out.extend(parts or [sentence])
+    return out
+
+
+def pooled_proba(
+    tagger: ProbaSource,
+    texts: Sequence[str],
+    *,
+    split: Callable[[str], list[str]] = split_clauses,
+    pooling: str = "mean",
+) -> FloatArray:
+    """Per text, the tagger's probabilities over its pieces (``split``), pooled by ``"mean"`` or ``"max"``.
+
+    One ``proba_matrix`` call for all pieces of all texts.
+
+    Examples
+    --------
+    >>> class Echo:  # probability 1 for the label named by a piece's first word
+    ...     def proba_matrix(self, texts):
+    ...         return np.array([[float(t.startswith("A")), float(t.startswith("B"))] for t in texts])
+    >>> pooled_proba(Echo(), ["A one two. B three four. B five six."], split=split_sentences).round(2).tolist()
+    [[0.33, 0.67]]
+    >>> pooled_proba(Echo(), ["A one two. B three four."], split=split_sentences, pooling="max").tolist()
+    [[1.0, 1.0]]
+    """
+    if pooling not in ("mean", "max"):
+        raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
+    pieces = [split(t) for t in texts]
+    flat = [s for p in pieces for s in p]
+    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
+    bounds = np.cumsum([0] + [len(p) for p in pieces])
+    blocks = [proba[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
+    pooled: FloatArray = np.vstack([b.mean(axis=0) if pooling == "mean" else b.max(axis=0) for b in blocks])
+    return pooled
+
+
 def sentence_mean_proba(tagger: ProbaSource, texts: Sequence[str], min_words: int = 3) -> FloatArray:
     """Per text, the mean of the tagger's probabilities over its sentences (:func:`split_sentences`).
 
@@ -247,9 +308,4 @@ def sentence_mean_proba(tagger: ProbaSource, texts: Sequence[str], min_words: in
     -------
     numpy.ndarray of shape (n_texts, n_labels)
     """
-    pieces = [split_sentences(t, min_words) for t in texts]
-    flat = [s for p in pieces for s in p]
-    proba = np.asarray(tagger.proba_matrix(flat), dtype=float)
-    bounds = np.cumsum([0] + [len(p) for p in pieces])
-    means: FloatArray = np.vstack([proba[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
-    return means
+    return pooled_proba(tagger, texts, split=lambda t: split_sentences(t, min_words))

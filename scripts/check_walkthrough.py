@@ -106,7 +106,9 @@ def main(update: bool) -> int:
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
+            # Importing scikit-learn alone takes 15 s on a loaded machine: wait up to two minutes.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
                 try:
                     urllib.request.urlopen(url + "/health/ready", timeout=1)
                     break

@@ -43,6 +43,24 @@ def train(
     for scheme, reason in info["skipped"].items():
         typer.echo(f"skipped {scheme}: {reason}", err=True)
     typer.echo(f"wrote {path} (data sha256 {info['data_sha256'][:12]})")
+    typer.echo("restart the service to use it; `upr-match predict-themes` reads profiles and needs again with it")
+
+
+def predict_themes() -> None:
+    """Predict the themes of every provider profile and need again with the trained tagger (themes_predicted)."""
+    from app.db import command_session
+    from app.services import predictions
+    from app.services import themes as theme_service
+    from matching.theme_space import service_space
+
+    settings = get_settings()
+    tagger = theme_service.load(settings)
+    if tagger is None:
+        typer.echo("error: no theme tagger to predict with; run `upr-match train` first", err=True)
+        raise typer.Exit(code=1)
+    with command_session(settings) as session:
+        providers, needs = predictions.refresh_predictions(session, service_space(tagger[theme_service.MAIN_SCHEME]))
+    typer.echo(f"predicted themes changed for {providers} providers and {needs} needs")
 
 
 @contextlib.contextmanager

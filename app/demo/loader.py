@@ -39,8 +39,10 @@ from app.services import keys as key_service
 from app.services import needs as need_service
 from app.services import providers as provider_service
 from app.services.imports import import_and_tag
+from app.services.themes import MAIN_SCHEME
 from matching import DraftInput, draft_groups
 from matching.schemes import MultiSchemeTagger
+from matching.theme_space import ThemeSpace, service_space
 
 PROVIDERS_FILE = Path(__file__).resolve().parent / "providers.json"
 ACTIVITIES_FILE = Path(__file__).resolve().parent / "activities.json"
@@ -107,15 +109,16 @@ def load_demo(
         }
     else:
         summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")
-    load_providers(session, summary)
-    load_needs(session, summary)
+    space = service_space(tagger[MAIN_SCHEME] if tagger is not None else None)
+    load_providers(session, summary, space)
+    load_needs(session, summary, space)
     load_activities(session, summary)
     summary.admin_key, summary.admin_key_created = ensure_admin_key(session, key_file)
     summary.example_need_id = first_demo_need(session)
     return summary
 
 
-def load_providers(session: Session, summary: DemoSummary) -> None:
+def load_providers(session: Session, summary: DemoSummary, space: ThemeSpace | None = None) -> None:
     """Upsert the provider profiles by slug; `relevance` is evaluation ground truth and is not loaded."""
     profiles = json.loads(PROVIDERS_FILE.read_text(encoding="utf-8"))
     existing = {p.slug: p for p in session.exec(select(Provider).where(col(Provider.slug).is_not(None)))}
@@ -124,7 +127,7 @@ def load_providers(session: Session, summary: DemoSummary) -> None:
         row = existing.get(profile["slug"])
         if row is None:
             row = provider_service.create_provider(
-                session, principal=ADMIN, data=ProviderCreate(**values, slug=profile["slug"])
+                session, principal=ADMIN, data=ProviderCreate(**values, slug=profile["slug"]), theme_space=space
             )
             summary.providers_created += 1
         else:
@@ -138,6 +141,7 @@ def load_providers(session: Session, summary: DemoSummary) -> None:
                     provider_id=row.id,
                     data=ProviderUpdate(**changed),
                     expected=frozenset({row.version}),
+                    theme_space=space,
                 )
                 summary.providers_updated += 1
             else:
@@ -146,7 +150,7 @@ def load_providers(session: Session, summary: DemoSummary) -> None:
             _flag_demo(session, Provider, row.id)
 
 
-def load_needs(session: Session, summary: DemoSummary) -> None:
+def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None = None) -> None:
     """File the largest drafted needs of each demo State, unless a demo need of that title exists."""
     for state in DEMO_STATES:
         recs = session.exec(
@@ -184,6 +188,7 @@ def load_needs(session: Session, summary: DemoSummary) -> None:
                     ),
                     recommendation_ids=ids,
                 ),
+                theme_space=space,
             )
             _flag_demo(session, Need, need.id)
             summary.needs_created += 1

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from pydantic import ConfigDict
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, UTCDateTime, utcnow
@@ -35,6 +35,10 @@ class Need(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     themes: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
+    # The themes the tagger reads in the cited recommendations (best first); server-owned.
+    themes_predicted: list[str] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False, server_default=text("'[]'"))
+    )
     languages: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     modalities: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     priority: str = Field(default="medium", max_length=16)
@@ -81,7 +85,10 @@ class NeedCreate(SQLModel):
         description="Supported recommendations addressed to `state` (1-200).",
     )
     themes: list[Theme] | None = Field(
-        default=None, max_length=MAX_NEED_THEMES, description="Defaults to the union of the recommendations' themes."
+        default=None,
+        max_length=MAX_NEED_THEMES,
+        description="Defaults to the union of the recommendations' human labels (predicted themes are not declared: "
+        "they show in `themes_predicted`).",
     )
     languages: list[LanguageCode] = Field(default_factory=list, max_length=50)
     modalities: list[Modality] = Field(default_factory=list, max_length=8)
@@ -114,7 +121,15 @@ class NeedPublic(SQLModel):
     title: str
     description: str
     recommendation_ids: list[str]
-    themes: list[str]
+    themes: list[str] = Field(
+        description="Declared themes: the State's, or the human labels of the cited recommendations; they count "
+        "fully in matching."
+    )
+    themes_predicted: list[str] = Field(
+        default_factory=list,
+        description="The themes read in the cited recommendations by the theme tagger, best first; empty without "
+        "a tagger. While `themes` is empty, matching reads the need's themes from its recommendations.",
+    )
     languages: list[str]
     modalities: list[str]
     priority: str

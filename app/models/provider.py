@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, UTCDateTime, utcnow
@@ -43,6 +43,10 @@ class Provider(SQLModel, table=True):
     kind: str = Field(max_length=32, index=True)
     description: str = Field(sa_column=Column(Text, nullable=False))
     themes: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
+    # The themes the tagger reads in the profile (best first); server-owned, never sent by a client.
+    themes_predicted: list[str] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False, server_default=text("'[]'"))
+    )
     sdgs: list[int] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     countries: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     regions: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
@@ -122,7 +126,14 @@ class ProviderPublic(SQLModel):
     acronym: str | None
     kind: str
     description: str
-    themes: list[str]
+    themes: list[str] = Field(
+        description="The themes the provider declared (or confirmed); they count fully in matching."
+    )
+    themes_predicted: list[str] = Field(
+        default_factory=list,
+        description="The themes read in the description by the theme tagger, best first; empty without a tagger. "
+        "Show them so the provider can confirm or correct them (PATCH `themes`).",
+    )
     sdgs: list[int]
     countries: list[str]
     regions: list[str]

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep
+from app.deps import PageParamsDep, SessionDep, ThemeSpaceDep
 from app.errors_doc import problems
 from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.need import NeedCreate, NeedPublic, NeedUpdate
@@ -75,9 +75,15 @@ def get_need(
     operation_id="create_need",
     responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 409, 413, 422)},
 )
-def create_need(body: NeedCreate, response: Response, session: SessionDep, principal: AuthenticatedDep) -> NeedPublic:
-    """File a need citing supported recommendations of the State (a State key: its own; 409 on an exact duplicate)."""
-    row = need_service.create_need(session, principal=principal, data=body)
+def create_need(
+    body: NeedCreate, response: Response, session: SessionDep, principal: AuthenticatedDep, themes: ThemeSpaceDep
+) -> NeedPublic:
+    """File a need citing supported recommendations of the State (a State key: its own; 409 on an exact duplicate).
+
+    The answer's `themes_predicted` are the themes read in the recommendations: show them to the State to
+    confirm or correct (`PATCH` with `themes`).
+    """
+    row = need_service.create_need(session, principal=principal, data=body, theme_space=themes)
     response.headers["ETag"] = make_etag(row.version)
     response.headers["Location"] = f"/v1/needs/{row.id}"
     return need_service.present_needs(session, [row])[0]
@@ -96,9 +102,15 @@ def update_need(
     session: SessionDep,
     principal: AuthenticatedDep,
     expected: IfMatchDep,
+    themes: ThemeSpaceDep,
 ) -> NeedPublic:
-    """Change the fields sent. Requires `If-Match` (428 without, 412 when stale); answers the new `ETag`."""
-    row = need_service.update_need(session, principal=principal, need_id=need_id, data=body, expected=expected)
+    """Change the fields sent. Requires `If-Match` (428 without, 412 when stale); answers the new `ETag`.
+
+    New recommendations are read again for `themes_predicted`.
+    """
+    row = need_service.update_need(
+        session, principal=principal, need_id=need_id, data=body, expected=expected, theme_space=themes
+    )
     response.headers["ETag"] = make_etag(row.version)
     return need_service.present_needs(session, [row])[0]
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep
+from app.deps import PageParamsDep, SessionDep, ThemeSpaceDep
 from app.errors_doc import problems
 from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.provider import ProviderCreate, ProviderPrivate, ProviderPublic, ProviderUpdate
@@ -85,10 +85,14 @@ def get_provider(
     responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 409, 413, 422)},
 )
 def create_provider(
-    body: ProviderCreate, response: Response, session: SessionDep, principal: AuthenticatedDep
+    body: ProviderCreate, response: Response, session: SessionDep, principal: AuthenticatedDep, themes: ThemeSpaceDep
 ) -> ProviderOut:
-    """Register a provider: admins any number; an unbound provider key exactly one, which it then acts for."""
-    row = provider_service.create_provider(session, principal=principal, data=body)
+    """Register a provider: admins any number; an unbound provider key exactly one, which it then acts for.
+
+    The answer's `themes_predicted` are the themes read in the description: show them to the provider to
+    confirm or correct (`PATCH` with `themes`); declared themes count fully in matching.
+    """
+    row = provider_service.create_provider(session, principal=principal, data=body, theme_space=themes)
     response.headers["ETag"] = make_etag(row.version)
     response.headers["Location"] = f"/v1/providers/{row.id}"
     return provider_service.present_provider(row, principal)
@@ -107,10 +111,14 @@ def update_provider(
     session: SessionDep,
     principal: AuthenticatedDep,
     expected: IfMatchDep,
+    themes: ThemeSpaceDep,
 ) -> ProviderOut:
-    """Change the fields sent (null clears an optional one). Requires `If-Match`; answers the new `ETag`."""
+    """Change the fields sent (null clears an optional one). Requires `If-Match`; answers the new `ETag`.
+
+    A new name, acronym or description is read again for `themes_predicted`.
+    """
     row = provider_service.update_provider(
-        session, principal=principal, provider_id=provider_id, data=body, expected=expected
+        session, principal=principal, provider_id=provider_id, data=body, expected=expected, theme_space=themes
     )
     response.headers["ETag"] = make_etag(row.version)
     return provider_service.present_provider(row, principal)

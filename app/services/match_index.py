@@ -59,8 +59,10 @@ from matching.ranking import (
     fact_values,
     visible_needs,
 )
+from matching.ranking import need_text as engine_need_text
 from matching.ranking import provider_text as engine_provider_text
 from matching.schemes import MultiSchemeTagger
+from matching.theme_space import service_space
 
 logger = logging.getLogger("app.matching")
 
@@ -107,7 +109,7 @@ def ranker_for(settings: Settings, model: ProbaModel | None) -> Ranker:
         modality=settings.MATCH_WEIGHT_MODALITY,
         history=settings.MATCH_WEIGHT_HISTORY,
     )
-    return Ranker(weights=weights, themes=ThemeSpace(model), regions=regional_groups(), language_name=language_name)
+    return Ranker(weights=weights, themes=service_space(model), regions=regional_groups(), language_name=language_name)
 
 
 # --- what the engine reads of a row ------------------------------------------------------------
@@ -120,7 +122,7 @@ def provider_text(row: Provider) -> str:
 
 def need_text(row: Need, recommendation_texts: Sequence[str]) -> str:
     """What the engine reads for a need: its words and the recommendations it cites."""
-    return "\n".join([row.title, row.description, *recommendation_texts, ". ".join(row.themes)])
+    return engine_need_text(row.title, row.description, recommendation_texts, row.themes)
 
 
 def provider_facts(row: Provider) -> ProviderFacts:
@@ -234,9 +236,19 @@ class IndexSnapshot:
         limit: int = 10,
         min_score: float = 0.0,
     ) -> list[Ranked]:
-        """Open needs (those `visible` names or allows, none of `exclude`) ranked for a provider, best first."""
+        """Open needs (those `visible` names or allows, none of `exclude`) ranked for a provider, best first.
+
+        The provider's theme vector is the one the index keeps for it (computed from the same text).
+        """
         return self.ranker.rank_needs(
-            self.needs, query, provider, visible=visible, exclude=exclude, limit=limit, min_score=min_score
+            self.needs,
+            query,
+            provider,
+            visible=visible,
+            exclude=exclude,
+            limit=limit,
+            min_score=min_score,
+            theme_vector=self.providers.vectors.get(provider.id),
         )
 
     def count_open_needs(self, audience: NeedAudience) -> int:
@@ -399,7 +411,11 @@ class MatchIndex:
                 everything=True,
             )
             self._need_vectors = self._vectors(
-                session, "need", [(n.id, self._need_texts.texts[n.id], n.themes) for n in needs], everything=True
+                session,
+                "need",
+                [(n.id, self._need_texts.texts[n.id], n.themes) for n in needs],
+                parts={n.id: texts.get(n.id, []) for n in needs},
+                everything=True,
             )
             self._provider_columns = self._columns(self._providers, self._provider_vectors)
             self._need_columns = self._columns(self._needs, self._need_vectors)
@@ -503,10 +519,11 @@ class MatchIndex:
             self._need_vectors.pop(need_id, None)
             self._need_columns.drop(need_id)
             return
-        text = need_text(row, recommendation_texts(session, [row.id]).get(row.id, []))
+        cited = recommendation_texts(session, [row.id]).get(row.id, [])
+        text = need_text(row, cited)
         self._need_texts.upsert(row.id, text)
         facts = self._needs[row.id] = need_facts(row)
-        self._need_vectors.update(self._vectors(session, "need", [(row.id, text, row.themes)]))
+        self._need_vectors.update(self._vectors(session, "need", [(row.id, text, row.themes)], parts={row.id: cited}))
         self._need_columns.put(row.id, fact_values(facts), self._need_vectors.get(row.id))
 
     def _vectors(
@@ -516,9 +533,12 @@ class MatchIndex:
         items: Sequence[tuple[str, str, Sequence[str]]],
         *,
         by_sentence: bool = False,
+        parts: Mapping[str, Sequence[str]] | None = None,
         everything: bool = False,
     ) -> dict[str, Vector]:
         """Theme vectors of (id, text, declared themes): stored ones reused, the others computed and stored.
+
+        `parts` gives a need's cited recommendations: its predicted themes are the maximum over them.
 
         With `everything` (a load), the stored vectors are read at once and those of objects gone are dropped.
         """
@@ -526,7 +546,14 @@ class MatchIndex:
             return {}
         stored = theme_vectors.stored_vectors(session, kind) if everything else None
         found = theme_vectors.vectors_for(
-            session, self.ranker.themes, self._tagger_version, kind, items, by_sentence=by_sentence, stored=stored
+            session,
+            self.ranker.themes,
+            self._tagger_version,
+            kind,
+            items,
+            by_sentence=by_sentence,
+            parts=parts,
+            stored=stored,
         )
         if stored is not None:
             theme_vectors.forget(session, kind, sorted(set(stored) - set(found)))

@@ -41,7 +41,7 @@ from app.services.match_index import (
     provider_text,
     recommendation_texts,
 )
-from matching.ranking import NeedFacts, Preferences, ProviderFilters, Ranked, Vector
+from matching.ranking import NO_FILTERS, NeedFacts, Preferences, ProviderFilters, Ranked, Vector
 
 __all__ = [
     "MatchIndex",
@@ -53,6 +53,7 @@ __all__ = [
     "match_providers_for_text",
     "present_provider_matches",
     "provider_history",
+    "rank_for_need",
     "scores_for_need",
 ]
 
@@ -140,41 +141,57 @@ def match_providers_for_need(
     need = snapshot.needs.facts.get(need_id)
     if need is None or not access.need_audience(principal).allows(need):
         raise NotFound(f"Need {need_id} does not exist.")
-    ranked = _rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
+    ranked = rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
     return _provider_matches(session, snapshot, ranked, principal)
 
 
 def _need_inputs(
     session: Session, snapshot: IndexSnapshot, need: NeedFacts
 ) -> tuple[str, Preferences, dict[str, tuple[bool, bool]], frozenset[str], Vector | None]:
-    """A need's text, preferences and theme vector (from the index), its providers' history and who declined it."""
-    text = snapshot.need_texts.get(need.id)
+    """A need's text, preferences and theme vector (from the index), its providers' history and who declined it.
+
+    A need the snapshot does not hold yet is read from the database, its cited recommendations as the
+    query's parts (the index reads them so for its vector).
+    """
+    text, cited = snapshot.need_texts.get(need.id), []
     if text is None:  # not indexed (only a need written since this snapshot): read it
         row = session.get(Need, need.id)
-        text = need_text(row, recommendation_texts(session, [need.id]).get(need.id, [])) if row is not None else ""
-    prefs = Preferences(state=need.state, themes=need.themes, languages=need.languages, modalities=need.modalities)
+        cited = recommendation_texts(session, [need.id]).get(need.id, [])
+        text = need_text(row, cited) if row is not None else ""
+    prefs = Preferences(
+        state=need.state,
+        themes=need.themes,
+        languages=need.languages,
+        modalities=need.modalities,
+        parts=tuple(cited),
+    )
     history = provider_history(session, state=need.state, themes=need.themes)
     declined = frozenset(engagement_service.declined_out_of_scope(session, need_id=need.id))
     return text, prefs, history, declined, snapshot.needs.vectors.get(need.id)
 
 
-def _rank_for_need(
+def rank_for_need(
     session: Session,
     snapshot: IndexSnapshot,
     need: NeedFacts,
     *,
-    filters: ProviderFilters,
+    filters: ProviderFilters = NO_FILTERS,
     limit: int,
-    min_score: float,
+    min_score: float = 0.0,
+    exclude_declined: bool = True,
 ) -> list[Ranked]:
-    """The ranking's inputs for a need (text, preferences, history, providers that declined it) and its answer."""
+    """The ranking's inputs for a need (text, preferences, history, providers that declined it) and its answer.
+
+    `exclude_declined=False` keeps the providers that declined the need as out of their scope (to see
+    where the ranking put them: `upr-match evaluate --from-engagements`).
+    """
     text, prefs, history, declined, vector = _need_inputs(session, snapshot, need)
     return snapshot.rank_providers(
         text,
         prefs,
         filters=filters,
         history=history,
-        exclude=declined,
+        exclude=declined if exclude_declined else frozenset(),
         limit=limit,
         min_score=min_score,
         theme_vector=vector,

@@ -21,8 +21,10 @@ from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, Ne
 from app.models.recommendation import Recommendation
 from app.pagination import PageParams
 from app.services import access, audit, events
+from app.services.themes import recommendation_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
+from matching.theme_space import ThemeSpace
 
 _REQUIRED = (
     "title",
@@ -78,10 +80,16 @@ def check_recommendations(
 
 
 def default_themes(recommendations: Sequence[Recommendation]) -> list[str]:
-    """The union of the recommendations' themes, in first-seen order, at most MAX_NEED_THEMES."""
+    """The union of the recommendations' human labels, in first-seen order, at most MAX_NEED_THEMES.
+
+    Themes the tagger predicted for a recommendation are not declared for the need: they show in its
+    `themes_predicted`, and the ranking reads them from the recommendations with their probabilities.
+    """
     themes: list[str] = []
     seen: set[str] = set()
     for rec in recommendations:
+        if rec.themes_predicted:
+            continue
         for theme in rec.themes or []:
             text = " ".join(str(theme).split())[:THEME_MAX_CHARS]
             if text and text.casefold() not in seen:
@@ -110,9 +118,15 @@ def _raise_if_duplicate(session: Session, key: str | None, *, exclude_id: str | 
         )
 
 
+def predicted_themes(space: ThemeSpace | None, recommendations: Sequence[Recommendation], title: str) -> list[str]:
+    """The themes the tagger reads in the cited recommendations, best first."""
+    return recommendation_themes(space, [r.text for r in recommendations], title)
+
+
 def _write_links(
     session: Session, need_id: str, recommendation_ids: Sequence[str] | None, themes: Sequence[str] | None
 ) -> None:
+    """The cited recommendations in order, and the themes the `theme` filter finds the need by."""
     if recommendation_ids is not None:
         session.exec(delete(NeedRecommendation).where(col(NeedRecommendation.need_id) == need_id))
         for position, rid in enumerate(recommendation_ids):
@@ -121,6 +135,11 @@ def _write_links(
         session.exec(delete(NeedTheme).where(col(NeedTheme.need_id) == need_id))
         for theme in {t.casefold() for t in themes}:
             session.add(NeedTheme(need_id=need_id, theme=theme))
+
+
+def write_theme_index(session: Session, need: Need) -> None:
+    """The rows the `theme` filter finds a need by: its declared themes, or its predicted ones if none is declared."""
+    _write_links(session, need.id, None, need.themes or need.themes_predicted)
 
 
 def recommendation_ids_of(session: Session, need_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -201,10 +220,18 @@ def filing_state(principal: Principal, state: str | None) -> str | None:
     return chosen
 
 
-def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_demo: bool = False) -> Need:
+def create_need(
+    session: Session,
+    *,
+    principal: Principal,
+    data: NeedCreate,
+    is_demo: bool = False,
+    theme_space: ThemeSpace | None = None,
+) -> Need:
     """File a need for a State (a State key: its own), citing supported recommendations.
 
-    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    `is_demo` is server-owned: only the demo loader sets it, never a request body. With the
+    service's `theme_space`, the themes read in the recommendations are stored as `themes_predicted`.
     """
     state = filing_state(principal, data.state)
     if state is None:
@@ -215,14 +242,15 @@ def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_
         session, data.recommendation_ids, state=state, supported_only=True, loc=["body", "recommendation_ids"]
     )
     themes = data.themes if data.themes is not None else default_themes(recs)
+    predicted = predicted_themes(theme_space, recs, data.title)
     key = dedupe_key(state=state, recommendation_ids=data.recommendation_ids, title=data.title, status=data.status)
     _raise_if_duplicate(session, key)
     values = data.model_dump(exclude={"state", "recommendation_ids", "themes"})
-    row = Need(**values, state=state, themes=themes, dedupe_key=key, is_demo=is_demo)
+    row = Need(**values, state=state, themes=themes, themes_predicted=predicted, dedupe_key=key, is_demo=is_demo)
     session.add(row)
     try:
         session.flush()
-        _write_links(session, row.id, data.recommendation_ids, themes)
+        _write_links(session, row.id, data.recommendation_ids, themes or predicted)
         audit.record(session, principal, resource="need", resource_id=row.id, action="create", version_after=1)
         _emit(session, principal, row, "need.filed")
         session.commit()
@@ -236,9 +264,18 @@ def create_need(session: Session, *, principal: Principal, data: NeedCreate, is_
 
 
 def update_need(
-    session: Session, *, principal: Principal, need_id: str, data: NeedUpdate, expected: frozenset[int]
+    session: Session,
+    *,
+    principal: Principal,
+    need_id: str,
+    data: NeedUpdate,
+    expected: frozenset[int],
+    theme_space: ThemeSpace | None = None,
 ) -> Need:
-    """Apply the fields sent to a need of the caller's State, if its ETag is still current."""
+    """Apply the fields sent to a need of the caller's State, if its ETag is still current.
+
+    New recommendations are read again for `themes_predicted` (with `theme_space`).
+    """
     row = get_need(session, principal=principal, need_id=need_id)
     if not access.can_write_need(principal, row):
         raise Forbidden(f"Need {need_id} belongs to {row.state}; this key may not change it.")
@@ -258,6 +295,8 @@ def update_need(
             by_id = {r.id: r for r in old_recs}
             if row.themes == default_themes([by_id[i] for i in current_ids if i in by_id]):
                 changes["themes"] = default_themes(recs)
+        if theme_space is not None:
+            changes["themes_predicted"] = predicted_themes(theme_space, recs, changes.get("title", row.title))
     key = dedupe_key(
         state=row.state,
         recommendation_ids=new_ids if new_ids is not None else current_ids,
@@ -270,7 +309,12 @@ def update_need(
         version = versioned_update(
             session, Need, row_id=row.id, read_version=row.version, values=changes, what=f"Need {need_id}"
         )
-        _write_links(session, row.id, new_ids, changes.get("themes"))
+        if "themes" in changes or "themes_predicted" in changes:
+            declared = changes.get("themes", row.themes)
+            filed_by = declared or changes.get("themes_predicted", row.themes_predicted)
+            _write_links(session, row.id, new_ids, filed_by)
+        else:
+            _write_links(session, row.id, new_ids, None)
         audit.record(
             session,
             principal,

@@ -23,7 +23,10 @@ from app.models.provider import (
 )
 from app.pagination import PageParams
 from app.services import access, audit
+from app.services.themes import profile_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
+from matching.ranking import provider_text
+from matching.theme_space import ThemeSpace
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.
 FACETS = {
@@ -34,6 +37,8 @@ FACETS = {
     "countries": "country",
 }
 _REQUIRED = ("name", "kind", "description", "themes", "sdgs", "countries", "regions", "languages", "modalities")
+# The fields the tagger reads: a change to one of them predicts the profile's themes again.
+_READ_FIELDS = ("name", "acronym", "description")
 
 
 def present_provider(row: Provider, principal: Principal) -> ProviderPublic | ProviderPrivate:
@@ -56,10 +61,14 @@ def _facet_value(facet: str, value: str) -> str:
 
 
 def write_facets(session: Session, provider: Provider) -> None:
+    """Mirror the list fields into provider_facet; a profile without declared themes is found by its predicted ones."""
     session.exec(delete(ProviderFacet).where(col(ProviderFacet.provider_id) == provider.id))
     seen: set[tuple[str, str]] = set()
     for field, facet in FACETS.items():
-        for value in getattr(provider, field):
+        values = getattr(provider, field)
+        if field == "themes" and not values:
+            values = provider.themes_predicted
+        for value in values:
             key = (facet, _facet_value(facet, value))
             if key not in seen:
                 seen.add(key)
@@ -143,10 +152,23 @@ def list_providers(
     return list(rows), total
 
 
-def create_provider(session: Session, *, principal: Principal, data: ProviderCreate, is_demo: bool = False) -> Provider:
+def predicted_themes(space: ThemeSpace | None, name: str, acronym: str | None, description: str) -> list[str]:
+    """The themes the tagger reads in a profile (its name, acronym and description), best first."""
+    return profile_themes(space, provider_text(name, acronym, description, []))
+
+
+def create_provider(
+    session: Session,
+    *,
+    principal: Principal,
+    data: ProviderCreate,
+    is_demo: bool = False,
+    theme_space: ThemeSpace | None = None,
+) -> Provider:
     """Create a provider; when an unbound provider key registers, bind the key to it (once).
 
-    `is_demo` is server-owned: only the demo loader sets it, never a request body.
+    `is_demo` is server-owned: only the demo loader sets it, never a request body. With the
+    service's `theme_space`, the themes read in the profile are stored as `themes_predicted`.
     """
     if not access.can_create_provider(principal):
         if principal.role == "provider":
@@ -156,7 +178,8 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
             )
         raise Forbidden("Only administrators and unbound provider keys may create providers.")
     _check_slug_free(session, data.slug)
-    row = Provider(**data.model_dump(), is_demo=is_demo)
+    predicted = predicted_themes(theme_space, data.name, data.acronym, data.description)
+    row = Provider(**data.model_dump(), is_demo=is_demo, themes_predicted=predicted)
     session.add(row)
     try:
         session.flush()
@@ -186,9 +209,18 @@ def create_provider(session: Session, *, principal: Principal, data: ProviderCre
 
 
 def update_provider(
-    session: Session, *, principal: Principal, provider_id: str, data: ProviderUpdate, expected: frozenset[int]
+    session: Session,
+    *,
+    principal: Principal,
+    provider_id: str,
+    data: ProviderUpdate,
+    expected: frozenset[int],
+    theme_space: ThemeSpace | None = None,
 ) -> Provider:
-    """Apply the fields sent to a provider the caller owns, if its ETag is still current."""
+    """Apply the fields sent to a provider the caller owns, if its ETag is still current.
+
+    A new name, acronym or description is read again for `themes_predicted` (with `theme_space`).
+    """
     row = get_provider(session, provider_id=provider_id)
     if not access.can_write_provider(principal, row):
         raise Forbidden(f"This key may not change provider {provider_id}.")
@@ -197,12 +229,20 @@ def update_provider(
     reject_nulls(changes, _REQUIRED)
     if "slug" in changes:
         _check_slug_free(session, changes["slug"], exclude_id=row.id)
+    sent = audit.changed_fields(changes)
+    if theme_space is not None and any(f in changes for f in _READ_FIELDS):
+        changes["themes_predicted"] = predicted_themes(
+            theme_space,
+            changes.get("name", row.name),
+            changes.get("acronym", row.acronym),
+            changes.get("description", row.description),
+        )
     read_version = row.version
     version = versioned_update(
         session, Provider, row_id=row.id, read_version=read_version, values=changes, what=f"Provider {provider_id}"
     )
     try:
-        if FACETS.keys() & changes.keys():
+        if (FACETS.keys() | {"themes_predicted"}) & changes.keys():
             session.expire(row)
             write_facets(session, row)
         audit.record(
@@ -213,7 +253,7 @@ def update_provider(
             action="update",
             version_before=read_version,
             version_after=version,
-            detail=audit.changed_fields(changes),
+            detail=sent,
         )
         session.commit()
     except IntegrityError:

@@ -31,9 +31,13 @@ _CHUNK = 2_000
 Stored = Mapping[str, tuple[str, bytes]]
 
 
-def vector_key(version: str, text: str, declared: Sequence[str], *, by_sentence: bool) -> str:
-    """What a vector was computed from, as a digest: the tagger version, how, the text and the declared themes."""
-    material = "\x1f".join([version, "sentences" if by_sentence else "whole", "\x1e".join(declared), text])
+def vector_key(
+    version: str, text: str, declared: Sequence[str], *, by_sentence: bool, parts: Sequence[str] = ()
+) -> str:
+    """What a vector was computed from, as a digest: the tagger version and how it is read (the theme
+    space's recipe), whole or by sentence, the text, the declared themes and the parts (a need's recommendations)."""
+    how = "sentences" if by_sentence else "whole"
+    material = "\x1f".join([version, how, "\x1e".join(declared), text, "\x1e".join(parts)])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -53,11 +57,14 @@ def vectors_for(
     items: Sequence[tuple[str, str, Sequence[str]]],
     *,
     by_sentence: bool = False,
+    parts: Mapping[str, Sequence[str]] | None = None,
     stored: Stored | None = None,
 ) -> dict[str, Vector]:
     """The theme vector of each (id, text, declared themes): stored ones read back, the others computed and stored.
 
-    Empty without a tagger. `stored` is what `stored_vectors` read already (a load reads them all at once).
+    Empty without a tagger. `parts` gives, by id, the texts a query is made of (a need's cited
+    recommendations: `ThemeSpace.vectors`). `stored` is what `stored_vectors` read already (a load
+    reads them all at once).
     """
     if space.model is None or not items:
         return {}
@@ -66,15 +73,24 @@ def vectors_for(
     width = len(space.classes)
     found: dict[str, Vector] = {}
     missing: list[tuple[str, str, Sequence[str], str]] = []
+    version = f"{version}\x1d{space.recipe}"
     for obj_id, text, declared in items:
-        key = vector_key(version, text, declared, by_sentence=by_sentence)
+        key = vector_key(version, text, declared, by_sentence=by_sentence, parts=parts.get(obj_id, ()) if parts else ())
         kept = stored.get(obj_id)
         if kept is not None and kept[0] == key and len(kept[1]) == width * _DTYPE.itemsize:
             found[obj_id] = np.frombuffer(kept[1], dtype=_DTYPE).astype(np.float64)
         else:
             missing.append((obj_id, text, declared, key))
     if missing:
-        computed = space.vectors([m[1] for m in missing], [m[2] for m in missing], by_sentence=by_sentence) or []
+        computed = (
+            space.vectors(
+                [m[1] for m in missing],
+                [m[2] for m in missing],
+                by_sentence=by_sentence,
+                parts=[list(parts.get(m[0], ())) for m in missing] if parts is not None else None,
+            )
+            or []
+        )
         rows: list[dict[str, object]] = []
         for (obj_id, _, _, key), vector in zip(missing, computed, strict=True):
             found[obj_id] = vector

@@ -20,6 +20,7 @@ from app.config import Settings
 from app.errors import ServiceUnavailable
 from matching.artifacts import TaggerArtifactError
 from matching.schemes import Labelled, MultiSchemeTagger
+from matching.theme_space import ThemeSpace
 
 logger = logging.getLogger("app.themes")
 
@@ -29,6 +30,26 @@ MAIN_SCHEME = "upr_info_issues"
 SCHEMES = ("upr_info_issues", "uhri", "uhri_legacy_coded", "sdgs", "affected_groups")
 #: At most this many recommendations imported from the UHRI export join the `uhri` scheme's training set.
 MAX_IMPORTED_ROWS = 60_000
+#: A profile's predicted themes: those weighing at least this share of its strongest theme (on the demo
+#: profiles, 84% of them are among the profile's relevant themes, and they find half of those).
+PROFILE_THEME_MIN = 0.3
+#: A need's predicted themes: probability at least this in one of its recommendations (the tagger's own
+#: decision threshold is about 0.4).
+NEED_THEME_MIN = 0.4
+#: At most this many predicted themes are shown.
+MAX_PREDICTED = 8
+
+
+def profile_themes(space: ThemeSpace | None, text: str) -> list[str]:
+    """The themes the tagger reads in a provider's profile text, best first (none without a tagger)."""
+    found = space.vectors([text], [[]], by_sentence=True) if space is not None else None
+    return space.predicted(found[0], minimum=PROFILE_THEME_MIN)[:MAX_PREDICTED] if space and found else []
+
+
+def recommendation_themes(space: ThemeSpace | None, texts: Sequence[str], fallback: str) -> list[str]:
+    """The themes the tagger reads in a need's recommendations (``fallback`` text if none), best first."""
+    vec = space.vector(fallback, [], parts=list(texts) or None) if space is not None else None
+    return space.predicted(vec, minimum=NEED_THEME_MIN)[:MAX_PREDICTED] if space is not None else []
 
 
 def artifact_path(settings: Settings) -> Path:

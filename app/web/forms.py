@@ -9,13 +9,14 @@ and in a summary at the top that links to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
-from app.errors import Problem
+from app.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
 from app.web.labels import language_code
 
 FORM = "form"  # errors about the whole form, not one field
@@ -135,3 +136,22 @@ def int_or(value: str, default: int, *, upper: int = 1_000_000) -> int:
     """A non-negative integer from a form field, or `default` when it is not one."""
     value = value.strip()
     return int(value) if value.isdigit() and int(value) <= upper else default
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def confirm_themes(form: FormData, model: type[M], save: Callable[[M, frozenset[int]], object], again: str) -> None:
+    """Save the ticked themes of a confirmation form with ``save(update, expected_versions)``.
+
+    A 422 in words when they cannot be saved; a 409 saying ``again`` when someone saved meanwhile.
+    """
+    version = str(form.get("version") or "")
+    try:
+        update = model(themes=[str(t) for t in form.getlist("themes")])
+    except ValidationError as exc:
+        raise UnprocessableEntity("These themes cannot be saved: at most 30, each a short name.") from exc
+    try:
+        save(update, frozenset({int(version) if version.isdigit() else 0}))
+    except PreconditionFailed as exc:
+        raise Conflict(f"Someone changed this meanwhile. {again}") from exc

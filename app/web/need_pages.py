@@ -27,7 +27,7 @@ from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.web import activity_pages, explain, picker
-from app.web.forms import FORM, FieldError, blank, from_problem, from_validation
+from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
 from app.web.labels import label, state_name
 from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
@@ -197,7 +197,9 @@ def create_need(
     values.retitle(chosen)
     try:
         data = NeedCreate.model_validate({"state": values.state, **values.payload()})
-        need = need_service.create_need(session, principal=principal, data=data)
+        need = need_service.create_need(
+            session, principal=principal, data=data, theme_space=request.app.state.match_index.themes
+        )
     except ValidationError as exc:
         values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
@@ -321,7 +323,12 @@ def update_need(
     try:
         data = NeedUpdate.model_validate({**values.payload(), "status": values.status})
         need_service.update_need(
-            session, principal=principal, need_id=need.id, data=data, expected=frozenset({values.version})
+            session,
+            principal=principal,
+            need_id=need.id,
+            data=data,
+            expected=frozenset({values.version}),
+            theme_space=request.app.state.match_index.themes,
         )
     except ValidationError as exc:
         values.errors = _need_errors(values, exc)
@@ -357,4 +364,21 @@ def change_need_status(
         )
     except PreconditionFailed as exc:
         raise Conflict(f"{STALE.split('.')[0]}. Reload the need's page and try again.") from exc
+    return redirect(request, f"/needs/{need.id}")
+
+
+@router.post("/needs/{need_id}/themes", response_model=None)
+def confirm_need_themes(
+    request: Request, need_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> RedirectResponse:
+    """Declare the ticked themes (those read in the recommendations, confirmed or corrected), as `PATCH themes`."""
+    need = _editable(session, principal, need_id)
+    confirm_themes(
+        form,
+        NeedUpdate,
+        lambda update, expected: need_service.update_need(
+            session, principal=principal, need_id=need.id, data=update, expected=expected
+        ),
+        "Reload the need's page and confirm its themes again.",
+    )
     return redirect(request, f"/needs/{need.id}")

@@ -26,7 +26,17 @@ from app.services import activities as activity_service
 from app.services import providers as provider_service
 from app.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.web import explain
-from app.web.forms import FORM, FieldError, blank, first, from_problem, from_validation, parse_languages, split_lines
+from app.web.forms import (
+    FORM,
+    FieldError,
+    blank,
+    confirm_themes,
+    first,
+    from_problem,
+    from_validation,
+    parse_languages,
+    split_lines,
+)
 from app.web.labels import language_code, language_name, state_name
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
@@ -169,7 +179,10 @@ def create_provider(
     if not errors:
         try:
             row = provider_service.create_provider(
-                session, principal=principal, data=ProviderCreate.model_validate(payload)
+                session,
+                principal=principal,
+                data=ProviderCreate.model_validate(payload),
+                theme_space=request.app.state.match_index.themes,
             )
         except ValidationError as exc:
             errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
@@ -297,6 +310,7 @@ def update_provider(
                 provider_id=row.id,
                 data=ProviderUpdate.model_validate(payload),
                 expected=frozenset({version}),
+                theme_space=request.app.state.match_index.themes,
             )
         except ValidationError as exc:
             errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
@@ -309,3 +323,20 @@ def update_provider(
         else:
             return redirect(request, f"/providers/{row.id}")
     return _form(request, values, errors, provider=row, status_code=422)
+
+
+@router.post("/providers/{provider_id}/themes", response_model=None)
+def confirm_provider_themes(
+    request: Request, provider_id: str, session: SessionDep, principal: SignedInDep, form: FormDep
+) -> RedirectResponse:
+    """Declare the ticked themes (the ones read in the description, confirmed or corrected), as `PATCH themes` does."""
+    row = _own(session, principal, provider_id)
+    confirm_themes(
+        form,
+        ProviderUpdate,
+        lambda update, expected: provider_service.update_provider(
+            session, principal=principal, provider_id=row.id, data=update, expected=expected
+        ),
+        "Reload the profile and confirm its themes again.",
+    )
+    return redirect(request, f"/providers/{row.id}")

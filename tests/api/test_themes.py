@@ -52,7 +52,11 @@ def test_provider_sharing_no_word_is_found_through_its_theme(tagged_client: Test
         session, name="Shelter Network", description="Shelters for survivors of domestic violence.", themes=[]
     )
     body = tagged_client.post("/v1/match", json={"text": "Ratify OPCAT", "limit": 5}).json()
-    assert [item["provider"]["id"] for item in body["items"]] == [monitor.id]
+    ranked = [item["provider"]["id"] for item in body["items"]]
+    assert ranked[0] == monitor.id
+    # faint predictions count (no floor): the shelter may follow, far behind on themes
+    themes = [item["explanation"]["signals"]["theme"]["value"] for item in body["items"]]
+    assert all(t < themes[0] / 2 for t in themes[1:])
     explanation = body["items"][0]["explanation"]
     assert explanation["signals"]["text"]["value"] == 0.0, "the test needs a provider sharing no word"
     assert explanation["themes"] == [TORTURE]

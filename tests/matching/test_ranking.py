@@ -96,20 +96,30 @@ def test_tagger_themes_bridge_texts_that_share_no_word() -> None:
     )
     ranker = Ranker(themes=ThemeSpace(KeywordTagger()))
     ranked = ranker.rank_providers(providers, "Ratify the convention against torture", Preferences())
-    assert [r.id for r in ranked] == ["monitor"]
+    assert [r.id for r in ranked] == ["monitor", "shelter"]
     assert ranked[0].signals["text"].value == 0.0
     assert ranked[0].themes == (TORTURE,)
-    # probabilities under the floor (0.1 < 0.2) are dropped: the vectors are one-hot, the cosine 1
-    assert ranked[0].signals["theme"].value == pytest.approx(1.0)
-    assert PROBA_FLOOR == 0.2 and THEME_FLOOR == 0.15
+    # no floor: the faint 0.1s count, so the shelter is a little similar too, far behind
+    assert ranked[0].signals["theme"].value > 0.95 > 0.3 > ranked[1].signals["theme"].value > THEME_FLOOR
+    assert PROBA_FLOOR == 0.0 and THEME_FLOOR == 0.15
 
 
-def test_theme_vectors_average_sentences_and_drop_faint_probabilities() -> None:
+def test_profiles_average_their_clauses_and_queries_take_the_maximum_of_their_parts() -> None:
     space = ThemeSpace(KeywordTagger())
-    [whole] = space.vectors(["Torture in detention. Rights of women and girls."], [[]])  # type: ignore[misc]
-    [pooled] = space.vectors(["Torture in detention. Rights of women and girls."], [[]], by_sentence=True)  # type: ignore[misc]
-    assert whole.tolist() == [0.0, 0.9, 0.9]
-    assert pooled.tolist() == [0.0, 0.5, 0.5]  # (0.9 + 0.1) / 2 per theme, child (0.1) dropped
+    text = "Torture in detention. Rights of women and girls."
+    [whole] = space.vectors([text], [[]])  # type: ignore[misc]
+    [pooled] = space.vectors([text], [[]], by_sentence=True)  # type: ignore[misc]
+    assert whole.tolist() == [0.1, 0.9, 0.9]  # a query is tagged whole
+    # a profile: (0.9 + 0.1) / 2 per sentence theme, child 0.1, then divided by the largest (0.5)
+    assert pooled.round(6).tolist() == [0.2, 1.0, 1.0]
+    need = space.vector("title", [], parts=["Stop torture in prisons.", "Protect the girls.", "Register births."])
+    assert need is not None and need.tolist() == [0.9, 0.9, 0.9]  # each recommendation's theme counts fully
+    clauses = "It visits places of detention; it also runs shelters for women and girls."
+    [by_clause] = space.vectors([clauses], [[]], by_sentence=True)  # type: ignore[misc]
+    assert by_clause.round(6).tolist() == [0.2, 1.0, 1.0]  # one sentence, two clauses, two lines of work
+    assert ThemeSpace(KeywordTagger(), floor=0.2).vectors([text], [[]])[0].tolist() == [0.0, 0.9, 0.9]  # type: ignore[index]
+    residual = ThemeSpace(KeywordTagger(), residual=frozenset({CHILD}))
+    assert residual.vectors(["Register every birth"], [[]])[0].tolist() == [0.0, 0.1, 0.1]  # type: ignore[index]
     [declared] = space.vectors(["anything"], [[WOMEN]])  # type: ignore[misc]
     assert declared.tolist() == [0.0, 0.0, 1.0]
     assert ThemeSpace().vectors(["x"], [[]]) is None
@@ -188,6 +198,33 @@ def test_provider_text_is_what_the_engine_reads() -> None:
         f"APT\nAPT\nPrevents torture.\n{TORTURE}. {WOMEN}"
     )
     assert provider_text("Lab", None, "Trains judges.", []) == "Lab\nTrains judges."
+
+
+def test_prototypes_read_profiles_in_their_own_words_and_lend_words_to_queries() -> None:
+    from matching.prototypes import ThemePrototypes
+
+    prototypes = ThemePrototypes(
+        {TORTURE: "Ill-treatment in places of deprivation of liberty.", WOMEN: "Gender equality and shelters."},
+        KeywordTagger.classes_,
+    )
+    space = ThemeSpace(KeywordTagger(), prototypes)
+    # no keyword of the stand-in tagger: only the prototype tells this profile is about torture
+    [plain] = ThemeSpace(KeywordTagger()).vectors(
+        ["We monitor places of deprivation of liberty."], [[]], by_sentence=True
+    )  # type: ignore[misc]
+    [read] = space.vectors(["We monitor places of deprivation of liberty."], [[]], by_sentence=True)  # type: ignore[misc]
+    assert plain.tolist() == [1.0, 1.0, 1.0]
+    assert read[1] == pytest.approx(1.0) and read[0] == pytest.approx(0.7) and read[2] == pytest.approx(0.7)
+    providers = corpus(
+        {"npm": "We monitor places of deprivation of liberty.", "edu": "Schools."}, tagger=KeywordTagger()
+    )
+    ranked = Ranker(themes=space).rank_providers(providers, "Ratify the convention against torture", Preferences())
+    top = ranked[0]
+    assert top.id == "npm" and top.signals["text"].value > 0  # the query borrowed its theme's words...
+    assert top.terms == ()  # ... which count in the score but are not named as shared words
+    assert space.expand("Ratify CAT", space.vector("Ratify CAT", []), ()) == "Ratify CAT"  # nothing over 0.3
+    declared = space.vector("x", [TORTURE])
+    assert space.expand("x", declared, [TORTURE]) == "x"  # declared themes are in the text already
 
 
 def test_excluded_candidates_are_never_ranked_and_the_others_keep_their_scores() -> None:

@@ -16,6 +16,7 @@ import pytest
 from matching import TfidfMatcher
 from matching.columns import ColumnsWriter
 from matching.facts import FACT_COLUMNS, NeedAudience, fact_values
+from matching.prototypes import ThemePrototypes
 from matching.ranking import (
     THEME_FLOOR,
     Corpus,
@@ -67,8 +68,8 @@ def providers_corpus(rng: random.Random, n: int, tagger: KeywordTagger | None) -
 def one_by_one_providers(
     ranker: Ranker, corpus: Corpus, query: str, prefs: Preferences, allowed: list[str], history: dict, limit: int
 ) -> list[Ranked]:  # type: ignore[type-arg]
-    q_vec = ranker.themes.vector(query, prefs.themes)
-    found = score_all(corpus.matcher, query)
+    q_vec = ranker.themes.vector(query, prefs.themes, parts=prefs.parts or None)
+    found = score_all(corpus.matcher, ranker.themes.expand(query, q_vec, prefs.themes))
     with_history = any(a or b for a, b in history.values()) and bool(prefs.state or prefs.themes)
     ranked = []
     for pid in allowed:
@@ -80,6 +81,7 @@ def one_by_one_providers(
             corpus.vectors.get(pid),
             prefs,
             history if with_history else None,
+            query.lower(),
         )
         if one is not None:
             ranked.append(one)
@@ -101,13 +103,20 @@ def passes(ranker: Ranker, facts: ProviderFacts, filters: ProviderFilters) -> bo
     return True
 
 
+#: Theme prototypes as the service has them: profiles read with them, queries borrow their words.
+PROTOTYPES = ThemePrototypes(
+    {TORTURE: "prison detention visits", WOMEN: "girls shelters", CHILD: "birth registration"}, KeywordTagger.classes_
+)
+
+
 @pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("with_tagger", [False, True])
-def test_providers_ranked_at_once_as_one_by_one(seed: int, with_tagger: bool) -> None:
+@pytest.mark.parametrize("space", ["none", "tagger", "prototypes"])
+def test_providers_ranked_at_once_as_one_by_one(seed: int, space: str) -> None:
     rng = random.Random(seed)
-    tagger = KeywordTagger() if with_tagger else None
+    tagger = KeywordTagger() if space != "none" else None
     corpus, _ = providers_corpus(rng, 60, tagger)
-    ranker = Ranker(themes=ThemeSpace(tagger), regions=REGIONS)  # type: ignore[arg-type]
+    themes = ThemeSpace(tagger, PROTOTYPES if space == "prototypes" else None)  # type: ignore[arg-type]
+    ranker = Ranker(themes=themes, regions=REGIONS)
     for _ in range(6):
         query = text(rng)
         prefs = Preferences(
@@ -115,6 +124,8 @@ def test_providers_ranked_at_once_as_one_by_one(seed: int, with_tagger: bool) ->
             themes=tuple(rng.sample([TORTURE, WOMEN, CHILD, "torture and other cid treatment"], rng.randint(0, 2))),
             languages=some(rng, LANGS),
             modalities=some(rng, MODES),
+            # a need's recommendations: its predicted themes are their maximum
+            parts=tuple(text(rng) for _ in range(rng.choice([0, 0, 2, 4]))),
         )
         filters = rng.choice(
             [
@@ -185,7 +196,7 @@ def test_needs_ranked_at_once_as_one_by_one(seed: int, with_tagger: bool) -> Non
         got = ranker.rank_needs(needs, query, provider, visible=audience, exclude=exclude, limit=limit)
         visible = [n for n in ids if audience.allows(facts[n])]
         assert got == ranker.rank_needs(needs, query, provider, visible=visible, exclude=exclude, limit=limit)
-        p_vec = space.vector(query, provider.themes)
+        p_vec = space.profile_vector(query, provider.themes)
         found = score_all(needs.matcher, query)
         oracle = []
         for nid in visible:
@@ -199,6 +210,11 @@ def test_needs_ranked_at_once_as_one_by_one(seed: int, with_tagger: bool) -> Non
                 oracle.append(one)
         oracle.sort(key=lambda r: (-r.score, r.id))
         assert got == oracle[:limit]
+        # the provider's vector as the service's index keeps it answers the same
+        kept = ranker.rank_needs(
+            needs, query, provider, visible=audience, exclude=exclude, limit=limit, theme_vector=p_vec
+        )
+        assert kept == got
 
 
 def test_the_cut_keeps_a_row_whose_exact_score_differs_in_the_last_bits() -> None:

@@ -1,0 +1,300 @@
+"""Theme vectors and their similarity, for the ranking (:mod:`matching.ranking`).
+
+A theme vector has one weight per theme of the tagger's scheme. Declared themes count 1.0;
+otherwise the weights are predicted: for a **query** (a recommendation, a need, free text) the
+tagger's calibrated probabilities; for a **provider profile**, which describes lines of work in
+other words than recommendations, the tagger's probabilities over its clauses mixed with the
+similarity of its sentences to the theme prototypes (:mod:`matching.prototypes`). Two vectors
+compare by their cosine and their best shared theme. What each choice is worth on held-out providers:
+``docs/decisions/2026-12-02-matching-quality.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.prototypes import RESIDUAL_THEMES, UPR_INFO_ISSUES, ThemePrototypes
+from matching.themes import (
+    bridging_themes,
+    cosine_similarity,
+    pooled_proba,
+    split_clauses,
+    split_sentences,
+    theme_vector,
+)
+
+__all__ = [
+    "BEST_SHARE",
+    "BRIDGE_MIN",
+    "EXPANSION_MIN",
+    "EXPANSION_TOP",
+    "PROBA_FLOOR",
+    "PROTOTYPE_SHARE",
+    "READING_VERSION",
+    "ProbaModel",
+    "ThemeSpace",
+    "Vector",
+    "best_covered_themes",
+    "best_shared_theme",
+    "best_shared_themes",
+    "service_space",
+]
+
+Vector = npt.NDArray[np.float64]
+
+#: Predicted theme probabilities below this are treated as absent. It was 0.2 until 2026-12: faint
+#: predictions carry information (nDCG@5 +0.05 on held-out providers, docs/decisions/2026-12-02-matching-quality.md).
+PROBA_FLOOR = 0.0
+#: Share of the theme prototypes' similarity in a profile's theme vector (the tagger has the rest).
+PROTOTYPE_SHARE = 0.3
+#: A query borrows the description of its most probable predicted theme(s) if it weighs this much...
+EXPANSION_MIN = 0.3
+#: ... and of this many themes at most.
+EXPANSION_TOP = 1
+#: Share of the best shared theme (:func:`best_shared_theme`) in the theme similarity; the cosine has the rest.
+BEST_SHARE = 0.5
+#: A theme is named in an explanation only if it carries this much of the theme cosine.
+BRIDGE_MIN = 0.05
+#: Changes whenever the way texts are read into vectors changes (stored vectors keyed on :attr:`ThemeSpace.recipe`).
+READING_VERSION = "2026-12-02"
+
+
+class ProbaModel(Protocol):
+    """What the ranking needs of a theme tagger: its labels and calibrated probabilities."""
+
+    @property
+    def classes_(self) -> list[str]: ...
+
+    def proba_matrix(self, texts: Sequence[str]) -> Vector: ...
+
+
+def _fold(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(v.casefold() for v in values)
+
+
+def _theme_overlap(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float, list[str]]:
+    """Cosine of the two theme sets (case-insensitive) and the shared themes, in the asker's spelling."""
+    wanted_f, offered_f = _fold(wanted), _fold(offered)
+    if not wanted_f or not offered_f:
+        return 0.0, []
+    shared = [t for t in dict.fromkeys(wanted) if t.casefold() in offered_f]
+    return len(_fold(shared)) / math.sqrt(len(wanted_f) * len(offered_f)), shared
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeSpace:
+    """Theme vectors from a tagger (declared themes as 1.0, else predicted), and their similarity.
+
+    Without a tagger (``model=None``) there are no vectors and themes compare as declared sets.
+
+    * A **profile** (``vectors(..., by_sentence=True)``) is read clause by clause
+      (:func:`~matching.themes.split_clauses`): the tagger's probabilities, pooled by ``pooling``
+      over the clauses, mixed (``prototype_share``) with the similarity of its sentences to the
+      theme ``prototypes``; each part scaled to a maximum of 1 first.
+    * A **query** is tagged whole, or, given its ``parts`` (a need's recommendations), as the
+      maximum over the parts: a need on three recommendations is about each of their themes.
+    * Predictions below ``floor`` and on ``residual`` themes ("Other", "General") count 0.
+    * Two vectors compare by their cosine mixed (``best_share``) with how well the other side covers
+      the query's best-covered theme (:func:`best_shared_theme`).
+    """
+
+    model: ProbaModel | None = None
+    prototypes: ThemePrototypes | None = None
+    residual: frozenset[str] = frozenset()
+    floor: float = PROBA_FLOOR
+    prototype_share: float = PROTOTYPE_SHARE
+    pieces: str = "clauses"
+    pooling: str = "mean"
+    expansion_top: int = EXPANSION_TOP
+    best_share: float = BEST_SHARE
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.model.classes_) if self.model is not None else []
+
+    @property
+    def recipe(self) -> str:
+        """How texts are read into vectors, in one string: a vector stored under another recipe is computed again.
+
+        >>> ThemeSpace().recipe
+        '2026-12-02;floor=0.0;prototypes=0.3:-;pieces=clauses;pooling=mean;residual='
+        """
+        described = "-"
+        if self.prototypes is not None:
+            material = "\x1e".join(f"{c}\x1f{d}" for c, d in sorted(self.prototypes.descriptions.items()))
+            described = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+        return (
+            f"{READING_VERSION};floor={self.floor};prototypes={self.prototype_share}:{described};"
+            f"pieces={self.pieces};pooling={self.pooling};residual={','.join(sorted(self.residual))}"
+        )
+
+    def _clean(self, probas: Vector) -> Vector:
+        """Predictions with residual themes and those under the floor set to 0."""
+        out = np.where(probas >= self.floor, probas, 0.0) if self.floor > 0 else np.array(probas, dtype=float)
+        if self.residual:
+            out[..., [j for j, c in enumerate(self.classes) if c in self.residual]] = 0.0
+        return out
+
+    def _profiles(self, texts: Sequence[str]) -> Vector:
+        assert self.model is not None
+        split = split_clauses if self.pieces == "clauses" else split_sentences
+        tagged = _unit_max(self._clean(pooled_proba(self.model, texts, split=split, pooling=self.pooling)))
+        if self.prototypes is None or self.prototype_share <= 0:
+            return tagged
+        pieces = [split_sentences(t) for t in texts]
+        sims = self.prototypes.similarities([s for p in pieces for s in p])
+        bounds = np.cumsum([0] + [len(p) for p in pieces])
+        means = np.vstack([sims[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
+        matched = _unit_max(self._clean(means))
+        share = self.prototype_share
+        mixed: Vector = (1.0 - share) * tagged + share * matched
+        return mixed
+
+    def _queries(self, texts: Sequence[str], parts: Sequence[Sequence[str]] | None) -> Vector:
+        assert self.model is not None
+        if parts is None:
+            return self._clean(self.model.proba_matrix(list(texts)))
+        pieces = [list(p) if p else [t] for t, p in zip(texts, parts, strict=True)]
+        proba = np.asarray(self.model.proba_matrix([s for p in pieces for s in p]), dtype=float)
+        bounds = np.cumsum([0] + [len(p) for p in pieces])
+        return self._clean(np.vstack([proba[bounds[i] : bounds[i + 1]].max(axis=0) for i in range(len(pieces))]))
+
+    def vectors(
+        self,
+        texts: Sequence[str],
+        declared: Sequence[Sequence[str]],
+        *,
+        by_sentence: bool = False,
+        parts: Sequence[Sequence[str]] | None = None,
+    ) -> list[Vector] | None:
+        """One theme vector per text (``None`` without a tagger).
+
+        ``by_sentence`` reads the texts as provider profiles (see the class); otherwise they are
+        queries, each tagged whole or, when ``parts`` gives its pieces, as their maximum.
+        """
+        if self.model is None:
+            return None
+        if not texts:
+            return []
+        probas = self._profiles(texts) if by_sentence else self._queries(texts, parts)
+        classes = self.classes
+        return [theme_vector(d, classes, probas=probas[k]) for k, d in enumerate(declared)]
+
+    def vector(self, text: str, declared: Sequence[str], *, parts: Sequence[str] | None = None) -> Vector | None:
+        found = self.vectors([text], [declared], parts=None if parts is None else [parts])
+        return None if found is None else found[0]
+
+    def profile_vector(self, text: str, declared: Sequence[str]) -> Vector | None:
+        """The theme vector of one provider profile (read as :meth:`vectors` reads profiles)."""
+        found = self.vectors([text], [declared], by_sentence=True)
+        return None if found is None else found[0]
+
+    def expand(self, query: str, vec: Vector | None, declared: Sequence[str]) -> str:
+        """The query's words and the descriptions of its ``expansion_top`` most probable predicted themes.
+
+        Only predicted themes of at least :data:`EXPANSION_MIN` lend their words (declared themes
+        are in the query's text already).
+        """
+        if vec is None or self.prototypes is None or self.expansion_top <= 0 or declared:
+            return query
+        classes = self.classes
+        order = np.argsort(-vec, kind="stable")[: self.expansion_top]
+        extra = [self.prototypes.description(classes[j]) for j in order if vec[j] >= EXPANSION_MIN]
+        return "\n".join([query, *[e for e in extra if e]])
+
+    def predicted(self, vec: Vector | None, *, minimum: float) -> list[str]:
+        """The themes of a predicted vector weighing at least ``minimum``, heaviest first."""
+        if vec is None:
+            return []
+        classes = self.classes
+        order = np.argsort(-vec, kind="stable")
+        return [classes[j] for j in order if vec[j] >= minimum and vec[j] > 0]
+
+    def similarity(
+        self, q_vec: Vector | None, d_vec: Vector | None, wanted: Sequence[str], offered: Sequence[str]
+    ) -> tuple[float, list[str]]:
+        """Theme similarity and the themes that bridge it: in tagger space when both vectors exist."""
+        if q_vec is None or d_vec is None:
+            return _theme_overlap(wanted, offered)
+        score = float(cosine_similarity(q_vec, d_vec))
+        if self.best_share > 0:
+            score = (1.0 - self.best_share) * score + self.best_share * best_shared_theme(q_vec, d_vec)
+        return score, bridging_themes(q_vec, d_vec, self.classes, top=3, min_contribution=BRIDGE_MIN)
+
+
+def best_shared_theme(q_vec: Vector, d_vec: Vector) -> float:
+    """How well the other side covers the query's best-covered theme: ``max_t (q_t / max q) * (d_t / |d|)``.
+
+    A provider is relevant to a need when it works on *one* of the need's themes; the cosine rewards
+    covering them all. In [0, 1]; 0 when either vector is zero.
+
+    Examples
+    --------
+    A need on two themes; a specialist of the second and a generalist of both:
+
+    >>> round(best_shared_theme(np.array([1.0, 1.0]), np.array([0.0, 1.0])), 4)
+    1.0
+    >>> round(best_shared_theme(np.array([1.0, 1.0]), np.array([1.0, 1.0])), 4)
+    0.7071
+    """
+    d_norm = float(np.linalg.norm(d_vec))
+    if d_norm <= 0:
+        return 0.0
+    return float(best_shared_themes(q_vec, (d_vec / d_norm)[np.newaxis, :])[0])
+
+
+def best_shared_themes(q_vec: Vector, units: Vector) -> Vector:
+    """:func:`best_shared_theme` of the query with every row of ``units`` (vectors already scaled to unit length).
+
+    One pass over the matrix, for ranking every candidate at once (:mod:`matching.ranking`).
+
+    >>> best_shared_themes(np.array([2.0, 1.0]), np.array([[0.0, 1.0], [0.6, 0.8], [0.0, 0.0]])).tolist()
+    [0.5, 0.6, 0.0]
+    """
+    q_top = float(np.max(q_vec)) if q_vec.size else 0.0
+    if q_top <= 0 or units.size == 0:
+        return np.zeros(units.shape[0])
+    found: Vector = np.max(units * (q_vec / q_top), axis=1)
+    return found
+
+
+def best_covered_themes(queries: Vector, d_unit: Vector) -> Vector:
+    """:func:`best_shared_theme` of every row of ``queries`` (the asking side) with one other side ``d_unit``
+    (scaled to unit length): ``max_t (q_t / max q) * d_t`` per row, 0 for a row of zeros.
+
+    >>> best_covered_themes(np.array([[2.0, 1.0], [0.0, 0.0]]), np.array([0.6, 0.8])).tolist()
+    [0.6, 0.0]
+    """
+    if queries.size == 0:
+        return np.zeros(queries.shape[0])
+    top = queries.max(axis=1)
+    scaled = np.divide(queries, top[:, np.newaxis], out=np.zeros_like(queries, dtype=float), where=top[:, None] > 0)
+    found: Vector = np.max(scaled * d_unit, axis=1)
+    return found
+
+
+def _unit_max(m: Vector) -> Vector:
+    """Each row divided by its maximum (rows of zeros stay zeros)."""
+    top = m.max(axis=1, keepdims=True) if m.size else m
+    out: Vector = np.divide(m, top, out=np.zeros_like(m, dtype=float), where=top > 0)
+    return out
+
+
+def service_space(model: ProbaModel | None, **settings: Any) -> ThemeSpace:
+    """The service's theme space on an ``upr_info_issues`` tagger: the issues' prototypes, the catch-all
+    issues left out; ``settings`` override :class:`ThemeSpace` fields (the quality harness tries others)."""
+    if model is None:
+        return ThemeSpace()
+    fields: dict[str, Any] = {
+        "prototypes": ThemePrototypes(UPR_INFO_ISSUES, model.classes_),
+        "residual": RESIDUAL_THEMES,
+        **settings,
+    }
+    return ThemeSpace(model, **fields)
