@@ -81,6 +81,21 @@ class PipelineRow(SQLModel):
 class PipelinePage(SQLModel):
     """One page of pipeline rows, largest first, and the totals of the whole slice (each recommendation once)."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [_PIPELINE_ROW],
+                    "total": 1,
+                    "limit": 20,
+                    "offset": 0,
+                    "by": "theme",
+                    "totals": {**_PIPELINE_ROW, "key": "all", "label": "State MEX"},
+                }
+            ]
+        }
+    }
+
     items: list[PipelineRow]
     total: int = Field(ge=0)
     limit: int = Field(ge=1)
@@ -106,6 +121,27 @@ class UnservedRow(SQLModel):
 
 
 class UnservedPage(SQLModel):
+    """Unserved needs per group, most first, and the counts of the slice's open needs."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [{"key": "es", "label": "Spanish", "needs": 3, "weak_match": 2, "all_declined": 1}],
+                    "total": 1,
+                    "limit": 20,
+                    "offset": 0,
+                    "by": "language",
+                    "open_needs": 12,
+                    "unserved_needs": 3,
+                    "not_scored": 0,
+                    "strong_threshold": 0.35,
+                    "days": 30,
+                }
+            ]
+        }
+    }
+
     items: list[UnservedRow]
     total: int = Field(ge=0)
     limit: int = Field(ge=1)
@@ -151,6 +187,33 @@ class SupplyDemandRow(SQLModel):
 
 
 class SupplyDemandPage(SQLModel):
+    """Themes of the slice's open needs, those without any provider first."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "theme": "indigenous peoples",
+                            "open_needs": 2,
+                            "providers": 0,
+                            "need_regions": {"asia_pacific": 2},
+                            "provider_regions": {},
+                            "need_languages": {"en": 2},
+                            "provider_languages": {},
+                            "regions_without_provider": ["asia_pacific"],
+                            "languages_without_provider": ["en"],
+                        }
+                    ],
+                    "total": 1,
+                    "limit": 20,
+                    "offset": 0,
+                }
+            ]
+        }
+    }
+
     items: list[SupplyDemandRow]
     total: int = Field(ge=0)
     limit: int = Field(ge=1)
@@ -186,6 +249,35 @@ class FundingRow(SQLModel):
 
 
 class FundingPage(SQLModel):
+    """SDGs of the slice, largest funding gap first, with where the figures come from."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "sdg": 16,
+                            "required": 46750769.83,
+                            "available": 19626957.83,
+                            "gap": 27123812.0,
+                            "states_with_data": 1,
+                            "supported_recommendations": 120,
+                            "open_needs": 2,
+                        }
+                    ],
+                    "total": 1,
+                    "limit": 20,
+                    "offset": 0,
+                    "states_with_data": 1,
+                    "source": "UN INFO: resources required and available in the UN country teams' cooperation "
+                    "frameworks, per country and SDG (imported 01 December 2026).",
+                    "imported_at": "2026-12-01T18:00:00Z",
+                }
+            ]
+        }
+    }
+
     items: list[FundingRow]
     total: int = Field(ge=0)
     limit: int = Field(ge=1)

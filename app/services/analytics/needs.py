@@ -173,7 +173,7 @@ def _predicted_themes(index: MatchIndex | None) -> dict[str, set[str]]:
     """Provider id -> themes (case-folded) the tagger predicts with probability PREDICTED or more."""
     if index is None:
         return {}
-    snapshot = index.snapshot()
+    snapshot = index.snapshot
     classes = [c.casefold() for c in snapshot.ranker.themes.classes]
     found: dict[str, set[str]] = {}
     for provider_id, vector in snapshot.providers.vectors.items():
@@ -254,7 +254,7 @@ def get_supply_demand(
 ) -> SupplyDemandPage:
     """`GET /v1/analytics/supply-demand`: themes without providers first, then by open needs."""
     page = page or PageParams(limit=100, offset=0)
-    version = index.snapshot().provider_version if index is not None else None
+    version = index.current(session).provider_version if index is not None else None
     rows = cached(
         session,
         principal,
