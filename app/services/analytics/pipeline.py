@@ -112,17 +112,25 @@ def _stages(principal: Principal, states: frozenset[str] | None) -> Any:
 
 
 def recommendation_stages(session: Session, *, principal: Principal, piece: Slice) -> list[RecommendationStage]:
-    """Every supported recommendation of the slice (each once) with its stage."""
-    stages = _stages(principal, piece.state_set())
-    query: Select[Any] = (
-        select(R.c.id, R.c.state_under_review, R.c.themes, R.c.sdgs, func.coalesce(stages.c.stage, NOT_STARTED))
-        .select_from(R)
-        .outerjoin(stages, stages.c.rid == R.c.id)
-        .where(R.c.response == "supported", R.c.canonical_id.is_(None), *recommendation_conditions(piece))
+    """Every supported recommendation of the slice (each once) with its stage.
+
+    The stages of the cited recommendations are read first (a few rows per need and activity),
+    then the slice's recommendations: joining the grouped stages to every recommendation in SQL
+    made SQLite evaluate the grouping once per recommendation.
+    """
+    stages_of = {rid: int(stage) for rid, stage in session.execute(select(_stages(principal, piece.state_set())))}
+    query: Select[Any] = select(R.c.id, R.c.state_under_review, R.c.themes, R.c.sdgs).where(
+        R.c.response == "supported", R.c.canonical_id.is_(None), *recommendation_conditions(piece)
     )
     return [
-        RecommendationStage(rid, state, tuple(themes or ()), frozenset(sdgs_of(themes or (), sdgs or ())), int(stage))
-        for rid, state, themes, sdgs, stage in session.execute(query)
+        RecommendationStage(
+            rid,
+            state,
+            tuple(themes or ()),
+            frozenset(sdgs_of(themes or (), sdgs or ())),
+            stages_of.get(rid, NOT_STARTED),
+        )
+        for rid, state, themes, sdgs in session.execute(query)
     ]
 
 
