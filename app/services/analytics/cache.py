@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlmodel import Session, col
 
 from app.identity import Principal
@@ -41,8 +41,8 @@ def audience(principal: Principal) -> Hashable:
 
 
 def stamp(session: Session) -> Hashable:
-    def agg(*columns: object) -> object:
-        return select(*columns).scalar_subquery()  # type: ignore[call-overload]
+    def agg(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+        return select(column).scalar_subquery()
 
     row = session.execute(
         select(

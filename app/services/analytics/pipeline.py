@@ -220,7 +220,7 @@ def funding_rows(session: Session, *, principal: Principal, piece: Slice) -> tup
     stated: dict[int, set[str]] = defaultdict(set)
     with_both: set[int] = set()
     with_data: set[str] = set()
-    for row in session.scalars(query):  # type: ignore[call-overload]
+    for row in session.scalars(query):
         if piece.sdgs and row.sdg not in piece.sdgs:
             continue
         with_data.add(row.state)
