@@ -26,7 +26,7 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[list[str] | None, Query(max_length=20)]
-BY = ("theme", "state", "region", "sdg")
+BY = {"theme": "Theme", "state": "State", "region": "UN regional group", "sdg": "SDG"}
 
 
 def _slice(state: list[str], region: list[str], group: list[str], theme: list[str], sdg: list[str]) -> Slice:
@@ -93,6 +93,6 @@ def gaps_page(
             "regions": REGIONAL_GROUPS,
             "groups": GROUP_LABELS,
             "sdg_names": SDG_NAMES,
-            "by_options": BY,
+            "by_options": list(BY.items()),
         },
     )

@@ -45,3 +45,11 @@ def test_dashboard_for_one_state_and_bad_filters(web: TestClient, session: Sessi
     )
     bad = web.get("/gaps", params={"sdg": "18"})
     assert bad.status_code == 422 and "not an SDG number" in bad.text
+
+
+def test_the_grouping_is_offered_in_words(web: TestClient, session: Session) -> None:
+    cache.clear()
+    build(session)
+    page = web.get("/gaps", params={"by": "region"}).text
+    assert '<option value="region" selected>UN regional group</option>' in page
+    assert "Implementation pipeline by region" in page
