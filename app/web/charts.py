@@ -103,7 +103,13 @@ def coverage_bars(
     if not rows:
         sentences.append("No data.")
         parts.append(f'<text class="chart-label" x="8" y="{TOP + BAR_HEIGHT - 4}">No data</text>')
-    description = " ".join(sentences)
+    return _svg(chart_id, title, " ".join(sentences), parts, width=width, height=height, narrow=narrow)
+
+
+def _svg(
+    chart_id: str, title: str, description: str, parts: Sequence[str], *, width: int, height: int, narrow: bool
+) -> Markup:
+    """The chart's <svg>: an image with its title and its description (every number in words)."""
     layout = "chart-narrow" if narrow else "chart-wide"
     return Markup(
         f'<svg role="img" aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
@@ -199,14 +205,7 @@ def stacked_bars(
     if not rows:
         sentences.append("No data.")
         out.append(f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">No data</text>')
-    layout = "chart-narrow" if narrow else "chart-wide"
-    return Markup(
-        f'<svg role="img" aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
-        f'xmlns="http://www.w3.org/2000/svg" class="chart {layout}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" preserveAspectRatio="xMinYMin meet">'
-        f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(" ".join(sentences))}</desc>' + "".join(out) + "</svg>"
-    )
+    return _svg(chart_id, title, " ".join(sentences), out, width=width, height=height, narrow=narrow)
 
 
 __all__ = ["BarRow", "StackRow", "coverage_bars", "stacked_bars"]
