@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import backup, demo, evaluate, keys, purge, recommendations, server, themes, worker
+from app.commands import analytics, backup, demo, evaluate, keys, purge, recommendations, server, themes, worker
 from app.commands.server import alembic_config, ready_banner
 
 __all__ = ["alembic_config", "cli", "main", "ready_banner"]
@@ -19,6 +19,8 @@ cli.command()(server.migrate)
 cli.command()(server.openapi)
 cli.command("import-recommendations")(recommendations.import_recommendations)
 cli.command("link-recommendations")(recommendations.link_recommendations)
+cli.command("import-funding")(analytics.import_funding)
+cli.command()(analytics.report)
 cli.command()(themes.train)
 cli.command("predict-themes")(themes.predict_themes)
 cli.command()(evaluate.evaluate)
@@ -28,6 +30,7 @@ cli.command()(backup.backup)
 cli.command()(backup.restore)
 cli.add_typer(demo.app, name="demo")
 cli.add_typer(keys.app, name="keys")
+cli.add_typer(analytics.app, name="analytics")
 
 
 def main() -> None:

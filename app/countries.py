@@ -44,6 +44,7 @@ _ALIAS_NAMES: dict[str, str] = {
     "Macedonia": "MKD",
     "The former Yugoslav Republic of Macedonia": "MKD",
     "North Macedonia": "MKD",
+    "North Macedonia, Republic of": "MKD",
     "Bosnia & Herzegovina": "BIH",
     "St Kitts & Nevis": "KNA",
     "Saint Kitts and Nevis": "KNA",

@@ -14,6 +14,35 @@ from pydantic import AfterValidator, StringConstraints
 
 from app.validation import is_iso3, is_language
 
+# The 17 Sustainable Development Goals, for people who do not know them by number.
+SDG_NAMES = {
+    1: "No poverty",
+    2: "Zero hunger",
+    3: "Good health and well-being",
+    4: "Quality education",
+    5: "Gender equality",
+    6: "Clean water and sanitation",
+    7: "Affordable and clean energy",
+    8: "Decent work and economic growth",
+    9: "Industry, innovation and infrastructure",
+    10: "Reduced inequalities",
+    11: "Sustainable cities and communities",
+    12: "Responsible consumption and production",
+    13: "Climate action",
+    14: "Life below water",
+    15: "Life on land",
+    16: "Peace, justice and strong institutions",
+    17: "Partnerships for the goals",
+}
+
+# Score bands of a match, shared by the pages (strong, good, possible) and the analytics ("unserved":
+# best match below strong). Chosen from the scores the pages show on the demo data
+# (benchmarks/score_bands.py: the top 10 partners of each demo need, and the top 10 needs of each
+# provider). Of the partners suggested for a need, 16% score 0.35 or more (p85 = 0.353) and 52%
+# between 0.25 and 0.35 (p25 = 0.240, median 0.278); a provider's weaker ranked needs mostly fall below 0.25.
+SCORE_STRONG = 0.35
+SCORE_GOOD = 0.25
+
 # international_organization: intergovernmental and international bodies outside the UN system
 # (ICRC, DCAF, IPU, IDLO, the Commonwealth Secretariat, OIF...); regional_organization: regional ones.
 ProviderKind = Literal[

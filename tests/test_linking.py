@@ -195,7 +195,7 @@ def test_needs_coverage_and_drafts_count_a_recommendation_once(client: TestClien
     assert drafts["uncovered_recommendations"] == 1  # uhri-2 only: info-2 is its copy, uhri-1 is covered
     assert [i for d in drafts["items"] for i in d["recommendation_ids"]] == ["uhri-2"]
     page = client.get("/states/SVN").text
-    assert "<strong>2</strong> supported" in page and "<strong>1</strong> covered" in page
+    assert "<strong>2</strong> supported" in page and "<strong>1</strong> requested in a need" in page
 
 
 # --- the known pairs of the shared data ---------------------------------------------------------

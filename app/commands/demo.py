@@ -23,11 +23,14 @@ def load(
     key_file: Annotated[Path, typer.Option(help="Where the local admin key is kept.")] = Path("var/admin_key"),
 ) -> None:
     """Load the shared recommendations, the provider profiles and demo needs (idempotent)."""
+    from app.commands.analytics import load_index
     from app.demo.loader import load_demo
     from app.errors import Problem
     from app.services import themes as theme_service
+    from app.services.analytics.scores import refresh_open_needs
 
     settings = get_settings()
+    tagger = theme_service.load(settings)
     progress, report = import_progress("recommendations: ")
     try:
         with progress, command_session() as session:
@@ -36,9 +39,12 @@ def load(
                 data_dir=settings.UPR_DATA_DIR,
                 key_file=key_file,
                 max_rows=settings.MAX_IMPORT_ROWS,
-                tagger=theme_service.load(settings),
+                tagger=tagger,
                 progress=report,
             )
+        index = load_index(settings, tagger)
+        with command_session() as session:
+            scored = refresh_open_needs(session, index)
     except Problem as problem:
         fail(problem)
     recs = summary.recommendations
@@ -53,6 +59,9 @@ def load(
     )
     typer.echo(f"demo needs: created {summary.needs_created}, already there {summary.needs_existing}")
     typer.echo(f"demo activities: created {summary.activities_created}, already there {summary.activities_existing}")
+    if summary.funding is not None:
+        typer.echo(f"funding: imported {summary.funding.imported} figures for {summary.funding.countries} countries")
+    typer.echo(f"best match stored for {scored} open needs (the unserved-needs measure)")
     for note in summary.notes:
         typer.echo(f"note: {note}", err=True)
     created = " (new)" if summary.admin_key_created else f" (from {key_file})"

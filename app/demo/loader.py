@@ -38,6 +38,7 @@ from app.services import activities as activity_service
 from app.services import keys as key_service
 from app.services import needs as need_service
 from app.services import providers as provider_service
+from app.services.analytics.funding import FUNDING_FILE, FundingImport, import_funding
 from app.services.imports import import_and_tag
 from app.services.themes import MAIN_SCHEME
 from matching import DraftInput, draft_groups
@@ -81,6 +82,7 @@ class DemoSummary:
     admin_key: str = ""
     admin_key_created: bool = False
     example_need_id: str | None = None
+    funding: FundingImport | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -113,6 +115,11 @@ def load_demo(
     load_providers(session, summary, space)
     load_needs(session, summary, space)
     load_activities(session, summary)
+    funding_file = data_dir / FUNDING_FILE
+    if funding_file.is_file():
+        summary.funding = import_funding(session, path=funding_file)
+    else:
+        summary.notes.append(f"no funding file at {funding_file}: the funding context stays empty")
     summary.admin_key, summary.admin_key_created = ensure_admin_key(session, key_file)
     summary.example_need_id = first_demo_need(session)
     return summary

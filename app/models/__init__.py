@@ -16,6 +16,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
+from app.models.analytics import FundingResource, NeedBestScore  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.engagement import Engagement  # noqa: E402
@@ -38,12 +39,14 @@ __all__ = [
     "AuditEvent",
     "EmailMessage",
     "EmailUnsubscribe",
+    "FundingResource",
     "Engagement",
     "IdempotencyRecord",
     "ImportRun",
     "InboxItem",
     "IndexChange",
     "Need",
+    "NeedBestScore",
     "NeedRecommendation",
     "NeedTheme",
     "OutboxEvent",

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from app.query_params import reject_unknown_query
 from app.routes import (
     activities,
+    analytics,
     audit,
     classify,
     coverage,
@@ -26,6 +27,7 @@ api_router.include_router(keys.router)
 api_router.include_router(audit.router)
 api_router.include_router(recommendations.router)
 api_router.include_router(coverage.router)
+api_router.include_router(analytics.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)

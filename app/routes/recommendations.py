@@ -44,35 +44,37 @@ RegionFilter = Literal["africa", "asia_pacific", "eastern_europe", "latin_americ
 SEVERAL = f" Several values: any of them (`?{{name}}=a&{{name}}=b`), at most {MAX_VALUES}."
 
 
-def _many(description: str, name: str, example: object) -> Any:
+def many_values(description: str, name: str, example: object) -> Any:
     return Query(description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]])
 
 
 def recommendation_filters(
-    state: Annotated[list[Iso3] | None, _many("ISO3 of the State under review.", "state", "MEX")] = None,
+    state: Annotated[list[Iso3] | None, many_values("ISO3 of the State under review.", "state", "MEX")] = None,
     recommending_state: Annotated[
-        list[Iso3] | None, _many("ISO3 of a recommending State.", "recommending_state", "DNK")
+        list[Iso3] | None, many_values("ISO3 of a recommending State.", "recommending_state", "DNK")
     ] = None,
     recommending_region: Annotated[
         list[RegionFilter] | None,
-        _many("UN regional group of a recommending State.", "recommending_region", "africa"),
+        many_values("UN regional group of a recommending State.", "recommending_region", "africa"),
     ] = None,
-    cycle: Annotated[list[Cycle] | None, _many("UPR cycle.", "cycle", 4)] = None,
-    session: Annotated[list[SessionNumber] | None, _many("UPR Working Group session.", "session", 47)] = None,
+    cycle: Annotated[list[Cycle] | None, many_values("UPR cycle.", "cycle", 4)] = None,
+    session: Annotated[list[SessionNumber] | None, many_values("UPR Working Group session.", "session", 47)] = None,
     response: Annotated[
-        list[ResponseFilter] | None, _many("supported, noted or pending.", "response", "supported")
+        list[ResponseFilter] | None, many_values("supported, noted or pending.", "response", "supported")
     ] = None,
     theme: Annotated[
-        list[Label] | None, _many("Exact theme label.", "theme", "Torture and other CID treatment")
+        list[Label] | None, many_values("Exact theme label.", "theme", "Torture and other CID treatment")
     ] = None,
-    sdg: Annotated[list[Sdg] | None, _many("SDG (goal number).", "sdg", 5)] = None,
-    sdg_target: Annotated[list[SdgTarget] | None, _many("SDG target, e.g. 16.2 or 16.a.", "sdg_target", "16.2")] = None,
+    sdg: Annotated[list[Sdg] | None, many_values("SDG (goal number).", "sdg", 5)] = None,
+    sdg_target: Annotated[
+        list[SdgTarget] | None, many_values("SDG target, e.g. 16.2 or 16.a.", "sdg_target", "16.2")
+    ] = None,
     affected_group: Annotated[
-        list[Label] | None, _many("Affected group of persons (exact label).", "affected_group", "Women & girls")
+        list[Label] | None, many_values("Affected group of persons (exact label).", "affected_group", "Women & girls")
     ] = None,
     source_document: Annotated[
         list[Label] | None,
-        _many(
+        many_values(
             "Document symbol; its addenda and paragraphs match too (A/HRC/28/15 matches A/HRC/28/15/Add.1).",
             "source_document",
             "A/HRC/28/15",
@@ -80,10 +82,10 @@ def recommendation_filters(
     ] = None,
     source: Annotated[
         list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None,
-        _many("Source of the record (see GET /v1/coverage).", "source", "ohchr_uhri"),
+        many_values("Source of the record (see GET /v1/coverage).", "source", "ohchr_uhri"),
     ] = None,
     action_category: Annotated[
-        list[ActionCategory] | None, _many("UPR Info action category 1-5.", "action_category", 5)
+        list[ActionCategory] | None, many_values("UPR Info action category 1-5.", "action_category", 5)
     ] = None,
     published_from: Annotated[
         date | None, Query(description="Published on or after this date (records with a publication date).")

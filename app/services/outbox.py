@@ -36,6 +36,7 @@ from app.models.webhook import WebhookDelivery
 from app.services import events, inbox, mail, subscriptions, webhooks
 from app.services import matching as matching_service
 from app.services import needs as need_service
+from app.services.analytics import scores as best_scores
 from app.services.match_index import MatchIndex
 
 logger = logging.getLogger("app.worker")
@@ -184,6 +185,7 @@ def _need_event(session: Session, event: OutboxEvent, index: MatchIndex, *, smtp
     if need is None or need.status == "closed":
         return 0
     scores = matching_service.scores_for_need(session, index, need=need)
+    best_scores.record(session, need, scores)
     found = subscriptions.fits(session, need, scores)
     if not found:
         return 0

@@ -14,7 +14,7 @@ import io
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -304,20 +304,26 @@ def _xlsx_value(value: Any) -> Any:
 
 
 def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[bytes]:
-    """An .xlsx workbook of the matching rows, built in openpyxl's write-only mode.
+    """An .xlsx workbook of the matching rows (`xlsx_table`), rows read lazily."""
+    rows = ([row[name] for name in RECORD_FIELDS] for row in _export_rows(engine, filters))
+    return xlsx_table("Recommendations", RECORD_FIELDS, rows)
+
+
+def xlsx_table(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """An .xlsx workbook of one sheet, built in openpyxl's write-only mode, in chunks of bytes.
 
     Rows go to the worksheet's temporary file as they are read (bounded memory, no
     connection held); the zipped workbook is written to a temporary file, then sent
     in chunks. Text is always a string cell, never a formula.
     """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Recommendations")
+    sheet = workbook.create_sheet(sheet_name)
     sheet.freeze_panes = "A2"
-    sheet.append(list(RECORD_FIELDS))
-    for row in _export_rows(engine, filters):
+    sheet.append(list(header))
+    for row in rows:
         cells = []
-        for name in RECORD_FIELDS:
-            value = _xlsx_value(row[name])
+        for raw in row:
+            value = _xlsx_value(raw)
             if isinstance(value, str) and value.startswith("="):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"  # openpyxl would store "=..." as a formula
@@ -329,6 +335,16 @@ def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[byt
         spool.seek(0)
         while chunk := spool.read(XLSX_CHUNK):
             yield chunk
+
+
+def csv_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A small table as CSV (list cells joined by "; ", cells that could run as formulas escaped)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([escape_cell(render_cell(value)) for value in row])
+    return buffer.getvalue().encode("utf-8")
 
 
 def _export_chunks(engine: Engine, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
@@ -377,7 +393,9 @@ def import_recommendations(
 __all__ = [
     "MAX_QUERY_LENGTH",
     "RecommendationFilters",
+    "csv_table",
     "export_lines",
+    "xlsx_table",
     "fts5_query",
     "get_facets",
     "get_recommendation",

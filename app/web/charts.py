@@ -103,7 +103,13 @@ def coverage_bars(
     if not rows:
         sentences.append("No data.")
         parts.append(f'<text class="chart-label" x="8" y="{TOP + BAR_HEIGHT - 4}">No data</text>')
-    description = " ".join(sentences)
+    return _svg(chart_id, title, " ".join(sentences), parts, width=width, height=height, narrow=narrow)
+
+
+def _svg(
+    chart_id: str, title: str, description: str, parts: Sequence[str], *, width: int, height: int, narrow: bool
+) -> Markup:
+    """The chart's <svg>: an image with its title and its description (every number in words)."""
     layout = "chart-narrow" if narrow else "chart-wide"
     return Markup(
         f'<svg role="img" aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
@@ -114,4 +120,92 @@ def coverage_bars(
     )
 
 
-__all__ = ["BarRow", "coverage_bars"]
+@dataclass(frozen=True, slots=True)
+class StackRow:
+    """One bar made of parts (e.g. not started, requested, under way, done), each a count."""
+
+    label: str
+    parts: tuple[float, ...]
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "USD":
+        return f"USD {value / 1e6:,.1f} million" if value >= 1e5 else f"USD {value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def stacked_bars(
+    rows: Sequence[StackRow],
+    *,
+    parts: Sequence[str],
+    title: str,
+    chart_id: str,
+    unit: str = "",
+    grouped: bool = False,
+    narrow: bool = False,
+) -> Markup:
+    """An SVG string: one bar per row, its parts side by side in one bar (stacked) or as thin bars (`grouped`).
+
+    The description says every number of every row in words; parts are coloured by position
+    (classes `chart-part-0`...), and a legend names them.
+
+    >>> svg = stacked_bars([StackRow("Torture", (3, 1))], parts=("to do", "done"), title="T", chart_id="s1")
+    >>> "Torture: to do 3, done 1 (total 4)." in svg
+    True
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,40}", chart_id):
+        raise ValueError(f"chart_id must be a simple identifier, got {chart_id!r}")
+    label_width, bar_width = (0, NARROW_BAR_WIDTH) if narrow else (LABEL_WIDTH, BAR_WIDTH)
+    band = BAR_HEIGHT if not grouped else max(8, BAR_HEIGHT // max(len(parts), 1)) * len(parts)
+    row_height = band + 10 + (NARROW_LABEL_HEIGHT if narrow else 0)
+    largest = max(((max(r.parts, default=0) if grouped else sum(r.parts)) for r in rows), default=0) or 1
+    width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
+    legend_height = 22
+    height = TOP * 2 + legend_height + row_height * max(len(rows), 1)
+    out = []
+    x = label_width
+    for k, name in enumerate(parts):
+        out.append(
+            f'<rect class="chart-part-{k}" x="{x}" y="{TOP}" width="12" height="12"/>'
+            f'<text class="chart-label" x="{x + 16}" y="{TOP + 11}">{escape(name)}</text>'
+        )
+        x += 24 + 7 * len(name)
+    sentences = []
+    for index, row in enumerate(rows):
+        y = TOP + legend_height + index * row_height
+        words = ", ".join(f"{name} {_number(v, unit)}" for name, v in zip(parts, row.parts, strict=True))
+        total = sum(row.parts)
+        sentences.append(f"{row.label}: {words}" + ("." if grouped else f" (total {_number(total, unit)})."))
+        if narrow:
+            out.append(
+                f'<text class="chart-label" x="0" y="{y + 13}">{escape(_clip(row.label, NARROW_LABEL_CHARS))}</text>'
+            )
+            y += NARROW_LABEL_HEIGHT
+        else:
+            out.append(
+                f'<text class="chart-label" x="{label_width - 8}" y="{y + band // 2 + 4}" text-anchor="end">'
+                f"{escape(_clip(row.label))}</text>"
+            )
+        x = float(label_width)
+        thin = band / max(len(parts), 1)
+        for k, value in enumerate(row.parts):
+            w = bar_width * value / largest
+            if grouped:
+                out.append(
+                    f'<rect class="chart-part-{k}" x="{label_width}" y="{y + k * thin:.1f}" '
+                    f'width="{max(w, 1):.1f}" height="{thin - 1:.1f}"/>'
+                )
+            elif w > 0:
+                out.append(f'<rect class="chart-part-{k}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{band}"/>')
+                x += w
+        end = label_width + (bar_width * max(row.parts, default=0) / largest if grouped else x - label_width)
+        value = " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(total, unit)
+        if not narrow:
+            out.append(f'<text class="chart-value" x="{end + 6:.1f}" y="{y + band // 2 + 4}">{escape(value)}</text>')
+    if not rows:
+        sentences.append("No data.")
+        out.append(f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">No data</text>')
+    return _svg(chart_id, title, " ".join(sentences), out, width=width, height=height, narrow=narrow)
+
+
+__all__ = ["BarRow", "StackRow", "coverage_bars", "stacked_bars"]

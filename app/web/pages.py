@@ -21,8 +21,12 @@ from app.services import coverage as coverage_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
+from app.services.analytics import pipeline as pipeline_service
+from app.services.analytics.reference import theme_sdg_source
+from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
-from app.web.charts import BarRow, coverage_bars
+from app.vocab import SDG_NAMES
+from app.web.gaps import funding_chart, pipeline_chart
 from app.web.labels import state_name
 from app.web.session import WebDep
 from app.web.templating import Pager, render
@@ -31,7 +35,6 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str | None, Query(max_length=200)]
 RELATED_LIMIT = 50  # needs/activities shown on a detail page before "see all"
-CHART_THEMES = 15
 
 
 # --- recommendations -------------------------------------------------------------------
@@ -101,13 +104,10 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
     needs, needs_total = need_service.list_needs(
         session, principal=web.principal, page=page, state=coverage.state, status="open"
     )
-    top = coverage.themes[:CHART_THEMES]
-    bars = [BarRow(t.theme, t.supported, t.covered) for t in top]
-    title = f"Supported recommendations of {coverage.name} covered by a need or an activity, by theme"
-    chart = coverage_bars(bars, title=title, chart_id="coverage", unit="supported recommendations")
-    phone_chart = coverage_bars(
-        bars, title=title, chart_id="coverage-narrow", unit="supported recommendations", narrow=True
-    )
+    piece = Slice.of(states=[coverage.state])
+    flow = pipeline_service.get_pipeline(session, principal=web.principal, piece=piece, by="theme")
+    funding = pipeline_service.get_funding(session, principal=web.principal, piece=piece)
+    title = f"Implementation pipeline of {coverage.name}'s supported recommendations, by theme"
     return render(
         request,
         "states/detail.html",
@@ -117,9 +117,14 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
             "facets": facets,
             "needs": needs,
             "pager": Pager(total=needs_total, limit=page.limit, offset=page.offset),
-            "chart": chart,
-            "phone_chart": phone_chart,
-            "chart_themes": len(top),
+            "pipeline": flow,
+            "pipeline_chart": pipeline_chart(flow, title=title, chart_id="pipeline"),
+            "funding": funding,
+            "funding_chart": funding_chart(
+                funding, title=f"Funding available and gap per SDG in {coverage.name}, USD", chart_id="funding"
+            ),
+            "sdg_source": theme_sdg_source(),
+            "sdg_names": SDG_NAMES,
             "can_file": access.can_create_need(web.principal, coverage.state) and not web.principal.is_anonymous,
         },
     )

@@ -22,6 +22,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from app.vocab import SCORE_GOOD as GOOD
+from app.vocab import SCORE_STRONG as STRONG
 from app.web.labels import (
     MODALITY_PHRASES,
     REGION_LABELS,
@@ -35,12 +37,7 @@ from matching.preprocessing import UPR_STOP_WORDS, fold_accents
 
 MAX_PHRASES = 3
 
-# Score bands, chosen from the scores the pages show on the demo data (benchmarks/score_bands.py:
-# the top 10 partners of each demo need, and the top 10 needs of each provider). Of the partners
-# suggested for a need, 16% score 0.35 or more (p85 = 0.353) and 52% between 0.25 and 0.35
-# (p25 = 0.240, median 0.278); a provider's weaker ranked needs mostly fall below 0.25.
-STRONG = 0.35
-GOOD = 0.25
+# The score bands (strong, good, possible) are shared with the analytics: see app/vocab.py.
 BAND_SENTENCE = (
     "Strong means a score of 0.35 or more (about the best sixth of the partners suggested on the demo data), "
     "good 0.25 to 0.35 (about half of them), possible below 0.25."

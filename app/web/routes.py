@@ -17,7 +17,7 @@ from app.config import get_settings
 from app.deps import SessionDep
 from app.errors import Unauthorized
 from app.services import access, directory, overview, web_sessions
-from app.web import activity_pages, loop_pages, need_pages, pages, provider_pages, search_pages
+from app.web import activity_pages, gaps_pages, loop_pages, need_pages, pages, provider_pages, search_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next
 
@@ -107,3 +107,4 @@ router.include_router(need_pages.router)
 router.include_router(provider_pages.router)
 router.include_router(loop_pages.router)
 router.include_router(activity_pages.router)
+router.include_router(gaps_pages.router)

@@ -22,6 +22,7 @@ from app.models.recommendation import RecommendationFacets
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 from app.services.recommendations import SORTS, RecommendationSort
+from app.vocab import SDG_NAMES
 
 MAX_VALUE_LENGTH = 255
 # (query name, kind) of the page's filters, in the order the active list shows them.
@@ -57,26 +58,6 @@ TITLES = {
     "published_from": "Published from",
     "published_to": "Published until",
     "q": "Words",
-}
-# The 17 Sustainable Development Goals, for people who do not know them by number.
-SDG_NAMES = {
-    1: "No poverty",
-    2: "Zero hunger",
-    3: "Good health and well-being",
-    4: "Quality education",
-    5: "Gender equality",
-    6: "Clean water and sanitation",
-    7: "Affordable and clean energy",
-    8: "Decent work and economic growth",
-    9: "Industry, innovation and infrastructure",
-    10: "Reduced inequalities",
-    11: "Sustainable cities and communities",
-    12: "Responsible consumption and production",
-    13: "Climate action",
-    14: "Life below water",
-    15: "Life on land",
-    16: "Peace, justice and strong institutions",
-    17: "Partnerships for the goals",
 }
 # UPR Info's categories of the action a recommendation asks for, from the least to the most specific.
 ACTION_CATEGORIES = {

@@ -305,6 +305,8 @@ def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver,
         "provider": f"/providers/{data.providers['ngo'].id}",
         "activities": "/activities",
         "activity": f"/activities/{data.activities['workshop'].id}",
+        "gaps": "/gaps",
+        "gaps-state": "/gaps?state=FRA",
         "not-found": "/needs/does-not-exist",
     }
     for name, path in anonymous.items():

@@ -127,15 +127,18 @@ def test_recommendation_page_shows_its_needs_and_activities(web: TestClient, dat
     assert "Prison Reform Helpers" in page
 
 
-def test_state_page_counts_coverage_and_draws_an_accessible_chart(web: TestClient, data: Seed) -> None:
+def test_state_page_shows_its_pipeline_and_draws_an_accessible_chart(web: TestClient, data: Seed) -> None:
     page = web.get("/states/FRA").text
     assert h1(page).startswith("France")
+    # opcat requested (the open need), prisons done (the completed workshop), women not started.
     assert "<strong>3</strong> supported" in page
-    assert "<strong>2</strong> covered by a need or an activity (67%)" in page
-    svg = re.search(r"<svg role=\"img\" aria-labelledby=\"coverage-title\".*?</svg>", page, re.DOTALL)
+    assert "<strong>1</strong> requested in a need" in page and "<strong>1</strong> done" in page
+    svg = re.search(r"<svg role=\"img\" aria-labelledby=\"pipeline-title\".*?</svg>", page, re.DOTALL)
     assert svg, "no chart"
-    assert '<title id="coverage-title">' in svg.group(0)
-    assert "Torture and other CID treatment: 2 of 2 supported recommendations covered (100%)." in svg.group(0)
+    assert '<title id="pipeline-title">' in svg.group(0)
+    # Torture: opcat requested, prisons done.
+    text = "Torture and other CID treatment: not started 0, requested 1, under way 0, done 1 (total 2)."
+    assert text in svg.group(0)
     assert "Train prison staff on torture prevention" in page  # its open need
     assert "<script" not in page
 

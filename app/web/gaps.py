@@ -1,0 +1,122 @@
+"""The gaps dashboard's content, shared by `/gaps`, the State page and `upr-match report --format html`.
+
+`dashboard` calls the analytics services once per measure (with the visitor's principal, so
+the counts are those the API gives the same caller) and draws each chart twice, for wide screens
+and for phones; every chart has its text alternative and the page shows the table behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+from sqlmodel import Session
+
+from app.identity import Principal
+from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
+from app.pagination import PageParams
+from app.services.analytics import needs, pipeline
+from app.services.analytics.pipeline import PipelineBy, sdg_label
+from app.services.analytics.reference import theme_sdg_source
+from app.services.analytics.slices import Slice
+from app.services.match_index import MatchIndex
+from app.web.charts import StackRow, stacked_bars
+
+STAGE_NAMES = ("not started", "requested", "under way", "done")
+CHART_ROWS = 12
+TABLE = PageParams(limit=100, offset=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    wide: Markup
+    narrow: Markup
+    shown: int
+    total: int
+
+
+def _chart(rows: list[StackRow], total: int, **kwargs: Any) -> Chart:
+    shown = rows[:CHART_ROWS]
+    return Chart(
+        wide=stacked_bars(shown, **kwargs),
+        narrow=stacked_bars(shown, narrow=True, **{**kwargs, "chart_id": kwargs["chart_id"] + "-narrow"}),
+        shown=len(shown),
+        total=total,
+    )
+
+
+def pipeline_chart(page: PipelinePage, *, title: str, chart_id: str) -> Chart:
+    rows = [StackRow(r.label, (r.not_started, r.requested, r.under_way, r.done)) for r in page.items]
+    return _chart(rows, page.total, parts=STAGE_NAMES, title=title, chart_id=chart_id, unit="recommendations")
+
+
+def funding_chart(page: FundingPage, *, title: str, chart_id: str) -> Chart:
+    rows = [
+        StackRow(sdg_label(r.sdg), (r.available or 0.0, max(r.gap or 0.0, 0.0)))
+        for r in page.items
+        if r.required is not None
+    ]
+    return _chart(rows, len(rows), parts=("available", "gap"), title=title, chart_id=chart_id, unit="USD")
+
+
+def unserved_chart(page: UnservedPage, *, title: str, chart_id: str) -> Chart:
+    rows = [StackRow(r.label, (r.needs - r.all_declined, r.all_declined)) for r in page.items]
+    parts = ("weak match only", "all engagements declined")
+    return _chart(rows, page.total, parts=parts, title=title, chart_id=chart_id, unit="needs")
+
+
+def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
+    rows = [StackRow(r.theme.capitalize(), (r.open_needs, r.providers)) for r in page.items]
+    return _chart(
+        rows, page.total, parts=("open needs", "providers"), title=title, chart_id=chart_id, unit="", grouped=True
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    piece: Slice
+    by: str
+    pipeline: PipelinePage
+    pipeline_chart: Chart
+    regions: PipelinePage
+    unserved: UnservedPage
+    unserved_chart: Chart
+    supply: SupplyDemandPage
+    supply_chart: Chart
+    funding: FundingPage
+    funding_chart: Chart
+    sdg_source: str
+
+
+def dashboard(
+    session: Session, *, principal: Principal, piece: Slice, by: PipelineBy = "theme", index: MatchIndex | None = None
+) -> Dashboard:
+    """Every measure of the slice, with its charts."""
+    where = piece.describe()
+    flow = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by, page=TABLE)
+    regions = pipeline.get_pipeline(session, principal=principal, piece=piece, by="region", page=TABLE)
+    unserved = needs.get_unserved(session, principal=principal, piece=piece, by="theme", page=TABLE)
+    supply = needs.get_supply_demand(session, principal=principal, piece=piece, index=index, page=TABLE)
+    funding = pipeline.get_funding(session, principal=principal, piece=piece, page=TABLE)
+    return Dashboard(
+        piece=piece,
+        by=by,
+        pipeline=flow,
+        pipeline_chart=pipeline_chart(
+            flow, title=f"Implementation pipeline of supported recommendations by {by} ({where})", chart_id="pipeline"
+        ),
+        regions=regions,
+        unserved=unserved,
+        unserved_chart=unserved_chart(unserved, title=f"Unserved open needs by theme ({where})", chart_id="unserved"),
+        supply=supply,
+        supply_chart=supply_chart(supply, title=f"Open needs and providers by theme ({where})", chart_id="supply"),
+        funding=funding,
+        funding_chart=funding_chart(
+            funding, title=f"Funding available and gap per SDG, USD ({where})", chart_id="funding"
+        ),
+        sdg_source=theme_sdg_source(),
+    )
+
+
+__all__ = ["STAGE_NAMES", "Chart", "Dashboard", "dashboard", "funding_chart", "pipeline_chart"]

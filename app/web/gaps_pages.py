@@ -1,0 +1,98 @@
+"""The gaps dashboard page, `/gaps`: where help is missing, for the slice chosen in its form.
+
+The form's fields are the API's slice parameters (`/v1/analytics/...`), so a link to the page
+and to the data carry the same query. Blank fields mean "every".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from app.countries import REGIONAL_GROUPS
+from app.deps import MatchIndexDep, SessionDep
+from app.errors import UnprocessableEntity, field_error
+from app.services.analytics.reference import GROUP_LABELS
+from app.services.analytics.slices import Slice
+from app.services.coverage import state_names
+from app.validation import is_iso3
+from app.vocab import SDG_NAMES
+from app.web.gaps import dashboard
+from app.web.session import WebDep
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Field = Annotated[list[str] | None, Query(max_length=20)]
+BY = {"theme": "Theme", "state": "State", "region": "UN regional group", "sdg": "SDG"}
+
+
+def _slice(state: list[str], region: list[str], group: list[str], theme: list[str], sdg: list[str]) -> Slice:
+    errors = []
+    states = [s.strip().upper() for s in state if s.strip()]
+    errors += [field_error(["query", "state"], f"{s!r} is not an ISO3 code") for s in states if not is_iso3(s)]
+    errors += [
+        field_error(["query", "region"], f"{r!r} is not a UN regional group")
+        for r in region
+        if r and r not in REGIONAL_GROUPS
+    ]
+    errors += [
+        field_error(["query", "group"], f"{g!r} is not ldc or sids") for g in group if g and g not in GROUP_LABELS
+    ]
+    sdgs = []
+    for value in sdg:
+        if value.strip():
+            if not value.strip().isdigit() or not 1 <= int(value) <= 17:
+                errors.append(field_error(["query", "sdg"], f"{value!r} is not an SDG number from 1 to 17"))
+            else:
+                sdgs.append(int(value))
+    if errors:
+        raise UnprocessableEntity("Some filters are not valid.", errors=errors)
+    return Slice.of(
+        states=states,
+        regions=[r for r in region if r],
+        groups=[g for g in group if g],
+        themes=[t for t in theme if t.strip()],
+        sdgs=sdgs,
+    )
+
+
+@router.get("/gaps", response_class=HTMLResponse)
+def gaps_page(
+    request: Request,
+    session: SessionDep,
+    web: WebDep,
+    index: MatchIndexDep,
+    state: Field = None,
+    region: Field = None,
+    group: Field = None,
+    theme: Field = None,
+    sdg: Field = None,
+    by: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
+    """Where help is missing: pipeline, regions, unserved needs, supply vs demand, funding gap."""
+    piece = _slice(state or [], region or [], group or [], theme or [], sdg or [])
+    grouping = by if by in BY else ("theme" if len(piece.states) == 1 else "state")
+    board = dashboard(session, principal=web.principal, piece=piece, by=grouping, index=index)  # type: ignore[arg-type]
+    query = urlencode(
+        [("state", s) for s in piece.states]
+        + [("region", r) for r in piece.regions]
+        + [("group", g) for g in piece.groups]
+        + [("theme", t) for t in piece.themes]
+        + [("sdg", s) for s in piece.sdgs]
+    )
+    return render(
+        request,
+        "gaps.html",
+        {
+            "board": board,
+            "query": query,
+            "states": state_names(session),
+            "regions": REGIONAL_GROUPS,
+            "groups": GROUP_LABELS,
+            "sdg_names": SDG_NAMES,
+            "by_options": list(BY.items()),
+        },
+    )
