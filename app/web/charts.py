@@ -186,22 +186,22 @@ def stacked_bars(
                 f'<text class="chart-label" x="{label_width - 8}" y="{y + band // 2 + 4}" text-anchor="end">'
                 f"{escape(_clip(row.label))}</text>"
             )
-        x = float(label_width)
+        cursor = float(label_width)
         thin = band / max(len(parts), 1)
-        for k, value in enumerate(row.parts):
-            w = bar_width * value / largest
+        for k, part in enumerate(row.parts):
+            w = bar_width * part / largest
             if grouped:
                 out.append(
                     f'<rect class="chart-part-{k}" x="{label_width}" y="{y + k * thin:.1f}" '
                     f'width="{max(w, 1):.1f}" height="{thin - 1:.1f}"/>'
                 )
             elif w > 0:
-                out.append(f'<rect class="chart-part-{k}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{band}"/>')
-                x += w
-        end = label_width + (bar_width * max(row.parts, default=0) / largest if grouped else x - label_width)
-        value = " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(total, unit)
+                out.append(f'<rect class="chart-part-{k}" x="{cursor:.1f}" y="{y}" width="{w:.1f}" height="{band}"/>')
+                cursor += w
+        end = label_width + (bar_width * max(row.parts, default=0) / largest if grouped else cursor - label_width)
+        shown = " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(total, unit)
         if not narrow:
-            out.append(f'<text class="chart-value" x="{end + 6:.1f}" y="{y + band // 2 + 4}">{escape(value)}</text>')
+            out.append(f'<text class="chart-value" x="{end + 6:.1f}" y="{y + band // 2 + 4}">{escape(shown)}</text>')
     if not rows:
         sentences.append("No data.")
         out.append(f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">No data</text>')
