@@ -5,6 +5,11 @@ the same key (tagger version, text, declared themes) is read back; the others ar
 batch and stored in their own short transaction, so a worker that starts later reads them instead
 of tagging tens of thousands of texts. Storing is best effort: if it fails (the database is
 read-only, or busy past its timeout) the vectors are still used, and computed again next time.
+
+On SQLite a second connection cannot write while the caller's own transaction may hold the
+database's one write lock (the worker fans events out in an IMMEDIATE transaction and matches
+inside it): it would wait out the busy timeout and give up. There the rows are stored when the
+caller's transaction ends instead.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from app.models.theme_vector import ThemeVector
@@ -120,6 +126,29 @@ def _store(session: Session, rows: list[dict[str, object]]) -> None:
     engine = session.get_bind()
     if not isinstance(engine, Engine):
         return
+    if engine.dialect.name == "sqlite" and session.in_transaction():
+        if not session.info.get(_LISTENING):
+            session.info[_LISTENING] = True
+            event.listen(session, "after_transaction_end", _store_pending)
+        session.info.setdefault(_PENDING, []).extend(rows)
+        return
+    _upsert(engine, rows)
+
+
+_PENDING, _LISTENING = "theme_vectors_pending", "theme_vectors_listening"
+
+
+def _store_pending(session: Session, transaction: SessionTransaction) -> None:
+    """After the caller's outermost transaction ends (its write lock released), store what waited."""
+    if transaction.parent is not None:
+        return
+    rows = session.info.pop(_PENDING, None)
+    engine = session.get_bind()
+    if rows and isinstance(engine, Engine):
+        _upsert(engine, rows)
+
+
+def _upsert(engine: Engine, rows: list[dict[str, object]]) -> None:
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     try:
         with engine.begin() as conn:

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.db import intending_to_write
 from app.identity import ANONYMOUS, Principal
 from app.models.need import Need
 from app.models.theme_vector import ThemeVector
@@ -136,3 +138,19 @@ def test_the_index_sees_exactly_the_needs_the_database_shows(
     shown = set(session.exec(select(Need.id).where(access.need_read_clause(principal))).all())
     assert {n for n, facts in index.snapshot.needs.facts.items() if audience.allows(facts)} == shown
     assert index.snapshot.count_open_needs(audience) == len(shown)
+
+
+def test_vectors_computed_inside_a_write_transaction_are_stored_when_it_ends(
+    engine: Engine, session: Session, settings: Settings, tagger: MultiSchemeTagger, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The worker matches inside its IMMEDIATE transaction: on SQLite a second connection could not
+    # write until it ends (it waited out the busy timeout and gave up, so an alert came 10 s late).
+    rec = make_recommendation(session, state_under_review="KEN", text="Ratify the OPCAT")
+    make_provider(session, name="Monitors", description="Monitoring of places of deprivation of liberty.", themes=[])
+    need = make_need(session, recommendations=[rec], state="KEN", title="A national preventive mechanism")
+    with intending_to_write(), Session(engine) as writer:
+        writer.exec(text("UPDATE need SET title = 'A preventive mechanism' WHERE id = :id"), params={"id": need.id})  # type: ignore[call-overload]
+        MatchIndex(settings, tagger).load(writer)
+        writer.commit()
+    assert "could not store" not in caplog.text
+    assert len(session.exec(select(ThemeVector)).all()) == 2
