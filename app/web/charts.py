@@ -23,7 +23,7 @@ LABEL_WIDTH = 240
 BAR_WIDTH = 300
 VALUE_WIDTH = 110
 TOP = 8
-MAX_LABEL_CHARS = 34
+MAX_LABEL_CHARS = 30  # ~7 px a character: the longest State names stay inside the 232 px label column
 # The phone layout: labels above the bars, so the whole chart fits 340 px.
 NARROW_WIDTH = 340
 NARROW_BAR_WIDTH = 250
