@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.db import write_intent
 from app.models.theme_vector import ThemeVector
 from matching.ranking import ThemeSpace, Vector
 
@@ -83,10 +84,19 @@ def vectors_for(
     return found
 
 
+def _waits_for_itself(session: Session, engine: Engine) -> bool:
+    """On SQLite a writer's open transaction holds the one write lock: a second connection would wait for it.
+
+    The worker and write requests refresh the index inside such a transaction; their vectors are not
+    stored (the next reader to compute them stores them) rather than waiting out the busy timeout.
+    """
+    return engine.dialect.name == "sqlite" and write_intent.get() and session.in_transaction()
+
+
 def forget(session: Session, kind: str, ids: Sequence[str]) -> None:
     """Drop the stored vectors of objects that no longer exist (best effort)."""
     engine = session.get_bind()
-    if not ids or not isinstance(engine, Engine):
+    if not ids or not isinstance(engine, Engine) or _waits_for_itself(session, engine):
         return
     try:
         with engine.begin() as conn:
@@ -102,7 +112,7 @@ def forget(session: Session, kind: str, ids: Sequence[str]) -> None:
 def _store(session: Session, rows: list[dict[str, object]]) -> None:
     """Upsert the rows in their own transaction (the caller's session may be a read-only request's)."""
     engine = session.get_bind()
-    if not isinstance(engine, Engine):
+    if not isinstance(engine, Engine) or _waits_for_itself(session, engine):
         return
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     try:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.db import intending_to_write
 from app.identity import ANONYMOUS, Principal
 from app.models.need import Need
 from app.models.theme_vector import ThemeVector
@@ -136,3 +139,20 @@ def test_the_index_sees_exactly_the_needs_the_database_shows(
     shown = set(session.exec(select(Need.id).where(access.need_read_clause(principal))).all())
     assert {n for n, facts in index.snapshot.needs.facts.items() if audience.allows(facts)} == shown
     assert index.snapshot.count_open_needs(audience) == len(shown)
+
+
+def test_a_writer_refreshing_the_index_never_waits_for_its_own_transaction(
+    engine: Engine, settings: Settings, tagger: MultiSchemeTagger, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker and write requests refresh the index inside their write transaction (SQLite: the one
+    write lock); storing a new vector from another connection waited out the busy timeout and failed."""
+    with Session(engine) as setup:
+        rec = make_recommendation(setup, state_under_review="KEN", text="Ratify the OPCAT")
+        make_need(setup, recommendations=[rec], state="KEN", title="A national preventive mechanism")
+    index = MatchIndex(settings, tagger)
+    with caplog.at_level(logging.WARNING, logger="app"), intending_to_write(), Session(engine) as writer:
+        writer.exec(text("UPDATE need SET title = 'A preventive mechanism' WHERE 1 = 1"))  # type: ignore[call-overload]
+        index.load(writer)
+        writer.commit()
+    assert not [r for r in caplog.records if "theme vectors" in r.getMessage()], caplog.text
+    assert len(index.snapshot.needs.vectors) == 1
