@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
+from app.db import write_intent
 from app.models.theme_vector import ThemeVector
 from matching.ranking import ThemeSpace, Vector
 
@@ -105,10 +106,20 @@ def vectors_for(
     return found
 
 
+def _waits_for_itself(session: Session, engine: Engine) -> bool:
+    """On SQLite a writer's open transaction holds the one write lock: a second connection would wait for it.
+
+    The worker and write requests refresh the index inside such a transaction: their stale vectors are
+    left (a stale row is harmless) rather than waiting out the busy timeout; new ones are stored when
+    the transaction ends (`_store`).
+    """
+    return engine.dialect.name == "sqlite" and write_intent.get() and session.in_transaction()
+
+
 def forget(session: Session, kind: str, ids: Sequence[str]) -> None:
     """Drop the stored vectors of objects that no longer exist (best effort)."""
     engine = session.get_bind()
-    if not ids or not isinstance(engine, Engine):
+    if not ids or not isinstance(engine, Engine) or _waits_for_itself(session, engine):
         return
     try:
         with engine.begin() as conn:

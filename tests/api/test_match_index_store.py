@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,20 @@ def test_vectors_computed_inside_a_write_transaction_are_stored_when_it_ends(
         writer.commit()
     assert "could not store" not in caplog.text
     assert len(session.exec(select(ThemeVector)).all()) == 2
+
+
+def test_a_writer_refreshing_the_index_never_waits_for_its_own_transaction(
+    engine: Engine, settings: Settings, tagger: MultiSchemeTagger, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker and write requests refresh the index inside their write transaction (SQLite: the one
+    write lock); storing a new vector from another connection waited out the busy timeout and failed."""
+    with Session(engine) as setup:
+        rec = make_recommendation(setup, state_under_review="KEN", text="Ratify the OPCAT")
+        make_need(setup, recommendations=[rec], state="KEN", title="A national preventive mechanism")
+    index = MatchIndex(settings, tagger)
+    with caplog.at_level(logging.WARNING, logger="app"), intending_to_write(), Session(engine) as writer:
+        writer.exec(text("UPDATE need SET title = 'A preventive mechanism' WHERE 1 = 1"))  # type: ignore[call-overload]
+        index.load(writer)
+        writer.commit()
+    assert not [r for r in caplog.records if "theme vectors" in r.getMessage()], caplog.text
+    assert len(index.snapshot.needs.vectors) == 1
