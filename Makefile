@@ -44,7 +44,7 @@ run: demo
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make test-fast: every test but the slow, faults and browser ones (under 3 minutes)
+## make test-fast: every test but the slow, faults and browser ones (about 5 minutes on 2 cores)
 test-fast: install-test
 	$(BIN)/python -m pytest -m "not slow and not faults and not browser" -q $(PYTEST_ARGS)
 
