@@ -61,8 +61,14 @@ def serve(
         metrics.serve_separately(settings)
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
-    # and when the server stops for any other reason the worker is stopped too.
-    helper = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
+    # and when the server stops for any other reason the worker is stopped too: by the `finally` below,
+    # or, since uvicorn ends the process by re-raising a SIGTERM it received (skipping `finally`), by
+    # the kernel's parent-death signal.
+    helper = (
+        subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], preexec_fn=_stop_with_parent)
+        if with_worker
+        else None
+    )
     try:
         uvicorn.run(
             "app.main:create_app",
@@ -83,6 +89,19 @@ def serve(
                 helper.wait(30)
             except subprocess.TimeoutExpired:
                 helper.kill()
+
+
+def _stop_with_parent() -> None:
+    """In the worker, before it starts: on Linux, receive SIGTERM when the server process ends."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def ready_banner(host: str, port: int) -> str:

@@ -34,7 +34,8 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
-def test_one_command_serves_with_the_worker_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+def _serve_with_worker(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`serve --with-worker` in its own process group, once it answers and its worker holds the lock."""
     url = f"sqlite:///{tmp_path / 'run.db'}"
     migrate(url)
     port = free_port()
@@ -47,28 +48,57 @@ def test_one_command_serves_with_the_worker_and_ctrl_c_stops_both(tmp_path: Path
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    deadline = time.monotonic() + 60
+    workers: list[tuple[int, str]] = []
+    lock = Path(str(tmp_path / "run.db") + ".worker.lock")
+    while time.monotonic() < deadline:
+        workers = [c for c in _children(server.pid) if "app.cli worker" in c[1]]
+        try:
+            serving = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            serving = False
+        if workers and serving and lock.exists() and lock.read_text().startswith("pid"):
+            break
+        time.sleep(0.2)
+    assert workers, "no worker process beside the server"
+    assert lock.read_text() == f"pid {workers[0][0]} on {os.uname().nodename}"  # it holds the SQLite lock
+    return server, workers[0][0]
+
+
+def _gone(pid: int, within: float = 30) -> bool:
+    """True once the process has exited (a zombie waiting to be reaped counts as gone)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_one_command_serves_with_the_worker_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+    server, worker_pid = _serve_with_worker(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        workers: list[tuple[int, str]] = []
-        lock = Path(str(tmp_path / "run.db") + ".worker.lock")
-        while time.monotonic() < deadline:
-            workers = [c for c in _children(server.pid) if "app.cli worker" in c[1]]
-            try:
-                serving = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                serving = False
-            if workers and serving and lock.exists() and lock.read_text().startswith("pid"):
-                break
-            time.sleep(0.2)
-        assert workers, "no worker process beside the server"
-        assert lock.read_text() == f"pid {workers[0][0]} on {os.uname().nodename}"  # it holds the SQLite lock
         os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
         server.wait(60)
-        worker_pid = workers[0][0]
-        deadline = time.monotonic() + 30
-        while Path(f"/proc/{worker_pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not Path(f"/proc/{worker_pid}").exists(), "the worker outlived the server"
+        assert _gone(worker_pid), "the worker outlived the server"
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_a_sigterm_to_the_server_alone_stops_the_worker_too(tmp_path: Path) -> None:
+    # What a service manager or a script sends: uvicorn ends the process by re-raising the signal,
+    # which skipped the server's clean-up, so the worker was left running (orphaned) before.
+    server, worker_pid = _serve_with_worker(tmp_path)
+    try:
+        server.terminate()
+        server.wait(60)
+        assert _gone(worker_pid), "the worker outlived the server"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        if not _gone(worker_pid, within=0):
+            os.kill(worker_pid, signal.SIGKILL)
