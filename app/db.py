@@ -10,11 +10,12 @@ transaction can never fail half-way with SQLITE_BUSY: it waits its turn instead.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -91,10 +92,35 @@ def _sqlite_engine(settings: Settings, **overrides: Any) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield one session per request, bound to the app's engine."""
-    with Session(request.app.state.engine) as session:
-        yield session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield one session per request, bound to the app's engine, once a database slot is free.
+
+    A request's session holds its pooled connection from its first query until the request is
+    done, including the steps FastAPI runs in its thread pool after the endpoint returned
+    (checking the answer against its model). Were every request let in, under load the thread
+    pool's 40 threads would all be waiting for a connection while the connections are held by
+    requests waiting for a thread: nothing moves until the pool's timeout. So requests take a
+    slot first, on the event loop, where waiting costs nothing: no more sessions than the pool
+    has steady connections (`DB_POOL_SIZE`; its overflow serves the key look-ups, idempotency
+    records and metrics opened outside a request's session), and a thread never waits for one.
+    """
+    async with _db_slots(request):
+        session = Session(request.app.state.engine)
+        try:
+            yield session
+        finally:
+            # Closing hands the connection back (a rollback): blocking, so in a thread, but with
+            # its own limiter, never waiting behind the requests for a thread.
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+
+
+def _db_slots(request: Request) -> anyio.Semaphore:
+    state = request.app.state
+    slots: anyio.Semaphore | None = getattr(state, "db_slots", None)
+    if slots is None:  # created on the event loop, where it is used: no race
+        slots = anyio.Semaphore(state.settings.DB_POOL_SIZE)
+        state.db_slots = slots
+    return slots
 
 
 @contextlib.contextmanager

@@ -1,0 +1,55 @@
+"""A burst of requests larger than the thread pool is answered, not stalled on the connection pool.
+
+A request's session holds its pooled connection until the request is done, including the steps
+FastAPI runs in its thread pool after the endpoint returned. Were every request let in at once,
+the thread pool's threads could all be waiting for a connection while every connection is held
+by a request waiting for a thread: nothing moves until the pool's timeout. Requests take a
+database slot on the event loop first (`app.db.get_session`).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.config import Settings, get_settings
+from app.db import create_db_engine
+from app.main import create_app
+from tests.factories import make_recommendation
+
+CLIENTS = 90  # more than the 40 threads of the pool plus the connections
+ROUNDS = 3
+
+
+def test_a_burst_larger_than_the_thread_pool_is_answered(settings: Settings, session: Session) -> None:
+    for i in range(5):
+        make_recommendation(session, id=f"rec-burst-{i}", state_under_review="MEX")
+    small = settings.model_copy(update={"DB_POOL_SIZE": 2})
+    # Two steady connections (and their overflow); a stall shows within 2 s as a pool timeout.
+    engine = create_db_engine(small, pool_timeout=2)
+    app = create_app(small, engine=engine)
+    app.dependency_overrides[get_settings] = lambda: small
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(CLIENTS)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+
+            def burst() -> None:
+                start.wait()
+                for _ in range(ROUNDS):
+                    answer = client.get("/v1/recommendations?state=MEX&limit=20")
+                    with lock:
+                        statuses.append(answer.status_code)
+
+            threads = [threading.Thread(target=burst) for _ in range(CLIENTS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        engine.dispose()
+    assert len(statuses) == CLIENTS * ROUNDS
+    assert sorted(set(statuses)) == [200], {code: statuses.count(code) for code in set(statuses)}
