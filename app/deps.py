@@ -14,15 +14,16 @@ from app.services.match_index import MatchIndex
 from matching.theme_space import ThemeSpace
 
 
-def get_match_index(request: Request) -> MatchIndex:
+async def get_match_index(request: Request) -> MatchIndex:
     """This worker's matching index (built at start-up; the match services bring it up to date)."""
     index: MatchIndex = request.app.state.match_index
     return index
 
 
-def get_theme_space(request: Request) -> ThemeSpace:
+async def get_theme_space(request: Request) -> ThemeSpace:
     """The theme space this worker ranks with (empty without a tagger): it predicts the themes of a profile or need."""
-    return get_match_index(request).themes
+    index: MatchIndex = request.app.state.match_index
+    return index.themes
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -65,7 +65,7 @@ def parse_if_match(header: str | None) -> frozenset[int]:
     return frozenset(versions)
 
 
-def if_match(
+async def if_match(
     value: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DESCRIPTION)] = None,
 ) -> frozenset[int]:
     """Dependency: parse the required `If-Match` header (428 when missing)."""

@@ -21,7 +21,7 @@ class PageParams(BaseModel):
     offset: int = 0
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}, default {DEFAULT_LIMIT}).")
     ] = DEFAULT_LIMIT,

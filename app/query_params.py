@@ -35,7 +35,7 @@ def declared_query(route: APIRoute) -> frozenset[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """Refuse query parameters the matched operation does not declare, naming each with what it accepts."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 Group = Literal["ldc", "sids"]
 
 
-def analytics_slice(
+async def analytics_slice(
     state: Annotated[list[Iso3] | None, many_values("ISO3 of a State.", "state", "MEX")] = None,
     region: Annotated[list[RegionFilter] | None, many_values("UN regional group.", "region", "africa")] = None,
     group: Annotated[

@@ -48,7 +48,7 @@ def many_values(description: str, name: str, example: object) -> Any:
     return Query(description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]])
 
 
-def recommendation_filters(
+async def recommendation_filters(
     state: Annotated[list[Iso3] | None, many_values("ISO3 of the State under review.", "state", "MEX")] = None,
     recommending_state: Annotated[
         list[Iso3] | None, many_values("ISO3 of a recommending State.", "recommending_state", "DNK")
