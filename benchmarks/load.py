@@ -9,6 +9,11 @@ Runs each scenario with `python -m locust -f benchmarks/locustfile.py --headless
 ... --csv ...`, parses the CSV stats, prints a table per scenario and the pass/fail
 of each target, and exits 1 when any gate fails (it is a gate script).
 
+Arrivals (`--arrivals`): `poisson` (default), each user an independent visitor sending 1 request a
+second on average; `lockstep`, locust's `constant_throughput`, under which the users fall into step
+and every second's requests arrive together (see benchmarks/locustfile.py). The run prints how the
+requests arrived (per 100 ms, from the server's log) next to the server-side times.
+
 Scenarios (targets in parentheses):
   read    ReadUser,  100 users x 1 req/s, 5 min  (p50 < 50 ms, p99 < 250 ms, 0 failures)
   match   MatchUser,  20 users x 1 req/s, 3 min  (p99 < 200 ms, 0 failures)
@@ -234,7 +239,7 @@ def run_scenario(
         rc = subprocess.run(
             cmd,
             check=False,
-            env={**env, "BENCH_EXPECTED_FILE": str(expected_file)},
+            env={**env, "BENCH_EXPECTED_FILE": str(expected_file), "BENCH_ARRIVALS": args.arrivals},
             stdout=log,
             stderr=subprocess.STDOUT,
         ).returncode
@@ -278,11 +283,14 @@ def run_scenario(
         + f"; locust CPU {locust_cpu / wall * 100:.0f}% of one core"
     )
     if server_log and server_log.exists():
-        served = server_side_ms(server_log, log_offset)
-        if served:
+        logged = served(server_log, log_offset)
+        if logged:
+            times = [ms for _, ms in logged]
+            mean, most = arrival_bursts([t for t, _ in logged])
             print(
-                f"server-side time (app.access log, {len(served)} requests): p50 {pct(served, 50):.1f} ms, "
-                f"p90 {pct(served, 90):.1f} ms, p99 {pct(served, 99):.1f} ms"
+                f"server-side time (app.access log, {len(times)} requests): p50 {pct(times, 50):.1f} ms, "
+                f"p90 {pct(times, 90):.1f} ms, p99 {pct(times, 99):.1f} ms; "
+                f"arrivals per 100 ms: mean {mean:.1f}, most {most} ({args.arrivals})"
             )
     conns = [s["db_conns"] for s in samples if s.get("db_conns") is not None]
     if conns:
@@ -375,16 +383,34 @@ def rss_growth(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return {"ok": growth < 10, "summary": summary, "lines": lines, "growth_pct": growth}
 
 
-ACCESS = re.compile(r" app\.access: \S+ \S+ \d{3} ([\d.]+)ms")
+ACCESS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .* app\.access: \S+ \S+ \d{3} ([\d.]+)ms")
 
 
-def server_side_ms(path: Path, offset: int) -> list[float]:
-    """Durations the server logged itself (middleware), from `offset` on: excludes client and socket queueing."""
+def served(path: Path, offset: int) -> list[tuple[float, float]]:
+    """(arrival time in s, duration in ms) of each request the server logged (middleware), from `offset` on.
+
+    The durations exclude client and socket queueing; the arrival is the log time less the duration.
+    """
+    out = []
     with open(path, "rb") as f:
         f.seek(offset)
-        return [
-            float(m.group(1)) for line in f.read().decode(errors="replace").splitlines() if (m := ACCESS.search(line))
-        ]
+        for line in f.read().decode(errors="replace").splitlines():
+            if m := ACCESS.search(line):
+                ended = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
+                out.append((ended - float(m.group(3)) / 1000, float(m.group(3))))
+    return out
+
+
+def arrival_bursts(arrivals: list[float], window: float = 0.1) -> tuple[float, int]:
+    """(mean, most) requests arriving in one `window` of the run: how evenly the load came."""
+    if len(arrivals) < 2:
+        return 0.0, len(arrivals)
+    first = min(arrivals)
+    counts: dict[int, int] = {}
+    for t in arrivals:
+        counts[int((t - first) / window)] = counts.get(int((t - first) / window), 0) + 1
+    windows = int((max(arrivals) - first) / window) + 1
+    return len(arrivals) / windows, max(counts.values())
 
 
 def pct(values: list[float], q: float) -> float:
@@ -404,7 +430,7 @@ def capacity(
 ) -> tuple[bool, dict[str, Any]]:
     """The read mix at 50, 100, 150... req/s until p99 reaches 500 ms or a request fails."""
     steps: list[dict[str, Any]] = []
-    rate, best = CAPACITY_STEP, 0
+    rate, best = args.start_rate, 0
     while rate <= args.max_rate:
         step = Scenario(f"capacity-{rate}", "ReadUser", rate, args.step_duration, p99_ms=500)
         ok, summary = run_scenario(step, args, base, out, env, root_pid, server_log, users=rate)
@@ -443,8 +469,17 @@ def main() -> int:
     ap.add_argument("--duration", help="override every scenario's duration (e.g. 10m)")
     ap.add_argument("--users", type=int, help="override every scenario's user count")
     ap.add_argument("--spawn-rate", type=float, default=20)
+    ap.add_argument(
+        "--arrivals",
+        choices=("poisson", "lockstep"),
+        default="poisson",
+        help="poisson: independent users (default); lockstep: locust's constant_throughput, bursts (locustfile.py)",
+    )
     ap.add_argument("--step-duration", default="60s", help="capacity: how long each rate is held")
     ap.add_argument("--max-rate", type=int, default=600, help="capacity: the highest rate tried (req/s)")
+    ap.add_argument(
+        "--start-rate", type=int, default=CAPACITY_STEP, help="capacity: the first rate tried (req/s, a multiple of 50)"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = ap.parse_args()
 

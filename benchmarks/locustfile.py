@@ -3,11 +3,19 @@
 User classes (pick one on the command line, e.g. `python -m locust -f benchmarks/locustfile.py ReadUser`):
 
 - `ReadUser`   read mix: recommendation lists with filters, full-text search, facets, provider
-               and need lists, single items, health. 1 request/s per user (`constant_throughput`).
+               and need lists, single items, health. 1 request/s per user.
 - `MatchUser`  GET /v1/needs/{id}/matches, GET /v1/providers/{id}/matches, POST /v1/match; 1 request/s per user.
 - `MixedUser`  ~90% the read mix (and a few matches), ~10% writes: POST /v1/needs as a State key,
                GET + PATCH (If-Match) of a provider as admin. 1 task/s per user.
 - `SoakUser`   the read mix with ~10% matches; 1 request/s per user.
+
+Arrivals (`BENCH_ARRIVALS`): `poisson` (the default) makes each user an independent visitor,
+its requests 1 s apart on average with exponential gaps (capped at 4 s), so 100 users send 100 requests a
+second spread over the second, as independent people do. `lockstep` is locust's
+`constant_throughput(1)`: every user waits for its answer and then to its next second, so once
+one burst has been answered together they stay in step; measured on this service (server log
+of the read mix, 100 users), every request of a second arrived within the same 200 ms: a burst
+of 100 simultaneous requests each second, the worst case rather than the traffic of 100 users.
 
 Keys come from the environment (load.py creates them): `BENCH_ADMIN_KEY`, and
 `BENCH_STATE_KEYS` = "MEX:key,LSO:key,...". Reads are anonymous.
@@ -25,6 +33,7 @@ import logging
 import os
 import random
 import threading
+import time
 import urllib.parse
 from typing import Any
 
@@ -224,8 +233,30 @@ class _Base(HttpUser):
         random.choice((self.match_need, self.match_provider, self.match_text))()
 
 
+def one_per_second() -> Any:
+    """The users' wait time: 1 request/s each, as `BENCH_ARRIVALS` says (poisson or lockstep)."""
+    arrivals = os.environ.get("BENCH_ARRIVALS", "poisson")
+    if arrivals == "lockstep":
+        return constant_throughput(1)
+    if arrivals != "poisson":
+        raise ValueError(f"BENCH_ARRIVALS must be poisson or lockstep, not {arrivals!r}")
+
+    def wait_time(user: Any) -> float:
+        # The next start is drawn from the previous planned start, not from the end of the answer:
+        # a slow answer does not lower the rate offered (an open arrival process, as real users).
+        now = time.monotonic()
+        planned = getattr(user, "_next_start", None) or now + random.random()
+        planned = max(planned, now - 5.0)  # far behind (a stall): no catching up in a burst
+        # Gaps capped at 4 s, under the server's 5 s keep-alive: a longer idle lets the server close
+        # the connection just as the client reuses it, a reset browsers retry and locust does not.
+        user._next_start = planned + min(4.0, random.expovariate(1.0))
+        return max(0.0, user._next_start - now)
+
+    return wait_time
+
+
 class ReadUser(_Base):
-    wait_time = constant_throughput(1)
+    wait_time = one_per_second()
 
     @task
     def read(self) -> None:
@@ -233,7 +264,7 @@ class ReadUser(_Base):
 
 
 class MatchUser(_Base):
-    wait_time = constant_throughput(1)
+    wait_time = one_per_second()
 
     @task
     def match(self) -> None:
@@ -241,7 +272,7 @@ class MatchUser(_Base):
 
 
 class SoakUser(_Base):
-    wait_time = constant_throughput(1)
+    wait_time = one_per_second()
 
     @task(9)
     def read(self) -> None:
@@ -255,7 +286,7 @@ class SoakUser(_Base):
 class MixedUser(_Base):
     """~10% of requests write (SQLite single-writer test)."""
 
-    wait_time = constant_throughput(1)
+    wait_time = one_per_second()
 
     def on_start(self) -> None:
         self.state_keys = _state_keys()
