@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # SQLite: FULL survives power loss; NORMAL (faster) only an application crash.
     SQLITE_SYNCHRONOUS: Literal["FULL", "NORMAL"] = "FULL"
     DB_POOL_SIZE: int = Field(default=10, ge=1, le=100)
+    # Requests using the database at once per worker (at most DB_POOL_SIZE); the others wait their turn.
+    DB_SESSIONS_PER_WORKER: int = Field(default=4, ge=1, le=100)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=5000, ge=100)
     DB_CONNECT_TIMEOUT_S: int = Field(default=3, ge=1, le=60)
 

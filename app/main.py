@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -47,6 +48,8 @@ Errors are RFC 9457 `application/problem+json`. Lists answer
 
 # Bulk endpoints that accept bodies up to MAX_IMPORT_BYTES instead of MAX_BODY_BYTES.
 LARGE_BODY_PATHS = ("/v1/recommendations/import",)
+# How often a thread holding the interpreter lets another one in (Python's default: 5 ms); see the lifespan.
+SWITCH_INTERVAL_S = 0.001
 
 
 def configure_logging(level: str) -> None:
@@ -117,6 +120,11 @@ def create_app(
         # matrix product of the ranking spin threads that compete with the other workers (at
         # 10,000 providers one theme product cost 4 ms of CPU instead of 0.06 ms on 2 busy cores).
         threadpool_limits(limits=1, user_api="blas")
+        # The event loop (accepting, reading, answering) shares the interpreter with the threads that
+        # run the endpoints; at the default 5 ms it waited up to 5 ms for the lock behind a busy
+        # thread, at every step of every request. 1 ms served 300 requests a second of the read mix
+        # on two workers where 5 ms reached p99 0.8-1.3 s (docs/decisions/2026-12-03-request-cost.md).
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         app.state.engine = engine or create_db_engine(settings)
         metrics.worker_started()
         metrics.track_pool(app.state.engine)

@@ -9,14 +9,18 @@ database slot on the event loop first (`app.db.get_session`).
 
 from __future__ import annotations
 
+import sys
 import threading
+from types import SimpleNamespace
 
+import anyio
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
-from app.db import create_db_engine
-from app.main import create_app
+from app.db import create_db_engine, get_session
+from app.errors import ServiceUnavailable
+from app.main import SWITCH_INTERVAL_S, create_app
 from tests.factories import make_recommendation
 
 CLIENTS = 90  # more than the 40 threads of the pool plus the connections
@@ -53,3 +57,35 @@ def test_a_burst_larger_than_the_thread_pool_is_answered(settings: Settings, ses
         engine.dispose()
     assert len(statuses) == CLIENTS * ROUNDS
     assert sorted(set(statuses)) == [200], {code: statuses.count(code) for code in set(statuses)}
+
+
+def test_a_request_that_waits_too_long_for_a_slot_is_told_to_come_back(settings: Settings) -> None:
+    """No slot within the pool's timeout: 503 with Retry-After, as when no connection was free."""
+    engine = create_db_engine(settings, pool_timeout=0.2)
+    taken = anyio.Semaphore(1)
+    request = SimpleNamespace(
+        app=SimpleNamespace(state=SimpleNamespace(settings=settings, engine=engine, db_slots=taken))
+    )
+
+    async def ask() -> ServiceUnavailable | None:
+        await taken.acquire()  # another request holds the only slot
+        sessions = get_session(request)  # type: ignore[arg-type]
+        try:
+            await sessions.__anext__()
+        except ServiceUnavailable as refused:
+            return refused
+        return None
+
+    try:
+        refused = anyio.run(ask)
+    finally:
+        engine.dispose()
+    assert refused is not None
+    assert refused.status == 503 and refused.headers == {"Retry-After": "2"}
+    assert "busy" in refused.detail
+
+
+def test_workers_hand_the_interpreter_over_every_millisecond(client: TestClient) -> None:
+    """The lifespan shortens the switch interval, so the event loop does not wait 5 ms behind a thread."""
+    assert client.get("/health/live").status_code == 200
+    assert SWITCH_INTERVAL_S == 0.001 and sys.getswitchinterval() == SWITCH_INTERVAL_S
