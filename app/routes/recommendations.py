@@ -186,7 +186,6 @@ def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> Recom
 )
 def export_recommendations(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     filters: FiltersDep,
     format: Annotated[
@@ -202,7 +201,9 @@ def export_recommendations(
     A few exports run at once per worker (503 with `Retry-After` beyond them); a client that
     accepts no data for a while is cut off.
     """
-    body = recommendation_service.export_lines(session.get_bind(), filters=filters, fmt=format)  # type: ignore[arg-type]
+    # No request session: it would hold one of the worker's database slots for the whole stream
+    # (released only once the last byte is sent); each batch opens its own short-lived connection.
+    body = recommendation_service.export_lines(request.app.state.engine, filters=filters, fmt=format)
     media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson", "xlsx": XLSX_TYPE}[format]
     filename = f"recommendations.{format}"
     return BoundedStreamingResponse(
