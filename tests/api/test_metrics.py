@@ -89,7 +89,7 @@ def test_two_workers_are_summed(tmp_path: Path) -> None:
                         assert fresh.get("/v1/recommendations?limit=1").status_code == 200
                     requests += 1
                 answered = [v for (name, _), v in scrape().items() if name == "upr_worker_requests"]
-                if (len(answered) == 2 and min(answered) > 0) or time.monotonic() > deadline:
+                if sum(v > 0 for v in answered) >= 2 or time.monotonic() > deadline:
                     break
             scrapes = [scrape() for _ in range(6)]  # whichever worker answers a scrape, it sums both
 
@@ -98,12 +98,16 @@ def test_two_workers_are_summed(tmp_path: Path) -> None:
         assert value(found, "upr_http_requests_total", **route) == requests
     last = scrapes[-1]
     per_worker = {dict(labels)["pid"]: v for (name, labels), v in last.items() if name == "upr_worker_requests"}
-    assert len(per_worker) == 2, per_worker
-    assert all(v > 0 for v in per_worker.values()), f"one worker answered nothing: {per_worker}"
-    # Every request of both workers is in the sum (the scrapes count too, up to the one being answered).
+    # Two workers, or three when the supervisor replaced one that did not answer its health check in
+    # time (seen once in CI on a loaded machine: a worker that had answered nothing was replaced):
+    # the replaced worker's counts stay in the sums, as Prometheus counters should.
+    assert 2 <= len(per_worker) <= 3, per_worker
+    assert sum(v > 0 for v in per_worker.values()) >= 2, f"fewer than two workers answered: {per_worker}"
+    # Every request of every worker is in the sum (the scrapes count too, up to the one being answered).
     total = sum(v for (name, _), v in last.items() if name == "upr_http_requests_total")
     assert sum(per_worker.values()) == total
-    assert len({dict(labels)["pid"] for (name, labels) in last if name == "upr_worker_start_time_seconds"}) == 2
+    started = {dict(labels)["pid"] for (name, labels) in last if name == "upr_worker_start_time_seconds"}
+    assert len(started) >= 2
 
 
 @pytest.mark.slow
