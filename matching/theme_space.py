@@ -247,7 +247,12 @@ def best_shared_theme(q_vec: Vector, d_vec: Vector) -> float:
     d_norm = float(np.linalg.norm(d_vec))
     if d_norm <= 0:
         return 0.0
-    return float(best_shared_themes(q_vec, (d_vec / d_norm)[:, np.newaxis])[0])
+    q_top = float(np.max(q_vec)) if q_vec.size else 0.0
+    if q_top <= 0:
+        return 0.0
+    # The same products as best_shared_themes (so the same maximum), without its loop over the themes:
+    # this is the per-candidate path, run for every explained row.
+    return float(np.max((d_vec / d_norm) * (q_vec / q_top)))
 
 
 def best_shared_themes(q_vec: Vector, units_t: Vector) -> Vector:
