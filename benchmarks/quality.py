@@ -90,7 +90,7 @@ class Variant:
 
     def space_for(self, model: Any) -> ThemeSpace:
         if self.legacy:
-            legacy = {"floor": 0.2, "pieces": "sentences", "expansion_top": 0, "best_share": 0.0}
+            legacy = {"floor": 0.2, "pieces": "sentences", "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0}
             return ThemeSpace(model, **{**legacy, **self.space})
         return service_space(model, **self.space)
 
@@ -107,12 +107,25 @@ VARIANTS = [
     Variant("+ no floor on probabilities", legacy=True, space={"floor": 0.0}),
     Variant(
         "+ catch-all themes (Other, General) left out",
-        space={"pieces": "sentences", "prototype_share": 0.0, "expansion_top": 0, "best_share": 0.0},
+        space={
+            "pieces": "sentences",
+            "prototype_share": 0.0,
+            "expansion_top": 0,
+            "best_share": 0.0,
+            "whole_share": 0.0,
+        },
     ),
-    Variant("+ profiles read clause by clause", space={"prototype_share": 0.0, "expansion_top": 0, "best_share": 0.0}),
-    Variant("+ theme prototypes (share 0.3)", space={"expansion_top": 0, "best_share": 0.0}),
-    Variant("+ the query borrows its top theme's description", space={"best_share": 0.0}),
-    Variant(SERVICE),  # + the best shared theme (share 0.5) in the theme similarity
+    Variant(
+        "+ profiles read clause by clause",
+        space={"prototype_share": 0.0, "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0},
+    ),
+    Variant("+ theme prototypes (share 0.3)", space={"expansion_top": 0, "best_share": 0.0, "whole_share": 0.0}),
+    Variant("+ the query borrows its top theme's description", space={"best_share": 0.0, "whole_share": 0.0}),
+    Variant("+ the best shared theme (share 0.5)", space={"whole_share": 0.0}),
+    Variant(SERVICE),  # + the profile also tagged whole (share 0.2 of the tagged part)
+    Variant("profile tagged whole: share 0.3", space={"whole_share": 0.3}),
+    Variant("profile tagged whole: share 0.5", space={"whole_share": 0.5}),
+    Variant("profile tagged whole only (share 1.0)", space={"whole_share": 1.0}),
     Variant("best shared theme share 0.3", space={"best_share": 0.3}),
     Variant("best shared theme only (share 1.0)", space={"best_share": 1.0}),
     Variant("prototypes share 0.5", space={"prototype_share": 0.5}),

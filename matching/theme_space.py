@@ -54,6 +54,8 @@ Vector = npt.NDArray[np.float64]
 PROBA_FLOOR = 0.0
 #: Share of the theme prototypes' similarity in a profile's theme vector (the tagger has the rest).
 PROTOTYPE_SHARE = 0.3
+#: Share of the tagger's reading of a profile as a whole in its tagged part (the mean over clauses has the rest).
+WHOLE_SHARE = 0.2
 #: A query borrows the description of its most probable predicted theme(s) if it weighs this much...
 EXPANSION_MIN = 0.3
 #: ... and of this many themes at most.
@@ -96,8 +98,10 @@ class ThemeSpace:
 
     * A **profile** (``vectors(..., by_sentence=True)``) is read clause by clause
       (:func:`~matching.themes.split_clauses`): the tagger's probabilities, pooled by ``pooling``
-      over the clauses, mixed (``prototype_share``) with the similarity of its sentences to the
-      theme ``prototypes``; each part scaled to a maximum of 1 first.
+      over the clauses, mixed (``whole_share``) with the tagger's reading of the whole profile, then
+      (``prototype_share``) with the similarity of its sentences to the theme ``prototypes``; each
+      part scaled to a maximum of 1 first. The clauses keep each line of work; the whole text
+      weighs the themes the profile returns to across its clauses.
     * A **query** is tagged whole, or, given its ``parts`` (a need's recommendations), as the
       maximum over the parts: a need on three recommendations is about each of their themes.
     * Predictions below ``floor`` and on ``residual`` themes ("Other", "General") count 0.
@@ -110,6 +114,7 @@ class ThemeSpace:
     residual: frozenset[str] = frozenset()
     floor: float = PROBA_FLOOR
     prototype_share: float = PROTOTYPE_SHARE
+    whole_share: float = WHOLE_SHARE
     pieces: str = "clauses"
     pooling: str = "mean"
     expansion_top: int = EXPANSION_TOP
@@ -124,7 +129,7 @@ class ThemeSpace:
         """How texts are read into vectors, in one string: a vector stored under another recipe is computed again.
 
         >>> ThemeSpace().recipe
-        '2026-12-02;floor=0.0;prototypes=0.3:-;pieces=clauses;pooling=mean;residual='
+        '2026-12-02;floor=0.0;prototypes=0.3:-;pieces=clauses;pooling=mean;whole=0.2;residual='
         """
         described = "-"
         if self.prototypes is not None:
@@ -132,7 +137,8 @@ class ThemeSpace:
             described = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
         return (
             f"{READING_VERSION};floor={self.floor};prototypes={self.prototype_share}:{described};"
-            f"pieces={self.pieces};pooling={self.pooling};residual={','.join(sorted(self.residual))}"
+            f"pieces={self.pieces};pooling={self.pooling};whole={self.whole_share};"
+            f"residual={','.join(sorted(self.residual))}"
         )
 
     def _clean(self, probas: Vector) -> Vector:
@@ -146,6 +152,9 @@ class ThemeSpace:
         assert self.model is not None
         split = split_clauses if self.pieces == "clauses" else split_sentences
         tagged = _unit_max(self._clean(pooled_proba(self.model, texts, split=split, pooling=self.pooling)))
+        if self.whole_share > 0:
+            whole = _unit_max(self._clean(np.asarray(self.model.proba_matrix(list(texts)), dtype=float)))
+            tagged = (1.0 - self.whole_share) * tagged + self.whole_share * whole
         if self.prototypes is None or self.prototype_share <= 0:
             return tagged
         pieces = [split_sentences(t) for t in texts]

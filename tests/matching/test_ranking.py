@@ -105,13 +105,16 @@ def test_tagger_themes_bridge_texts_that_share_no_word() -> None:
 
 
 def test_profiles_average_their_clauses_and_queries_take_the_maximum_of_their_parts() -> None:
-    space = ThemeSpace(KeywordTagger())
+    space = ThemeSpace(KeywordTagger(), whole_share=0.0)
     text = "Torture in detention. Rights of women and girls."
     [whole] = space.vectors([text], [[]])  # type: ignore[misc]
     [pooled] = space.vectors([text], [[]], by_sentence=True)  # type: ignore[misc]
     assert whole.tolist() == [0.1, 0.9, 0.9]  # a query is tagged whole
     # a profile: (0.9 + 0.1) / 2 per sentence theme, child 0.1, then divided by the largest (0.5)
     assert pooled.round(6).tolist() == [0.2, 1.0, 1.0]
+    # by default the reading of the whole profile has a share of 0.2: [0.1, 0.9, 0.9] / 0.9 beside the clauses
+    [mixed] = ThemeSpace(KeywordTagger()).vectors([text], [[]], by_sentence=True)  # type: ignore[misc]
+    assert mixed.round(6).tolist() == [round(0.8 * 0.2 + 0.2 * (0.1 / 0.9), 6), 1.0, 1.0]
     need = space.vector("title", [], parts=["Stop torture in prisons.", "Protect the girls.", "Register births."])
     assert need is not None and need.tolist() == [0.9, 0.9, 0.9]  # each recommendation's theme counts fully
     clauses = "It visits places of detention; it also runs shelters for women and girls."
