@@ -59,6 +59,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters["label"] = label
+environment.filters["count"] = lambda value: f"{int(value):,}"  # 21959 -> "21,959"
 environment.filters["label_pair"] = lambda value: (value, label(value))
 environment.filters["modality_label"] = lambda value: MODALITY_LABELS.get(str(value), label(value))
 environment.filters["modality_pair"] = lambda value: (value, MODALITY_LABELS.get(str(value), label(value)))

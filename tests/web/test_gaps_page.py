@@ -53,3 +53,19 @@ def test_the_grouping_is_offered_in_words(web: TestClient, session: Session) -> 
     page = web.get("/gaps", params={"by": "region"}).text
     assert '<option value="region" selected>UN regional group</option>' in page
     assert "Implementation pipeline by region" in page
+
+
+def test_counts_are_written_with_thousands_separators() -> None:
+    from types import SimpleNamespace
+
+    from app.web.templating import environment
+
+    assert environment.filters["count"](21959) == "21,959" and environment.filters["count"](7) == "7"
+    row = SimpleNamespace(
+        label="Torture", supported=21959, not_started=12000, requested=4959, under_way=3000, done=2000
+    )
+    table = environment.from_string('{% import "_gaps.html" as g %}{{ g.pipeline_table(p, "Theme", "c") }}').render(
+        p=SimpleNamespace(items=[row], totals=row)
+    )
+    assert 'data-label="Supported">21,959<' in table and 'data-label="Not started">12,000<' in table
+    assert "21959" not in table
