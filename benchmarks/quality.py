@@ -62,6 +62,7 @@ from evaluation.quality import (  # noqa: E402
     sklearn_scores,
     tagging_metrics,
 )
+from matching.examples import EXAMPLE_NEIGHBOURS, examples_from_profiles  # noqa: E402
 from matching.ranking import Preferences, ThemeSpace, Weights, need_text  # noqa: E402
 from matching.ranking import provider_text as engine_provider_text  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
@@ -87,12 +88,15 @@ class Variant:
     weights: Weights = Weights()
     needs: str = "parts"  # "parts": max over its recommendations; "labels": predicted labels declared
     short_theme: float | None = None  # query-length weights: the theme weight under SHORT_WORDS words
+    neighbours: int = EXAMPLE_NEIGHBOURS  # example profiles a profile borrows from
 
-    def space_for(self, model: Any) -> ThemeSpace:
+    def space_for(self, model: Any, examples: Sequence[dict[str, Any]] = ()) -> ThemeSpace:
+        """The variant's theme space; ``examples``: the labelled profiles it may read others by."""
         if self.legacy:
             legacy = {"floor": 0.2, "pieces": "sentences", "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0}
             return ThemeSpace(model, **{**legacy, **self.space})
-        return service_space(model, **self.space)
+        found = examples_from_profiles(examples, model.classes_, neighbours=self.neighbours)
+        return service_space(model, examples=found, **self.space)
 
 
 SHORT_WORDS = 40
@@ -113,16 +117,28 @@ VARIANTS = [
             "expansion_top": 0,
             "best_share": 0.0,
             "whole_share": 0.0,
+            "example_share": 0.0,
         },
     ),
     Variant(
         "+ profiles read clause by clause",
-        space={"prototype_share": 0.0, "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0},
+        space={"prototype_share": 0.0, "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0, "example_share": 0.0},
     ),
-    Variant("+ theme prototypes (share 0.3)", space={"expansion_top": 0, "best_share": 0.0, "whole_share": 0.0}),
-    Variant("+ the query borrows its top theme's description", space={"best_share": 0.0, "whole_share": 0.0}),
-    Variant("+ the best shared theme (share 0.5)", space={"whole_share": 0.0}),
-    Variant(SERVICE),  # + the profile also tagged whole (share 0.2 of the tagged part)
+    Variant(
+        "+ theme prototypes (share 0.3)",
+        space={"expansion_top": 0, "best_share": 0.0, "whole_share": 0.0, "example_share": 0.0},
+    ),
+    Variant(
+        "+ the query borrows its top theme's description",
+        space={"best_share": 0.0, "whole_share": 0.0, "example_share": 0.0},
+    ),
+    Variant("+ the best shared theme (share 0.5)", space={"whole_share": 0.0, "example_share": 0.0}),
+    Variant("+ the profile also tagged whole (share 0.2)", space={"example_share": 0.0}),
+    Variant(SERVICE),  # + the themes of the 5 closest example profiles (share 0.15)
+    Variant("example profiles: share 0.1", space={"example_share": 0.1}),
+    Variant("example profiles: share 0.25", space={"example_share": 0.25}),
+    Variant("example profiles: 3 closest", neighbours=3),
+    Variant("example profiles: 10 closest", neighbours=10),
     Variant("profile tagged whole: share 0.3", space={"whole_share": 0.3}),
     Variant("profile tagged whole: share 0.5", space={"whole_share": 0.5}),
     Variant("profile tagged whole only (share 1.0)", space={"whole_share": 1.0}),
@@ -242,9 +258,12 @@ def evaluate_on(rankings: list[list[str]], gradings: list[dict[str, int]]) -> di
     return evaluate_rankings([r for r, _ in kept], [g for _, g in kept], k=5)
 
 
-def rank_variant(variant: Variant, side: Side, ids: list[str], texts: list[str]) -> dict[str, list[list[str]]]:
-    """Every query of ``side`` ranked by ``variant`` among the providers ``ids``."""
-    space = variant.space_for(side.model)
+def rank_variant(
+    variant: Variant, side: Side, ids: list[str], texts: list[str], examples: Sequence[dict[str, Any]] = ()
+) -> dict[str, list[list[str]]]:
+    """Every query of ``side`` ranked by ``variant`` among the providers ``ids``, reading their profiles
+    with the labelled ``examples`` (never a ranked profile's own themes: see :func:`run_folds`)."""
+    space = variant.space_for(side.model, examples)
     ranking = ServiceRanking(ids, texts, side.model, weights=variant.weights, space=space)
     short = None
     if variant.short_theme is not None:
@@ -289,15 +308,23 @@ def run_folds(
     relevance: dict[str, dict],
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Per fold: every variant on the tune half (validation States) and the report half (held-out States)."""
+    """Per fold: every variant on the tune half (validation States) and the report half (held-out States).
+
+    Each half's profiles are read with the other half's, themes and all, as example profiles
+    (:mod:`matching.examples`): in the service too the examples (the demo profiles) are not the
+    providers ranked. A report profile's themes never reach its own reading: they grade the report
+    half and, as examples, shape only the tune half's readings.
+    """
     text_of = {p["slug"]: provider_text(p) for p in providers}
+    by_slug = {p["slug"]: p for p in providers}
     results: dict[str, Any] = {"variants": {v.name: {"tune": [], "report": []} for v in variants}, "baselines": {}}
     for number, fold in enumerate(folds, start=1):
         for half, ids, side in (("tune", fold.tune, sides["tune"]), ("report", fold.report, sides["report"])):
             texts = [text_of[i] for i in ids]
+            examples = [by_slug[i] for i in (fold.report if half == "tune" else fold.tune)]
             grades = {kind: gradings_for(qs, relevance, ids) for kind, qs in side.queries.items()}
             for variant in variants:
-                ranked = rank_variant(variant, side, ids, texts)
+                ranked = rank_variant(variant, side, ids, texts, examples)
                 results["variants"][variant.name][half].append(
                     {kind: evaluate_on(ranked[kind], grades[kind]) for kind in KINDS}
                 )

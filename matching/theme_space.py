@@ -4,7 +4,8 @@ A theme vector has one weight per theme of the tagger's scheme. Declared themes 
 otherwise the weights are predicted: for a **query** (a recommendation, a need, free text) the
 tagger's calibrated probabilities; for a **provider profile**, which describes lines of work in
 other words than recommendations, the tagger's probabilities over its clauses mixed with the
-similarity of its sentences to the theme prototypes (:mod:`matching.prototypes`). Two vectors
+similarity of its sentences to the theme prototypes (:mod:`matching.prototypes`) and with the themes
+of the example profiles closest to it (:mod:`matching.examples`). Two vectors
 compare by their cosine and their best shared theme. What each choice is worth on held-out providers:
 ``docs/decisions/2026-12-02-matching-quality.md``.
 """
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from matching.examples import ProfileExamples
 from matching.prototypes import RESIDUAL_THEMES, UPR_INFO_ISSUES, ThemePrototypes
 from matching.themes import (
     bridging_themes,
@@ -33,6 +35,7 @@ from matching.themes import (
 __all__ = [
     "BEST_SHARE",
     "BRIDGE_MIN",
+    "EXAMPLE_SHARE",
     "EXPANSION_MIN",
     "EXPANSION_TOP",
     "PROBA_FLOOR",
@@ -56,6 +59,8 @@ PROBA_FLOOR = 0.0
 PROTOTYPE_SHARE = 0.3
 #: Share of the tagger's reading of a profile as a whole in its tagged part (the mean over clauses has the rest).
 WHOLE_SHARE = 0.2
+#: Share of the themes borrowed from the closest example profiles (:mod:`matching.examples`) in a profile's vector.
+EXAMPLE_SHARE = 0.15
 #: A query borrows the description of its most probable predicted theme(s) if it weighs this much...
 EXPANSION_MIN = 0.3
 #: ... and of this many themes at most.
@@ -101,7 +106,9 @@ class ThemeSpace:
       over the clauses, mixed (``whole_share``) with the tagger's reading of the whole profile, then
       (``prototype_share``) with the similarity of its sentences to the theme ``prototypes``; each
       part scaled to a maximum of 1 first. The clauses keep each line of work; the whole text
-      weighs the themes the profile returns to across its clauses.
+      weighs the themes the profile returns to across its clauses. With ``examples``, the themes
+      of the closest example profiles take ``example_share`` of the result: what organisations
+      writing alike work on.
     * A **query** is tagged whole, or, given its ``parts`` (a need's recommendations), as the
       maximum over the parts: a need on three recommendations is about each of their themes.
     * Predictions below ``floor`` and on ``residual`` themes ("Other", "General") count 0.
@@ -111,10 +118,12 @@ class ThemeSpace:
 
     model: ProbaModel | None = None
     prototypes: ThemePrototypes | None = None
+    examples: ProfileExamples | None = None
     residual: frozenset[str] = frozenset()
     floor: float = PROBA_FLOOR
     prototype_share: float = PROTOTYPE_SHARE
     whole_share: float = WHOLE_SHARE
+    example_share: float = EXAMPLE_SHARE
     pieces: str = "clauses"
     pooling: str = "mean"
     expansion_top: int = EXPANSION_TOP
@@ -129,16 +138,17 @@ class ThemeSpace:
         """How texts are read into vectors, in one string: a vector stored under another recipe is computed again.
 
         >>> ThemeSpace().recipe
-        '2026-12-02;floor=0.0;prototypes=0.3:-;pieces=clauses;pooling=mean;whole=0.2;residual='
+        '2026-12-02;floor=0.0;prototypes=0.3:-;pieces=clauses;pooling=mean;whole=0.2;examples=0.15:-;residual='
         """
         described = "-"
         if self.prototypes is not None:
             material = "\x1e".join(f"{c}\x1f{d}" for c, d in sorted(self.prototypes.descriptions.items()))
             described = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+        examples = self.examples.digest if self.examples is not None else "-"
         return (
             f"{READING_VERSION};floor={self.floor};prototypes={self.prototype_share}:{described};"
             f"pieces={self.pieces};pooling={self.pooling};whole={self.whole_share};"
-            f"residual={','.join(sorted(self.residual))}"
+            f"examples={self.example_share}:{examples};residual={','.join(sorted(self.residual))}"
         )
 
     def _clean(self, probas: Vector) -> Vector:
@@ -155,15 +165,17 @@ class ThemeSpace:
         if self.whole_share > 0:
             whole = _unit_max(self._clean(np.asarray(self.model.proba_matrix(list(texts)), dtype=float)))
             tagged = (1.0 - self.whole_share) * tagged + self.whole_share * whole
-        if self.prototypes is None or self.prototype_share <= 0:
-            return tagged
-        pieces = [split_sentences(t) for t in texts]
-        sims = self.prototypes.similarities([s for p in pieces for s in p])
-        bounds = np.cumsum([0] + [len(p) for p in pieces])
-        means = np.vstack([sims[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
-        matched = _unit_max(self._clean(means))
-        share = self.prototype_share
-        mixed: Vector = (1.0 - share) * tagged + share * matched
+        mixed: Vector = tagged
+        if self.prototypes is not None and self.prototype_share > 0:
+            pieces = [split_sentences(t) for t in texts]
+            sims = self.prototypes.similarities([s for p in pieces for s in p])
+            bounds = np.cumsum([0] + [len(p) for p in pieces])
+            means = np.vstack([sims[bounds[i] : bounds[i + 1]].mean(axis=0) for i in range(len(texts))])
+            share = self.prototype_share
+            mixed = (1.0 - share) * mixed + share * _unit_max(self._clean(means))
+        if self.examples is not None and self.example_share > 0:
+            share = self.example_share
+            mixed = (1.0 - share) * mixed + share * _unit_max(self._clean(self.examples.borrowed(texts)))
         return mixed
 
     def _queries(self, texts: Sequence[str], parts: Sequence[Sequence[str]] | None) -> Vector:

@@ -47,8 +47,12 @@ def test_post_match_and_the_harness_rank_alike(settings: Settings, engine: Engin
             created = client.post("/v1/providers", headers=auth(admin), json=body)
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
+    model = tagger["upr_info_issues"]
     harness = ServiceRanking(
-        ids, [provider_text(p["name"], None, p["description"], []) for p in profiles], tagger["upr_info_issues"]
+        ids,
+        [provider_text(p["name"], None, p["description"], []) for p in profiles],
+        model,
+        space=theme_service.ranking_space(model),  # the service's: read with the demo example profiles
     )
     # A worker that starts now builds its index from the database, as after any restart.
     with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:
@@ -88,8 +92,12 @@ def test_needs_on_unlabelled_recommendations_rank_alike(  # type: ignore[no-unty
         for p in profiles:
             body = {"name": p["name"], "kind": p["kind"], "description": p["description"]}
             ids.append(client.post("/v1/providers", headers=auth(admin), json=body).json()["id"])
+    model = tagger["upr_info_issues"]
     harness = ServiceRanking(
-        ids, [provider_text(p["name"], None, p["description"], []) for p in profiles], tagger["upr_info_issues"]
+        ids,
+        [provider_text(p["name"], None, p["description"], []) for p in profiles],
+        model,
+        space=theme_service.ranking_space(model),  # the service's: read with the demo example profiles
     )
     # A worker that starts now fits its provider index on all of them, as the harness does.
     with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:

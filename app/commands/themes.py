@@ -51,7 +51,6 @@ def predict_themes() -> None:
     from app.db import command_session
     from app.services import predictions
     from app.services import themes as theme_service
-    from matching.theme_space import service_space
 
     settings = get_settings()
     tagger = theme_service.load(settings)
@@ -59,7 +58,9 @@ def predict_themes() -> None:
         typer.echo("error: no theme tagger to predict with; run `upr-match train` first", err=True)
         raise typer.Exit(code=1)
     with command_session(settings) as session:
-        providers, needs = predictions.refresh_predictions(session, service_space(tagger[theme_service.MAIN_SCHEME]))
+        providers, needs = predictions.refresh_predictions(
+            session, theme_service.ranking_space(tagger[theme_service.MAIN_SCHEME])
+        )
     typer.echo(f"predicted themes changed for {providers} providers and {needs} needs")
 
 

@@ -40,10 +40,10 @@ from app.services import needs as need_service
 from app.services import providers as provider_service
 from app.services.analytics.funding import FUNDING_FILE, FundingImport, import_funding
 from app.services.imports import import_and_tag
-from app.services.themes import MAIN_SCHEME
+from app.services.themes import MAIN_SCHEME, ranking_space
 from matching import DraftInput, draft_groups
 from matching.schemes import MultiSchemeTagger
-from matching.theme_space import ThemeSpace, service_space
+from matching.theme_space import ThemeSpace
 
 PROVIDERS_FILE = Path(__file__).resolve().parent / "providers.json"
 ACTIVITIES_FILE = Path(__file__).resolve().parent / "activities.json"
@@ -111,7 +111,7 @@ def load_demo(
         }
     else:
         summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")
-    space = service_space(tagger[MAIN_SCHEME] if tagger is not None else None)
+    space = ranking_space(tagger[MAIN_SCHEME] if tagger is not None else None)
     load_providers(session, summary, space)
     load_needs(session, summary, space)
     load_activities(session, summary)

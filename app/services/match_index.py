@@ -39,6 +39,7 @@ from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
 from app.services import theme_vectors
+from app.services import themes as theme_service
 from matching import TfidfMatcher
 from matching.columns import ColumnsWriter
 from matching.ranking import (
@@ -62,7 +63,6 @@ from matching.ranking import (
 from matching.ranking import need_text as engine_need_text
 from matching.ranking import provider_text as engine_provider_text
 from matching.schemes import MultiSchemeTagger
-from matching.theme_space import service_space
 
 logger = logging.getLogger("app.matching")
 
@@ -109,7 +109,12 @@ def ranker_for(settings: Settings, model: ProbaModel | None) -> Ranker:
         modality=settings.MATCH_WEIGHT_MODALITY,
         history=settings.MATCH_WEIGHT_HISTORY,
     )
-    return Ranker(weights=weights, themes=service_space(model), regions=regional_groups(), language_name=language_name)
+    return Ranker(
+        weights=weights,
+        themes=theme_service.ranking_space(model),
+        regions=regional_groups(),
+        language_name=language_name,
+    )
 
 
 # --- what the engine reads of a row ------------------------------------------------------------
