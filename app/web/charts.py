@@ -30,6 +30,8 @@ NARROW_BAR_WIDTH = 250
 NARROW_LABEL_HEIGHT = 18
 NARROW_ROW_HEIGHT = NARROW_LABEL_HEIGHT + ROW_HEIGHT
 NARROW_LABEL_CHARS = 46
+# On a phone a stacked bar fills the width, so its numbers go on a line of their own under it.
+NARROW_VALUE_HEIGHT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,8 @@ def stacked_bars(
     """An SVG string: one bar per row, its parts side by side in one bar (stacked) or as thin bars (`grouped`).
 
     The description says every number of every row in words; parts are coloured by position
-    (classes `chart-part-0`...), and a legend names them.
+    (classes `chart-part-0`...), and a legend names them. Each bar's numbers are written beside it
+    or, `narrow` (for a phone, 340 units wide), on a line under it, its label on a line above.
 
     >>> svg = stacked_bars([StackRow("Torture", (3, 1))], parts=("to do", "done"), title="T", chart_id="s1")
     >>> "Torture: to do 3, done 1 (total 4)." in svg
@@ -157,7 +160,7 @@ def stacked_bars(
         raise ValueError(f"chart_id must be a simple identifier, got {chart_id!r}")
     label_width, bar_width = (0, NARROW_BAR_WIDTH) if narrow else (LABEL_WIDTH, BAR_WIDTH)
     band = BAR_HEIGHT if not grouped else max(8, BAR_HEIGHT // max(len(parts), 1)) * len(parts)
-    row_height = band + 10 + (NARROW_LABEL_HEIGHT if narrow else 0)
+    row_height = band + 10 + (NARROW_LABEL_HEIGHT + NARROW_VALUE_HEIGHT if narrow else 0)
     largest = max(((max(r.parts, default=0) if grouped else sum(r.parts)) for r in rows), default=0) or 1
     width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     legend_height = 22
@@ -200,7 +203,9 @@ def stacked_bars(
                 cursor += w
         end = label_width + (bar_width * max(row.parts, default=0) / largest if grouped else cursor - label_width)
         shown = " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(total, unit)
-        if not narrow:
+        if narrow:
+            out.append(f'<text class="chart-value" x="0" y="{y + band + 13}">{escape(shown)}</text>')
+        else:
             out.append(f'<text class="chart-value" x="{end + 6:.1f}" y="{y + band // 2 + 4}">{escape(shown)}</text>')
     if not rows:
         sentences.append("No data.")

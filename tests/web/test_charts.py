@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.web.charts import BarRow, coverage_bars
+from app.web.charts import BarRow, StackRow, coverage_bars, stacked_bars
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -54,3 +54,21 @@ def test_chart_id_must_be_an_identifier() -> None:
 
 def test_covered_is_clamped_to_total() -> None:
     assert "3 of 2 " not in str(coverage_bars([BarRow("A", 2, 3)], title="t", chart_id="c"))
+
+
+def test_stacked_bars_write_their_numbers_at_both_widths() -> None:
+    rows = [StackRow("Torture and other CID treatment", (21959, 41)), StackRow("Women's rights", (3, 1))]
+    for narrow in (False, True):
+        svg = str(stacked_bars(rows, parts=("to do", "done"), title="t", chart_id="s", narrow=narrow))
+        values = re.findall(r'<text class="chart-value"[^>]*>([^<]*)</text>', svg)
+        assert values == ["22,000", "4"], (narrow, values)
+        height = int(re.search(r'height="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+        ys = [int(y) for y in re.findall(r'<text class="chart-value" x="[\d.]+" y="(\d+)"', svg)]
+        assert all(y <= height for y in ys)  # inside the drawing
+    phone = str(stacked_bars(rows, parts=("to do", "done"), title="t", chart_id="s", narrow=True))
+    grouped = str(stacked_bars(rows, parts=("a", "b"), title="t", chart_id="g", narrow=True, grouped=True))
+    assert re.findall(r'<text class="chart-value"[^>]*>([^<]*)</text>', grouped) == ["21,959 / 41", "3 / 1"]
+    # on a phone each number is under its bar, left-aligned, and every row is taller than its bar
+    label_y = [int(y) for y in re.findall(r'<text class="chart-label" x="0" y="(\d+)"', phone)]
+    value_y = [int(y) for y in re.findall(r'<text class="chart-value" x="0" y="(\d+)"', phone)]
+    assert label_y[0] < value_y[0] < label_y[1] < value_y[1]
