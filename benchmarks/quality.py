@@ -455,7 +455,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, s in base.items():
         print(row(name, s))
     print(row(f"**{SERVICE}**", service))
-    summary["headline"] = {"service": service, "baselines": base}
+    by_fold = {kind: [f[kind]["ndcg"] for f in results["variants"][SERVICE]["report"]] for kind in KINDS}
+    for kind, target in (("recommendation", TARGETS["ndcg_recommendation"]), ("need", TARGETS["ndcg_need"])):
+        below = sum(v < target for v in by_fold[kind])
+        print(
+            f"  {SERVICE}, {kind}s nDCG@5 by report half: "
+            + ", ".join(f"{v:.4f}" for v in by_fold[kind])
+            + f" ({below} of {len(by_fold[kind])} below {target})"
+        )
+    summary["headline"] = {"service": service, "service_by_fold": by_fold, "baselines": base}
     if len(variants) > 1:
         tuned_metrics, chosen = fold_tuned(results, len(folds))
         print(row("chosen per fold on the tune half", summarise(tuned_metrics)))
