@@ -30,6 +30,7 @@ InboxType = Literal[
     "activity.changed",
     "activity.confirmed",
     "activity.declined",
+    "activity.deleted",
     "need.matched",
     "webhook.disabled",
 ]

@@ -171,6 +171,12 @@ def decline_activity(
 def delete_activity(
     activity_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep
 ) -> Response:
-    """Delete an activity (either party or an admin). Requires `If-Match`."""
+    """Delete an activity. Requires `If-Match`.
+
+    An administrator may delete any activity; a party only one it recorded that the other party
+    has not confirmed (it withdraws its claim). A confirmed activity is the shared record of both
+    parties: a party corrects it by editing it (the other party then confirms the new content).
+    Both parties are told (`activity.deleted` in their inboxes and webhooks).
+    """
     activity_service.delete_activity(session, principal=principal, activity_id=activity_id, expected=expected)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -159,8 +159,24 @@ def can_create_activity(principal: Principal, *, provider_id: str, state: str) -
 
 
 def can_write_activity(principal: Principal, activity: Activity) -> bool:
-    """Admins and either party may edit or delete."""
+    """Admins and either party may edit (a party's edit is a new claim the other side confirms)."""
     return principal.is_admin or is_activity_party(principal, activity)
+
+
+def can_delete_activity(principal: Principal, activity: Activity) -> bool:
+    """Admins; a party only its own claim the other side has not confirmed (withdrawing it).
+
+    A confirmed activity is the shared record of both parties: one party alone does not erase it,
+    it edits it (and the other side confirms the new content). Rows recorded before confirmations
+    existed count as confirmed.
+    """
+    if principal.is_admin:
+        return True
+    return (
+        is_activity_party(principal, activity)
+        and activity.confirmation != "confirmed"
+        and activity.recorded_by_role == principal.role
+    )
 
 
 def can_answer_activity(principal: Principal, activity: Activity) -> bool:

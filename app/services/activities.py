@@ -395,16 +395,36 @@ def _versioned_write(
 
 
 def delete_activity(session: Session, *, principal: Principal, activity_id: str, expected: frozenset[int]) -> None:
-    """Delete an activity; its recommendation links go with it."""
+    """Delete an activity (see `access.can_delete_activity`); its recommendation links go with it.
+
+    Both parties hear of it (`activity.deleted`), in the same transaction as the deletion.
+    """
     row = get_activity(session, principal=principal, activity_id=activity_id)
-    if not access.can_write_activity(principal, row):
-        raise Forbidden(f"Only the parties to activity {activity_id} may delete it.")
+    if not access.can_delete_activity(principal, row):
+        raise Forbidden(_why_not_deleted(principal, row))
     check_version(row.version, expected, f"Activity {activity_id}")
+    emit_activity_event(session, principal, row, "activity.deleted")
     versioned_delete(session, Activity, row_id=activity_id, read_version=row.version, what=f"Activity {activity_id}")
     audit.record(
         session, principal, resource="activity", resource_id=activity_id, action="delete", version_before=row.version
     )
     session.commit()
+
+
+def _why_not_deleted(principal: Principal, row: Activity) -> str:
+    """Why `principal` may not delete `row`, and what it can do instead."""
+    if not access.is_activity_party(principal, row):
+        return f"Only the parties to activity {row.id} (provider {row.provider_id} and {row.state}) may delete it."
+    if row.confirmation == "confirmed":
+        return (
+            f"Activity {row.id} is confirmed by both parties: it is their shared record, so only an administrator "
+            "may delete it. To correct it, edit it (the other party then confirms the new content)."
+        )
+    recorder = "its provider" if row.recorded_by_role == "provider" else row.state
+    return (
+        f"Activity {row.id} was recorded by {recorder}: decline it instead "
+        f"(POST /v1/activities/{row.id}/decline with a reason), or ask an administrator to delete it."
+    )
 
 
 def _check_may_answer(principal: Principal, row: Activity) -> None:

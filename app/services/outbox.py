@@ -143,6 +143,8 @@ def _activity_title(event: OutboxEvent, names: Names) -> str:
         return f"{actor} changed the activity {quoted}" + (": please confirm the new content" if waiting else "")
     if event.type == "activity.confirmed":
         return f"{actor} confirmed the activity {quoted}"
+    if event.type == "activity.deleted":
+        return f"{actor} deleted the activity {quoted}"
     return f"{actor} declined the activity {quoted}"
 
 

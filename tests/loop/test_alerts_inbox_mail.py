@@ -285,3 +285,40 @@ def test_a_provider_keeps_at_most_50_alerts_and_a_party_20_webhooks(client: Test
     refused = client.post("/v1/webhooks", headers=loop.h("fra"), json=hook)
     assert refused.status_code == 409 and "delete one first" in refused.json()["detail"]
     assert client.post("/v1/webhooks", headers=loop.h("y"), json=hook).status_code == 201  # per party
+
+
+def test_a_confirmed_activity_is_deleted_by_an_admin_only_and_both_parties_hear_of_a_deletion(
+    lclient: TestClient, session: Session, loop_settings: Settings, engine: Engine
+) -> None:
+    from tests.test_errors import assert_problem
+
+    loop = seed_loop(session)
+    body = {"provider_id": loop.x.id, "title": "Workshop in Lyon", "modality": "training", "status": "completed"}
+    claim = lclient.post("/v1/activities", headers=loop.h("fra"), json=body).json()
+    url = f"/v1/activities/{claim['id']}"
+    # The other party declines a claim; it may not erase it.
+    refused = assert_problem(lclient.delete(url, headers=loop.h("x", **{"If-Match": '"1"'})), 403)
+    assert "decline it instead" in refused["detail"] and f"{url}/decline" in refused["detail"]
+    # Once confirmed it is the parties' shared record: neither deletes it alone, an edit corrects it.
+    assert lclient.post(f"{url}/confirm", headers=loop.h("x", **{"If-Match": '"1"'})).status_code == 200
+    for party in ("fra", "x"):
+        refused = assert_problem(lclient.delete(url, headers=loop.h(party, **{"If-Match": '"2"'})), 403)
+        assert "confirmed by both parties" in refused["detail"] and "edit it" in refused["detail"]
+    assert lclient.get(url, headers=loop.h("fra")).json()["confirmation"] == "confirmed"
+    assert lclient.delete(url, headers=loop.h("admin", **{"If-Match": '"2"'})).status_code == 204
+    # The recorder withdraws its own unconfirmed claim, and the other party is told.
+    second = lclient.post("/v1/activities", headers=loop.h("fra"), json={**body, "title": "Visit to Fresnes"}).json()
+    gone = lclient.delete(f"/v1/activities/{second['id']}", headers=loop.h("fra", **{"If-Match": '"1"'}))
+    assert gone.status_code == 204
+    assert lclient.get(f"/v1/activities/{second['id']}", headers=loop.h("x")).status_code == 404
+    with worker(loop_settings, engine) as runner:
+        drain(runner)
+    told = {
+        i["resource_id"]: i for i in lclient.get("/v1/inbox?type=activity.deleted", headers=loop.h("x")).json()["items"]
+    }
+    assert set(told) == {claim["id"], second["id"]}
+    assert told[second["id"]]["title"] == "France deleted the activity “Visit to Fresnes”"
+    assert not told[second["id"]]["action_required"]
+    # The State hears of the admin's deletion; of its own, nothing.
+    by_fra = lclient.get("/v1/inbox?type=activity.deleted", headers=loop.h("fra")).json()["items"]
+    assert [i["resource_id"] for i in by_fra] == [claim["id"]]
