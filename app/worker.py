@@ -2,8 +2,11 @@
 
 One loop: fan out a batch of events (`app.services.outbox`), then deliver the webhook
 messages that are due (`app.services.delivery`, `WORKER_CONCURRENCY` at once), then send the
-e-mails that are due (`app.services.mail`, with `SMTP_URL`); sleep `WORKER_POLL_S` when there
-was nothing to do. Every claim is a short transaction; nothing is held while sending.
+e-mails that are due (`app.services.mail`, with `SMTP_URL`), then score again a batch of the
+open needs whose stored best score a provider change may have outdated
+(`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
+`WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
+held while sending.
 
 It builds its own matching index, exactly as each server worker does (`MatchIndex` with the
 same tagger and settings), so alerts rank with the service's ranking and the write path never
@@ -23,6 +26,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,9 +42,13 @@ from app.config import Settings, load_secret_key
 from app.db import create_db_engine, intending_to_write
 from app.services import delivery, mail, outbox
 from app.services import themes as theme_service
+from app.services.analytics import scores as best_scores
 from app.services.match_index import MatchIndex
 
 logger = logging.getLogger("app.worker")
+
+#: How long the worker rests between searches for outdated best scores when it found none to spare.
+SCORES_EVERY_S = 30.0
 
 
 class WorkerAlreadyRunning(RuntimeError):
@@ -81,10 +89,11 @@ class Counts:
     events: int = 0
     deliveries: int = 0
     emails: int = 0
+    scores: int = 0
 
     @property
     def total(self) -> int:
-        return self.events + self.deliveries + self.emails
+        return self.events + self.deliveries + self.emails + self.scores
 
 
 @dataclass
@@ -108,6 +117,7 @@ class Worker:
             limits=httpx.Limits(max_connections=self.settings.WORKER_CONCURRENCY * 2),
         )
         self.skip: set[int] = set()
+        self._scores_rest_until = 0.0
         self.secret = load_secret_key(self.settings) if self.settings.SMTP_URL else b""
 
     def close(self) -> None:
@@ -183,9 +193,28 @@ class Worker:
             mail.record(session, worker_id=self.worker_id, results=results)
         return len(results)
 
+    def refresh_scores(self, limit: int = 20) -> int:
+        """Score again a batch of open needs whose best score a provider change may have outdated.
+
+        The search for them reads every stored score, so after a round that found fewer than a
+        batch it rests `SCORES_EVERY_S`: a provider change reaches the measure within about that.
+        """
+        if time.monotonic() < self._scores_rest_until:
+            return 0
+        with intending_to_write(), self._session() as session:
+            done = best_scores.refresh_stale(session, self.index, limit=limit)
+        if done < limit:
+            self._scores_rest_until = time.monotonic() + SCORES_EVERY_S
+        return done
+
     def cycle(self) -> Counts:
-        """One round: a batch of events, the due deliveries, the due e-mails."""
-        return Counts(events=self.process_events(), deliveries=self.deliver(), emails=self.send_mail())
+        """One round: a batch of events, the due deliveries, the due e-mails, a batch of outdated best scores."""
+        return Counts(
+            events=self.process_events(),
+            deliveries=self.deliver(),
+            emails=self.send_mail(),
+            scores=self.refresh_scores(),
+        )
 
     def run(self, stop: threading.Event) -> None:
         """Cycle until `stop` is set; sleep `WORKER_POLL_S` after a round with nothing to do."""
@@ -200,7 +229,11 @@ class Worker:
                 continue
             if counts.total:
                 logger.info(
-                    "processed %d events, %d deliveries, %d e-mails", counts.events, counts.deliveries, counts.emails
+                    "processed %d events, %d deliveries, %d e-mails, %d best scores",
+                    counts.events,
+                    counts.deliveries,
+                    counts.emails,
+                    counts.scores,
                 )
             else:
                 stop.wait(self.settings.WORKER_POLL_S)

@@ -322,3 +322,79 @@ def test_a_confirmed_activity_is_deleted_by_an_admin_only_and_both_parties_hear_
     # The State hears of the admin's deletion; of its own, nothing.
     by_fra = lclient.get("/v1/inbox?type=activity.deleted", headers=loop.h("fra")).json()["items"]
     assert [i["resource_id"] for i in by_fra] == [claim["id"]]
+
+
+def test_the_worker_scores_open_needs_again_after_providers_change(
+    lclient: TestClient, session: Session, loop_settings: Settings, engine: Engine
+) -> None:
+    """The unserved-needs measure reads each need's stored best score: a new provider must reach it."""
+    from datetime import datetime, timedelta
+
+    from app.models.analytics import NeedBestScore
+    from app.models.need import Need
+    from app.models.provider import Provider
+    from app.services import matching as matching_service
+    from app.services.analytics import scores
+    from tests.loop.helpers import etag
+
+    loop = seed_loop(session)
+    recs = [make_recommendation(session, state_under_review="FRA") for _ in range(2)]
+    session.commit()  # the test's session reads nothing across the service's writes below
+    need_id = _file_need(lclient, loop, rec=recs[0])
+    closed_id = _file_need(lclient, loop, rec=recs[1], title="Closed")
+
+    def best(need: str) -> NeedBestScore:
+        with Session(engine) as s:
+            row = s.get(NeedBestScore, need)
+            assert row is not None
+            return row
+
+    with worker(loop_settings, engine) as runner:
+
+        def refresh(now: datetime) -> int:
+            with Session(engine) as s:
+                return scores.refresh_stale(s, runner.index, now=now)
+
+        drain(runner)  # need.filed: each need scored once
+        before = best(need_id)
+        assert before.provider_id in {loop.x.id, loop.y.id}
+        url = f"/v1/needs/{closed_id}"
+        closed = lclient.patch(
+            url, headers=loop.h("fra", **{"If-Match": etag(lclient, url, loop.h("fra"))}), json={"status": "closed"}
+        )
+        assert closed.status_code == 200, closed.text
+        body = {  # the need's own words, themes, modality and country: it can only rank first
+            "name": "Torture Prevention Desk",
+            "kind": "ngo",
+            "description": "Independent investigation of torture complaints. Training for prosecutors on the "
+            "prevention of torture in prisons and police custody. Ratify the Optional Protocol to the "
+            "Convention against Torture.",
+            "themes": [TORTURE],
+            "modalities": ["legal_review", "training"],
+            "countries": ["FRA"],
+            "languages": ["en", "fr"],
+        }
+        created = lclient.post("/v1/providers", headers=loop.h("admin"), json=body)
+        assert created.status_code == 201, created.text
+        z = created.json()["id"]
+        with Session(engine) as s:
+            changed = s.get(Provider, z).updated_at  # type: ignore[union-attr]
+        # Not before the change has settled (committed everywhere, read by the index) ...
+        assert refresh(changed + scores.SETTLE - timedelta(microseconds=1)) == 0
+        # ... then the open need is scored again (the closed one is not), and only once.
+        assert refresh(changed + scores.SETTLE) == 1
+        after = best(need_id)
+        with Session(engine) as s:
+            fresh = matching_service.scores_for_need(s, runner.index, need=s.get(Need, need_id))  # type: ignore[arg-type]
+        assert (after.provider_id, after.score) == max(fresh.items(), key=lambda item: item[1])
+        assert after.provider_id == z and after.score > before.score and after.computed_at > before.computed_at
+        assert best(closed_id).computed_at < changed
+        assert refresh(changed + timedelta(hours=1)) == 0
+        # The best provider deleted: the need is scored again without it.
+        path = f"/v1/providers/{z}"
+        gone = lclient.delete(path, headers=loop.h("admin", **{"If-Match": etag(lclient, path, loop.h("admin"))}))
+        assert gone.status_code == 204, gone.text
+        assert refresh(changed + timedelta(hours=1)) == 1
+        assert best(need_id).provider_id in {loop.x.id, loop.y.id}
+        # Nothing is left for the worker's own round.
+        assert runner.cycle().scores == 0

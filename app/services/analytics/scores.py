@@ -7,8 +7,10 @@ benchmark's scale), so the score is stored instead:
 
 - on every filing or change of a need, by the worker, which already scores the need for every
   provider to send alerts (`services/outbox.py`);
-- for all open needs by `upr-match analytics refresh` (after providers change: a new provider
-  can make a need's best match strong), which the demo loader runs too.
+- after providers change (a new provider can make a need's best match strong), by the worker
+  too: each round it scores again a batch of the open needs scored before the latest change of
+  a provider, or whose best provider is gone (`refresh_stale`);
+- for all open needs at once by `upr-match analytics refresh`, which the demo loader runs too.
 
 `below_strong_since` keeps when the best score fell below the strong band (the need's filing
 time when it was never strong), so "below strong for 30 days or more" is one indexed comparison.
@@ -17,13 +19,15 @@ time when it was never strong), so "below strong for 30 days or more" is one ind
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, exists, or_
+from sqlmodel import Session, col, func, select
 
 from app.models.analytics import NeedBestScore
 from app.models.common import utcnow
 from app.models.need import Need
+from app.models.provider import Provider
 from app.services import matching as matching_service
 from app.services.match_index import MatchIndex
 from app.vocab import SCORE_STRONG
@@ -70,4 +74,41 @@ def refresh_open_needs(
     return len(ids)
 
 
-__all__ = ["record", "refresh_need", "refresh_open_needs"]
+#: A provider change is this old before the scores it may change are refreshed: time for its
+#: transaction to commit and for the worker's index to read it (and for clocks of replicas to agree).
+SETTLE = timedelta(seconds=5)
+
+
+def refresh_stale(session: Session, index: MatchIndex, *, now: datetime | None = None, limit: int = 20) -> int:
+    """Score again up to `limit` open needs whose stored best score may be out of date; commits. Returns how many.
+
+    Out of date: computed before the latest change of any provider (once that change is `SETTLE`
+    old), or naming a best provider that was deleted. Oldest first, so a large backlog is worked
+    through a batch per worker round. On PostgreSQL the rows are claimed `FOR UPDATE SKIP LOCKED`:
+    several workers share the backlog without scoring a need twice.
+    """
+    now = now or utcnow()
+    changed = session.exec(select(func.max(Provider.updated_at))).one()
+    best_gone = col(NeedBestScore.provider_id).is_not(None) & ~exists().where(
+        col(Provider.id) == col(NeedBestScore.provider_id)
+    )
+    stale: list[ColumnElement[bool]] = [best_gone]
+    if changed is not None and changed <= now - SETTLE:
+        stale.append(col(NeedBestScore.computed_at) < changed)
+    rows = session.exec(
+        select(NeedBestScore)
+        .join(Need, col(Need.id) == col(NeedBestScore.need_id))
+        .where(col(Need.status) == "open", or_(*stale))
+        .order_by(col(NeedBestScore.computed_at), col(NeedBestScore.need_id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=NeedBestScore)
+    ).all()
+    for row in rows:
+        need = session.get(Need, row.need_id)
+        if need is not None:
+            refresh_need(session, index, need)
+    session.commit()
+    return len(rows)
+
+
+__all__ = ["SETTLE", "record", "refresh_need", "refresh_open_needs", "refresh_stale"]
