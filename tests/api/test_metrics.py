@@ -98,10 +98,10 @@ def test_two_workers_are_summed(tmp_path: Path) -> None:
         assert value(found, "upr_http_requests_total", **route) == requests
     last = scrapes[-1]
     per_worker = {dict(labels)["pid"]: v for (name, labels), v in last.items() if name == "upr_worker_requests"}
-    # Two workers, or three when the supervisor replaced one that did not answer its health check in
-    # time (seen once in CI on a loaded machine: a worker that had answered nothing was replaced):
-    # the replaced worker's counts stay in the sums, as Prometheus counters should.
-    assert 2 <= len(per_worker) <= 3, per_worker
+    # Two workers, or more when the supervisor replaced some that did not answer its health check in
+    # time (seen in CI on a loaded machine: one, then two replaced, each having answered little):
+    # the replaced workers' counts stay in the sums, as Prometheus counters should.
+    assert len(per_worker) >= 2, per_worker
     assert sum(v > 0 for v in per_worker.values()) >= 2, f"fewer than two workers answered: {per_worker}"
     # Every request of every worker is in the sum (the scrapes count too, up to the one being answered).
     total = sum(v for (name, _), v in last.items() if name == "upr_http_requests_total")

@@ -59,7 +59,10 @@ def test_provider_sharing_no_word_is_found_through_its_theme(tagged_client: Test
     assert all(t < themes[0] / 2 for t in themes[1:])
     explanation = body["items"][0]["explanation"]
     assert explanation["signals"]["text"]["value"] == 0.0, "the test needs a provider sharing no word"
-    assert explanation["themes"] == [TORTURE]
+    # Torture bridges first. (Its closest example profiles, human rights institutions and the
+    # Inter-American Commission, also work on women's rights, which the two-theme test tagger reads
+    # faintly in "Ratify OPCAT": that theme may follow.)
+    assert explanation["themes"][0] == TORTURE
     assert explanation["summary"].startswith("shares: " + TORTURE)
 
 
