@@ -96,17 +96,15 @@ def refresh_stale(session: Session, index: MatchIndex, *, now: datetime | None =
     if changed is not None and changed <= now - SETTLE:
         stale.append(col(NeedBestScore.computed_at) < changed)
     rows = session.exec(
-        select(NeedBestScore)
+        select(NeedBestScore, Need)  # both loaded: `record` finds the score row without another query
         .join(Need, col(Need.id) == col(NeedBestScore.need_id))
         .where(col(Need.status) == "open", or_(*stale))
         .order_by(col(NeedBestScore.computed_at), col(NeedBestScore.need_id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=NeedBestScore)
     ).all()
-    for row in rows:
-        need = session.get(Need, row.need_id)
-        if need is not None:
-            refresh_need(session, index, need)
+    for _, need in rows:
+        refresh_need(session, index, need)
     session.commit()
     return len(rows)
 
