@@ -89,7 +89,8 @@ def fill(session: Session, *, scale: float, seed: int, data_dir: Path) -> dict[s
             session.execute(insert(model), chunk)
         session.commit()
 
-    recs, rec_themes, supported_of = [], [], {s: [] for s in states}
+    supported_of: dict[str, list[str]] = {s: [] for s in states}
+    recs, rec_themes = [], []
     for k in range(n_recs):
         state, rid = states[k % len(states)], f"bench-{k}"
         themes = rng.sample(THEMES, rng.randint(1, 3))

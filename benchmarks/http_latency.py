@@ -59,6 +59,8 @@ def pct(sorted_ms: list[float], q: float) -> float:
 class Client:
     def __init__(self, base: str, key: str | None) -> None:
         u = urllib.parse.urlsplit(base)
+        if u.hostname is None:
+            raise ValueError(f"no host in {base!r}")
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
         self.headers = {"Accept": "application/json"}
         if key:

@@ -72,6 +72,10 @@ DEFAULT_PROVIDERS = ROOT / "app" / "demo" / "providers.json"
 STATE = "state_under_review_iso3"
 KINDS = ("recommendation", "need")
 METRICS = ("ndcg", "mrr", "p1", "p1_core")
+# One row of recommendations.jsonl or a demo need (JSON).
+Row = dict[str, Any]
+# Provider slug -> {"core": [themes], "secondary": [themes]}.
+Relevance = dict[str, dict[str, list[str]]]
 TARGETS = {"ndcg_recommendation": 0.85, "ndcg_need": 0.90, "margin_recommendation": 0.20}
 
 
@@ -160,8 +164,8 @@ VARIANTS = [
 # --------------------------------------------------------------------------- data
 
 
-def load_providers(path: Path) -> list[dict[str, Any]]:
-    providers: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+def load_providers(path: Path) -> list[Row]:
+    providers: list[Row] = json.loads(path.read_text(encoding="utf-8"))
     return providers
 
 
@@ -170,7 +174,7 @@ def provider_text(p: dict[str, Any]) -> str:
     return engine_provider_text(p["name"], None, p["description"], [])
 
 
-def split_rows(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+def split_rows(rows: list[Row], fraction: float, seed: int) -> tuple[list[Row], list[Row]]:
     by_id = {r["id"]: r for r in rows}
     train_ids, test_ids = split_by_group([r["id"] for r in rows], [r[STATE] for r in rows], fraction, seed)
     return [by_id[i] for i in train_ids], [by_id[i] for i in test_ids]
@@ -186,7 +190,7 @@ class Query:
     themes: list[str]
 
 
-def make_queries(rows: list[dict], relevance: dict[str, dict], n: int, seed: int) -> dict[str, list[Query]]:
+def make_queries(rows: list[Row], relevance: Relevance, n: int, seed: int) -> dict[str, list[Query]]:
     """``n`` supported recommendations and ``n`` needs from ``rows`` that some demo provider can answer."""
     supported = [r for r in rows if r.get("response") == "supported" and r["themes"]]
     by_id = {r["id"]: r for r in supported}
@@ -205,7 +209,9 @@ def make_queries(rows: list[dict], relevance: dict[str, dict], n: int, seed: int
     return out
 
 
-def get_tagger(rows: list[dict], name: str, out_dir: Path, n_jobs: int, retrain: bool) -> tuple[ThemeTagger, dict]:
+def get_tagger(
+    rows: list[Row], name: str, out_dir: Path, n_jobs: int, retrain: bool
+) -> tuple[ThemeTagger, dict[str, Any]]:
     """Train (or load the cached) tagger on ``rows``; returns it and fit timings."""
     path = out_dir / f"quality-tagger-{name}.joblib"
     if path.exists() and not retrain:
@@ -247,7 +253,7 @@ class Side:
         return need_text(filed.text.splitlines()[0], "", q.texts, labels), Preferences(state=q.state, themes=labels)
 
 
-def gradings_for(queries: Sequence[Query], relevance: dict[str, dict], ids: Sequence[str]) -> list[dict[str, int]]:
+def gradings_for(queries: Sequence[Query], relevance: Relevance, ids: Sequence[str]) -> list[dict[str, int]]:
     pool = {i: relevance[i] for i in ids}
     return [graded_relevance(q.themes, pool) for q in queries]
 
@@ -304,8 +310,8 @@ def run_folds(
     folds: list[Fold],
     variants: list[Variant],
     sides: dict[str, Side],
-    providers: list[dict],
-    relevance: dict[str, dict],
+    providers: list[Row],
+    relevance: Relevance,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """Per fold: every variant on the tune half (validation States) and the report half (held-out States).

@@ -128,7 +128,7 @@ def main() -> int:
         tmpdir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmpdir / 'shared.db'}"
         migrate(url)
-        settings = Settings(DATABASE_URL=url, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(DATABASE_URL=url, _env_file=None)
         engine = create_db_engine(settings)
         from app.db import intending_to_write
 
@@ -168,25 +168,25 @@ def _queries(url: str, iterations: int, results: dict[str, float]) -> int:
     from app.services import recommendations as service
     from app.services.recommendations import RecommendationFilters as F
 
-    engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))  # type: ignore[call-arg]
+    engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))
     page = PageParams(limit=20, offset=0)
     with Session(engine) as session:
         list_cases = [
-            F(state="COD"),
-            F(state="FRA", response="supported"),
-            F(cycle=2, session=15),
-            F(theme="Women's rights"),
-            F(recommending_state="NOR", cycle=1),
-            F(response="noted", action_category=5),
+            F(state=("COD",)),
+            F(state=("FRA",), response=("supported",)),
+            F(cycle=(2,), session=(15,)),
+            F(theme=("Women's rights",)),
+            F(recommending_state=("NOR",), cycle=(1,)),
+            F(response=("noted",), action_category=(5,)),
             F(),
         ]
         q_cases = [
             F(q="torture optional protocol"),
             F(q="death penalty"),
-            F(q="rights of persons with disabilities", state="FRA"),
+            F(q="rights of persons with disabilities", state=("FRA",)),
             F(q='"domestic violence"'),
         ]
-        facet_cases = [F(), F(state="COD"), F(cycle=1, response="supported"), F(q="torture")]
+        facet_cases = [F(), F(state=("COD",)), F(cycle=(1,), response=("supported",)), F(q="torture")]
         for name, cases, call in (
             ("list", list_cases, lambda f: service.list_recommendations(session, filters=f, page=page)),
             ("q", q_cases, lambda f: service.list_recommendations(session, filters=f, page=page)),

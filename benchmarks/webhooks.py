@@ -91,7 +91,7 @@ def main() -> int:
     from app.commands.server import alembic_config
 
     command.upgrade(alembic_config(), "head")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         DATABASE_URL=url,
         WEBHOOK_ALLOW_PRIVATE=True,
         WORKER_CONCURRENCY=args.concurrency,
