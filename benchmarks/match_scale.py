@@ -33,27 +33,17 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.service_setup import load_average, trained_tagger  # noqa: E402
 
-if TYPE_CHECKING:
-    from app.vocab import Modality
-
 NEEDS_PER_PROVIDER = 5
 TARGETS = {"p50_ms": 15.0, "p99_ms": 50.0, "startup_s": 30.0, "rss_mb": 1536.0}
 LANGUAGES = ("en", "fr", "es", "ar", "ru", "pt")
-MODALITIES: tuple[Modality, ...] = (
-    "training",
-    "legal_review",
-    "expert_deployment",
-    "funding",
-    "data_systems",
-    "peer_exchange",
-)
+MODALITIES: Final = ("training", "legal_review", "expert_deployment", "funding", "data_systems", "peer_exchange")
 
 
 def pct(values: list[float], q: float) -> float:
