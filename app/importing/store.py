@@ -19,15 +19,16 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from app.importing.core import ImportSource, ProgressCallback, Record, Validation, rejection, validate
-from app.models.common import utcnow
+from app.models.common import table_of, utcnow
 from app.models.import_run import ImportRun
 from app.models.recommendation import (
     ImportSummary,
@@ -47,20 +48,21 @@ ANALYZE_POSTGRES = (
     "recommendation_sdg_target, recommendation_affected_group"
 )
 # One index table per list field: (table, its value column, the record field it indexes).
-INDEX_TABLES: tuple[tuple[Any, str, str], ...] = (
-    (RecommendationTheme.__table__, "theme", "themes"),  # type: ignore[attr-defined]
-    (RecommendationRecommender.__table__, "state", "recommending_states"),  # type: ignore[attr-defined]
-    (RecommendationSdg.__table__, "sdg", "sdgs"),  # type: ignore[attr-defined]
-    (RecommendationSdgTarget.__table__, "target", "sdg_targets"),  # type: ignore[attr-defined]
-    (RecommendationAffectedGroup.__table__, "affected_group", "affected_groups"),  # type: ignore[attr-defined]
+INDEX_TABLES: tuple[tuple[Table, str, str], ...] = (
+    (table_of(RecommendationTheme), "theme", "themes"),
+    (table_of(RecommendationRecommender), "state", "recommending_states"),
+    (table_of(RecommendationSdg), "sdg", "sdgs"),
+    (table_of(RecommendationSdgTarget), "target", "sdg_targets"),
+    (table_of(RecommendationAffectedGroup), "affected_group", "affected_groups"),
 )
 # Linking is the caller's: (session, the (State, session) groups written, progress) -> records now linked.
 Group = tuple[str, int]
 LinkHook = Callable[[Session, set[Group], ProgressCallback | None], int]
 
 
-def _dialect_insert(session: Session) -> Callable[..., Any]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``table`` in the session's dialect (both can upsert)."""
+    return pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
 
 
 def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
@@ -75,7 +77,7 @@ def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
 
 
 def _existing_hashes(session: Session, ids: Iterable[str]) -> dict[str, str]:
-    table = Recommendation.__table__  # type: ignore[attr-defined]
+    table = table_of(Recommendation)
     rows = session.execute(select(table.c.id, table.c.content_hash).where(table.c.id.in_(list(ids))))
     return {row[0]: row[1] for row in rows}
 
@@ -84,7 +86,7 @@ def _write_batch(
     session: Session, records: list[Record], next_seq: int, *, update_ids: set[str], hashes: dict[str, str]
 ) -> int:
     """Upsert one batch (new and changed records) and rebuild their index-table rows."""
-    table = Recommendation.__table__  # type: ignore[attr-defined]
+    table = table_of(Recommendation)
     now = utcnow()
     values = []
     for record in records:
@@ -100,7 +102,7 @@ def _write_batch(
             row["seq"] = next_seq
             next_seq += 1
         values.append(row)
-    stmt = _dialect_insert(session)(table)
+    stmt = _dialect_insert(session, table)
     # Links are recomputed for the groups this import touches, after the writes.
     keep = {"id", "seq", "created_at", "canonical_id", "link_method"}
     stmt = stmt.on_conflict_do_update(
@@ -170,7 +172,7 @@ def _write(
             # The default 2 MB page cache thrashes on a large upsert touching ten b-trees;
             # 64 MB for this connection while importing (reset below).
             session.execute(text(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}"))
-        table = Recommendation.__table__  # type: ignore[attr-defined]
+        table = table_of(Recommendation)
         next_seq = (session.execute(select(func.max(table.c.seq))).scalar() or 0) + 1
         done = 0
         for batch in _batches(spool):

@@ -25,13 +25,14 @@ from sqlmodel import Session
 
 from app.countries import display_name
 from app.errors import NotFound
+from app.models.common import table_of
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
 from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
 from app.validation import is_iso3
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
-IR = ImportRun.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
+IR = table_of(ImportRun)
 
 # Year of each UPR Working Group session: three a year from April 2008 (two in 2012,
 # 2017 and 2020, when the calendar moved or sessions were postponed); 54 closes cycle 4.

@@ -291,7 +291,7 @@ def accept_engagement(
             recommendation_ids=recommendation_ids,
             title=need.title,
             description=row.message,
-            modality=modality,  # type: ignore[arg-type]
+            modality=modality,  # type: ignore[arg-type]  # validated Modality values, stored as list[str]
             status="planned",
         ),
         engagement_id=row.id,

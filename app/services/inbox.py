@@ -144,7 +144,7 @@ def list_inbox(
     items = [
         InboxItemPublic(
             id=r.id or 0,
-            type=r.type,  # type: ignore[arg-type]
+            type=r.type,  # type: ignore[arg-type]  # the column holds only the InboxType values written here
             title=r.title,
             resource=r.resource,
             resource_id=r.resource_id,

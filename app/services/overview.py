@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pycountry
-from sqlalchemy import case, exists, func, select, union
+from sqlalchemy import ColumnElement, case, exists, func, select, union
 from sqlmodel import Session, col
 
 from app.errors import NotFound
@@ -49,7 +48,7 @@ class StateCoverage:
     themes: list[ThemeCoverage]
 
 
-def _covered_clause(principal: Principal, state: str) -> Any:
+def _covered_clause(principal: Principal, state: str) -> ColumnElement[bool]:
     """Cited by a need or an activity the caller may see, directly or through another source's copy of it."""
     by_need = (
         select(col(NeedRecommendation.recommendation_id))

@@ -24,15 +24,15 @@ from app.countries import display_name
 from app.db import intending_to_write
 from app.errors import Forbidden
 from app.identity import Principal
-from app.models.common import utcnow
+from app.models.common import table_of, utcnow
 from app.models.recommendation import Recommendation
 from app.models.web_session import WebSelection
 from app.services import access
 from app.services.web_sessions import session_digest
 from app.vocab import MAX_RECOMMENDATIONS
 
-T = WebSelection.__table__  # type: ignore[attr-defined]
-R = Recommendation.__table__  # type: ignore[attr-defined]
+T = table_of(WebSelection)
+R = table_of(Recommendation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any
 
 from app.config import Settings
 from app.errors import ServiceUnavailable
+from app.models.common import table_of
 from matching.artifacts import TaggerArtifactError
 from matching.examples import ProfileExamples, examples_from_profiles
 from matching.schemes import Labelled, MultiSchemeTagger
@@ -133,7 +134,7 @@ def imported_uhri_records(
     from matching.linking import normalise_text
 
     seen = {normalise_text(text) for text in known}
-    table = Recommendation.__table__  # type: ignore[attr-defined]
+    table = table_of(Recommendation)
     rows = session.execute(
         select(table.c.id, table.c.text, table.c.themes, table.c.state_under_review)
         .where(table.c.source == "ohchr_uhri", table.c.theme_scheme == "uhri", table.c.themes_predicted.is_(False))

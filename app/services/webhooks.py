@@ -344,7 +344,7 @@ def present_deliveries(session: Session, rows: Sequence[WebhookDelivery]) -> lis
             webhook_id=row.webhook_id,
             msg_id=row.msg_id,
             event_type=row.event_type,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,  # type: ignore[arg-type]  # the column holds only DeliveryStatus values
             attempt_count=row.attempts,
             next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
             last_status_code=row.last_status_code,

@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlmodel import col
 
+from app.models.common import table_of
 from app.models.need import Need, NeedRecommendation, NeedTheme
 from app.models.recommendation import Recommendation, RecommendationSdg, RecommendationTheme
 from app.services.analytics.reference import folded_theme_sdgs, group_members, themes_on_sdgs
 from app.services.match_index import regional_groups
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
 
 
 @dataclass(frozen=True, slots=True)
