@@ -31,6 +31,7 @@ from app.errors import Problem
 from app.identity import Principal
 from app.models.activity import Activity, ActivityCreate
 from app.models.api_key import ApiKeyCreate
+from app.models.common import JsonObject
 from app.models.need import Need, NeedCreate
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.models.recommendation import Recommendation
@@ -201,7 +202,7 @@ def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None 
             summary.needs_created += 1
 
 
-def source_line(source: dict[str, Any]) -> str:
+def source_line(source: JsonObject) -> str:
     """ "Source: UPR Info, “Title” (12 July 2024), https://..." from an activity's `source`."""
     parts = [str(source["publisher"]), f"“{source['title']}”"]
     if source.get("date"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import Field, StringConstraints
@@ -44,8 +44,10 @@ RegionFilter = Literal["africa", "asia_pacific", "eastern_europe", "latin_americ
 SEVERAL = f" Several values: any of them (`?{{name}}=a&{{name}}=b`), at most {MAX_VALUES}."
 
 
-def many_values(description: str, name: str, example: object) -> Any:
-    return Query(description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]])
+def many_values(description: str, name: str, example: object) -> params.Query:
+    return params.Query(
+        description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]]
+    )
 
 
 async def recommendation_filters(

@@ -10,7 +10,7 @@ version read travels as a hidden field like `If-Match`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -229,7 +229,7 @@ def _render_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The activity form: its parties, the need, what was done and the recommendations it works on."""
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "form": form,
         "pick": picker.nothing_to_browse(),
         "role": principal.role,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
+from starlette.datastructures import State
 
 from app.errors import ServiceUnavailable
 from app.identity import Principal
@@ -77,7 +77,7 @@ def _values(explanation: Explanation) -> dict[str, float]:
 
 def partners_for(
     session: Session,
-    app_state: Any,
+    app_state: State,
     *,
     principal: Principal,
     need: Need,
@@ -119,7 +119,7 @@ def partners_for(
     ]
 
 
-def needs_for(session: Session, app_state: Any, *, principal: Principal, provider: Provider) -> list[NeedView] | None:
+def needs_for(session: Session, app_state: State, *, principal: Principal, provider: Provider) -> list[NeedView] | None:
     """The open needs the caller may see, ranked for a provider, with reasons; None while matching is unavailable."""
     try:
         result = matching_service.match_needs_for_provider(
@@ -147,7 +147,7 @@ def needs_for(session: Session, app_state: Any, *, principal: Principal, provide
     ]
 
 
-def drafts_for(session: Session, app_state: Any, *, principal: Principal, state: str) -> list[DraftView]:
+def drafts_for(session: Session, app_state: State, *, principal: Principal, state: str) -> list[DraftView]:
     """The State's drafted needs (largest first) from its uncovered supported recommendations."""
     try:
         drafts = draft_service.draft_needs(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.deps import PageParamsDep, SessionDep
 from app.pagination import PageParams
@@ -94,11 +94,11 @@ def list_states(
 
 
 @router.get("/states/{iso3}", response_class=HTMLResponse)
-def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, page: PageParamsDep) -> HTMLResponse:
+def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, page: PageParamsDep) -> Response:
     """A State's supported recommendations by theme, how many are covered, its open needs and a chart."""
     coverage = overview_service.get_state_coverage(session, principal=web.principal, state=iso3)
     if iso3 != coverage.state:
-        return RedirectResponse(f"/states/{coverage.state}", status_code=301)  # type: ignore[return-value]
+        return RedirectResponse(f"/states/{coverage.state}", status_code=301)
     facets = recommendation_service.get_facets(session, filters=RecommendationFilters(state=(coverage.state,)))
     data = coverage_service.get_coverage(session, state=coverage.state)
     needs, needs_total = need_service.list_needs(

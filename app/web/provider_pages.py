@@ -8,7 +8,7 @@ at `/providers/{id}/edit`. Both go through the services of `POST /v1/providers` 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,7 +19,8 @@ from app.auth import Principal
 from app.countries import resolve_iso3
 from app.deps import PageParamsDep, SessionDep
 from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
-from app.models.provider import ProviderCreate, ProviderUpdate
+from app.models.common import JsonObject
+from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.pagination import PageParams
 from app.services import access, directory
 from app.services import activities as activity_service
@@ -120,12 +121,30 @@ def _check_may_register(principal: Principal) -> None:
         raise Forbidden("Only an organisation's provider key (before it has a profile) or an administrator registers.")
 
 
+class ProviderFormValues(TypedDict):
+    """The profile form's fields as typed (shown again on a mistake)."""
+
+    name: str
+    acronym: str
+    kind: str
+    description: str
+    themes: str
+    countries: str
+    regions: list[str]
+    languages: list[str]
+    other_languages: str
+    modalities: list[str]
+    website: str
+    contact_email: str
+    version: str
+
+
 def _form(
     request: Request,
-    values: dict[str, Any],
+    values: ProviderFormValues,
     errors: list[FieldError],
     *,
-    provider: Any = None,
+    provider: Provider | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -144,7 +163,7 @@ def _form(
     )
 
 
-def _empty_values(principal: Principal) -> dict[str, Any]:
+def _empty_values(principal: Principal) -> ProviderFormValues:
     return {
         "name": principal.name or "" if principal.role == "provider" else "",
         "acronym": "",
@@ -217,7 +236,7 @@ def read_provider(request: Request, provider_id: str, session: SessionDep, web: 
     )
 
 
-def _values_of(provider: Any) -> dict[str, Any]:
+def _values_of(provider: Provider) -> ProviderFormValues:
     return {
         "name": provider.name,
         "acronym": provider.acronym or "",
@@ -235,10 +254,10 @@ def _values_of(provider: Any) -> dict[str, Any]:
     }
 
 
-def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
+def _read(form: FormData) -> tuple[ProviderFormValues, JsonObject, list[FieldError]]:
     """The form as typed (to show again), the payload for the service, and the mistakes found while reading."""
     languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
-    values: dict[str, Any] = {
+    values: ProviderFormValues = {
         "name": first(form, "name"),
         "acronym": first(form, "acronym"),
         "kind": first(form, "kind"),
@@ -262,7 +281,7 @@ def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldErr
             errors.append(FieldError("countries", f"We do not know the country “{name.strip()}”: write its name."))
         elif code not in countries:
             countries.append(code)
-    payload = {
+    payload: JsonObject = {
         "name": values["name"],
         "acronym": values["acronym"] or None,
         "kind": values["kind"] or None,
@@ -280,7 +299,7 @@ def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldErr
     return values, payload, errors
 
 
-def _own(session: SessionDep, principal: Principal, provider_id: str) -> Any:
+def _own(session: SessionDep, principal: Principal, provider_id: str) -> Provider:
     row = provider_service.get_provider(session, provider_id=provider_id)
     if not access.can_write_provider(principal, row):
         raise Forbidden(f"You are not signed in for {row.name}; only its own key may edit this profile.")

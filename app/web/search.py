@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from app.countries import REGIONAL_GROUPS
+from app.models.common import JsonObject
 from app.models.recommendation import RecommendationFacets
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
@@ -104,7 +105,7 @@ def _date(request: Request, name: str) -> date | None:
 
 def read_filters(request: Request) -> RecommendationFilters:
     """The page's filters from its query string; blanks and values of the wrong kind are dropped."""
-    values: dict[str, Any] = {name: _values(request, name, kind) for name, kind in FIELDS}
+    values: JsonObject = {name: _values(request, name, kind) for name, kind in FIELDS}
     q = " ".join((request.query_params.get("q") or "").split())[:MAX_QUERY_LENGTH] or None
     return RecommendationFilters(
         **values,

@@ -246,7 +246,8 @@ def csrf_protect(request: Request, web: WebDep, form: FormDep) -> None:
     """Refuse (403) any unsafe request whose form lacks this session's CSRF token."""
     if request.method in SAFE_METHODS:
         return
-    if not web.check_csrf(form.get(CSRF_FIELD)):  # type: ignore[arg-type]
+    presented = form.get(CSRF_FIELD)
+    if not web.check_csrf(presented if isinstance(presented, str) else None):
         raise CsrfFailed(
             "This form was not sent from a page of this site in your current session, so it was not accepted. "
             "Go back, reload the page and send it again."

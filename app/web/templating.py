@@ -6,13 +6,14 @@ adds the visitor's context, the session cookie and the security headers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from app.vocab import FORM_LANGUAGES
@@ -30,7 +31,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def query_url(request: Request, **changes: Any) -> str:
+def query_url(request: Request, **changes: object) -> str:
     """This page's path and query with some parameters replaced (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
@@ -45,7 +46,7 @@ def language_choices(current: list[str]) -> list[tuple[str, str]]:
 
 
 @pass_context
-def _theme(context: Any, theme: str) -> Markup:
+def _theme(context: Context, theme: str) -> Markup:
     """A theme in running text: abbreviations spelled out on their first use on this page."""
     seen = context.get("_abbreviations_seen")
     return theme_markup(str(theme), seen if isinstance(seen, set) else None)
@@ -87,7 +88,7 @@ def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | No
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+    request: Request, name: str, context: Mapping[str, object] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
