@@ -1,7 +1,7 @@
 """The ranking: how well a provider fits a need (or free text), and a need a provider.
 
 This is the one place where scores are fused (:func:`fuse`, :func:`weighted_mean`). The service
-(``app/services/match_index.py``) and the quality harness (``evaluation/``) both rank through
+(``app/match_index/index.py``) and the quality harness (``evaluation/``) both rank through
 :class:`Ranker`, so what the harness measures is what the service answers.
 
 ``score = sum(weight_c * value_c) / sum(weight_c)`` over the components ``c`` that apply, each

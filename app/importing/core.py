@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
-from app.countries import country_name, resolve_iso3
-from app.errors import PayloadTooLarge, UnprocessableEntity, field_error
+from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
 from app.importing.text_split import is_unrecorded
 from app.models.recommendation import MAX_TEXT_LENGTH
+from app.reference.countries import country_name, resolve_iso3
 
 MAX_LISTED_ERRORS = 100
 BATCH_SIZE = 1_000

@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from app.countries import resolve_iso3
 from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
 from app.importing.files import Opener
 from app.importing.text_split import is_unrecorded
+from app.reference.countries import resolve_iso3
 
 UPR_INFO_COLUMNS = (
     "To",

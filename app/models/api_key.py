@@ -11,7 +11,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, utcnow
-from app.vocab import Email
+from app.reference.vocab import Email
 
 Role = Literal["admin", "state", "provider"]
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, false, or_, true
 from sqlmodel import col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider

@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app.countries import display_name
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
 from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
-from app.validation import is_iso3
+from app.reference.countries import display_name
+from app.reference.validation import is_iso3
 
 R = Recommendation.__table__  # type: ignore[attr-defined]
 IR = ImportRun.__table__  # type: ignore[attr-defined]

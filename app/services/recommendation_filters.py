@@ -25,8 +25,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, column, func, literal_column, or_, select, table, text
 
-from app.countries import regional_group_members
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
 from app.models.recommendation import (
     Recommendation,
     RecommendationAffectedGroup,
@@ -35,7 +34,8 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
-from app.validation import normalise_iso3
+from app.reference.countries import regional_group_members
+from app.reference.validation import normalise_iso3
 
 R = Recommendation.__table__  # type: ignore[attr-defined]
 RT = RecommendationTheme.__table__  # type: ignore[attr-defined]

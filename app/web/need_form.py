@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from starlette.datastructures import FormData
 
-from app.vocab import MAX_RECOMMENDATIONS
+from app.reference.vocab import MAX_RECOMMENDATIONS
 from app.web.forms import first, int_or, parse_languages
 from app.web.picker import PickState
 

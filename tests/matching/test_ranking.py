@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from matching import TfidfMatcher
 from matching.ranking import (
     PROBA_FLOOR,

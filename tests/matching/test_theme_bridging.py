@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.config import get_settings
+from app.core.config import get_settings
 from evaluation.quality import ServiceRanking, matcher_scores, rank_ids
 from matching.matcher import TfidfMatcher
 from matching.preprocessing import Analyzer
