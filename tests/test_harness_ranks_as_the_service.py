@@ -20,7 +20,7 @@ from app.main import create_app
 from app.services import themes as theme_service
 from evaluation.heldout import need_as_filed
 from evaluation.quality import ServiceRanking
-from matching.ranking import provider_text
+from matching.texts import provider_text
 from tests.factories import auth, make_key, make_recommendation
 from tests.tagging import write_tiny_tagger
 

@@ -60,9 +60,9 @@ from matching.ranking import (
     fact_values,
     visible_needs,
 )
-from matching.ranking import need_text as engine_need_text
-from matching.ranking import provider_text as engine_provider_text
 from matching.schemes import MultiSchemeTagger
+from matching.texts import need_text as engine_need_text
+from matching.texts import provider_text as engine_provider_text
 
 logger = logging.getLogger("app.matching")
 

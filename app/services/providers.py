@@ -25,7 +25,7 @@ from app.models.provider import (
 from app.services import access, audit
 from app.services.themes import profile_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
-from matching.ranking import provider_text
+from matching.texts import provider_text
 from matching.theme_space import ThemeSpace
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.

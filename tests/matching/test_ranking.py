@@ -21,8 +21,8 @@ from matching.ranking import (
     ThemeSpace,
     Weights,
     fuse,
-    provider_text,
 )
+from matching.texts import provider_text
 
 TORTURE, WOMEN, CHILD = "Torture", "Women", "Children"
 REGIONS = {"KEN": "africa", "MEX": "latin_america_caribbean"}
