@@ -17,20 +17,21 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
-from app import __version__, metrics
-from app.config import Settings, get_settings
-from app.db import create_db_engine
-from app.docs import install_docs
-from app.errors import install_error_handlers
-from app.idempotency import IdempotencyMiddleware
-from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
-from app.openapi import install_openapi
-from app.ratelimit import RateLimitMiddleware
+from app import __version__
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
+from app.core.errors import install_error_handlers
+from app.http import metrics
+from app.http.docs import install_docs
+from app.http.idempotency import IdempotencyMiddleware
+from app.http.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from app.http.openapi import install_openapi
+from app.http.ratelimit import RateLimitMiddleware
+from app.http.streaming import StreamSlots
+from app.match_index.index import MatchIndex, prune_log
 from app.routes import api_router, health
 from app.routes import metrics as metrics_route
 from app.services import themes as theme_service
-from app.services.match_index import MatchIndex, prune_log
-from app.streaming import StreamSlots
 from app.web import install_web
 
 logger = logging.getLogger("app")
@@ -152,7 +153,7 @@ def create_app(
         lifespan=lifespan,
         debug=False,
         openapi_url="/openapi.json",
-        docs_url=None,  # app.docs serves Swagger UI from the installed package
+        docs_url=None,  # app.http.docs serves Swagger UI from the installed package
         redoc_url=None,
     )
     app.state.settings = settings

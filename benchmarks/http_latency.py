@@ -164,11 +164,11 @@ def profile_match(db_url: str, model_dir: Path, need_id: str, n: int = 200) -> s
     os.environ.update(DATABASE_URL=db_url, MODEL_DIR=str(model_dir))
     from sqlmodel import Session
 
-    from app.config import get_settings
-    from app.db import create_db_engine
-    from app.identity import ANONYMOUS
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine
+    from app.core.identity import ANONYMOUS
+    from app.match_index.index import MatchIndex
     from app.services import themes as theme_service
-    from app.services.match_index import MatchIndex
     from app.services.matching import match_providers_for_need
     from matching.ranking import NO_FILTERS
 

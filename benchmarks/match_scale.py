@@ -58,8 +58,8 @@ def generate(db_url: str, providers: int, needs: int, seed: int) -> None:
     """Register providers and needs up to these counts (those already there count)."""
     from sqlmodel import Session, col, func, select
 
-    from app.config import get_settings
-    from app.db import create_db_engine, intending_to_write
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine, intending_to_write
     from app.demo.loader import ADMIN, PROFILE_FIELDS, PROVIDERS_FILE
     from app.models.need import Need, NeedCreate
     from app.models.provider import Provider, ProviderCreate
@@ -131,16 +131,16 @@ def measure(queries: int, seed: int) -> dict[str, Any]:
     from sqlmodel import Session, select
     from threadpoolctl import threadpool_limits
 
-    from app.config import get_settings
-    from app.db import create_db_engine
-    from app.identity import ANONYMOUS, Principal
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine
+    from app.core.identity import ANONYMOUS, Principal
+    from app.match_index.index import MatchIndex
     from app.models.match import MatchQuery
     from app.models.need import Need
     from app.models.provider import Provider
     from app.models.recommendation import Recommendation
     from app.services import matching
     from app.services import themes as theme_service
-    from app.services.match_index import MatchIndex
     from matching.ranking import NO_FILTERS
 
     threadpool_limits(limits=1, user_api="blas")  # as a worker's start-up does (app/main.py)

@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:
 
 from app.services import themes as theme_service  # noqa: E402
 from benchmarks.service_setup import trained_tagger  # noqa: E402
-from matching.ranking import provider_text  # noqa: E402
 from matching.schemes import MultiSchemeTagger  # noqa: E402
+from matching.texts import provider_text  # noqa: E402
 from matching.theme_space import ThemeSpace, service_space  # noqa: E402
 
 

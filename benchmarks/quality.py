@@ -63,9 +63,10 @@ from evaluation.quality import (  # noqa: E402
     tagging_metrics,
 )
 from matching.examples import EXAMPLE_NEIGHBOURS, examples_from_profiles  # noqa: E402
-from matching.ranking import Preferences, ThemeSpace, Weights, need_text  # noqa: E402
-from matching.ranking import provider_text as engine_provider_text  # noqa: E402
+from matching.ranking import Preferences, ThemeSpace, Weights  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
+from matching.texts import need_text  # noqa: E402
+from matching.texts import provider_text as engine_provider_text  # noqa: E402
 from matching.theme_space import service_space  # noqa: E402
 
 DEFAULT_PROVIDERS = ROOT / "app" / "demo" / "providers.json"

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.config import get_settings  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
 from evaluation.metrics import split_by_group  # noqa: E402
 from evaluation.quality import tagging_metrics  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402

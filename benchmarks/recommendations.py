@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.config import get_settings  # noqa: E402 (after the checkout is on sys.path)
+from app.core.config import get_settings  # noqa: E402 (after the checkout is on sys.path)
 
 TARGETS = {
     "import_shared_s": 15.0,
@@ -113,8 +113,8 @@ def main() -> int:
 
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import create_db_engine
+    from app.core.config import Settings
+    from app.core.db import create_db_engine
     from app.services import recommendations as service
 
     results: dict[str, float] = {}
@@ -130,7 +130,7 @@ def main() -> int:
         migrate(url)
         settings = Settings(DATABASE_URL=url, _env_file=None)
         engine = create_db_engine(settings)
-        from app.db import intending_to_write
+        from app.core.db import intending_to_write
 
         with intending_to_write(), Session(engine) as session:
             t, c = time.perf_counter(), time.process_time()
@@ -162,9 +162,9 @@ def _queries(url: str, iterations: int, results: dict[str, float]) -> int:
     """Time list, search and facets on the big database; print the targets; 1 when one is missed."""
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import create_db_engine
-    from app.pagination import PageParams
+    from app.core.config import Settings
+    from app.core.db import create_db_engine
+    from app.core.pagination import PageParams
     from app.services import recommendations as service
     from app.services.recommendations import RecommendationFilters as F
 

@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import Session, col, func, select  # noqa: E402
 from standardwebhooks.webhooks import Webhook as Verifier  # noqa: E402
 
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.models.common import utcnow  # noqa: E402
 from app.models.provider import Provider  # noqa: E402
 from app.models.webhook import Webhook, WebhookDelivery  # noqa: E402
 from app.services.webhooks import body_of, message_id, new_secret  # noqa: E402
-from app.worker import Worker  # noqa: E402
+from app.worker.loop import Worker  # noqa: E402
 
 TARGET = 200.0
 

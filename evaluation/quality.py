@@ -200,7 +200,7 @@ class ServiceRanking:
     order, each profile's theme vector averaged over its sentences, then
     :meth:`matching.ranking.Ranker.rank_providers` with the given weights (by
     default the service's). Give ``texts`` as the service builds them
-    (:func:`matching.ranking.provider_text`).
+    (:func:`matching.texts.provider_text`).
 
     Examples
     --------

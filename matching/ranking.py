@@ -1,7 +1,7 @@
 """The ranking: how well a provider fits a need (or free text), and a need a provider.
 
 This is the one place where scores are fused (:func:`fuse`, :func:`weighted_mean`). The service
-(``app/services/match_index.py``) and the quality harness (``evaluation/``) both rank through
+(``app/match_index/index.py``) and the quality harness (``evaluation/``) both rank through
 :class:`Ranker`, so what the harness measures is what the service answers.
 
 ``score = sum(weight_c * value_c) / sum(weight_c)`` over the components ``c`` that apply, each
@@ -116,8 +116,6 @@ __all__ = [
     "Weights",
     "fact_values",
     "fuse",
-    "need_text",
-    "provider_text",
     "visible_needs",
     "weighted_mean",
 ]
@@ -190,29 +188,6 @@ class Ranked:
 
 
 F = TypeVar("F", ProviderFacts, NeedFacts)
-
-
-def provider_text(name: str, acronym: str | None, description: str, themes: Sequence[str]) -> str:
-    """What the engine reads for a provider: name, acronym, description and declared themes.
-
-    Examples
-    --------
-    >>> provider_text("Rights Lab", None, "Trains judges.", [])
-    'Rights Lab\\nTrains judges.'
-    """
-    parts = [name, acronym or "", description, ". ".join(themes)]
-    return "\n".join(p for p in parts if p)
-
-
-def need_text(title: str, description: str, recommendation_texts: Sequence[str], themes: Sequence[str]) -> str:
-    """What the engine reads for a need: its title, description, the recommendations it cites, its themes.
-
-    Examples
-    --------
-    >>> need_text("Prisons", "", ["Ratify OPCAT"], ["Detention"])
-    'Prisons\\nRatify OPCAT\\nDetention'
-    """
-    return "\n".join(p for p in [title, description, *recommendation_texts, ". ".join(themes)] if p)
 
 
 @overload

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.services import themes as theme_service
 from evaluation.heldout import need_as_filed
 from evaluation.quality import ServiceRanking
-from matching.ranking import provider_text
+from matching.texts import provider_text
 from tests.factories import auth, make_key, make_recommendation
 from tests.tagging import write_tiny_tagger
 

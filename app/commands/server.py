@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app.commands.common import safe_url
-from app.config import get_settings
+from app.core.config import get_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -51,10 +51,10 @@ def serve(
 
     import uvicorn
 
-    from app import metrics
+    from app.http import metrics
 
     settings = get_settings()
-    # Every worker counts into this folder, whichever answers a scrape sums them (app/metrics.py).
+    # Every worker counts into this folder, whichever answers a scrape sums them (app/http/metrics.py).
     given = os.environ.get(metrics.MULTIPROC_ENV)
     metrics_dir = metrics.prepare_multiprocess_dir(Path(given) if given else None)
     if settings.METRICS_PORT is not None:

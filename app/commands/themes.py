@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 
 
 def train(
@@ -48,7 +48,7 @@ def train(
 
 def predict_themes() -> None:
     """Predict the themes of every provider profile and need again with the trained tagger (themes_predicted)."""
-    from app.db import command_session
+    from app.core.db import command_session
     from app.services import predictions
     from app.services import themes as theme_service
 
@@ -69,7 +69,7 @@ def _reading_session(settings: Settings) -> Iterator[Session | None]:
     """A session on the database to learn from, or None (said once) when it cannot be read yet."""
     from sqlalchemy import inspect
 
-    from app.db import create_db_engine
+    from app.core.db import create_db_engine
 
     engine = create_db_engine(settings)
     try:

@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.auth import authenticate
-from app.errors import Problem
-from app.identity import Principal
+from app.core.errors import Problem
+from app.core.identity import Principal
+from app.http.auth import authenticate
 from app.models.activity import Activity, ActivityCreate
 from app.models.api_key import ApiKeyCreate
 from app.models.common import JsonObject

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TYPE_CHECKING, Protocol, TypeGuard
 
-from app.countries import country_name, resolve_iso3
-from app.errors import PayloadTooLarge, UnprocessableEntity, field_error
+from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
 from app.importing.text_split import is_unrecorded
 from app.models.common import JsonObject
 from app.models.recommendation import MAX_TEXT_LENGTH
+from app.reference.countries import country_name, resolve_iso3
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader

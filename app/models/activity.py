@@ -10,7 +10,7 @@ from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import SQLModelConfig, UTCDateTime, utcnow
-from app.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Confirmation, Iso3, Modality, RecommendationId
+from app.reference.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Confirmation, Iso3, Modality, RecommendationId
 
 
 # The stored activity. Its provider and need can't be deleted while it exists (ON DELETE RESTRICT).

@@ -10,7 +10,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.models.common import SQLModelConfig, UTCDateTime, utcnow
-from app.vocab import Email
+from app.reference.vocab import Email
 
 Role = Literal["admin", "state", "provider"]
 

@@ -9,7 +9,7 @@ from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
-from app.vocab import (
+from app.reference.vocab import (
     MAX_NEED_THEMES,
     MAX_RECOMMENDATIONS,
     Iso3,

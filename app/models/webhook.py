@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.common import JsonObject, JsonType, SQLModelConfig, UTCDateTime, utcnow
 from app.models.events import InboxType
-from app.vocab import MAX_THEMES, Iso3, Region, Theme
+from app.reference.vocab import MAX_THEMES, Iso3, Region, Theme
 
 # What an endpoint may subscribe to: an event type (those of the inbox but the endpoint's own
 # `webhook.disabled`, which could not reach it), or a family with `.*`.

@@ -11,14 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep, CurrentPrincipal
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.activity import ActivityCreate, ActivityDecline, ActivityPublic, ActivityUpdate
-from app.pagination import Page
+from app.reference.vocab import ActivityStatus, Confirmation
 from app.services import activities as activity_service
-from app.vocab import ActivityStatus, Confirmation
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 

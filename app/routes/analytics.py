@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.auth import CurrentPrincipal
-from app.deps import MatchIndexDep, PageParamsDep, SessionDep
-from app.errors_doc import problems
+from app.http.auth import CurrentPrincipal
+from app.http.deps import MatchIndexDep, PageParamsDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
 from app.models.common import JsonObject
 from app.routes.recommendations import XLSX_TYPE, Cycle, Iso3, Label, RegionFilter, Sdg, many_values

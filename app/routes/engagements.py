@@ -11,10 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.engagement import (
     Direction,
     Engagement,
@@ -24,7 +25,6 @@ from app.models.engagement import (
     EngagementPublic,
     EngagementStatus,
 )
-from app.pagination import Page
 from app.services import engagements as engagement_service
 
 router = APIRouter(tags=["engagements"])

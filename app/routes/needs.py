@@ -11,14 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep, ThemeSpaceDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep, CurrentPrincipal
+from app.http.deps import PageParamsDep, SessionDep, ThemeSpaceDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.need import NeedCreate, NeedPublic, NeedUpdate
-from app.pagination import Page
+from app.reference.vocab import NeedStatus, Priority
 from app.services import needs as need_service
-from app.vocab import NeedStatus, Priority
 
 router = APIRouter(prefix="/needs", tags=["needs"])
 

@@ -10,15 +10,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep, ThemeSpaceDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep, CurrentPrincipal
+from app.http.deps import PageParamsDep, SessionDep, ThemeSpaceDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.provider import ProviderCreate, ProviderPrivate, ProviderPublic, ProviderUpdate
-from app.pagination import Page
+from app.reference.vocab import Modality, ProviderKind, Region
 from app.services import access
 from app.services import providers as provider_service
-from app.vocab import Modality, ProviderKind, Region
 
 router = APIRouter(prefix="/providers", tags=["providers"])
 

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep
-from app.deps import PageParamsDep, SessionDep, SettingsDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep
+from app.http.deps import PageParamsDep, SessionDep, SettingsDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.webhook import (
     DeliveryPublic,
     DeliveryStatus,
@@ -18,7 +19,6 @@ from app.models.webhook import (
     WebhookPublic,
     WebhookUpdate,
 )
-from app.pagination import Page
 from app.services import webhooks as webhook_service
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

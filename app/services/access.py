@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider

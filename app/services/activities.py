@@ -22,8 +22,9 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, delete, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import (
     Activity,
     ActivityCreate,
@@ -35,7 +36,6 @@ from app.models.activity import (
 from app.models.common import utcnow
 from app.models.need import Need
 from app.models.provider import Provider
-from app.pagination import PageParams
 from app.services import access, audit, events
 from app.services.needs import check_recommendations
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update

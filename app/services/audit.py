@@ -17,9 +17,9 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.core.pagination import PageParams
 from app.models.audit import AuditAction, AuditEvent, AuditResource
-from app.pagination import PageParams
 
 __all__ = [
     "COMMAND_LINE",

@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app.countries import display_name
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.models.common import table_of
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
 from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
-from app.validation import is_iso3
+from app.reference.countries import display_name
+from app.reference.validation import is_iso3
 
 R = table_of(Recommendation)
 IR = table_of(ImportRun)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlmodel import Session, col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider

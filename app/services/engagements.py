@@ -21,8 +21,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import ActivityCreate
 from app.models.common import utcnow
 from app.models.engagement import (
@@ -34,7 +35,6 @@ from app.models.engagement import (
 )
 from app.models.need import Need
 from app.models.provider import Provider
-from app.pagination import PageParams
 from app.services import access, audit, events
 from app.services import activities as activity_service
 from app.services import needs as need_service

@@ -2,7 +2,7 @@
 
 Every write that others should hear of (an engagement proposed or answered, an activity
 recorded, changed, confirmed or declined, a need filed or changed) calls `emit` before it
-commits, beside its audit row. Nothing is sent here: the worker (`app.services.outbox`)
+commits, beside its audit row. Nothing is sent here: the worker (`app.worker.outbox`)
 reads the outbox, writes each party's inbox items, webhook deliveries and e-mails, and
 evaluates the providers' alerts, each event in one transaction of its own.
 

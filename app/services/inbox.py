@@ -1,6 +1,6 @@
 """The inbox: what waits on a party and what happened to its engagements, activities and alerts.
 
-Items are written by the worker from the outbox (`app.services.outbox`), one per event and
+Items are written by the worker from the outbox (`app.worker.outbox`), one per event and
 party, never for the party that acted; `add_notice` keeps each one unique by its
 `dedupe_key`. Whether an item still waits on its reader (`action_required`: an engagement to
 answer, an activity to confirm) is checked when the inbox is read, so it never goes stale.
@@ -16,13 +16,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.events import InboxItem, InboxItemPublic, InboxPage, InboxRead, InboxReadResult, InboxWaiting
-from app.pagination import PageParams
 from app.services import access, audit, events
 
 WAITING_TYPES = {"engagement.proposed": "engagement", "activity.recorded": "activity", "activity.changed": "activity"}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from app.errors import NotFound, UnprocessableEntity, field_error
-from app.identity import generate_key
+from app.core.errors import NotFound, UnprocessableEntity, field_error
+from app.core.identity import generate_key
+from app.core.pagination import PageParams
 from app.models.api_key import ApiKey, ApiKeyCreate
 from app.models.common import utcnow
 from app.models.provider import Provider
-from app.pagination import PageParams
+from app.reference.validation import normalise_iso3
 from app.services import audit
-from app.validation import normalise_iso3
 
 
 def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor) -> tuple[ApiKey, str]:

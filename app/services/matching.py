@@ -1,7 +1,7 @@
 """The match use cases: providers for a need, providers for free text, needs for a provider.
 
 Each one checks what the caller may see (through the need and provider services), ranks on the
-worker's index (`app.services.match_index`, ranking in `matching.ranking`) and answers the API
+worker's index (`app.match_index.index`, ranking in `matching.ranking`) and answers the API
 models with the explanation of every score.
 """
 
@@ -11,8 +11,17 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from app.errors import NotFound
-from app.identity import Principal
+from app.core.errors import NotFound
+from app.core.identity import Principal
+from app.match_index.index import (
+    IndexSnapshot,
+    MatchIndex,
+    need_facts,
+    need_text,
+    provider_facts,
+    provider_text,
+    recommendation_texts,
+)
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.match import (
     EngineInfo,
@@ -32,15 +41,6 @@ from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import providers as provider_service
-from app.services.match_index import (
-    IndexSnapshot,
-    MatchIndex,
-    need_facts,
-    need_text,
-    provider_facts,
-    provider_text,
-    recommendation_texts,
-)
 from matching.ranking import NO_FILTERS, NeedFacts, Preferences, ProviderFilters, Ranked, Vector
 
 __all__ = [

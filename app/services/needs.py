@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
-from app.pagination import PageParams
+from app.reference.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 from app.services import access, audit, events
 from app.services.themes import recommendation_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
-from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 from matching.theme_space import ThemeSpace
 
 _REQUIRED = (

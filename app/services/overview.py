@@ -15,15 +15,15 @@ import pycountry
 from sqlalchemy import ColumnElement, case, exists, func, select, union
 from sqlmodel import Session, col
 
-from app.errors import NotFound
-from app.identity import Principal
+from app.core.errors import NotFound
+from app.core.identity import Principal
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
+from app.reference.validation import is_iso3
 from app.services import access
 from app.services.linking import counted_ids
-from app.validation import is_iso3
 
 NO_THEME = "No theme"
 

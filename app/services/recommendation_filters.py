@@ -25,8 +25,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, TextClause, column, func, literal_column, or_, select, table, text
 
-from app.countries import regional_group_members
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
 from app.models.common import table_of
 from app.models.recommendation import (
     Recommendation,
@@ -36,7 +35,8 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
-from app.validation import normalise_iso3
+from app.reference.countries import regional_group_members
+from app.reference.validation import normalise_iso3
 
 R = table_of(Recommendation)
 RT = table_of(RecommendationTheme)

@@ -26,7 +26,8 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, select, tupl
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.pagination import PageParams
 from app.importing import detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, join_list, render_cell
@@ -37,7 +38,6 @@ from app.models.recommendation import (
     RecommendationFacets,
     RecommendationPublic,
 )
-from app.pagination import PageParams
 from app.services import audit
 from app.services.recommendation_filters import (
     FTS,

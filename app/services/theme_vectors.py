@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
-from app.db import write_intent
+from app.core.db import write_intent
 from app.models.theme_vector import ThemeVector
 from matching.ranking import ThemeSpace, Vector
 

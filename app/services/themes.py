@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
-from app.errors import ServiceUnavailable
+from app.core.config import Settings
+from app.core.errors import ServiceUnavailable
 from app.models.common import table_of
 from matching.artifacts import TaggerArtifactError
 from matching.examples import ProfileExamples, examples_from_profiles
@@ -212,7 +212,7 @@ def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: i
     if tagger is None:
         raise ServiceUnavailable("No theme tagger is loaded; an administrator runs `upr-match train`.")
     if scheme not in tagger.schemes:
-        from app.errors import UnprocessableEntity, field_error
+        from app.core.errors import UnprocessableEntity, field_error
 
         raise UnprocessableEntity(
             f"No tagger for scheme {scheme!r}.",

@@ -1,6 +1,6 @@
 """Versioned writes: every provider, need and activity carries a `version`, and a write names the one it read.
 
-The HTTP side (`app.etag`) turns `If-Match` headers into the set of versions a client
+The HTTP side (`app.http.etag`) turns `If-Match` headers into the set of versions a client
 read; services check it (`check_version`) and write with `versioned_update` /
 `versioned_delete`, so of two writers holding the same version exactly one succeeds.
 A row's strong ETag is its version in quotes (`make_etag`).
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
-from app.errors import PreconditionFailed, UnprocessableEntity, field_error
+from app.core.errors import PreconditionFailed, UnprocessableEntity, field_error
 from app.models.common import utcnow
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import intending_to_write
+from app.core.db import intending_to_write
 from app.models.common import table_of, utcnow
 from app.models.web_session import WebSession
 

@@ -6,7 +6,7 @@ name. The signing secret (`whsec_...`, Standard Webhooks) is generated here and 
 
 URLs must be `https` and may not name a private, loopback, link-local, multicast or reserved
 address; `WEBHOOK_ALLOW_PRIVATE=true` (tests, local development) lifts both rules. A name is
-checked again at every delivery, on the address it resolves to then (`app.services.delivery`).
+checked again at every delivery, on the address it resolves to then (`app.worker.delivery`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.common import utcnow
 from app.models.provider import Provider
 from app.models.webhook import (
@@ -37,7 +38,6 @@ from app.models.webhook import (
     WebhookPublic,
     WebhookUpdate,
 )
-from app.pagination import PageParams
 from app.services import audit, events
 from app.services.versioning import check_version, versioned_delete, versioned_update
 

@@ -1,6 +1,6 @@
 """HTML error pages for the web routes; the API (`/v1`, probes, docs) keeps problem+json.
 
-`install_html_error_handlers(app)` wraps the handlers `app.errors` installed: each
+`install_html_error_handlers(app)` wraps the handlers `app.core.errors` installed: each
 still builds its problem, and only for a page path is that problem shown as HTML
 (same status, title and detail). A page that needs a signed-in visitor answers
 303 to the sign-in page instead of 401.
@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.errors import Problem, Unauthorized
+from app.core.errors import Problem, Unauthorized
 from app.models.common import JsonObject
 from app.web.templating import redirect, render
 
@@ -74,7 +74,7 @@ def _wrap(api_handler: ApiHandler) -> Handler:
 
 
 def install_html_error_handlers(app: FastAPI) -> None:
-    """Show errors on page paths as HTML pages; call after `app.errors.install_error_handlers`."""
+    """Show errors on page paths as HTML pages; call after `app.core.errors.install_error_handlers`."""
     for exc_class in (Problem, StarletteHTTPException, RequestValidationError, SQLAlchemyError, Exception):
         api_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _wrap(api_handler))

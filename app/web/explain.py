@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 from starlette.datastructures import State
 
-from app.errors import ServiceUnavailable
-from app.identity import Principal
+from app.core.errors import ServiceUnavailable
+from app.core.identity import Principal
 from app.models.draft import DraftRequest
 from app.models.match import Explanation
 from app.models.need import Need, NeedPublic

@@ -16,7 +16,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from app.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
+from app.core.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
 from app.web.labels import language_code
 
 FORM = "form"  # errors about the whole form, not one field

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.match_index.index import MatchIndex
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
-from app.pagination import PageParams
 from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import PipelineBy, sdg_label
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.services.match_index import MatchIndex
 from app.web.charts import StackRow, stacked_bars
 
 STAGE_NAMES = ("not started", "requested", "under way", "done")

@@ -12,15 +12,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.countries import REGIONAL_GROUPS
-from app.deps import MatchIndexDep, SessionDep
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.http.deps import MatchIndexDep, SessionDep
+from app.reference.countries import REGIONAL_GROUPS
+from app.reference.validation import is_iso3
+from app.reference.vocab import SDG_NAMES
 from app.services.analytics.pipeline import PipelineBy
 from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
-from app.validation import is_iso3
-from app.vocab import SDG_NAMES
 from app.web.gaps import dashboard
 from app.web.session import WebDep
 from app.web.templating import render

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, PreconditionFailed, UnprocessableEntity
+from app.core.errors import Conflict, PreconditionFailed, UnprocessableEntity
+from app.core.pagination import PageParams
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.activity import ActivityDecline
 from app.models.engagement import DECLINE_REASONS, EngagementAccept, EngagementCreate, EngagementDecline
 from app.models.events import InboxRead
-from app.pagination import PageParams
 from app.services import activities as activity_service
 from app.services import engagements as engagement_service
 from app.services import inbox as inbox_service

@@ -14,20 +14,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from app.auth import Principal
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.pagination import PageParams
+from app.http.auth import Principal
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.engagement import EngagementPublic
 from app.models.need import Need, NeedCreate, NeedUpdate
 from app.models.recommendation import Recommendation
-from app.pagination import PageParams
+from app.reference.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.services import access, directory, selections
 from app.services import activities as activity_service
 from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
-from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
 from app.web.labels import label, state_name

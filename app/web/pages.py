@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import PageParamsDep, SessionDep
-from app.pagination import PageParams
+from app.core.pagination import PageParams
+from app.http.deps import PageParamsDep, SessionDep
+from app.reference.vocab import SDG_NAMES
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import coverage as coverage_service
@@ -25,7 +26,6 @@ from app.services.analytics import pipeline as pipeline_service
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
-from app.vocab import SDG_NAMES
 from app.web.gaps import funding_chart, pipeline_chart
 from app.web.labels import state_name
 from app.web.session import WebDep

@@ -15,17 +15,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.auth import Principal
-from app.countries import resolve_iso3
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.pagination import PageParams
+from app.http.auth import Principal
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.common import JsonObject
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
-from app.pagination import PageParams
+from app.reference.countries import resolve_iso3
+from app.reference.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import providers as provider_service
-from app.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.web import explain
 from app.web.forms import (
     FORM,

@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from app.vocab import SCORE_GOOD as GOOD
-from app.vocab import SCORE_STRONG as STRONG
+from app.reference.vocab import SCORE_GOOD as GOOD
+from app.reference.vocab import SCORE_STRONG as STRONG
 from app.web.labels import (
     MODALITY_PHRASES,
     REGION_LABELS,
@@ -37,7 +37,7 @@ from matching.preprocessing import UPR_STOP_WORDS, fold_accents
 
 MAX_PHRASES = 3
 
-# The score bands (strong, good, possible) are shared with the analytics: see app/vocab.py.
+# The score bands (strong, good, possible) are shared with the analytics: see app/reference/vocab.py.
 BAND_SENTENCE = (
     "Strong means a score of 0.35 or more (about the best sixth of the partners suggested on the demo data), "
     "good 0.25 to 0.35 (about half of them), possible below 0.25."

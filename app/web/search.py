@@ -17,13 +17,13 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from app.countries import REGIONAL_GROUPS
 from app.models.common import JsonObject
 from app.models.recommendation import RecommendationFacets
+from app.reference.countries import REGIONAL_GROUPS
+from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 from app.services.recommendations import SORTS, RecommendationSort
-from app.vocab import SDG_NAMES
 
 MAX_VALUE_LENGTH = 255
 # (query name, kind) of the page's filters, in the order the active list shows them.

@@ -13,10 +13,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.countries import REGIONAL_GROUPS
-from app.deps import PageParamsDep, SessionDep
-from app.errors import UnprocessableEntity
+from app.core.errors import UnprocessableEntity
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.recommendation import FacetCount, Recommendation
+from app.reference.countries import REGIONAL_GROUPS
 from app.services import coverage as coverage_service
 from app.services import recommendations as recommendation_service
 from app.services import selections

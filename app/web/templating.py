@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from app.vocab import FORM_LANGUAGES
+from app.reference.vocab import FORM_LANGUAGES
 from app.web.labels import MODALITY_LABELS, first_sentence, label, language_name, state_name, theme_markup, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext

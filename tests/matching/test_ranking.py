@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from matching import TfidfMatcher
 from matching.ranking import (
     PROBA_FLOOR,
@@ -21,8 +21,8 @@ from matching.ranking import (
     ThemeSpace,
     Weights,
     fuse,
-    provider_text,
 )
+from matching.texts import provider_text
 
 TORTURE, WOMEN, CHILD = "Torture", "Women", "Children"
 REGIONS = {"KEN": "africa", "MEX": "latin_america_caribbean"}

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlmodel import Session, col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.analytics import FundingResource, NeedBestScore
 from app.models.engagement import Engagement

@@ -11,13 +11,13 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.match_index.index import MatchIndex
 from app.models.common import utcnow
-from app.pagination import PageParams
 from app.services.analytics import needs, pipeline
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.services.match_index import MatchIndex
 from app.services.recommendations import csv_table, xlsx_table
 
 Measure = Literal["pipeline", "unserved-needs", "supply-demand", "funding"]

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from app.countries import resolve_iso3
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
 from app.models.analytics import FundingResource
 from app.models.common import utcnow
+from app.reference.countries import resolve_iso3
 
 FUNDING_FILE = "uninfo_resources_by_country_and_sdg.json"
 SOURCE = "uninfo"

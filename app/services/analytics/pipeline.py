@@ -25,19 +25,19 @@ from typing import Any, Literal
 from sqlalchemy import Select, Subquery, case, func, literal, select, union_all
 from sqlmodel import Session, col
 
-from app.countries import REGIONAL_GROUPS, display_name
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.analytics import FundingPage, FundingResource, FundingRow, PipelinePage, PipelineRow
 from app.models.common import table_of
 from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation
-from app.pagination import PageParams
+from app.reference.countries import REGIONAL_GROUPS, display_name
+from app.reference.vocab import SDG_NAMES
 from app.services import access
 from app.services.analytics.cache import cached
 from app.services.analytics.reference import folded_theme_sdgs, region_of, sdgs_of
 from app.services.analytics.slices import Slice, need_conditions, recommendation_conditions
-from app.vocab import SDG_NAMES
 
 R = table_of(Recommendation)
 PipelineBy = Literal["theme", "state", "region", "sdg"]

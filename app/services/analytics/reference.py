@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.services.match_index import region_of
+from app.match_index.index import region_of
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 GROUPS_FILE = REFERENCE / "ldc_sids.json"

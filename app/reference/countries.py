@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pycountry
 
-REGIONAL_GROUPS_FILE = Path(__file__).resolve().parent / "reference" / "un_regional_groups.json"
+REGIONAL_GROUPS_FILE = Path(__file__).resolve().parent / "un_regional_groups.json"
 # The five UN regional groups, as the API names them, and their names in words.
 REGIONAL_GROUPS: dict[str, str] = {
     "africa": "African States",

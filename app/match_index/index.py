@@ -30,9 +30,9 @@ import pycountry
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
-from app import metrics
-from app.config import Settings
-from app.errors import ServiceUnavailable
+from app.core.config import Settings
+from app.core.errors import ServiceUnavailable
+from app.http import metrics
 from app.models.common import utcnow
 from app.models.index_change import IndexChange
 from app.models.need import Need, NeedRecommendation
@@ -60,9 +60,9 @@ from matching.ranking import (
     fact_values,
     visible_needs,
 )
-from matching.ranking import need_text as engine_need_text
-from matching.ranking import provider_text as engine_provider_text
 from matching.schemes import MultiSchemeTagger
+from matching.texts import need_text as engine_need_text
+from matching.texts import provider_text as engine_provider_text
 
 logger = logging.getLogger("app.matching")
 
@@ -74,7 +74,7 @@ GAP_WINDOW = 200
 REFIT_SHARE = 0.5
 REFIT_MIN = 20
 THEME_SCHEME = "upr_info_issues"
-REGION_FILE = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.json"
+REGION_FILE = Path(__file__).resolve().parents[1] / "reference" / "un_regional_groups.json"
 # Free texts (POST /v1/match, drafts) whose theme vectors are kept: the tagger reads each once.
 THEME_CACHE_SIZE = 512
 

@@ -42,8 +42,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.credentials import bearer_credential, credential_digest, credential_prefix, header, lookup_key_id
-from app.errors import RateLimited, problem_response
+from app.core.errors import RateLimited, problem_response
+from app.http.credentials import bearer_credential, credential_digest, credential_prefix, header, lookup_key_id
 
 logger = logging.getLogger("app.ratelimit")
 

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
 
 _DECLARED: dict[int, frozenset[str]] = {}
 

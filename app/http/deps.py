@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
-from app.db import get_session
-from app.pagination import PageParamsDep
-from app.services.match_index import MatchIndex
+from app.core.config import Settings, get_settings
+from app.core.db import get_session
+from app.core.pagination import PageParamsDep
+from app.match_index.index import MatchIndex
 from matching.theme_space import ThemeSpace
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, StringConstraints
 
-from app.validation import is_iso3, is_language
+from app.reference.validation import is_iso3, is_language
 
 # The 17 Sustainable Development Goals, for people who do not know them by number.
 SDG_NAMES = {

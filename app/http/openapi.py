@@ -15,8 +15,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.auth import get_principal, require_authenticated
-from app.openapi_examples import add_examples
+from app.http.auth import get_principal, require_authenticated
+from app.http.openapi_examples import add_examples
 
 SCHEME = "ApiKey"
 

@@ -187,8 +187,8 @@ class _NewestSeqFromDatabase(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from sqlmodel import Session
 
-        from app.db import create_db_engine
-        from app.services.match_index import newest_log_seq
+        from app.core.db import create_db_engine
+        from app.match_index.index import newest_log_seq
 
         engine = create_db_engine(self.settings, pool_size=1, max_overflow=0)
         try:

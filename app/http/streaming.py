@@ -24,8 +24,8 @@ import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.errors import ServiceUnavailable, problem_response
-from app.logtext import escape_control
+from app.core.errors import ServiceUnavailable, problem_response
+from app.core.logtext import escape_control
 
 logger = logging.getLogger("app.streaming")
 

@@ -25,19 +25,19 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.countries import display_name
-from app.db import intending_to_write
+from app.core.db import intending_to_write
+from app.match_index.index import MatchIndex
 from app.models.common import utcnow
 from app.models.events import OutboxEvent
 from app.models.mail import EmailMessage
 from app.models.need import Need
 from app.models.provider import Provider
 from app.models.webhook import WebhookDelivery
+from app.reference.countries import display_name
 from app.services import events, inbox, mail, subscriptions, webhooks
 from app.services import matching as matching_service
 from app.services import needs as need_service
 from app.services.analytics import scores as best_scores
-from app.services.match_index import MatchIndex
 
 logger = logging.getLogger("app.worker")
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pycountry
 
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
 
 
 @lru_cache(maxsize=1)

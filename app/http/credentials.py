@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.types import Scope
 
-from app.auth import authenticate
-from app.errors import Unauthorized
+from app.core.errors import Unauthorized
+from app.http.auth import authenticate
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

@@ -35,9 +35,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from app.credentials import bearer_credential, lookup_key_id
-from app.db import intending_to_write
-from app.errors import BadRequest, Conflict, Problem, problem_response
+from app.core.db import intending_to_write
+from app.core.errors import BadRequest, Conflict, Problem, problem_response
+from app.http.credentials import bearer_credential, lookup_key_id
 from app.models.common import utcnow
 from app.models.idempotency import IdempotencyRecord
 

@@ -1,7 +1,7 @@
 """The worker (`upr-match worker`): reads the outbox, evaluates alerts, delivers webhooks, sends e-mail.
 
-One loop: fan out a batch of events (`app.services.outbox`), then deliver the webhook
-messages that are due (`app.services.delivery`, `WORKER_CONCURRENCY` at once), then send the
+One loop: fan out a batch of events (`app.worker.outbox`), then deliver the webhook
+messages that are due (`app.worker.delivery`, `WORKER_CONCURRENCY` at once), then send the
 e-mails that are due (`app.services.mail`, with `SMTP_URL`), then score again a batch of the
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
@@ -38,12 +38,13 @@ import httpx
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from app.config import Settings, load_secret_key
-from app.db import create_db_engine, intending_to_write
-from app.services import delivery, mail, outbox
+from app.core.config import Settings, load_secret_key
+from app.core.db import create_db_engine, intending_to_write
+from app.match_index.index import MatchIndex
+from app.services import mail
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
-from app.services.match_index import MatchIndex
+from app.worker import delivery, outbox
 
 logger = logging.getLogger("app.worker")
 

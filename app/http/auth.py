@@ -1,6 +1,6 @@
 """Authentication by API key (`Authorization: Bearer <key>`): the header becomes a `Principal`.
 
-The key format and its hash are `app.identity`'s; a presented key is found by its
+The key format and its hash are `app.core.identity`'s; a presented key is found by its
 prefix and its hash compared in constant time.
 """
 
@@ -14,9 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from app.db import get_session
-from app.errors import Forbidden, Unauthorized
-from app.identity import ANONYMOUS, KEY_PREFIX, KEY_PREFIX_LENGTH, Principal, generate_key, hash_key
+from app.core.db import get_session
+from app.core.errors import Forbidden, Unauthorized
+from app.core.identity import ANONYMOUS, KEY_PREFIX, KEY_PREFIX_LENGTH, Principal, generate_key, hash_key
 from app.models.api_key import ApiKey
 
 __all__ = [

@@ -21,8 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from app.config import Settings
-from app.errors import ServiceUnavailable
+from app.core.config import Settings
+from app.core.errors import ServiceUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -149,7 +149,7 @@ def _slot_timeout(engine: Engine) -> float:
 @contextlib.contextmanager
 def command_session(settings: Settings | None = None) -> Iterator[Session]:
     """A session for a command line command that writes (SQLite: BEGIN IMMEDIATE), on its own engine."""
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     engine = create_db_engine(settings or get_settings())
     try:

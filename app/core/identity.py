@@ -1,7 +1,7 @@
 """Who is calling, independent of how they proved it (API key header, web session, command line).
 
 Services take a `Principal` and decide with `app.services.access`; the HTTP side
-(`app.auth`, `app.web.session`) turns credentials into one.
+(`app.http.auth`, `app.web.session`) turns credentials into one.
 
 A key looks like `upr_<prefix>_<secret>`. The prefix is stored in clear to find
 the row; the whole key is stored only as a SHA-256 hash (keys are 190 bits of

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 
-from app.errors import PreconditionRequired
+from app.core.errors import PreconditionRequired
 from app.services.versioning import check_version, make_etag
 
 __all__ = [

@@ -11,9 +11,9 @@ from fastapi import HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import metrics
-from app.db import write_intent
-from app.logtext import escape_control
+from app.core.db import write_intent
+from app.core.logtext import escape_control
+from app.http import metrics
 
 access_logger = logging.getLogger("app.access")
 
@@ -151,7 +151,7 @@ class BodyLimitMiddleware:
 
 
 async def _send_413(scope: Scope, send: Send, limit: int) -> None:
-    from app.errors import PayloadTooLarge, problem_response
+    from app.core.errors import PayloadTooLarge, problem_response
 
     response = problem_response(
         PayloadTooLarge(f"The request body is larger than the {limit} bytes this endpoint accepts.")
@@ -199,7 +199,7 @@ class NulGuardMiddleware:
             return
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
-            from app.errors import UnprocessableEntity, field_error, problem_response
+            from app.core.errors import UnprocessableEntity, field_error, problem_response
 
             names = [
                 part.split(b"=", 1)[0].decode("latin-1")

@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.logtext import escape_control
+from app.core.logtext import escape_control
 
 logger = logging.getLogger("app.errors")
 
