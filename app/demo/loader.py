@@ -28,10 +28,10 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import Problem
 from app.core.identity import Principal
+from app.core.jsontypes import JsonObject
 from app.http.auth import authenticate
 from app.models.activity import Activity, ActivityCreate
 from app.models.api_key import ApiKeyCreate
-from app.models.common import JsonObject
 from app.models.need import Need, NeedCreate
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.models.recommendation import Recommendation

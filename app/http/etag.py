@@ -16,11 +16,12 @@ tagged `"3.public"` and never equals the full one.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 
 from app.core.errors import PreconditionRequired
+from app.core.jsontypes import JsonObject
 from app.services.versioning import check_version, make_etag
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "none_match",
     "parse_if_match",
 ]
+
+T = TypeVar("T")
 
 _STRONG_VERSION = re.compile(r'^"(\d{1,18})"$')
 
@@ -83,7 +86,7 @@ def none_match(header: str | None, etag: str) -> bool:
     return any(tag.removeprefix("W/") == bare for tag in tags)
 
 
-def conditional(request: Request, response: Response, *, etag: str, body: Any, vary: str | None = None) -> Any:
+def conditional(request: Request, response: Response, *, etag: str, body: T, vary: str | None = None) -> T | Response:
     """Answer 304 when the client already has `etag`, else `body` with the ETag header set."""
     headers = {"ETag": etag}
     if vary:
@@ -102,7 +105,7 @@ ETAG_HEADER_DOC = {
         "schema": {"type": "string"},
     }
 }
-NOT_MODIFIED_DOC: dict[int | str, dict[str, Any]] = {
+NOT_MODIFIED_DOC: dict[int | str, JsonObject] = {
     304: {
         "description": "Not modified: your `If-None-Match` names the current ETag. Empty body.",
         "headers": ETAG_HEADER_DOC,

@@ -31,15 +31,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import anyio
 from limits import RateLimitItemPerHour, RateLimitItemPerMinute
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, StorageTypes, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import RateLimited, problem_response
@@ -56,6 +57,10 @@ STORAGE_WARNING_EVERY_S = 60.0
 STORE_TIMEOUT_S = 0.5
 
 
+class _Unresolved:
+    """No cached answer for a credential (distinct from a cached None: "it does not authenticate")."""
+
+
 class KeyIdentities:
     """Which key id a presented credential belongs to (None: it does not authenticate), briefly cached.
 
@@ -63,7 +68,7 @@ class KeyIdentities:
     revoked key stops counting as its key within that time (its requests get 401 at once).
     """
 
-    _UNRESOLVED = object()
+    _UNRESOLVED: ClassVar[_Unresolved] = _Unresolved()
 
     def __init__(self, *, size: int = KEY_CACHE_SIZE, ttl: float = KEY_CACHE_TTL_S) -> None:
         self.size = size
@@ -71,7 +76,7 @@ class KeyIdentities:
         self._entries: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def cached(self, digest: str, now: float) -> Any:
+    def cached(self, digest: str, now: float) -> str | None | _Unresolved:
         with self._lock:
             entry = self._entries.get(digest)
             if entry is None or entry[1] <= now:
@@ -90,8 +95,8 @@ class KeyIdentities:
         """The key id, or None; raises when the database cannot tell (nothing is cached then)."""
         digest = credential_digest(credential)
         found = self.cached(digest, now)
-        if found is not self._UNRESOLVED:
-            return found  # type: ignore[no-any-return]
+        if not isinstance(found, _Unresolved):
+            return found
         key_id = await anyio.to_thread.run_sync(lookup_key_id, engine, credential)
         self.store(digest, key_id, now)
         return key_id
@@ -219,13 +224,13 @@ class RateLimitMiddleware:
 
     async def _refuse(self, scope: Scope, send: Send, now: float, refusal: _Refusal) -> None:
         retry_after = max(1, math.ceil(refusal.reset - now))
-        response = problem_response(
+        response: Response = problem_response(
             RateLimited(f"{refusal.detail} Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
         )
         if _is_page(scope["path"]):
             from app.web.errors import _html_from_problem
 
-            response = _html_from_problem(Request(scope), response)  # type: ignore[assignment]
+            response = _html_from_problem(Request(scope), response)
         headers = MutableHeaders(raw=list(response.raw_headers))
         headers["X-RateLimit-Limit"] = str(self.requests.amount)
         headers["X-RateLimit-Remaining"] = "0"
@@ -240,7 +245,7 @@ class _Refusal:
     detail: str
 
 
-def _storage(url: str | None) -> Any:
+def _storage(url: str | None) -> StorageTypes:
     """The counters' store: each worker's memory, or the shared store `url` names (short socket timeouts)."""
     if not url:
         return MemoryStorage()

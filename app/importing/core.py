@@ -23,8 +23,8 @@ from datetime import date
 from typing import IO, TYPE_CHECKING, Protocol, TypeGuard
 
 from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
+from app.core.jsontypes import JsonObject
 from app.importing.text_split import is_unrecorded
-from app.models.common import JsonObject
 from app.models.recommendation import MAX_TEXT_LENGTH
 from app.reference.countries import country_name, resolve_iso3
 

@@ -18,9 +18,9 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 
+from app.core.jsontypes import JsonObject
 from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_rows
 from app.importing.files import Opener
-from app.models.common import JsonObject
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
 LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups", "sdg_targets"}

@@ -21,10 +21,10 @@ import io
 import re
 from collections.abc import Iterator
 
+from app.core.jsontypes import JsonObject
 from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
 from app.importing.files import Opener
 from app.importing.text_split import is_unrecorded
-from app.models.common import JsonObject
 from app.reference.countries import resolve_iso3
 
 UPR_INFO_COLUMNS = (

@@ -26,10 +26,10 @@ from typing import IO
 
 import ijson
 
+from app.core.jsontypes import JsonObject
 from app.importing.core import UNRECORDED, Record, Row, RowError, build_record, expected_cycle
 from app.importing.files import Opener
 from app.importing.text_split import is_unrecorded, split_published
-from app.models.common import JsonObject
 from app.models.recommendation import MAX_TEXT_LENGTH
 
 SOURCE = "ohchr_uhri"

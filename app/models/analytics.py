@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonObject, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import UTCDateTime, utcnow
 
 
 # USD required and available for one country and SDG, as the cooperation framework states them.

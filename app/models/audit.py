@@ -14,7 +14,8 @@ from typing import Literal
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonObject, JsonType, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import JsonType, UTCDateTime, utcnow
 
 AuditResource = Literal[
     "key", "provider", "need", "activity", "recommendations", "engagement", "subscription", "webhook", "inbox"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, Table, TypeDecorator
 from sqlalchemy import inspect as sa_inspect
@@ -16,9 +15,6 @@ from sqlmodel._compat import SQLModelConfig as SQLModelConfig
 
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
 JsonType = JSON().with_variant(JSONB(), "postgresql")
-
-# A JSON object whose values are arbitrary JSON (an event's data, an audit detail, a record being imported).
-JsonObject = dict[str, Any]
 
 
 def table_of(model: type[SQLModel]) -> Table:

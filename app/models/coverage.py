@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonObject
+from app.core.jsontypes import JsonObject
 
 _SOURCE_EXAMPLE: JsonObject = {
     "source": "ohchr_uhri",

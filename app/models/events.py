@@ -19,7 +19,8 @@ from pydantic import model_validator
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonObject, JsonType, SQLModelConfig, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
 
 InboxType = Literal[
     "engagement.proposed",

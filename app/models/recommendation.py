@@ -17,7 +17,8 @@ from typing import Literal
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonObject, JsonType, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import JsonType, UTCDateTime, utcnow
 
 Response = Literal["supported", "noted", "pending"]
 RESPONSES: tuple[str, ...] = ("supported", "noted", "pending")

@@ -15,7 +15,8 @@ from pydantic import field_validator
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonObject, JsonType, SQLModelConfig, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
 from app.models.events import InboxType
 from app.reference.vocab import MAX_THEMES, Iso3, Region, Theme
 

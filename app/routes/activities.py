@@ -66,11 +66,11 @@ def list_activities(
 )
 def get_activity(
     activity_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
-) -> ActivityPublic:
+) -> ActivityPublic | Response:
     """Get one activity with its `ETag` (404 also for a planned or unconfirmed one you are not party to)."""
     row = activity_service.get_activity(session, principal=principal, activity_id=activity_id)
     body = activity_service.present_activities(session, [row], principal)[0]
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.post(

@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from app.core.jsontypes import JsonObject
 from app.http.auth import CurrentPrincipal
 from app.http.deps import MatchIndexDep, PageParamsDep, SessionDep
 from app.http.errors_doc import problems
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
-from app.models.common import JsonObject
 from app.routes.recommendations import XLSX_TYPE, Cycle, Iso3, Label, RegionFilter, Sdg, many_values
 from app.services.analytics import export as export_service
 from app.services.analytics import needs, pipeline

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app import __version__
+from app.core.jsontypes import JsonObject
 from app.http.auth import CurrentPrincipal
 from app.http.errors_doc import problems
-from app.models.common import JsonObject
 
 router = APIRouter(prefix="/health", tags=["health"])
 

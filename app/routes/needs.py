@@ -61,11 +61,11 @@ def list_needs(
 )
 def get_need(
     need_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
-) -> NeedPublic:
+) -> NeedPublic | Response:
     """Get one need with its `ETag` (404 also when it is not visible to you); `If-None-Match` gives 304."""
     row = need_service.get_need(session, principal=principal, need_id=need_id)
     body = need_service.present_needs(session, [row])[0]
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.post(

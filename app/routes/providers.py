@@ -69,12 +69,12 @@ def list_providers(
 )
 def get_provider(
     provider_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
-) -> ProviderOut:
+) -> ProviderOut | Response:
     """Get one provider with its `ETag`; `If-None-Match` with the current ETag gives 304."""
     row = provider_service.get_provider(session, provider_id=provider_id)
     etag = make_etag(row.version, public=not access.can_see_contact(principal))
     body = provider_service.present_provider(row, principal)
-    return conditional(request, response, etag=etag, body=body, vary="Authorization")  # type: ignore[no-any-return]
+    return conditional(request, response, etag=etag, body=body, vary="Authorization")
 
 
 @router.post(

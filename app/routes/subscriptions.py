@@ -52,11 +52,11 @@ def list_subscriptions(
 )
 def get_subscription(
     subscription_id: str, request: Request, response: Response, session: SessionDep, principal: AuthenticatedDep
-) -> SubscriptionPublic:
+) -> SubscriptionPublic | Response:
     """One of your alerts, with its `ETag`."""
     row = subscription_service.get_subscription(session, principal=principal, subscription_id=subscription_id)
     body = subscription_service.present_subscription(row)
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.patch(

@@ -14,7 +14,7 @@ from datetime import date
 
 from starlette.datastructures import FormData
 
-from app.models.common import JsonObject
+from app.core.jsontypes import JsonObject
 from app.web.forms import FieldError, first
 from app.web.picker import PickState
 

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.core.errors import Problem, Unauthorized
-from app.models.common import JsonObject
+from app.core.jsontypes import JsonObject
 from app.web.templating import redirect, render
 
 # Paths that are not pages: they keep their problem+json errors untouched.

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from starlette.datastructures import FormData
 
-from app.models.common import JsonObject
+from app.core.jsontypes import JsonObject
 from app.reference.vocab import MAX_RECOMMENDATIONS
 from app.web.explain import DraftView
 from app.web.forms import first, int_or, parse_languages

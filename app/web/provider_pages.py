@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
 from app.http.auth import Principal
 from app.http.deps import PageParamsDep, SessionDep
-from app.models.common import JsonObject
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.reference.countries import resolve_iso3
 from app.reference.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from app.models.common import JsonObject
+from app.core.jsontypes import JsonObject
 from app.models.recommendation import RecommendationFacets
 from app.reference.countries import REGIONAL_GROUPS
 from app.reference.vocab import SDG_NAMES
