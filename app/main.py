@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,6 +20,7 @@ from app import __version__
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
 from app.core.errors import install_error_handlers
+from app.core.jsontypes import JsonObject
 from app.http import metrics
 from app.http.docs import install_docs
 from app.http.idempotency import IdempotencyMiddleware
@@ -33,6 +33,7 @@ from app.routes import api_router, health
 from app.routes import metrics as metrics_route
 from app.services import themes as theme_service
 from app.web import install_web
+from matching.schemes import MultiSchemeTagger
 
 logger = logging.getLogger("app")
 
@@ -61,11 +62,15 @@ def configure_logging(level: str) -> None:
     logging.getLogger("app").setLevel(level)
 
 
-def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
-    def check() -> dict[str, Any]:
+# A readiness probe: `ok` and what it found (the details are shown to admin keys only).
+ReadyCheck = Callable[[], JsonObject]
+
+
+def _database_check(engine: Engine) -> ReadyCheck:
+    def check() -> JsonObject:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        result: dict[str, Any] = {"ok": True, "backend": engine.dialect.name}
+        result: JsonObject = {"ok": True, "backend": engine.dialect.name}
         pool = engine.pool
         if isinstance(pool, QueuePool):
             # Connections in use right now (this check's own is back), of the pool's size.
@@ -75,17 +80,17 @@ def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
     return check
 
 
-def _matcher_check(index: MatchIndex) -> Callable[[], dict[str, Any]]:
-    def check() -> dict[str, Any]:
+def _matcher_check(index: MatchIndex) -> ReadyCheck:
+    def check() -> JsonObject:
         return index.status()
 
     return check
 
 
-def _tagger_check(tagger: Any) -> Callable[[], dict[str, Any]]:
+def _tagger_check(tagger: MultiSchemeTagger | None) -> ReadyCheck:
     version = theme_service.version_of(tagger)
 
-    def check() -> dict[str, Any]:
+    def check() -> JsonObject:
         # Optional: without a tagger, matching compares declared themes only.
         if tagger is None:
             return {"ok": True, "loaded": False, "detail": "no trained tagger; run `upr-match train`"}

@@ -58,7 +58,7 @@ def serve(
     given = os.environ.get(metrics.MULTIPROC_ENV)
     metrics_dir = metrics.prepare_multiprocess_dir(Path(given) if given else None)
     if settings.METRICS_PORT is not None:
-        metrics.serve_separately(settings)
+        metrics.serve_separately(settings, settings.METRICS_PORT)
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
     # and when the server stops for any other reason the worker is stopped too: by the `finally` below,

@@ -10,15 +10,15 @@ transaction can never fail half-way with SQLITE_BUSY: it waits its turn instead.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
 
 import anyio
 from fastapi import Request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
@@ -40,17 +40,17 @@ def intending_to_write() -> Iterator[None]:
         write_intent.reset(token)
 
 
-def create_db_engine(settings: Settings, **overrides: Any) -> Engine:
+def create_db_engine(settings: Settings, **overrides: object) -> Engine:
     """Build the engine for `settings.DATABASE_URL`, configured for this backend."""
     url = make_url(settings.DATABASE_URL)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings, **overrides)
-    connect_args: dict[str, Any] = {
+    connect_args: dict[str, object] = {
         "connect_timeout": settings.DB_CONNECT_TIMEOUT_S,
         # A slow query must not hold a worker forever; the API turns the cancel into a 503.
         "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
     }
-    kwargs: dict[str, Any] = {
+    kwargs: dict[str, object] = {
         "pool_pre_ping": True,
         "pool_size": settings.DB_POOL_SIZE,
         "max_overflow": settings.DB_POOL_SIZE,
@@ -61,11 +61,11 @@ def create_db_engine(settings: Settings, **overrides: Any) -> Engine:
     return create_engine(settings.DATABASE_URL, **kwargs)
 
 
-def _sqlite_engine(settings: Settings, **overrides: Any) -> Engine:
+def _sqlite_engine(settings: Settings, **overrides: object) -> Engine:
     url = make_url(settings.DATABASE_URL)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {
+    kwargs: dict[str, object] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         "pool_size": settings.DB_POOL_SIZE,
         "max_overflow": settings.DB_POOL_SIZE * 2,
@@ -76,7 +76,7 @@ def _sqlite_engine(settings: Settings, **overrides: Any) -> Engine:
     synchronous = settings.SQLITE_SYNCHRONOUS
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -87,7 +87,7 @@ def _sqlite_engine(settings: Settings, **overrides: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
     return engine

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.jsontypes import JsonObject
 from app.core.logtext import escape_control
 
 logger = logging.getLogger("app.errors")
@@ -62,11 +63,11 @@ class Problem(Exception):
     title: ClassVar[str] = "Internal server error"
     slug: ClassVar[str] = "internal-error"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extensions: object) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
-        self.extensions = extensions
+        self.extensions: JsonObject = extensions
 
     @classmethod
     def type_uri(cls) -> str:
@@ -76,8 +77,8 @@ class Problem(Exception):
     def code(cls) -> str:
         return cls.slug.replace("-", "_").upper()
 
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def body(self, instance: str | None = None) -> JsonObject:
+        body: JsonObject = {
             "type": self.type_uri(),
             "title": self.title,
             "status": self.status,
@@ -101,7 +102,7 @@ class MalformedJson(BadRequest):
 class Unauthorized(Problem):
     status, title, slug = 401, "Authentication required", "unauthorized"
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
+    def __init__(self, detail: str, **extensions: object) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="upr-match"'}, **extensions)
 
 
@@ -149,7 +150,7 @@ class InsufficientStorage(Problem):
     status, title, slug = 507, "Insufficient storage", "insufficient-storage"
 
 
-def field_error(loc: list[str | int], detail: str, kind: str = "value_error") -> dict[str, Any]:
+def field_error(loc: list[str | int], detail: str, kind: str = "value_error") -> JsonObject:
     """Build one entry of a validation problem's `errors` list."""
     return {
         "loc": loc,

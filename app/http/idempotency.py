@@ -27,18 +27,18 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import anyio
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import intending_to_write
 from app.core.errors import BadRequest, Conflict, Problem, problem_response
 from app.http.credentials import bearer_credential, lookup_key_id
-from app.models.common import utcnow
+from app.models.common import table_of, utcnow
 from app.models.idempotency import IdempotencyRecord
 
 logger = logging.getLogger("app.idempotency")
@@ -66,7 +66,7 @@ class _Outcome:
 def purge_expired(engine: Engine, *, batch: int = PURGE_BATCH, now: datetime | None = None) -> int:
     """Delete up to `batch` records older than KEY_TTL; return how many went."""
     cutoff = (now or utcnow()) - KEY_TTL
-    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    table = table_of(IdempotencyRecord)
     oldest = select(table.c.client, table.c.key).where(table.c.created_at < cutoff).limit(batch)
     with intending_to_write(), engine.begin() as conn:
         result = conn.execute(delete(table).where(tuple_(table.c.client, table.c.key).in_(oldest)))
@@ -133,7 +133,9 @@ def finish(engine: Engine, client: str, key: str, status: int, headers: list[lis
     with intending_to_write(), Session(engine) as session:
         if status in NOT_SAVED:
             session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.client == client, IdempotencyRecord.key == key)  # type: ignore[arg-type]
+                delete(IdempotencyRecord).where(
+                    col(IdempotencyRecord.client) == client, col(IdempotencyRecord.key) == key
+                )
             )
         else:
             row = session.get(IdempotencyRecord, (client, key))
@@ -154,12 +156,12 @@ def release(engine: Engine, client: str, key: str) -> None:
 class IdempotencyMiddleware:
     """Apply `Idempotency-Key` to POST requests under the given path prefixes."""
 
-    def __init__(self, app: Any, *, prefixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> None:
         self.app = app
         self.prefixes = prefixes
         self.exclude = exclude
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"
@@ -223,20 +225,19 @@ class IdempotencyMiddleware:
 
         delivered = False
 
-        async def replay_receive() -> dict[str, Any]:
+        async def replay_receive() -> Message:
             nonlocal delivered
             if not delivered:
                 delivered = True
                 return {"type": "http.request", "body": bytes(body), "more_body": False}
-            message: dict[str, Any] = await receive()
-            return message
+            return await receive()
 
         status = 500
         saved_headers: list[list[str]] = []
         chunks: list[bytes] = []
         size = 0
 
-        async def capture(message: dict[str, Any]) -> None:
+        async def capture(message: Message) -> None:
             nonlocal status, saved_headers, size
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -267,7 +268,7 @@ class IdempotencyMiddleware:
             logger.exception("could not save the answer for an idempotency key")
 
 
-async def _send_problem(send: Any, problem: Problem) -> None:
+async def _send_problem(send: Send, problem: Problem) -> None:
     response = problem_response(problem)
     await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})

@@ -30,14 +30,20 @@ import os
 import shutil
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
+from starlette.types import Scope
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.core.config import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -110,10 +116,10 @@ def worker_started() -> None:
 def worker_stopped() -> None:
     """Drop this worker's live gauges from the sums (its counters stay counted)."""
     if multiprocess_mode():
-        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess module is unannotated
 
 
-def route_template(scope: Mapping[str, Any]) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route's template with its mount prefix (`/v1/needs/{need_id}/matches`), or "unmatched".
 
     Templates, not paths, keep the number of series bounded.
@@ -145,10 +151,10 @@ def timed_match(operation: str) -> Iterator[None]:
         MATCH_SECONDS.labels(operation).observe(time.perf_counter() - started)
 
 
-_TRACKED: weakref.WeakSet[Any] = weakref.WeakSet()
+_TRACKED: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def track_pool(engine: Any) -> None:
+def track_pool(engine: Engine) -> None:
     """Count this engine's connections in use (checkout/checkin events) and its pool size (once per engine)."""
     from sqlalchemy import event
 
@@ -160,28 +166,28 @@ def track_pool(engine: Any) -> None:
         POOL_SIZE.inc(size())
 
     @event.listens_for(engine, "checkout")
-    def _checkout(*_: Any) -> None:
+    def _checkout(*_: object) -> None:
         POOL_CHECKED_OUT.inc()
 
     @event.listens_for(engine, "checkin")
-    def _checkin(*_: Any) -> None:
+    def _checkin(*_: object) -> None:
         POOL_CHECKED_OUT.dec()
 
 
-def serve_separately(settings: Any) -> None:
-    """Answer the workers' metrics on METRICS_HOST:METRICS_PORT from this (the supervising) process."""
+def serve_separately(settings: Settings, port: int) -> None:
+    """Answer the workers' metrics on METRICS_HOST:`port` (METRICS_PORT) from this (the supervising) process."""
     from prometheus_client import start_http_server
 
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess module is unannotated
     registry.register(_NewestSeqFromDatabase(settings))
-    start_http_server(settings.METRICS_PORT, addr=settings.METRICS_HOST, registry=registry)
+    start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
 
 
 class _NewestSeqFromDatabase(Collector):
     """The newest change-log row, read from the database at each scrape (the separate port has no request)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -218,7 +224,7 @@ def exposition(newest_seq: int | None = None) -> bytes:
     """Every series in the Prometheus text format: all workers' in multiprocess mode, else this process's."""
     registry = CollectorRegistry()
     if multiprocess_mode():
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess module is unannotated
     else:
         for collector in (REQUESTS, REQUEST_SECONDS, MATCH_SECONDS, INDEX_DOCUMENTS, INDEX_APPLIED):
             registry.register(collector)

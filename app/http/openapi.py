@@ -8,27 +8,29 @@ accept a key (to show more to an authenticated caller) declare
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
+from app.core.jsontypes import JsonObject
 from app.http.auth import get_principal, require_authenticated
 from app.http.openapi_examples import add_examples
 
 SCHEME = "ApiKey"
 
 
-def _calls(dependant: Dependant) -> set[Any]:
+def _calls(dependant: Dependant) -> set[Callable[..., Any] | None]:
     found = {dependant.call}
     for sub in dependant.dependencies:
         found |= _calls(sub)
     return found
 
 
-def security_for(route: Any) -> list[dict[str, list[str]]]:
+def security_for(route: RouteContext) -> list[dict[str, list[str]]]:
     """The security requirement an operation should declare, from its dependencies."""
     calls = _calls(route.dependant)
     if require_authenticated in calls:
@@ -46,7 +48,7 @@ UNKNOWN_QUERY_422 = (
 )
 
 
-def _problem_content(operation: dict[str, Any], *, strict_query: bool) -> None:
+def _problem_content(operation: JsonObject, *, strict_query: bool) -> None:
     """Errors are always application/problem+json (FastAPI's default 422 says application/json).
 
     Operations that refuse unknown query parameters (every /v1 one) document that 422.
@@ -62,7 +64,7 @@ def _problem_content(operation: dict[str, Any], *, strict_query: bool) -> None:
                 )
 
 
-def api_routes(app: FastAPI) -> list[Any]:
+def api_routes(app: FastAPI) -> list[RouteContext]:
     """Every documented API route, with included routers flattened (paths carry their prefixes)."""
     found = []
     for context in iter_route_contexts(app.routes):
@@ -75,7 +77,7 @@ def api_routes(app: FastAPI) -> list[Any]:
 def install_openapi(app: FastAPI) -> None:
     """Replace `app.openapi` with a generator that sets every operation's security explicitly."""
 
-    def openapi() -> dict[str, Any]:
+    def openapi() -> JsonObject:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = get_openapi(
@@ -91,7 +93,7 @@ def install_openapi(app: FastAPI) -> None:
                 operation = path_item.get(method.lower())
                 if operation is not None:
                     operation["security"] = security_for(route)
-                    _problem_content(operation, strict_query=route.path_format.startswith("/v1/"))
+                    _problem_content(operation, strict_query=(route.path_format or "").startswith("/v1/"))
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
         add_examples(schema)
@@ -103,4 +105,4 @@ def install_openapi(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
