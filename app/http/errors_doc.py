@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.jsontypes import JsonObject
 
 
 class FieldError(BaseModel):
@@ -59,7 +59,7 @@ _DESCRIPTIONS = {
 }
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problems(*statuses: int) -> dict[int | str, JsonObject]:
     """`responses=` entries documenting the given problem statuses as application/problem+json."""
     return {
         status: {

@@ -9,7 +9,8 @@ its own schema, so these cannot drift from the models.
 from __future__ import annotations
 
 import copy
-from typing import Any
+
+from app.core.jsontypes import JsonObject
 
 NEED_ID = "7b14ab16-b407-4bd6-9dc9-fef08494e072"
 PROVIDER_ID = "0f5c1e2a-8d0e-4a53-9a77-5f1c2b9d6e11"
@@ -19,7 +20,7 @@ REC_IDS = ["uprinfo-c2-s17-MEX-05749e9c4c", "uprinfo-c2-s17-MEX-24e08436ec"]
 WHEN = "2026-11-26T22:00:00Z"
 TORTURE = "Torture and other CID treatment"
 
-PROVIDER_FIELDS: dict[str, Any] = {
+PROVIDER_FIELDS: JsonObject = {
     "name": "Association for the Prevention of Torture",
     "acronym": "APT",
     "kind": "ngo",
@@ -44,7 +45,7 @@ PROVIDER_PUBLIC = {
 }
 PROVIDER_PRIVATE = {**PROVIDER_PUBLIC, "contact_email": "cooperation@apt.example.org"}
 
-NEED_FIELDS: dict[str, Any] = {
+NEED_FIELDS: JsonObject = {
     "title": "Investigating torture complaints independently",
     "description": "Training and legal advice for an independent complaints and investigation mechanism.",
     "recommendation_ids": REC_IDS,
@@ -64,7 +65,7 @@ NEED_PUBLIC = {
     "created_at": WHEN,
     "updated_at": WHEN,
 }
-ACTIVITY_FIELDS: dict[str, Any] = {
+ACTIVITY_FIELDS: JsonObject = {
     "title": "Workshop on investigating torture allegations for federal prosecutors",
     "description": "Three-day workshop on the Istanbul Protocol for prosecutors and forensic doctors.",
     "modality": "training",
@@ -250,11 +251,11 @@ DELIVERY = {
 }
 
 
-def _page(item: dict[str, Any]) -> dict[str, Any]:
+def _page(item: JsonObject) -> JsonObject:
     return {"items": [item], "total": 1, "limit": 20, "offset": 0}
 
 
-EXAMPLES: dict[str, dict[str, Any]] = {
+EXAMPLES: dict[str, JsonObject] = {
     "ProviderCreate": {**PROVIDER_FIELDS, "contact_email": "cooperation@apt.example.org"},
     "ProviderUpdate": {"languages": ["en", "fr", "es", "pt"]},
     "ProviderPublic": PROVIDER_PUBLIC,
@@ -344,7 +345,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def add_examples(schema: dict[str, Any]) -> None:
+def add_examples(schema: JsonObject) -> None:
     """Give every component schema without examples the one from `EXAMPLES` (copied)."""
     for name, component in schema.get("components", {}).get("schemas", {}).items():
         if "examples" not in component and name in EXAMPLES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -68,7 +68,7 @@ def add_notice(
 
 def _waiting_engagements(session: Session, principal: Principal, ids: list[str] | None = None) -> set[str]:
     """Proposed engagements the caller answers (among `ids` when given)."""
-    conditions: list[Any] = [
+    conditions: list[ColumnElement[bool]] = [
         col(Engagement.status) == "proposed",
         access.engagement_read_clause(principal, col(Engagement.state), col(Engagement.provider_id)),
     ]
@@ -84,12 +84,12 @@ def _waiting_engagements(session: Session, principal: Principal, ids: list[str] 
 def _waiting_activities(session: Session, principal: Principal, ids: list[str] | None = None) -> set[str]:
     """Unconfirmed activities the other party recorded, which the caller confirms (among `ids` when given)."""
     if principal.role == "state" and principal.state:
-        mine: Any = col(Activity.state) == principal.state
+        mine: ColumnElement[bool] = col(Activity.state) == principal.state
     elif principal.role == "provider" and principal.provider_id:
         mine = col(Activity.provider_id) == principal.provider_id
     else:
         return set()
-    conditions: list[Any] = [
+    conditions: list[ColumnElement[bool]] = [
         mine,
         col(Activity.confirmation) == "unconfirmed",
         func.coalesce(col(Activity.recorded_by_role), "") != principal.role,
@@ -119,7 +119,7 @@ def list_inbox(
 ) -> InboxPage:
     """The caller's inbox, newest first, with unread counts and what waits on it."""
     party = party_for(principal) or ""
-    conditions: list[Any] = [col(InboxItem.party) == party]
+    conditions: list[ColumnElement[bool]] = [col(InboxItem.party) == party]
     if unread is True:
         conditions.append(col(InboxItem.read_at).is_(None))
     elif unread is False:
@@ -172,7 +172,7 @@ def list_inbox(
 def mark_read(session: Session, *, principal: Principal, data: InboxRead) -> InboxReadResult:
     """Mark items of the caller's inbox read (some by id, or all); ids not in it are a 422 naming each."""
     party = party_for(principal) or ""
-    conditions: list[Any] = [col(InboxItem.party) == party, col(InboxItem.read_at).is_(None)]
+    conditions: list[ColumnElement[bool]] = [col(InboxItem.party) == party, col(InboxItem.read_at).is_(None)]
     if data.ids is not None:
         found = set(
             session.exec(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
@@ -182,7 +182,7 @@ def list_needs(
     recommendation_id: str | None = None,
 ) -> tuple[list[Need], int]:
     """List the needs this caller may see, matching every given filter, oldest first."""
-    conditions: list[Any] = [access.need_read_clause(principal)]
+    conditions: list[ColumnElement[bool]] = [access.need_read_clause(principal)]
     if state:
         conditions.append(col(Need.state) == state.strip().upper())
     if status:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, or_, select
 
@@ -108,7 +106,7 @@ def list_providers(
 
     `q` looks in the name and acronym; `expertise` wants each of its words in the name, acronym or description.
     """
-    conditions: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
     if kind:
         conditions.append(col(Provider.kind) == kind)
     for facet, value in (

@@ -11,8 +11,8 @@ notice (inbox, webhook, e-mail), once per need and subscription.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
@@ -47,7 +47,7 @@ def get_subscription(session: Session, *, principal: Principal, subscription_id:
 
 def list_subscriptions(session: Session, *, principal: Principal, page: PageParams) -> tuple[list[Subscription], int]:
     """The caller's provider's subscriptions (all, for admins), oldest first."""
-    conditions: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
     if not principal.is_admin:
         conditions.append(col(Subscription.provider_id) == (principal.provider_id or ""))
     total = session.exec(select(func.count()).select_from(Subscription).where(*conditions)).one()

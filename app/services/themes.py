@@ -15,15 +15,19 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailable
+from app.core.jsontypes import JsonObject
 from app.models.common import table_of
 from matching.artifacts import TaggerArtifactError
 from matching.examples import ProfileExamples, examples_from_profiles
 from matching.schemes import Labelled, MultiSchemeTagger
 from matching.theme_space import ProbaModel, ThemeSpace, service_space
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 logger = logging.getLogger("app.themes")
 
@@ -77,7 +81,7 @@ def artifact_path(settings: Settings) -> Path:
     return settings.MODEL_DIR / ARTIFACT
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
+def _records(path: Path) -> Iterator[JsonObject]:
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -120,8 +124,8 @@ def labelled_by_scheme(records: Iterable[Mapping[str, Any]], schemes: Sequence[s
 
 
 def imported_uhri_records(
-    session: Any, known: Iterable[str], *, limit: int = MAX_IMPORTED_ROWS
-) -> list[dict[str, Any]]:
+    session: Session, known: Iterable[str], *, limit: int = MAX_IMPORTED_ROWS
+) -> list[JsonObject]:
     """Records imported from the UHRI export with OHCHR themes, whose texts the training file lacks.
 
     They make the `uhri` scheme's training set: a few hundred rows in the shared file,
@@ -140,7 +144,7 @@ def imported_uhri_records(
         .where(table.c.source == "ohchr_uhri", table.c.theme_scheme == "uhri", table.c.themes_predicted.is_(False))
         .order_by(table.c.id)
     )
-    found: list[dict[str, Any]] = []
+    found: list[JsonObject] = []
     for rid, text, themes, state in rows:
         key = normalise_text(text)
         if themes and key not in seen:
@@ -154,8 +158,8 @@ def imported_uhri_records(
 
 
 def train(
-    settings: Settings, *, data_file: Path | None = None, session: Any = None
-) -> tuple[MultiSchemeTagger, Path, dict[str, Any]]:
+    settings: Settings, *, data_file: Path | None = None, session: Session | None = None
+) -> tuple[MultiSchemeTagger, Path, JsonObject]:
     """Train every scheme with enough labels on the shared data and write the artifact.
 
     With a database `session`, the recommendations imported from OHCHR's UHRI export
@@ -207,7 +211,7 @@ def version_of(tagger: MultiSchemeTagger | None) -> str | None:
     return str(tagger[MAIN_SCHEME].metadata_.get("version"))
 
 
-def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: int) -> dict[str, Any]:
+def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: int) -> JsonObject:
     """Themes of `text` with probabilities, best first; `predicted` marks those over the tagger's threshold."""
     if tagger is None:
         raise ServiceUnavailable("No theme tagger is loaded; an administrator runs `upr-match train`.")
@@ -228,7 +232,7 @@ def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: i
     }
 
 
-def tag_unthemed(session: Any, tagger: MultiSchemeTagger | None, *, batch: int = 2000) -> int:
+def tag_unthemed(session: Session, tagger: MultiSchemeTagger | None, *, batch: int = 2000) -> int:
     """Give recommendations that have no themes the tagger's predicted ones, marked `themes_predicted`.
 
     Human labels are never touched: only rows with no theme scheme and no theme at

@@ -21,10 +21,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
 from app.core.identity import Principal
+from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
 from app.models.common import utcnow
 from app.models.provider import Provider
@@ -152,7 +154,7 @@ def get_webhook(session: Session, *, principal: Principal, webhook_id: str) -> W
 
 def list_webhooks(session: Session, *, principal: Principal, page: PageParams) -> tuple[list[Webhook], int]:
     """The caller's endpoints (all, for admins), oldest first."""
-    conditions: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
     if not principal.is_admin:
         party = events.party_of(principal, state=principal.state, provider_id=principal.provider_id)
         conditions.append(col(Webhook.party) == (party or ""))
@@ -209,7 +211,7 @@ def update_webhook(
             raise UnprocessableEntity(
                 f"{name} may not be null.", errors=[field_error(["body", name], "may not be null; leave it out")]
             )
-    values: dict[str, Any] = {k: v for k, v in changes.items() if k != "enabled"}
+    values: JsonObject = {k: v for k, v in changes.items() if k != "enabled"}
     if "url" in values:
         values["url"] = check_url(values["url"], allow_private=allow_private, loc=["body", "url"])
     enabled = changes.get("enabled")
@@ -313,7 +315,7 @@ def list_deliveries(
 ) -> tuple[list[DeliveryPublic], int]:
     """An endpoint's deliveries, newest first, each with its latest attempts."""
     get_webhook(session, principal=principal, webhook_id=webhook_id)
-    conditions: list[Any] = [col(WebhookDelivery.webhook_id) == webhook_id]
+    conditions: list[ColumnElement[bool]] = [col(WebhookDelivery.webhook_id) == webhook_id]
     if status is not None:
         conditions.append(col(WebhookDelivery.status) == status)
     total = session.exec(select(func.count()).select_from(WebhookDelivery).where(*conditions)).one()

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
@@ -93,7 +93,7 @@ class Signer:
         if not hmac.compare_digest(expected, parts[2]):
             return None
         try:
-            data: Any = json.loads(_unb64(parts[1]))
+            data = json.loads(_unb64(parts[1]))
             sid, kid, iat = data["sid"], data["kid"], data["iat"]
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None

@@ -7,7 +7,7 @@ date and the sources, so a spreadsheet passed on keeps what it counts.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -38,7 +38,7 @@ def table(
     piece: Slice,
     by: str | None = None,
     index: MatchIndex | None = None,
-) -> tuple[list[str], list[list[Any]]]:
+) -> tuple[list[str], list[list[object]]]:
     """The header and every row of one measure."""
     if measure == "pipeline":
         page = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]
@@ -123,7 +123,7 @@ def export(
 ) -> Iterator[bytes]:
     """One measure as CSV or .xlsx bytes."""
     header, rows = table(session, principal=principal, measure=measure, piece=piece, by=by, index=index)
-    lines: Sequence[Sequence[Any]] = [*rows, footer(session, measure, piece)]
+    lines: Sequence[Sequence[object]] = [*rows, footer(session, measure, piece)]
     if fmt == "xlsx":
         return xlsx_table(measure.replace("-", " ").capitalize(), header, lines)
     return iter([csv_table(header, lines)])

@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
+from app.core.jsontypes import JsonObject
 from app.match_index.index import region_of
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
@@ -23,7 +23,7 @@ GROUP_LABELS = {"ldc": "Least developed countries", "sids": "Small island develo
 
 
 @lru_cache(maxsize=1)
-def _groups_file() -> dict[str, Any]:
+def _groups_file() -> JsonObject:
     return dict(json.loads(GROUPS_FILE.read_text(encoding="utf-8")))
 
 
@@ -38,7 +38,7 @@ def group_source(group: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _theme_sdg_file() -> dict[str, Any]:
+def _theme_sdg_file() -> JsonObject:
     return dict(json.loads(THEME_SDG_FILE.read_text(encoding="utf-8")))
 
 

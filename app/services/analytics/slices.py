@@ -10,6 +10,7 @@ themes matches or it cites a recommendation that does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +41,12 @@ class Slice:
     def of(
         cls,
         *,
-        states: Any = None,
-        regions: Any = None,
-        groups: Any = None,
-        themes: Any = None,
-        sdgs: Any = None,
-        cycles: Any = None,
+        states: Iterable[str] | None = None,
+        regions: Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+        themes: Iterable[str] | None = None,
+        sdgs: Iterable[int] | None = None,
+        cycles: Iterable[int] | None = None,
     ) -> Slice:
         return cls(
             states=tuple(sorted({s.strip().upper() for s in states or ()})),
