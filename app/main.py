@@ -19,13 +19,13 @@ from threadpoolctl import threadpool_limits
 from app import __version__
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
-from app.core.errors import install_error_handlers
 from app.core.jsontypes import JsonObject
 from app.http import metrics
 from app.http.docs import install_docs
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from app.http.openapi import install_openapi
+from app.http.problems import install_error_handlers
 from app.http.ratelimit import RateLimitMiddleware
 from app.http.streaming import StreamSlots
 from app.match_index.index import MatchIndex, prune_log

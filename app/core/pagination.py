@@ -1,10 +1,12 @@
-"""Limit/offset pagination: the `PageParams` dependency and the generic `Page[T]` body."""
+"""Limit/offset pagination: the validated `PageParams` services read and the generic `Page[T]` body.
+
+The request dependency that reads them from the query string is `app.http.deps.PageParamsDep`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 DEFAULT_LIMIT = 20
@@ -19,18 +21,6 @@ class PageParams(BaseModel):
 
     limit: int = DEFAULT_LIMIT
     offset: int = 0
-
-
-async def page_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}, default {DEFAULT_LIMIT}).")
-    ] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
-) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
-
-
-PageParamsDep = Annotated[PageParams, Depends(page_params)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -14,9 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
-from app.core.db import get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.identity import ANONYMOUS, KEY_PREFIX, KEY_PREFIX_LENGTH, Principal, generate_key, hash_key
+from app.http.sessions import get_session
 from app.models.api_key import ApiKey
 
 __all__ = [

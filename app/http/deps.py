@@ -1,17 +1,26 @@
-"""Annotated dependency aliases used by the routes."""
+"""Annotated dependency aliases used by the routes and pages."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
-from app.core.db import get_session
-from app.core.pagination import PageParamsDep
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams
+from app.http.sessions import get_session
 from app.match_index.index import MatchIndex
 from matching.theme_space import ThemeSpace
+
+
+async def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}, default {DEFAULT_LIMIT}).")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
 
 
 async def get_match_index(request: Request) -> MatchIndex:
@@ -26,6 +35,7 @@ async def get_theme_space(request: Request) -> ThemeSpace:
     return index.themes
 
 
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MatchIndexDep = Annotated[MatchIndex, Depends(get_match_index)]

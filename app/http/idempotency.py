@@ -36,8 +36,9 @@ from sqlmodel import Session, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import intending_to_write
-from app.core.errors import BadRequest, Conflict, Problem, problem_response
+from app.core.errors import BadRequest, Conflict, Problem
 from app.http.credentials import bearer_credential, lookup_key_id
+from app.http.problems import problem_response
 from app.models.common import table_of, utcnow
 from app.models.idempotency import IdempotencyRecord
 

@@ -12,8 +12,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import write_intent
+from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
 from app.core.logtext import escape_control
 from app.http import metrics
+from app.http.problems import problem_response
 
 access_logger = logging.getLogger("app.access")
 
@@ -151,8 +153,6 @@ class BodyLimitMiddleware:
 
 
 async def _send_413(scope: Scope, send: Send, limit: int) -> None:
-    from app.core.errors import PayloadTooLarge, problem_response
-
     response = problem_response(
         PayloadTooLarge(f"The request body is larger than the {limit} bytes this endpoint accepts.")
     )
@@ -199,8 +199,6 @@ class NulGuardMiddleware:
             return
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
-            from app.core.errors import UnprocessableEntity, field_error, problem_response
-
             names = [
                 part.split(b"=", 1)[0].decode("latin-1")
                 for part in query.split(b"&")

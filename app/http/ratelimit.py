@@ -43,8 +43,9 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import RateLimited, problem_response
+from app.core.errors import RateLimited
 from app.http.credentials import bearer_credential, credential_digest, credential_prefix, header, lookup_key_id
+from app.http.problems import problem_response
 
 logger = logging.getLogger("app.ratelimit")
 

@@ -24,8 +24,9 @@ import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.core.errors import ServiceUnavailable, problem_response
+from app.core.errors import ServiceUnavailable
 from app.core.logtext import escape_control
+from app.http.problems import problem_response
 
 logger = logging.getLogger("app.streaming")
 

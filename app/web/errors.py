@@ -74,7 +74,7 @@ def _wrap(api_handler: ApiHandler) -> Handler:
 
 
 def install_html_error_handlers(app: FastAPI) -> None:
-    """Show errors on page paths as HTML pages; call after `app.core.errors.install_error_handlers`."""
+    """Show errors on page paths as HTML pages; call after `app.http.problems.install_error_handlers`."""
     for exc_class in (Problem, StarletteHTTPException, RequestValidationError, SQLAlchemyError, Exception):
         api_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _wrap(api_handler))

@@ -33,10 +33,10 @@ from fastapi import Depends, Request, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from app.core.db import get_session
 from app.core.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
 from app.core.identity import ANONYMOUS, Principal
 from app.http.auth import principal_for_key_id
+from app.http.sessions import get_session
 from app.services import web_sessions
 
 COOKIE_NAME = "upr_session"
