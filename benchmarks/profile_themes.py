@@ -20,12 +20,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.core.jsontypes import JsonObject  # noqa: E402
 from app.services import themes as theme_service  # noqa: E402
 from benchmarks.service_setup import trained_tagger  # noqa: E402
 from matching.schemes import MultiSchemeTagger  # noqa: E402
@@ -33,7 +33,7 @@ from matching.texts import provider_text  # noqa: E402
 from matching.theme_space import ThemeSpace, service_space  # noqa: E402
 
 
-def scores(space: ThemeSpace, profiles: list[dict[str, Any]]) -> tuple[int, int, int]:
+def scores(space: ThemeSpace, profiles: list[JsonObject]) -> tuple[int, int, int]:
     """Predicted themes that are declared, predicted themes, declared themes (over all profiles)."""
     right = predicted = declared = 0
     for p in profiles:

@@ -21,7 +21,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -253,8 +252,8 @@ def first_demo_need(session: Session) -> str | None:
     return need.id if need is not None else None
 
 
-def _flag_demo(session: Session, model: Any, row_id: str) -> None:
-    session.exec(update(model).where(model.id == row_id).values(is_demo=True))
+def _flag_demo(session: Session, model: type[Provider] | type[Need], row_id: str) -> None:
+    session.exec(update(model).where(col(model.id) == row_id).values(is_demo=True))
     session.commit()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
@@ -68,7 +68,7 @@ def record(
     action: AuditAction,
     version_before: int | None = None,
     version_after: int | None = None,
-    detail: Mapping[str, Any] | None = None,
+    detail: Mapping[str, object] | None = None,
 ) -> None:
     """Add the row describing one write to the session; the caller's commit writes both."""
     session.add(

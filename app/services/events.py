@@ -13,7 +13,6 @@ A *party* is who an inbox, a webhook or an e-mail address belongs to: a State
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlmodel import Session
 
@@ -55,7 +54,7 @@ def emit(
     resource: str,
     resource_id: str,
     parties: Sequence[str],
-    data: Mapping[str, Any],
+    data: Mapping[str, object],
     actor_party: str | None = None,
 ) -> None:
     """Add an event to the session; the caller's commit writes it with the change it describes."""

@@ -10,7 +10,6 @@ Every key of a State, or of a provider, reads and marks the same inbox.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +41,7 @@ def add_notice(
     resource_id: str,
     need_id: str | None,
     title: str,
-    data: Mapping[str, Any],
+    data: Mapping[str, object],
     dedupe_key: str,
 ) -> bool:
     """Add an item to a party's inbox unless one with `dedupe_key` exists; True when added."""

@@ -18,7 +18,6 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement
@@ -251,7 +250,7 @@ def delete_webhook(session: Session, *, principal: Principal, webhook_id: str, e
 # --- deliveries ---------------------------------------------------------------------------------
 
 
-def body_of(event_type: str, data: Mapping[str, Any], when: datetime) -> str:
+def body_of(event_type: str, data: Mapping[str, object], when: datetime) -> str:
     """The JSON body Standard Webhooks describes: {"type", "timestamp", "data"}."""
     body = {"type": event_type, "timestamp": when.isoformat().replace("+00:00", "Z"), "data": dict(data)}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
@@ -269,7 +268,7 @@ def wants(events_: Sequence[str], event_type: str) -> bool:
 
 
 def enqueue(
-    session: Session, *, party: str, event_type: str, data: Mapping[str, Any], msg_id: str, when: datetime
+    session: Session, *, party: str, event_type: str, data: Mapping[str, object], msg_id: str, when: datetime
 ) -> int:
     """Add a delivery for each active endpoint of `party` that wants `event_type`; return how many."""
     endpoints = session.exec(select(Webhook).where(col(Webhook.party) == party, col(Webhook.status) == "active")).all()

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
@@ -60,7 +59,7 @@ class Notice:
     resource_id: str
     need_id: str | None
     title: str
-    data: Mapping[str, Any]
+    data: Mapping[str, object]
     dedupe_key: str
     msg_id: str
     when: datetime

@@ -41,11 +41,11 @@ def table(
 ) -> tuple[list[str], list[list[object]]]:
     """The header and every row of one measure."""
     if measure == "pipeline":
-        page = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]
+        page = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]  # the route passes its Literal
         rows = [[r.key, r.label, *(getattr(r, s) for s in STAGES)] for r in [*page.items, page.totals]]
         return [by or "theme", "label", *STAGES], rows
     if measure == "unserved-needs":
-        unserved = needs.get_unserved(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]
+        unserved = needs.get_unserved(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]  # the route passes its Literal
         rows = [[r.key, r.label, r.needs, r.weak_match, r.all_declined] for r in unserved.items]
         return [by or "theme", "label", "unserved_needs", "weak_match", "all_declined"], rows
     if measure == "supply-demand":
