@@ -392,7 +392,7 @@ def import_recommendations(
     """
     from app.services import linking
 
-    def record(written: Session, detail: dict[str, Any]) -> None:
+    def record(written: Session, detail: JsonObject) -> None:
         audit.record(
             written, actor, resource="recommendations", resource_id=str(uuid.uuid4()), action="import", detail=detail
         )
