@@ -56,7 +56,7 @@ test: install-test
 test-fast: install-test
 	$(BIN)/python -m pytest -m "not slow and not faults and not browser" -q $(PYTEST_ARGS)
 
-## make lint: ruff (rules and format) and mypy (strict for matching/ and app/services/)
+## make lint: ruff (rules and format) and mypy (strict over app/, matching/, evaluation/ and benchmarks/)
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

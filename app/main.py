@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,21 +16,26 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
-from app import __version__, metrics
-from app.config import Settings, get_settings
-from app.db import create_db_engine
-from app.docs import install_docs
-from app.errors import install_error_handlers
-from app.idempotency import IdempotencyMiddleware
-from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
-from app.openapi import install_openapi
-from app.ratelimit import RateLimitMiddleware
+from app import __version__
+from app.core import metrics
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
+from app.core.jsontypes import JsonObject
+from app.http.docs import install_docs
+from app.http.idempotency import IdempotencyMiddleware
+from app.http.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from app.http.openapi import install_openapi
+from app.http.problems import install_error_handlers
+from app.http.ratelimit import RateLimitMiddleware
+from app.http.streaming import StreamSlots
+from app.match_index.change_log import prune_log
+from app.match_index.index import MatchIndex
 from app.routes import api_router, health
 from app.routes import metrics as metrics_route
 from app.services import themes as theme_service
-from app.services.match_index import MatchIndex, prune_log
-from app.streaming import StreamSlots
 from app.web import install_web
+from app.web.errors import page_errors
+from matching.schemes import MultiSchemeTagger
 
 logger = logging.getLogger("app")
 
@@ -60,11 +64,15 @@ def configure_logging(level: str) -> None:
     logging.getLogger("app").setLevel(level)
 
 
-def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
-    def check() -> dict[str, Any]:
+# A readiness probe: `ok` and what it found (the details are shown to admin keys only).
+ReadyCheck = Callable[[], JsonObject]
+
+
+def _database_check(engine: Engine) -> ReadyCheck:
+    def check() -> JsonObject:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        result: dict[str, Any] = {"ok": True, "backend": engine.dialect.name}
+        result: JsonObject = {"ok": True, "backend": engine.dialect.name}
         pool = engine.pool
         if isinstance(pool, QueuePool):
             # Connections in use right now (this check's own is back), of the pool's size.
@@ -74,17 +82,17 @@ def _database_check(engine: Engine) -> Callable[[], dict[str, Any]]:
     return check
 
 
-def _matcher_check(index: MatchIndex) -> Callable[[], dict[str, Any]]:
-    def check() -> dict[str, Any]:
+def _matcher_check(index: MatchIndex) -> ReadyCheck:
+    def check() -> JsonObject:
         return index.status()
 
     return check
 
 
-def _tagger_check(tagger: Any) -> Callable[[], dict[str, Any]]:
+def _tagger_check(tagger: MultiSchemeTagger | None) -> ReadyCheck:
     version = theme_service.version_of(tagger)
 
-    def check() -> dict[str, Any]:
+    def check() -> JsonObject:
         # Optional: without a tagger, matching compares declared themes only.
         if tagger is None:
             return {"ok": True, "loaded": False, "detail": "no trained tagger; run `upr-match train`"}
@@ -152,7 +160,7 @@ def create_app(
         lifespan=lifespan,
         debug=False,
         openapi_url="/openapi.json",
-        docs_url=None,  # app.docs serves Swagger UI from the installed package
+        docs_url=None,  # app.http.docs serves Swagger UI from the installed package
         redoc_url=None,
     )
     app.state.settings = settings
@@ -186,6 +194,7 @@ def create_app(
         failed_auth_per_minute=settings.AUTH_FAILURES_PER_MINUTE,
         storage_url=settings.RATE_LIMIT_STORAGE_URL,
         clock=clock,
+        page_errors=page_errors,
     )
     app.add_middleware(RequestContextMiddleware, hsts=settings.ENVIRONMENT == "production")
     app.include_router(health.router)

@@ -60,7 +60,6 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def fill(session: Session, *, scale: float, seed: int, data_dir: Path) -> dict[str, int]:
     """Bulk-insert the synthetic data set; returns the counts."""
-    from app.countries import un_states
     from app.models import (
         Activity,
         ActivityRecommendation,
@@ -75,8 +74,8 @@ def fill(session: Session, *, scale: float, seed: int, data_dir: Path) -> dict[s
     )
     from app.models.common import utcnow
     from app.models.recommendation import RecommendationTheme
+    from app.reference.regions import regional_groups, un_states
     from app.services.analytics.funding import FUNDING_FILE, read_rows
-    from app.services.match_index import regional_groups
 
     rng = random.Random(seed)
     now = utcnow()
@@ -89,7 +88,8 @@ def fill(session: Session, *, scale: float, seed: int, data_dir: Path) -> dict[s
             session.execute(insert(model), chunk)
         session.commit()
 
-    recs, rec_themes, supported_of = [], [], {s: [] for s in states}
+    supported_of: dict[str, list[str]] = {s: [] for s in states}
+    recs, rec_themes = [], []
     for k in range(n_recs):
         state, rid = states[k % len(states)], f"bench-{k}"
         themes = rng.sample(THEMES, rng.randint(1, 3))
@@ -234,10 +234,10 @@ def main() -> int:
     from alembic import command
 
     from app.commands.server import alembic_config
-    from app.config import get_settings
-    from app.db import create_db_engine
-    from app.identity import Principal
-    from app.pagination import PageParams
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine
+    from app.core.identity import Principal
+    from app.core.pagination import PageParams
     from app.services.analytics import needs, pipeline
     from app.services.analytics.slices import Slice
 

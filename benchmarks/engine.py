@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -280,7 +280,8 @@ def run_child(engine: str, size: int, n_queries: int, limit: int) -> dict[str, A
     if proc.returncode != 0:
         err = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return {"engine": engine, "size": size, "error": err}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 def machine() -> str:
@@ -438,8 +439,8 @@ def main() -> int:
         status = "n/a " if ok is None else ("MET " if ok else "MISS")
         print(f"  [{status}] {name}: {detail}")
 
-    def ok_(o: Any) -> bool:
-        return bool(o) and "error" not in o
+    def ok_(o: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+        return o is not None and bool(o) and "error" not in o
 
     if ok_(ours):
         target(

@@ -59,6 +59,8 @@ def pct(sorted_ms: list[float], q: float) -> float:
 class Client:
     def __init__(self, base: str, key: str | None) -> None:
         u = urllib.parse.urlsplit(base)
+        if u.hostname is None:
+            raise ValueError(f"no host in {base!r}")
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
         self.headers = {"Accept": "application/json"}
         if key:
@@ -162,11 +164,11 @@ def profile_match(db_url: str, model_dir: Path, need_id: str, n: int = 200) -> s
     os.environ.update(DATABASE_URL=db_url, MODEL_DIR=str(model_dir))
     from sqlmodel import Session
 
-    from app.config import get_settings
-    from app.db import create_db_engine
-    from app.identity import ANONYMOUS
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine
+    from app.core.identity import ANONYMOUS
+    from app.match_index.index import MatchIndex
     from app.services import themes as theme_service
-    from app.services.match_index import MatchIndex
     from app.services.matching import match_providers_for_need
     from matching.ranking import NO_FILTERS
 

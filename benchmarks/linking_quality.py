@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.core.jsontypes import JsonObject  # noqa: E402
 from app.importing.text_split import strip_html  # noqa: E402
 from app.importing.uhri import convert  # noqa: E402
 from app.services.linking import source_rank  # noqa: E402
@@ -43,7 +44,7 @@ from matching.linking import SIMILAR_THRESHOLD, LinkInput, link_group  # noqa: E
 PAIRS = ROOT / "tests" / "data" / "svn_s20_pairs.csv"
 
 
-def load(data_dir: Path) -> tuple[list[dict], list[dict]]:
+def load(data_dir: Path) -> tuple[list[JsonObject], list[JsonObject]]:
     shared = [json.loads(line) for line in (data_dir / "recommendations.jsonl").open(encoding="utf-8")]
     uhri = []
     for obj in json.loads((data_dir / "samples" / "uhri-export-sample.json").read_text(encoding="utf-8")):
@@ -56,7 +57,7 @@ def load(data_dir: Path) -> tuple[list[dict], list[dict]]:
     return shared, uhri
 
 
-def truth(shared: list[dict], uhri: list[dict]) -> dict[str, str]:
+def truth(shared: list[JsonObject], uhri: list[JsonObject]) -> dict[str, str]:
     """Record id -> id of its true group (the shared record it is a copy of, or itself)."""
     group = {r["id"]: r["id"] for r in shared}
     for row in csv.DictReader(PAIRS.open(encoding="utf-8")):
@@ -71,7 +72,7 @@ def truth(shared: list[dict], uhri: list[dict]) -> dict[str, str]:
     return group
 
 
-def decide(records: Iterable[dict], threshold: float, check_states: bool = True) -> dict[str, str]:
+def decide(records: Iterable[JsonObject], threshold: float, check_states: bool = True) -> dict[str, str]:
     """Record id -> the id of the record it counts as (its canonical record, or itself)."""
     groups: dict[tuple[str, int], list[LinkInput]] = defaultdict(list)
     for r in records:

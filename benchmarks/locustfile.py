@@ -249,8 +249,9 @@ def one_per_second() -> Any:
         planned = max(planned, now - 5.0)  # far behind (a stall): no catching up in a burst
         # Gaps capped at 4 s, under the server's 5 s keep-alive: a longer idle lets the server close
         # the connection just as the client reuses it, a reset browsers retry and locust does not.
-        user._next_start = planned + min(4.0, random.expovariate(1.0))
-        return max(0.0, user._next_start - now)
+        next_start: float = planned + min(4.0, random.expovariate(1.0))
+        user._next_start = next_start
+        return max(0.0, next_start - now)
 
     return wait_time
 

@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,7 +43,7 @@ from benchmarks.service_setup import load_average, trained_tagger  # noqa: E402
 NEEDS_PER_PROVIDER = 5
 TARGETS = {"p50_ms": 15.0, "p99_ms": 50.0, "startup_s": 30.0, "rss_mb": 1536.0}
 LANGUAGES = ("en", "fr", "es", "ar", "ru", "pt")
-MODALITIES = ("training", "legal_review", "expert_deployment", "funding", "data_systems", "peer_exchange")
+MODALITIES: Final = ("training", "legal_review", "expert_deployment", "funding", "data_systems", "peer_exchange")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -58,8 +58,8 @@ def generate(db_url: str, providers: int, needs: int, seed: int) -> None:
     """Register providers and needs up to these counts (those already there count)."""
     from sqlmodel import Session, col, func, select
 
-    from app.config import get_settings
-    from app.db import create_db_engine, intending_to_write
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine, intending_to_write
     from app.demo.loader import ADMIN, PROFILE_FIELDS, PROVIDERS_FILE
     from app.models.need import Need, NeedCreate
     from app.models.provider import Provider, ProviderCreate
@@ -131,16 +131,16 @@ def measure(queries: int, seed: int) -> dict[str, Any]:
     from sqlmodel import Session, select
     from threadpoolctl import threadpool_limits
 
-    from app.config import get_settings
-    from app.db import create_db_engine
-    from app.identity import ANONYMOUS, Principal
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine
+    from app.core.identity import ANONYMOUS, Principal
+    from app.match_index.index import MatchIndex
     from app.models.match import MatchQuery
     from app.models.need import Need
     from app.models.provider import Provider
     from app.models.recommendation import Recommendation
     from app.services import matching
     from app.services import themes as theme_service
-    from app.services.match_index import MatchIndex
     from matching.ranking import NO_FILTERS
 
     threadpool_limits(limits=1, user_api="blas")  # as a worker's start-up does (app/main.py)

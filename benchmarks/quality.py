@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.core.jsontypes import JsonObject  # noqa: E402
 from benchmarks.quality_tagging import DEFAULT_DATA, SCHEME, load_rows, percentile  # noqa: E402
 from evaluation.heldout import CachedModel, Fold, mean_and_spread, need_as_filed, provider_folds  # noqa: E402
 from evaluation.metrics import split_by_group  # noqa: E402
@@ -63,15 +64,20 @@ from evaluation.quality import (  # noqa: E402
     tagging_metrics,
 )
 from matching.examples import EXAMPLE_NEIGHBOURS, examples_from_profiles  # noqa: E402
-from matching.ranking import Preferences, ThemeSpace, Weights, need_text  # noqa: E402
-from matching.ranking import provider_text as engine_provider_text  # noqa: E402
+from matching.ranking import Preferences, ThemeSpace, Weights  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
+from matching.texts import need_text  # noqa: E402
+from matching.texts import provider_text as engine_provider_text  # noqa: E402
 from matching.theme_space import service_space  # noqa: E402
 
 DEFAULT_PROVIDERS = ROOT / "app" / "demo" / "providers.json"
 STATE = "state_under_review_iso3"
 KINDS = ("recommendation", "need")
 METRICS = ("ndcg", "mrr", "p1", "p1_core")
+# One row of recommendations.jsonl or a demo need (JSON).
+Row = JsonObject
+# Provider slug -> {"core": [themes], "secondary": [themes]}.
+Relevance = dict[str, dict[str, list[str]]]
 TARGETS = {"ndcg_recommendation": 0.85, "ndcg_need": 0.90, "margin_recommendation": 0.20}
 
 
@@ -83,14 +89,14 @@ class Variant:
     """One way of ranking: theme-space settings, weights, how a need's themes are read."""
 
     name: str
-    space: dict[str, Any] = field(default_factory=dict)  # ThemeSpace fields over the service's
+    space: JsonObject = field(default_factory=dict)  # ThemeSpace fields over the service's
     legacy: bool = False  # the theme space of 2026-12-01 (floor 0.2, sentences, no prototypes)
     weights: Weights = Weights()
     needs: str = "parts"  # "parts": max over its recommendations; "labels": predicted labels declared
     short_theme: float | None = None  # query-length weights: the theme weight under SHORT_WORDS words
     neighbours: int = EXAMPLE_NEIGHBOURS  # example profiles a profile borrows from
 
-    def space_for(self, model: Any, examples: Sequence[dict[str, Any]] = ()) -> ThemeSpace:
+    def space_for(self, model: Any, examples: Sequence[JsonObject] = ()) -> ThemeSpace:
         """The variant's theme space; ``examples``: the labelled profiles it may read others by."""
         if self.legacy:
             legacy = {"floor": 0.2, "pieces": "sentences", "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0}
@@ -160,17 +166,17 @@ VARIANTS = [
 # --------------------------------------------------------------------------- data
 
 
-def load_providers(path: Path) -> list[dict[str, Any]]:
-    providers: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+def load_providers(path: Path) -> list[Row]:
+    providers: list[Row] = json.loads(path.read_text(encoding="utf-8"))
     return providers
 
 
-def provider_text(p: dict[str, Any]) -> str:
+def provider_text(p: JsonObject) -> str:
     """What the service reads of a provider registered with name and description only."""
     return engine_provider_text(p["name"], None, p["description"], [])
 
 
-def split_rows(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+def split_rows(rows: list[Row], fraction: float, seed: int) -> tuple[list[Row], list[Row]]:
     by_id = {r["id"]: r for r in rows}
     train_ids, test_ids = split_by_group([r["id"] for r in rows], [r[STATE] for r in rows], fraction, seed)
     return [by_id[i] for i in train_ids], [by_id[i] for i in test_ids]
@@ -186,7 +192,7 @@ class Query:
     themes: list[str]
 
 
-def make_queries(rows: list[dict], relevance: dict[str, dict], n: int, seed: int) -> dict[str, list[Query]]:
+def make_queries(rows: list[Row], relevance: Relevance, n: int, seed: int) -> dict[str, list[Query]]:
     """``n`` supported recommendations and ``n`` needs from ``rows`` that some demo provider can answer."""
     supported = [r for r in rows if r.get("response") == "supported" and r["themes"]]
     by_id = {r["id"]: r for r in supported}
@@ -205,7 +211,7 @@ def make_queries(rows: list[dict], relevance: dict[str, dict], n: int, seed: int
     return out
 
 
-def get_tagger(rows: list[dict], name: str, out_dir: Path, n_jobs: int, retrain: bool) -> tuple[ThemeTagger, dict]:
+def get_tagger(rows: list[Row], name: str, out_dir: Path, n_jobs: int, retrain: bool) -> tuple[ThemeTagger, JsonObject]:
     """Train (or load the cached) tagger on ``rows``; returns it and fit timings."""
     path = out_dir / f"quality-tagger-{name}.joblib"
     if path.exists() and not retrain:
@@ -247,7 +253,7 @@ class Side:
         return need_text(filed.text.splitlines()[0], "", q.texts, labels), Preferences(state=q.state, themes=labels)
 
 
-def gradings_for(queries: Sequence[Query], relevance: dict[str, dict], ids: Sequence[str]) -> list[dict[str, int]]:
+def gradings_for(queries: Sequence[Query], relevance: Relevance, ids: Sequence[str]) -> list[dict[str, int]]:
     pool = {i: relevance[i] for i in ids}
     return [graded_relevance(q.themes, pool) for q in queries]
 
@@ -259,7 +265,7 @@ def evaluate_on(rankings: list[list[str]], gradings: list[dict[str, int]]) -> di
 
 
 def rank_variant(
-    variant: Variant, side: Side, ids: list[str], texts: list[str], examples: Sequence[dict[str, Any]] = ()
+    variant: Variant, side: Side, ids: list[str], texts: list[str], examples: Sequence[JsonObject] = ()
 ) -> dict[str, list[list[str]]]:
     """Every query of ``side`` ranked by ``variant`` among the providers ``ids``, reading their profiles
     with the labelled ``examples`` (never a ranked profile's own themes: see :func:`run_folds`)."""
@@ -304,10 +310,10 @@ def run_folds(
     folds: list[Fold],
     variants: list[Variant],
     sides: dict[str, Side],
-    providers: list[dict],
-    relevance: dict[str, dict],
+    providers: list[Row],
+    relevance: Relevance,
     progress: Callable[[str], None],
-) -> dict[str, Any]:
+) -> JsonObject:
     """Per fold: every variant on the tune half (validation States) and the report half (held-out States).
 
     Each half's profiles are read with the other half's, themes and all, as example profiles
@@ -317,7 +323,7 @@ def run_folds(
     """
     text_of = {p["slug"]: provider_text(p) for p in providers}
     by_slug = {p["slug"]: p for p in providers}
-    results: dict[str, Any] = {"variants": {v.name: {"tune": [], "report": []} for v in variants}, "baselines": {}}
+    results: JsonObject = {"variants": {v.name: {"tune": [], "report": []} for v in variants}, "baselines": {}}
     for number, fold in enumerate(folds, start=1):
         for half, ids, side in (("tune", fold.tune, sides["tune"]), ("report", fold.report, sides["report"])):
             texts = [text_of[i] for i in ids]
@@ -345,7 +351,7 @@ def summarise(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str
     return {kind: {m: mean_and_spread([f[kind][m] for f in per_fold]) for m in (*METRICS, "n")} for kind in KINDS}
 
 
-def fold_tuned(results: dict[str, Any], n_folds: int) -> tuple[list[dict[str, dict[str, float]]], list[str]]:
+def fold_tuned(results: JsonObject, n_folds: int) -> tuple[list[dict[str, dict[str, float]]], list[str]]:
     """Per fold, the variant with the best tune-half objective, and its report-half metrics."""
     chosen, metrics = [], []
     for k in range(n_folds):
@@ -415,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     split_tag = f"f{args.test_fraction}-s{args.seed}"
-    summary: dict[str, Any] = {"machine": machine(), "seed": args.seed}
+    summary: JsonObject = {"machine": machine(), "seed": args.seed}
 
     # 1. the tagger on held-out States ------------------------------------------------------------
     tagger, fit_info = get_tagger(train, f"train-{split_tag}", args.out_dir, args.n_jobs, args.retrain)

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.config import get_settings  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
 from evaluation.metrics import split_by_group  # noqa: E402
 from evaluation.quality import tagging_metrics  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
@@ -63,7 +63,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_variant(
-    name: str, train: list[dict], test: list[dict], out_dir: Path, n_latency: int, n_jobs: int
+    name: str, train: list[dict[str, Any]], test: list[dict[str, Any]], out_dir: Path, n_latency: int, n_jobs: int
 ) -> dict[str, Any]:
     params, description = VARIANTS[name]
     tagger = ThemeTagger(scheme=SCHEME, n_jobs=n_jobs, **params)
@@ -108,7 +108,7 @@ def run_variant(
     }
 
 
-def full_fit(rows: list[dict], name: str, n_jobs: int) -> float:
+def full_fit(rows: list[dict[str, Any]], name: str, n_jobs: int) -> float:
     params, _ = VARIANTS[name]
     print(f"full fit: loadavg before {os.getloadavg()[0]:.2f}", flush=True)
     started = time.perf_counter()

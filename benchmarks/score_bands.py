@@ -1,7 +1,7 @@
 """The score distribution behind the pages' bands (strong, good, possible), on the loaded data.
 
 The pages show a band instead of a bare match score. The thresholds
-(`app.vocab.SCORE_STRONG` and `SCORE_GOOD`) were chosen from the scores the pages show
+(`app.reference.vocab.SCORE_STRONG` and `SCORE_GOOD`) were chosen from the scores the pages show
 on the demo data: the top 10 partners of every need (need page) and the top 10
 needs of every provider (provider page). This prints those distributions and the
 share of each band, so the choice can be checked again after the data or the
@@ -22,8 +22,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.vocab import SCORE_GOOD as GOOD
-from app.vocab import SCORE_STRONG as STRONG
+from app.reference.vocab import SCORE_GOOD as GOOD
+from app.reference.vocab import SCORE_STRONG as STRONG
 
 
 def percentile(values: list[float], q: float) -> float:

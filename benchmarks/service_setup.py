@@ -122,6 +122,8 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 def wait_ready(base: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     u = urllib.parse.urlsplit(base)
+    if u.hostname is None:
+        raise ValueError(f"no host in {base!r}")
     while time.monotonic() < deadline:
         try:
             c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)

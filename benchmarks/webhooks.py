@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import Session, col, func, select  # noqa: E402
 from standardwebhooks.webhooks import Webhook as Verifier  # noqa: E402
 
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.models.common import utcnow  # noqa: E402
 from app.models.provider import Provider  # noqa: E402
 from app.models.webhook import Webhook, WebhookDelivery  # noqa: E402
 from app.services.webhooks import body_of, message_id, new_secret  # noqa: E402
-from app.worker import Worker  # noqa: E402
+from app.worker.loop import Worker  # noqa: E402
 
 TARGET = 200.0
 
@@ -91,7 +91,7 @@ def main() -> int:
     from app.commands.server import alembic_config
 
     command.upgrade(alembic_config(), "head")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         DATABASE_URL=url,
         WEBHOOK_ALLOW_PRIVATE=True,
         WORKER_CONCURRENCY=args.concurrency,

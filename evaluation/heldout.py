@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.ranking import Preferences, need_text
+from matching.ranking import Preferences
+from matching.texts import need_text
 
 __all__ = [
     "GENERIC_TITLE",

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -123,7 +123,7 @@ def rank_ids(scores: Sequence[float] | np.ndarray, ids: Sequence[str]) -> list[s
 
 
 def evaluate_rankings(
-    rankings: Sequence[Sequence[str]], gradings: Sequence[Mapping[Hashable, int]], k: int = 5
+    rankings: Sequence[Sequence[str]], gradings: Sequence[Mapping[str, int]], k: int = 5
 ) -> dict[str, float]:
     """Mean ranking metrics over queries.
 
@@ -176,7 +176,7 @@ def evaluate_rankings(
 
 
 def evaluate_scores(
-    scores: np.ndarray, ids: Sequence[str], gradings: Sequence[Mapping[Hashable, int]], k: int = 5
+    scores: np.ndarray, ids: Sequence[str], gradings: Sequence[Mapping[str, int]], k: int = 5
 ) -> dict[str, float]:
     """:func:`evaluate_rankings` of the rankings of a ``(n_queries, n_ids)`` score matrix.
 
@@ -200,7 +200,7 @@ class ServiceRanking:
     order, each profile's theme vector averaged over its sentences, then
     :meth:`matching.ranking.Ranker.rank_providers` with the given weights (by
     default the service's). Give ``texts`` as the service builds them
-    (:func:`matching.ranking.provider_text`).
+    (:func:`matching.texts.provider_text`).
 
     Examples
     --------
@@ -376,7 +376,7 @@ def theme_scores(query_vectors: np.ndarray, provider_vectors: np.ndarray, simila
     if similarity == "cosine":
         return np.asarray(cosine_similarity(q, p))
     if similarity == "dot":
-        return q @ p.T
+        return np.asarray(q @ p.T)
     raise ValueError(f"similarity must be 'cosine' or 'dot', got {similarity!r}")
 
 

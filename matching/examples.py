@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.matcher import TfidfMatcher
+from matching.texts import provider_text
 
 __all__ = ["EXAMPLE_NEIGHBOURS", "ProfileExamples", "examples_from_profiles"]
 
@@ -122,14 +123,12 @@ def examples_from_profiles(
     profiles: Iterable[Mapping[str, Any]], classes: Sequence[str], *, neighbours: int = EXAMPLE_NEIGHBOURS
 ) -> ProfileExamples:
     """Examples from provider records (``name``, ``description``, ``themes``), each read as a profile
-    registered with its name and description only is read (:func:`matching.ranking.provider_text`).
+    registered with its name and description only is read (:func:`matching.texts.provider_text`).
 
     >>> examples_from_profiles([{"name": "Rights Lab", "description": "Trains judges.", "themes": ["Justice"]}],
     ...                        ["Justice"]).size
     1
     """
-    from matching.ranking import provider_text  # matching.ranking reads theme vectors through this module
-
     chosen = list(profiles)
     return ProfileExamples(
         [provider_text(p["name"], None, p["description"], []) for p in chosen],

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from app.config import get_settings
-from app.db import create_db_engine, intending_to_write
+from app.core.config import get_settings
+from app.core.db import create_db_engine, intending_to_write
 
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:

@@ -19,8 +19,8 @@ from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner, Result
 
 from app.commands.server import alembic_config
-from app.config import Settings, get_settings
-from app.db import create_db_engine
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
 from app.main import create_app
 from tests.dbutil import fresh_database_url
 

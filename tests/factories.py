@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.identity import generate_key
+from app.core.identity import generate_key
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.api_key import ApiKey
 from app.models.common import utcnow

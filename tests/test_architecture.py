@@ -49,7 +49,16 @@ def _rel(path: Path) -> str:
 ENGINE_FORBIDDEN = {
     "fastapi", "starlette", "sqlmodel", "sqlalchemy", "pydantic", "uvicorn", "alembic", "app", "evaluation", "bm25s"
 }  # fmt: skip
-SERVICE_FORBIDDEN = {"fastapi", "starlette", "app.auth", "app.etag", "app.routes", "app.web", "app.deps", "app.main"}
+SERVICE_FORBIDDEN = {
+    "fastapi",
+    "starlette",
+    "app.http.auth",
+    "app.http.etag",
+    "app.routes",
+    "app.web",
+    "app.http.deps",
+    "app.main",
+}
 SQL_NAMES = {"select", "update", "delete", "insert", "text", "func", "col", "exists"}
 SQL_METHODS = {"exec", "execute", "scalar", "scalars", "query"}
 
@@ -116,16 +125,16 @@ def test_no_absolute_path_to_the_shared_data(path: Path) -> None:
 def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
     sample = tmp_path / "x.py"
     sample.write_text(
-        "import numpy\nfrom sqlalchemy.orm import Session\nfrom app.auth import Principal\n"
+        "import numpy\nfrom sqlalchemy.orm import Session\nfrom app.http.auth import Principal\n"
         "from sqlmodel import select\n\ndef f(session):\n    return session.exec(select(1))\n"
     )
     assert _hits(_imports(sample), ENGINE_FORBIDDEN) == [
-        "app.auth",
-        "app.auth.Principal",
+        "app.http.auth",
+        "app.http.auth.Principal",
         "sqlalchemy.orm",
         "sqlalchemy.orm.Session",
         "sqlmodel",
         "sqlmodel.select",
     ]
-    assert _hits(_imports(sample), SERVICE_FORBIDDEN) == ["app.auth", "app.auth.Principal"]
+    assert _hits(_imports(sample), SERVICE_FORBIDDEN) == ["app.http.auth", "app.http.auth.Principal"]
     assert _sql_in(sample) == ["imports sqlmodel.select", "line 7: session.exec(...)"]

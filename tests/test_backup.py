@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
-from app.services.backups import BackupError, check, sqlite_path
+from app.core.backups import BackupError, check, sqlite_path
 from tests.conftest import migrate, run_cli
 from tests.factories import auth, make_key
 from tests.live import ROOT, LiveServer

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from app.cli import cli, ready_banner
-from app.config import get_settings
+from app.core.config import get_settings
 from tests.conftest import migrate
 from tests.live import ROOT, free_port
 

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from app.config import Settings
-from app.countries import normalise_name, resolve_iso3
+from app.core.config import Settings
+from app.reference.countries import normalise_name, resolve_iso3
 
 DATA = Settings(_env_file=None).UPR_DATA_DIR  # type: ignore[call-arg]
 SAMPLE = DATA / "samples" / "upr-info-export-sessions-6-9-sample.csv"

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.demo.loader import ACTIVITIES_FILE, PROVIDERS_FILE, DemoSummary, load_activities, load_providers
 from app.models.activity import Activity, ActivityRecommendation
-from app.vocab import ACTIVITY_STATUSES, MODALITIES
+from app.reference.vocab import ACTIVITY_STATUSES, MODALITIES
 
 ENTRIES = json.loads(ACTIVITIES_FILE.read_text(encoding="utf-8"))
 SLUGS = {p["slug"] for p in json.loads(PROVIDERS_FILE.read_text(encoding="utf-8"))}

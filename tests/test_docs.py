@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.config import Settings
-from app.docs import DOCS_CSP
+from app.core.config import Settings
+from app.http.docs import DOCS_CSP
 from app.main import create_app
 from tests.conftest import migrate
 from tests.dbutil import fresh_database_url

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.errors import NotFound, Problem
+from app.core.errors import NotFound, Problem
 
 
 def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -155,7 +155,7 @@ def test_nul_in_query_is_422_naming_the_parameter(client: TestClient) -> None:
 def test_exhausted_connection_pool_is_503_not_500(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
-    from app.db import create_db_engine
+    from app.core.db import create_db_engine
     from app.main import create_app
     from tests.factories import auth, make_key
 

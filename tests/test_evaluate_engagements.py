@@ -20,7 +20,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.services import themes as theme_service

@@ -20,7 +20,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.errors import PayloadTooLarge, UnprocessableEntity
+from app.core.errors import PayloadTooLarge, UnprocessableEntity
+from app.core.pagination import PageParams
 from app.importing import core, store
 from app.models.recommendation import (
     Recommendation,
@@ -28,7 +29,6 @@ from app.models.recommendation import (
     RecommendationSdg,
     RecommendationTheme,
 )
-from app.pagination import PageParams
 from app.services import recommendations as service
 from app.services.recommendations import RecommendationFilters
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.logtext import escape_control
+from app.core.logtext import escape_control
 
 FORGED = "/v1/needs/x%0d%0a2026-12-01 12:00:00 INFO app.access: GET /v1/keys 200%1b[2J%e2%80%a8"
 

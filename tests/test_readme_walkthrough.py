@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.slow]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.services import themes as theme_service
 from app.services.themes import labelled_by_scheme, labels_for_scheme
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.errors import UnprocessableEntity
+from app.core.errors import UnprocessableEntity
 from app.importing import detect_format
 from app.importing.uhri import UhriSource
 from app.models.import_run import ImportRun
@@ -315,7 +315,7 @@ def test_cli_recognises_the_export_and_reports_skipped(
     from typer.testing import CliRunner
 
     from app.cli import cli
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     monkeypatch.setenv("DATABASE_URL", settings.DATABASE_URL)
     monkeypatch.setenv("MODEL_DIR", str(settings.MODEL_DIR))

@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 import typer
 
 from app.commands.common import fail
-from app.config import Settings, get_settings
-from app.db import command_session
-from app.services.match_index import MatchIndex
+from app.core.config import Settings, get_settings
+from app.core.db import command_session
+from app.match_index.index import MatchIndex
 from matching.schemes import MultiSchemeTagger
 
 app = typer.Typer(help="Where help is missing: the analytics' stored scores.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def load_index(settings: Settings, tagger: MultiSchemeTagger | None) -> MatchInd
     """The matching index, built in a read session (it stores new theme vectors in transactions of its own)."""
     from sqlmodel import Session
 
-    from app.db import create_db_engine
+    from app.core.db import create_db_engine
 
     index = MatchIndex(settings, tagger)
     engine = create_db_engine(settings)
@@ -42,7 +42,7 @@ def import_funding(
     ] = None,
 ) -> None:
     """Import the USD required and available per country and SDG (replaces the previous figures)."""
-    from app.errors import Problem
+    from app.core.errors import Problem
     from app.services.analytics.funding import FUNDING_FILE, import_funding
 
     path = file or get_settings().UPR_DATA_DIR / FUNDING_FILE
@@ -87,7 +87,7 @@ def report(
     output: Annotated[Path | None, typer.Option(help="Where to write it (default: gaps-<STATE>.<format>).")] = None,
 ) -> None:
     """Write a State's gaps report: pipeline, unserved needs, supply vs demand, funding, period and sources."""
-    from app.errors import Problem
+    from app.core.errors import Problem
     from app.services import themes as theme_service
     from app.services.analytics.report import markdown, state_report
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 def backup(
@@ -15,8 +15,8 @@ def backup(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace PATH if it exists.")] = False,
 ) -> None:
     """Copy the SQLite database consistently while the service runs and writes (checked before it is kept)."""
-    from app.services.backups import BackupError
-    from app.services.backups import backup as run_backup
+    from app.core.backups import BackupError
+    from app.core.backups import backup as run_backup
 
     try:
         result = run_backup(get_settings().DATABASE_URL, path, overwrite=overwrite)
@@ -31,8 +31,8 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Replace the SQLite database with a backup that passes integrity_check (stop the service first)."""
-    from app.services.backups import BackupError, check, sqlite_path
-    from app.services.backups import restore as run_restore
+    from app.core.backups import BackupError, check, sqlite_path
+    from app.core.backups import restore as run_restore
 
     settings = get_settings()
     try:

@@ -6,7 +6,7 @@ from typing import NoReturn
 
 import typer
 
-from app.errors import Problem
+from app.core.errors import Problem
 
 
 def fail(problem: Problem) -> NoReturn:

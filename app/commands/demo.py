@@ -9,8 +9,8 @@ import typer
 
 from app.commands.common import fail
 from app.commands.progress import import_progress
-from app.config import get_settings
-from app.db import command_session
+from app.core.config import get_settings
+from app.core.db import command_session
 
 app = typer.Typer(help="The demo data set.", no_args_is_help=True)
 
@@ -24,8 +24,8 @@ def load(
 ) -> None:
     """Load the shared recommendations, the provider profiles and demo needs (idempotent)."""
     from app.commands.analytics import load_index
+    from app.core.errors import Problem
     from app.demo.loader import load_demo
-    from app.errors import Problem
     from app.services import themes as theme_service
     from app.services.analytics.scores import refresh_open_needs
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from app.commands.common import fail
-from app.errors import Problem
+from app.core.errors import Problem
 
 
 def evaluate(
@@ -36,11 +36,11 @@ def evaluate(
     """Rank each judged need as its matches are ranked, and report nDCG and MRR of the judged providers' order."""
     from sqlmodel import Session
 
-    from app.config import get_settings
-    from app.db import create_db_engine
+    from app.core.config import get_settings
+    from app.core.db import create_db_engine
+    from app.match_index.index import MatchIndex
     from app.services import feedback
     from app.services import themes as theme_service
-    from app.services.match_index import MatchIndex
 
     if not from_engagements:
         typer.echo("Name what to judge the ranking by: --from-engagements (optionally with --file).", err=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from app.commands.common import fail
-from app.db import command_session
+from app.core.db import command_session
 from app.services.audit import COMMAND_LINE
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -23,7 +23,7 @@ def create(
     """Create a key; the secret is printed alone on the last line."""
     from pydantic import ValidationError
 
-    from app.errors import Problem
+    from app.core.errors import Problem
     from app.models.api_key import ApiKeyCreate
     from app.services import keys as key_service
 
@@ -49,7 +49,7 @@ def list_(
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """List keys (never their secrets)."""
-    from app.pagination import PageParams
+    from app.core.pagination import PageParams
     from app.services import keys as key_service
 
     with command_session() as session:
@@ -66,7 +66,7 @@ def list_(
 @app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `keys list`).")]) -> None:
     """Revoke a key; it stops working at once."""
-    from app.errors import Problem
+    from app.core.errors import Problem
     from app.services import keys as key_service
 
     with command_session() as session:

@@ -6,17 +6,18 @@ from collections.abc import Callable
 
 import typer
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 def purge() -> None:
     """Delete expired records in batches (safe while the service runs); prints how many went."""
     from datetime import timedelta
 
-    from app import idempotency
-    from app.db import create_db_engine
-    from app.services import outbox, web_sessions
+    from app.core.db import create_db_engine
+    from app.http import idempotency
+    from app.services import web_sessions
     from app.web.session import SESSION_MAX_AGE
+    from app.worker import outbox
 
     settings = get_settings()
     engine = create_db_engine(settings)

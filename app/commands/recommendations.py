@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 FORMATS = ("jsonl", "csv", "uhri")
 
@@ -27,8 +27,8 @@ def import_recommendations(
 ) -> None:
     """Import recommendations (OHCHR UHRI export, JSONL, UPR Info CSV or our CSV export), all or nothing."""
     from app.commands.progress import import_progress
-    from app.db import command_session
-    from app.errors import Problem
+    from app.core.db import command_session
+    from app.core.errors import Problem
     from app.services import themes as theme_service
     from app.services.imports import import_and_tag
 
@@ -83,7 +83,7 @@ def import_recommendations(
 def link_recommendations() -> None:
     """Link the copies of each recommendation across sources, in every State and session (imports do it too)."""
     from app.commands.progress import import_progress
-    from app.db import command_session
+    from app.core.db import command_session
     from app.services import linking
 
     progress, report = import_progress()

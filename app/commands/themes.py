@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 
 
 def train(
@@ -48,7 +48,8 @@ def train(
 
 def predict_themes() -> None:
     """Predict the themes of every provider profile and need again with the trained tagger (themes_predicted)."""
-    from app.db import command_session
+    from app.core.db import command_session
+    from app.match_index.ranker import MAIN_SCHEME, ranking_space
     from app.services import predictions
     from app.services import themes as theme_service
 
@@ -58,9 +59,7 @@ def predict_themes() -> None:
         typer.echo("error: no theme tagger to predict with; run `upr-match train` first", err=True)
         raise typer.Exit(code=1)
     with command_session(settings) as session:
-        providers, needs = predictions.refresh_predictions(
-            session, theme_service.ranking_space(tagger[theme_service.MAIN_SCHEME])
-        )
+        providers, needs = predictions.refresh_predictions(session, ranking_space(tagger[MAIN_SCHEME]))
     typer.echo(f"predicted themes changed for {providers} providers and {needs} needs")
 
 
@@ -69,7 +68,7 @@ def _reading_session(settings: Settings) -> Iterator[Session | None]:
     """A session on the database to learn from, or None (said once) when it cannot be read yet."""
     from sqlalchemy import inspect
 
-    from app.db import create_db_engine
+    from app.core.db import create_db_engine
 
     engine = create_db_engine(settings)
     try:

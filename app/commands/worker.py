@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 def worker(
@@ -17,7 +17,7 @@ def worker(
 ) -> None:
     """Run the worker until Ctrl-C or SIGTERM (it finishes the round it is in, then stops)."""
     from app.main import configure_logging
-    from app.worker import Worker, WorkerAlreadyRunning, sqlite_worker_lock
+    from app.worker.loop import Worker, WorkerAlreadyRunning, sqlite_worker_lock
 
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)

@@ -20,12 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, TypeGuard
 
-from app.countries import country_name, resolve_iso3
-from app.errors import PayloadTooLarge, UnprocessableEntity, field_error
+from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
+from app.core.jsontypes import JsonObject
 from app.importing.text_split import is_unrecorded
 from app.models.recommendation import MAX_TEXT_LENGTH
+from app.reference.countries import country_name, resolve_iso3
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 MAX_LISTED_ERRORS = 100
 BATCH_SIZE = 1_000
@@ -77,7 +81,7 @@ LATER_FIELDS = ("sdg_targets", "publication_date")
 SDG_TARGET = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
 DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
-Record = dict[str, Any]
+Record = JsonObject
 
 # Keys a record carries for the import's own bookkeeping, never stored.
 UNRECORDED = "_unrecorded_recommender"
@@ -107,7 +111,7 @@ class ImportSource(Protocol):
 ProgressCallback = Callable[[str, int, int | None], None]
 
 
-def csv_rows(reader: Any, width: int, expected: str) -> Iterator[tuple[int, list[str] | None, list[RowError]]]:
+def csv_rows(reader: CsvReader, width: int, expected: str) -> Iterator[tuple[int, list[str] | None, list[RowError]]]:
     """The data rows of a CSV reader: (line, cells, []) or (line, None, [error]); blank rows skipped.
 
     Every item is one row read (callers count them); `expected` says what width was
@@ -135,7 +139,7 @@ def expected_cycle(session: int) -> int:
     return 1 if session <= 12 else (session - 13) // 14 + 2
 
 
-def normalise_response(value: Any) -> str | None:
+def normalise_response(value: object) -> str | None:
     """supported / noted / pending for a source's response, or None when unknown."""
     if value is None:
         return "pending"
@@ -151,11 +155,11 @@ def content_hash(record: Record) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _opt_str(value: Any, name: str, max_len: int, errors: list[tuple[str, str]]) -> str | None:
+def _opt_str(value: object, name: str, max_len: int, errors: list[tuple[str, str]]) -> str | None:
     if value is None:
         return None
     if _is_int(value):
@@ -172,7 +176,7 @@ def _opt_str(value: Any, name: str, max_len: int, errors: list[tuple[str, str]])
     return text
 
 
-def _str_list(value: Any, name: str, max_len: int, errors: list[tuple[str, str]]) -> list[str]:
+def _str_list(value: object, name: str, max_len: int, errors: list[tuple[str, str]]) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -192,14 +196,14 @@ def _str_list(value: Any, name: str, max_len: int, errors: list[tuple[str, str]]
     return out
 
 
-def _country(value: Any, name: str, errors: list[tuple[str, str]]) -> str | None:
+def _country(value: object, name: str, errors: list[tuple[str, str]]) -> str | None:
     code = resolve_iso3(value) if isinstance(value, str) else None
     if code is None:
         errors.append((name, f"unknown country {value!r}"))
     return code
 
 
-def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
+def build_record(obj: object) -> tuple[Record | None, list[tuple[str, str]]]:
     """Validate one decoded object (shared JSONL schema or our export layout) into a canonical record."""
     if not isinstance(obj, dict):
         return None, [("row", f"must be a JSON object, got {type(obj).__name__}")]
@@ -213,14 +217,13 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     if source is None and not any(e[0] == "source" for e in errors):
         errors.append(("source", "is required"))
 
-    cycle: Any = obj.get("cycle")
-    session: Any = obj.get("session")
-    if not _is_int(cycle) or not 1 <= cycle <= MAX_CYCLE:
-        errors.append(("cycle", f"must be an integer from 1 to {MAX_CYCLE}, got {cycle!r}"))
-        cycle = None
-    if not _is_int(session) or not 1 <= session <= MAX_SESSION:
-        errors.append(("session", f"must be an integer from 1 to {MAX_SESSION}, got {session!r}"))
-        session = None
+    cycle_value, session_value = obj.get("cycle"), obj.get("session")
+    cycle = cycle_value if _is_int(cycle_value) and 1 <= cycle_value <= MAX_CYCLE else None
+    session = session_value if _is_int(session_value) and 1 <= session_value <= MAX_SESSION else None
+    if cycle is None:
+        errors.append(("cycle", f"must be an integer from 1 to {MAX_CYCLE}, got {cycle_value!r}"))
+    if session is None:
+        errors.append(("session", f"must be an integer from 1 to {MAX_SESSION}, got {session_value!r}"))
     if cycle is not None and session is not None and expected_cycle(session) != cycle:
         errors.append(("cycle", f"session {session} belongs to cycle {expected_cycle(session)}, not {cycle}"))
 
@@ -315,7 +318,7 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
 
     flags: dict[str, bool] = {}
     for flag in ("provisional", "themes_predicted"):
-        flag_value: Any = obj.get(flag, False)
+        flag_value: object = obj.get(flag, False)
         if flag_value is None:
             flag_value = False
         if not isinstance(flag_value, bool):
@@ -355,7 +358,7 @@ def build_record(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     return record, []
 
 
-def _date(value: Any, name: str, errors: list[tuple[str, str]]) -> str | None:
+def _date(value: object, name: str, errors: list[tuple[str, str]]) -> str | None:
     """An ISO date (a datetime's date part), as text: `2025-02-12`."""
     if value is None or value == "":
         return None

@@ -16,9 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
 
+from app.core.jsontypes import JsonObject
 from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_rows
 from app.importing.files import Opener
 
@@ -43,7 +43,7 @@ LIST_SEPARATOR = "; "
 _NEEDS_QUOTES = (";", '"', "\n", "\r")
 
 
-def join_list(values: list[Any]) -> str:
+def join_list(values: Sequence[object]) -> str:
     """List items as one plain-text cell: `AUT; FRA`; items holding ";" or quotes are double-quoted.
 
     >>> join_list(["Rights of the Child", "Children: definition; general principles; protection"])
@@ -85,7 +85,7 @@ def split_list(cell: str) -> list[str] | None:
     return [item.strip() for item in rows[0] if item.strip()]
 
 
-def render_cell(value: Any) -> str:
+def render_cell(value: object) -> str:
     """One record value as its CSV cell text (before escaping)."""
     if value is None:
         return ""
@@ -137,8 +137,8 @@ class CsvLayoutSource:
                 yield line, record, [RowError(line, f, r) for f, r in problems]
 
 
-def _decode_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    obj: dict[str, Any] = {}
+def _decode_cells(cells: dict[str, str]) -> tuple[JsonObject, list[tuple[str, str]]]:
+    obj: JsonObject = {}
     problems: list[tuple[str, str]] = []
     for name, cell in cells.items():
         if name not in RECORD_FIELDS:

@@ -20,12 +20,12 @@ import html
 import io
 import re
 from collections.abc import Iterator
-from typing import Any
 
-from app.countries import resolve_iso3
+from app.core.jsontypes import JsonObject
 from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
 from app.importing.files import Opener
 from app.importing.text_split import is_unrecorded
+from app.reference.countries import resolve_iso3
 
 UPR_INFO_COLUMNS = (
     "To",
@@ -65,7 +65,7 @@ class UprInfoCsvSource:
         self.rows_read = 0
 
     def rows(self) -> Iterator[Row]:
-        merged: dict[str, tuple[int, dict[str, Any]]] = {}
+        merged: dict[str, tuple[int, JsonObject]] = {}
         self.rows_read = 0
         with self._open() as raw, io.TextIOWrapper(raw, encoding=self._encoding, newline="") as stream:
             reader = csv.reader(stream)
@@ -102,7 +102,7 @@ class UprInfoCsvSource:
             yield line, record, [RowError(line, f, r) for f, r in problems]
 
 
-def _parse_row(row: dict[str, str]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+def _parse_row(row: dict[str, str]) -> tuple[JsonObject | None, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     sur = resolve_iso3(row["To"].strip())
     if sur is None:
@@ -130,14 +130,14 @@ def _parse_row(row: dict[str, str]) -> tuple[dict[str, Any] | None, list[tuple[s
     if session is None or not 1 <= session <= 200:
         problems.append(("Session", f"must be a UPR session number from 1 to 200, got {session_cell!r}"))
     action_cell = row["Action"].strip()
-    actions: list[Any] = []
+    actions: list[int | str] = []
     if action_cell:
         actions = [int(action_cell) if action_cell.isdigit() else action_cell]
     if problems or session is None or sur is None:
         return None, problems
     cycle = expected_cycle(session)
     digest = hashlib.sha1(f"{text}|{response_given}".encode()).hexdigest()[:10]
-    obj: dict[str, Any] = {
+    obj: JsonObject = {
         "id": f"uprinfo-c{cycle}-s{session}-{sur}-{digest}",
         "source": SOURCE,
         "cycle": cycle,

@@ -8,7 +8,8 @@ not written, so re-importing a file changes nothing.
 
 In the same transaction, `link` (given by the caller) relinks the copies of the
 same recommendation across sources among the (State, session) groups the import
-changed, and one `import_run` row records what was done.
+changed, one `import_run` row records what was done, and `audit` (the caller's too)
+writes the audit row.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from __future__ import annotations
 import contextlib
 import marshal
 import tempfile
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from app.core.jsontypes import JsonObject
 from app.importing.core import ImportSource, ProgressCallback, Record, Validation, rejection, validate
-from app.models.common import utcnow
+from app.models.common import table_of, utcnow
 from app.models.import_run import ImportRun
 from app.models.recommendation import (
     ImportSummary,
@@ -38,7 +40,6 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
-from app.services import audit
 
 IMPORT_CACHE_KIB = 64 * 1024
 IMPORT_STATEMENT_TIMEOUT_MS = 600_000
@@ -47,20 +48,23 @@ ANALYZE_POSTGRES = (
     "recommendation_sdg_target, recommendation_affected_group"
 )
 # One index table per list field: (table, its value column, the record field it indexes).
-INDEX_TABLES: tuple[tuple[Any, str, str], ...] = (
-    (RecommendationTheme.__table__, "theme", "themes"),  # type: ignore[attr-defined]
-    (RecommendationRecommender.__table__, "state", "recommending_states"),  # type: ignore[attr-defined]
-    (RecommendationSdg.__table__, "sdg", "sdgs"),  # type: ignore[attr-defined]
-    (RecommendationSdgTarget.__table__, "target", "sdg_targets"),  # type: ignore[attr-defined]
-    (RecommendationAffectedGroup.__table__, "affected_group", "affected_groups"),  # type: ignore[attr-defined]
+INDEX_TABLES: tuple[tuple[Table, str, str], ...] = (
+    (table_of(RecommendationTheme), "theme", "themes"),
+    (table_of(RecommendationRecommender), "state", "recommending_states"),
+    (table_of(RecommendationSdg), "sdg", "sdgs"),
+    (table_of(RecommendationSdgTarget), "target", "sdg_targets"),
+    (table_of(RecommendationAffectedGroup), "affected_group", "affected_groups"),
 )
 # Linking is the caller's: (session, the (State, session) groups written, progress) -> records now linked.
 Group = tuple[str, int]
 LinkHook = Callable[[Session, set[Group], ProgressCallback | None], int]
+# The audit trail is the caller's too: (session, what was written) -> None, called in the import's transaction.
+AuditHook = Callable[[Session, JsonObject], None]
 
 
-def _dialect_insert(session: Session) -> Callable[..., Any]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``table`` in the session's dialect (both can upsert)."""
+    return pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
 
 
 def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
@@ -75,7 +79,7 @@ def _batches(spool: IO[bytes]) -> Iterator[list[Record]]:
 
 
 def _existing_hashes(session: Session, ids: Iterable[str]) -> dict[str, str]:
-    table = Recommendation.__table__  # type: ignore[attr-defined]
+    table = table_of(Recommendation)
     rows = session.execute(select(table.c.id, table.c.content_hash).where(table.c.id.in_(list(ids))))
     return {row[0]: row[1] for row in rows}
 
@@ -84,7 +88,7 @@ def _write_batch(
     session: Session, records: list[Record], next_seq: int, *, update_ids: set[str], hashes: dict[str, str]
 ) -> int:
     """Upsert one batch (new and changed records) and rebuild their index-table rows."""
-    table = Recommendation.__table__  # type: ignore[attr-defined]
+    table = table_of(Recommendation)
     now = utcnow()
     values = []
     for record in records:
@@ -100,7 +104,7 @@ def _write_batch(
             row["seq"] = next_seq
             next_seq += 1
         values.append(row)
-    stmt = _dialect_insert(session)(table)
+    stmt = _dialect_insert(session, table)
     # Links are recomputed for the groups this import touches, after the writes.
     keep = {"id", "seq", "created_at", "canonical_id", "link_method"}
     stmt = stmt.on_conflict_do_update(
@@ -128,7 +132,7 @@ def run_import(
     max_rows: int,
     progress: ProgressCallback | None = None,
     link: LinkHook | None = None,
-    actor: audit.Actor = audit.COMMAND_LINE,
+    audit: AuditHook | None = None,
 ) -> ImportSummary:
     """Validate the whole source, then upsert it in one transaction (or raise a 422 listing every bad row)."""
     # Release any transaction the caller's reads opened, so no lock is held while validating.
@@ -138,7 +142,7 @@ def run_import(
         state = validate(source, max_rows, progress, spool)
         if state.total_errors:
             raise rejection(state)
-        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, link=link, actor=actor)
+        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, link=link, audit=audit)
 
 
 def _write(
@@ -150,7 +154,7 @@ def _write(
     dry_run: bool,
     progress: ProgressCallback | None,
     link: LinkHook | None,
-    actor: audit.Actor,
+    audit: AuditHook | None,
 ) -> ImportSummary:
     """Upsert the spooled records in one transaction (only count them for a dry run)."""
     records = len(state.hashes)
@@ -170,7 +174,7 @@ def _write(
             # The default 2 MB page cache thrashes on a large upsert touching ten b-trees;
             # 64 MB for this connection while importing (reset below).
             session.execute(text(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}"))
-        table = Recommendation.__table__  # type: ignore[attr-defined]
+        table = table_of(Recommendation)
         next_seq = (session.execute(select(func.max(table.c.seq))).scalar() or 0) + 1
         done = 0
         for batch in _batches(spool):
@@ -214,14 +218,8 @@ def _write(
                     sources=dict(state.sources),
                 )
             )
-            audit.record(
-                session,
-                actor,
-                resource="recommendations",
-                resource_id=str(uuid.uuid4()),
-                action="import",
-                detail={"format": fmt, "records": records, "inserted": inserted, "updated": updated},
-            )
+            if audit is not None:
+                audit(session, {"format": fmt, "records": records, "inserted": inserted, "updated": updated})
             session.commit()
     except BaseException:
         session.rollback()

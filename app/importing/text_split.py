@@ -18,7 +18,7 @@ import html
 import re
 from html.parser import HTMLParser
 
-from app.countries import resolve_iso3
+from app.reference.countries import resolve_iso3
 
 UNRECORDED_NAMES = frozenset({"", "unknown", "(unknown)"})
 _PARAGRAPH = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3}){1,3})\.?(?=\s)")

@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 import ijson
 
+from app.core.jsontypes import JsonObject
 from app.importing.core import UNRECORDED, Record, Row, RowError, build_record, expected_cycle
 from app.importing.files import Opener
 from app.importing.text_split import is_unrecorded, split_published
@@ -69,7 +70,7 @@ POSITIONS = {
 _SDG = re.compile(r"^\s*(\d{1,2})(?:\.(\d{1,2}|[a-zA-Z]))?\s*(?:[-\u2013\u2014:]\s*.*)?$", re.DOTALL)
 
 
-def _label(value: Any) -> str:
+def _label(value: object) -> str:
     """`Body` and `AnnotationType` come as "- UPR": the label without its leading dash."""
     return value.strip().lstrip("-").strip() if isinstance(value, str) else ""
 
@@ -81,7 +82,7 @@ def starts_like_json_array(opener: Opener) -> bool:
     return head.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"[")
 
 
-def parse_cycle(value: Any) -> int | None:
+def parse_cycle(value: object) -> int | None:
     """The cycle number of `UprCycle` (4, "4", "Cycle 4", "4th cycle", "Fourth cycle"), or None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -94,7 +95,7 @@ def parse_cycle(value: Any) -> int | None:
     return int(word) if word.isdigit() else _ORDINALS.get(word)
 
 
-def parse_session(value: Any) -> int | None:
+def parse_session(value: object) -> int | None:
     """The session number of one `UprSession` item (47, "47", "Session 47"), or None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -104,7 +105,7 @@ def parse_session(value: Any) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _as_list(value: Any) -> list[Any]:
+def _as_list(value: object) -> list[object]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -150,7 +151,7 @@ class UhriSource:
                 yield number, record, [RowError(number, f, r) for f, r in problems]
 
     @staticmethod
-    def _skip_reason(obj: Any) -> str | None:
+    def _skip_reason(obj: object) -> str | None:
         if not isinstance(obj, dict):
             return None  # map_record reports it
         body = _label(obj.get("Body"))
@@ -214,7 +215,7 @@ def _field_name(name: str) -> str:
     return _FIELD_NAMES.get(name, name)
 
 
-def convert(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
+def convert(obj: object) -> tuple[Record | None, list[tuple[str, str]]]:
     """One UHRI UPR record as a stored record, or every problem found (named by the export's fields)."""
     mapped, problems = map_record(obj)
     if mapped is None:
@@ -226,7 +227,7 @@ def convert(obj: Any) -> tuple[Record | None, list[tuple[str, str]]]:
     return (None, problems) if problems else (record, [])
 
 
-def map_record(obj: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+def map_record(obj: object) -> tuple[JsonObject | None, list[tuple[str, str]]]:
     """One UHRI UPR record in the shared JSONL schema, and the problems of its UHRI-specific fields.
 
     The mapped record is None when a required field is missing; otherwise it is
@@ -257,7 +258,7 @@ def map_record(obj: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     paragraph, clean_text, attributed = split_published(str(text))  # checked above: a non-empty string
     names, codes = _recommenders(obj.get("UprRecommendingCountry"), attributed, errors)
     goals, targets = _sdgs(obj.get("Sdgs"), errors)
-    mapped: dict[str, Any] = {
+    mapped: JsonObject = {
         "id": ID_PREFIX + str(annotation),
         "source": SOURCE,
         "cycle": cycle,
@@ -284,7 +285,7 @@ def map_record(obj: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     return mapped, errors
 
 
-def _cycle_and_session(obj: dict[str, Any], errors: list[tuple[str, str]]) -> tuple[int | None, int | None]:
+def _cycle_and_session(obj: JsonObject, errors: list[tuple[str, str]]) -> tuple[int | None, int | None]:
     sessions = {parse_session(v) for v in _as_list(obj.get("UprSession"))}
     raw_sessions = _as_list(obj.get("UprSession"))
     session: int | None = None
@@ -306,7 +307,7 @@ def _cycle_and_session(obj: dict[str, Any], errors: list[tuple[str, str]]) -> tu
     return cycle, session
 
 
-def _position(value: Any, errors: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+def _position(value: object, errors: list[tuple[str, str]]) -> tuple[str | None, str | None]:
     """(response, raw response) of `UprPositions`: [] is pending; two positions are supported/noted."""
     given = _as_list(value)
     found: list[str] = []
@@ -328,7 +329,7 @@ def _position(value: Any, errors: list[tuple[str, str]]) -> tuple[str | None, st
 
 
 def _recommenders(
-    value: Any, attributed: list[str], errors: list[tuple[str, str]]
+    value: object, attributed: list[str], errors: list[tuple[str, str]]
 ) -> tuple[list[str], list[str | None]]:
     """Names and ISO3 codes (None where not recorded) of the recommending States; the text's attribution if none."""
     given = _as_list(value)
@@ -345,7 +346,7 @@ def _recommenders(
     return names, codes
 
 
-def _sdgs(value: Any, errors: list[tuple[str, str]]) -> tuple[list[int], list[str]]:
+def _sdgs(value: object, errors: list[tuple[str, str]]) -> tuple[list[int], list[str]]:
     """Goals and targets of `Sdgs` items such as "16.2 - Protect children ..." or "16 - Peace ..."."""
     goals: list[int] = []
     targets: list[str] = []

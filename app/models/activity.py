@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import UTCDateTime, utcnow
-from app.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Confirmation, Iso3, Modality, RecommendationId
+from app.models.common import SQLModelConfig, UTCDateTime, utcnow
+from app.reference.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Confirmation, Iso3, Modality, RecommendationId
 
 
 # The stored activity. Its provider and need can't be deleted while it exists (ON DELETE RESTRICT).
@@ -60,7 +60,7 @@ class ActivityRecommendation(SQLModel, table=True):
 
 # Body of POST /v1/activities. A provider key may omit provider_id, a State key `state`.
 class ActivityCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     provider_id: str | None = Field(default=None, min_length=1, max_length=36)
     state: Iso3 | None = None
@@ -84,7 +84,7 @@ class ActivityCreate(SQLModel):
 
 # Body of PATCH /v1/activities/{id}. The parties (provider_id, state) never change.
 class ActivityUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     need_id: str | None = Field(default=None, min_length=1, max_length=36)
     recommendation_ids: list[RecommendationId] | None = Field(default=None, max_length=MAX_RECOMMENDATIONS)
@@ -100,7 +100,7 @@ class ActivityUpdate(SQLModel):
 
 # Body of POST /v1/activities/{id}/decline.
 class ActivityDecline(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     reason: str = Field(
         min_length=3,

@@ -10,11 +10,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.jsontypes import JsonObject
 from app.models.common import UTCDateTime, utcnow
 
 
@@ -53,7 +53,7 @@ class NeedBestScore(SQLModel, table=True):
 
 # --- answers ------------------------------------------------------------------------------
 
-_PIPELINE_ROW: dict[str, Any] = {
+_PIPELINE_ROW: JsonObject = {
     "key": "Torture and other CID treatment",
     "label": "Torture and other CID treatment",
     "supported": 40,

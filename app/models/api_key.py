@@ -6,12 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from app.models.common import UTCDateTime, utcnow
-from app.vocab import Email
+from app.models.common import SQLModelConfig, UTCDateTime, utcnow
+from app.reference.vocab import Email
 
 Role = Literal["admin", "state", "provider"]
 
@@ -42,7 +41,7 @@ class ApiKey(ApiKeyBase, table=True):
 
 # Body of POST /v1/keys.
 class ApiKeyCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120, description="Who or what uses the key.")
     role: Role

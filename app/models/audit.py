@@ -9,11 +9,12 @@ database triggers refusing UPDATE and DELETE on the table, on SQLite and Postgre
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
+from app.core.jsontypes import JsonObject
 from app.models.common import JsonType, UTCDateTime, utcnow
 
 AuditResource = Literal[
@@ -50,7 +51,7 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=16)
     version_before: int | None = None
     version_after: int | None = None
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    detail: JsonObject = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
 
 
 # A row as GET /v1/audit shows it.
@@ -65,7 +66,7 @@ class AuditEventPublic(SQLModel):
     action: AuditAction
     version_before: int | None = Field(description="The object's version before the change (null: created).")
     version_after: int | None = Field(description="Its version after the change (null: deleted).")
-    detail: dict[str, Any] = Field(
+    detail: JsonObject = Field(
         description="What else helps to read the change: the fields an update sent, a decline's reason, "
         "an import's counts, the keys a provider deletion revoked."
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-_SOURCE_EXAMPLE: dict[str, Any] = {
+from app.core.jsontypes import JsonObject
+
+_SOURCE_EXAMPLE: JsonObject = {
     "source": "ohchr_uhri",
     "label": "OHCHR Universal Human Rights Index",
     "records": 2289,
@@ -23,7 +24,7 @@ _SOURCE_EXAMPLE: dict[str, Any] = {
     "summary": "2289 records, 8 States under review, sessions 20-21, 23, 34, 37, 47-48 and 51 (2014-2026); "
     "last imported 1 December 2026.",
 }
-_STATE_EXAMPLE: dict[str, Any] = {
+_STATE_EXAMPLE: JsonObject = {
     "state": "USA",
     "name": "United States",
     "recommendations": 0,

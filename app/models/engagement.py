@@ -12,11 +12,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import UTCDateTime, utcnow
+from app.models.common import SQLModelConfig, UTCDateTime, utcnow
 
 EngagementStatus = Literal["proposed", "accepted", "declined", "withdrawn"]
 # invitation: the need's State asked the provider; offer: the provider offered help.
@@ -67,7 +67,7 @@ class Engagement(SQLModel, table=True):
 
 # Body of POST /v1/needs/{need_id}/engagements.
 class EngagementCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     provider_id: str | None = Field(
         default=None,
@@ -91,7 +91,7 @@ class EngagementCreate(SQLModel):
 
 # Body of POST /v1/engagements/{id}/accept.
 class EngagementAccept(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     message: str | None = Field(default=None, max_length=MAX_MESSAGE, description="Plain text for the other party.")
 
@@ -100,7 +100,7 @@ class EngagementAccept(SQLModel):
 
 # Body of POST /v1/engagements/{id}/decline.
 class EngagementDecline(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     reason: DeclineReason = Field(
         description="out_of_scope (the provider is then no longer suggested for this need), no_capacity, "

@@ -12,14 +12,15 @@ or of that provider, reads the same inbox.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, model_validator
 from pydantic import Field as PydanticField
+from pydantic import model_validator
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonType, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
 
 InboxType = Literal[
     "engagement.proposed",
@@ -53,7 +54,7 @@ class OutboxEvent(SQLModel, table=True):
     parties: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     actor_party: str | None = Field(default=None, max_length=80)
     actor_role: str = Field(max_length=16)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    data: JsonObject = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     occurred_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True, index=True))
 
@@ -71,7 +72,7 @@ class InboxItem(SQLModel, table=True):
     resource_id: str = Field(max_length=128)
     need_id: str | None = Field(default=None, max_length=36)
     title: str = Field(max_length=500)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    data: JsonObject = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     dedupe_key: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
@@ -91,7 +92,7 @@ class InboxItemPublic(SQLModel):
     read: bool
     read_at: datetime | None
     created_at: datetime
-    data: dict[str, Any] = Field(description="The event's object as it was then (the engagement, activity, need...).")
+    data: JsonObject = Field(description="The event's object as it was then (the engagement, activity, need...).")
 
 
 class InboxWaiting(SQLModel):
@@ -112,7 +113,7 @@ class InboxPage(SQLModel):
 
 # Body of POST /v1/inbox/read: some items by id, or all of them.
 class InboxRead(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     ids: list[ItemId] | None = Field(default=None, min_length=1, max_length=100, description="Items to mark read.")
     all: bool = Field(default=False, description="Mark every item read.")

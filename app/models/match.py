@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.need import NeedPublic
 from app.models.provider import ProviderPrivate, ProviderPublic
-from app.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region, Theme
+from app.reference.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region, Theme
 
 #: Most matches one request may ask for (query parameter `limit`, body field `limit`).
 MAX_MATCHES = 50

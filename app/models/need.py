@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import ConfigDict
 from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonType, UTCDateTime, utcnow
-from app.vocab import (
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
+from app.reference.vocab import (
     MAX_NEED_THEMES,
     MAX_RECOMMENDATIONS,
     Iso3,
@@ -74,7 +73,7 @@ class NeedTheme(SQLModel, table=True):
 
 # Body of POST /v1/needs. `state` may be omitted by a State key (the key decides it).
 class NeedCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     state: Iso3 | None = Field(default=None, description="ISO3; a State key may omit it (its own State).")
     title: str = Field(min_length=3, max_length=200)
@@ -99,7 +98,7 @@ class NeedCreate(SQLModel):
 
 # Body of PATCH /v1/needs/{id}: every field optional. The State of a need never changes.
 class NeedUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     title: str | None = Field(default=None, min_length=3, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)

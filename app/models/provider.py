@@ -10,13 +10,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonType, UTCDateTime, utcnow
-from app.vocab import (
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
+from app.reference.vocab import (
     MAX_THEMES,
     Email,
     HttpsUrl,
@@ -73,7 +72,7 @@ class ProviderFacet(SQLModel, table=True):
 
 # Body of POST /v1/providers. Server-owned fields (id, is_demo, version, timestamps) are refused.
 class ProviderCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     acronym: str | None = Field(default=None, min_length=1, max_length=32)
@@ -98,7 +97,7 @@ class ProviderCreate(SQLModel):
 
 # Body of PATCH /v1/providers/{id}: every field optional; only those sent change.
 class ProviderUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     acronym: str | None = Field(default=None, min_length=1, max_length=32)
@@ -118,7 +117,7 @@ class ProviderUpdate(SQLModel):
 # A provider as anonymous callers see it: no contact e-mail, not even as a key.
 class ProviderPublic(SQLModel):
     # forbid, so that a body carrying contact_email can never validate as the public shape.
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     id: str
     slug: str | None

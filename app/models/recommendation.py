@@ -12,18 +12,19 @@ creates an FTS5 table (SQLite) or a GIN expression index (PostgreSQL).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
+from app.core.jsontypes import JsonObject
 from app.models.common import JsonType, UTCDateTime, utcnow
 
 Response = Literal["supported", "noted", "pending"]
 RESPONSES: tuple[str, ...] = ("supported", "noted", "pending")
 MAX_TEXT_LENGTH = 8_000
 
-_EXAMPLE: dict[str, Any] = {
+_EXAMPLE: JsonObject = {
     "id": "uprinfo-c1-s6-ALB-1d2b0e4f9a",
     "source": "upr_info_via_terman",
     "cycle": 1,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonType, UTCDateTime, utcnow
+from app.core.jsontypes import JsonObject
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
 from app.models.events import InboxType
-from app.vocab import MAX_THEMES, Iso3, Region, Theme
+from app.reference.vocab import MAX_THEMES, Iso3, Region, Theme
 
 # What an endpoint may subscribe to: an event type (those of the inbox but the endpoint's own
 # `webhook.disabled`, which could not reach it), or a family with `.*`.
@@ -57,7 +58,7 @@ class Subscription(SQLModel, table=True):
 
 # Body of POST /v1/subscriptions. Empty lists mean "any".
 class SubscriptionCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     provider_id: str | None = Field(
         default=None, min_length=1, max_length=36, description="Admins name the provider; a provider key leaves it out."
@@ -74,7 +75,7 @@ class SubscriptionCreate(SQLModel):
 
 # Body of PATCH /v1/subscriptions/{id}.
 class SubscriptionUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     themes: list[Theme] | None = Field(default=None, max_length=MAX_THEMES)
     states: list[Iso3] | None = Field(default=None, max_length=250)
@@ -120,7 +121,7 @@ class Webhook(SQLModel, table=True):
 
 # Body of POST /v1/webhooks.
 class WebhookCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2048, description="https:// only; never a private address.")
     events: list[str] = Field(
@@ -139,7 +140,7 @@ class WebhookCreate(SQLModel):
 
 # Body of PATCH /v1/webhooks/{id}.
 class WebhookUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     url: str | None = Field(default=None, min_length=1, max_length=2048)
     events: list[str] | None = Field(default=None, min_length=1, max_length=20)
@@ -229,5 +230,5 @@ class DeliveryPublic(SQLModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-    payload: dict[str, Any] = Field(description='The body sent: {"type", "timestamp", "data"}.')
+    payload: JsonObject = Field(description='The body sent: {"type", "timestamp", "data"}.')
     attempts: list[AttemptPublic] = Field(description="The most recent attempts (at most 20), newest first.")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from app.query_params import reject_unknown_query
+from app.http.query_params import reject_unknown_query
 from app.routes import (
     activities,
     analytics,

@@ -11,14 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep, CurrentPrincipal
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.activity import ActivityCreate, ActivityDecline, ActivityPublic, ActivityUpdate
-from app.pagination import Page
+from app.reference.vocab import ActivityStatus, Confirmation
 from app.services import activities as activity_service
-from app.vocab import ActivityStatus, Confirmation
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -66,11 +66,11 @@ def list_activities(
 )
 def get_activity(
     activity_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
-) -> ActivityPublic:
+) -> ActivityPublic | Response:
     """Get one activity with its `ETag` (404 also for a planned or unconfirmed one you are not party to)."""
     row = activity_service.get_activity(session, principal=principal, activity_id=activity_id)
     body = activity_service.present_activities(session, [row], principal)[0]
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.post(

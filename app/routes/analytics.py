@@ -7,13 +7,15 @@ sids), `theme`, `sdg`, `cycle`. Each measure has an `/export` twin answering eve
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterable
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.auth import CurrentPrincipal
-from app.deps import MatchIndexDep, PageParamsDep, SessionDep
-from app.errors_doc import problems
+from app.core.jsontypes import JsonObject
+from app.http.auth import CurrentPrincipal
+from app.http.deps import MatchIndexDep, PageParamsDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
 from app.routes.recommendations import XLSX_TYPE, Cycle, Iso3, Label, RegionFilter, Sdg, many_values
 from app.services.analytics import export as export_service
@@ -48,7 +50,7 @@ UnservedByParam = Annotated[
     Literal["theme", "region", "language"], Query(description="Group the rows by theme, region or language.")
 ]
 FormatParam = Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx (one sheet).")]
-EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+EXPORT_RESPONSES: dict[int | str, JsonObject] = {
     200: {
         "description": "Every row of the measure, then a line naming the slice, the date and the sources.",
         "content": {
@@ -60,7 +62,7 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _file(body: Any, fmt: str, name: str) -> Response:
+def _file(body: Iterable[bytes], fmt: str, name: str) -> Response:
     data = b"".join(body)
     media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

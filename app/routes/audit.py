@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.auth import AdminDep
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
+from app.core.pagination import Page
+from app.http.auth import AdminDep
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.audit import AuditAction, AuditEventPublic, AuditResource
-from app.pagination import Page
 from app.services import audit as audit_service
 
 router = APIRouter(prefix="/audit", tags=["admin"])

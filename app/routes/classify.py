@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.auth import CurrentPrincipal
-from app.errors_doc import problems
+from app.http.auth import CurrentPrincipal
+from app.http.errors_doc import problems
 from app.models.classify import ClassifyRequest, ClassifyResponse
 from app.services import themes as theme_service
 

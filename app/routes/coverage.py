@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import SessionDep
-from app.errors_doc import problems
+from app.http.deps import SessionDep
+from app.http.errors_doc import problems
 from app.models.coverage import Coverage
 from app.services import coverage as coverage_service
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
-from app.auth import CurrentPrincipal
-from app.deps import MatchIndexDep, SessionDep
-from app.errors_doc import problems
+from app.http.auth import CurrentPrincipal
+from app.http.deps import MatchIndexDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.draft import DraftNeeds, DraftRequest
+from app.reference.validation import normalise_iso3
 from app.services import drafts as draft_service
-from app.validation import normalise_iso3
 
 router = APIRouter(tags=["needs"])
 

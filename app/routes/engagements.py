@@ -11,10 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.engagement import (
     Direction,
     Engagement,
@@ -24,7 +25,6 @@ from app.models.engagement import (
     EngagementPublic,
     EngagementStatus,
 )
-from app.pagination import Page
 from app.services import engagements as engagement_service
 
 router = APIRouter(tags=["engagements"])
@@ -92,11 +92,11 @@ def list_engagements(
 )
 def get_engagement(
     engagement_id: str, request: Request, response: Response, session: SessionDep, principal: AuthenticatedDep
-) -> EngagementPublic:
+) -> EngagementPublic | Response:
     """Get one engagement with its `ETag` (its parties and admins only; 404 to others)."""
     row = engagement_service.get_engagement(session, principal=principal, engagement_id=engagement_id)
     body = engagement_service.present_engagements([row])[0]
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 TRANSITION_PROBLEMS = {200: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 404, 409, 412, 413, 422, 428)}

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app import __version__
-from app.auth import CurrentPrincipal
-from app.errors_doc import problems
+from app.core.jsontypes import JsonObject
+from app.http.auth import CurrentPrincipal
+from app.http.errors_doc import problems
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -23,7 +22,7 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     status: str
     version: str
-    checks: dict[str, dict[str, Any]]
+    checks: dict[str, JsonObject]
 
 
 @router.get("/live", response_model=Liveness, operation_id="get_liveness")
@@ -47,7 +46,7 @@ def read_readiness(request: Request, principal: CurrentPrincipal) -> JSONRespons
     Each check says `ok`; its details (counts, log position, backend, the reason of a failure)
     are for admin keys only, since they describe data others may not see.
     """
-    checks: dict[str, dict[str, Any]] = {}
+    checks: dict[str, JsonObject] = {}
     for name, check in request.app.state.ready_checks.items():
         try:
             checks[name] = check()

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.auth import AuthenticatedDep
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
+from app.http.auth import AuthenticatedDep
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.events import InboxPage, InboxRead, InboxReadResult, InboxType
 from app.services import inbox as inbox_service
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.auth import AdminDep
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
+from app.core.pagination import Page
+from app.http.auth import AdminDep
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
-from app.pagination import Page
 from app.services import keys as key_service
 
 router = APIRouter(prefix="/keys", tags=["admin"])

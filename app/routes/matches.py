@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app import metrics
-from app.auth import CurrentPrincipal
-from app.deps import MatchIndexDep, SessionDep
-from app.errors_doc import problems
+from app.core import metrics
+from app.http.auth import CurrentPrincipal
+from app.http.deps import MatchIndexDep, SessionDep
+from app.http.errors_doc import problems
 from app.models.match import MAX_MATCHES, MatchQuery, NeedMatches, ProviderMatches
+from app.reference.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region
 from app.services import matching as matching_service
-from app.vocab import Iso3, LanguageCode, Modality, ProviderKind, Region
 
 router = APIRouter(tags=["matching"])
 

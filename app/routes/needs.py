@@ -11,14 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep, ThemeSpaceDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep, CurrentPrincipal
+from app.http.deps import PageParamsDep, SessionDep, ThemeSpaceDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.need import NeedCreate, NeedPublic, NeedUpdate
-from app.pagination import Page
+from app.reference.vocab import NeedStatus, Priority
 from app.services import needs as need_service
-from app.vocab import NeedStatus, Priority
 
 router = APIRouter(prefix="/needs", tags=["needs"])
 
@@ -61,11 +61,11 @@ def list_needs(
 )
 def get_need(
     need_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
-) -> NeedPublic:
+) -> NeedPublic | Response:
     """Get one need with its `ETag` (404 also when it is not visible to you); `If-None-Match` gives 304."""
     row = need_service.get_need(session, principal=principal, need_id=need_id)
     body = need_service.present_needs(session, [row])[0]
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.post(

@@ -10,15 +10,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep, CurrentPrincipal
-from app.deps import PageParamsDep, SessionDep, ThemeSpaceDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep, CurrentPrincipal
+from app.http.deps import PageParamsDep, SessionDep, ThemeSpaceDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.provider import ProviderCreate, ProviderPrivate, ProviderPublic, ProviderUpdate
-from app.pagination import Page
+from app.reference.vocab import Modality, ProviderKind, Region
 from app.services import access
 from app.services import providers as provider_service
-from app.vocab import Modality, ProviderKind, Region
 
 router = APIRouter(prefix="/providers", tags=["providers"])
 
@@ -69,12 +69,12 @@ def list_providers(
 )
 def get_provider(
     provider_id: str, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
-) -> ProviderOut:
+) -> ProviderOut | Response:
     """Get one provider with its `ETag`; `If-None-Match` with the current ETag gives 304."""
     row = provider_service.get_provider(session, provider_id=provider_id)
     etag = make_etag(row.version, public=not access.can_see_contact(principal))
     body = provider_service.present_provider(row, principal)
-    return conditional(request, response, etag=etag, body=body, vary="Authorization")  # type: ignore[no-any-return]
+    return conditional(request, response, etag=etag, body=body, vary="Authorization")
 
 
 @router.post(

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import Field, StringConstraints
 
-from app.auth import AdminDep
-from app.deps import PageParamsDep, SessionDep, SettingsDep
-from app.errors import UnprocessableEntity, field_error
-from app.errors_doc import problems
+from app.core.errors import UnprocessableEntity, field_error
+from app.core.pagination import Page
+from app.http.auth import AdminDep
+from app.http.deps import PageParamsDep, SessionDep, SettingsDep
+from app.http.errors_doc import problems
+from app.http.streaming import BoundedStreamingResponse
 from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
-from app.pagination import Page
 from app.services import recommendations as recommendation_service
 from app.services.imports import import_and_tag
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 from app.services.recommendations import RecommendationSort
-from app.streaming import BoundedStreamingResponse
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
@@ -44,8 +44,10 @@ RegionFilter = Literal["africa", "asia_pacific", "eastern_europe", "latin_americ
 SEVERAL = f" Several values: any of them (`?{{name}}=a&{{name}}=b`), at most {MAX_VALUES}."
 
 
-def many_values(description: str, name: str, example: object) -> Any:
-    return Query(description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]])
+def many_values(description: str, name: str, example: object) -> params.Query:
+    return params.Query(
+        description=description + SEVERAL.format(name=name), max_length=MAX_VALUES, examples=[[example]]
+    )
 
 
 async def recommendation_filters(

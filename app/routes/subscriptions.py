@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.auth import AuthenticatedDep
-from app.deps import PageParamsDep, SessionDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep
+from app.http.deps import PageParamsDep, SessionDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.webhook import SubscriptionCreate, SubscriptionPublic, SubscriptionUpdate
-from app.pagination import Page
 from app.services import subscriptions as subscription_service
 
 router = APIRouter(prefix="/subscriptions", tags=["alerts"])
@@ -52,11 +52,11 @@ def list_subscriptions(
 )
 def get_subscription(
     subscription_id: str, request: Request, response: Response, session: SessionDep, principal: AuthenticatedDep
-) -> SubscriptionPublic:
+) -> SubscriptionPublic | Response:
     """One of your alerts, with its `ETag`."""
     row = subscription_service.get_subscription(session, principal=principal, subscription_id=subscription_id)
     body = subscription_service.present_subscription(row)
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.patch(

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth import AuthenticatedDep
-from app.deps import PageParamsDep, SessionDep, SettingsDep
-from app.errors_doc import problems
-from app.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
+from app.core.pagination import Page
+from app.http.auth import AuthenticatedDep
+from app.http.deps import PageParamsDep, SessionDep, SettingsDep
+from app.http.errors_doc import problems
+from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.webhook import (
     DeliveryPublic,
     DeliveryStatus,
@@ -18,7 +19,6 @@ from app.models.webhook import (
     WebhookPublic,
     WebhookUpdate,
 )
-from app.pagination import Page
 from app.services import webhooks as webhook_service
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -62,11 +62,11 @@ def list_webhooks(session: SessionDep, principal: AuthenticatedDep, page: PagePa
 )
 def get_webhook(
     webhook_id: str, request: Request, response: Response, session: SessionDep, principal: AuthenticatedDep
-) -> WebhookPublic:
+) -> WebhookPublic | Response:
     """One of your endpoints, with its `ETag`."""
     row = webhook_service.get_webhook(session, principal=principal, webhook_id=webhook_id)
     body = webhook_service.present_webhook(row)
-    return conditional(request, response, etag=make_etag(row.version), body=body)  # type: ignore[no-any-return]
+    return conditional(request, response, etag=make_etag(row.version), body=body)
 
 
 @router.patch(

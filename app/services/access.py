@@ -18,12 +18,13 @@ so its existence does not leak; an object the caller may read but not change is 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider
@@ -60,7 +61,7 @@ def can_read_need(principal: Principal, need: Need) -> bool:
     return own_state
 
 
-def need_read_clause(principal: Principal) -> Any:
+def need_read_clause(principal: Principal) -> ColumnElement[bool]:
     """The SQL condition selecting exactly the needs `can_read_need` allows."""
     if principal.is_admin:
         return true()
@@ -113,7 +114,7 @@ def can_read_activity(principal: Principal, activity: Activity) -> bool:
     return is_public_activity(activity) or principal.is_admin or is_activity_party(principal, activity)
 
 
-def _party_clause(principal: Principal) -> Any:
+def _party_clause(principal: Principal) -> ColumnElement[bool] | None:
     """The SQL condition selecting the activities this caller is a party to (None: it is party to none)."""
     if principal.role == "provider" and principal.provider_id:
         return col(Activity.provider_id) == principal.provider_id
@@ -122,7 +123,7 @@ def _party_clause(principal: Principal) -> Any:
     return None
 
 
-def activity_read_clause(principal: Principal) -> Any:
+def activity_read_clause(principal: Principal) -> ColumnElement[bool]:
     """The SQL condition selecting exactly the activities `can_read_activity` allows."""
     if principal.is_admin:
         return true()
@@ -131,7 +132,9 @@ def activity_read_clause(principal: Principal) -> Any:
     return public if party is None else or_(public, party)
 
 
-def activity_awaiting_clause(principal: Principal, *, answer_by: Literal["caller", "other_party"]) -> Any:
+def activity_awaiting_clause(
+    principal: Principal, *, answer_by: Literal["caller", "other_party"]
+) -> ColumnElement[bool]:
     """Unconfirmed activities whose answer (confirm or decline) is up to the caller, or to the other party.
 
     `caller`: exactly those `can_answer_activity` allows (an admin: every unconfirmed one);
@@ -209,7 +212,9 @@ def answering_side(direction: str) -> str:
     return "provider" if direction == "invitation" else "state"
 
 
-def engagement_read_clause(principal: Principal, state_column: Any, provider_column: Any) -> Any:
+def engagement_read_clause(
+    principal: Principal, state_column: Mapped[str], provider_column: Mapped[str]
+) -> ColumnElement[bool]:
     """The SQL condition selecting the engagements the caller is a party to (all, for admins)."""
     if principal.is_admin:
         return true()

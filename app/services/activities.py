@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, delete, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.jsontypes import JsonObject
+from app.core.pagination import PageParams
 from app.models.activity import (
     Activity,
     ActivityCreate,
@@ -35,7 +38,6 @@ from app.models.activity import (
 from app.models.common import utcnow
 from app.models.need import Need
 from app.models.provider import Provider
-from app.pagination import PageParams
 from app.services import access, audit, events
 from app.services.needs import check_recommendations
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
@@ -148,7 +150,7 @@ def list_activities(
     `awaiting`: only unconfirmed ones whose answer is up to the caller (`caller`) or to
     the other party of an activity the caller recorded (`other_party`).
     """
-    conditions: list[Any] = [access.activity_read_clause(principal)]
+    conditions: list[ColumnElement[bool]] = [access.activity_read_clause(principal)]
     if awaiting is not None:
         conditions.append(access.activity_awaiting_clause(principal, answer_by=awaiting))
     if state:
@@ -182,7 +184,7 @@ def list_activities(
     return present_activities(session, rows, principal), total
 
 
-def _confirmed_by(principal: Principal) -> dict[str, Any]:
+def _confirmed_by(principal: Principal) -> JsonObject:
     return {
         "confirmation": "confirmed",
         "confirmed_by_role": principal.role,
@@ -192,7 +194,7 @@ def _confirmed_by(principal: Principal) -> dict[str, Any]:
     }
 
 
-def _recorded_by(principal: Principal) -> dict[str, Any]:
+def _recorded_by(principal: Principal) -> JsonObject:
     """A party's new claim: unconfirmed, awaiting the other side."""
     return {
         "confirmation": "unconfirmed",
@@ -275,7 +277,7 @@ def _insert(
     session.add(row)
     session.flush()
     _write_links(session, row.id, recommendation_ids)
-    detail: dict[str, Any] = {"confirmation": row.confirmation}
+    detail: JsonObject = {"confirmation": row.confirmation}
     if engagement_id is not None:
         detail["engagement_id"] = engagement_id
     audit.record(
@@ -321,7 +323,7 @@ def emit_activity_event(
     session.flush()
     session.refresh(row)
     shown = present_activities(session, [row], Principal(role="provider", provider_id=row.provider_id))[0]
-    data: dict[str, Any] = {"activity": shown.model_dump(mode="json")}
+    data: JsonObject = {"activity": shown.model_dump(mode="json")}
     if engagement_id is not None:
         data["engagement_id"] = engagement_id
     events.emit(
@@ -355,7 +357,7 @@ def update_activity(
         )
     _check_dates(changes.get("start_date", row.start_date), changes.get("end_date", row.end_date))
     sent = [*changes, *(["recommendation_ids"] if new_ids is not None else [])]
-    detail: dict[str, Any] = audit.changed_fields(sent)
+    detail: JsonObject = audit.changed_fields(sent)
     if not principal.is_admin:
         # A party's edit is a new claim: the other side confirms the new content again.
         changes.update(_recorded_by(principal))
@@ -374,9 +376,9 @@ def _versioned_write(
     principal: Principal,
     row: Activity,
     *,
-    values: dict[str, Any],
+    values: JsonObject,
     action: audit.AuditAction,
-    detail: dict[str, Any],
+    detail: JsonObject,
 ) -> None:
     """Update the row if it is still at the version read (412 otherwise), with its audit row."""
     version = versioned_update(
@@ -454,8 +456,8 @@ def _answer(
     activity_id: str,
     expected: frozenset[int],
     action: Literal["confirm", "decline"],
-    values: dict[str, Any],
-    detail: dict[str, Any],
+    values: JsonObject,
+    detail: JsonObject,
 ) -> Activity:
     row = get_activity(session, principal=principal, activity_id=activity_id)
     _check_may_answer(principal, row)

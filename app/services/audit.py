@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.core.pagination import PageParams
 from app.models.audit import AuditAction, AuditEvent, AuditResource
-from app.pagination import PageParams
 
 __all__ = [
     "COMMAND_LINE",
@@ -68,7 +68,7 @@ def record(
     action: AuditAction,
     version_before: int | None = None,
     version_after: int | None = None,
-    detail: Mapping[str, Any] | None = None,
+    detail: Mapping[str, object] | None = None,
 ) -> None:
     """Add the row describing one write to the session; the caller's commit writes both."""
     session.add(

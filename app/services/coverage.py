@@ -17,21 +17,22 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app.countries import display_name
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.models.common import table_of
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
 from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
-from app.validation import is_iso3
+from app.reference.countries import display_name
+from app.reference.validation import is_iso3
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
-IR = ImportRun.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
+IR = table_of(ImportRun)
 
 # Year of each UPR Working Group session: three a year from April 2008 (two in 2012,
 # 2017 and 2020, when the calendar moved or sessions were postponed); 54 closes cycle 4.
@@ -66,7 +67,17 @@ SOURCE_LABELS = {
     "cehdi_extracted_wg_reports": "UPR Working Group reports (CeHDI extracts)",
 }
 
-_cache: dict[str, Any] = {}
+# What the answers were computed from (the last import run and the newest row): a new key recomputes them.
+CacheKey = tuple[object, ...]
+
+
+@dataclass
+class _Cached:
+    names: tuple[CacheKey, dict[str, str]] | None = None
+    overall: tuple[CacheKey, Coverage] | None = None
+
+
+_cache = _Cached()
 _lock = threading.Lock()
 
 
@@ -112,7 +123,7 @@ def _day(moment: datetime | None) -> str:
     return f"{moment.day} {moment:%B %Y}" if moment is not None else "not recorded"
 
 
-def _cache_key(session: Session) -> tuple[Any, ...]:
+def _cache_key(session: Session) -> CacheKey:
     last_run = session.execute(select(func.max(IR.c.id), func.max(IR.c.finished_at))).one()
     return (*last_run, session.execute(select(func.max(R.c.seq))).scalar())
 
@@ -193,12 +204,12 @@ def state_names(session: Session) -> dict[str, str]:
     """The States under review that have recommendations in the data, by name: {ISO3: name}, sorted by name."""
     key = _cache_key(session)
     with _lock:
-        cached = _cache.get("names")
+        cached = _cache.names
         if cached is None or cached[0] != key:
             codes = session.execute(select(R.c.state_under_review).distinct()).scalars()
             names = sorted(((display_name(c), c) for c in codes), key=lambda pair: pair[0].casefold())
             cached = (key, {code: name for name, code in names})
-            _cache["names"] = cached
+            _cache.names = cached
     return dict(cached[1])
 
 
@@ -206,11 +217,11 @@ def get_coverage(session: Session, *, state: str | None = None) -> Coverage:
     """What the data covers, per source; with `state`, also what it holds for that State (404 for a bad code)."""
     key = _cache_key(session)
     with _lock:
-        cached = _cache.get("overall")
-        if cached is None or cached[0] != key:
-            cached = (key, _compute(session))
-            _cache["overall"] = cached
-    overall: Coverage = cached[1]
+        found = _cache.overall
+        if found is None or found[0] != key:
+            found = (key, _compute(session))
+            _cache.overall = found
+    overall = found[1]
     if state is None:
         return overall
     return overall.model_copy(update={"state": state_coverage(session, state=state, overall=overall)})

@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlmodel import Session, col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider
@@ -77,9 +77,11 @@ def list_state_counts(session: Session, *, principal: Principal) -> list[StateCo
     ]
 
 
-def _count_by_state(session: Session, model: type[Need] | type[Activity], visible: object) -> dict[str, int]:
+def _count_by_state(
+    session: Session, model: type[Need] | type[Activity], visible: ColumnElement[bool]
+) -> dict[str, int]:
     column = col(model.state)
-    rows = session.execute(select(column, func.count()).where(visible).group_by(column)).all()  # type: ignore[arg-type]
+    rows = session.execute(select(column, func.count()).where(visible).group_by(column)).all()
     return {str(code): int(n) for code, n in rows}
 
 

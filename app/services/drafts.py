@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from app.identity import Principal
+from app.core.identity import Principal
+from app.match_index.index import MatchIndex
 from app.models.draft import DraftAsk, DraftNeed, DraftNeeds, DraftRequest
 from app.models.match import ProviderMatch
 from app.models.need import Need, NeedRecommendation
@@ -12,7 +13,6 @@ from app.models.recommendation import Recommendation
 from app.services import access
 from app.services import matching as matching_service
 from app.services.linking import counted_ids
-from app.services.match_index import MatchIndex
 from matching import DraftInput, draft_groups
 from matching.ranking import Preferences
 

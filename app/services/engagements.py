@@ -15,14 +15,15 @@ engagement is public.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.jsontypes import JsonObject
+from app.core.pagination import PageParams
 from app.models.activity import ActivityCreate
 from app.models.common import utcnow
 from app.models.engagement import (
@@ -34,7 +35,6 @@ from app.models.engagement import (
 )
 from app.models.need import Need
 from app.models.provider import Provider
-from app.pagination import PageParams
 from app.services import access, audit, events
 from app.services import activities as activity_service
 from app.services import needs as need_service
@@ -88,7 +88,7 @@ def list_engagements(
     direction: str | None = None,
 ) -> tuple[list[Engagement], int]:
     """The engagements the caller is a party to (all, for admins), newest first; every filter given must match."""
-    conditions: list[Any] = [
+    conditions: list[ColumnElement[bool]] = [
         access.engagement_read_clause(principal, col(Engagement.state), col(Engagement.provider_id))
     ]
     for column, value in (
@@ -225,7 +225,7 @@ def _transition(
     return row
 
 
-def _answered(principal: Principal) -> dict[str, Any]:
+def _answered(principal: Principal) -> JsonObject:
     return {"answered_by_role": principal.role, "answered_by_key_id": principal.key_id, "answered_at": utcnow()}
 
 
@@ -234,10 +234,10 @@ def _write(
     principal: Principal,
     row: Engagement,
     *,
-    values: dict[str, Any],
+    values: JsonObject,
     action: audit.AuditAction,
     event: str,
-    detail: dict[str, Any],
+    detail: JsonObject,
 ) -> Engagement:
     version = versioned_update(
         session, Engagement, row_id=row.id, read_version=row.version, values=values, what=f"Engagement {row.id}"
@@ -291,7 +291,7 @@ def accept_engagement(
             recommendation_ids=recommendation_ids,
             title=need.title,
             description=row.message,
-            modality=modality,  # type: ignore[arg-type]
+            modality=modality,  # type: ignore[arg-type]  # validated Modality values, stored as list[str]
             status="planned",
         ),
         engagement_id=row.id,

@@ -2,7 +2,7 @@
 
 Every write that others should hear of (an engagement proposed or answered, an activity
 recorded, changed, confirmed or declined, a need filed or changed) calls `emit` before it
-commits, beside its audit row. Nothing is sent here: the worker (`app.services.outbox`)
+commits, beside its audit row. Nothing is sent here: the worker (`app.worker.outbox`)
 reads the outbox, writes each party's inbox items, webhook deliveries and e-mails, and
 evaluates the providers' alerts, each event in one transaction of its own.
 
@@ -13,7 +13,6 @@ A *party* is who an inbox, a webhook or an e-mail address belongs to: a State
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlmodel import Session
 
@@ -55,7 +54,7 @@ def emit(
     resource: str,
     resource_id: str,
     parties: Sequence[str],
-    data: Mapping[str, Any],
+    data: Mapping[str, object],
     actor_party: str | None = None,
 ) -> None:
     """Add an event to the session; the caller's commit writes it with the change it describes."""

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.match_index.index import MatchIndex
+from app.match_index.rows import need_facts
 from app.models.engagement import Engagement
 from app.models.need import Need
-from app.services.match_index import MatchIndex, need_facts
 from app.services.matching import rank_for_need
 from matching.feedback import ACCEPTED, FeedbackReport, Judgement, evaluate_judgements
 

@@ -1,6 +1,6 @@
 """The inbox: what waits on a party and what happened to its engagements, activities and alerts.
 
-Items are written by the worker from the outbox (`app.services.outbox`), one per event and
+Items are written by the worker from the outbox (`app.worker.outbox`), one per event and
 party, never for the party that acted; `add_notice` keeps each one unique by its
 `dedupe_key`. Whether an item still waits on its reader (`action_required`: an engagement to
 answer, an activity to confirm) is checked when the inbox is read, so it never goes stale.
@@ -10,19 +10,18 @@ Every key of a State, or of a provider, reads and marks the same inbox.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.events import InboxItem, InboxItemPublic, InboxPage, InboxRead, InboxReadResult, InboxWaiting
-from app.pagination import PageParams
 from app.services import access, audit, events
 
 WAITING_TYPES = {"engagement.proposed": "engagement", "activity.recorded": "activity", "activity.changed": "activity"}
@@ -42,7 +41,7 @@ def add_notice(
     resource_id: str,
     need_id: str | None,
     title: str,
-    data: Mapping[str, Any],
+    data: Mapping[str, object],
     dedupe_key: str,
 ) -> bool:
     """Add an item to a party's inbox unless one with `dedupe_key` exists; True when added."""
@@ -68,7 +67,7 @@ def add_notice(
 
 def _waiting_engagements(session: Session, principal: Principal, ids: list[str] | None = None) -> set[str]:
     """Proposed engagements the caller answers (among `ids` when given)."""
-    conditions: list[Any] = [
+    conditions: list[ColumnElement[bool]] = [
         col(Engagement.status) == "proposed",
         access.engagement_read_clause(principal, col(Engagement.state), col(Engagement.provider_id)),
     ]
@@ -84,12 +83,12 @@ def _waiting_engagements(session: Session, principal: Principal, ids: list[str] 
 def _waiting_activities(session: Session, principal: Principal, ids: list[str] | None = None) -> set[str]:
     """Unconfirmed activities the other party recorded, which the caller confirms (among `ids` when given)."""
     if principal.role == "state" and principal.state:
-        mine: Any = col(Activity.state) == principal.state
+        mine: ColumnElement[bool] = col(Activity.state) == principal.state
     elif principal.role == "provider" and principal.provider_id:
         mine = col(Activity.provider_id) == principal.provider_id
     else:
         return set()
-    conditions: list[Any] = [
+    conditions: list[ColumnElement[bool]] = [
         mine,
         col(Activity.confirmation) == "unconfirmed",
         func.coalesce(col(Activity.recorded_by_role), "") != principal.role,
@@ -119,7 +118,7 @@ def list_inbox(
 ) -> InboxPage:
     """The caller's inbox, newest first, with unread counts and what waits on it."""
     party = party_for(principal) or ""
-    conditions: list[Any] = [col(InboxItem.party) == party]
+    conditions: list[ColumnElement[bool]] = [col(InboxItem.party) == party]
     if unread is True:
         conditions.append(col(InboxItem.read_at).is_(None))
     elif unread is False:
@@ -144,7 +143,7 @@ def list_inbox(
     items = [
         InboxItemPublic(
             id=r.id or 0,
-            type=r.type,  # type: ignore[arg-type]
+            type=r.type,  # type: ignore[arg-type]  # the column holds only the InboxType values written here
             title=r.title,
             resource=r.resource,
             resource_id=r.resource_id,
@@ -172,7 +171,7 @@ def list_inbox(
 def mark_read(session: Session, *, principal: Principal, data: InboxRead) -> InboxReadResult:
     """Mark items of the caller's inbox read (some by id, or all); ids not in it are a 422 naming each."""
     party = party_for(principal) or ""
-    conditions: list[Any] = [col(InboxItem.party) == party, col(InboxItem.read_at).is_(None)]
+    conditions: list[ColumnElement[bool]] = [col(InboxItem.party) == party, col(InboxItem.read_at).is_(None)]
     if data.ids is not None:
         found = set(
             session.exec(

@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlmodel import Session
 
+from app.models.common import table_of
 from app.models.recommendation import Recommendation
 from matching.linking import LinkInput, link_group
 
 logger = logging.getLogger("app.linking")
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
 SOURCE_PREFERENCE = ("ohchr_uhri", "ohchr_thematic_list", "cehdi", "upr_info")
 Progress = Callable[[str, int, "int | None"], None]
 

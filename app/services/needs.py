@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
-from app.pagination import PageParams
+from app.reference.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 from app.services import access, audit, events
 from app.services.themes import recommendation_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
-from app.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 from matching.theme_space import ThemeSpace
 
 _REQUIRED = (
@@ -182,7 +182,7 @@ def list_needs(
     recommendation_id: str | None = None,
 ) -> tuple[list[Need], int]:
     """List the needs this caller may see, matching every given filter, oldest first."""
-    conditions: list[Any] = [access.need_read_clause(principal)]
+    conditions: list[ColumnElement[bool]] = [access.need_read_clause(principal)]
     if state:
         conditions.append(col(Need.state) == state.strip().upper())
     if status:

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pycountry
-from sqlalchemy import case, exists, func, select, union
+from sqlalchemy import ColumnElement, case, exists, func, select, union
 from sqlmodel import Session, col
 
-from app.errors import NotFound
-from app.identity import Principal
+from app.core.errors import NotFound
+from app.core.identity import Principal
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
+from app.reference.validation import is_iso3
 from app.services import access
 from app.services.linking import counted_ids
-from app.validation import is_iso3
 
 NO_THEME = "No theme"
 
@@ -49,7 +48,7 @@ class StateCoverage:
     themes: list[ThemeCoverage]
 
 
-def _covered_clause(principal: Principal, state: str) -> Any:
+def _covered_clause(principal: Principal, state: str) -> ColumnElement[bool]:
     """Cited by a need or an activity the caller may see, directly or through another source's copy of it."""
     by_need = (
         select(col(NeedRecommendation.recommendation_id))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, or_, select
 
-from app.errors import Conflict, Forbidden, NotFound
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
@@ -21,11 +20,10 @@ from app.models.provider import (
     ProviderPublic,
     ProviderUpdate,
 )
-from app.pagination import PageParams
 from app.services import access, audit
 from app.services.themes import profile_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
-from matching.ranking import provider_text
+from matching.texts import provider_text
 from matching.theme_space import ThemeSpace
 
 # List fields mirrored into provider_facet, and the facet name each is filed under.
@@ -108,7 +106,7 @@ def list_providers(
 
     `q` looks in the name and acronym; `expertise` wants each of its words in the name, acronym or description.
     """
-    conditions: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
     if kind:
         conditions.append(col(Provider.kind) == kind)
     for facet, value in (

@@ -23,10 +23,10 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, column, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, Table, TextClause, column, func, literal_column, or_, select, table, text
 
-from app.countries import regional_group_members
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.models.common import table_of
 from app.models.recommendation import (
     Recommendation,
     RecommendationAffectedGroup,
@@ -35,15 +35,18 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
-from app.validation import normalise_iso3
+from app.reference.regions import regional_group_members
+from app.reference.validation import normalise_iso3
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
-RT = RecommendationTheme.__table__  # type: ignore[attr-defined]
-RR = RecommendationRecommender.__table__  # type: ignore[attr-defined]
-RS = RecommendationSdg.__table__  # type: ignore[attr-defined]
-RST = RecommendationSdgTarget.__table__  # type: ignore[attr-defined]
-RAG = RecommendationAffectedGroup.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
+RT = table_of(RecommendationTheme)
+RR = table_of(RecommendationRecommender)
+RS = table_of(RecommendationSdg)
+RST = table_of(RecommendationSdgTarget)
+RAG = table_of(RecommendationAffectedGroup)
 FTS = table("recommendation_fts", column("rowid"), column("rank"))
+# One value of a list filter: a code or a name, or a number (cycle, session, SDG, action category).
+FilterValue = str | int
 
 MAX_QUERY_LENGTH = 200
 MAX_VALUES = 50  # values one filter may take
@@ -77,7 +80,7 @@ _STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # (filter, index table, its value column): the list-valued filters.
-MEMBER_FILTERS: tuple[tuple[str, Any, str], ...] = (
+MEMBER_FILTERS: tuple[tuple[str, Table, str], ...] = (
     ("theme", RT, "theme"),
     ("recommending_state", RR, "state"),
     ("sdg", RS, "sdg"),
@@ -95,7 +98,7 @@ COLUMN_FILTERS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _values(value: Any) -> tuple[Any, ...]:
+def _values(value: FilterValue | Iterable[FilterValue] | None) -> tuple[FilterValue, ...]:
     """A filter's values as a tuple without repeats: None -> (), one value -> (value,)."""
     if value is None:
         return ()
@@ -194,11 +197,13 @@ def pg_tsv() -> ColumnElement[Any]:
     return func.to_tsvector(literal_column("'english'"), R.c.text)
 
 
-def fts_match(q: str) -> Any:
+def fts_match(q: str) -> TextClause:
     return text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(q))
 
 
-def member(index_table: Any, value_column: str, values: Iterable[Any], *, exists: bool) -> ColumnElement[bool]:
+def member(
+    index_table: Table, value_column: str, values: Iterable[FilterValue], *, exists: bool
+) -> ColumnElement[bool]:
     """`id` has a row with one of these values in an index table: as IN (few matches) or a correlated EXISTS."""
     values = list(values)
     match = index_table.c[value_column] == values[0] if len(values) == 1 else index_table.c[value_column].in_(values)
@@ -211,8 +216,8 @@ def member(index_table: Any, value_column: str, values: Iterable[Any], *, exists
     return found
 
 
-def _in(column_name: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
-    column: Any = R.c[column_name]
+def _in(column_name: str, values: tuple[FilterValue, ...]) -> ColumnElement[bool]:
+    column = R.c[column_name]
     found: ColumnElement[bool] = column == values[0] if len(values) == 1 else column.in_(values)
     return found
 

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -22,11 +23,13 @@ from typing import IO, Any, Literal
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, func, literal_column, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.jsontypes import JsonObject
+from app.core.pagination import PageParams
 from app.importing import detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, join_list, render_cell
@@ -37,7 +40,6 @@ from app.models.recommendation import (
     RecommendationFacets,
     RecommendationPublic,
 )
-from app.pagination import PageParams
 from app.services import audit
 from app.services.recommendation_filters import (
     FTS,
@@ -46,6 +48,7 @@ from app.services.recommendation_filters import (
     RAG,
     RS,
     RT,
+    FilterValue,
     R,
     RecommendationFilters,
     conditions,
@@ -58,6 +61,9 @@ EXPORT_BATCH = 1_000
 XLSX_CHUNK = 1 << 16
 # Above this many matches a page is found faster by walking the list-order index.
 DENSE_MATCHES = 2_000
+
+# (value, count) of one facet.
+FacetRow = tuple[FilterValue, int]
 
 
 def _is_postgres(session_or_engine: Session | Engine) -> bool:
@@ -130,15 +136,17 @@ def _count_query(session: Session, filters: RecommendationFilters, conds: list[C
     return select(func.count()).select_from(R).where(*conds)
 
 
-def _lone_member_filter(filters: RecommendationFilters) -> tuple[Any, str, tuple[Any, ...]] | None:
+def _lone_member_filter(filters: RecommendationFilters) -> tuple[Table, str, tuple[FilterValue, ...]] | None:
     """(index table, value column, values) when a list filter (theme, SDG...) is the only filter given."""
     given = [(table, column, getattr(filters, name)) for name, table, column in MEMBER_FILTERS]
     given = [found for found in given if found[2]]
-    cleared: dict[str, Any] = {name: () for name, _, _ in MEMBER_FILTERS}
+    cleared: JsonObject = {name: () for name, _, _ in MEMBER_FILTERS}  # replace() types each field
     return given[0] if len(given) == 1 and replace(filters, **cleared).is_empty() else None
 
 
-def _member_count(index_table: Any, value_column: str, values: tuple[Any, ...], *, include_linked: bool) -> Select[Any]:
+def _member_count(
+    index_table: Table, value_column: str, values: tuple[FilterValue, ...], *, include_linked: bool
+) -> Select[Any]:
     """The recommendations having one of `values`, counted on the index table's (value, id) index.
 
     Each recommendation once: every matching row of the index table, less the rows of other sources'
@@ -191,17 +199,17 @@ def present(session: Session, rows: list[Recommendation]) -> list[Recommendation
     return shown
 
 
-def _counts(rows: Any) -> list[FacetCount]:
+def _counts(rows: Iterable[FacetRow]) -> list[FacetCount]:
     return [FacetCount(value=value, count=count) for value, count in rows]
 
 
-def _by_count(items: Any) -> list[FacetCount]:
+def _by_count(items: Iterable[FacetRow]) -> list[FacetCount]:
     return _counts(sorted(items, key=lambda kv: (-kv[1], kv[0])))
 
 
 def _member_facet(
-    session: Session, index_table: Any, value_column: str, conds: list[ColumnElement[bool]], *, only_counted: bool
-) -> list[tuple[Any, int]]:
+    session: Session, index_table: Table, value_column: str, conds: list[ColumnElement[bool]], *, only_counted: bool
+) -> list[FacetRow]:
     """Counts per value of a list field among the matching recommendations."""
     value = index_table.c[value_column]
     stmt = select(value, func.count()).group_by(value)
@@ -246,7 +254,7 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
         sources[source] += count
     only_counted = not filters.include_linked and filters.is_empty()
 
-    def facet(index_table: Any, value_column: str) -> list[tuple[Any, int]]:
+    def facet(index_table: Table, value_column: str) -> list[FacetRow]:
         return _member_facet(session, index_table, value_column, conds, only_counted=only_counted)
 
     return RecommendationFacets(
@@ -261,7 +269,7 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
     )
 
 
-def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[dict[str, Any]]:
+def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[JsonObject]:
     """The matching rows in list order, read in keyset batches of EXPORT_BATCH.
 
     Each batch checks a connection out and returns it before any row is yielded, so a
@@ -271,7 +279,7 @@ def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[dic
     conds = _conditions(filters, postgres=_is_postgres(engine))
     columns = [R.c[name] for name in RECORD_FIELDS]
     stmt = select(*columns).where(*conds).order_by(*_ORDER).limit(EXPORT_BATCH)
-    after: tuple[Any, ...] | None = None
+    after: tuple[object, ...] | None = None
     while True:
         batch = stmt if after is None else stmt.where(tuple_(*_ORDER) > tuple_(*after))
         with engine.connect() as conn:
@@ -294,7 +302,7 @@ def export_lines(engine: Engine, *, filters: RecommendationFilters, fmt: str) ->
     return _export_chunks(engine, filters, fmt)
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: object) -> object:
     """A record value as a spreadsheet cell: lists as "; "-joined text, no control characters."""
     if isinstance(value, list):
         value = join_list(value)
@@ -309,7 +317,7 @@ def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[byt
     return xlsx_table("Recommendations", RECORD_FIELDS, rows)
 
 
-def xlsx_table(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+def xlsx_table(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
     """An .xlsx workbook of one sheet, built in openpyxl's write-only mode, in chunks of bytes.
 
     Rows go to the worksheet's temporary file as they are read (bounded memory, no
@@ -337,7 +345,7 @@ def xlsx_table(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[A
             yield chunk
 
 
-def csv_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+def csv_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """A small table as CSV (list cells joined by "; ", cells that could run as formulas escaped)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -384,9 +392,14 @@ def import_recommendations(
     """
     from app.services import linking
 
+    def record(written: Session, detail: JsonObject) -> None:
+        audit.record(
+            written, actor, resource="recommendations", resource_id=str(uuid.uuid4()), action="import", detail=detail
+        )
+
     source = open_source(file, detect_format(file) if fmt == "auto" else fmt)
     return run_import(
-        session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups, actor=actor
+        session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups, audit=record
     )
 
 

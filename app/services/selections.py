@@ -20,19 +20,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
 
-from app.countries import display_name
-from app.db import intending_to_write
-from app.errors import Forbidden
-from app.identity import Principal
-from app.models.common import utcnow
+from app.core.db import intending_to_write
+from app.core.errors import Forbidden
+from app.core.identity import Principal
+from app.models.common import table_of, utcnow
 from app.models.recommendation import Recommendation
 from app.models.web_session import WebSelection
+from app.reference.countries import display_name
+from app.reference.vocab import MAX_RECOMMENDATIONS
 from app.services import access
 from app.services.web_sessions import session_digest
-from app.vocab import MAX_RECOMMENDATIONS
 
-T = WebSelection.__table__  # type: ignore[attr-defined]
-R = Recommendation.__table__  # type: ignore[attr-defined]
+T = table_of(WebSelection)
+R = table_of(Recommendation)
 
 
 @dataclass(frozen=True, slots=True)

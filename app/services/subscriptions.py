@@ -1,7 +1,7 @@
 """Alerts: a provider saves what it wants to hear about; the worker tells it when a need fits.
 
 A subscription names themes, States and UN regional groups (each empty means any) and a
-minimum match score. When a need is filed or changed, the worker (`app.services.outbox`)
+minimum match score. When a need is filed or changed, the worker (`app.worker.outbox`)
 scores it for every provider with the service's own ranking (`matching.scores_for_need`,
 the same as `GET /v1/needs/{id}/matches`), and each subscription whose provider may see the
 need, whose filters hold and whose `min_score` the score reaches gets one `need.matched`
@@ -11,18 +11,18 @@ notice (inbox, webhook, e-mail), once per need and subscription.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.need import Need
 from app.models.provider import Provider
 from app.models.webhook import Subscription, SubscriptionCreate, SubscriptionPublic, SubscriptionUpdate
-from app.pagination import PageParams
+from app.reference.regions import region_of
 from app.services import access, audit
-from app.services.match_index import region_of
 from app.services.versioning import check_version, versioned_delete, versioned_update
 
 # Alerts one provider may keep (each is checked against every need filed or changed).
@@ -47,7 +47,7 @@ def get_subscription(session: Session, *, principal: Principal, subscription_id:
 
 def list_subscriptions(session: Session, *, principal: Principal, page: PageParams) -> tuple[list[Subscription], int]:
     """The caller's provider's subscriptions (all, for admins), oldest first."""
-    conditions: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
     if not principal.is_admin:
         conditions.append(col(Subscription.provider_id) == (principal.provider_id or ""))
     total = session.exec(select(func.count()).select_from(Subscription).where(*conditions)).one()

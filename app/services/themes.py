@@ -13,21 +13,24 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.config import Settings
-from app.errors import ServiceUnavailable
+from app.core.config import Settings
+from app.core.errors import ServiceUnavailable
+from app.core.jsontypes import JsonObject
+from app.match_index.ranker import MAIN_SCHEME
+from app.models.common import table_of
 from matching.artifacts import TaggerArtifactError
-from matching.examples import ProfileExamples, examples_from_profiles
 from matching.schemes import Labelled, MultiSchemeTagger
-from matching.theme_space import ProbaModel, ThemeSpace, service_space
+from matching.theme_space import ThemeSpace
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 logger = logging.getLogger("app.themes")
 
 ARTIFACT = "theme-tagger.joblib"
-MAIN_SCHEME = "upr_info_issues"
 #: The label schemes of the shared data (`recommendations.jsonl`), trained when they have enough labels.
 SCHEMES = ("upr_info_issues", "uhri", "uhri_legacy_coded", "sdgs", "affected_groups")
 #: At most this many recommendations imported from the UHRI export join the `uhri` scheme's training set.
@@ -41,23 +44,6 @@ PROFILE_THEME_MIN = 0.3
 NEED_THEME_MIN = 0.4
 #: At most this many predicted themes are shown.
 MAX_PREDICTED = 8
-#: The example profiles a new profile is read by (matching.examples): the demo profiles, each with its
-#: themes, read as if registered with name and description only.
-EXAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "demo" / "providers.json"
-
-
-@lru_cache(maxsize=4)
-def _examples(classes: tuple[str, ...]) -> ProfileExamples:
-    profiles = json.loads(EXAMPLE_PROFILES.read_text(encoding="utf-8"))
-    return examples_from_profiles(profiles, classes)
-
-
-def ranking_space(model: ProbaModel | None) -> ThemeSpace:
-    """The service's theme space on the main scheme's tagger (``None``: declared themes only), with its
-    example profiles. Every reading of a profile or a query in the service goes through it."""
-    if model is None:
-        return service_space(None)
-    return service_space(model, examples=_examples(tuple(model.classes_)))
 
 
 def profile_themes(space: ThemeSpace | None, text: str) -> list[str]:
@@ -76,7 +62,7 @@ def artifact_path(settings: Settings) -> Path:
     return settings.MODEL_DIR / ARTIFACT
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
+def _records(path: Path) -> Iterator[JsonObject]:
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -119,8 +105,8 @@ def labelled_by_scheme(records: Iterable[Mapping[str, Any]], schemes: Sequence[s
 
 
 def imported_uhri_records(
-    session: Any, known: Iterable[str], *, limit: int = MAX_IMPORTED_ROWS
-) -> list[dict[str, Any]]:
+    session: Session, known: Iterable[str], *, limit: int = MAX_IMPORTED_ROWS
+) -> list[JsonObject]:
     """Records imported from the UHRI export with OHCHR themes, whose texts the training file lacks.
 
     They make the `uhri` scheme's training set: a few hundred rows in the shared file,
@@ -133,13 +119,13 @@ def imported_uhri_records(
     from matching.linking import normalise_text
 
     seen = {normalise_text(text) for text in known}
-    table = Recommendation.__table__  # type: ignore[attr-defined]
+    table = table_of(Recommendation)
     rows = session.execute(
         select(table.c.id, table.c.text, table.c.themes, table.c.state_under_review)
         .where(table.c.source == "ohchr_uhri", table.c.theme_scheme == "uhri", table.c.themes_predicted.is_(False))
         .order_by(table.c.id)
     )
-    found: list[dict[str, Any]] = []
+    found: list[JsonObject] = []
     for rid, text, themes, state in rows:
         key = normalise_text(text)
         if themes and key not in seen:
@@ -153,8 +139,8 @@ def imported_uhri_records(
 
 
 def train(
-    settings: Settings, *, data_file: Path | None = None, session: Any = None
-) -> tuple[MultiSchemeTagger, Path, dict[str, Any]]:
+    settings: Settings, *, data_file: Path | None = None, session: Session | None = None
+) -> tuple[MultiSchemeTagger, Path, JsonObject]:
     """Train every scheme with enough labels on the shared data and write the artifact.
 
     With a database `session`, the recommendations imported from OHCHR's UHRI export
@@ -206,12 +192,12 @@ def version_of(tagger: MultiSchemeTagger | None) -> str | None:
     return str(tagger[MAIN_SCHEME].metadata_.get("version"))
 
 
-def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: int) -> dict[str, Any]:
+def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: int) -> JsonObject:
     """Themes of `text` with probabilities, best first; `predicted` marks those over the tagger's threshold."""
     if tagger is None:
         raise ServiceUnavailable("No theme tagger is loaded; an administrator runs `upr-match train`.")
     if scheme not in tagger.schemes:
-        from app.errors import UnprocessableEntity, field_error
+        from app.core.errors import UnprocessableEntity, field_error
 
         raise UnprocessableEntity(
             f"No tagger for scheme {scheme!r}.",
@@ -227,7 +213,7 @@ def classify(tagger: MultiSchemeTagger | None, *, text: str, scheme: str, top: i
     }
 
 
-def tag_unthemed(session: Any, tagger: MultiSchemeTagger | None, *, batch: int = 2000) -> int:
+def tag_unthemed(session: Session, tagger: MultiSchemeTagger | None, *, batch: int = 2000) -> int:
     """Give recommendations that have no themes the tagger's predicted ones, marked `themes_predicted`.
 
     Human labels are never touched: only rows with no theme scheme and no theme at

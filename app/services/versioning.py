@@ -1,6 +1,6 @@
 """Versioned writes: every provider, need and activity carries a `version`, and a write names the one it read.
 
-The HTTP side (`app.etag`) turns `If-Match` headers into the set of versions a client
+The HTTP side (`app.http.etag`) turns `If-Match` headers into the set of versions a client
 read; services check it (`check_version`) and write with `versioned_update` /
 `versioned_delete`, so of two writers holding the same version exactly one succeeds.
 A row's strong ETag is its version in quotes (`make_etag`).
@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
-from app.errors import PreconditionFailed, UnprocessableEntity, field_error
+from app.core.errors import PreconditionFailed, UnprocessableEntity, field_error
+from app.core.jsontypes import JsonObject
 from app.models.common import utcnow
 
 
@@ -32,7 +33,7 @@ def check_version(current: int, expected: frozenset[int], what: str) -> None:
 
 
 def versioned_update(
-    session: Session, model: Any, *, row_id: str, read_version: int, values: dict[str, Any], what: str
+    session: Session, model: Any, *, row_id: str, read_version: int, values: JsonObject, what: str
 ) -> int:
     """`UPDATE ... SET ..., version = version + 1 WHERE id = :id AND version = :read`; 412 if it hit no row.
 
@@ -65,7 +66,7 @@ def versioned_delete(session: Session, model: Any, *, row_id: str, read_version:
         raise PreconditionFailed(f"{what} was changed by someone else just now; GET it again and retry.")
 
 
-def reject_nulls(changes: dict[str, Any], required: tuple[str, ...]) -> None:
+def reject_nulls(changes: JsonObject, required: tuple[str, ...]) -> None:
     """A PATCH may clear optional fields with null, but not required ones: 422 naming each."""
     bad = [name for name in required if name in changes and changes[name] is None]
     if bad:

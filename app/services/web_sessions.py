@@ -15,15 +15,15 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import intending_to_write
-from app.models.common import utcnow
+from app.core.db import intending_to_write
+from app.models.common import table_of, utcnow
 from app.models.web_session import WebSession
 
 # last_seen_at is written at most this often per session, so reading a page rarely writes.
 TOUCH_EVERY = timedelta(seconds=60)
 PURGE_BATCH = 500
 
-T = WebSession.__table__  # type: ignore[attr-defined]
+T = table_of(WebSession)
 
 
 def session_digest(sid: str) -> str:

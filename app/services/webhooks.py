@@ -6,7 +6,7 @@ name. The signing secret (`whsec_...`, Standard Webhooks) is generated here and 
 
 URLs must be `https` and may not name a private, loopback, link-local, multicast or reserved
 address; `WEBHOOK_ALLOW_PRIVATE=true` (tests, local development) lifts both rules. A name is
-checked again at every delivery, on the address it resolves to then (`app.services.delivery`).
+checked again at every delivery, on the address it resolves to then (`app.worker.delivery`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
+from app.core.identity import Principal
+from app.core.jsontypes import JsonObject
+from app.core.pagination import PageParams
 from app.models.common import utcnow
 from app.models.provider import Provider
 from app.models.webhook import (
@@ -37,7 +39,6 @@ from app.models.webhook import (
     WebhookPublic,
     WebhookUpdate,
 )
-from app.pagination import PageParams
 from app.services import audit, events
 from app.services.versioning import check_version, versioned_delete, versioned_update
 
@@ -152,7 +153,7 @@ def get_webhook(session: Session, *, principal: Principal, webhook_id: str) -> W
 
 def list_webhooks(session: Session, *, principal: Principal, page: PageParams) -> tuple[list[Webhook], int]:
     """The caller's endpoints (all, for admins), oldest first."""
-    conditions: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
     if not principal.is_admin:
         party = events.party_of(principal, state=principal.state, provider_id=principal.provider_id)
         conditions.append(col(Webhook.party) == (party or ""))
@@ -209,7 +210,7 @@ def update_webhook(
             raise UnprocessableEntity(
                 f"{name} may not be null.", errors=[field_error(["body", name], "may not be null; leave it out")]
             )
-    values: dict[str, Any] = {k: v for k, v in changes.items() if k != "enabled"}
+    values: JsonObject = {k: v for k, v in changes.items() if k != "enabled"}
     if "url" in values:
         values["url"] = check_url(values["url"], allow_private=allow_private, loc=["body", "url"])
     enabled = changes.get("enabled")
@@ -249,7 +250,7 @@ def delete_webhook(session: Session, *, principal: Principal, webhook_id: str, e
 # --- deliveries ---------------------------------------------------------------------------------
 
 
-def body_of(event_type: str, data: Mapping[str, Any], when: datetime) -> str:
+def body_of(event_type: str, data: Mapping[str, object], when: datetime) -> str:
     """The JSON body Standard Webhooks describes: {"type", "timestamp", "data"}."""
     body = {"type": event_type, "timestamp": when.isoformat().replace("+00:00", "Z"), "data": dict(data)}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
@@ -267,7 +268,7 @@ def wants(events_: Sequence[str], event_type: str) -> bool:
 
 
 def enqueue(
-    session: Session, *, party: str, event_type: str, data: Mapping[str, Any], msg_id: str, when: datetime
+    session: Session, *, party: str, event_type: str, data: Mapping[str, object], msg_id: str, when: datetime
 ) -> int:
     """Add a delivery for each active endpoint of `party` that wants `event_type`; return how many."""
     endpoints = session.exec(select(Webhook).where(col(Webhook.party) == party, col(Webhook.status) == "active")).all()
@@ -313,7 +314,7 @@ def list_deliveries(
 ) -> tuple[list[DeliveryPublic], int]:
     """An endpoint's deliveries, newest first, each with its latest attempts."""
     get_webhook(session, principal=principal, webhook_id=webhook_id)
-    conditions: list[Any] = [col(WebhookDelivery.webhook_id) == webhook_id]
+    conditions: list[ColumnElement[bool]] = [col(WebhookDelivery.webhook_id) == webhook_id]
     if status is not None:
         conditions.append(col(WebhookDelivery.status) == status)
     total = session.exec(select(func.count()).select_from(WebhookDelivery).where(*conditions)).one()
@@ -344,7 +345,7 @@ def present_deliveries(session: Session, rows: Sequence[WebhookDelivery]) -> lis
             webhook_id=row.webhook_id,
             msg_id=row.msg_id,
             event_type=row.event_type,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,  # type: ignore[arg-type]  # the column holds only DeliveryStatus values
             attempt_count=row.attempts,
             next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
             last_status_code=row.last_status_code,

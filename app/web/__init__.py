@@ -12,8 +12,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.config import Settings, load_secret_key
-from app.validation import is_iso3
+from app.core.config import Settings, load_secret_key
+from app.reference.validation import is_iso3
 from app.web.errors import install_html_error_handlers
 from app.web.routes import router
 from app.web.session import Signer

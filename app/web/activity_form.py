@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.core.jsontypes import JsonObject
 from app.web.forms import FieldError, first
 from app.web.picker import PickState
 
@@ -48,7 +48,7 @@ class ActivityFormState(PickState):
         values.read_pick(form)
         return values
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> JsonObject:
         """The body `POST /v1/activities` would take; a date that is not one becomes an error on its field."""
         if not self.provider_id:
             self.errors.append(FieldError("provider_id", "Choose the organisation that carries out the activity."))

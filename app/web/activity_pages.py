@@ -10,24 +10,24 @@ version read travels as a hidden field like `If-Match`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from app.countries import un_states
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
-from app.identity import Principal
+from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.activity import Activity, ActivityCreate, ActivityDecline, ActivityPublic
-from app.pagination import PageParams
+from app.reference.regions import un_states
+from app.reference.vocab import ACTIVITY_STATUSES, MODALITIES
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import coverage as coverage_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
-from app.vocab import ACTIVITY_STATUSES, MODALITIES
 from app.web import picker
 from app.web.activity_form import LABELS, MESSAGES, PROBLEM_MESSAGES, ActivityFormState
 from app.web.forms import FieldError, blank, first, from_problem, from_validation, int_or
@@ -229,7 +229,7 @@ def _render_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The activity form: its parties, the need, what was done and the recommendations it works on."""
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "form": form,
         "pick": picker.nothing_to_browse(),
         "role": principal.role,

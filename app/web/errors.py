@@ -1,6 +1,6 @@
 """HTML error pages for the web routes; the API (`/v1`, probes, docs) keeps problem+json.
 
-`install_html_error_handlers(app)` wraps the handlers `app.errors` installed: each
+`install_html_error_handlers(app)` wraps the handlers `app.http.problems` installed: each
 still builds its problem, and only for a page path is that problem shown as HTML
 (same status, title and detail). A page that needs a signed-in visitor answers
 303 to the sign-in page instead of 401.
@@ -8,9 +8,9 @@ still builds its problem, and only for a page path is that problem shown as HTML
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -19,13 +19,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.errors import Problem, Unauthorized
+from app.core.errors import Problem, Unauthorized
+from app.core.jsontypes import JsonObject
 from app.web.templating import redirect, render
 
 # Paths that are not pages: they keep their problem+json errors untouched.
 API_PREFIXES = ("/v1", "/health", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
+# What FastAPI keeps in `app.exception_handlers` (a handler may also be a plain function).
+ApiHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 
 def is_page_path(path: str) -> bool:
@@ -35,7 +38,7 @@ def is_page_path(path: str) -> bool:
 
 def _html_from_problem(request: Request, problem_response: Response) -> Response:
     try:
-        body: dict[str, Any] = json.loads(bytes(problem_response.body))
+        body: JsonObject = json.loads(bytes(problem_response.body))
     except ValueError:
         body = {}
     status = problem_response.status_code
@@ -56,12 +59,18 @@ def _html_from_problem(request: Request, problem_response: Response) -> Response
     return response
 
 
-def _wrap(api_handler: Handler) -> Handler:
+def page_errors(request: Request, problem_response: Response) -> Response:
+    """A problem answered outside the exception handlers (by a middleware), as an HTML page on a page path."""
+    return _html_from_problem(request, problem_response) if is_page_path(request.scope["path"]) else problem_response
+
+
+def _wrap(api_handler: ApiHandler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         if is_page_path(request.url.path) and isinstance(exc, Unauthorized):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return redirect(request, "/signin?next=" + quote(target, safe="/"))
-        problem = await api_handler(request, exc)
+        answer = api_handler(request, exc)
+        problem = await answer if inspect.isawaitable(answer) else answer
         if not is_page_path(request.url.path):
             return problem
         return _html_from_problem(request, problem)
@@ -70,7 +79,7 @@ def _wrap(api_handler: Handler) -> Handler:
 
 
 def install_html_error_handlers(app: FastAPI) -> None:
-    """Show errors on page paths as HTML pages; call after `app.errors.install_error_handlers`."""
+    """Show errors on page paths as HTML pages; call after `app.http.problems.install_error_handlers`."""
     for exc_class in (Problem, StarletteHTTPException, RequestValidationError, SQLAlchemyError, Exception):
         api_handler = app.exception_handlers[exc_class]
-        app.add_exception_handler(exc_class, _wrap(api_handler))  # type: ignore[arg-type]
+        app.add_exception_handler(exc_class, _wrap(api_handler))

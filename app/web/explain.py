@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
+from starlette.datastructures import State
 
-from app.errors import ServiceUnavailable
-from app.identity import Principal
+from app.core.errors import ServiceUnavailable
+from app.core.identity import Principal
 from app.models.draft import DraftRequest
 from app.models.match import Explanation
 from app.models.need import Need, NeedPublic
@@ -26,7 +26,6 @@ from app.models.recommendation import Recommendation
 from app.services import drafts as draft_service
 from app.services import matching as matching_service
 from app.web.reasons import Reasons, reasons
-from matching.ranking import NO_FILTERS
 
 TOP_PARTNERS = 10
 TOP_NEEDS = 10
@@ -77,7 +76,7 @@ def _values(explanation: Explanation) -> dict[str, float]:
 
 def partners_for(
     session: Session,
-    app_state: Any,
+    app_state: State,
     *,
     principal: Principal,
     need: Need,
@@ -90,7 +89,6 @@ def partners_for(
             app_state.match_index,
             principal=principal,
             need_id=need.id,
-            filters=NO_FILTERS,
             limit=TOP_PARTNERS,
             min_score=0.0,
         )
@@ -119,7 +117,7 @@ def partners_for(
     ]
 
 
-def needs_for(session: Session, app_state: Any, *, principal: Principal, provider: Provider) -> list[NeedView] | None:
+def needs_for(session: Session, app_state: State, *, principal: Principal, provider: Provider) -> list[NeedView] | None:
     """The open needs the caller may see, ranked for a provider, with reasons; None while matching is unavailable."""
     try:
         result = matching_service.match_needs_for_provider(
@@ -147,7 +145,7 @@ def needs_for(session: Session, app_state: Any, *, principal: Principal, provide
     ]
 
 
-def drafts_for(session: Session, app_state: Any, *, principal: Principal, state: str) -> list[DraftView]:
+def drafts_for(session: Session, app_state: State, *, principal: Principal, state: str) -> list[DraftView]:
     """The State's drafted needs (largest first) from its uncovered supported recommendations."""
     try:
         drafts = draft_service.draft_needs(

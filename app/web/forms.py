@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from app.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
-from app.web.labels import language_code
+from app.core.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
+from app.reference.languages import language_code
 
 FORM = "form"  # errors about the whole form, not one field
 
@@ -38,7 +38,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _field_of(loc: Iterable[Any]) -> str:
+def _field_of(loc: Iterable[int | str]) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int) and p not in ("body", "query")]
     return parts[0] if parts else FORM
 
@@ -127,7 +127,7 @@ def blank(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
-def first(form: Mapping[str, Any], name: str) -> str:
+def first(form: Mapping[str, object], name: str) -> str:
     """A form field as trimmed text ("" when absent)."""
     return str(form.get(name) or "").strip()
 

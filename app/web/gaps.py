@@ -7,20 +7,20 @@ and for phones; every chart has its text alternative and the page shows the tabl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.match_index.index import MatchIndex
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
-from app.pagination import PageParams
 from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import PipelineBy, sdg_label
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.services.match_index import MatchIndex
 from app.web.charts import StackRow, stacked_bars
 
 STAGE_NAMES = ("not started", "requested", "under way", "done")
@@ -36,11 +36,22 @@ class Chart:
     total: int
 
 
-def _chart(rows: list[StackRow], total: int, **kwargs: Any) -> Chart:
+def _chart(
+    rows: list[StackRow],
+    total: int,
+    *,
+    parts: Sequence[str],
+    title: str,
+    chart_id: str,
+    unit: str,
+    grouped: bool = False,
+) -> Chart:
     shown = rows[:CHART_ROWS]
     return Chart(
-        wide=stacked_bars(shown, **kwargs),
-        narrow=stacked_bars(shown, narrow=True, **{**kwargs, "chart_id": kwargs["chart_id"] + "-narrow"}),
+        wide=stacked_bars(shown, chart_id=chart_id, parts=parts, title=title, unit=unit, grouped=grouped),
+        narrow=stacked_bars(
+            shown, narrow=True, chart_id=chart_id + "-narrow", parts=parts, title=title, unit=unit, grouped=grouped
+        ),
         shown=len(shown),
         total=total,
     )

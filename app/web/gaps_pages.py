@@ -12,21 +12,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.countries import REGIONAL_GROUPS
-from app.deps import MatchIndexDep, SessionDep
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.http.deps import MatchIndexDep, SessionDep
+from app.reference.regions import REGIONAL_GROUPS
+from app.reference.validation import is_iso3
+from app.reference.vocab import SDG_NAMES
+from app.services.analytics.pipeline import PipelineBy
 from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
-from app.validation import is_iso3
-from app.vocab import SDG_NAMES
 from app.web.gaps import dashboard
 from app.web.session import WebDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[list[str] | None, Query(max_length=20)]
-BY = {"theme": "Theme", "state": "State", "region": "UN regional group", "sdg": "SDG"}
+BY: dict[PipelineBy, str] = {"theme": "Theme", "state": "State", "region": "UN regional group", "sdg": "SDG"}
 
 
 def _slice(state: list[str], region: list[str], group: list[str], theme: list[str], sdg: list[str]) -> Slice:
@@ -74,8 +75,9 @@ def gaps_page(
 ) -> HTMLResponse:
     """Where help is missing: pipeline, regions, unserved needs, supply vs demand, funding gap."""
     piece = _slice(state or [], region or [], group or [], theme or [], sdg or [])
-    grouping = by if by in BY else ("theme" if len(piece.states) == 1 else "state")
-    board = dashboard(session, principal=web.principal, piece=piece, by=grouping, index=index)  # type: ignore[arg-type]
+    default: PipelineBy = "theme" if len(piece.states) == 1 else "state"
+    grouping = next((key for key in BY if key == by), default)
+    board = dashboard(session, principal=web.principal, piece=piece, by=grouping, index=index)
     query = urlencode(
         [("state", s) for s in piece.states]
         + [("region", r) for r in piece.regions]

@@ -9,17 +9,16 @@ pages' router, as for every form.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, PreconditionFailed, UnprocessableEntity
+from app.core.errors import Conflict, PreconditionFailed, UnprocessableEntity
+from app.core.pagination import PageParams
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.activity import ActivityDecline
 from app.models.engagement import DECLINE_REASONS, EngagementAccept, EngagementCreate, EngagementDecline
 from app.models.events import InboxRead
-from app.pagination import PageParams
 from app.services import activities as activity_service
 from app.services import engagements as engagement_service
 from app.services import inbox as inbox_service
@@ -40,12 +39,12 @@ REASON_LABELS = {
 STALE = "Someone answered or changed this meanwhile. The page now shows where it stands."
 
 
-def _version(form: Any) -> frozenset[int]:
+def _version(form: FormData) -> frozenset[int]:
     value = first(form, "version")
     return frozenset({int(value)}) if value.isdigit() else frozenset()
 
 
-def _back(request: Request, form: Any, default: str) -> RedirectResponse:
+def _back(request: Request, form: FormData, default: str) -> RedirectResponse:
     target = first(form, "back")
     return redirect(request, target if target.startswith("/") and not target.startswith("//") else default)
 
@@ -95,7 +94,7 @@ def answer_engagement(
                 session,
                 principal=principal,
                 engagement_id=engagement_id,
-                data=EngagementDecline(reason=reason, message=message),  # type: ignore[arg-type]
+                data=EngagementDecline.model_validate({"reason": reason, "message": message}),
                 expected=expected,
             )
         elif action == "withdraw":

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from starlette.datastructures import FormData
 
-from app.vocab import MAX_RECOMMENDATIONS
+from app.core.jsontypes import JsonObject
+from app.reference.vocab import MAX_RECOMMENDATIONS
+from app.web.explain import DraftView
 from app.web.forms import first, int_or, parse_languages
 from app.web.picker import PickState
 
@@ -108,7 +110,7 @@ class NeedFormState(PickState):
             self.title = fresh
         self.auto_title = fresh
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> JsonObject:
         """The fields the need services take (NeedCreate / NeedUpdate)."""
         return {
             "title": self.title,
@@ -121,7 +123,7 @@ class NeedFormState(PickState):
         }
 
 
-def merge_drafts(drafts: Sequence[Any]) -> list[tuple[str, list[str]]]:
+def merge_drafts(drafts: Sequence[DraftView]) -> list[tuple[str, list[str]]]:
     """One draft per theme: the drafts of a theme split in several parts become one (at most 200 ids)."""
     merged: dict[str, list[str]] = {}
     for draft in drafts:

@@ -7,25 +7,27 @@ Filing and editing go through the same services as `POST /v1/needs` and
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from app.auth import Principal
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
-from app.models.need import NeedCreate, NeedUpdate
+from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.pagination import PageParams
+from app.http.auth import Principal
+from app.http.deps import PageParamsDep, SessionDep
+from app.models.engagement import EngagementPublic
+from app.models.need import Need, NeedCreate, NeedUpdate
 from app.models.recommendation import Recommendation
-from app.pagination import PageParams
+from app.reference.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.services import access, directory, selections
 from app.services import activities as activity_service
 from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
-from app.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
 from app.web.labels import label, state_name
@@ -99,11 +101,11 @@ def _render_form(
     principal: Principal,
     form: NeedFormState,
     *,
-    need: Any = None,
+    need: Need | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The need form: chosen recommendations, a browsable list of the State's supported ones, the details."""
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "form": form,
         "need": need,
         "pick": picker.nothing_to_browse(),
@@ -257,7 +259,16 @@ def read_need(request: Request, need_id: str, session: SessionDep, web: WebDep) 
     )
 
 
-def _engagements_on(session: SessionDep, principal: Principal, need: Any) -> dict[str, Any]:
+class EngagementsOn(TypedDict):
+    """The need's engagements the visitor is a party to, and what it may start."""
+
+    engagements: list[EngagementPublic]
+    open_with: Mapping[str, str]
+    can_ask: bool
+    can_offer: bool
+
+
+def _engagements_on(session: SessionDep, principal: Principal, need: Need) -> EngagementsOn:
     """The need's engagements the visitor is a party to, and whether it may ask partners or offer help."""
     if principal.is_anonymous:
         return {"engagements": [], "open_with": {}, "can_ask": False, "can_offer": False}
@@ -273,14 +284,14 @@ def _engagements_on(session: SessionDep, principal: Principal, need: Any) -> dic
     return {"engagements": shown, "open_with": open_with, "can_ask": can_ask, "can_offer": can_offer}
 
 
-def _editable(session: SessionDep, principal: Principal, need_id: str) -> Any:
+def _editable(session: SessionDep, principal: Principal, need_id: str) -> Need:
     need = need_service.get_need(session, principal=principal, need_id=need_id)
     if not access.can_write_need(principal, need):
         raise Forbidden(f"This need belongs to {state_name(need.state)}; only its own State may change it.")
     return need
 
 
-def _form_of(session: SessionDep, need: Any) -> NeedFormState:
+def _form_of(session: SessionDep, need: Need) -> NeedFormState:
     ids = need_service.recommendation_ids_of(session, [need.id])[need.id]
     form = NeedFormState(
         state=need.state,
@@ -359,7 +370,7 @@ def change_need_status(
             session,
             principal=principal,
             need_id=need.id,
-            data=NeedUpdate(status=status),  # type: ignore[arg-type]
+            data=NeedUpdate.model_validate({"status": status}),
             expected=frozenset({int(version) if version.isdigit() else 0}),
         )
     except PreconditionFailed as exc:

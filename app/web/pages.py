@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import PageParamsDep, SessionDep
-from app.pagination import PageParams
+from app.core.pagination import PageParams
+from app.http.deps import PageParamsDep, SessionDep
+from app.reference.vocab import SDG_NAMES
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import coverage as coverage_service
@@ -25,7 +26,6 @@ from app.services.analytics import pipeline as pipeline_service
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
-from app.vocab import SDG_NAMES
 from app.web.gaps import funding_chart, pipeline_chart
 from app.web.labels import state_name
 from app.web.session import WebDep
@@ -94,11 +94,11 @@ def list_states(
 
 
 @router.get("/states/{iso3}", response_class=HTMLResponse)
-def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, page: PageParamsDep) -> HTMLResponse:
+def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, page: PageParamsDep) -> Response:
     """A State's supported recommendations by theme, how many are covered, its open needs and a chart."""
     coverage = overview_service.get_state_coverage(session, principal=web.principal, state=iso3)
     if iso3 != coverage.state:
-        return RedirectResponse(f"/states/{coverage.state}", status_code=301)  # type: ignore[return-value]
+        return RedirectResponse(f"/states/{coverage.state}", status_code=301)
     facets = recommendation_service.get_facets(session, filters=RecommendationFilters(state=(coverage.state,)))
     data = coverage_service.get_coverage(session, state=coverage.state)
     needs, needs_total = need_service.list_needs(

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from app.errors import UnprocessableEntity
+from app.core.errors import UnprocessableEntity
+from app.core.pagination import PageParams
 from app.models.recommendation import FacetCount, Recommendation
-from app.pagination import PageParams
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.services.recommendations import RecommendationFilters

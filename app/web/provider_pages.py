@@ -8,23 +8,25 @@ at `/providers/{id}/edit`. Both go through the services of `POST /v1/providers` 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.auth import Principal
-from app.countries import resolve_iso3
-from app.deps import PageParamsDep, SessionDep
-from app.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
-from app.models.provider import ProviderCreate, ProviderUpdate
-from app.pagination import PageParams
+from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.jsontypes import JsonObject
+from app.core.pagination import PageParams
+from app.http.auth import Principal
+from app.http.deps import PageParamsDep, SessionDep
+from app.models.provider import Provider, ProviderCreate, ProviderUpdate
+from app.reference.countries import resolve_iso3
+from app.reference.languages import language_code, language_label
+from app.reference.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import providers as provider_service
-from app.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.web import explain
 from app.web.forms import (
     FORM,
@@ -37,7 +39,7 @@ from app.web.forms import (
     parse_languages,
     split_lines,
 )
-from app.web.labels import language_code, language_name, state_name
+from app.web.labels import state_name
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
 
@@ -104,7 +106,7 @@ def list_providers(
             "kinds": PROVIDER_KINDS,
             "regions": REGIONS,
             "themes": directory.provider_themes(session),
-            "languages": sorted(((c, language_name(c)) for c in FORM_LANGUAGES), key=lambda pair: pair[1]),
+            "languages": sorted(((c, language_label(c)) for c in FORM_LANGUAGES), key=lambda pair: pair[1]),
             "pager": Pager(total=total, limit=page.limit, offset=page.offset),
         },
     )
@@ -120,12 +122,30 @@ def _check_may_register(principal: Principal) -> None:
         raise Forbidden("Only an organisation's provider key (before it has a profile) or an administrator registers.")
 
 
+class ProviderFormValues(TypedDict):
+    """The profile form's fields as typed (shown again on a mistake)."""
+
+    name: str
+    acronym: str
+    kind: str
+    description: str
+    themes: str
+    countries: str
+    regions: list[str]
+    languages: list[str]
+    other_languages: str
+    modalities: list[str]
+    website: str
+    contact_email: str
+    version: str
+
+
 def _form(
     request: Request,
-    values: dict[str, Any],
+    values: ProviderFormValues,
     errors: list[FieldError],
     *,
-    provider: Any = None,
+    provider: Provider | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -144,7 +164,7 @@ def _form(
     )
 
 
-def _empty_values(principal: Principal) -> dict[str, Any]:
+def _empty_values(principal: Principal) -> ProviderFormValues:
     return {
         "name": principal.name or "" if principal.role == "provider" else "",
         "acronym": "",
@@ -217,7 +237,7 @@ def read_provider(request: Request, provider_id: str, session: SessionDep, web: 
     )
 
 
-def _values_of(provider: Any) -> dict[str, Any]:
+def _values_of(provider: Provider) -> ProviderFormValues:
     return {
         "name": provider.name,
         "acronym": provider.acronym or "",
@@ -235,10 +255,10 @@ def _values_of(provider: Any) -> dict[str, Any]:
     }
 
 
-def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
+def _read(form: FormData) -> tuple[ProviderFormValues, JsonObject, list[FieldError]]:
     """The form as typed (to show again), the payload for the service, and the mistakes found while reading."""
     languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
-    values: dict[str, Any] = {
+    values: ProviderFormValues = {
         "name": first(form, "name"),
         "acronym": first(form, "acronym"),
         "kind": first(form, "kind"),
@@ -262,7 +282,7 @@ def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldErr
             errors.append(FieldError("countries", f"We do not know the country “{name.strip()}”: write its name."))
         elif code not in countries:
             countries.append(code)
-    payload = {
+    payload: JsonObject = {
         "name": values["name"],
         "acronym": values["acronym"] or None,
         "kind": values["kind"] or None,
@@ -280,7 +300,7 @@ def _read(form: FormData) -> tuple[dict[str, Any], dict[str, Any], list[FieldErr
     return values, payload, errors
 
 
-def _own(session: SessionDep, principal: Principal, provider_id: str) -> Any:
+def _own(session: SessionDep, principal: Principal, provider_id: str) -> Provider:
     row = provider_service.get_provider(session, provider_id=provider_id)
     if not access.can_write_provider(principal, row):
         raise Forbidden(f"You are not signed in for {row.name}; only its own key may edit this profile.")

@@ -11,8 +11,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from app.models.analytics import FundingPage
+from app.reference.vocab import SDG_NAMES
 from app.services.analytics.report import StateReport, usd
-from app.vocab import SDG_NAMES
 from app.web.gaps import funding_chart, pipeline_chart, supply_chart, unserved_chart
 from app.web.templating import environment
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 
-from app.countries import REGIONAL_GROUPS
+from app.core.jsontypes import JsonObject
 from app.models.recommendation import RecommendationFacets
+from app.reference.regions import REGIONAL_GROUPS
+from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
-from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
+from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, FilterValue, RecommendationFilters
 from app.services.recommendations import SORTS, RecommendationSort
-from app.vocab import SDG_NAMES
 
 MAX_VALUE_LENGTH = 255
 # (query name, kind) of the page's filters, in the order the active list shows them.
@@ -79,8 +79,8 @@ class Active:
     remove_url: str
 
 
-def _values(request: Request, name: str, kind: str) -> tuple[Any, ...]:
-    found: list[Any] = []
+def _values(request: Request, name: str, kind: str) -> tuple[FilterValue, ...]:
+    found: list[FilterValue] = []
     for raw in request.query_params.getlist(name)[:MAX_VALUES]:
         value = " ".join(raw.split())[:MAX_VALUE_LENGTH]
         if not value:
@@ -104,7 +104,7 @@ def _date(request: Request, name: str) -> date | None:
 
 def read_filters(request: Request) -> RecommendationFilters:
     """The page's filters from its query string; blanks and values of the wrong kind are dropped."""
-    values: dict[str, Any] = {name: _values(request, name, kind) for name, kind in FIELDS}
+    values: JsonObject = {name: _values(request, name, kind) for name, kind in FIELDS}
     q = " ".join((request.query_params.get("q") or "").split())[:MAX_QUERY_LENGTH] or None
     return RecommendationFilters(
         **values,
@@ -148,7 +148,9 @@ def url(
     return path + ("?" + urlencode(params) if params else "")
 
 
-def with_value(filters: RecommendationFilters, name: str, value: Any, sort: RecommendationSort = "relevance") -> str:
+def with_value(
+    filters: RecommendationFilters, name: str, value: FilterValue, sort: RecommendationSort = "relevance"
+) -> str:
     """The search with one more value of a filter (the page link of a facet count)."""
     current = getattr(filters, name)
     if value in current:
@@ -161,8 +163,8 @@ def without(filters: RecommendationFilters, name: str) -> RecommendationFilters:
     return _changed(filters, name, ())
 
 
-def _changed(filters: RecommendationFilters, name: str, value: Any) -> RecommendationFilters:
-    fields = {n: getattr(filters, n) for n in RecommendationFilters.__dataclass_fields__}
+def _changed(filters: RecommendationFilters, name: str, value: object) -> RecommendationFilters:
+    fields: JsonObject = {n: getattr(filters, n) for n in RecommendationFilters.__dataclass_fields__}
     fields[name] = value
     return RecommendationFilters(**fields)
 
@@ -187,7 +189,7 @@ def active(
     return found
 
 
-def _shown(name: str, value: Any, names: dict[str, str], *, facet: bool = False) -> str:
+def _shown(name: str, value: FilterValue, names: dict[str, str], *, facet: bool = False) -> str:
     """A filter's value in words: in the list of filters in force ("Cycle: 2"), or alone in a facet ("Cycle 2")."""
     if name in ("state", "recommending_state"):
         return names.get(str(value), str(value))
@@ -198,7 +200,7 @@ def _shown(name: str, value: Any, names: dict[str, str], *, facet: bool = False)
     if name == "sdg":
         return f"SDG {value}: {SDG_NAMES[value]}" if value in SDG_NAMES else f"SDG {value}"
     if name == "action_category":
-        return ACTION_CATEGORIES.get(value, str(value))
+        return ACTION_CATEGORIES.get(value, str(value)) if isinstance(value, int) else str(value)
     if name == "source":
         return source_label(str(value))
     return str(value).capitalize() if name == "response" else str(value)

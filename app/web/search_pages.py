@@ -10,15 +10,13 @@ shown first, so a tick is not lost by moving on; the need form then opens with t
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.countries import REGIONAL_GROUPS
-from app.deps import PageParamsDep, SessionDep
-from app.errors import UnprocessableEntity
+from app.core.errors import UnprocessableEntity
+from app.http.deps import PageParamsDep, SessionDep
 from app.models.recommendation import FacetCount, Recommendation
+from app.reference.regions import REGIONAL_GROUPS
 from app.services import coverage as coverage_service
 from app.services import recommendations as recommendation_service
 from app.services import selections
@@ -67,7 +65,7 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
     picking = selections.may_select(web.principal) and web.token is not None
     chosen = selections.get_selection(session, sid=web.token.sid) if picking and web.token else None
     pager = Pager(total=total, limit=page.limit, offset=page.offset)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "filters": filters,
         "sort": sort,
         "sorts": search.SORT_LABELS,

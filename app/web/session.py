@@ -3,7 +3,7 @@
 The cookie `upr_session` holds `v1.<payload>.<mac>`: the payload is base64url JSON
 `{"sid": <random session id>, "kid": <API key id or null>, "iat": <issued, epoch s>}`,
 the mac its HMAC-SHA256 under a key derived from the server's `SECRET_KEY`. On every
-request the key id is looked up again (`auth.principal_for_key_id`), so revoking the
+request the key id is looked up again (`app.services.keys.principal_for_key_id`), so revoking the
 key signs the browser out at its next request. Sign-in rotates the session id
 (no session fixation); sign-out forgets it.
 
@@ -26,18 +26,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from app.auth import principal_for_key_id
-from app.db import get_session
-from app.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
-from app.identity import ANONYMOUS, Principal
+from app.core.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
+from app.core.identity import ANONYMOUS, Principal
+from app.http.sessions import get_session
 from app.services import web_sessions
+from app.services.keys import principal_for_key_id
 
 COOKIE_NAME = "upr_session"
 CSRF_FIELD = "csrf_token"
@@ -93,7 +93,7 @@ class Signer:
         if not hmac.compare_digest(expected, parts[2]):
             return None
         try:
-            data: Any = json.loads(_unb64(parts[1]))
+            data = json.loads(_unb64(parts[1]))
             sid, kid, iat = data["sid"], data["kid"], data["iat"]
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None
@@ -246,7 +246,8 @@ def csrf_protect(request: Request, web: WebDep, form: FormDep) -> None:
     """Refuse (403) any unsafe request whose form lacks this session's CSRF token."""
     if request.method in SAFE_METHODS:
         return
-    if not web.check_csrf(form.get(CSRF_FIELD)):  # type: ignore[arg-type]
+    presented = form.get(CSRF_FIELD)
+    if not web.check_csrf(presented if isinstance(presented, str) else None):
         raise CsrfFailed(
             "This form was not sent from a page of this site in your current session, so it was not accepted. "
             "Go back, reload the page and send it again."

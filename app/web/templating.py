@@ -6,17 +6,19 @@ adds the visitor's context, the session cookie and the security headers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
-from app.vocab import FORM_LANGUAGES
-from app.web.labels import MODALITY_LABELS, first_sentence, label, language_name, state_name, theme_markup, theme_text
+from app.reference.languages import language_label
+from app.reference.vocab import FORM_LANGUAGES
+from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
 
@@ -30,7 +32,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def query_url(request: Request, **changes: Any) -> str:
+def query_url(request: Request, **changes: object) -> str:
     """This page's path and query with some parameters replaced (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
@@ -41,11 +43,11 @@ def query_url(request: Request, **changes: Any) -> str:
 def language_choices(current: list[str]) -> list[tuple[str, str]]:
     """(code, name) of the languages a form offers as boxes: the common ones and any already chosen, by name."""
     codes = dict.fromkeys([*FORM_LANGUAGES, *current])
-    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1])
+    return sorted(((code, language_label(code)) for code in codes), key=lambda pair: pair[1])
 
 
 @pass_context
-def _theme(context: Any, theme: str) -> Markup:
+def _theme(context: Context, theme: str) -> Markup:
     """A theme in running text: abbreviations spelled out on their first use on this page."""
     seen = context.get("_abbreviations_seen")
     return theme_markup(str(theme), seen if isinstance(seen, set) else None)
@@ -72,7 +74,7 @@ environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
 environment.filters["state_name"] = state_name
 environment.filters["first_sentence"] = first_sentence
-environment.filters["language_name"] = language_name
+environment.filters["language_name"] = language_label
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = theme_text
 environment.globals["query_url"] = query_url
@@ -87,7 +89,7 @@ def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | No
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+    request: Request, name: str, context: Mapping[str, object] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.config import load_secret_key
-from app.deps import SessionDep
-from app.errors import NotFound
+from app.core.config import load_secret_key
+from app.core.errors import NotFound
+from app.http.deps import SessionDep
 from app.services import mail
 from app.web.templating import render
 

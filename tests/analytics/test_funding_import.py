@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from app.errors import UnprocessableEntity
+from app.core.errors import UnprocessableEntity
 from app.models.analytics import FundingResource
 from app.services.analytics.funding import import_funding
 

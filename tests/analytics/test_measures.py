@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.analytics import NeedBestScore
 from app.models.common import utcnow
 from app.services.analytics import cache, needs, pipeline, scores

@@ -7,7 +7,7 @@ import json
 import pycountry
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.services.analytics import reference
 
 DATA = Settings(_env_file=None).UPR_DATA_DIR  # type: ignore[call-arg]

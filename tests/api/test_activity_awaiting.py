@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.identity import ANONYMOUS, Principal
+from app.core.identity import ANONYMOUS, Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity
-from app.pagination import PageParams
 from app.services import access
 from app.services import activities as activity_service
 from tests.factories import make_activity, make_provider

@@ -17,7 +17,7 @@ from pathlib import Path
 SCRIPT = """
 import asyncio, json
 from threadpoolctl import threadpool_info
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 def blas():

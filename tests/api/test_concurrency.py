@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.errors import PreconditionRequired
-from app.etag import make_etag, none_match, parse_if_match
+from app.core.errors import PreconditionRequired
+from app.http.etag import make_etag, none_match, parse_if_match
 from tests.factories import auth, make_activity, make_key, make_need, make_provider, make_recommendation
 from tests.test_errors import assert_problem
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.http.streaming import BoundedStreamingResponse, StreamSlots
 from app.services import recommendations as service
 from app.services.recommendations import RecommendationFilters
-from app.streaming import BoundedStreamingResponse, StreamSlots
 from tests.factories import make_recommendation
 
 SCOPE: dict[str, Any] = {"type": "http", "method": "GET", "path": "/v1/recommendations/export", "headers": []}

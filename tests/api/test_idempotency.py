@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, func, select
 
-from app import idempotency
-from app.idempotency import MAX_SAVED_BYTES, PURGE_BATCH
+from app.http import idempotency
+from app.http.idempotency import MAX_SAVED_BYTES, PURGE_BATCH
 from app.models.common import utcnow
 from app.models.idempotency import IdempotencyRecord
 from tests.conftest import run_cli

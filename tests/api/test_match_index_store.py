@@ -12,13 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.config import Settings
-from app.db import intending_to_write
-from app.identity import ANONYMOUS, Principal
+from app.core.config import Settings
+from app.core.db import intending_to_write
+from app.core.identity import ANONYMOUS, Principal
+from app.match_index.index import MatchIndex
 from app.models.need import Need
 from app.models.theme_vector import ThemeVector
 from app.services import access
-from app.services.match_index import MatchIndex
 from matching.schemes import MultiSchemeTagger
 from tests.factories import make_need, make_provider, make_recommendation
 from tests.tagging import TORTURE, write_tiny_tagger

@@ -4,7 +4,7 @@ A request's session holds its pooled connection until the request is done, inclu
 FastAPI runs in its thread pool after the endpoint returned. Were every request let in at once,
 the thread pool's threads could all be waiting for a connection while every connection is held
 by a request waiting for a thread: nothing moves until the pool's timeout. Requests take a
-database slot on the event loop first (`app.db.get_session`).
+database slot on the event loop first (`app.http.sessions.get_session`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import anyio
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
-from app.db import create_db_engine, get_session
-from app.errors import ServiceUnavailable
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
+from app.core.errors import ServiceUnavailable
+from app.http.sessions import get_session
 from app.main import SWITCH_INTERVAL_S, create_app
 from tests.factories import make_recommendation
 

@@ -281,7 +281,7 @@ def test_provider_deletes_itself_and_its_key_is_revoked(client: TestClient, sess
 
 
 def test_is_demo_is_set_only_server_side_and_shown(client: TestClient, session: Session) -> None:
-    from app.identity import Principal
+    from app.core.identity import Principal
     from app.models.provider import ProviderCreate
     from app.services import providers as provider_service
 

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
+from app.http.ratelimit import KeyIdentities
 from app.main import create_app
-from app.ratelimit import KeyIdentities
 from tests.conftest import migrate
 from tests.dbutil import fresh_database_url
 from tests.factories import auth, make_key

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.config import get_settings
+from app.core.config import get_settings
 from tests.factories import auth, make_key
 from tests.test_errors import assert_problem
 from tests.test_importer import rec

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models.recommendation import Recommendation
 from app.services import recommendations as recommendation_service
 from app.services import themes as theme_service

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from app.cli import alembic_config
-from app.config import get_settings
+from app.core.config import get_settings
 from tests.dbutil import fresh_database_url
 
 pytestmark = pytest.mark.db

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.commands.server import alembic_config
-from app.config import get_settings
+from app.core.config import get_settings
 from tests.dbutil import fresh_database_url
 
 pytestmark = pytest.mark.db

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
-from app.config import get_settings
+from app.core.config import get_settings
 from tests.conftest import migrate
 from tests.factories import auth, make_key
 from tests.live import LiveServer

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, func, select
 
-from app.config import Settings
-from app.db import create_db_engine
-from app.identity import Principal
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.core.identity import Principal
 from app.models.webhook import Webhook, WebhookCreate, WebhookDelivery
 from app.services import webhooks as webhook_service
 from tests.conftest import migrate

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.main import create_app
 from app.services import themes as theme_service
 from tests.conftest import migrate

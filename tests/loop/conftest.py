@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 from app.main import create_app
 
 

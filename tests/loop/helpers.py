@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models.need import Need
 from app.models.provider import Provider
-from app.worker import Worker
+from app.worker.loop import Worker
 from tests.factories import auth, make_key, make_need, make_provider, make_recommendation
 
 

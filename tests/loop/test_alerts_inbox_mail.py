@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models.mail import EmailMessage
 from tests.factories import make_recommendation

@@ -11,7 +11,7 @@ from app.models.common import utcnow
 from app.models.events import OutboxEvent
 from app.models.mail import EmailMessage
 from app.models.webhook import Webhook, WebhookDelivery
-from app.services.outbox import purge_done
+from app.worker.outbox import purge_done
 
 
 def test_purge_keeps_what_is_recent_or_unfinished(session: Session, engine: Engine) -> None:

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from app.config import Settings
-from app.identity import Principal
+from app.core.config import Settings
+from app.core.identity import Principal
 from app.models.webhook import WebhookDelivery
 from app.services import events
 from tests.loop.helpers import seed_loop, worker

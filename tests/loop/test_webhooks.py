@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models.webhook import WebhookDelivery
 from tests.loop.helpers import Loop, drain, seed_loop, worker
 from tests.loop.receiver import Received, receiver
@@ -246,7 +246,7 @@ def test_a_rebinding_name_is_refused_on_a_private_answer(session: Session, loop_
     """https, a name resolving to a private address at delivery time: refused before any connection."""
     import httpx
 
-    from app.services.delivery import Claimed, send
+    from app.worker.delivery import Claimed, send
 
     item = Claimed("d1", "w1", "https://rebind.example.org/x", "whsec_c2VjcmV0c2VjcmV0", "msg_1", "{}")
     answers = iter([[ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("10.0.0.7")]])

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.config import get_settings
+from app.core.config import get_settings
 from evaluation.quality import ServiceRanking, matcher_scores, rank_ids
 from matching.matcher import TfidfMatcher
 from matching.preprocessing import Analyzer
-from matching.ranking import provider_text
 from matching.tagger import ThemeTagger
+from matching.texts import provider_text
 
 DATA = get_settings().UPR_DATA_DIR / "recommendations.jsonl"
 PROVIDERS = Path(__file__).resolve().parents[2] / "app" / "demo" / "providers.json"

@@ -217,7 +217,7 @@ def test_the_public_pages_never_show_an_unconfirmed_claim(client: TestClient, se
 
 def test_the_engagement_flow_can_record_an_activity_confirmed_by_both(session: Session) -> None:
     """The service records an activity with the other party's confirmation in one step."""
-    from app.auth import Principal
+    from app.http.auth import Principal
     from app.models.activity import ActivityCreate
     from app.services import activities as activity_service
 

@@ -245,7 +245,7 @@ def test_command_line_writes_are_recorded_as_the_system(
     db_url: str, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.cli import cli
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()

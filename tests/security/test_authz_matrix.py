@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from app.identity import generate_key
+from app.core.identity import generate_key
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.api_key import ApiKey
 from app.models.common import utcnow

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from app import __version__
-from app.config import Settings
+from app.core.config import Settings
+from app.http.openapi import api_routes
 from app.main import create_app
-from app.openapi import api_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 # The web pages' stylesheet; the pages themselves are APIRoutes left out of the schema on purpose.

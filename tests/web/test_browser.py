@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 import pytest
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from tests.conftest import migrate
 from tests.factories import make_activity, make_key
 from tests.live import ROOT, LiveServer

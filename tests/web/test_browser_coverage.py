@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.services import recommendations as recommendation_service
 from tests.conftest import migrate
 from tests.live import LiveServer

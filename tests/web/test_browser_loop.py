@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine
-from app.identity import Principal
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.core.identity import Principal
 from app.models.activity import ActivityCreate
 from app.models.engagement import EngagementCreate
 from app.services import activities as activity_service
 from app.services import engagements as engagement_service
-from app.worker import Worker
+from app.worker.loop import Worker
 from tests.conftest import migrate
 from tests.factories import make_need
 from tests.live import LiveServer

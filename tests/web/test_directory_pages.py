@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.config import get_settings
+from app.core.config import get_settings
 from app.models.api_key import ApiKey
 from app.models.provider import Provider
 from tests.factories import make_activity, make_key, make_need, make_provider

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from tests.loop.helpers import drain, seed_loop, worker
 from tests.web.conftest import csrf_from, sign_in
 

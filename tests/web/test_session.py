@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings, load_secret_key
+from app.core.config import Settings, load_secret_key
 from app.services import keys as key_service
 from app.services.audit import COMMAND_LINE
 from app.web.session import COOKIE_NAME, SESSION_MAX_AGE, SessionToken, Signer

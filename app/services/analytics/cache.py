@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlmodel import Session, col
 
-from app.identity import Principal
+from app.core.identity import Principal
 from app.models.activity import Activity
 from app.models.analytics import FundingResource, NeedBestScore
 from app.models.engagement import Engagement
@@ -73,7 +73,7 @@ def cached(session: Session, principal: Principal, key: Hashable, compute: Calla
         found = _entries.get(full_key)
         if found is not None and found[0] == current:
             _entries.move_to_end(full_key)
-            return found[1]  # type: ignore[return-value]
+            return found[1]  # type: ignore[return-value]  # the entry of a key was computed by that key's caller
     value = compute()
     with _lock:
         _entries[full_key] = (current, value)

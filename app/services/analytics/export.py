@@ -7,17 +7,17 @@ date and the sources, so a spreadsheet passed on keeps what it counts.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel import Session
 
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.match_index.index import MatchIndex
 from app.models.common import utcnow
-from app.pagination import PageParams
 from app.services.analytics import needs, pipeline
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.services.match_index import MatchIndex
 from app.services.recommendations import csv_table, xlsx_table
 
 Measure = Literal["pipeline", "unserved-needs", "supply-demand", "funding"]
@@ -38,14 +38,14 @@ def table(
     piece: Slice,
     by: str | None = None,
     index: MatchIndex | None = None,
-) -> tuple[list[str], list[list[Any]]]:
+) -> tuple[list[str], list[list[object]]]:
     """The header and every row of one measure."""
     if measure == "pipeline":
-        page = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]
+        page = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]  # the route passes its Literal
         rows = [[r.key, r.label, *(getattr(r, s) for s in STAGES)] for r in [*page.items, page.totals]]
         return [by or "theme", "label", *STAGES], rows
     if measure == "unserved-needs":
-        unserved = needs.get_unserved(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]
+        unserved = needs.get_unserved(session, principal=principal, piece=piece, by=by or "theme", page=ALL)  # type: ignore[arg-type]  # the route passes its Literal
         rows = [[r.key, r.label, r.needs, r.weak_match, r.all_declined] for r in unserved.items]
         return [by or "theme", "label", "unserved_needs", "weak_match", "all_declined"], rows
     if measure == "supply-demand":
@@ -123,7 +123,7 @@ def export(
 ) -> Iterator[bytes]:
     """One measure as CSV or .xlsx bytes."""
     header, rows = table(session, principal=principal, measure=measure, piece=piece, by=by, index=index)
-    lines: Sequence[Sequence[Any]] = [*rows, footer(session, measure, piece)]
+    lines: Sequence[Sequence[object]] = [*rows, footer(session, measure, piece)]
     if fmt == "xlsx":
         return xlsx_table(measure.replace("-", " ").capitalize(), header, lines)
     return iter([csv_table(header, lines)])

@@ -14,15 +14,15 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from app.countries import resolve_iso3
-from app.errors import UnprocessableEntity, field_error
+from app.core.errors import UnprocessableEntity, field_error
+from app.core.jsontypes import JsonObject
 from app.models.analytics import FundingResource
 from app.models.common import utcnow
+from app.reference.countries import resolve_iso3
 
 FUNDING_FILE = "uninfo_resources_by_country_and_sdg.json"
 SOURCE = "uninfo"
@@ -38,7 +38,7 @@ class FundingImport:
     skipped_countries: list[str] = field(default_factory=list)
 
 
-def _amount(value: Any, row: int, name: str, errors: list[dict[str, Any]]) -> float | None:
+def _amount(value: object, row: int, name: str, errors: list[JsonObject]) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
@@ -58,7 +58,7 @@ def read_rows(path: Path) -> tuple[list[FundingResource], FundingImport]:
     if len(data) > MAX_ROWS:
         raise UnprocessableEntity(f"{path.name} has {len(data)} rows; at most {MAX_ROWS} are read.")
     summary = FundingImport(rows_read=len(data))
-    errors: list[dict[str, Any]] = []
+    errors: list[JsonObject] = []
     rows: dict[tuple[str, int], FundingResource] = {}
     skipped: set[str] = set()
     now = utcnow()

@@ -22,20 +22,21 @@ from typing import Literal
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from app.countries import REGIONAL_GROUPS
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.match_index.index import MatchIndex
 from app.models.analytics import NeedBestScore, SupplyDemandPage, SupplyDemandRow, UnservedPage, UnservedRow
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.need import Need
 from app.models.provider import Provider
-from app.pagination import PageParams
+from app.reference.languages import language_name
+from app.reference.regions import REGIONAL_GROUPS
+from app.reference.vocab import SCORE_STRONG
 from app.services import access
 from app.services.analytics.cache import cached
 from app.services.analytics.reference import region_of
 from app.services.analytics.slices import Slice, need_conditions
-from app.services.match_index import MatchIndex, language_name
-from app.vocab import SCORE_STRONG
 
 UnservedBy = Literal["theme", "region", "language"]
 UNSERVED_DAYS = 30

@@ -22,23 +22,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, case, func, literal, select, union_all
+from sqlalchemy import Select, Subquery, case, func, literal, select, union_all
 from sqlmodel import Session, col
 
-from app.countries import REGIONAL_GROUPS, display_name
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.analytics import FundingPage, FundingResource, FundingRow, PipelinePage, PipelineRow
+from app.models.common import table_of
 from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation
-from app.pagination import PageParams
+from app.reference.countries import display_name
+from app.reference.regions import REGIONAL_GROUPS
+from app.reference.vocab import SDG_NAMES
 from app.services import access
 from app.services.analytics.cache import cached
 from app.services.analytics.reference import folded_theme_sdgs, region_of, sdgs_of
 from app.services.analytics.slices import Slice, need_conditions, recommendation_conditions
-from app.vocab import SDG_NAMES
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
 PipelineBy = Literal["theme", "state", "region", "sdg"]
 REQUESTING = ("open", "matched", "in_progress")
 NOT_STARTED, REQUESTED, UNDER_WAY, DONE = 0, 1, 2, 3
@@ -82,9 +84,9 @@ class _Tally:
         )
 
 
-def _stages(principal: Principal, states: frozenset[str] | None) -> Any:
+def _stages(principal: Principal, states: frozenset[str] | None) -> Subquery:
     """(rid, stage): the furthest stage of each recommendation cited by what the caller may see."""
-    nr, ar = NeedRecommendation.__table__, ActivityRecommendation.__table__  # type: ignore[attr-defined]
+    nr, ar = table_of(NeedRecommendation), table_of(ActivityRecommendation)
     by_need = (
         select(nr.c.recommendation_id.label("rid"), literal(REQUESTED).label("stage"))
         .join(Need, col(Need.id) == nr.c.need_id)
@@ -188,7 +190,7 @@ def get_pipeline(
 
 def _open_needs_by_sdg(session: Session, *, principal: Principal, piece: Slice) -> dict[int, set[str]]:
     """Open needs of the slice per SDG: through the recommendations they cite, or their own themes."""
-    nr = NeedRecommendation.__table__  # type: ignore[attr-defined]
+    nr = table_of(NeedRecommendation)
     visible = (col(Need.status) == "open", access.need_read_clause(principal), *need_conditions(piece))
     found: dict[int, set[str]] = defaultdict(set)
     cited = (

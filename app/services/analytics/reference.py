@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-from app.services.match_index import region_of
+from app.core.jsontypes import JsonObject
+from app.reference.regions import REGIONAL_GROUPS_FILE, region_of
 
-REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+REFERENCE = REGIONAL_GROUPS_FILE.parent
 GROUPS_FILE = REFERENCE / "ldc_sids.json"
 THEME_SDG_FILE = REFERENCE / "theme_sdg.json"
 GROUP_LABELS = {"ldc": "Least developed countries", "sids": "Small island developing States"}
 
 
 @lru_cache(maxsize=1)
-def _groups_file() -> dict[str, Any]:
+def _groups_file() -> JsonObject:
     return dict(json.loads(GROUPS_FILE.read_text(encoding="utf-8")))
 
 
@@ -38,7 +37,7 @@ def group_source(group: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _theme_sdg_file() -> dict[str, Any]:
+def _theme_sdg_file() -> JsonObject:
     return dict(json.loads(THEME_SDG_FILE.read_text(encoding="utf-8")))
 
 

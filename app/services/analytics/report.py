@@ -13,18 +13,18 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.countries import display_name
-from app.identity import Principal
+from app.core.identity import Principal
+from app.core.pagination import PageParams
+from app.match_index.index import MatchIndex
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
 from app.models.common import utcnow
 from app.models.coverage import StateDataCoverage
-from app.pagination import PageParams
+from app.reference.countries import display_name
 from app.services import coverage as coverage_service
 from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import sdg_label
 from app.services.analytics.reference import GROUP_LABELS, group_members, group_source, region_of, theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.services.match_index import MatchIndex
 
 ALL = PageParams(limit=1000, offset=0)
 

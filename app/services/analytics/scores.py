@@ -6,7 +6,7 @@ ranking. Ranking every open need on each read would cost one ranking per need (5
 benchmark's scale), so the score is stored instead:
 
 - on every filing or change of a need, by the worker, which already scores the need for every
-  provider to send alerts (`services/outbox.py`);
+  provider to send alerts (`worker/outbox.py`);
 - after providers change (a new provider can make a need's best match strong), by the worker
   too: each round it scores again a batch of the open needs scored before the latest change of
   a provider, or whose best provider is gone (`refresh_stale`);
@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, exists, or_
 from sqlmodel import Session, col, func, select
 
+from app.match_index.index import MatchIndex
 from app.models.analytics import NeedBestScore
 from app.models.common import utcnow
 from app.models.need import Need
 from app.models.provider import Provider
+from app.reference.vocab import SCORE_STRONG
 from app.services import matching as matching_service
-from app.services.match_index import MatchIndex
-from app.vocab import SCORE_STRONG
 
 
 def record(session: Session, need: Need, scores: Mapping[str, float], *, now: datetime | None = None) -> NeedBestScore:

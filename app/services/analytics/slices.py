@@ -10,18 +10,20 @@ themes matches or it cites a recommendation that does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlmodel import col
 
+from app.models.common import table_of
 from app.models.need import Need, NeedRecommendation, NeedTheme
 from app.models.recommendation import Recommendation, RecommendationSdg, RecommendationTheme
+from app.reference.regions import regional_groups
 from app.services.analytics.reference import folded_theme_sdgs, group_members, themes_on_sdgs
-from app.services.match_index import regional_groups
 
-R = Recommendation.__table__  # type: ignore[attr-defined]
+R = table_of(Recommendation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +41,12 @@ class Slice:
     def of(
         cls,
         *,
-        states: Any = None,
-        regions: Any = None,
-        groups: Any = None,
-        themes: Any = None,
-        sdgs: Any = None,
-        cycles: Any = None,
+        states: Iterable[str] | None = None,
+        regions: Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+        themes: Iterable[str] | None = None,
+        sdgs: Iterable[int] | None = None,
+        cycles: Iterable[int] | None = None,
     ) -> Slice:
         return cls(
             states=tuple(sorted({s.strip().upper() for s in states or ()})),

@@ -1,0 +1,170 @@
+"""Settings read from the environment (and an optional `.env` file).
+
+Every field is documented in the README's configuration table; names are the
+environment variables, upper case, with no prefix so that `DATABASE_URL` is the
+name hosting platforms already use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.weights import Weights
+
+#: The engine's weights: the settings' defaults, so both read the same numbers.
+DEFAULT_WEIGHTS = Weights()
+
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of the service and the CLI."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    ENVIRONMENT: Literal["development", "test", "production"] = "development"
+    DATABASE_URL: str = "sqlite:///./var/upr-match.db"
+    # SQLite: FULL survives power loss; NORMAL (faster) only an application crash.
+    SQLITE_SYNCHRONOUS: Literal["FULL", "NORMAL"] = "FULL"
+    DB_POOL_SIZE: int = Field(default=10, ge=1, le=100)
+    # Requests using the database at once per worker (at most DB_POOL_SIZE); the others wait their turn.
+    DB_SESSIONS_PER_WORKER: int = Field(default=4, ge=1, le=100)
+    DB_STATEMENT_TIMEOUT_MS: int = Field(default=5000, ge=100)
+    DB_CONNECT_TIMEOUT_S: int = Field(default=3, ge=1, le=60)
+
+    UPR_DATA_DIR: Path = Path("../shared/data/upr")
+    MODEL_DIR: Path = Path("./var/models")
+
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Where States and organisations write to ask for an API key; the front page names it.
+    CONTACT_EMAIL: str | None = Field(default=None, max_length=254)
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    MAX_IMPORT_BYTES: int = Field(default=64 * 1024 * 1024, ge=1024)
+    MAX_IMPORT_ROWS: int = Field(default=500_000, ge=1)
+    CORS_ORIGINS: list[str] = Field(default_factory=list)
+    # Streamed exports: how many run at once per worker, and how long a client may accept no bytes.
+    EXPORT_MAX_CONCURRENT: int = Field(default=4, ge=1, le=1000)
+    EXPORT_SEND_TIMEOUT_S: float = Field(default=30.0, gt=0, le=3600)
+
+    RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
+    WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
+    AUTH_FAILURES_PER_MINUTE: int = Field(default=20, ge=1)
+    # Where rate-limit counters live: unset = each worker's memory; redis://host:port/db = shared by all.
+    RATE_LIMIT_STORAGE_URL: str | None = None
+
+    # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
+    MATCH_WEIGHT_TEXT: float = Field(default=DEFAULT_WEIGHTS.text, ge=0)
+    MATCH_WEIGHT_THEME: float = Field(default=DEFAULT_WEIGHTS.theme, ge=0)
+    MATCH_WEIGHT_LANGUAGE: float = Field(default=DEFAULT_WEIGHTS.language, ge=0)
+    MATCH_WEIGHT_PRESENCE: float = Field(default=DEFAULT_WEIGHTS.presence, ge=0)
+    MATCH_WEIGHT_MODALITY: float = Field(default=DEFAULT_WEIGHTS.modality, ge=0)
+    MATCH_WEIGHT_HISTORY: float = Field(default=DEFAULT_WEIGHTS.history, ge=0)
+
+    # Prometheus metrics (README, "Metrics"): unset, /metrics on the API port answers admin keys only;
+    # set, `upr-match serve` answers them on this port instead (no key; bind it where only Prometheus reaches).
+    METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
+    METRICS_HOST: str = "127.0.0.1"
+
+    # Signs the web pages' session cookies and CSRF tokens. Required in production; in
+    # development and test an unset key is generated once into SECRET_KEY_FILE and shared.
+    SECRET_KEY: str | None = Field(default=None, repr=False)
+    SECRET_KEY_FILE: Path = Path("./var/secret_key")
+    # A signed-in page session ends after this long without a request (and at sign-out, always).
+    WEB_SESSION_IDLE_MINUTES: int = Field(default=60, ge=1, le=720)
+
+    # The worker (`upr-match worker`): webhooks, e-mail, alerts (README, "The cooperation loop").
+    # Retry delays after each failed webhook attempt, in seconds; after the last one the delivery fails.
+    WEBHOOK_RETRY_SCHEDULE: list[float] = Field(
+        default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 3600.0, 21600.0, 86400.0]
+    )
+    WEBHOOK_TIMEOUT_S: float = Field(default=5.0, gt=0, le=60)
+    # An endpoint whose deliveries have failed for this long without a success is disabled.
+    WEBHOOK_DISABLE_AFTER_S: float = Field(default=3 * 86400, gt=0)
+    # Tests and local development only: allow http:// and private/loopback addresses for webhooks.
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    WORKER_POLL_S: float = Field(default=1.0, gt=0, le=60)
+    # How long a worker owns what it claimed; a worker killed mid-delivery leaves it to others after this.
+    WORKER_LEASE_S: float = Field(default=60.0, gt=0, le=3600)
+    WORKER_CONCURRENCY: int = Field(default=16, ge=1, le=256)
+    # smtp://user:pass@host:25 (STARTTLS when offered), smtps://host:465 (TLS); unset: no e-mail.
+    SMTP_URL: str | None = Field(default=None, repr=False)
+    SMTP_FROM: str = Field(default="UPR cooperation repository <no-reply@localhost>", max_length=254)
+    # The address people reach the pages at, for links in e-mails (unsubscribe, the inbox).
+    PUBLIC_URL: str = Field(default="http://127.0.0.1:8000", max_length=2048)
+
+    @field_validator("WEBHOOK_RETRY_SCHEDULE")
+    @classmethod
+    def _check_schedule(cls, value: list[float]) -> list[float]:
+        if not value or any(delay <= 0 for delay in value):
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE must list one or more delays in seconds, each above 0")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _normalise_postgres_scheme(cls, value: str) -> str:
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs a driver name.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Settings:
+        if "*" in self.CORS_ORIGINS and self.ENVIRONMENT == "production":
+            raise ValueError("CORS_ORIGINS must list origins in production, not '*'")
+        if self.ENVIRONMENT == "production" and (not self.SECRET_KEY or len(self.SECRET_KEY) < MIN_SECRET_LENGTH):
+            raise ValueError(
+                f"SECRET_KEY must be set in production, at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.WORKER_LEASE_S < 2 * self.WEBHOOK_TIMEOUT_S:
+            raise ValueError(
+                "WORKER_LEASE_S must be at least twice WEBHOOK_TIMEOUT_S (a claim must outlive an attempt)"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once (tests call `get_settings.cache_clear()`)."""
+    return Settings()
+
+
+def load_secret_key(settings: Settings) -> bytes:
+    """The server secret: `SECRET_KEY`, or (development/test) one generated once into SECRET_KEY_FILE.
+
+    The file is created with mode 0600 by an atomic hard link, so of several workers
+    starting together exactly one writes it and all of them read the same key.
+    """
+    if settings.SECRET_KEY:
+        return settings.SECRET_KEY.encode("utf-8")
+    if settings.ENVIRONMENT == "production":  # the validator already refuses this; never fall back
+        raise RuntimeError("SECRET_KEY is required in production")
+    path = settings.SECRET_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):  # another worker won the race: then use theirs
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise RuntimeError(f"{path} holds a key shorter than {MIN_SECRET_LENGTH} characters; delete it to regenerate")
+    return key.encode("utf-8")

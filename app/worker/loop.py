@@ -1,0 +1,241 @@
+"""The worker (`upr-match worker`): reads the outbox, evaluates alerts, delivers webhooks, sends e-mail.
+
+One loop: fan out a batch of events (`app.worker.outbox`), then deliver the webhook
+messages that are due (`app.worker.delivery`, `WORKER_CONCURRENCY` at once), then send the
+e-mails that are due (`app.services.mail`, with `SMTP_URL`), then score again a batch of the
+open needs whose stored best score a provider change may have outdated
+(`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
+`WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
+held while sending.
+
+It builds its own matching index, exactly as each server worker does (`MatchIndex` with the
+same tagger and settings), so alerts rank with the service's ranking and the write path never
+waits for it.
+
+On PostgreSQL several workers may run (one per replica): claims use `FOR UPDATE SKIP LOCKED`
+and leases. On SQLite one worker runs: it holds an exclusive lock on `<database>.worker.lock`
+(released by the system even on kill -9), and a second one exits saying so. (A second one
+would be harmless anyway: SQLite's single writer serialises the claims.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from app.core.config import Settings, load_secret_key
+from app.core.db import create_db_engine, intending_to_write
+from app.match_index.index import MatchIndex
+from app.services import mail
+from app.services import themes as theme_service
+from app.services.analytics import scores as best_scores
+from app.worker import delivery, outbox
+
+logger = logging.getLogger("app.worker")
+
+#: How long the worker rests between searches for outdated best scores when it found none to spare.
+SCORES_EVERY_S = 30.0
+
+
+class WorkerAlreadyRunning(RuntimeError):
+    """Another worker holds this SQLite database's worker lock."""
+
+
+@contextlib.contextmanager
+def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
+    """On SQLite, hold `<database>.worker.lock` exclusively for the worker's life (no-op on PostgreSQL)."""
+    url = make_url(settings.DATABASE_URL)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    path = Path(url.database + ".worker.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the worker's life)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise WorkerAlreadyRunning(
+                f"another worker is already running on this SQLite database ({holder}); "
+                "on SQLite one worker runs at a time"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+@dataclass
+class Counts:
+    events: int = 0
+    deliveries: int = 0
+    emails: int = 0
+    scores: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.events + self.deliveries + self.emails + self.scores
+
+
+@dataclass
+class Worker:
+    """One worker process's loop; `cycle()` does one round of each job (the tests call it directly)."""
+
+    settings: Settings
+    engine: Engine | None = None
+    resolver: delivery.Resolver = delivery.resolve
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+
+    def __post_init__(self) -> None:
+        self._owns_engine = self.engine is None
+        self.db: Engine = self.engine or create_db_engine(self.settings)
+        self.index = MatchIndex(self.settings, theme_service.load(self.settings))
+        self.pool = ThreadPoolExecutor(max_workers=self.settings.WORKER_CONCURRENCY, thread_name_prefix="webhook")
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(self.settings.WEBHOOK_TIMEOUT_S),
+            follow_redirects=False,
+            trust_env=False,  # never through a proxy from the environment: the address was checked
+            limits=httpx.Limits(max_connections=self.settings.WORKER_CONCURRENCY * 2),
+        )
+        self.skip: set[int] = set()
+        self._scores_rest_until = 0.0
+        self.secret = load_secret_key(self.settings) if self.settings.SMTP_URL else b""
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.client.close()
+        if self._owns_engine:
+            self.db.dispose()
+
+    def _session(self) -> Session:
+        return Session(self.db)
+
+    def process_events(self, limit: int = 50) -> int:
+        with intending_to_write(), self._session() as session:
+            return outbox.process_batch(
+                session,
+                self.index,
+                limit=limit,
+                smtp=bool(self.settings.SMTP_URL),
+                public_url=self.settings.PUBLIC_URL,
+                skip=self.skip,
+            )
+
+    def deliver(self, limit: int | None = None) -> int:
+        settings = self.settings
+        with intending_to_write(), self._session() as session:
+            claimed = delivery.claim(
+                session,
+                worker_id=self.worker_id,
+                lease_s=settings.WORKER_LEASE_S,
+                limit=limit or settings.WORKER_CONCURRENCY * 4,
+            )
+        if not claimed:
+            return 0
+        outcomes = list(
+            self.pool.map(
+                lambda item: delivery.send(
+                    self.client,
+                    item,
+                    timeout_s=settings.WEBHOOK_TIMEOUT_S,
+                    allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
+                    resolver=self.resolver,
+                ),
+                claimed,
+            )
+        )
+        with intending_to_write(), self._session() as session:
+            delivery.record(
+                session,
+                worker_id=self.worker_id,
+                outcomes=outcomes,
+                schedule=settings.WEBHOOK_RETRY_SCHEDULE,
+                disable_after_s=settings.WEBHOOK_DISABLE_AFTER_S,
+                smtp=bool(settings.SMTP_URL),
+            )
+        return len(outcomes)
+
+    def send_mail(self, limit: int = 50) -> int:
+        settings = self.settings
+        if not settings.SMTP_URL:
+            return 0
+        with intending_to_write(), self._session() as session:
+            claimed = mail.claim(session, worker_id=self.worker_id, lease_s=settings.WORKER_LEASE_S, limit=limit)
+        if not claimed:
+            return 0
+        results = mail.send(
+            smtp_url=settings.SMTP_URL,
+            sender=settings.SMTP_FROM,
+            public_url=settings.PUBLIC_URL,
+            secret=self.secret,
+            messages=claimed,
+        )
+        with intending_to_write(), self._session() as session:
+            mail.record(session, worker_id=self.worker_id, results=results)
+        return len(results)
+
+    def refresh_scores(self, limit: int = 20) -> int:
+        """Score again a batch of open needs whose best score a provider change may have outdated.
+
+        The search for them reads every stored score, so after a round that found fewer than a
+        batch it rests `SCORES_EVERY_S`: a provider change reaches the measure within about that.
+        """
+        if time.monotonic() < self._scores_rest_until:
+            return 0
+        with intending_to_write(), self._session() as session:
+            done = best_scores.refresh_stale(session, self.index, limit=limit)
+        if done < limit:
+            self._scores_rest_until = time.monotonic() + SCORES_EVERY_S
+        return done
+
+    def cycle(self) -> Counts:
+        """One round: a batch of events, the due deliveries, the due e-mails, a batch of outdated best scores."""
+        return Counts(
+            events=self.process_events(),
+            deliveries=self.deliver(),
+            emails=self.send_mail(),
+            scores=self.refresh_scores(),
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Cycle until `stop` is set; sleep `WORKER_POLL_S` after a round with nothing to do."""
+        logger.info("worker %s started (%s)", self.worker_id, self.db.dialect.name)
+        while not stop.is_set():
+            try:
+                counts = self.cycle()
+            except Exception:
+                # The database may be down or busy: say so, wait, try again; nothing claimed is lost.
+                logger.exception("worker round failed; retrying in %.0f s", self.settings.WORKER_POLL_S)
+                stop.wait(self.settings.WORKER_POLL_S)
+                continue
+            if counts.total:
+                logger.info(
+                    "processed %d events, %d deliveries, %d e-mails, %d best scores",
+                    counts.events,
+                    counts.deliveries,
+                    counts.emails,
+                    counts.scores,
+                )
+            else:
+                stop.wait(self.settings.WORKER_POLL_S)
+        logger.info("worker %s stopped", self.worker_id)
