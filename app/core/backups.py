@@ -38,7 +38,7 @@ def sqlite_path(database_url: str) -> Path:
     if url.get_backend_name() != "sqlite":
         raise BackupError(
             f"backup and restore copy SQLite files; this database is {url.get_backend_name()}: "
-            "use pg_dump and pg_restore (see the README)"
+            "use pg_dump and pg_restore (see docs/operations.md, 'Backups')"
         )
     if not url.database or url.database == ":memory:":
         raise BackupError("an in-memory SQLite database has no file to back up")

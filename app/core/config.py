@@ -1,6 +1,6 @@
 """Settings read from the environment (and an optional `.env` file).
 
-Every field is documented in the README's configuration table; names are the
+Every field is documented in the configuration table of docs/operations.md; names are the
 environment variables, upper case, with no prefix so that `DATABASE_URL` is the
 name hosting platforms already use.
 """
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # Where rate-limit counters live: unset = each worker's memory; redis://host:port/db = shared by all.
     RATE_LIMIT_STORAGE_URL: str | None = None
 
-    # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
+    # Matching: how the text score and the structured signals combine (docs/matching.md, "How matches are ranked").
     MATCH_WEIGHT_TEXT: float = Field(default=DEFAULT_WEIGHTS.text, ge=0)
     MATCH_WEIGHT_THEME: float = Field(default=DEFAULT_WEIGHTS.theme, ge=0)
     MATCH_WEIGHT_LANGUAGE: float = Field(default=DEFAULT_WEIGHTS.language, ge=0)
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_MODALITY: float = Field(default=DEFAULT_WEIGHTS.modality, ge=0)
     MATCH_WEIGHT_HISTORY: float = Field(default=DEFAULT_WEIGHTS.history, ge=0)
 
-    # Prometheus metrics (README, "Metrics"): unset, /metrics on the API port answers admin keys only;
+    # Prometheus metrics (docs/operations.md, "Metrics"): unset, /metrics on the API port answers admin keys only;
     # set, `upr-match serve` answers them on this port instead (no key; bind it where only Prometheus reaches).
     METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
     METRICS_HOST: str = "127.0.0.1"
@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # A signed-in page session ends after this long without a request (and at sign-out, always).
     WEB_SESSION_IDLE_MINUTES: int = Field(default=60, ge=1, le=720)
 
-    # The worker (`upr-match worker`): webhooks, e-mail, alerts (README, "The cooperation loop").
+    # The worker (`upr-match worker`): webhooks, e-mail, alerts (docs/api.md, "The cooperation loop").
     # Retry delays after each failed webhook attempt, in seconds; after the last one the delivery fails.
     WEBHOOK_RETRY_SCHEDULE: list[float] = Field(
         default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 3600.0, 21600.0, 86400.0]

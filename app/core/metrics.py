@@ -8,7 +8,7 @@ built in-process) the process's own registry is used.
 Each replica has its own folder and is scraped on its own; Prometheus sums across replicas
 (`sum by (route) (rate(upr_http_requests_total[5m]))`).
 
-Series (README, "Metrics"):
+Series (docs/operations.md, "Metrics"):
 
 | series | type | labels |
 |---|---|---|

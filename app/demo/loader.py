@@ -108,7 +108,7 @@ def load_demo(
             "themes_predicted": result.themes_predicted,
         }
     else:
-        summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see README, Data)")
+        summary.notes.append(f"no recommendations file at {recs_file}: set UPR_DATA_DIR (see docs/data.md)")
     space = ranking_space(tagger[MAIN_SCHEME] if tagger is not None else None)
     load_providers(session, summary, space)
     load_needs(session, summary, space)

@@ -83,7 +83,7 @@ FUZZ_ADMIN = settings(
 FUZZ = settings(max_examples=ROLE_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
-# The contract checks: every answer documented, valid against its schema, no 5xx (README, "Tests and CI").
+# The contract checks: every answer documented, valid against its schema, no 5xx (CONTRIBUTING.md, "Tests").
 # A longer schemathesis run by hand can add the data-acceptance, Allow-header and stateful checks.
 CHECKS = [
     getattr(st_checks, name)
