@@ -29,6 +29,8 @@ AuditAction = Literal[
     "import",
     "accept",
     "withdraw",
+    "propose",
+    "reject",
     "read",
     "test",
     "retry",
