@@ -17,7 +17,16 @@ from sqlmodel import Field, SQLModel
 from app.models.common import JsonType, UTCDateTime, utcnow
 
 AuditResource = Literal[
-    "key", "provider", "need", "activity", "recommendations", "engagement", "subscription", "webhook", "inbox"
+    "key",
+    "provider",
+    "need",
+    "activity",
+    "activity_proposal",
+    "recommendations",
+    "engagement",
+    "subscription",
+    "webhook",
+    "inbox",
 ]
 AuditAction = Literal[
     "create",

@@ -215,8 +215,16 @@ def _propose(
         if existing is None:
             raise
         _raise_pending(existing)
-    detail = {"proposal_id": proposal.id, "kind": kind, **(audit.changed_fields(list(changes)) if changes else {})}
-    audit.record(session, principal, resource="activity", resource_id=row.id, action="propose", detail=detail)
+    detail = {"activity_id": row.id, "kind": kind, **(audit.changed_fields(list(changes)) if changes else {})}
+    audit.record(
+        session,
+        principal,
+        resource="activity_proposal",
+        resource_id=proposal.id,
+        action="propose",
+        version_after=proposal.version,
+        detail=detail,
+    )
     _emit(session, principal, row, proposal)
     session.commit()
     session.refresh(proposal)
@@ -297,12 +305,19 @@ def answer_proposal(
     confirmed by the acceptor; accepting a deletion deletes the activity. Requires the proposal's ETag.
     """
     row, proposal = _answerable(session, principal, activity_id, proposal_id, expected, outcome)
-    action = ACTIONS[outcome]
-    detail = {"proposal_id": proposal.id, "kind": proposal.kind}
     if outcome == "accepted" and proposal.kind == "change":
         _apply_change(session, principal, row, proposal)
     written = _close(session, principal, proposal, outcome, data)
-    audit.record(session, principal, resource="activity", resource_id=row.id, action=action, detail=detail)
+    audit.record(
+        session,
+        principal,
+        resource="activity_proposal",
+        resource_id=proposal.id,
+        action=ACTIONS[outcome],
+        version_before=proposal.version,
+        version_after=written["version"],
+        detail={"activity_id": row.id, "kind": proposal.kind},
+    )
     _emit(session, principal, row, proposal, **written)
     answer = present_proposal(session, principal, proposal, **written)
     if outcome == "accepted" and proposal.kind == "deletion":
