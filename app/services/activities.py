@@ -1,17 +1,20 @@
 """Cooperation activities: list, get, create, update, delete, confirm, decline.
 
 An activity is created by its provider (for itself) or by the State involved (for
-itself), or by an admin; either party may edit or delete it. Its recommendations
+itself), or by an admin. Its recommendations
 must exist and be addressed to its State, whatever the State's response: work on a
 noted recommendation is still cooperation worth recording.
 
 What one party records is a claim about the other too, so it stays *unconfirmed*
 until the other party (or an admin) confirms it: until then only the two parties
 and admins see it, and the ranking's history signal ignores it. The other party may
-decline it instead, with a reason. A party's edit is a new claim: the activity goes
-back to unconfirmed, awaiting the other side. What an admin records or edits is
-confirmed. The engagement flow records an activity confirmed by both at once
-(`create_activity(..., confirmed_by=...)`).
+decline it instead, with a reason. A party's edit of a claim is a new claim, awaiting
+the other side. Once confirmed, an activity is the parties' shared record: a party
+changes or deletes it only by a proposal the other party accepts
+(`app.services.activity_proposals`). What an admin records or edits is confirmed.
+The engagement flow records an activity confirmed by both at once
+(`create_activity(..., confirmed_by=...)`). Every content is kept as a version
+(`app.services.activity_versions`).
 """
 
 from __future__ import annotations
