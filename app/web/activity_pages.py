@@ -22,7 +22,7 @@ from app.core.pagination import PageParams
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.activity import Activity, ActivityCreate, ActivityDecline, ActivityPublic
 from app.models.activity_history import ProposalAnswer
-from app.reference.countries import un_states
+from app.reference.regions import un_states
 from app.reference.vocab import ACTIVITY_STATUSES, MODALITIES
 from app.services import access, directory
 from app.services import activities as activity_service
