@@ -92,6 +92,33 @@ ACTIVITY_PUBLIC = {
     "created_at": WHEN,
     "updated_at": WHEN,
 }
+PROPOSAL_ID = "b8e4d2a6-1f3c-4e97-8d05-6a2c9f7e3b41"
+ACTIVITY_PROPOSAL = {
+    "id": PROPOSAL_ID,
+    "activity_id": ACTIVITY_ID,
+    "kind": "change",
+    "changes": {"outcomes": "45 prosecutors trained; the investigation protocol adopted in May 2026."},
+    "status": "pending",
+    "base_version": 2,
+    "proposed_by": "state",
+    "answered_by": None,
+    "answered_at": None,
+    "answer_message": None,
+    "version": 1,
+    "created_at": WHEN,
+    "updated_at": WHEN,
+}
+ACTIVITY_VERSION = {
+    "number": 2,
+    "origin": "proposal",
+    "content": {**ACTIVITY_FIELDS, "outcomes": ACTIVITY_PROPOSAL["changes"]["outcomes"]},  # type: ignore[index]
+    "changed": ["outcomes"],
+    "recorded_by": "state",
+    "recorded_at": WHEN,
+    "accepted_by": "provider",
+    "accepted_at": WHEN,
+    "proposal_id": PROPOSAL_ID,
+}
 AUDIT_EVENT = {
     "id": 1042,
     "at": WHEN,
@@ -267,6 +294,9 @@ EXAMPLES: dict[str, JsonObject] = {
     "ActivityUpdate": {"status": "completed", "outcomes": ACTIVITY_FIELDS["outcomes"]},
     "ActivityPublic": ACTIVITY_PUBLIC,
     "ActivityDecline": {"reason": "The workshop was postponed; no prosecutors from Mexico attended."},
+    "ActivityProposalPublic": ACTIVITY_PROPOSAL,
+    "ActivityVersionPublic": ACTIVITY_VERSION,
+    "ProposalAnswer": {"message": "Agreed: the protocol was adopted in May."},
     "AuditEventPublic": AUDIT_EVENT,
     "ApiKeyCreate": {"name": "Permanent Mission of Mexico", "role": "state", "state": "MEX"},
     "ApiKeyPublic": KEY_PUBLIC,
@@ -333,6 +363,8 @@ EXAMPLES: dict[str, JsonObject] = {
     "AttemptPublic": ATTEMPT,
     "DeliveryPublic": DELIVERY,
     "Page_ActivityPublic_": _page(ACTIVITY_PUBLIC),
+    "Page_ActivityProposalPublic_": _page(ACTIVITY_PROPOSAL),
+    "Page_ActivityVersionPublic_": _page(ACTIVITY_VERSION),
     "Page_DeliveryPublic_": _page(DELIVERY),
     "Page_EngagementPublic_": _page(ENGAGEMENT),
     "Page_SubscriptionPublic_": _page(SUBSCRIPTION),

@@ -16,6 +16,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from app.models.activity import Activity, ActivityRecommendation  # noqa: E402
+from app.models.activity_history import ActivityProposal, ActivityVersion  # noqa: E402
 from app.models.analytics import FundingResource, NeedBestScore  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
@@ -34,7 +35,9 @@ from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDel
 
 __all__ = [
     "Activity",
+    "ActivityProposal",
     "ActivityRecommendation",
+    "ActivityVersion",
     "ApiKey",
     "AuditEvent",
     "EmailMessage",

@@ -18,7 +18,16 @@ from app.core.jsontypes import JsonObject
 from app.models.common import JsonType, UTCDateTime, utcnow
 
 AuditResource = Literal[
-    "key", "provider", "need", "activity", "recommendations", "engagement", "subscription", "webhook", "inbox"
+    "key",
+    "provider",
+    "need",
+    "activity",
+    "activity_proposal",
+    "recommendations",
+    "engagement",
+    "subscription",
+    "webhook",
+    "inbox",
 ]
 AuditAction = Literal[
     "create",
@@ -30,6 +39,8 @@ AuditAction = Literal[
     "import",
     "accept",
     "withdraw",
+    "propose",
+    "reject",
     "read",
     "test",
     "retry",

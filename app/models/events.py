@@ -32,6 +32,10 @@ InboxType = Literal[
     "activity.confirmed",
     "activity.declined",
     "activity.deleted",
+    "activity.proposed",
+    "activity.proposal_accepted",
+    "activity.proposal_rejected",
+    "activity.proposal_withdrawn",
     "need.matched",
     "webhook.disabled",
 ]
@@ -87,7 +91,8 @@ class InboxItemPublic(SQLModel):
     resource_id: str
     need_id: str | None
     action_required: bool = Field(
-        description="True while it waits on you: an engagement to answer, an activity to confirm (checked now)."
+        description="True while it waits on you: an engagement to answer, an activity to confirm, a proposed "
+        "change or deletion to accept or reject (checked now)."
     )
     read: bool
     read_at: datetime | None
@@ -97,7 +102,10 @@ class InboxItemPublic(SQLModel):
 
 class InboxWaiting(SQLModel):
     engagements: int = Field(description="Engagements proposed to you, waiting for your answer.")
-    activities: int = Field(description="Activities the other party recorded, waiting for your confirmation.")
+    activities: int = Field(
+        description="Activities waiting for your answer: recorded by the other party (to confirm), or with a "
+        "change or deletion it proposed (to accept or reject)."
+    )
 
 
 # GET /v1/inbox: a page of items, and what is unread and waiting overall.

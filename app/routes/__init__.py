@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from app.http.query_params import reject_unknown_query
 from app.routes import (
     activities,
+    activity_proposals,
     analytics,
     audit,
     classify,
@@ -31,6 +32,7 @@ api_router.include_router(analytics.router)
 api_router.include_router(providers.router)
 api_router.include_router(needs.router)
 api_router.include_router(activities.router)
+api_router.include_router(activity_proposals.router)
 api_router.include_router(engagements.router)
 api_router.include_router(inbox.router)
 api_router.include_router(subscriptions.router)

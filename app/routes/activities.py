@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from app.core.pagination import Page
 from app.http.auth import AuthenticatedDep, CurrentPrincipal
@@ -17,8 +18,10 @@ from app.http.deps import PageParamsDep, SessionDep
 from app.http.errors_doc import problems
 from app.http.etag import ETAG_HEADER_DOC, NOT_MODIFIED_DOC, IfMatchDep, conditional, make_etag
 from app.models.activity import ActivityCreate, ActivityDecline, ActivityPublic, ActivityUpdate
+from app.models.activity_history import ActivityProposal, ActivityProposalPublic
 from app.reference.vocab import ActivityStatus, Confirmation
 from app.services import activities as activity_service
+from app.services import activity_proposals as proposal_service
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -94,11 +97,29 @@ def create_activity(
     return activity_service.present_activities(session, [row], principal)[0]
 
 
+PROPOSAL_MADE = {
+    "model": ActivityProposalPublic,
+    "description": "The activity is confirmed by both parties: the other party must agree, so a proposal was made "
+    "(see `Location`); the activity is unchanged until it is accepted.",
+    "headers": {"Location": {"description": "The proposal.", "schema": {"type": "string"}}},
+}
+
+
+def _proposal_made(session: SessionDep, principal: AuthenticatedDep, proposal: ActivityProposal) -> JSONResponse:
+    body = proposal_service.present_proposal(session, principal, proposal).model_dump(mode="json")
+    location = f"/v1/activities/{proposal.activity_id}/proposals/{proposal.id}"
+    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
 @router.patch(
     "/{activity_id}",
     response_model=ActivityPublic,
     operation_id="update_activity",
-    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 404, 412, 413, 422, 428)},
+    responses={
+        200: {"headers": ETAG_HEADER_DOC},
+        202: PROPOSAL_MADE,
+        **problems(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    },
 )
 def update_activity(
     activity_id: str,
@@ -107,14 +128,20 @@ def update_activity(
     session: SessionDep,
     principal: AuthenticatedDep,
     expected: IfMatchDep,
-) -> ActivityPublic:
+) -> ActivityPublic | JSONResponse:
     """Change the fields sent (either party or an admin). Requires `If-Match`; answers the new `ETag`.
 
-    A party's edit is a new claim: the activity becomes `unconfirmed` until the other party confirms it.
+    A party's edit of an unconfirmed (or declined) activity is a new claim: it stays `unconfirmed`
+    until the other party confirms it. A party's edit of a *confirmed* activity is a proposal
+    (202, `Location` names it): the confirmed version stays public and unchanged until the other
+    party accepts it (`POST .../proposals/{proposal_id}/accept`). One proposal is pending at a
+    time (409 naming it). An admin's edit is confirmed at once.
     """
-    row = activity_service.update_activity(
+    row = proposal_service.edit_activity(
         session, principal=principal, activity_id=activity_id, data=body, expected=expected
     )
+    if isinstance(row, ActivityProposal):
+        return _proposal_made(session, principal, row)
     response.headers["ETag"] = make_etag(row.version)
     return activity_service.present_activities(session, [row], principal)[0]
 
@@ -166,17 +193,22 @@ def decline_activity(
     "/{activity_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="delete_activity",
-    responses=problems(401, 403, 404, 412, 428),
+    responses={202: PROPOSAL_MADE, **problems(401, 403, 404, 409, 412, 428)},
 )
 def delete_activity(
     activity_id: str, session: SessionDep, principal: AuthenticatedDep, expected: IfMatchDep
 ) -> Response:
     """Delete an activity. Requires `If-Match`.
 
-    An administrator may delete any activity; a party only one it recorded that the other party
-    has not confirmed (it withdraws its claim). A confirmed activity is the shared record of both
-    parties: a party corrects it by editing it (the other party then confirms the new content).
-    Both parties are told (`activity.deleted` in their inboxes and webhooks).
+    An administrator may delete any activity; a party, one it recorded that the other party has
+    not confirmed (it withdraws its claim; the other party declines it instead, 403). A confirmed
+    activity is the shared record of both parties: a party's `DELETE` is a deletion proposal (202,
+    `Location` names it), and the activity stays until the other party accepts it. Both parties are
+    told (`activity.deleted`, or `activity.proposed`, in their inboxes and webhooks).
     """
-    activity_service.delete_activity(session, principal=principal, activity_id=activity_id, expected=expected)
+    proposal = proposal_service.delete_activity(
+        session, principal=principal, activity_id=activity_id, expected=expected
+    )
+    if proposal is not None:
+        return _proposal_made(session, principal, proposal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,10 @@ Services ask these functions and raise the Problem; nothing else decides access.
 | activity  | everyone once confirmed and not `planned`; otherwise: its   | admin; its provider; its State          |
 |           | provider, its State and admins                              | confirm/decline: admin; the party that  |
 |           |                                                             | did not record its current content      |
+|           |                                                             | once confirmed, a party *proposes*; the |
+|           |                                                             | other party (or an admin) accepts       |
+| proposals | its provider, its State and admins                          | accept/reject: admin; the other party;  |
+| versions  | (403 to others who may read the activity, 404 otherwise)    | withdraw: admin; the proposer           |
 
 An object the caller may not read is reported as missing (404), not forbidden,
 so its existence does not leak; an object the caller may read but not change is 403.
@@ -114,7 +118,7 @@ def can_read_activity(principal: Principal, activity: Activity) -> bool:
     return is_public_activity(activity) or principal.is_admin or is_activity_party(principal, activity)
 
 
-def _party_clause(principal: Principal) -> ColumnElement[bool] | None:
+def activity_party_clause(principal: Principal) -> ColumnElement[bool] | None:
     """The SQL condition selecting the activities this caller is a party to (None: it is party to none)."""
     if principal.role == "provider" and principal.provider_id:
         return col(Activity.provider_id) == principal.provider_id
@@ -128,7 +132,7 @@ def activity_read_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.is_admin:
         return true()
     public = and_(col(Activity.confirmation) == "confirmed", col(Activity.status) != "planned")
-    party = _party_clause(principal)
+    party = activity_party_clause(principal)
     return public if party is None else or_(public, party)
 
 
@@ -143,7 +147,7 @@ def activity_awaiting_clause(
     unconfirmed = col(Activity.confirmation) == "unconfirmed"
     if principal.is_admin:
         return unconfirmed if answer_by == "caller" else false()
-    party = _party_clause(principal)
+    party = activity_party_clause(principal)
     if party is None:
         return false()
     recorder = col(Activity.recorded_by_role)
@@ -170,8 +174,8 @@ def can_delete_activity(principal: Principal, activity: Activity) -> bool:
     """Admins; a party only its own claim the other side has not confirmed (withdrawing it).
 
     A confirmed activity is the shared record of both parties: one party alone does not erase it,
-    it edits it (and the other side confirms the new content). Rows recorded before confirmations
-    existed count as confirmed.
+    it asks the other to agree (`needs_other_party`, a deletion proposal). Rows recorded before
+    confirmations existed count as confirmed.
     """
     if principal.is_admin:
         return True
@@ -180,6 +184,33 @@ def can_delete_activity(principal: Principal, activity: Activity) -> bool:
         and activity.confirmation != "confirmed"
         and activity.recorded_by_role == principal.role
     )
+
+
+def needs_other_party(principal: Principal, activity: Activity) -> bool:
+    """A party changing or deleting a confirmed activity: the shared record changes only if the other agrees.
+
+    Admins change it directly; an unconfirmed or declined claim is changed directly by either party.
+    """
+    return not principal.is_admin and is_activity_party(principal, activity) and activity.confirmation == "confirmed"
+
+
+def can_read_activity_history(principal: Principal, activity: Activity) -> bool:
+    """Proposals and versions: the two parties and admins only (even of a public activity)."""
+    return principal.is_admin or is_activity_party(principal, activity)
+
+
+def can_answer_proposal(principal: Principal, activity: Activity, proposed_by_role: str) -> bool:
+    """Accept or reject: admins, and the party on the other side from the proposer."""
+    if principal.is_admin:
+        return True
+    return is_activity_party(principal, activity) and principal.role != proposed_by_role
+
+
+def can_withdraw_proposal(principal: Principal, activity: Activity, proposed_by_role: str) -> bool:
+    """Withdraw: admins, and the proposing party."""
+    if principal.is_admin:
+        return True
+    return is_activity_party(principal, activity) and principal.role == proposed_by_role
 
 
 def can_answer_activity(principal: Principal, activity: Activity) -> bool:

@@ -1,17 +1,20 @@
 """Cooperation activities: list, get, create, update, delete, confirm, decline.
 
 An activity is created by its provider (for itself) or by the State involved (for
-itself), or by an admin; either party may edit or delete it. Its recommendations
+itself), or by an admin. Its recommendations
 must exist and be addressed to its State, whatever the State's response: work on a
 noted recommendation is still cooperation worth recording.
 
 What one party records is a claim about the other too, so it stays *unconfirmed*
 until the other party (or an admin) confirms it: until then only the two parties
 and admins see it, and the ranking's history signal ignores it. The other party may
-decline it instead, with a reason. A party's edit is a new claim: the activity goes
-back to unconfirmed, awaiting the other side. What an admin records or edits is
-confirmed. The engagement flow records an activity confirmed by both at once
-(`create_activity(..., confirmed_by=...)`).
+decline it instead, with a reason. A party's edit of a claim is a new claim, awaiting
+the other side. Once confirmed, an activity is the parties' shared record: a party
+changes or deletes it only by a proposal the other party accepts
+(`app.services.activity_proposals`). What an admin records or edits is confirmed.
+The engagement flow records an activity confirmed by both at once
+(`create_activity(..., confirmed_by=...)`). Every content is kept as a version
+(`app.services.activity_versions`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from app.models.common import utcnow
 from app.models.need import Need
 from app.models.provider import Provider
 from app.services import access, audit, events
+from app.services import activity_versions as versions
 from app.services.needs import check_recommendations
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
 
@@ -59,12 +63,13 @@ def _check_dates(start: date | None, end: date | None) -> None:
         )
 
 
-def _check_need(session: Session, principal: Principal, need_id: str | None, state: str) -> None:
+def _check_need(session: Session, principal: Principal | None, need_id: str | None, state: str) -> None:
+    """The need exists, is the State's, and (unless `principal` is None) the caller may read it."""
     if need_id is None:
         return
     need = session.get(Need, need_id)
     # A need the caller can't see is reported exactly like a missing one.
-    if need is None or not access.can_read_need(principal, need):
+    if need is None or (principal is not None and not access.can_read_need(principal, need)):
         raise UnprocessableEntity(
             f"Need {need_id} does not exist.", errors=[field_error(["body", "need_id"], f"no need with id {need_id}")]
         )
@@ -277,6 +282,7 @@ def _insert(
     session.add(row)
     session.flush()
     _write_links(session, row.id, recommendation_ids)
+    versions.record_first(session, row)
     detail: JsonObject = {"confirmation": row.confirmation}
     if engagement_id is not None:
         detail["engagement_id"] = engagement_id
@@ -314,16 +320,23 @@ def record_agreed_activity(
 
 
 def emit_activity_event(
-    session: Session, actor: Principal, row: Activity, kind: str, *, engagement_id: str | None = None
+    session: Session,
+    actor: Principal,
+    row: Activity,
+    kind: str,
+    *,
+    engagement_id: str | None = None,
+    extra: JsonObject | None = None,
 ) -> None:
     """Tell both parties (inbox, webhooks, e-mail) what happened to an activity; part of the caller's transaction.
 
-    The activity is shown as its provider may see it, so a need visible to its State only is not named.
+    The activity is shown as its provider may see it (`provider_view`), so a need visible to its
+    State only is not named; `extra` adds to the event's data (a proposal).
     """
     session.flush()
     session.refresh(row)
-    shown = present_activities(session, [row], Principal(role="provider", provider_id=row.provider_id))[0]
-    data: JsonObject = {"activity": shown.model_dump(mode="json")}
+    shown = present_activities(session, [row], provider_view(row))[0]
+    data: JsonObject = {"activity": shown.model_dump(mode="json"), **(extra or {})}
     if engagement_id is not None:
         data["engagement_id"] = engagement_id
     events.emit(
@@ -338,14 +351,18 @@ def emit_activity_event(
     )
 
 
-def update_activity(
-    session: Session, *, principal: Principal, activity_id: str, data: ActivityUpdate, expected: frozenset[int]
-) -> Activity:
-    """Apply the fields sent to an activity the caller is a party to, if its ETag is still current."""
-    row = get_activity(session, principal=principal, activity_id=activity_id)
-    if not access.can_write_activity(principal, row):
-        raise Forbidden(f"Only the parties to activity {activity_id} may change it.")
-    check_version(row.version, expected, f"Activity {activity_id}")
+def provider_view(row: Activity) -> Principal:
+    """The activity's provider as a caller: what both parties may be shown of it."""
+    return Principal(role="provider", provider_id=row.provider_id)
+
+
+def check_update(
+    session: Session, principal: Principal | None, row: Activity, data: ActivityUpdate
+) -> tuple[JsonObject, list[str] | None]:
+    """The fields of `data` to write to `row` and its new recommendation ids (None: unchanged), or the 422.
+
+    `principal` must be able to read a need it links (None: checked when the change was proposed).
+    """
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, _REQUIRED)
     if "need_id" in changes:
@@ -356,19 +373,70 @@ def update_activity(
             session, new_ids, state=row.state, supported_only=False, loc=["body", "recommendation_ids"]
         )
     _check_dates(changes.get("start_date", row.start_date), changes.get("end_date", row.end_date))
+    return changes, new_ids
+
+
+def update_activity(
+    session: Session, *, principal: Principal, activity_id: str, data: ActivityUpdate, expected: frozenset[int]
+) -> Activity:
+    """Apply the fields sent to an activity the caller may change directly, if its ETag is still current.
+
+    An admin's edit stays confirmed; a party's edit of a claim is a new claim (unconfirmed). A party
+    does not change a confirmed activity here: it proposes the change
+    (`activity_proposals.edit_activity`), and the other party accepts it.
+    """
+    row = get_activity(session, principal=principal, activity_id=activity_id)
+    if not access.can_write_activity(principal, row):
+        raise Forbidden(f"Only the parties to activity {activity_id} may change it.")
+    if access.needs_other_party(principal, row):
+        raise Conflict(
+            f"Activity {activity_id} is confirmed by both parties: a change is a proposal the other party accepts.",
+            confirmation=row.confirmation,
+        )
+    check_version(row.version, expected, f"Activity {activity_id}")
+    changes, new_ids = check_update(session, principal, row, data)
     sent = [*changes, *(["recommendation_ids"] if new_ids is not None else [])]
     detail: JsonObject = audit.changed_fields(sent)
     if not principal.is_admin:
-        # A party's edit is a new claim: the other side confirms the new content again.
+        # A party's edit of a claim is a new claim: the other side confirms the new content.
         changes.update(_recorded_by(principal))
         detail["confirmation"] = "unconfirmed"
-    _versioned_write(session, principal, row, values=changes, action="update", detail=detail)
-    if new_ids is not None:
-        _write_links(session, row.id, new_ids)
+    accepted_by = versions.who(principal) if principal.is_admin else None
+    apply_update(session, principal, row, changes=changes, new_ids=new_ids, detail=detail, accepted_by=accepted_by)
     emit_activity_event(session, principal, row, "activity.changed")
     session.commit()
     session.refresh(row)
     return row
+
+
+def apply_update(
+    session: Session,
+    actor: Principal,
+    row: Activity,
+    *,
+    changes: JsonObject,
+    new_ids: list[str] | None,
+    detail: JsonObject,
+    accepted_by: versions.Who | None,
+    by: versions.Who | None = None,
+    proposal_id: str | None = None,
+) -> None:
+    """Write checked changes (versioned, audited) and add the new content to the versions (the caller commits).
+
+    `by` wrote the content (default: `actor`), `accepted_by` accepted it; `proposal_id`: the accepted proposal.
+    """
+    versions.ensure_first(session, row)
+    _versioned_write(session, actor, row, values=changes, action="update", detail=detail)
+    if new_ids is not None:
+        _write_links(session, row.id, new_ids)
+    versions.record(
+        session,
+        row,
+        origin="proposal" if proposal_id else "edited",
+        by=by or versions.who(actor),
+        accepted_by=accepted_by,
+        proposal_id=proposal_id,
+    )
 
 
 def _versioned_write(
@@ -397,9 +465,10 @@ def _versioned_write(
 
 
 def delete_activity(session: Session, *, principal: Principal, activity_id: str, expected: frozenset[int]) -> None:
-    """Delete an activity (see `access.can_delete_activity`); its recommendation links go with it.
+    """Delete an activity (see `access.can_delete_activity`); its links, proposals and versions go with it.
 
-    Both parties hear of it (`activity.deleted`), in the same transaction as the deletion.
+    Both parties hear of it (`activity.deleted`), in the same transaction as the deletion. A party
+    asks the other to agree to delete a confirmed activity instead (`activity_proposals.delete_activity`).
     """
     row = get_activity(session, principal=principal, activity_id=activity_id)
     if not access.can_delete_activity(principal, row):
@@ -419,8 +488,8 @@ def _why_not_deleted(principal: Principal, row: Activity) -> str:
         return f"Only the parties to activity {row.id} (provider {row.provider_id} and {row.state}) may delete it."
     if row.confirmation == "confirmed":
         return (
-            f"Activity {row.id} is confirmed by both parties: it is their shared record, so only an administrator "
-            "may delete it. To correct it, edit it (the other party then confirms the new content)."
+            f"Activity {row.id} is confirmed by both parties: it is their shared record, deleted only by an "
+            "administrator or with the other party's agreement (a deletion proposal)."
         )
     recorder = "its provider" if row.recorded_by_role == "provider" else row.state
     return (
@@ -464,9 +533,12 @@ def _answer(
     check_version(row.version, expected, f"Activity {activity_id}")
     allowed_from = ("unconfirmed", "declined") if action == "confirm" else ("unconfirmed",)
     if row.confirmation not in allowed_from:
-        hint = "" if row.confirmation == "declined" else "; to change it, edit it (the other party confirms again)"
+        hint = "" if row.confirmation == "declined" else "; to change it, propose a change (the other party accepts it)"
         raise Conflict(f"Activity {activity_id} is already {row.confirmation}{hint}.", confirmation=row.confirmation)
+    versions.ensure_first(session, row)
     _versioned_write(session, principal, row, values=values, action=action, detail=detail)
+    if action == "confirm":
+        versions.accept_latest(session, row, principal)
     emit_activity_event(session, principal, row, "activity.confirmed" if action == "confirm" else "activity.declined")
     session.commit()
     session.refresh(row)

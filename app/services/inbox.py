@@ -19,12 +19,18 @@ from app.core.errors import UnprocessableEntity, field_error
 from app.core.identity import Principal
 from app.core.pagination import PageParams
 from app.models.activity import Activity
+from app.models.activity_history import ActivityProposal
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.events import InboxItem, InboxItemPublic, InboxPage, InboxRead, InboxReadResult, InboxWaiting
 from app.services import access, audit, events
 
-WAITING_TYPES = {"engagement.proposed": "engagement", "activity.recorded": "activity", "activity.changed": "activity"}
+WAITING_TYPES = {
+    "engagement.proposed": "engagement",
+    "activity.recorded": "activity",
+    "activity.changed": "activity",
+    "activity.proposed": "proposal",
+}
 
 
 def party_for(principal: Principal) -> str | None:
@@ -98,19 +104,34 @@ def _waiting_activities(session: Session, principal: Principal, ids: list[str] |
     return set(session.exec(select(Activity.id).where(*conditions)).all())
 
 
+def _waiting_proposals(session: Session, principal: Principal, ids: list[str] | None = None) -> dict[str, str]:
+    """{proposal id: activity id} of the pending proposals the caller accepts or rejects (among `ids` when given)."""
+    party = access.activity_party_clause(principal)
+    if party is None or principal.role not in ("state", "provider"):
+        return {}
+    conditions: list[ColumnElement[bool]] = [
+        col(ActivityProposal.status) == "pending",
+        col(ActivityProposal.proposed_by_role) != principal.role,
+        col(ActivityProposal.activity_id).in_(select(Activity.id).where(party)),
+    ]
+    if ids is not None:
+        conditions.append(col(ActivityProposal.id).in_(ids))
+    return dict(session.exec(select(ActivityProposal.id, ActivityProposal.activity_id).where(*conditions)).all())
+
+
 def waiting(session: Session, *, principal: Principal) -> InboxWaiting:
-    """How many engagements and activities wait on the caller now."""
+    """How many engagements and activities (a claim to confirm, a proposal to answer) wait on the caller now."""
     if party_for(principal) is None:
         return InboxWaiting(engagements=0, activities=0)
     return InboxWaiting(
         engagements=len(_waiting_engagements(session, principal)),
-        activities=len(_waiting_activities(session, principal)),
+        activities=len(waiting_activity_ids(session, principal=principal)),
     )
 
 
 def waiting_activity_ids(session: Session, *, principal: Principal) -> set[str]:
-    """The activities waiting for the caller's confirmation."""
-    return _waiting_activities(session, principal)
+    """The activities waiting for the caller: a claim to confirm, or another party's proposal to answer."""
+    return _waiting_activities(session, principal) | set(_waiting_proposals(session, principal).values())
 
 
 def list_inbox(
@@ -140,6 +161,8 @@ def list_inbox(
     activity_ids = [r.resource_id for r in rows if WAITING_TYPES.get(r.type) == "activity"]
     open_engagements = _waiting_engagements(session, principal, engagement_ids) if engagement_ids else set()
     open_activities = _waiting_activities(session, principal, activity_ids) if activity_ids else set()
+    proposal_ids = [str(_proposal_id(r)) for r in rows if WAITING_TYPES.get(r.type) == "proposal"]
+    open_proposals = set(_waiting_proposals(session, principal, proposal_ids)) if proposal_ids else set()
     items = [
         InboxItemPublic(
             id=r.id or 0,
@@ -148,8 +171,7 @@ def list_inbox(
             resource=r.resource,
             resource_id=r.resource_id,
             need_id=r.need_id,
-            action_required=r.resource_id in (open_engagements if r.resource == "engagement" else open_activities)
-            and r.type in WAITING_TYPES,
+            action_required=_still_waiting(r, open_engagements, open_activities, open_proposals),
             read=r.read_at is not None,
             read_at=r.read_at,
             created_at=r.created_at,
@@ -166,6 +188,21 @@ def list_inbox(
         unread_by_type=by_type,
         waiting=waiting(session, principal=principal),
     )
+
+
+def _proposal_id(item: InboxItem) -> object:
+    proposal = item.data.get("proposal")
+    return proposal.get("id") if isinstance(proposal, dict) else None
+
+
+def _still_waiting(item: InboxItem, engagements: set[str], activities: set[str], proposals: set[str]) -> bool:
+    """Whether an item still waits on its reader: its engagement, claim or proposal is still unanswered."""
+    kind = WAITING_TYPES.get(item.type)
+    if kind == "engagement":
+        return item.resource_id in engagements
+    if kind == "activity":
+        return item.resource_id in activities
+    return kind == "proposal" and _proposal_id(item) in proposals
 
 
 def mark_read(session: Session, *, principal: Principal, data: InboxRead) -> InboxReadResult:

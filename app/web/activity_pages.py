@@ -16,15 +16,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity
 from app.core.identity import Principal
+from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.activity import Activity, ActivityCreate, ActivityDecline, ActivityPublic
+from app.models.activity_history import ProposalAnswer
 from app.reference.regions import un_states
 from app.reference.vocab import ACTIVITY_STATUSES, MODALITIES
 from app.services import access, directory
 from app.services import activities as activity_service
+from app.services import activity_proposals as proposal_service
 from app.services import coverage as coverage_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
@@ -130,6 +133,23 @@ def _detail(
     activity = activity_service.present_activities(session, [row], principal)[0]
     need = need_service.get_need(session, principal=principal, need_id=activity.need_id) if activity.need_id else None
     may_answer = access.can_answer_activity(principal, row)
+    history: JsonObject = {"proposal": None, "versions": []}
+    if access.can_read_activity_history(principal, row):
+        first_page = PageParams(limit=WAITING_LIMIT, offset=0)
+        pending, _ = proposal_service.list_proposals(
+            session, principal=principal, activity_id=row.id, page=PageParams(limit=1, offset=0), status="pending"
+        )
+        proposal = pending[0] if pending else None
+        history = {
+            "proposal": proposal,
+            "versions": proposal_service.list_versions(
+                session, principal=principal, activity_id=row.id, page=first_page
+            )[0],
+            "can_answer_proposal": proposal is not None
+            and access.can_answer_proposal(principal, row, proposal.proposed_by),
+            "can_withdraw_proposal": proposal is not None
+            and access.can_withdraw_proposal(principal, row, proposal.proposed_by),
+        }
     return render(
         request,
         "activities/detail.html",
@@ -141,6 +161,7 @@ def _detail(
             "can_confirm": may_answer and row.confirmation in ("unconfirmed", "declined"),
             "can_decline": may_answer and row.confirmation == "unconfirmed",
             "is_party": access.is_activity_party(principal, row) or principal.is_admin,
+            **history,
             "reason": reason,
             "errors": errors or [],
         },
@@ -298,6 +319,45 @@ def decline_activity(
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
     return redirect(request, f"/activities/{activity_id}")
+
+
+ANSWERS: dict[str, Literal["accepted", "rejected", "withdrawn"]] = {
+    "accept": "accepted",
+    "reject": "rejected",
+    "withdraw": "withdrawn",
+}
+
+
+@router.post("/activities/{activity_id}/proposals/{proposal_id}/{verb}", response_model=None)
+def answer_proposal(
+    request: Request,
+    activity_id: str,
+    proposal_id: str,
+    verb: str,
+    session: SessionDep,
+    principal: SignedInDep,
+    form: FormDep,
+) -> HTMLResponse | RedirectResponse:
+    """Accept, reject or withdraw a proposed change or deletion (`POST /v1/activities/{id}/proposals/{pid}/...`)."""
+    outcome = ANSWERS.get(verb)
+    if outcome is None:
+        raise NotFound(f"No page /activities/{activity_id}/proposals/{proposal_id}/{verb}.")
+    version = int_or(first(form, "version"), 0)
+    message = str(form.get("message") or "").strip()[:1000] or None
+    try:
+        answer = proposal_service.answer_proposal(
+            session,
+            principal=principal,
+            activity_id=activity_id,
+            proposal_id=proposal_id,
+            outcome=outcome,
+            data=ProposalAnswer(message=message),
+            expected=frozenset({version}),
+        )
+    except (PreconditionFailed, Conflict):
+        return _stale(request, session, principal, activity_id)
+    gone = answer.kind == "deletion" and answer.status == "accepted"
+    return redirect(request, "/activities" if gone else f"/activities/{activity_id}")
 
 
 def _stale(request: Request, session: SessionDep, principal: Principal, activity_id: str) -> HTMLResponse:

@@ -144,7 +144,25 @@ def _activity_title(event: OutboxEvent, names: Names) -> str:
         return f"{actor} confirmed the activity {quoted}"
     if event.type == "activity.deleted":
         return f"{actor} deleted the activity {quoted}"
+    if event.type.startswith("activity.proposal") or event.type == "activity.proposed":
+        return _proposal_title(event, actor, quoted)
     return f"{actor} declined the activity {quoted}"
+
+
+def _proposal_title(event: OutboxEvent, actor: str, quoted: str) -> str:
+    proposal = event.data.get("proposal", {})
+    deletion = proposal.get("kind") == "deletion"
+    if event.type == "activity.proposed":
+        if deletion:
+            return f"{actor} asks to delete the activity {quoted}: please accept or reject"
+        fields = ", ".join(sorted(proposal.get("changes", {})))
+        return f"{actor} proposes a change to the activity {quoted} ({fields}): please accept or reject it"
+    what = f"deleting the activity {quoted}" if deletion else f"the change to the activity {quoted}"
+    if event.type == "activity.proposal_accepted":
+        return f"{actor} accepted {what}" + (": it is deleted" if deletion else "")
+    if event.type == "activity.proposal_rejected":
+        return f"{actor} rejected {what}"
+    return f"{actor} withdrew the proposal of {what}"
 
 
 def _party_event(session: Session, event: OutboxEvent, names: Names, *, smtp: bool, public_url: str) -> None:

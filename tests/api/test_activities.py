@@ -126,9 +126,11 @@ def test_need_link_must_be_visible_and_of_the_same_state(client: TestClient, ses
 
 
 def test_parties_edit_others_may_not(client: TestClient, session: Session) -> None:
+    """Either party edits a claim not yet confirmed (a confirmed one takes proposals: tests/security)."""
     x = make_provider(session)
     y = make_provider(session)
     activity = make_activity(session, x)
+    claim = make_activity(session, x, confirmation="unconfirmed", recorded_by_role="provider")
     _, key_x = make_key(session, "provider", provider_id=x.id)
     _, key_y = make_key(session, "provider", provider_id=y.id)
     _, fra = make_key(session, "state", state="FRA")
@@ -136,6 +138,7 @@ def test_parties_edit_others_may_not(client: TestClient, session: Session) -> No
     url = f"/v1/activities/{activity.id}"
     assert_problem(client.patch(url, json={"outcomes": "x"}, headers={**auth(key_y), "If-Match": '"1"'}), 403)
     assert_problem(client.patch(url, json={"outcomes": "x"}, headers={**auth(ken), "If-Match": '"1"'}), 403)
+    url = f"/v1/activities/{claim.id}"
     ok = client.patch(url, json={"outcomes": "Trained 40 officers"}, headers={**auth(fra), "If-Match": '"1"'})
     assert ok.status_code == 200 and ok.json()["outcomes"] == "Trained 40 officers"
     ok = client.patch(url, json={"status": "completed"}, headers={**auth(key_x), "If-Match": '"2"'})

@@ -299,11 +299,11 @@ def test_a_confirmed_activity_is_deleted_by_an_admin_only_and_both_parties_hear_
     # The other party declines a claim; it may not erase it.
     refused = assert_problem(lclient.delete(url, headers=loop.h("x", **{"If-Match": '"1"'})), 403)
     assert "decline it instead" in refused["detail"] and f"{url}/decline" in refused["detail"]
-    # Once confirmed it is the parties' shared record: neither deletes it alone, an edit corrects it.
+    # Once confirmed it is the parties' shared record: a party's DELETE only asks the other to agree.
     assert lclient.post(f"{url}/confirm", headers=loop.h("x", **{"If-Match": '"1"'})).status_code == 200
-    for party in ("fra", "x"):
-        refused = assert_problem(lclient.delete(url, headers=loop.h(party, **{"If-Match": '"2"'})), 403)
-        assert "confirmed by both parties" in refused["detail"] and "edit it" in refused["detail"]
+    asked = lclient.delete(url, headers=loop.h("fra", **{"If-Match": '"2"'}))
+    assert asked.status_code == 202 and asked.json()["kind"] == "deletion"
+    assert_problem(lclient.delete(url, headers=loop.h("x", **{"If-Match": '"2"'})), 409)  # one pending at a time
     assert lclient.get(url, headers=loop.h("fra")).json()["confirmation"] == "confirmed"
     assert lclient.delete(url, headers=loop.h("admin", **{"If-Match": '"2"'})).status_code == 204
     # The recorder withdraws its own unconfirmed claim, and the other party is told.
@@ -319,9 +319,43 @@ def test_a_confirmed_activity_is_deleted_by_an_admin_only_and_both_parties_hear_
     assert set(told) == {claim["id"], second["id"]}
     assert told[second["id"]]["title"] == "France deleted the activity “Visit to Fresnes”"
     assert not told[second["id"]]["action_required"]
+    # X heard of the request; with the activity gone, nothing waits on it.
+    (request,) = lclient.get("/v1/inbox?type=activity.proposed", headers=loop.h("x")).json()["items"]
+    assert request["title"] == "France asks to delete the activity “Workshop in Lyon”: please accept or reject"
+    assert not request["action_required"]
     # The State hears of the admin's deletion; of its own, nothing.
     by_fra = lclient.get("/v1/inbox?type=activity.deleted", headers=loop.h("fra")).json()["items"]
     assert [i["resource_id"] for i in by_fra] == [claim["id"]]
+
+
+def test_the_other_party_hears_of_a_proposal_and_the_proposer_of_its_answer(
+    lclient: TestClient, session: Session, loop_settings: Settings, engine: Engine
+) -> None:
+    loop = seed_loop(session)
+    body = {"provider_id": loop.x.id, "title": "Workshop in Lyon", "modality": "training", "status": "completed"}
+    record = lclient.post("/v1/activities", headers=loop.h("admin"), json={**body, "state": "FRA"}).json()
+    url = f"/v1/activities/{record['id']}"
+    proposal = lclient.patch(url, headers=loop.h("fra", **{"If-Match": '"1"'}), json={"outcomes": "Forty judges."})
+    assert proposal.status_code == 202, proposal.text
+    with worker(loop_settings, engine) as runner:
+        drain(runner)
+    box = lclient.get("/v1/inbox?type=activity.proposed", headers=loop.h("x")).json()
+    (item,) = box["items"]
+    assert item["title"] == (
+        "France proposes a change to the activity “Workshop in Lyon” (outcomes): please accept or reject it"
+    )
+    assert item["action_required"] and box["waiting"]["activities"] == 1
+    assert item["data"]["proposal"]["id"] == proposal.json()["id"] and item["data"]["activity"]["outcomes"] is None
+    assert lclient.get("/v1/inbox?type=activity.proposed", headers=loop.h("fra")).json()["total"] == 0
+    answer = f"{url}/proposals/{proposal.json()['id']}/accept"
+    assert lclient.post(answer, headers=loop.h("x", **{"If-Match": '"1"'})).status_code == 200
+    with worker(loop_settings, engine) as runner:
+        drain(runner)
+    (told,) = lclient.get("/v1/inbox?type=activity.proposal_accepted", headers=loop.h("fra")).json()["items"]
+    assert told["title"] == "Prison Reform Helpers accepted the change to the activity “Workshop in Lyon”"
+    assert told["data"]["activity"]["outcomes"] == "Forty judges."
+    box = lclient.get("/v1/inbox?type=activity.proposed", headers=loop.h("x")).json()
+    assert not box["items"][0]["action_required"] and box["waiting"]["activities"] == 0
 
 
 def test_the_worker_scores_open_needs_again_after_providers_change(

@@ -157,18 +157,19 @@ def test_an_edit_by_one_party_needs_the_others_confirmation_again(client: TestCl
         json={"status": "completed"},
         headers={**auth(p["key_x"]), "If-Match": f'"{confirmed["version"]}"'},
     )
-    assert edited.status_code == 200, edited.text
-    body = edited.json()
-    assert body["confirmation"] == "unconfirmed" and body["recorded_by"] == "provider"
-    assert body["confirmed_by"] is None and body["confirmed_at"] is None
-    assert claim["id"] not in _listed(client, None)
-    # The State edits in turn: now the provider is the one to confirm.
+    # Confirmed: the edit is only a proposal; the record stays as both parties confirmed it.
+    assert edited.status_code == 202, edited.text
+    assert edited.json()["status"] == "pending" and edited.json()["changes"] == {"status": "completed"}
+    kept = client.get(f"/v1/activities/{claim['id']}", headers=auth(p["fra"])).json()
+    assert (kept["status"], kept["confirmation"], kept["version"]) == ("planned", "confirmed", confirmed["version"])
+    # A claim not yet confirmed: the other party's edit is a new claim, which the first party confirms.
+    second = _record(client, p["key_x"], state="FRA", status="planned", title="Visit to the prison of Fresnes")
     edited = client.patch(
-        f"/v1/activities/{claim['id']}",
+        f"/v1/activities/{second['id']}",
         json={"outcomes": "Thirty officers trained."},
-        headers={**auth(p["fra"]), "If-Match": f'"{body["version"]}"'},
+        headers={**auth(p["fra"]), "If-Match": f'"{second["version"]}"'},
     ).json()
-    assert edited["recorded_by"] == "state"
+    assert edited["recorded_by"] == "state" and edited["confirmation"] == "unconfirmed"
     assert_problem(_answer(client, p["fra"], edited, "confirm"), 403)
     assert _answer(client, p["key_x"], edited, "confirm").json()["confirmation"] == "confirmed"
 

@@ -41,6 +41,9 @@ AUDITED: dict[str, tuple[str, str] | None] = {
     "DELETE /v1/activities/{activity_id}": ("activity", "delete"),
     "POST /v1/activities/{activity_id}/confirm": ("activity", "confirm"),
     "POST /v1/activities/{activity_id}/decline": ("activity", "decline"),
+    "POST /v1/activities/{activity_id}/proposals/{proposal_id}/accept": ("activity_proposal", "accept"),
+    "POST /v1/activities/{activity_id}/proposals/{proposal_id}/reject": ("activity_proposal", "reject"),
+    "POST /v1/activities/{activity_id}/proposals/{proposal_id}/withdraw": ("activity_proposal", "withdraw"),
     "POST /v1/match": None,
     "POST /v1/states/{iso3}/needs/draft": None,
     "POST /v1/classify": None,
@@ -58,9 +61,14 @@ AUDITED: dict[str, tuple[str, str] | None] = {
     "POST /v1/webhooks/{webhook_id}/test": ("webhook", "test"),
     "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": ("webhook", "retry"),
 }
-# Writes that change more than their own object, each with its own row: accepting records the activity
-# (confirmed by both) and moves the need to in_progress.
-ALSO_RECORDED = {"POST /v1/engagements/{engagement_id}/accept": [("activity", "create"), ("need", "update")]}
+# Writes that change more than their own object, each with its own row (by operation, or by one of its
+# cases): accepting an engagement records the activity (confirmed by both) and moves the need to
+# in_progress; accepting a proposal changes (case 0) or deletes (case 1) the activity.
+ALSO_RECORDED = {
+    "POST /v1/engagements/{engagement_id}/accept": [("activity", "create"), ("need", "update")],
+    "POST /v1/activities/{activity_id}/proposals/{proposal_id}/accept [0]": [("activity", "update")],
+    "POST /v1/activities/{activity_id}/proposals/{proposal_id}/accept [1]": [("activity", "delete")],
+}
 # Operations the test app can't complete (no trained tagger: 503); they write nothing anyway.
 NOT_COMPLETED_HERE = {"POST /v1/classify"}
 
@@ -108,7 +116,7 @@ def test_each_write_leaves_exactly_its_audit_row(
     if expected is None:
         assert added == [], f"{operation} is read-only but recorded {len(added)} audit row(s)"
         return
-    also = ALSO_RECORDED.get(operation, [])
+    also = ALSO_RECORDED.get(f"{operation} [{index}]", ALSO_RECORDED.get(operation, []))
     assert len(added) == 1 + len(also), f"{operation} as {role} recorded {len(added)} audit rows"
     assert sorted((r.resource, r.action) for r in added) == sorted([expected, *also])
     assert all(r.actor_key_id == ids[f"{role}_key"] for r in added)

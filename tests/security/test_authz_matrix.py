@@ -25,6 +25,7 @@ from sqlmodel import Session, SQLModel
 
 from app.core.identity import generate_key
 from app.models.activity import Activity, ActivityRecommendation
+from app.models.activity_history import ActivityProposal
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
 from app.models.engagement import Engagement
@@ -87,6 +88,8 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
             ("activity_xa_planned", "planned", None),
             ("activity_xa_claimed_by_a", "ongoing", "state"),
             ("activity_xa_claimed_by_x", "ongoing", "provider"),
+            ("activity_xa_proposed", "ongoing", None),
+            ("activity_xa_deletion", "ongoing", None),
         ):
             activity = Activity(
                 provider_id=x.id,
@@ -101,6 +104,7 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
             session.flush()
             session.add(ActivityRecommendation(activity_id=activity.id, recommendation_id=rec_a.id))
             ids[name] = activity.id
+        _seed_proposals(session, ids)
     _seed_loop(session, ids)
     secrets: dict[str, str] = {}
     keys = {
@@ -121,6 +125,24 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
         ids[f"{name}_key" if not name.endswith("_key") else name] = row.id
     session.commit()
     return ids, secrets
+
+
+def _seed_proposals(session: Session, ids: dict[str, str]) -> None:
+    """Pending proposals on two confirmed activities: X proposes a change, FRA asks to delete."""
+    for name, activity, kind, role, changes in (
+        ("proposal_by_x", "activity_xa_proposed", "change", "provider", {"outcomes": "Forty officers trained."}),
+        ("deletion_by_a", "activity_xa_deletion", "deletion", "state", {}),
+    ):
+        proposal = ActivityProposal(
+            activity_id=ids[activity],
+            kind=kind,
+            changes=changes,
+            base_version=1,
+            proposed_by_role=role,
+            open_key=ids[activity],
+        )
+        session.add(proposal)
+        ids[name] = proposal.id
 
 
 def _seed_loop(session: Session, ids: dict[str, str]) -> None:

@@ -233,3 +233,48 @@ def test_a_state_starts_from_a_providers_page_and_sees_what_waits(web: TestClien
     )
     profile = web.get(f"/providers/{un.id}").text
     assert f'href="/activities/{new_id}"' in profile and "Waiting for UN Women Liaison to confirm" in profile
+
+
+def test_the_other_party_answers_a_proposed_change_or_deletion_on_the_activity_page(
+    web: TestClient, data: Seed, session: Session
+) -> None:
+    """The inbox says a proposal waits: the activity page shows it, with Accept and Reject (the proposer: Withdraw)."""
+    from app.core.identity import Principal
+    from app.models.activity import ActivityUpdate
+    from app.services import activity_proposals as proposals
+
+    row = make_activity(session, data.providers["ngo"], title="Workshop in Lyon")
+    fra = Principal(role="state", state="FRA", key_id=data.keys["fra"][0].id)
+    change = ActivityUpdate(outcomes="Forty judges trained.")
+    proposals.edit_activity(session, principal=fra, activity_id=row.id, data=change, expected=frozenset({1}))
+    stranger_page = web.get(f"/activities/{row.id}").text
+    assert "Change proposed" not in stranger_page and "Forty judges" not in stranger_page
+    sign_in(web, data.keys["ngo"][1])
+    page = web.get(f"/activities/{row.id}").text
+    assert "Change proposed" in page and "Forty judges trained." in page and "Accept the change" in page
+    assert "Not reported yet." in page  # the confirmed version is still what the page shows
+    accept = re.search(r'action="(/activities/[^"]+/accept)"', page)
+    assert accept is not None
+    done = web.post(accept.group(1), data={"csrf_token": csrf_from(page), "version": "1"})
+    assert done.status_code == 303 and done.headers["location"] == f"/activities/{row.id}"
+    page = web.get(f"/activities/{row.id}").text
+    assert "Change proposed" not in page and "Forty judges trained." in page
+    assert "Version 2: outcomes changed by France on" in page and "accepted by Prison Reform Helpers" in page
+    # A deletion the provider rejects: the activity stays.
+    proposals.delete_activity(fresh(session), principal=fra, activity_id=row.id, expected=frozenset({2}))
+    page = web.get(f"/activities/{row.id}").text
+    assert "Deletion proposed" in page and "Agree to delete it" in page
+    rejected = web.post(
+        f"/activities/{row.id}/proposals/{_pending_id(session, row.id)}/reject",
+        data={"csrf_token": csrf_from(page), "version": "1", "message": "It took place."},
+    )
+    assert rejected.status_code == 303
+    assert fresh(session).get(Activity, row.id) is not None
+    assert "Deletion proposed" not in web.get(f"/activities/{row.id}").text
+
+
+def _pending_id(session: Session, activity_id: str) -> str:
+    from app.models.activity_history import ActivityProposal
+
+    found = fresh(session).exec(select(ActivityProposal.id).where(ActivityProposal.open_key == activity_id)).one()
+    return str(found)

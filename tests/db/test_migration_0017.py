@@ -1,0 +1,65 @@
+"""Migration 0017: every activity written before it keeps its current content as version 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+from sqlmodel import Session
+
+from tests.db.test_migration_0008 import _alembic
+from tests.dbutil import fresh_database_url
+from tests.factories import make_activity, make_provider, make_recommendation
+
+pytestmark = pytest.mark.db
+
+
+def test_existing_activities_get_their_content_as_version_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fresh_database_url(tmp_path) as url:
+        _alembic(monkeypatch, url, "upgrade", "0016")
+        engine = create_engine(url)
+        with Session(engine) as session:
+            provider = make_provider(session)
+            recs = [make_recommendation(session), make_recommendation(session)]
+            legacy = make_activity(session, provider, recs[::-1], title="Legacy workshop", confirmation="confirmed")
+            claim = make_activity(
+                session,
+                provider,
+                title="Claimed visit",
+                confirmation="unconfirmed",
+                recorded_by_role="state",
+                recorded_by_key_id="k1",
+                start_date=None,
+            )
+            ids = (legacy.id, claim.id, [r.id for r in recs[::-1]])
+        engine.dispose()
+
+        _alembic(monkeypatch, url, "upgrade", "0017")
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            rows = {
+                r.activity_id: r
+                for r in conn.exec_driver_sql(
+                    "SELECT activity_id, number, origin, content, changed, recorded_by_role, recorded_by_key_id,"
+                    " accepted_by_role FROM activity_version"
+                )
+            }
+        assert set(rows) == {ids[0], ids[1]}
+        legacy_row, claim_row = rows[ids[0]], rows[ids[1]]
+        assert (legacy_row.number, legacy_row.origin) == (1, "recorded")
+        content = legacy_row.content if isinstance(legacy_row.content, dict) else json.loads(legacy_row.content)
+        assert content["title"] == "Legacy workshop" and content["recommendation_ids"] == ids[2]
+        assert content["modality"] == "training" and content["need_id"] is None
+        assert (claim_row.recorded_by_role, claim_row.recorded_by_key_id, claim_row.accepted_by_role) == (
+            "state",
+            "k1",
+            None,
+        )
+        engine.dispose()
+
+        _alembic(monkeypatch, url, "downgrade", "0016")
+        engine = create_engine(url)
+        assert not {"activity_version", "activity_proposal"} & set(inspect(engine).get_table_names())
+        engine.dispose()
