@@ -30,7 +30,7 @@ import os
 import shutil
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
-from starlette.types import Scope
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -119,7 +118,7 @@ def worker_stopped() -> None:
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # prometheus_client's multiprocess module is unannotated
 
 
-def route_template(scope: Scope) -> str:
+def route_template(scope: Mapping[str, object]) -> str:
     """The matched route's template with its mount prefix (`/v1/needs/{need_id}/matches`), or "unmatched".
 
     Templates, not paths, keep the number of series bounded.
