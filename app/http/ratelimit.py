@@ -31,6 +31,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -43,7 +44,15 @@ from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import RateLimited
-from app.http.credentials import bearer_credential, credential_digest, credential_prefix, header, lookup_key_id
+from app.http.credentials import (
+    SESSION_MAX_AGE_S,
+    bearer_credential,
+    credential_digest,
+    credential_prefix,
+    header,
+    lookup_key_id,
+    lookup_session_key_id,
+)
 from app.http.problems import problem_response
 
 logger = logging.getLogger("app.ratelimit")
@@ -87,13 +96,20 @@ class KeyIdentities:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def forget(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
+
     async def resolve(self, engine: Engine, credential: str, now: float) -> str | None:
         """The key id, or None; raises when the database cannot tell (nothing is cached then)."""
-        digest = credential_digest(credential)
+        return await self.resolve_by(credential_digest(credential), now, lookup_key_id, engine, credential)
+
+    async def resolve_by(self, digest: str, now: float, lookup: Callable[..., str | None], *args: Any) -> str | None:
+        """The cached answer for `digest`, else `lookup(*args)` run in a thread (and cached)."""
         found = self.cached(digest, now)
         if found is not self._UNRESOLVED:
             return found  # type: ignore[no-any-return]
-        key_id = await anyio.to_thread.run_sync(lookup_key_id, engine, credential)
+        key_id = await anyio.to_thread.run_sync(lookup, *args)
         self.store(digest, key_id, now)
         return key_id
 
@@ -124,6 +140,7 @@ class RateLimitMiddleware:
         self.creates = RateLimitItemPerHour(creates_per_hour, namespace="upr-creates")
         self.failures = RateLimitItemPerMinute(failed_auth_per_minute, namespace="upr-authfail")
         self.keys = KeyIdentities()
+        self.sessions = KeyIdentities()  # page sessions: live (their key id) or ended (None)
         self._last_storage_warning = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,7 +159,7 @@ class RateLimitMiddleware:
             except Exception:  # the database cannot tell now; the route will answer for it
                 key_id = None
         elif credential is None:
-            key_id = _session_key_id(scope)
+            key_id = await self._session_key_id(scope, now)
         else:
             failing = True  # an Authorization header that is not `Bearer <key>`
         writes = key_id is not None and scope["method"] == "POST" and scope["path"] not in NO_WRITE_QUOTA_PATHS
@@ -172,9 +189,43 @@ class RateLimitMiddleware:
                 headers["X-RateLimit-Reset"] = str(math.ceil(reset))
                 if message["status"] == 401 and credential is not None:
                     await self._count_failure(credential, address, now)
+                if scope["path"] == "/signout" and message["status"] < 400:
+                    self._forget_session(scope)  # its cookie counts as anonymous from now on
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _session_key_id(self, scope: Scope, now: float) -> str | None:
+        """The key id of a signed-in page session that is still live; a signed-out or idle one counts as anonymous.
+
+        The cookie's signature only proves it was issued here; whether the session still counts is in the
+        database (`web_session`), looked up once per KEY_CACHE_TTL_S. Sign-out through this worker forgets
+        it at once.
+        """
+        token = _session_token(scope)
+        if token is None or token.kid is None:
+            return None
+        settings = scope["app"].state.settings
+        idle = timedelta(minutes=settings.WEB_SESSION_IDLE_MINUTES)
+        max_age = timedelta(seconds=SESSION_MAX_AGE_S)
+        try:
+            return await self.sessions.resolve_by(
+                _session_digest(token.sid),
+                now,
+                lookup_session_key_id,
+                scope["app"].state.engine,
+                token.sid,
+                token.kid,
+                idle,
+                max_age,
+            )
+        except Exception:  # the database cannot tell now: count the request as anonymous
+            return None
+
+    def _forget_session(self, scope: Scope) -> None:
+        token = _session_token(scope)
+        if token is not None:
+            self.sessions.forget(_session_digest(token.sid))
 
     def _decide(
         self, client: str, writer: str | None, failing_credential: str | None, address: str
@@ -256,8 +307,8 @@ def _is_page(path: str) -> bool:
     return is_page_path(path)
 
 
-def _session_key_id(scope: Scope) -> str | None:
-    """The key id a signed-in page session names, if its cookie is genuine."""
+def _session_token(scope: Scope) -> Any:
+    """The genuine (signed, unexpired) session token of the request's cookie, or None."""
     raw = header(scope, b"cookie")
     if raw is None:
         return None
@@ -265,5 +316,8 @@ def _session_key_id(scope: Scope) -> str | None:
     signer = getattr(scope["app"].state, "signer", None)
     if value is None or signer is None:
         return None
-    token = signer.loads(value)
-    return token.kid if token is not None else None
+    return signer.loads(value)
+
+
+def _session_digest(sid: str) -> str:
+    return "session:" + credential_digest(sid)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.db import intending_to_write
+from app.models.api_key import ApiKey
 from app.models.common import utcnow
 from app.models.web_session import WebSession
 
@@ -53,6 +54,24 @@ def resume(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age:
             session.execute(update(T).where(T.c.id == session_digest(sid)).values(last_seen_at=now))
             session.commit()
     return True
+
+
+def live_key_id(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age: timedelta) -> str | None:
+    """The key id of a session that still signs someone in (its key not revoked), else None; writes nothing."""
+    now = utcnow()
+    keys = ApiKey.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        select(T.c.key_id)
+        .join(keys, keys.c.id == T.c.key_id)
+        .where(
+            T.c.id == session_digest(sid),
+            T.c.key_id == key_id,
+            T.c.last_seen_at >= now - idle,
+            T.c.created_at >= now - max_age,
+            keys.c.revoked_at.is_(None),
+        )
+    ).first()
+    return None if row is None else str(row.key_id)
 
 
 def end(session: Session, *, sid: str) -> None:

@@ -11,24 +11,27 @@ import subprocess
 import time
 import types
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
 from app.http.ratelimit import KeyIdentities
 from app.main import create_app
+from app.models.web_session import WebSession
 from tests.conftest import migrate
 from tests.dbutil import fresh_database_url
 from tests.factories import auth, make_key
 from tests.live import LiveServer, free_port
 from tests.test_errors import assert_problem
-from tests.web.conftest import sign_in
+from tests.web.conftest import csrf_from, sign_in
 
 
 class FakeClock:
@@ -145,6 +148,34 @@ def test_a_signed_in_page_session_counts_as_its_key(limited_app: FastAPI, sessio
             assert script.get("/v1/needs", headers=auth(key)).status_code == 200  # 2-5 on the key
         assert browser.get("/needs/new").status_code == 429
         assert script.get("/v1/recommendations").status_code == 200  # the script's address is untouched
+
+
+def test_a_signed_out_session_cookie_counts_as_anonymous(limited_app: FastAPI, session: Session) -> None:
+    _, key = make_key(session, "state", state="MEX")
+    with _from(limited_app, "10.0.0.1") as browser, _from(limited_app, "10.0.0.3") as holder:
+        sign_in(browser, key)  # on 10.0.0.1's own budget
+        dead = browser.cookies.get("upr_session")
+        token = csrf_from(browser.get("/").text)  # 1 on the key
+        assert browser.post("/signout", data={"csrf_token": token}).status_code == 303  # 2 on the key
+        holder.cookies.set("upr_session", dead)
+        statuses = [holder.get("/").status_code for _ in range(6)]
+        assert statuses == [200] * 5 + [429]  # the holder's own address budget, not the key's
+        for _ in range(3):
+            assert holder.get("/v1/needs", headers=auth(key)).status_code == 200  # 3-5 on the key
+
+
+def test_an_idle_session_cookie_counts_as_anonymous(limited_app: FastAPI, session: Session) -> None:
+    _, key = make_key(session, "state", state="MEX")
+    with _from(limited_app, "10.0.0.1") as browser, _from(limited_app, "10.0.0.4") as script:
+        sign_in(browser, key)
+        # Idle for longer than WEB_SESSION_IDLE_MINUTES: the session ended, signed out or not.
+        session.rollback()
+        session.execute(update(WebSession).values(last_seen_at=datetime.now(UTC) - timedelta(hours=2)))
+        session.commit()
+        for _ in range(3):
+            assert browser.get("/recommendations").status_code == 200  # 3-5 on 10.0.0.1, none on the key
+        for _ in range(5):
+            assert script.get("/v1/needs", headers=auth(key)).status_code == 200
 
 
 def test_failed_authentications_brake_bad_credentials_only(limited_app: FastAPI, session: Session) -> None:
