@@ -7,16 +7,21 @@ each request costs a few constant-time counter updates.
 
 The client is the API key that authenticates the request (its id, however the header
 is spelled, whether it came as `Authorization: Bearer` or as a signed-in page's session);
-a missing, malformed, unknown or revoked credential counts as the client's address. The
+a missing, malformed, unknown or revoked credential, and the cookie of a page session that
+ended (signed out, idle, or its key revoked), count as the client's address. The
 API under `/v1` and the pages (including `/signin`) share one budget; the probes under
 `/health` and the static files are not limited. Limited responses carry
 `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds);
 over a limit the answer is 429 with `Retry-After`.
 
-The brake counts failed authentications (401) per credential prefix and per address; once
-either passes `AUTH_FAILURES_PER_MINUTE`, further requests carrying a credential that does
-not authenticate get 429. A request whose key is valid is never braked, so an attacker
-behind the same proxy or NAT address cannot lock other users out.
+The hourly write quota counts POSTs of a key, except those that only read (`READ_ONLY_POSTS`:
+free-text matching, classification, need drafts) and signing in or out.
+
+The brake counts failed authentications (401, and keys the sign-in form refuses) per
+credential prefix and per address; once either passes `AUTH_FAILURES_PER_MINUTE`, further
+requests carrying a credential that does not authenticate get 429 (the sign-in form too).
+A request whose key is valid is never braked, so an attacker behind the same proxy or NAT
+address cannot lock other users out.
 
 The address is the TCP peer, or the first untrusted hop of `X-Forwarded-For` when the peer
 is a proxy listed in uvicorn's `FORWARDED_ALLOW_IPS`; other peers cannot choose it.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -59,6 +65,9 @@ logger = logging.getLogger("app.ratelimit")
 
 UNLIMITED_PREFIXES = ("/health/", "/static/", "/docs/assets/")
 NO_WRITE_QUOTA_PATHS = ("/signin", "/signout")
+# POSTs that only read (a query too large for a URL): they count as requests, never as writes.
+READ_ONLY_POSTS = re.compile(r"^/v1/(match|classify|states/[^/]+/needs/draft)$")
+SIGN_IN_PATH = "/signin"
 SESSION_COOKIE = "upr_session"
 KEY_CACHE_SIZE = 4096
 KEY_CACHE_TTL_S = 30.0
@@ -162,7 +171,10 @@ class RateLimitMiddleware:
             key_id = await self._session_key_id(scope, now)
         else:
             failing = True  # an Authorization header that is not `Bearer <key>`
-        writes = key_id is not None and scope["method"] == "POST" and scope["path"] not in NO_WRITE_QUOTA_PATHS
+        writes = key_id is not None and scope["method"] == "POST" and _writes(scope["path"])
+        if scope["method"] == "POST" and scope["path"] == SIGN_IN_PATH:
+            # The form checks the pasted key itself; it reports a failure here (`failed_sign_in`).
+            scope.setdefault("state", {})["auth_brake"] = _SignInBrake(self, address, now)
         client = f"key:{key_id}" if key_id else f"ip:{address}"
         try:
             if self.in_memory:
@@ -252,17 +264,17 @@ class RateLimitMiddleware:
         return None
 
     async def _count_failure(self, credential: str, address: str, now: float) -> None:
-        def count() -> None:
-            self.limiter.hit(self.failures, f"prefix:{credential_prefix(credential)}")
-            self.limiter.hit(self.failures, f"ip:{address}")
-
         try:
             if self.in_memory:
-                count()
+                self._hit_failure(credential, address)
             else:
-                await anyio.to_thread.run_sync(count)
+                await anyio.to_thread.run_sync(self._hit_failure, credential, address)
         except Exception:
             self._warn_storage(now)
+
+    def _hit_failure(self, credential: str, address: str) -> None:
+        self.limiter.hit(self.failures, f"prefix:{credential_prefix(credential)}")
+        self.limiter.hit(self.failures, f"ip:{address}")
 
     def _warn_storage(self, now: float) -> None:
         if now - self._last_storage_warning >= STORAGE_WARNING_EVERY_S:
@@ -287,6 +299,43 @@ class RateLimitMiddleware:
 
 
 @dataclass(frozen=True, slots=True)
+class _SignInBrake:
+    """The failed-authentication brake, for the sign-in form that checks a pasted key after the middleware ran."""
+
+    limits: RateLimitMiddleware
+    address: str
+    now: float
+
+    def failed(self, credential: str) -> None:
+        """Count a refused key; raise RateLimited instead when its prefix or this address is braked already."""
+        limits = self.limits
+        try:
+            braked = limits._braked(credential_prefix(credential), self.address)
+            if braked is None:
+                limits._hit_failure(credential, self.address)
+                return
+            reset = limits.limiter.get_window_stats(limits.failures, braked).reset_time
+        except Exception:
+            limits._warn_storage(self.now)
+            return
+        retry_after = max(1, math.ceil(reset - limits.clock()))
+        raise RateLimited(
+            f"Too many failed sign-ins from this address or for this key. Retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def failed_sign_in(request_state: Any, credential: str) -> None:
+    """Report a key the sign-in form refused to the failed-authentication brake (RateLimited once braked).
+
+    Blocking with a shared store: call it from a route that runs in the thread pool.
+    """
+    brake = getattr(request_state, "auth_brake", None)
+    if brake is not None and credential:
+        brake.failed(credential)
+
+
+@dataclass(frozen=True, slots=True)
 class _Refusal:
     reset: float  # epoch seconds when the budget frees up
     detail: str
@@ -299,6 +348,11 @@ def _storage(url: str | None) -> Any:
     if url.startswith(("redis://", "rediss://", "redis+unix://")):
         return storage_from_string(url, socket_timeout=STORE_TIMEOUT_S, socket_connect_timeout=STORE_TIMEOUT_S)
     return storage_from_string(url)
+
+
+def _writes(path: str) -> bool:
+    """Whether a POST to `path` counts against the hourly write quota."""
+    return path not in NO_WRITE_QUOTA_PATHS and READ_ONLY_POSTS.match(path) is None
 
 
 def _is_page(path: str) -> bool:

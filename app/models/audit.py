@@ -17,7 +17,16 @@ from sqlmodel import Field, SQLModel
 from app.models.common import JsonType, UTCDateTime, utcnow
 
 AuditResource = Literal[
-    "key", "provider", "need", "activity", "recommendations", "engagement", "subscription", "webhook", "inbox"
+    "key",
+    "provider",
+    "need",
+    "activity",
+    "recommendations",
+    "engagement",
+    "subscription",
+    "webhook",
+    "inbox",
+    "session",
 ]
 AuditAction = Literal[
     "create",
@@ -32,6 +41,8 @@ AuditAction = Literal[
     "read",
     "test",
     "retry",
+    "sign_in",
+    "sign_out",
 ]
 
 

@@ -19,6 +19,7 @@ from app.core.db import intending_to_write
 from app.models.api_key import ApiKey
 from app.models.common import utcnow
 from app.models.web_session import WebSession
+from app.services import audit
 
 # last_seen_at is written at most this often per session, so reading a page rarely writes.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -31,11 +32,26 @@ def session_digest(sid: str) -> str:
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
-def start(session: Session, *, sid: str, key_id: str) -> None:
-    """Record a new signed-in session (the caller commits nothing else in this transaction)."""
+def start(session: Session, *, sid: str, actor: audit.Actor) -> None:
+    """Record a new signed-in session of `actor`'s key, and its sign-in in the audit trail."""
+    assert actor.key_id is not None
     with intending_to_write():
-        session.add(WebSession(id=session_digest(sid), key_id=key_id))
+        session.add(WebSession(id=session_digest(sid), key_id=actor.key_id))
+        audit.record(session, actor, resource="session", resource_id=audit_id(sid), action="sign_in")
         session.commit()
+
+
+def sign_out(session: Session, *, sid: str, actor: audit.Actor) -> None:
+    """End the session at its visitor's request, and say so in the audit trail."""
+    with intending_to_write():
+        session.execute(delete(T).where(T.c.id == session_digest(sid)))
+        audit.record(session, actor, resource="session", resource_id=audit_id(sid), action="sign_out")
+        session.commit()
+
+
+def audit_id(sid: str) -> str:
+    """How the audit trail names a session: the start of its stored digest (never the id the cookie holds)."""
+    return session_digest(sid)[:16]
 
 
 def resume(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age: timedelta) -> bool:

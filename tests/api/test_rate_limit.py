@@ -5,6 +5,7 @@ A fake clock drives both the middleware and the `limits` in-memory storage.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from tests.conftest import migrate
 from tests.dbutil import fresh_database_url
 from tests.factories import auth, make_key
 from tests.live import LiveServer, free_port
+from tests.security.test_authz_matrix import write_operations
 from tests.test_errors import assert_problem
 from tests.web.conftest import csrf_from, sign_in
 
@@ -199,6 +201,48 @@ def test_failures_on_one_key_prefix_brake_it_from_every_address(limited_app: Fas
     with _from(limited_app, "198.51.100.200") as fresh:
         assert_problem(fresh.get("/v1/keys", headers=auth(wrong + "x")), 429)
         assert fresh.get("/v1/keys", headers=auth(valid)).status_code == 200  # the owner still gets in
+
+
+def test_failed_signins_count_against_the_brake(settings: Settings, engine: Engine, session: Session) -> None:
+    _, valid = make_key(session, "state", state="FRA")
+    app = create_app(_tight(settings, RATE_LIMIT_PER_MINUTE=100), engine=engine)
+    with _from(app, "192.0.2.9") as guesser:
+        token = csrf_from(guesser.get("/signin").text)
+        for i in range(4):
+            wrong = {"api_key": f"upr_0000000{i}_wrong", "csrf_token": token}
+            assert guesser.post("/signin", data=wrong).status_code == 400
+        refused = guesser.post("/signin", data={"api_key": "upr_00000009_wrong", "csrf_token": token})
+        assert refused.status_code == 429
+        assert refused.headers["content-type"].startswith("text/html")
+        assert int(refused.headers["retry-after"]) > 0
+        # One brake for the form and the API: a bad Bearer key from this address is braked too.
+        assert_problem(guesser.get("/v1/keys", headers=auth("upr_00000010_wrong")), 429)
+        # A valid key is never braked, on the form or the API.
+        assert guesser.post("/signin", data={"api_key": valid, "csrf_token": token}).status_code == 303
+    with _from(app, "192.0.2.10") as other:
+        assert other.get("/v1/keys", headers=auth("upr_00000011_wrong")).status_code == 401
+
+
+def test_read_only_posts_do_not_count_as_writes(settings: Settings, engine: Engine, session: Session) -> None:
+    _, key = make_key(session, "state", state="FRA")
+    app = create_app(_tight(settings, RATE_LIMIT_PER_MINUTE=100), engine=engine)
+    with _from(app, "192.0.2.11") as client:
+        for _ in range(4):
+            assert client.post("/v1/match", json={"text": "torture prevention"}, headers=auth(key)).status_code == 200
+            assert client.post("/v1/states/FRA/needs/draft", headers=auth(key)).status_code == 200
+        # Three writes an hour: the quota is untouched by the eight reads above.
+        statuses = [client.post("/v1/subscriptions", json={}, headers=auth(key)).status_code for _ in range(4)]
+        assert 429 not in statuses[:3] and statuses[3] == 429
+
+
+def test_the_read_only_posts_are_those_that_write_nothing(app: FastAPI) -> None:
+    from app.http.ratelimit import READ_ONLY_POSTS
+    from tests.security.test_audit import AUDITED
+
+    posts = [op.split(" ", 1)[1] for op in write_operations(app) if op.startswith("POST /v1/")]
+    read_only = {path for path in posts if READ_ONLY_POSTS.match(re.sub(r"\{[^}]+\}", "FRA", path))}
+    assert read_only == {path for path in posts if AUDITED[f"POST {path}"] is None}
+    assert "/v1/match" in read_only
 
 
 def test_create_quota_per_hour_is_per_key(limited: TestClient, clock: FakeClock, session: Session) -> None:
