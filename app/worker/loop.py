@@ -40,6 +40,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings, load_secret_key
 from app.core.db import create_db_engine, intending_to_write
+from app.core.files import private_dir
 from app.match_index.index import MatchIndex
 from app.services import mail
 from app.services import themes as theme_service
@@ -64,7 +65,7 @@ def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
         yield
         return
     path = Path(url.database + ".worker.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     handle: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the worker's life)
     try:
         try:
