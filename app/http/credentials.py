@@ -14,8 +14,8 @@ from sqlmodel import Session
 from starlette.types import Scope
 
 from app.core.errors import Unauthorized
-from app.http.auth import authenticate
 from app.services import web_sessions
+from app.services.keys import authenticate
 
 SESSION_MAX_AGE_S = 12 * 3600  # a page session's cookie lifetime, and so the longest a session lasts
 
