@@ -161,7 +161,11 @@ def create_app(
     app.state.settings = settings
     app.state.tagger = None
     app.state.ready_checks = {}
-    app.state.export_slots = StreamSlots(settings.EXPORT_MAX_CONCURRENT)
+    app.state.export_slots = StreamSlots(
+        settings.EXPORT_MAX_CONCURRENT,
+        per_client=settings.EXPORT_MAX_PER_CLIENT,
+        stall_when_busy=settings.EXPORT_STALL_WHEN_BUSY_S,
+    )
     install_error_handlers(app)
     if settings.CORS_ORIGINS:
         # Credentials are bearer keys sent explicitly, never cookies, so no allow_credentials.

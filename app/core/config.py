@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Streamed exports: how many run at once per worker, and how long a client may accept no bytes.
     EXPORT_MAX_CONCURRENT: int = Field(default=4, ge=1, le=1000)
     EXPORT_SEND_TIMEOUT_S: float = Field(default=30.0, gt=0, le=3600)
+    # Of those, how many one client address may run at once; and how soon a client that reads
+    # nothing is cut off while others were just refused for want of a slot.
+    EXPORT_MAX_PER_CLIENT: int = Field(default=2, ge=1, le=1000)
+    EXPORT_STALL_WHEN_BUSY_S: float = Field(default=5.0, gt=0, le=3600)
 
     RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
