@@ -7,6 +7,7 @@ name hosting platforms already use.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -95,6 +96,10 @@ class Settings(BaseSettings):
     WEBHOOK_DISABLE_AFTER_S: float = Field(default=3 * 86400, gt=0)
     # Tests and local development only: allow http:// and private/loopback addresses for webhooks.
     WEBHOOK_ALLOW_PRIVATE: bool = False
+    # Fernet keys (urlsafe base64 of 32 bytes) that encrypt the stored webhook signing secrets: the
+    # first encrypts, all decrypt (rotation: put a new key first, run `upr-match webhooks rotate-secrets`,
+    # then drop the old one). Required in production; elsewhere, when empty, derived from SECRET_KEY.
+    WEBHOOK_SECRET_KEYS: list[str] = Field(default_factory=list, repr=False)
     WORKER_POLL_S: float = Field(default=1.0, gt=0, le=60)
     # How long a worker owns what it claimed; a worker killed mid-delivery leaves it to others after this.
     WORKER_LEASE_S: float = Field(default=60.0, gt=0, le=3600)
@@ -110,6 +115,21 @@ class Settings(BaseSettings):
     def _check_schedule(cls, value: list[float]) -> list[float]:
         if not value or any(delay <= 0 for delay in value):
             raise ValueError("WEBHOOK_RETRY_SCHEDULE must list one or more delays in seconds, each above 0")
+        return value
+
+    @field_validator("WEBHOOK_SECRET_KEYS")
+    @classmethod
+    def _check_fernet_keys(cls, value: list[str]) -> list[str]:
+        for position, key in enumerate(value, start=1):
+            try:
+                raw = base64.urlsafe_b64decode(key.encode("ascii"))
+            except (ValueError, UnicodeError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"WEBHOOK_SECRET_KEYS: key {position} is not a Fernet key (urlsafe base64 of 32 bytes; make one "
+                    "with `python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`)"
+                )
         return value
 
     @field_validator("DATABASE_URL")
@@ -129,6 +149,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SECRET_KEY must be set in production, at least {MIN_SECRET_LENGTH} characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.ENVIRONMENT == "production" and not self.WEBHOOK_SECRET_KEYS:
+            raise ValueError(
+                "WEBHOOK_SECRET_KEYS must be set in production: a JSON list of Fernet keys that encrypt the "
+                "stored webhook secrets, e.g. "
+                "`python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
             )
         if self.WORKER_LEASE_S < 2 * self.WEBHOOK_TIMEOUT_S:
             raise ValueError(

@@ -41,6 +41,7 @@ from sqlmodel import Session
 from app.core.config import Settings, load_secret_key
 from app.core.db import create_db_engine, intending_to_write
 from app.core.files import private_dir
+from app.core.secret_box import secret_box
 from app.match_index.index import MatchIndex
 from app.services import mail
 from app.services import themes as theme_service
@@ -121,6 +122,7 @@ class Worker:
         self.skip: set[int] = set()
         self._scores_rest_until = 0.0
         self.secret = load_secret_key(self.settings) if self.settings.SMTP_URL else b""
+        self.box = secret_box(self.settings)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -150,6 +152,7 @@ class Worker:
                 worker_id=self.worker_id,
                 lease_s=settings.WORKER_LEASE_S,
                 limit=limit or settings.WORKER_CONCURRENCY * 4,
+                box=self.box,
             )
         if not claimed:
             return 0
