@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # then drop the old one). Required in production; elsewhere, when empty, derived from SECRET_KEY.
     WEBHOOK_SECRET_KEYS: list[str] = Field(default_factory=list, repr=False)
     WORKER_POLL_S: float = Field(default=1.0, gt=0, le=60)
+    # /health/ready fails once no worker has been seen for this long (a worker reports every
+    # WORKER_STALE_AFTER_S / 4 seconds at most, 15 s at least often; a round longer than this counts as stalled).
+    WORKER_STALE_AFTER_S: float = Field(default=120.0, ge=10, le=86400)
     # How long a worker owns what it claimed; a worker killed mid-delivery leaves it to others after this.
     WORKER_LEASE_S: float = Field(default=60.0, gt=0, le=3600)
     WORKER_CONCURRENCY: int = Field(default=16, ge=1, le=256)

@@ -6,7 +6,8 @@ e-mails that are due (`app.services.mail`, with `SMTP_URL`), then score again a 
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
 `WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
-held while sending.
+held while sending. Between rounds it records a heartbeat (`app.services.heartbeats`, at most
+every `HEARTBEAT_EVERY_S`), which `/health/ready` reads to tell when no worker runs.
 
 It builds its own matching index, exactly as each server worker does (`MatchIndex` with the
 same tagger and settings), so alerts rank with the service's ranking and the write path never
@@ -43,12 +44,16 @@ from app.core.db import create_db_engine, intending_to_write
 from app.core.files import private_dir
 from app.core.secret_box import secret_box
 from app.match_index.index import MatchIndex
-from app.services import mail
+from app.models.common import utcnow
+from app.services import heartbeats, mail
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
 from app.worker import delivery, outbox
 
 logger = logging.getLogger("app.worker")
+
+#: The longest between two heartbeats (`upr-match serve` and /health/ready read them).
+HEARTBEAT_EVERY_S = 15.0
 
 #: How long the worker rests between searches for outdated best scores when it found none to spare.
 SCORES_EVERY_S = 30.0
@@ -123,6 +128,8 @@ class Worker:
         self._scores_rest_until = 0.0
         self.secret = load_secret_key(self.settings) if self.settings.SMTP_URL else b""
         self.box = secret_box(self.settings)
+        self.started_at = utcnow()
+        self._next_beat = 0.0
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -221,10 +228,26 @@ class Worker:
             scores=self.refresh_scores(),
         )
 
+    def heartbeat(self) -> None:
+        """Tell the readiness probe this worker is alive, at most every `heartbeat_every` seconds."""
+        now = time.monotonic()
+        if now < self._next_beat:
+            return
+        self._next_beat = now + self.heartbeat_every
+        try:
+            heartbeats.beat(self.db, worker_id=self.worker_id, started_at=self.started_at)
+        except Exception:  # the round will say why the database is unreachable; never stop for this
+            logger.warning("could not record the worker heartbeat", exc_info=True)
+
+    @property
+    def heartbeat_every(self) -> float:
+        return min(HEARTBEAT_EVERY_S, self.settings.WORKER_STALE_AFTER_S / 4)
+
     def run(self, stop: threading.Event) -> None:
         """Cycle until `stop` is set; sleep `WORKER_POLL_S` after a round with nothing to do."""
         logger.info("worker %s started (%s)", self.worker_id, self.db.dialect.name)
         while not stop.is_set():
+            self.heartbeat()
             try:
                 counts = self.cycle()
             except Exception:
