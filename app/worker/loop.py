@@ -2,7 +2,7 @@
 
 One loop: fan out a batch of events (`app.worker.outbox`), then deliver the webhook
 messages that are due (`app.worker.delivery`, `WORKER_CONCURRENCY` at once), then send the
-e-mails that are due (`app.services.mail`, with `SMTP_URL`), then score again a batch of the
+e-mails that are due (`app.worker.smtp`, with `SMTP_URL`), then score again a batch of the
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
 `WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
@@ -45,10 +45,10 @@ from app.core.files import private_dir
 from app.core.secret_box import secret_box
 from app.match_index.index import MatchIndex
 from app.models.common import utcnow
-from app.services import heartbeats, mail
+from app.services import heartbeats
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
-from app.worker import delivery, outbox
+from app.worker import delivery, outbox, smtp
 
 logger = logging.getLogger("app.worker")
 
@@ -191,10 +191,10 @@ class Worker:
         if not settings.SMTP_URL:
             return 0
         with intending_to_write(), self._session() as session:
-            claimed = mail.claim(session, worker_id=self.worker_id, lease_s=settings.WORKER_LEASE_S, limit=limit)
+            claimed = smtp.claim(session, worker_id=self.worker_id, lease_s=settings.WORKER_LEASE_S, limit=limit)
         if not claimed:
             return 0
-        results = mail.send(
+        results = smtp.send(
             smtp_url=settings.SMTP_URL,
             sender=settings.SMTP_FROM,
             public_url=settings.PUBLIC_URL,
@@ -202,7 +202,7 @@ class Worker:
             messages=claimed,
         )
         with intending_to_write(), self._session() as session:
-            mail.record(session, worker_id=self.worker_id, results=results)
+            smtp.record(session, worker_id=self.worker_id, results=results)
         return len(results)
 
     def refresh_scores(self, limit: int = 20) -> int:
