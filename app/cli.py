@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import analytics, backup, demo, evaluate, keys, purge, recommendations, server, themes, worker
+from app.commands import (
+    analytics,
+    backup,
+    demo,
+    evaluate,
+    keys,
+    purge,
+    recommendations,
+    server,
+    themes,
+    webhooks,
+    worker,
+)
 from app.commands.server import alembic_config, ready_banner
 
 __all__ = ["alembic_config", "cli", "main", "ready_banner"]
@@ -31,6 +43,7 @@ cli.command()(backup.restore)
 cli.add_typer(demo.app, name="demo")
 cli.add_typer(keys.app, name="keys")
 cli.add_typer(analytics.app, name="analytics")
+cli.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

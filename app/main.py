@@ -30,8 +30,10 @@ from app.http.ratelimit import RateLimitMiddleware
 from app.http.streaming import StreamSlots
 from app.match_index.change_log import prune_log
 from app.match_index.index import MatchIndex
+from app.models.common import utcnow
 from app.routes import api_router, health
 from app.routes import metrics as metrics_route
+from app.services import heartbeats
 from app.services import themes as theme_service
 from app.web import install_web
 from app.web.errors import page_errors
@@ -101,6 +103,24 @@ def _tagger_check(tagger: MultiSchemeTagger | None) -> ReadyCheck:
     return check
 
 
+def _worker_check(engine: Engine, stale_after_s: float) -> ReadyCheck:
+    def check() -> JsonObject:
+        with Session(engine) as session:
+            seen = heartbeats.last_seen(session)
+        if seen is None:  # no worker ever ran here (a deployment may run none): nothing to wait for
+            return {"ok": True, "seen": False, "detail": "no worker has reported yet"}
+        age = (utcnow() - seen).total_seconds()
+        result: JsonObject = {"ok": age <= stale_after_s, "seen": True, "last_seen_s": round(age, 1)}
+        if not result["ok"]:
+            result["detail"] = (
+                f"no worker seen for {age:.0f} s (WORKER_STALE_AFTER_S {stale_after_s:g}): the inbox, alerts, "
+                "webhooks and e-mail wait until `upr-match worker` runs again"
+            )
+        return result
+
+    return check
+
+
 def _build_index(engine: Engine, index: MatchIndex) -> None:
     """Build the matching index; if the database is not reachable yet, the first match builds it."""
     started = time.perf_counter()
@@ -137,6 +157,7 @@ def create_app(
         metrics.worker_started()
         metrics.track_pool(app.state.engine)
         app.state.ready_checks["database"] = _database_check(app.state.engine)
+        app.state.ready_checks["worker"] = _worker_check(app.state.engine, settings.WORKER_STALE_AFTER_S)
         started = time.perf_counter()
         app.state.tagger = theme_service.load(settings)
         if app.state.tagger is not None:
@@ -166,7 +187,11 @@ def create_app(
     app.state.settings = settings
     app.state.tagger = None
     app.state.ready_checks = {}
-    app.state.export_slots = StreamSlots(settings.EXPORT_MAX_CONCURRENT)
+    app.state.export_slots = StreamSlots(
+        settings.EXPORT_MAX_CONCURRENT,
+        per_client=settings.EXPORT_MAX_PER_CLIENT,
+        stall_when_busy=settings.EXPORT_STALL_WHEN_BUSY_S,
+    )
     install_error_handlers(app)
     if settings.CORS_ORIGINS:
         # Credentials are bearer keys sent explicitly, never cookies, so no allow_credentials.

@@ -46,13 +46,13 @@ def migrate(url: str, revision: str = "head") -> None:
         get_settings.cache_clear()
 
 
-def run_cli(args: list[str], *, database_url: str) -> Result:
+def run_cli(args: list[str], *, database_url: str, env: dict[str, str] | None = None) -> Result:
     """Invoke `upr-match ARGS` in-process against `database_url` (settings read afresh, then forgotten)."""
     from app.cli import cli
 
     get_settings.cache_clear()
     try:
-        return CliRunner().invoke(cli, args, env={"DATABASE_URL": database_url})
+        return CliRunner().invoke(cli, args, env={"DATABASE_URL": database_url, **(env or {})})
     finally:
         get_settings.cache_clear()
 

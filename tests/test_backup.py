@@ -16,6 +16,8 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from app.core.backups import BackupError, check, sqlite_path
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
 from tests.conftest import migrate, run_cli
 from tests.factories import auth, make_key
 from tests.live import ROOT, LiveServer
@@ -146,3 +148,43 @@ def test_backup_never_overwrites_by_accident(tmp_path: Path) -> None:
 def test_postgresql_points_at_pg_dump() -> None:
     with pytest.raises(BackupError, match="pg_dump"):
         sqlite_path("postgresql+psycopg://postgres@127.0.0.1:5432/upr")
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_database_and_its_backups_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual umask, which left both at 0644
+    try:
+        db = tmp_path / "var" / "upr-match.db"
+        url = _migrated(db)
+        _admin_key(url)  # a write, so the WAL files exist
+        assert _mode(db) == 0o600
+        assert _mode(db.parent) == 0o700
+        for companion in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            if companion.exists():
+                assert _mode(companion) == 0o600, companion
+        target = tmp_path / "backups" / "nightly.db"
+        result = run_cli(["backup", str(target)], database_url=url)
+        assert result.exit_code == 0, result.output
+        assert _mode(target) == 0o600
+        assert _mode(target.parent) == 0o700
+        result = run_cli(["restore", str(target), "--yes"], database_url=url)
+        assert result.exit_code == 0, result.output
+        kept = next(db.parent.glob("upr-match.db.before-restore-*"))
+        assert _mode(kept) == 0o600 and _mode(db) == 0o600
+    finally:
+        os.umask(previous)
+
+
+def test_an_existing_database_file_open_to_others_is_made_private(tmp_path: Path) -> None:
+    db = tmp_path / "upr-match.db"
+    url = _migrated(db)
+    db.chmod(0o644)
+    tmp_path.chmod(0o755)
+    get_settings.cache_clear()
+    engine = create_db_engine(Settings(DATABASE_URL=url, _env_file=None))  # type: ignore[call-arg]
+    engine.dispose()
+    assert _mode(db) == 0o600
+    assert _mode(tmp_path) == 0o755  # a folder that existed is left as it is

@@ -67,6 +67,7 @@ def test_a_worker_runs_beside_the_api_on_the_same_database_after_the_migrations(
     # Same database, same secret (the unsubscribe links the worker signs are checked by the API).
     assert worker["environment"]["DATABASE_URL"] == api["environment"]["DATABASE_URL"]
     assert worker["environment"]["SECRET_KEY"] == api["environment"]["SECRET_KEY"]
+    assert worker["environment"]["WEBHOOK_SECRET_KEYS"] == api["environment"]["WEBHOOK_SECRET_KEYS"]
     assert "SMTP_URL" in worker["environment"] and "PUBLIC_URL" in worker["environment"]
     # The API migrates before it is healthy; the worker waits for that.
     assert worker["depends_on"]["api"]["condition"] == "service_healthy" and "healthcheck" in api

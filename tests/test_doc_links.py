@@ -85,7 +85,7 @@ def test_every_output_shown_is_checked_by_the_walkthrough_script() -> None:
 
 
 def test_the_configuration_table_names_every_setting() -> None:
-    from app.config import Settings
+    from app.core.config import Settings
 
     table = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", table, re.M))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+logger = logging.getLogger("app.serve")
 
 
 def alembic_config() -> Config:
@@ -41,11 +44,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
     with_worker: Annotated[
-        bool, typer.Option("--with-worker", help="Also run `upr-match worker` beside the server; both stop together.")
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="Also run `upr-match worker` beside the server (started again if it dies); both stop together.",
+        ),
     ] = False,
 ) -> None:
     """Serve the API with uvicorn; print where it is once it answers."""
-    import subprocess
     import sys
     import threading
     from functools import partial
@@ -53,9 +59,11 @@ def serve(
     import uvicorn
 
     from app.core import metrics
+    from app.main import configure_logging
     from app.match_index.change_log import read_newest_seq
 
     settings = get_settings()
+    configure_logging(settings.LOG_LEVEL)
     # Every worker counts into this folder, whichever answers a scrape sums them (app/core/metrics.py).
     given = os.environ.get(metrics.MULTIPROC_ENV)
     metrics_dir = metrics.prepare_multiprocess_dir(Path(given) if given else None)
@@ -65,12 +73,8 @@ def serve(
     # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
     # and when the server stops for any other reason the worker is stopped too: by the `finally` below,
     # or, since uvicorn ends the process by re-raising a SIGTERM it received (skipping `finally`), by
-    # the kernel's parent-death signal.
-    helper = (
-        subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], preexec_fn=_stop_with_parent)
-        if with_worker
-        else None
-    )
+    # the kernel's parent-death signal. A worker that dies meanwhile is started again (WorkerSupervisor).
+    helper = WorkerSupervisor([sys.executable, "-m", "app.cli", "worker"]).start() if with_worker else None
     try:
         uvicorn.run(
             "app.main:create_app",
@@ -86,11 +90,78 @@ def serve(
         if not given:
             metrics.remove_multiprocess_dir(metrics_dir)
         if helper is not None:
-            helper.terminate()
-            try:
-                helper.wait(30)
-            except subprocess.TimeoutExpired:
-                helper.kill()
+            helper.stop()
+
+
+class WorkerSupervisor:
+    """Runs the worker beside the server and starts it again whenever it exits, with back-off, logging each.
+
+    A worker that ran `HEALTHY_AFTER_S` before it died is restarted after `MIN_BACKOFF_S`; one that
+    keeps dying waits twice as long each time, up to `MAX_BACKOFF_S`. The process is started by the
+    supervising thread, which stays alive while it runs (the parent-death signal follows that thread).
+    """
+
+    MIN_BACKOFF_S = 1.0
+    MAX_BACKOFF_S = 60.0
+    HEALTHY_AFTER_S = 60.0
+
+    def __init__(self, command: list[str]) -> None:
+        import threading
+
+        self.command = command
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
+
+    def start(self) -> WorkerSupervisor:
+        self._thread.start()
+        return self
+
+    def _supervise(self) -> None:
+        import time
+
+        backoff = self.MIN_BACKOFF_S
+        while True:
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                process = subprocess.Popen(self.command, preexec_fn=_stop_with_parent)
+                self.process = process
+            logger.info("worker started (pid %d)", process.pid)
+            started = time.monotonic()
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            ran = time.monotonic() - started
+            if ran >= self.HEALTHY_AFTER_S:
+                backoff = self.MIN_BACKOFF_S
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            logger.error(
+                "worker (pid %d) %s after %.0f s: the inbox, webhooks and e-mail wait; restarting it in %.0f s",
+                process.pid,
+                how,
+                ran,
+                backoff,
+            )
+            if self._stopping.wait(backoff):
+                return
+            self.restarts += 1
+            backoff = min(backoff * 2, self.MAX_BACKOFF_S)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop supervising, then the worker (SIGTERM: it finishes its round; SIGKILL after `timeout`)."""
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _stop_with_parent() -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from app.core.files import private_dir, private_file
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -71,6 +73,7 @@ def check(path: Path) -> int:
 
 
 def _copy(source: sqlite3.Connection, target_path: Path) -> None:
+    private_file(target_path)  # a copy of the database is as private as the database
     target = sqlite3.connect(target_path)
     try:
         source.backup(target)  # one step: a single consistent snapshot of the source
@@ -90,7 +93,7 @@ def backup(database_url: str, target: Path, *, overwrite: bool = False) -> Backu
         raise BackupError(f"{target} already exists; choose another path or pass --overwrite")
     if target.resolve() == source_path.resolve():
         raise BackupError("the backup cannot be the database itself")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     partial.unlink(missing_ok=True)
     source = sqlite3.connect(source_path, timeout=30)
@@ -111,7 +114,7 @@ def restore(database_url: str, source: Path) -> Path | None:
     """
     target_path = sqlite_path(database_url)
     check(source)
-    target_path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(target_path)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = target_path.with_name(f"{target_path.name}.before-restore-{stamp}")
     had_contents = target_path.is_file() and target_path.stat().st_size > 0

@@ -7,6 +7,7 @@ name hosting platforms already use.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -17,6 +18,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.files import private_dir
 from matching.weights import Weights
 
 #: The engine's weights: the settings' defaults, so both read the same numbers.
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
     # Streamed exports: how many run at once per worker, and how long a client may accept no bytes.
     EXPORT_MAX_CONCURRENT: int = Field(default=4, ge=1, le=1000)
     EXPORT_SEND_TIMEOUT_S: float = Field(default=30.0, gt=0, le=3600)
+    # Of those, how many one client address may run at once; and how soon a client that reads
+    # nothing is cut off while others were just refused for want of a slot.
+    EXPORT_MAX_PER_CLIENT: int = Field(default=2, ge=1, le=1000)
+    EXPORT_STALL_WHEN_BUSY_S: float = Field(default=5.0, gt=0, le=3600)
 
     RATE_LIMIT_PER_MINUTE: int = Field(default=600, ge=1)
     WRITE_QUOTA_PER_HOUR: int = Field(default=1000, ge=1)
@@ -90,7 +96,14 @@ class Settings(BaseSettings):
     WEBHOOK_DISABLE_AFTER_S: float = Field(default=3 * 86400, gt=0)
     # Tests and local development only: allow http:// and private/loopback addresses for webhooks.
     WEBHOOK_ALLOW_PRIVATE: bool = False
+    # Fernet keys (urlsafe base64 of 32 bytes) that encrypt the stored webhook signing secrets: the
+    # first encrypts, all decrypt (rotation: put a new key first, run `upr-match webhooks rotate-secrets`,
+    # then drop the old one). Required in production; elsewhere, when empty, derived from SECRET_KEY.
+    WEBHOOK_SECRET_KEYS: list[str] = Field(default_factory=list, repr=False)
     WORKER_POLL_S: float = Field(default=1.0, gt=0, le=60)
+    # /health/ready fails once no worker has been seen for this long (a worker reports every
+    # WORKER_STALE_AFTER_S / 4 seconds at most, 15 s at least often; a round longer than this counts as stalled).
+    WORKER_STALE_AFTER_S: float = Field(default=120.0, ge=10, le=86400)
     # How long a worker owns what it claimed; a worker killed mid-delivery leaves it to others after this.
     WORKER_LEASE_S: float = Field(default=60.0, gt=0, le=3600)
     WORKER_CONCURRENCY: int = Field(default=16, ge=1, le=256)
@@ -105,6 +118,21 @@ class Settings(BaseSettings):
     def _check_schedule(cls, value: list[float]) -> list[float]:
         if not value or any(delay <= 0 for delay in value):
             raise ValueError("WEBHOOK_RETRY_SCHEDULE must list one or more delays in seconds, each above 0")
+        return value
+
+    @field_validator("WEBHOOK_SECRET_KEYS")
+    @classmethod
+    def _check_fernet_keys(cls, value: list[str]) -> list[str]:
+        for position, key in enumerate(value, start=1):
+            try:
+                raw = base64.urlsafe_b64decode(key.encode("ascii"))
+            except (ValueError, UnicodeError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"WEBHOOK_SECRET_KEYS: key {position} is not a Fernet key (urlsafe base64 of 32 bytes; make one "
+                    "with `python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`)"
+                )
         return value
 
     @field_validator("DATABASE_URL")
@@ -124,6 +152,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SECRET_KEY must be set in production, at least {MIN_SECRET_LENGTH} characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.ENVIRONMENT == "production" and not self.WEBHOOK_SECRET_KEYS:
+            raise ValueError(
+                "WEBHOOK_SECRET_KEYS must be set in production: a JSON list of Fernet keys that encrypt the "
+                "stored webhook secrets, e.g. "
+                "`python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
             )
         if self.WORKER_LEASE_S < 2 * self.WEBHOOK_TIMEOUT_S:
             raise ValueError(
@@ -150,7 +184,7 @@ def load_secret_key(settings: Settings) -> bytes:
         raise RuntimeError("SECRET_KEY is required in production")
     path = settings.SECRET_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
+from app.core.files import private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -60,8 +61,9 @@ def create_db_engine(settings: Settings, **overrides: object) -> Engine:
 
 def _sqlite_engine(settings: Settings, **overrides: object) -> Engine:
     url = make_url(settings.DATABASE_URL)
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        # Owner-only before SQLite creates it; its -wal and -shm files take the same mode.
+        private_file(Path(url.database))
     kwargs: dict[str, object] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         "pool_size": settings.DB_POOL_SIZE,

@@ -7,13 +7,17 @@ spaces around the key ignored), so every spelling the API accepts names the same
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.types import Scope
 
 from app.core.errors import Unauthorized
+from app.services import web_sessions
 from app.services.keys import authenticate
+
+SESSION_MAX_AGE_S = 12 * 3600  # a page session's cookie lifetime, and so the longest a session lasts
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:
@@ -52,3 +56,9 @@ def lookup_key_id(engine: Engine, credential: str) -> str | None:
             return authenticate(session, credential).key_id
         except Unauthorized:
             return None
+
+
+def lookup_session_key_id(engine: Engine, sid: str, key_id: str, idle: timedelta, max_age: timedelta) -> str | None:
+    """The key id of the live page session `sid` (signed in as `key_id`), or None once it ended. Blocking."""
+    with Session(engine) as session:
+        return web_sessions.live_key_id(session, sid=sid, key_id=key_id, idle=idle, max_age=max_age)

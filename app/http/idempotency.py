@@ -10,6 +10,10 @@ the client may fix and retry with the same key: refusals (400, 401, 403, 404,
 transactions were rolled back. (Stripe saves 500s; here a 500 never commits.) Keys expire after 24 hours; a claim
 left by a crashed worker is taken over after 60 seconds.
 
+A route whose answer holds a secret names its fields in `request.state.idempotency_redact`:
+they are saved as null, so a replay says what was created without the secret (which exists in
+clear only in the first answer).
+
 Keys belong to the API key that sends them: the credential is authenticated (afresh,
 against the database) before anything is claimed or replayed, so a revoked key never
 replays, and one caller's key never collides with another's. Requests without a valid
@@ -22,6 +26,7 @@ a time as new keys are claimed (at most once a minute per worker), and all at on
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -263,10 +268,30 @@ class IdempotencyMiddleware:
             logger.warning("answer of %d bytes not saved for an idempotency key (limit %d)", size, MAX_SAVED_BYTES)
             await anyio.to_thread.run_sync(release, engine, client, key)
             return
+        saved = _redacted(b"".join(chunks), scope.get("state", {}).get("idempotency_redact", ()))
+        if saved is None:  # a secret that cannot be taken out is never saved: no replay then
+            await anyio.to_thread.run_sync(release, engine, client, key)
+            return
         try:
-            await anyio.to_thread.run_sync(finish, engine, client, key, status, saved_headers, b"".join(chunks))
+            await anyio.to_thread.run_sync(finish, engine, client, key, status, saved_headers, saved)
         except Exception:  # the answer was sent; failing to save it only loses the replay
             logger.exception("could not save the answer for an idempotency key")
+
+
+def _redacted(body: bytes, fields: tuple[str, ...]) -> bytes | None:
+    """The answer to save: with the fields a route marked secret set to null (None: they could not be)."""
+    if not fields:
+        return body
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict):
+        return None
+    for name in fields:
+        if name in answer:
+            answer[name] = None
+    return json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 async def _send_problem(send: Send, problem: Problem) -> None:

@@ -22,6 +22,7 @@ from app.models.api_key import ApiKey  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.engagement import Engagement  # noqa: E402
 from app.models.events import InboxItem, OutboxEvent  # noqa: E402
+from app.models.heartbeat import WorkerHeartbeat  # noqa: E402
 from app.models.idempotency import IdempotencyRecord  # noqa: E402
 from app.models.import_run import ImportRun  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
@@ -63,5 +64,6 @@ __all__ = [
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",
+    "WorkerHeartbeat",
     "SQLModel",
 ]

@@ -28,6 +28,7 @@ AuditResource = Literal[
     "subscription",
     "webhook",
     "inbox",
+    "session",
 ]
 AuditAction = Literal[
     "create",
@@ -44,6 +45,8 @@ AuditAction = Literal[
     "read",
     "test",
     "retry",
+    "sign_in",
+    "sign_out",
 ]
 
 

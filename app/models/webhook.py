@@ -98,7 +98,8 @@ class SubscriptionPublic(SQLModel):
 # --- webhooks ----------------------------------------------------------------------------------
 
 
-# An endpoint of a party (a State or a provider). The signing secret is kept to sign; shown once.
+# An endpoint of a party (a State or a provider). The signing secret is kept to sign, encrypted
+# (`app.core.secret_box`: a Fernet token under WEBHOOK_SECRET_KEYS); shown once, at creation.
 class Webhook(SQLModel, table=True):
     __tablename__ = "webhook"
     __table_args__ = (Index(None, "created_at", "id"),)
@@ -108,7 +109,7 @@ class Webhook(SQLModel, table=True):
     url: str = Field(max_length=2048)
     events: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     description: str | None = Field(default=None, max_length=200)
-    secret: str = Field(max_length=80)
+    secret: str = Field(max_length=255)
     status: str = Field(default="active", max_length=16)
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     disabled_reason: str | None = Field(default=None, max_length=500)
@@ -171,7 +172,10 @@ class WebhookPublic(SQLModel):
 
 # The answer to a create: the only time the signing secret is shown.
 class WebhookCreated(WebhookPublic):
-    secret: str = Field(description="The signing secret (whsec_...). Shown once; store it now.")
+    secret: str | None = Field(
+        description="The signing secret (whsec_...). Shown once; store it now. Null in the replay of a create "
+        "sent again with the same `Idempotency-Key`: the secret is never saved in clear."
+    )
 
 
 # One message to one endpoint, with its retries.

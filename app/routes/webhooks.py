@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.core.pagination import Page
+from app.core.secret_box import secret_box
 from app.http.auth import AuthenticatedDep
 from app.http.deps import PageParamsDep, SessionDep, SettingsDep
 from app.http.errors_doc import problems
@@ -32,19 +33,31 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
     responses={201: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 403, 409, 413, 422)},
 )
 def create_webhook(
-    body: WebhookCreate, response: Response, session: SessionDep, principal: AuthenticatedDep, settings: SettingsDep
+    body: WebhookCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: AuthenticatedDep,
+    settings: SettingsDep,
 ) -> WebhookCreated:
     """Register an https endpoint for events of your State or provider; the signing secret is in this answer only.
 
     Deliveries carry `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks: `v1,` and the
     base64 HMAC-SHA256 of `id.timestamp.body` under the secret); the body is `{"type", "timestamp", "data"}`.
+    With an `Idempotency-Key`, a replay answers the same endpoint with `secret` null: the secret is never saved
+    in clear.
     """
-    row = webhook_service.create_webhook(
-        session, principal=principal, data=body, allow_private=settings.WEBHOOK_ALLOW_PRIVATE
+    row, secret = webhook_service.create_webhook(
+        session,
+        principal=principal,
+        data=body,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
+        box=secret_box(settings),
     )
+    request.state.idempotency_redact = ("secret",)  # the saved answer for a replay leaves it out
     response.headers["ETag"] = make_etag(row.version)
     response.headers["Location"] = f"/v1/webhooks/{row.id}"
-    return WebhookCreated(**webhook_service.present_webhook(row).model_dump(), secret=row.secret)
+    return WebhookCreated(**webhook_service.present_webhook(row).model_dump(), secret=secret)
 
 
 @router.get("", response_model=Page[WebhookPublic], operation_id="list_webhooks", responses=problems(401, 422))

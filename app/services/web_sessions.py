@@ -16,8 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.db import intending_to_write
+from app.models.api_key import ApiKey
 from app.models.common import table_of, utcnow
 from app.models.web_session import WebSession
+from app.services import audit
 
 # last_seen_at is written at most this often per session, so reading a page rarely writes.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -30,11 +32,26 @@ def session_digest(sid: str) -> str:
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
-def start(session: Session, *, sid: str, key_id: str) -> None:
-    """Record a new signed-in session (the caller commits nothing else in this transaction)."""
+def start(session: Session, *, sid: str, actor: audit.Actor) -> None:
+    """Record a new signed-in session of `actor`'s key, and its sign-in in the audit trail."""
+    assert actor.key_id is not None
     with intending_to_write():
-        session.add(WebSession(id=session_digest(sid), key_id=key_id))
+        session.add(WebSession(id=session_digest(sid), key_id=actor.key_id))
+        audit.record(session, actor, resource="session", resource_id=audit_id(sid), action="sign_in")
         session.commit()
+
+
+def sign_out(session: Session, *, sid: str, actor: audit.Actor) -> None:
+    """End the session at its visitor's request, and say so in the audit trail."""
+    with intending_to_write():
+        session.execute(delete(T).where(T.c.id == session_digest(sid)))
+        audit.record(session, actor, resource="session", resource_id=audit_id(sid), action="sign_out")
+        session.commit()
+
+
+def audit_id(sid: str) -> str:
+    """How the audit trail names a session: the start of its stored digest (never the id the cookie holds)."""
+    return session_digest(sid)[:16]
 
 
 def resume(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age: timedelta) -> bool:
@@ -53,6 +70,24 @@ def resume(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age:
             session.execute(update(T).where(T.c.id == session_digest(sid)).values(last_seen_at=now))
             session.commit()
     return True
+
+
+def live_key_id(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age: timedelta) -> str | None:
+    """The key id of a session that still signs someone in (its key not revoked), else None; writes nothing."""
+    now = utcnow()
+    keys = ApiKey.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        select(T.c.key_id)
+        .join(keys, keys.c.id == T.c.key_id)
+        .where(
+            T.c.id == session_digest(sid),
+            T.c.key_id == key_id,
+            T.c.last_seen_at >= now - idle,
+            T.c.created_at >= now - max_age,
+            keys.c.revoked_at.is_(None),
+        )
+    ).first()
+    return None if row is None else str(row.key_id)
 
 
 def end(session: Session, *, sid: str) -> None:

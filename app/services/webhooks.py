@@ -27,6 +27,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, 
 from app.core.identity import Principal
 from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
+from app.core.secret_box import SecretBox
 from app.models.common import utcnow
 from app.models.provider import Provider
 from app.models.webhook import (
@@ -168,14 +169,17 @@ def list_webhooks(session: Session, *, principal: Principal, page: PageParams) -
     return list(rows), total
 
 
-def create_webhook(session: Session, *, principal: Principal, data: WebhookCreate, allow_private: bool) -> Webhook:
-    """Register an endpoint; its signing secret is on the returned row (show it once)."""
+def create_webhook(
+    session: Session, *, principal: Principal, data: WebhookCreate, allow_private: bool, box: SecretBox
+) -> tuple[Webhook, str]:
+    """Register an endpoint; return it and its signing secret (show it once: the row keeps it encrypted)."""
     party = _owner(session, principal, data)
     url = check_url(data.url, allow_private=allow_private, loc=["body", "url"])
     count = session.exec(select(func.count()).select_from(Webhook).where(col(Webhook.party) == party)).one()
     if count >= MAX_WEBHOOKS:
         raise Conflict(f"{party} has {count} webhooks, the most it may have ({MAX_WEBHOOKS}); delete one first.")
-    row = Webhook(party=party, url=url, events=data.events, description=data.description, secret=new_secret())
+    secret = new_secret()
+    row = Webhook(party=party, url=url, events=data.events, description=data.description, secret=box.encrypt(secret))
     session.add(row)
     session.flush()
     audit.record(
@@ -189,7 +193,28 @@ def create_webhook(session: Session, *, principal: Principal, data: WebhookCreat
     )
     session.commit()
     session.refresh(row)
-    return row
+    return row, secret
+
+
+def rotate_secrets(session: Session, *, box: SecretBox, batch: int = 200) -> tuple[int, int]:
+    """Encrypt again under the first key every stored secret that is not already; return (rotated, total).
+
+    Raises SecretUnreadable, writing nothing more, when a secret has none of the configured keys.
+    """
+    rotated = total = 0
+    last = ""
+    while True:
+        rows = session.exec(select(Webhook).where(col(Webhook.id) > last).order_by(col(Webhook.id)).limit(batch)).all()
+        if not rows:
+            return rotated, total
+        for row in rows:
+            total += 1
+            if not box.is_current(row.secret):
+                row.secret = box.rotate(row.secret)
+                session.add(row)
+                rotated += 1
+        last = rows[-1].id
+        session.commit()
 
 
 def update_webhook(

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.core.config import get_settings
 from app.core.errors import Unauthorized
 from app.http.deps import SessionDep
+from app.http.ratelimit import failed_sign_in
 from app.services import access, directory, overview, web_sessions
 from app.services.keys import authenticate
 from app.web import activity_pages, gaps_pages, loop_pages, need_pages, pages, provider_pages, search_pages
@@ -58,11 +59,12 @@ def signin(request: Request, session: SessionDep, web: WebDep, form: FormDep) ->
     try:
         principal = authenticate(session, raw)
     except Unauthorized as exc:
+        failed_sign_in(request.state, raw)  # the failed-authentication brake: 429 once it holds
         context = {"next": next_url, "error": signin_error(raw, exc.detail), "insecure": _insecure(request)}
         return render(request, "signin.html", context, status_code=400)
     web.sign_in(principal)
-    assert web.token is not None and principal.key_id is not None
-    web_sessions.start(session, sid=web.token.sid, key_id=principal.key_id)
+    assert web.token is not None
+    web_sessions.start(session, sid=web.token.sid, actor=principal)
     return redirect(request, next_url)
 
 
@@ -94,7 +96,9 @@ def _insecure(request: Request) -> bool:
 @router.post("/signout", response_model=None)
 def signout(request: Request, session: SessionDep, web: WebDep) -> RedirectResponse:
     """End the session on the server (a copied cookie signs no one in) and remove the cookie."""
-    if web.token is not None:
+    if web.token is not None and web.signed_in:
+        web_sessions.sign_out(session, sid=web.token.sid, actor=web.principal)
+    elif web.token is not None:
         web_sessions.end(session, sid=web.token.sid)
     web.sign_out()
     return redirect(request, "/")

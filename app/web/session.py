@@ -35,13 +35,14 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.core.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
 from app.core.identity import ANONYMOUS, Principal
+from app.http.credentials import SESSION_MAX_AGE_S
 from app.http.sessions import get_session
 from app.services import web_sessions
 from app.services.keys import principal_for_key_id
 
 COOKIE_NAME = "upr_session"
 CSRF_FIELD = "csrf_token"
-SESSION_MAX_AGE = 12 * 3600  # seconds; the cookie expires then, and so does the token inside it
+SESSION_MAX_AGE = SESSION_MAX_AGE_S  # seconds; the cookie expires then, and so does the token inside it
 MAX_FORM_FIELDS = 2_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

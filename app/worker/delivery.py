@@ -19,6 +19,7 @@ disabled, its pending deliveries fail, and its owner is told in the inbox (and b
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -31,10 +32,13 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 from standardwebhooks.webhooks import Webhook as Signer
 
+from app.core.secret_box import SecretBox, SecretUnreadable
 from app.models.common import utcnow
 from app.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 from app.services import inbox, mail
 from app.services.webhooks import address_refusal
+
+logger = logging.getLogger("app.worker")
 
 MAX_BODY = 1024
 USER_AGENT = "upr-match-webhooks/1"
@@ -56,7 +60,7 @@ class Claimed:
     id: str
     webhook_id: str
     url: str
-    secret: str
+    secret: str | None  # in clear, in memory only; None when no configured key decrypts it
     msg_id: str
     payload: str
 
@@ -78,8 +82,11 @@ class Outcome:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
 
-def claim(session: Session, *, worker_id: str, lease_s: float, limit: int) -> list[Claimed]:
-    """Claim up to `limit` due deliveries of active endpoints for `lease_s` seconds, and commit the claim."""
+def claim(session: Session, *, worker_id: str, lease_s: float, limit: int, box: SecretBox) -> list[Claimed]:
+    """Claim up to `limit` due deliveries of active endpoints for `lease_s` seconds, and commit the claim.
+
+    Each carries its endpoint's signing secret, decrypted with `box`.
+    """
     now = utcnow()
     rows = session.exec(
         select(WebhookDelivery)
@@ -106,9 +113,18 @@ def claim(session: Session, *, worker_id: str, lease_s: float, limit: int) -> li
         row.claimed_by, row.claimed_until = worker_id, until
         session.add(row)
         endpoint = endpoints[row.webhook_id]
-        claimed.append(Claimed(row.id, row.webhook_id, endpoint.url, endpoint.secret, row.msg_id, row.payload))
+        secret = _unsealed(box, endpoint)
+        claimed.append(Claimed(row.id, row.webhook_id, endpoint.url, secret, row.msg_id, row.payload))
     session.commit()
     return claimed
+
+
+def _unsealed(box: SecretBox, endpoint: Webhook) -> str | None:
+    try:
+        return box.decrypt(endpoint.secret)
+    except SecretUnreadable:
+        logger.error("webhook %s: its signing secret cannot be decrypted with WEBHOOK_SECRET_KEYS", endpoint.id)
+        return None
 
 
 def _target(url: str, resolver: Resolver, allow_private: bool) -> tuple[str, str, str, Address]:
@@ -148,6 +164,8 @@ def send(client: httpx.Client, item: Claimed, *, timeout_s: float, allow_private
         shown = str(address) if address is not None else None
         return Outcome(item.id, started, elapsed, shown, status, error[:500] if error else None, body)
 
+    if item.secret is None:
+        return done(error="the endpoint's signing secret cannot be decrypted (WEBHOOK_SECRET_KEYS lacks its key)")
     try:
         target, host_header, host, address = _target(item.url, resolver, allow_private)
     except ValueError as exc:

@@ -6,7 +6,8 @@ e-mails that are due (`app.worker.smtp`, with `SMTP_URL`), then score again a ba
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
 `WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
-held while sending.
+held while sending. Between rounds it records a heartbeat (`app.services.heartbeats`, at most
+every `HEARTBEAT_EVERY_S`), which `/health/ready` reads to tell when no worker runs.
 
 It builds its own matching index, exactly as each server worker does (`MatchIndex` with the
 same tagger and settings), so alerts rank with the service's ranking and the write path never
@@ -40,12 +41,19 @@ from sqlmodel import Session
 
 from app.core.config import Settings, load_secret_key
 from app.core.db import create_db_engine, intending_to_write
+from app.core.files import private_dir
+from app.core.secret_box import secret_box
 from app.match_index.index import MatchIndex
+from app.models.common import utcnow
+from app.services import heartbeats
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
 from app.worker import delivery, outbox, smtp
 
 logger = logging.getLogger("app.worker")
+
+#: The longest between two heartbeats (`upr-match serve` and /health/ready read them).
+HEARTBEAT_EVERY_S = 15.0
 
 #: How long the worker rests between searches for outdated best scores when it found none to spare.
 SCORES_EVERY_S = 30.0
@@ -63,7 +71,7 @@ def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
         yield
         return
     path = Path(url.database + ".worker.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     handle: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the worker's life)
     try:
         try:
@@ -119,6 +127,9 @@ class Worker:
         self.skip: set[int] = set()
         self._scores_rest_until = 0.0
         self.secret = load_secret_key(self.settings) if self.settings.SMTP_URL else b""
+        self.box = secret_box(self.settings)
+        self.started_at = utcnow()
+        self._next_beat = 0.0
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -148,6 +159,7 @@ class Worker:
                 worker_id=self.worker_id,
                 lease_s=settings.WORKER_LEASE_S,
                 limit=limit or settings.WORKER_CONCURRENCY * 4,
+                box=self.box,
             )
         if not claimed:
             return 0
@@ -216,10 +228,26 @@ class Worker:
             scores=self.refresh_scores(),
         )
 
+    def heartbeat(self) -> None:
+        """Tell the readiness probe this worker is alive, at most every `heartbeat_every` seconds."""
+        now = time.monotonic()
+        if now < self._next_beat:
+            return
+        self._next_beat = now + self.heartbeat_every
+        try:
+            heartbeats.beat(self.db, worker_id=self.worker_id, started_at=self.started_at)
+        except Exception:  # the round will say why the database is unreachable; never stop for this
+            logger.warning("could not record the worker heartbeat", exc_info=True)
+
+    @property
+    def heartbeat_every(self) -> float:
+        return min(HEARTBEAT_EVERY_S, self.settings.WORKER_STALE_AFTER_S / 4)
+
     def run(self, stop: threading.Event) -> None:
         """Cycle until `stop` is set; sleep `WORKER_POLL_S` after a round with nothing to do."""
         logger.info("worker %s started (%s)", self.worker_id, self.db.dialect.name)
         while not stop.is_set():
+            self.heartbeat()
             try:
                 counts = self.cycle()
             except Exception:

@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -75,7 +76,7 @@ def test_export_beyond_the_cap_is_503_with_retry_after(client: TestClient, sessi
     make_recommendation(session)
     slots: StreamSlots = client.app.state.export_slots  # type: ignore[attr-defined]
     taken = 0
-    while slots.try_acquire():
+    while slots.try_acquire(f"192.0.2.{taken}"):  # other clients fill every slot
         taken += 1
     try:
         r = client.get("/v1/recommendations/export")
@@ -84,8 +85,8 @@ def test_export_beyond_the_cap_is_503_with_retry_after(client: TestClient, sessi
         assert int(r.headers["retry-after"]) > 0
         assert "exports are already running" in r.json()["detail"]
     finally:
-        for _ in range(taken):
-            slots.release()
+        for i in range(taken):
+            slots.release(f"192.0.2.{i}")
     r = client.get("/v1/recommendations/export")
     assert r.status_code == 200
     assert len(r.content.splitlines()) == 1
@@ -167,3 +168,55 @@ def test_a_refused_stream_closes_its_source_and_reads_nothing() -> None:
     assert sent[0]["status"] == 503
     assert source.closed and source.chunks == 3
     assert slots.active == 1  # the running stream keeps its slot
+
+
+def test_one_client_holds_at_most_its_share_of_the_slots(app: FastAPI, session: Session) -> None:
+    make_recommendation(session)
+    slots: StreamSlots = app.state.export_slots
+    assert (slots.limit, slots.per_client) == (4, 2)
+    with _client_at(app, "198.51.100.7") as hog, _client_at(app, "198.51.100.8") as other:
+        assert slots.try_acquire("198.51.100.7") and slots.try_acquire("198.51.100.7")  # two exports running
+        try:
+            refused = hog.get("/v1/recommendations/export")
+            assert refused.status_code == 503
+            assert "2 exports of yours" in refused.json()["detail"]
+            assert int(refused.headers["retry-after"]) > 0
+            served = other.get("/v1/recommendations/export")  # two slots are still free for everyone else
+            assert served.status_code == 200 and len(served.content.splitlines()) == 1
+        finally:
+            slots.release("198.51.100.7")
+            slots.release("198.51.100.7")
+    assert slots.active == 0 and not slots.clients
+
+
+def _client_at(app: FastAPI, address: str) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, client=(address, 1))
+
+
+def test_a_stalled_stream_gives_its_slot_back_sooner_when_others_wait(caplog: pytest.LogCaptureFixture) -> None:
+    slots, source = StreamSlots(1, stall_when_busy=0.3), _Source(chunks=1000)
+    sent: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+
+    async def stalls_after_two(message: dict[str, Any]) -> None:
+        if len(sent) == 2:
+            await anyio.sleep_forever()
+        sent.append(message)
+
+    async def record(message: dict[str, Any]) -> None:
+        refused.append(message)
+
+    async def both() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_response(source, slots, timeout=60), SCOPE, _never_disconnects, stalls_after_two)
+            await anyio.sleep(0.2)  # the first stream is stalled, holding the only slot
+            other = {**SCOPE, "client": ("192.0.2.1", 1)}  # another client, refused for want of a slot
+            await _response(_Source(chunks=1), slots, timeout=60)(other, _never_disconnects, record)
+
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="app.streaming"):
+        anyio.run(both)
+    assert refused[0]["status"] == 503
+    assert time.monotonic() - started < 5  # not the 60 s send timeout
+    assert slots.active == 0 and source.closed
+    assert "accepted no data" in caplog.text

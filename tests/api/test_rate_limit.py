@@ -5,30 +5,35 @@ A fake clock drives both the middleware and the `limits` in-memory storage.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
 import time
 import types
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
 from app.http.ratelimit import KeyIdentities
 from app.main import create_app
+from app.models.web_session import WebSession
 from tests.conftest import migrate
 from tests.dbutil import fresh_database_url
 from tests.factories import auth, make_key
 from tests.live import LiveServer, free_port
+from tests.security.test_authz_matrix import write_operations
 from tests.test_errors import assert_problem
-from tests.web.conftest import sign_in
+from tests.web.conftest import csrf_from, sign_in
 
 
 class FakeClock:
@@ -147,6 +152,34 @@ def test_a_signed_in_page_session_counts_as_its_key(limited_app: FastAPI, sessio
         assert script.get("/v1/recommendations").status_code == 200  # the script's address is untouched
 
 
+def test_a_signed_out_session_cookie_counts_as_anonymous(limited_app: FastAPI, session: Session) -> None:
+    _, key = make_key(session, "state", state="MEX")
+    with _from(limited_app, "10.0.0.1") as browser, _from(limited_app, "10.0.0.3") as holder:
+        sign_in(browser, key)  # on 10.0.0.1's own budget
+        dead = browser.cookies.get("upr_session")
+        token = csrf_from(browser.get("/").text)  # 1 on the key
+        assert browser.post("/signout", data={"csrf_token": token}).status_code == 303  # 2 on the key
+        holder.cookies.set("upr_session", dead)
+        statuses = [holder.get("/").status_code for _ in range(6)]
+        assert statuses == [200] * 5 + [429]  # the holder's own address budget, not the key's
+        for _ in range(3):
+            assert holder.get("/v1/needs", headers=auth(key)).status_code == 200  # 3-5 on the key
+
+
+def test_an_idle_session_cookie_counts_as_anonymous(limited_app: FastAPI, session: Session) -> None:
+    _, key = make_key(session, "state", state="MEX")
+    with _from(limited_app, "10.0.0.1") as browser, _from(limited_app, "10.0.0.4") as script:
+        sign_in(browser, key)
+        # Idle for longer than WEB_SESSION_IDLE_MINUTES: the session ended, signed out or not.
+        session.rollback()
+        session.execute(update(WebSession).values(last_seen_at=datetime.now(UTC) - timedelta(hours=2)))
+        session.commit()
+        for _ in range(3):
+            assert browser.get("/recommendations").status_code == 200  # 3-5 on 10.0.0.1, none on the key
+        for _ in range(5):
+            assert script.get("/v1/needs", headers=auth(key)).status_code == 200
+
+
 def test_failed_authentications_brake_bad_credentials_only(limited_app: FastAPI, session: Session) -> None:
     _, valid = make_key(session, "admin")
     with _from(limited_app, "192.0.2.7") as shared:
@@ -168,6 +201,48 @@ def test_failures_on_one_key_prefix_brake_it_from_every_address(limited_app: Fas
     with _from(limited_app, "198.51.100.200") as fresh:
         assert_problem(fresh.get("/v1/keys", headers=auth(wrong + "x")), 429)
         assert fresh.get("/v1/keys", headers=auth(valid)).status_code == 200  # the owner still gets in
+
+
+def test_failed_signins_count_against_the_brake(settings: Settings, engine: Engine, session: Session) -> None:
+    _, valid = make_key(session, "state", state="FRA")
+    app = create_app(_tight(settings, RATE_LIMIT_PER_MINUTE=100), engine=engine)
+    with _from(app, "192.0.2.9") as guesser:
+        token = csrf_from(guesser.get("/signin").text)
+        for i in range(4):
+            wrong = {"api_key": f"upr_0000000{i}_wrong", "csrf_token": token}
+            assert guesser.post("/signin", data=wrong).status_code == 400
+        refused = guesser.post("/signin", data={"api_key": "upr_00000009_wrong", "csrf_token": token})
+        assert refused.status_code == 429
+        assert refused.headers["content-type"].startswith("text/html")
+        assert int(refused.headers["retry-after"]) > 0
+        # One brake for the form and the API: a bad Bearer key from this address is braked too.
+        assert_problem(guesser.get("/v1/keys", headers=auth("upr_00000010_wrong")), 429)
+        # A valid key is never braked, on the form or the API.
+        assert guesser.post("/signin", data={"api_key": valid, "csrf_token": token}).status_code == 303
+    with _from(app, "192.0.2.10") as other:
+        assert other.get("/v1/keys", headers=auth("upr_00000011_wrong")).status_code == 401
+
+
+def test_read_only_posts_do_not_count_as_writes(settings: Settings, engine: Engine, session: Session) -> None:
+    _, key = make_key(session, "state", state="FRA")
+    app = create_app(_tight(settings, RATE_LIMIT_PER_MINUTE=100), engine=engine)
+    with _from(app, "192.0.2.11") as client:
+        for _ in range(4):
+            assert client.post("/v1/match", json={"text": "torture prevention"}, headers=auth(key)).status_code == 200
+            assert client.post("/v1/states/FRA/needs/draft", headers=auth(key)).status_code == 200
+        # Three writes an hour: the quota is untouched by the eight reads above.
+        statuses = [client.post("/v1/subscriptions", json={}, headers=auth(key)).status_code for _ in range(4)]
+        assert 429 not in statuses[:3] and statuses[3] == 429
+
+
+def test_the_read_only_posts_are_those_that_write_nothing(app: FastAPI) -> None:
+    from app.http.ratelimit import READ_ONLY_POSTS
+    from tests.security.test_audit import AUDITED
+
+    posts = [op.split(" ", 1)[1] for op in write_operations(app) if op.startswith("POST /v1/")]
+    read_only = {path for path in posts if READ_ONLY_POSTS.match(re.sub(r"\{[^}]+\}", "FRA", path))}
+    assert read_only == {path for path in posts if AUDITED[f"POST {path}"] is None}
+    assert "/v1/match" in read_only
 
 
 def test_create_quota_per_hour_is_per_key(limited: TestClient, clock: FakeClock, session: Session) -> None:

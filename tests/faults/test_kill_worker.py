@@ -8,6 +8,7 @@ again. Every message reaches the receiver at least once (receivers deduplicate o
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlmodel import Session, col, func, select
 
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.core.identity import Principal
+from app.core.secret_box import secret_box
 from app.models.webhook import Webhook, WebhookCreate, WebhookDelivery
 from app.services import webhooks as webhook_service
 from tests.conftest import migrate
@@ -52,7 +55,8 @@ def _succeeded(engine: Any) -> int:
 def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'worker.db'}"
     migrate(url)
-    settings = Settings(DATABASE_URL=url, WEBHOOK_ALLOW_PRIVATE=True, _env_file=None)  # type: ignore[call-arg]
+    sealing = Fernet.generate_key().decode()  # the worker decrypts the stored secret with the same key
+    settings = Settings(DATABASE_URL=url, WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_SECRET_KEYS=[sealing], _env_file=None)  # type: ignore[call-arg]
     engine = create_db_engine(settings)
 
     def slow(_n: int, _r: Received) -> tuple[int, bytes, dict[str, str], float]:
@@ -62,16 +66,20 @@ def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path) -> None:
         with Session(engine) as session:
             provider = make_provider(session)
             owner = Principal(role="provider", provider_id=provider.id, key_id=None, name="test")
-            hook = webhook_service.create_webhook(
-                session, principal=owner, data=WebhookCreate(url=sink.url, events=["engagement.*"]), allow_private=True
+            hook, secret = webhook_service.create_webhook(
+                session,
+                principal=owner,
+                data=WebhookCreate(url=sink.url, events=["engagement.*"]),
+                allow_private=True,
+                box=secret_box(settings),
             )
-            secret = hook.secret
             for _ in range(MESSAGES):
                 webhook_service.send_test(session, principal=owner, webhook_id=hook.id)
         env = {
             **os.environ,
             "DATABASE_URL": url,
             "WEBHOOK_ALLOW_PRIVATE": "true",
+            "WEBHOOK_SECRET_KEYS": json.dumps([sealing]),
             "WORKER_LEASE_S": "2",
             "WEBHOOK_TIMEOUT_S": "1",
             "WORKER_POLL_S": "0.1",

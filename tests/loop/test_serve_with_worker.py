@@ -34,18 +34,20 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
-def _serve_with_worker(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _serve_with_worker(tmp_path: Path, log: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """`serve --with-worker` in its own process group, once it answers and its worker holds the lock."""
     url = f"sqlite:///{tmp_path / 'run.db'}"
     migrate(url)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "MODEL_DIR": str(tmp_path / "models"), "LOG_LEVEL": "WARNING"}
+    level = "INFO" if log else "WARNING"
+    env = {**os.environ, "DATABASE_URL": url, "MODEL_DIR": str(tmp_path / "models"), "LOG_LEVEL": level}
+    out = log.open("ab") if log else subprocess.DEVNULL
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--with-worker"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=out,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -102,3 +104,34 @@ def test_a_sigterm_to_the_server_alone_stops_the_worker_too(tmp_path: Path) -> N
             os.killpg(server.pid, signal.SIGKILL)
         if not _gone(worker_pid, within=0):
             os.kill(worker_pid, signal.SIGKILL)
+
+
+def _worker_of(server: subprocess.Popen[bytes]) -> int | None:
+    found = [pid for pid, command in _children(server.pid) if "app.cli worker" in command]
+    return found[0] if found else None
+
+
+def test_a_killed_worker_is_started_again_and_the_log_says_so(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    server, worker_pid = _serve_with_worker(tmp_path, log)
+    try:
+        os.kill(worker_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        replacement = None
+        while time.monotonic() < deadline:
+            replacement = _worker_of(server)
+            if replacement not in (None, worker_pid):
+                break
+            time.sleep(0.2)
+        assert replacement not in (None, worker_pid), "the killed worker was not started again"
+        text = log.read_text()
+        assert f"worker (pid {worker_pid}) was killed by signal 9" in text and "restarting it in 1 s" in text
+        assert f"worker started (pid {replacement})" in text
+        os.kill(replacement, signal.SIGTERM)  # even a clean exit outside a shutdown is a worker gone
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and f"worker (pid {replacement}) exited with code 0" not in log.read_text():
+            time.sleep(0.2)
+        assert "restarting it in 2 s" in log.read_text()  # backing off
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)

@@ -270,3 +270,22 @@ def test_command_line_writes_are_recorded_as_the_system(
         ("key", key_id, "revoke", "system", None),
     ]
     assert rows[0].actor_name == "command line"
+
+
+def test_web_sign_in_and_sign_out_are_recorded(app: FastAPI, session: Session) -> None:
+    from tests.web.conftest import csrf_from, sign_in
+
+    row, key = make_key(session, "state", state="FRA")
+    _, admin = make_key(session, "admin")
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as browser:
+        token = csrf_from(browser.get("/signin").text)
+        assert browser.post("/signin", data={"api_key": "upr_00000000_wrong", "csrf_token": token}).status_code == 400
+        sign_in(browser, key)
+        assert browser.post("/signout", data={"csrf_token": csrf_from(browser.get("/").text)}).status_code == 303
+        browser.cookies.clear()
+        trail = browser.get("/v1/audit", params={"resource": "session"}, headers=auth(admin)).json()["items"]
+    assert [(e["action"], e["actor_key_id"], e["actor_role"]) for e in trail] == [
+        ("sign_out", row.id, "state"),
+        ("sign_in", row.id, "state"),
+    ]
+    assert trail[0]["resource_id"] == trail[1]["resource_id"]  # the same session, never its cookie's id

@@ -270,7 +270,8 @@ def test_production_refuses_to_start_without_a_strong_secret(secret: str | None)
 
 
 def test_production_accepts_a_strong_secret() -> None:
-    settings = Settings(ENVIRONMENT="production", SECRET_KEY="s" * 48, _env_file=None)  # type: ignore[call-arg]
+    sealing = ["A" * 43 + "="]  # a well-formed Fernet key: production also needs WEBHOOK_SECRET_KEYS
+    settings = Settings(ENVIRONMENT="production", SECRET_KEY="s" * 48, WEBHOOK_SECRET_KEYS=sealing, _env_file=None)  # type: ignore[call-arg]
     assert load_secret_key(settings) == b"s" * 48
 
 
