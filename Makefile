@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# `make` alone prints the targets; it never starts anything.
+.DEFAULT_GOAL := help
 
 .PHONY: run test test-fast lint install install-test migrate demo serve bench clean
 
@@ -21,17 +23,23 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,lint]"
 	touch $@ $(VENV)/.installed
 
+## make install: venv and the package alone (no test tools)
 install: $(VENV)/.installed
+
+## make install-test: venv and the package with its test and lint tools
 install-test: $(VENV)/.installed-test
 
+## make migrate: upgrade the database to the latest schema (Alembic)
 migrate: install
 	$(BIN)/upr-match migrate
 
+## make demo: migrate, train the theme tagger once, load the demo data
 # The tagger is trained first (once), so the demo import can tag recommendations that have no themes.
 demo: migrate
 	$(BIN)/upr-match train --if-missing
 	$(BIN)/upr-match demo load --url http://$(HOST):$(PORT)
 
+## make serve: serve the API and the pages without the worker
 serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 
@@ -54,8 +62,17 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## make bench: install the benchmarks' extra tools (locust, psutil, bm25s, tantivy)
 bench: install-test
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 
+## make clean: remove the venv, var/ (database, models, keys) and the pytest cache
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+.PHONY: help
+## make help: this list (the first line of each `## make` comment in this file)
+help:
+	@awk -v host='$(HOST)' -v port='$(PORT)' '/^## make [a-z-]+:/ { sub(/^## make /, ""); \
+		name = $$0; sub(/:.*/, "", name); sub(/^[a-z-]+: /, ""); \
+		gsub(/\$$\(HOST\)/, host); gsub(/\$$\(PORT\)/, port); printf "  make %-13s %s\n", name, $$0 }' $(MAKEFILE_LIST)

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Run the README's walkthrough as written and compare each command's output with the README.
+"""Run the walkthroughs of the README and the guides as written and compare each command's output with the page.
 
     scripts/check_walkthrough.py            # exit 1 and show the differences if any
-    scripts/check_walkthrough.py --update   # rewrite the README's output blocks
+    scripts/check_walkthrough.py --update   # rewrite the pages' output blocks
 
 It builds a fresh SQLite database in a temporary folder (migrate + `demo load`),
 serves it on a free port with the worker beside it (and a webhook receiver,
-`scripts/webhook_receiver.py`, at `HOOKS`), and runs every ```sh block of the "## Walkthrough"
-section in one bash session (so variables carry over), with `UPR` and
+`scripts/webhook_receiver.py`, at `HOOKS`), and runs every ```sh block between a
+`<!-- checked by scripts/check_walkthrough.py -->` line and the next
+`<!-- end of checked blocks -->` line of README.md, then of the guides (CONTRIBUTING.md and
+docs/, in `PAGES` order), in one bash session (so variables carry over), with `UPR` and
 `ADMIN_KEY_FILE` pointing at that server. A ```text block right after a ```sh
 block is that command's expected output; `…` in it matches any text on its line.
+A page that shows an output (a ```text block right after a ```sh block) outside
+such a region is an error: every output shown is checked.
 """
 
 from __future__ import annotations
@@ -25,16 +29,45 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
-SECTION = "## Walkthrough"
+# The pages that show outputs, in the order they run: the README's tour first, then the guides.
+PAGES = ("README.md", "docs/walkthrough.md")
+BEGIN = "<!-- checked by scripts/check_walkthrough.py -->"
+END = "<!-- end of checked blocks -->"
 MARK = "#~~upr-walkthrough-block~~"
 BLOCK = re.compile(r"```sh\n(?P<cmd>.*?)```\n(?:\n?```text\n(?P<out>.*?)```\n)?", re.S)
 
 
-def section_bounds(text: str) -> tuple[int, int]:
-    start = text.index(SECTION)
-    nxt = text.find("\n## ", start + len(SECTION))
-    return start, (nxt if nxt != -1 else len(text))
+def checked_regions(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of every region between a BEGIN line and the next END line."""
+    regions = []
+    for begin in re.finditer(f"^{re.escape(BEGIN)}$", text, re.M):
+        end = re.compile(f"^{re.escape(END)}$", re.M).search(text, begin.end())
+        if end is None:
+            raise ValueError(f"{BEGIN} without a following {END}")
+        regions.append((begin.start(), end.start()))
+    return regions
+
+
+def markdown_pages() -> list[Path]:
+    """Every page a reader may meet: the README, CONTRIBUTING.md and everything under docs/."""
+    pages = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [page for page in pages if page.is_file()]
+
+
+def unchecked_outputs() -> list[str]:
+    """Pages showing a command's output outside a checked region, or with checked regions but not in PAGES."""
+    problems = []
+    for page in markdown_pages():
+        rel = page.relative_to(ROOT).as_posix()
+        text = page.read_text(encoding="utf-8")
+        regions = checked_regions(text)
+        if regions and rel not in PAGES:
+            problems.append(f"{rel} has checked blocks but is not in PAGES")
+        for shown in BLOCK.finditer(text):
+            if shown.group("out") is not None and not any(s <= shown.start() < e for s, e in regions):
+                line = text.count("\n", 0, shown.start()) + 1
+                problems.append(f"{rel}:{line} shows an output outside the checked blocks")
+    return problems
 
 
 def free_port() -> int:
@@ -57,11 +90,20 @@ def outputs_match(expected: str, actual: str) -> bool:
 
 
 def main(update: bool) -> int:
-    text = README.read_text(encoding="utf-8")
-    start, end = section_bounds(text)
-    blocks = list(BLOCK.finditer(text, start, end))
-    if not blocks:
-        print("no ```sh blocks in the walkthrough section", file=sys.stderr)
+    problems = unchecked_outputs()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    texts = {page: (ROOT / page).read_text(encoding="utf-8") for page in PAGES}
+    blocks = [
+        (page, block)
+        for page, text in texts.items()
+        for start, end in checked_regions(text)
+        for block in BLOCK.finditer(text, start, end)
+    ]
+    empty = [page for page in PAGES if not any(p == page for p, _ in blocks)]
+    if empty:
+        print(f"no checked ```sh blocks in {', '.join(empty)}", file=sys.stderr)
         return 2
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="upr-walkthrough-") as tmp:
@@ -117,7 +159,7 @@ def main(update: bool) -> int:
             # Run in the temp folder (the walkthrough writes need.json, provider.json, upr_client/)
             # with the checkout's scripts/ reachable as from the checkout.
             (Path(tmp) / "scripts").symlink_to(ROOT / "scripts")
-            script = "set -u\n" + "".join(f"echo '{MARK}'\n{m.group('cmd')}\n" for m in blocks)
+            script = "set -u\n" + "".join(f"echo '{MARK}'\n{m.group('cmd')}\n" for _, m in blocks)
             run_env = {
                 **env,
                 "UPR": url,
@@ -139,25 +181,30 @@ def main(update: bool) -> int:
     outputs = result.stdout.split(MARK + "\n")[1:]
     assert len(outputs) == len(blocks), (len(outputs), len(blocks))
     failures = 0
-    new_text = text
-    for block, actual in reversed(list(zip(blocks, outputs, strict=True))):
+    new_texts = dict(texts)
+    for (page, block), actual in reversed(list(zip(blocks, outputs, strict=True))):
         expected = block.group("out")
         if expected is None:
             if actual.strip():
                 failures += 1
-                print(f"--- command printed output the README does not show:\n{block.group('cmd')}{actual}")
+                print(f"--- {page}: command printed output the page does not show:\n{block.group('cmd')}{actual}")
             continue
         if not outputs_match(expected, actual):
             failures += 1
-            print(f"--- command:\n{block.group('cmd')}--- README shows:\n{expected}--- it printed:\n{actual}")
+            print(f"--- {page}: command:\n{block.group('cmd')}--- the page shows:\n{expected}--- it printed:\n{actual}")
             if update:
                 s, e = block.span("out")
-                new_text = new_text[:s] + actual.rstrip("\n") + "\n" + new_text[e:]
-    if update and new_text != text:
-        README.write_text(new_text, encoding="utf-8")
-        print("README.md updated")
-        return 0
-    print(f"{len(blocks)} walkthrough commands run, {failures} differ from the README")
+                text = new_texts[page]
+                new_texts[page] = text[:s] + actual.rstrip("\n") + "\n" + text[e:]
+    if update:
+        changed = [page for page in PAGES if new_texts[page] != texts[page]]
+        for page in changed:
+            (ROOT / page).write_text(new_texts[page], encoding="utf-8")
+            print(f"{page} updated")
+        if changed:
+            return 0
+    pages = ", ".join(PAGES)
+    print(f"{len(blocks)} walkthrough commands run ({pages}), {failures} differ from the README and the guides")
     return 1 if failures else 0
 
 
