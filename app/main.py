@@ -18,9 +18,9 @@ from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
 from app import __version__
+from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
-from app.http import metrics
 from app.http.docs import install_docs
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
@@ -28,11 +28,13 @@ from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.http.ratelimit import RateLimitMiddleware
 from app.http.streaming import StreamSlots
-from app.match_index.index import MatchIndex, prune_log
+from app.match_index.change_log import prune_log
+from app.match_index.index import MatchIndex
 from app.routes import api_router, health
 from app.routes import metrics as metrics_route
 from app.services import themes as theme_service
 from app.web import install_web
+from app.web.errors import page_errors
 
 logger = logging.getLogger("app")
 
@@ -187,6 +189,7 @@ def create_app(
         failed_auth_per_minute=settings.AUTH_FAILURES_PER_MINUTE,
         storage_url=settings.RATE_LIMIT_STORAGE_URL,
         clock=clock,
+        page_errors=page_errors,
     )
     app.add_middleware(RequestContextMiddleware, hsts=settings.ENVIRONMENT == "production")
     app.include_router(health.router)

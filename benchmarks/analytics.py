@@ -60,7 +60,6 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def fill(session: Session, *, scale: float, seed: int, data_dir: Path) -> dict[str, int]:
     """Bulk-insert the synthetic data set; returns the counts."""
-    from app.match_index.index import regional_groups
     from app.models import (
         Activity,
         ActivityRecommendation,
@@ -75,7 +74,7 @@ def fill(session: Session, *, scale: float, seed: int, data_dir: Path) -> dict[s
     )
     from app.models.common import utcnow
     from app.models.recommendation import RecommendationTheme
-    from app.reference.countries import un_states
+    from app.reference.regions import regional_groups, un_states
     from app.services.analytics.funding import FUNDING_FILE, read_rows
 
     rng = random.Random(seed)

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.match_index.ranker import EXAMPLE_PROFILES, MAIN_SCHEME, ranking_space  # noqa: E402
 from app.services import themes as theme_service  # noqa: E402
 from benchmarks.service_setup import trained_tagger  # noqa: E402
 from matching.schemes import MultiSchemeTagger  # noqa: E402
@@ -48,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     artifact = trained_tagger(args.model_dir) / theme_service.ARTIFACT
-    model = MultiSchemeTagger.load(artifact)[theme_service.MAIN_SCHEME]
-    profiles = json.loads(theme_service.EXAMPLE_PROFILES.read_text(encoding="utf-8"))
+    model = MultiSchemeTagger.load(artifact)[MAIN_SCHEME]
+    profiles = json.loads(EXAMPLE_PROFILES.read_text(encoding="utf-8"))
     print(f"{len(profiles)} demo profiles; predicted: weight >= {theme_service.PROFILE_THEME_MIN} of the strongest")
     for name, space in (
-        ("the service's reading", theme_service.ranking_space(model)),
+        ("the service's reading", ranking_space(model)),
         ("without example profiles", service_space(model)),
     ):
         right, predicted, declared = scores(space, profiles)

@@ -90,6 +90,7 @@ from matching.theme_space import (
     best_covered_themes,
     best_shared_themes,
 )
+from matching.weights import Weights
 
 __all__ = [
     "BRIDGE_MIN",
@@ -98,7 +99,6 @@ __all__ = [
     "FACT_COLUMNS",
     "PROBA_FLOOR",
     "PROTOTYPE_SHARE",
-    "REGION_LABELS",
     "NO_FILTERS",
     "THEME_FLOOR",
     "Corpus",
@@ -127,43 +127,6 @@ History = Mapping[str, tuple[bool, bool]]
 #: With predicted (dense) theme vectors every pair has some similarity; below this a candidate
 #: that shares no words is not ranked at all.
 THEME_FLOOR = 0.15
-#: Names of the UN regional groups (and "global") in explanations.
-REGION_LABELS: Mapping[str, str] = {
-    "africa": "Africa",
-    "asia_pacific": "Asia-Pacific",
-    "eastern_europe": "Eastern Europe",
-    "latin_america_caribbean": "Latin America and the Caribbean",
-    "western_europe_others": "Western Europe and others",
-    "global": "worldwide",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Weights:
-    """The weight of each component in a score (the service reads them from its settings).
-
-    Examples
-    --------
-    >>> Weights().as_dict()["theme"]
-    0.55
-    """
-
-    text: float = 0.45
-    theme: float = 0.55
-    language: float = 0.05
-    presence: float = 0.08
-    modality: float = 0.07
-    history: float = 0.05
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "text": self.text,
-            "theme": self.theme,
-            "language": self.language,
-            "presence": self.presence,
-            "modality": self.modality,
-            "history": self.history,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,12 +208,14 @@ class Ranker:
     themes : ThemeSpace
     regions : mapping of ISO3 to UN regional group slug (``"africa"``...), for presence and filters
     language_name : callable turning an ISO 639-1 code into a name for explanations
+    region_name : callable turning a regional group slug into a name for explanations
     """
 
     weights: Weights = Weights()
     themes: ThemeSpace = ThemeSpace()
     regions: Mapping[str, str] = field(default_factory=dict)
     language_name: Callable[[str], str] = _identity
+    region_name: Callable[[str], str] = _identity
 
     def region_of(self, state: str | None) -> str | None:
         return self.regions.get(state or "")
@@ -507,7 +472,7 @@ class Ranker:
         if state in countries:
             return Signal(1.0, weight, f"works in {state}")
         if region and region in regions:
-            return Signal(0.6, weight, f"works in the region ({REGION_LABELS.get(region, region)})")
+            return Signal(0.6, weight, f"works in the region ({self.region_name(region)})")
         if "global" in regions:
             return Signal(0.3, weight, "works worldwide")
         return Signal(0.0, weight, "no presence recorded in the State or its region")

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.main import create_app
+from app.match_index.ranker import ranking_space
 from app.services import themes as theme_service
 from evaluation.heldout import need_as_filed
 from evaluation.quality import ServiceRanking
@@ -52,7 +53,7 @@ def test_post_match_and_the_harness_rank_alike(settings: Settings, engine: Engin
         ids,
         [provider_text(p["name"], None, p["description"], []) for p in profiles],
         model,
-        space=theme_service.ranking_space(model),  # the service's: read with the demo example profiles
+        space=ranking_space(model),  # the service's: read with the demo example profiles
     )
     # A worker that starts now builds its index from the database, as after any restart.
     with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:
@@ -97,7 +98,7 @@ def test_needs_on_unlabelled_recommendations_rank_alike(  # type: ignore[no-unty
         ids,
         [provider_text(p["name"], None, p["description"], []) for p in profiles],
         model,
-        space=theme_service.ranking_space(model),  # the service's: read with the demo example profiles
+        space=ranking_space(model),  # the service's: read with the demo example profiles
     )
     # A worker that starts now fits its provider index on all of them, as the harness does.
     with TestClient(create_app(own, engine=engine), raise_server_exceptions=False) as client:

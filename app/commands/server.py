@@ -48,17 +48,19 @@ def serve(
     import subprocess
     import sys
     import threading
+    from functools import partial
 
     import uvicorn
 
-    from app.http import metrics
+    from app.core import metrics
+    from app.match_index.change_log import read_newest_seq
 
     settings = get_settings()
-    # Every worker counts into this folder, whichever answers a scrape sums them (app/http/metrics.py).
+    # Every worker counts into this folder, whichever answers a scrape sums them (app/core/metrics.py).
     given = os.environ.get(metrics.MULTIPROC_ENV)
     metrics_dir = metrics.prepare_multiprocess_dir(Path(given) if given else None)
     if settings.METRICS_PORT is not None:
-        metrics.serve_separately(settings)
+        metrics.serve_separately(settings, newest_seq=partial(read_newest_seq, settings))
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     # The worker delivers the inbox, alerts, webhooks and e-mail; Ctrl-C reaches both (one process group),
     # and when the server stops for any other reason the worker is stopped too: by the `finally` below,

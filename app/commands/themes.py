@@ -49,6 +49,7 @@ def train(
 def predict_themes() -> None:
     """Predict the themes of every provider profile and need again with the trained tagger (themes_predicted)."""
     from app.core.db import command_session
+    from app.match_index.ranker import MAIN_SCHEME, ranking_space
     from app.services import predictions
     from app.services import themes as theme_service
 
@@ -58,9 +59,7 @@ def predict_themes() -> None:
         typer.echo("error: no theme tagger to predict with; run `upr-match train` first", err=True)
         raise typer.Exit(code=1)
     with command_session(settings) as session:
-        providers, needs = predictions.refresh_predictions(
-            session, theme_service.ranking_space(tagger[theme_service.MAIN_SCHEME])
-        )
+        providers, needs = predictions.refresh_predictions(session, ranking_space(tagger[MAIN_SCHEME]))
     typer.echo(f"predicted themes changed for {providers} providers and {needs} needs")
 
 

@@ -17,6 +17,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matching.weights import Weights
+
+#: The engine's weights: the settings' defaults, so both read the same numbers.
+DEFAULT_WEIGHTS = Weights()
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -56,12 +61,12 @@ class Settings(BaseSettings):
     RATE_LIMIT_STORAGE_URL: str | None = None
 
     # Matching: how the text score and the structured signals combine (README, "How matches are ranked").
-    MATCH_WEIGHT_TEXT: float = Field(default=0.45, ge=0)
-    MATCH_WEIGHT_THEME: float = Field(default=0.55, ge=0)
-    MATCH_WEIGHT_LANGUAGE: float = Field(default=0.05, ge=0)
-    MATCH_WEIGHT_PRESENCE: float = Field(default=0.08, ge=0)
-    MATCH_WEIGHT_MODALITY: float = Field(default=0.07, ge=0)
-    MATCH_WEIGHT_HISTORY: float = Field(default=0.05, ge=0)
+    MATCH_WEIGHT_TEXT: float = Field(default=DEFAULT_WEIGHTS.text, ge=0)
+    MATCH_WEIGHT_THEME: float = Field(default=DEFAULT_WEIGHTS.theme, ge=0)
+    MATCH_WEIGHT_LANGUAGE: float = Field(default=DEFAULT_WEIGHTS.language, ge=0)
+    MATCH_WEIGHT_PRESENCE: float = Field(default=DEFAULT_WEIGHTS.presence, ge=0)
+    MATCH_WEIGHT_MODALITY: float = Field(default=DEFAULT_WEIGHTS.modality, ge=0)
+    MATCH_WEIGHT_HISTORY: float = Field(default=DEFAULT_WEIGHTS.history, ge=0)
 
     # Prometheus metrics (README, "Metrics"): unset, /metrics on the API port answers admin keys only;
     # set, `upr-match serve` answers them on this port instead (no key; bind it where only Prometheus reaches).

@@ -23,24 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.core.errors import Problem
 from app.core.identity import Principal
-from app.http.auth import authenticate
-from app.models.activity import Activity, ActivityCreate
+from app.match_index.ranker import MAIN_SCHEME, ranking_space
+from app.models.activity import ActivityCreate
 from app.models.api_key import ApiKeyCreate
 from app.models.need import Need, NeedCreate
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
-from app.models.recommendation import Recommendation
 from app.services import activities as activity_service
+from app.services import demo as demo_service
 from app.services import keys as key_service
 from app.services import needs as need_service
 from app.services import providers as provider_service
 from app.services.analytics.funding import FUNDING_FILE, FundingImport, import_funding
 from app.services.imports import import_and_tag
-from app.services.themes import MAIN_SCHEME, ranking_space
 from matching import DraftInput, draft_groups
 from matching.schemes import MultiSchemeTagger
 from matching.theme_space import ThemeSpace
@@ -121,14 +119,14 @@ def load_demo(
     else:
         summary.notes.append(f"no funding file at {funding_file}: the funding context stays empty")
     summary.admin_key, summary.admin_key_created = ensure_admin_key(session, key_file)
-    summary.example_need_id = first_demo_need(session)
+    summary.example_need_id = demo_service.first_demo_need(session)
     return summary
 
 
 def load_providers(session: Session, summary: DemoSummary, space: ThemeSpace | None = None) -> None:
     """Upsert the provider profiles by slug; `relevance` is evaluation ground truth and is not loaded."""
     profiles = json.loads(PROVIDERS_FILE.read_text(encoding="utf-8"))
-    existing = {p.slug: p for p in session.exec(select(Provider).where(col(Provider.slug).is_not(None)))}
+    existing = demo_service.providers_by_slug(session)
     for profile in profiles:
         values = {name: profile[name] for name in PROFILE_FIELDS}
         row = existing.get(profile["slug"])
@@ -154,17 +152,13 @@ def load_providers(session: Session, summary: DemoSummary, space: ThemeSpace | N
             else:
                 summary.providers_unchanged += 1
         if not row.is_demo:
-            _flag_demo(session, Provider, row.id)
+            demo_service.flag_demo(session, Provider, row.id)
 
 
 def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None = None) -> None:
     """File the largest drafted needs of each demo State, unless a demo need of that title exists."""
     for state in DEMO_STATES:
-        recs = session.exec(
-            select(Recommendation)
-            .where(col(Recommendation.state_under_review) == state, col(Recommendation.response) == "supported")
-            .order_by(col(Recommendation.id))
-        ).all()
+        recs = demo_service.supported_recommendations(session, state)
         if not recs:
             summary.notes.append(f"no supported recommendations for {state}: its demo needs were skipped")
             continue
@@ -179,7 +173,7 @@ def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None 
         for group in firsts[:NEEDS_PER_STATE]:
             ids = list(group.recommendation_ids[:NEED_MAX_RECOMMENDATIONS])
             title = f"{group.theme}: technical cooperation for {len(ids)} supported recommendations"
-            found = session.exec(select(Need).where(col(Need.state) == state, col(Need.title) == title)).first()
+            found = demo_service.need_titled(session, state, title)
             if found is not None:
                 summary.needs_existing += 1
                 continue
@@ -197,7 +191,7 @@ def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None 
                 ),
                 theme_space=space,
             )
-            _flag_demo(session, Need, need.id)
+            demo_service.flag_demo(session, Need, need.id)
             summary.needs_created += 1
 
 
@@ -213,19 +207,13 @@ def source_line(source: dict[str, Any]) -> str:
 def load_activities(session: Session, summary: DemoSummary) -> None:
     """Record the public cooperation examples, unless an activity of that provider, State and title exists."""
     entries = json.loads(ACTIVITIES_FILE.read_text(encoding="utf-8"))
-    providers = {p.slug: p for p in session.exec(select(Provider).where(col(Provider.slug).is_not(None)))}
+    providers = demo_service.providers_by_slug(session)
     for entry in entries:
         provider = providers.get(entry["provider_slug"])
         if provider is None:
             summary.notes.append(f"no provider {entry['provider_slug']!r}: the activity {entry['title']!r} was skipped")
             continue
-        found = session.exec(
-            select(Activity).where(
-                col(Activity.provider_id) == provider.id,
-                col(Activity.state) == entry["state"],
-                col(Activity.title) == entry["title"],
-            )
-        ).first()
+        found = demo_service.activity_titled(session, provider.id, entry["state"], entry["title"])
         if found is not None:
             summary.activities_existing += 1
             continue
@@ -246,23 +234,12 @@ def load_activities(session: Session, summary: DemoSummary) -> None:
         summary.activities_created += 1
 
 
-def first_demo_need(session: Session) -> str | None:
-    """The id of the first demo need (by State and title), for the printed examples."""
-    need = session.exec(select(Need).where(col(Need.is_demo)).order_by(col(Need.state), col(Need.title))).first()
-    return need.id if need is not None else None
-
-
-def _flag_demo(session: Session, model: Any, row_id: str) -> None:
-    session.exec(update(model).where(model.id == row_id).values(is_demo=True))
-    session.commit()
-
-
 def ensure_admin_key(session: Session, key_file: Path) -> tuple[str, bool]:
     """Return the local admin key from `key_file`, creating (and saving) one if it is missing or revoked."""
     if key_file.is_file():
         key = key_file.read_text(encoding="utf-8").strip()
         try:
-            if authenticate(session, key).is_admin:
+            if key_service.authenticate(session, key).is_admin:
                 return key, False
         except Problem:
             pass

@@ -1,5 +1,5 @@
 """HTTP plumbing around the routes and pages.
 
 Authentication, request dependencies, ETags, idempotency, rate limits, middleware, problem responses,
-OpenAPI and Swagger UI, /metrics.
+OpenAPI and Swagger UI.
 """

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from starlette.types import Scope
 
 from app.core.errors import Unauthorized
-from app.http.auth import authenticate
+from app.services.keys import authenticate
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

@@ -11,7 +11,7 @@ from app.core.config import Settings, get_settings
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams
 from app.http.sessions import get_session
 from app.match_index.index import MatchIndex
-from matching.theme_space import ThemeSpace
+from app.match_index.ranker import ThemeSpace
 
 
 async def page_params(

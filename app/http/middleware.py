@@ -11,10 +11,10 @@ from fastapi import HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import metrics
 from app.core.db import write_intent
 from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
 from app.core.logtext import escape_control
-from app.http import metrics
 from app.http.problems import problem_response
 
 access_logger = logging.getLogger("app.access")

@@ -40,6 +40,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import RateLimited
@@ -110,9 +111,12 @@ class RateLimitMiddleware:
         failed_auth_per_minute: int,
         storage_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        page_errors: Callable[[Request, Response], Response] | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
+        # Turns a refusal into what its path shows (an HTML page on page paths); None: problem+json everywhere.
+        self.page_errors = page_errors
         storage = _storage(storage_url)
         if not isinstance(storage, Storage):
             raise ValueError("RATE_LIMIT_STORAGE_URL must name a synchronous store, e.g. redis://host:6379/0")
@@ -220,13 +224,11 @@ class RateLimitMiddleware:
 
     async def _refuse(self, scope: Scope, send: Send, now: float, refusal: _Refusal) -> None:
         retry_after = max(1, math.ceil(refusal.reset - now))
-        response = problem_response(
+        response: Response = problem_response(
             RateLimited(f"{refusal.detail} Retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
         )
-        if _is_page(scope["path"]):
-            from app.web.errors import _html_from_problem
-
-            response = _html_from_problem(Request(scope), response)  # type: ignore[assignment]
+        if self.page_errors is not None:
+            response = self.page_errors(Request(scope), response)
         headers = MutableHeaders(raw=list(response.raw_headers))
         headers["X-RateLimit-Limit"] = str(self.requests.amount)
         headers["X-RateLimit-Remaining"] = "0"
@@ -248,12 +250,6 @@ def _storage(url: str | None) -> Any:
     if url.startswith(("redis://", "rediss://", "redis+unix://")):
         return storage_from_string(url, socket_timeout=STORE_TIMEOUT_S, socket_connect_timeout=STORE_TIMEOUT_S)
     return storage_from_string(url)
-
-
-def _is_page(path: str) -> bool:
-    from app.web.errors import is_page_path
-
-    return is_page_path(path)
 
 
 def _session_key_id(scope: Scope) -> str | None:

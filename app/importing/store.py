@@ -8,7 +8,8 @@ not written, so re-importing a file changes nothing.
 
 In the same transaction, `link` (given by the caller) relinks the copies of the
 same recommendation across sources among the (State, session) groups the import
-changed, and one `import_run` row records what was done.
+changed, one `import_run` row records what was done, and `audit` (the caller's too)
+writes the audit row.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import tempfile
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import IO, Any
@@ -38,7 +38,6 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
-from app.services import audit
 
 IMPORT_CACHE_KIB = 64 * 1024
 IMPORT_STATEMENT_TIMEOUT_MS = 600_000
@@ -57,6 +56,8 @@ INDEX_TABLES: tuple[tuple[Any, str, str], ...] = (
 # Linking is the caller's: (session, the (State, session) groups written, progress) -> records now linked.
 Group = tuple[str, int]
 LinkHook = Callable[[Session, set[Group], ProgressCallback | None], int]
+# The audit trail is the caller's too: (session, what was written) -> None, called in the import's transaction.
+AuditHook = Callable[[Session, dict[str, Any]], None]
 
 
 def _dialect_insert(session: Session) -> Callable[..., Any]:
@@ -128,7 +129,7 @@ def run_import(
     max_rows: int,
     progress: ProgressCallback | None = None,
     link: LinkHook | None = None,
-    actor: audit.Actor = audit.COMMAND_LINE,
+    audit: AuditHook | None = None,
 ) -> ImportSummary:
     """Validate the whole source, then upsert it in one transaction (or raise a 422 listing every bad row)."""
     # Release any transaction the caller's reads opened, so no lock is held while validating.
@@ -138,7 +139,7 @@ def run_import(
         state = validate(source, max_rows, progress, spool)
         if state.total_errors:
             raise rejection(state)
-        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, link=link, actor=actor)
+        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, link=link, audit=audit)
 
 
 def _write(
@@ -150,7 +151,7 @@ def _write(
     dry_run: bool,
     progress: ProgressCallback | None,
     link: LinkHook | None,
-    actor: audit.Actor,
+    audit: AuditHook | None,
 ) -> ImportSummary:
     """Upsert the spooled records in one transaction (only count them for a dry run)."""
     records = len(state.hashes)
@@ -214,14 +215,8 @@ def _write(
                     sources=dict(state.sources),
                 )
             )
-            audit.record(
-                session,
-                actor,
-                resource="recommendations",
-                resource_id=str(uuid.uuid4()),
-                action="import",
-                detail={"format": fmt, "records": records, "inserted": inserted, "updated": updated},
-            )
+            if audit is not None:
+                audit(session, {"format": fmt, "records": records, "inserted": inserted, "updated": updated})
             session.commit()
     except BaseException:
         session.rollback()

@@ -13,316 +13,46 @@ serialised by a lock. The ranking itself is `matching.ranking`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
-from functools import lru_cache
-from pathlib import Path
 from types import MappingProxyType
-from typing import TypedDict, TypeVar
+from typing import TypeVar
 
-import pycountry
-from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from app.core import metrics
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailable
-from app.http import metrics
-from app.models.common import utcnow
+from app.match_index import theme_vectors
+from app.match_index.change_log import GAP_WINDOW
+from app.match_index.ranker import MAIN_SCHEME, ranker_for
+from app.match_index.rows import need_facts, need_text, provider_facts, provider_text, recommendation_texts
+from app.match_index.snapshot import IndexSnapshot
+from app.match_index.text_index import TextIndex
 from app.models.index_change import IndexChange
-from app.models.need import Need, NeedRecommendation
+from app.models.need import Need
 from app.models.provider import Provider
-from app.models.recommendation import Recommendation
-from app.services import theme_vectors
-from app.services import themes as theme_service
-from matching import TfidfMatcher
 from matching.columns import ColumnsWriter
-from matching.ranking import (
-    FACT_COLUMNS,
-    NO_FILTERS,
-    Corpus,
-    NeedAudience,
-    NeedFacts,
-    Preferences,
-    ProbaModel,
-    ProviderFacts,
-    ProviderFilters,
-    Ranked,
-    Ranker,
-    ThemeSpace,
-    Vector,
-    Weights,
-    fact_values,
-    visible_needs,
-)
+from matching.ranking import FACT_COLUMNS, Corpus, NeedFacts, ProviderFacts, ThemeSpace, Vector, fact_values
 from matching.schemes import MultiSchemeTagger
-from matching.texts import need_text as engine_need_text
-from matching.texts import provider_text as engine_provider_text
 
 logger = logging.getLogger("app.matching")
 
-# How far back each refresh looks for log rows committed out of order (PostgreSQL
-# sequences are taken at insert, and transactions commit in any order).
-GAP_WINDOW = 200
-# Refit from scratch once this share of the index was added after the last fit,
-# so IDF weights do not drift far from the corpus (the engine freezes IDF at fit).
-REFIT_SHARE = 0.5
-REFIT_MIN = 20
-THEME_SCHEME = "upr_info_issues"
-REGION_FILE = Path(__file__).resolve().parents[1] / "reference" / "un_regional_groups.json"
 # Free texts (POST /v1/match, drafts) whose theme vectors are kept: the tagger reads each once.
 THEME_CACHE_SIZE = 512
 
 F = TypeVar("F", ProviderFacts, NeedFacts)
 
 
-@lru_cache(maxsize=1)
-def regional_groups() -> Mapping[str, str]:
-    """ISO3 -> UN regional group slug (the five groups the UPR uses)."""
-    groups: dict[str, str] = json.loads(REGION_FILE.read_text(encoding="utf-8"))
-    return MappingProxyType(groups)
-
-
-def region_of(state: str | None) -> str | None:
-    return regional_groups().get(state or "")
-
-
-@lru_cache(maxsize=256)
-def language_name(code: str) -> str:
-    """English name of an ISO 639-1 code ("es" -> "Spanish"), or the code itself."""
-    found = pycountry.languages.get(alpha_2=code)
-    return str(found.name) if found is not None else code
-
-
-def ranker_for(settings: Settings, model: ProbaModel | None) -> Ranker:
-    """The service's ranking: weights from the settings, the tagger's theme space, the UN regional groups."""
-    weights = Weights(
-        text=settings.MATCH_WEIGHT_TEXT,
-        theme=settings.MATCH_WEIGHT_THEME,
-        language=settings.MATCH_WEIGHT_LANGUAGE,
-        presence=settings.MATCH_WEIGHT_PRESENCE,
-        modality=settings.MATCH_WEIGHT_MODALITY,
-        history=settings.MATCH_WEIGHT_HISTORY,
-    )
-    return Ranker(
-        weights=weights,
-        themes=theme_service.ranking_space(model),
-        regions=regional_groups(),
-        language_name=language_name,
-    )
-
-
-# --- what the engine reads of a row ------------------------------------------------------------
-
-
-def provider_text(row: Provider) -> str:
-    """What the engine reads for a provider."""
-    return engine_provider_text(row.name, row.acronym, row.description, row.themes)
-
-
-def need_text(row: Need, recommendation_texts: Sequence[str]) -> str:
-    """What the engine reads for a need: its words and the recommendations it cites."""
-    return engine_need_text(row.title, row.description, recommendation_texts, row.themes)
-
-
-def provider_facts(row: Provider) -> ProviderFacts:
-    return ProviderFacts(
-        id=row.id,
-        kind=row.kind,
-        themes=tuple(row.themes),
-        languages=frozenset(row.languages),
-        countries=frozenset(row.countries),
-        regions=frozenset(row.regions),
-        modalities=frozenset(row.modalities),
-    )
-
-
-def need_facts(row: Need) -> NeedFacts:
-    return NeedFacts(
-        id=row.id,
-        state=row.state,
-        status=row.status,
-        visibility=row.visibility,
-        themes=tuple(row.themes),
-        languages=frozenset(row.languages),
-        modalities=frozenset(row.modalities),
-    )
-
-
-def recommendation_texts(session: Session, need_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The texts of the recommendations each need cites, in the need's order."""
-    out: dict[str, list[str]] = {}
-    for chunk_start in range(0, len(need_ids), 500):
-        chunk = list(need_ids[chunk_start : chunk_start + 500])
-        rows = session.exec(
-            select(NeedRecommendation.need_id, Recommendation.text)
-            .join(Recommendation, col(Recommendation.id) == col(NeedRecommendation.recommendation_id))
-            .where(col(NeedRecommendation.need_id).in_(chunk))
-            .order_by(col(NeedRecommendation.need_id), col(NeedRecommendation.position))
-        ).all()
-        for need_id, text in rows:
-            out.setdefault(need_id, []).append(text)
-    return out
-
-
-# --- the snapshot readers rank on ----------------------------------------------------------------
-
-
-class EngineInfo(TypedDict):
-    version: str
-    documents: int
-    log_position: int
-
-
-@dataclass(frozen=True, slots=True)
-class IndexSnapshot:
-    """Providers and needs as the index held them at one log position; never changed once published."""
-
-    providers: Corpus[ProviderFacts]
-    needs: Corpus[NeedFacts]
-    ranker: Ranker
-    applied_seq: int = 0
-    provider_version: int = 0
-    need_version: int = 0
-    #: What the engine read for each need (its words and the recommendations it cites).
-    need_texts: Mapping[str, str] = field(default_factory=dict)
-
-    def rank_providers(
-        self,
-        query: str,
-        prefs: Preferences,
-        *,
-        filters: ProviderFilters = NO_FILTERS,
-        history: Mapping[str, tuple[bool, bool]] | None = None,
-        exclude: frozenset[str] = frozenset(),
-        limit: int = 10,
-        min_score: float = 0.0,
-        theme_vector: Vector | None = None,
-    ) -> list[Ranked]:
-        """Providers ranked for a need (or free text), best first, none of `exclude`."""
-        return self.ranker.rank_providers(
-            self.providers,
-            query,
-            prefs,
-            filters=filters,
-            history=history,
-            exclude=exclude,
-            limit=limit,
-            min_score=min_score,
-            theme_vector=theme_vector,
-        )
-
-    def provider_scores(
-        self,
-        query: str,
-        prefs: Preferences,
-        *,
-        history: Mapping[str, tuple[bool, bool]] | None = None,
-        exclude: frozenset[str] = frozenset(),
-        theme_vector: Vector | None = None,
-    ) -> dict[str, float]:
-        """Every provider's score for a need, as `rank_providers` scores them (unordered)."""
-        return self.ranker.provider_scores(
-            self.providers, query, prefs, history=history, exclude=exclude, theme_vector=theme_vector
-        )
-
-    def rank_needs(
-        self,
-        query: str,
-        provider: ProviderFacts,
-        *,
-        visible: Sequence[str] | NeedAudience,
-        exclude: frozenset[str] = frozenset(),
-        limit: int = 10,
-        min_score: float = 0.0,
-    ) -> list[Ranked]:
-        """Open needs (those `visible` names or allows, none of `exclude`) ranked for a provider, best first.
-
-        The provider's theme vector is the one the index keeps for it (computed from the same text).
-        """
-        return self.ranker.rank_needs(
-            self.needs,
-            query,
-            provider,
-            visible=visible,
-            exclude=exclude,
-            limit=limit,
-            min_score=min_score,
-            theme_vector=self.providers.vectors.get(provider.id),
-        )
-
-    def count_open_needs(self, audience: NeedAudience) -> int:
-        """How many needs that are not closed the audience may see."""
-        return int(visible_needs(self.needs, audience).sum())
-
-    def engine_info(self, kind: str) -> EngineInfo:
-        """Which index answered: log position, engine version and how many documents it holds."""
-        corpus_version, documents = (
-            (self.provider_version, len(self.providers)) if kind == "provider" else (self.need_version, len(self.needs))
-        )
-        return {
-            "version": f"{self.applied_seq}.{corpus_version}",
-            "documents": documents,
-            "log_position": self.applied_seq,
-        }
-
-
-# --- the writer side -----------------------------------------------------------------------------
-
-
-@dataclass
-class _TextIndex:
-    """One engine index with its texts, kept so the index can be refitted (writer side only)."""
-
-    matcher: TfidfMatcher | None = None
-    texts: dict[str, str] = field(default_factory=dict)
-    fitted_size: int = 0
-    added_since_fit: int = 0
-
-    def upsert(self, doc_id: str, text: str) -> None:
-        self.texts[doc_id] = text
-        if self.matcher is None or self.added_since_fit + 1 > max(REFIT_MIN, REFIT_SHARE * self.fitted_size):
-            self.refit()
-            return
-        self.matcher.add([text], ids=[doc_id])
-        self.added_since_fit += 1
-
-    def remove(self, doc_id: str) -> None:
-        if self.texts.pop(doc_id, None) is None:
-            return
-        if self.matcher is not None and doc_id in self.matcher:
-            if not self.texts:
-                self.matcher = None
-            else:
-                self.matcher.remove([doc_id])
-
-    def refit(self) -> None:
-        if not self.texts:
-            self.matcher, self.fitted_size, self.added_since_fit = None, 0, 0
-            return
-        ids = sorted(self.texts)
-        self.matcher = TfidfMatcher().fit([self.texts[i] for i in ids], ids=ids)
-        self.fitted_size, self.added_since_fit = len(ids), 0
-
-    def view(self) -> TfidfMatcher | None:
-        return self.matcher.view() if self.matcher is not None else None
-
-    @property
-    def version(self) -> int:
-        return self.matcher.version_ if self.matcher is not None else 0
-
-
 class MatchIndex:
     """Per-process matching index over providers and needs, kept current from `index_change`."""
 
     def __init__(self, settings: Settings, tagger: MultiSchemeTagger | None = None) -> None:
-        self.ranker = ranker_for(settings, tagger[THEME_SCHEME] if tagger is not None else None)
-        self._tagger_version = str(tagger[THEME_SCHEME].metadata_.get("version")) if tagger is not None else ""
+        self.ranker = ranker_for(settings, tagger[MAIN_SCHEME] if tagger is not None else None)
+        self._tagger_version = str(tagger[MAIN_SCHEME].metadata_.get("version")) if tagger is not None else ""
         self._n_themes = len(self.ranker.themes.classes) if self.ranker.themes.model is not None else None
         self._provider_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
         self._need_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
@@ -332,8 +62,8 @@ class MatchIndex:
         self._needs: dict[str, NeedFacts] = {}
         self._provider_vectors: dict[str, Vector] = {}
         self._need_vectors: dict[str, Vector] = {}
-        self._provider_texts = _TextIndex()
-        self._need_texts = _TextIndex()
+        self._provider_texts = TextIndex()
+        self._need_texts = TextIndex()
         self._applied_seq = 0
         self._recent: set[int] = set()
         self._lock = threading.Lock()
@@ -402,8 +132,8 @@ class MatchIndex:
             providers = session.exec(select(Provider)).all()
             needs = session.exec(select(Need)).all()
             texts = recommendation_texts(session, [n.id for n in needs])
-            self._provider_texts = _TextIndex(texts={p.id: provider_text(p) for p in providers})
-            self._need_texts = _TextIndex(texts={n.id: need_text(n, texts.get(n.id, [])) for n in needs})
+            self._provider_texts = TextIndex(texts={p.id: provider_text(p) for p in providers})
+            self._need_texts = TextIndex(texts={n.id: need_text(n, texts.get(n.id, [])) for n in needs})
             self._provider_texts.refit()
             self._need_texts.refit()
             self._providers = {p.id: provider_facts(p) for p in providers}
@@ -488,7 +218,7 @@ class MatchIndex:
 
     @staticmethod
     def _corpus(
-        text: _TextIndex, facts: Mapping[str, F], vectors: Mapping[str, Vector], columns: ColumnsWriter
+        text: TextIndex, facts: Mapping[str, F], vectors: Mapping[str, Vector], columns: ColumnsWriter
     ) -> Corpus[F]:
         return Corpus(
             text.view(), MappingProxyType(dict(facts)), MappingProxyType(dict(vectors)), columns=columns.freeze()
@@ -563,15 +293,3 @@ class MatchIndex:
         if stored is not None:
             theme_vectors.forget(session, kind, sorted(set(stored) - set(found)))
         return found
-
-
-def newest_log_seq(session: Session) -> int:
-    """The newest row of the change log (0 when empty): how far the indexes have to follow."""
-    return int(session.exec(select(func.max(IndexChange.seq))).one() or 0)
-
-
-def prune_log(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete log rows every worker has long applied (workers that start later load the tables)."""
-    result = session.exec(delete(IndexChange).where(col(IndexChange.created_at) < utcnow() - older_than))
-    session.commit()
-    return int(result.rowcount or 0)

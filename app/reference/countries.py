@@ -12,23 +12,11 @@ guess that silently files a recommendation under the wrong State.
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
 import pycountry
-
-REGIONAL_GROUPS_FILE = Path(__file__).resolve().parent / "un_regional_groups.json"
-# The five UN regional groups, as the API names them, and their names in words.
-REGIONAL_GROUPS: dict[str, str] = {
-    "africa": "African States",
-    "asia_pacific": "Asia-Pacific States",
-    "eastern_europe": "Eastern European States",
-    "latin_america_caribbean": "Latin American and Caribbean States",
-    "western_europe_others": "Western European and other States",
-}
 
 # UN / UPR Info / OHCHR spellings that pycountry does not know, keyed by their
 # normalised form (see `normalise_name`), so variants of spacing, case and
@@ -191,27 +179,9 @@ def display_name(iso3: str) -> str:
     return str(getattr(country, "common_name", None) or country.name)
 
 
-@lru_cache(maxsize=1)
-def _regional_groups() -> dict[str, str]:
-    return dict(json.loads(REGIONAL_GROUPS_FILE.read_text(encoding="utf-8")))
-
-
-def un_states() -> frozenset[str]:
-    """The ISO3 codes of the States in the UN regional groups: the 193 Member States, Palestine and the Holy See."""
-    return frozenset(_regional_groups())
-
-
-def regional_group_members(group: str) -> frozenset[str]:
-    """The ISO3 codes of the UN Member States of one regional group (e.g. "africa")."""
-    return frozenset(code for code, name in _regional_groups().items() if name == group)
-
-
 __all__ = [
-    "REGIONAL_GROUPS",
     "country_name",
     "display_name",
     "normalise_name",
-    "regional_group_members",
     "resolve_iso3",
-    "un_states",
 ]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.http import metrics
+from app.core import metrics
 from app.http.auth import CurrentPrincipal
 from app.http.deps import MatchIndexDep, SessionDep
 from app.http.errors_doc import problems

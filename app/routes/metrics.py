@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.http import metrics
+from app.core import metrics
 from app.http.auth import AdminDep
 from app.http.deps import SessionDep
 from app.http.errors_doc import problems
-from app.match_index.index import newest_log_seq
+from app.match_index.change_log import newest_log_seq
 
 router = APIRouter(tags=["health"])
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from app.core.errors import UnprocessableEntity, field_error
-from app.match_index.index import MatchIndex, need_facts
+from app.match_index.index import MatchIndex
+from app.match_index.rows import need_facts
 from app.models.engagement import Engagement
 from app.models.need import Need
 from app.services.matching import rank_for_need

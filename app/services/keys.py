@@ -1,17 +1,44 @@
-"""API key management: create, list, revoke (each write recorded in the audit trail)."""
+"""API keys: who a presented key is, and their management: create, list, revoke (each write recorded in the
+audit trail)."""
 
 from __future__ import annotations
 
+import hmac
+
 from sqlmodel import Session, col, func, select
 
-from app.core.errors import NotFound, UnprocessableEntity, field_error
-from app.core.identity import generate_key
+from app.core.errors import NotFound, Unauthorized, UnprocessableEntity, field_error
+from app.core.identity import KEY_PREFIX, KEY_PREFIX_LENGTH, Principal, generate_key, hash_key
 from app.core.pagination import PageParams
 from app.models.api_key import ApiKey, ApiKeyCreate
 from app.models.common import utcnow
 from app.models.provider import Provider
 from app.reference.validation import normalise_iso3
 from app.services import audit
+
+
+def authenticate(session: Session, raw: str) -> Principal:
+    """Resolve a presented key to its principal, or raise Unauthorized."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != KEY_PREFIX_LENGTH or not parts[2]:
+        raise Unauthorized("The API key is malformed; expected `upr_<prefix>_<secret>`.")
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    presented = hash_key(raw)
+    # Compare even when no row matched, so timing does not reveal which prefixes exist.
+    expected = row.key_hash if row is not None else "0" * 64
+    if not hmac.compare_digest(presented, expected) or row is None:
+        raise Unauthorized("The API key is not valid.")
+    if row.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.")
+    return Principal(role=row.role, key_id=row.id, name=row.name, state=row.state, provider_id=row.provider_id)
+
+
+def principal_for_key_id(session: Session, key_id: str) -> Principal:
+    """Resolve a key by its id (a web session holds the id, never the secret), or raise Unauthorized."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("The key of this session has been revoked; sign in again.")
+    return Principal(role=row.role, key_id=row.id, name=row.name, state=row.state, provider_id=row.provider_id)
 
 
 def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor) -> tuple[ApiKey, str]:

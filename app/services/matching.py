@@ -13,15 +13,9 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
 from app.core.identity import Principal
-from app.match_index.index import (
-    IndexSnapshot,
-    MatchIndex,
-    need_facts,
-    need_text,
-    provider_facts,
-    provider_text,
-    recommendation_texts,
-)
+from app.match_index.index import MatchIndex
+from app.match_index.rows import need_facts, need_text, provider_facts, provider_text, recommendation_texts
+from app.match_index.snapshot import IndexSnapshot
 from app.models.activity import Activity, ActivityRecommendation
 from app.models.match import (
     EngineInfo,
@@ -41,12 +35,18 @@ from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import providers as provider_service
+from matching.preprocessing import UPR_STOP_WORDS, fold_accents
 from matching.ranking import NO_FILTERS, NeedFacts, Preferences, ProviderFilters, Ranked, Vector
+
+# The engine's stop words and accent folding are re-exported for the pages, which phrase the shared terms
+# a match is explained by in the engine's own reading of words (app/web/reasons.py).
 
 __all__ = [
     "MatchIndex",
     "Preferences",
     "ProviderFilters",
+    "UPR_STOP_WORDS",
+    "fold_accents",
     "explanation_of",
     "match_needs_for_provider",
     "match_providers_for_need",
@@ -132,7 +132,7 @@ def match_providers_for_need(
     *,
     principal: Principal,
     need_id: str,
-    filters: ProviderFilters,
+    filters: ProviderFilters = NO_FILTERS,
     limit: int,
     min_score: float,
 ) -> ProviderMatches:

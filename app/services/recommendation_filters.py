@@ -34,7 +34,7 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
-from app.reference.countries import regional_group_members
+from app.reference.regions import regional_group_members
 from app.reference.validation import normalise_iso3
 
 R = Recommendation.__table__  # type: ignore[attr-defined]

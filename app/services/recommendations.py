@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -384,9 +385,14 @@ def import_recommendations(
     """
     from app.services import linking
 
+    def record(written: Session, detail: dict[str, Any]) -> None:
+        audit.record(
+            written, actor, resource="recommendations", resource_id=str(uuid.uuid4()), action="import", detail=detail
+        )
+
     source = open_source(file, detect_format(file) if fmt == "auto" else fmt)
     return run_import(
-        session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups, actor=actor
+        session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups, audit=record
     )
 
 

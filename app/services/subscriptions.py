@@ -18,10 +18,10 @@ from sqlmodel import Session, col, func, select
 from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
 from app.core.identity import Principal
 from app.core.pagination import PageParams
-from app.match_index.index import region_of
 from app.models.need import Need
 from app.models.provider import Provider
 from app.models.webhook import Subscription, SubscriptionCreate, SubscriptionPublic, SubscriptionUpdate
+from app.reference.regions import region_of
 from app.services import access, audit
 from app.services.versioning import check_version, versioned_delete, versioned_update
 

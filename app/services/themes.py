@@ -13,21 +13,19 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailable
+from app.match_index.ranker import MAIN_SCHEME
 from matching.artifacts import TaggerArtifactError
-from matching.examples import ProfileExamples, examples_from_profiles
 from matching.schemes import Labelled, MultiSchemeTagger
-from matching.theme_space import ProbaModel, ThemeSpace, service_space
+from matching.theme_space import ThemeSpace
 
 logger = logging.getLogger("app.themes")
 
 ARTIFACT = "theme-tagger.joblib"
-MAIN_SCHEME = "upr_info_issues"
 #: The label schemes of the shared data (`recommendations.jsonl`), trained when they have enough labels.
 SCHEMES = ("upr_info_issues", "uhri", "uhri_legacy_coded", "sdgs", "affected_groups")
 #: At most this many recommendations imported from the UHRI export join the `uhri` scheme's training set.
@@ -41,23 +39,6 @@ PROFILE_THEME_MIN = 0.3
 NEED_THEME_MIN = 0.4
 #: At most this many predicted themes are shown.
 MAX_PREDICTED = 8
-#: The example profiles a new profile is read by (matching.examples): the demo profiles, each with its
-#: themes, read as if registered with name and description only.
-EXAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "demo" / "providers.json"
-
-
-@lru_cache(maxsize=4)
-def _examples(classes: tuple[str, ...]) -> ProfileExamples:
-    profiles = json.loads(EXAMPLE_PROFILES.read_text(encoding="utf-8"))
-    return examples_from_profiles(profiles, classes)
-
-
-def ranking_space(model: ProbaModel | None) -> ThemeSpace:
-    """The service's theme space on the main scheme's tagger (``None``: declared themes only), with its
-    example profiles. Every reading of a profile or a query in the service goes through it."""
-    if model is None:
-        return service_space(None)
-    return service_space(model, examples=_examples(tuple(model.classes_)))
 
 
 def profile_themes(space: ThemeSpace | None, text: str) -> list[str]:

@@ -21,7 +21,7 @@ from app.core.identity import Principal
 from app.core.pagination import PageParams
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.activity import Activity, ActivityCreate, ActivityDecline, ActivityPublic
-from app.reference.countries import un_states
+from app.reference.regions import un_states
 from app.reference.vocab import ACTIVITY_STATUSES, MODALITIES
 from app.services import access, directory
 from app.services import activities as activity_service

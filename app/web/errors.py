@@ -1,6 +1,6 @@
 """HTML error pages for the web routes; the API (`/v1`, probes, docs) keeps problem+json.
 
-`install_html_error_handlers(app)` wraps the handlers `app.core.errors` installed: each
+`install_html_error_handlers(app)` wraps the handlers `app.http.problems` installed: each
 still builds its problem, and only for a page path is that problem shown as HTML
 (same status, title and detail). A page that needs a signed-in visitor answers
 303 to the sign-in page instead of 401.
@@ -54,6 +54,11 @@ def _html_from_problem(request: Request, problem_response: Response) -> Response
     if retry_after:
         response.headers["Retry-After"] = retry_after
     return response
+
+
+def page_errors(request: Request, problem_response: Response) -> Response:
+    """A problem answered outside the exception handlers (by a middleware), as an HTML page on a page path."""
+    return _html_from_problem(request, problem_response) if is_page_path(request.scope["path"]) else problem_response
 
 
 def _wrap(api_handler: Handler) -> Handler:

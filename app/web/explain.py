@@ -26,7 +26,6 @@ from app.models.recommendation import Recommendation
 from app.services import drafts as draft_service
 from app.services import matching as matching_service
 from app.web.reasons import Reasons, reasons
-from matching.ranking import NO_FILTERS
 
 TOP_PARTNERS = 10
 TOP_NEEDS = 10
@@ -90,7 +89,6 @@ def partners_for(
             app_state.match_index,
             principal=principal,
             need_id=need.id,
-            filters=NO_FILTERS,
             limit=TOP_PARTNERS,
             min_score=0.0,
         )

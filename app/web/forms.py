@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from app.core.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
-from app.web.labels import language_code
+from app.reference.languages import language_code
 
 FORM = "form"  # errors about the whole form, not one field
 

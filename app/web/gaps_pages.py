@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from app.core.errors import UnprocessableEntity, field_error
 from app.http.deps import MatchIndexDep, SessionDep
-from app.reference.countries import REGIONAL_GROUPS
+from app.reference.regions import REGIONAL_GROUPS
 from app.reference.validation import is_iso3
 from app.reference.vocab import SDG_NAMES
 from app.services.analytics.reference import GROUP_LABELS

@@ -7,15 +7,13 @@ templates, the explanations and the tests share one spelling of each label.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import pycountry
 from markupsafe import Markup, escape
 
-REGION_FILE = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.json"
+from app.reference.regions import REGION_LABELS
 
 KIND_LABELS = {
     "un_entity": "UN entity",
@@ -51,15 +49,6 @@ MODALITY_PHRASES = {
     "peer_exchange": "peer exchanges",
     "equipment": "equipment",
     "other": "other help",
-}
-
-REGION_LABELS = {
-    "global": "Worldwide",
-    "africa": "Africa",
-    "asia_pacific": "Asia-Pacific",
-    "eastern_europe": "Eastern Europe",
-    "latin_america_caribbean": "Latin America and the Caribbean",
-    "western_europe_others": "Western Europe and others",
 }
 
 STATUS_LABELS = {
@@ -113,45 +102,6 @@ def state_possessive(code: str | None) -> str:
     """ "Mexico's", "the Philippines'"-style possessive of a State's name."""
     name = state_name(code)
     return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
-@lru_cache(maxsize=256)
-def language_name(code: str | None) -> str:
-    """English name of an ISO 639-1 code ("es" -> "Spanish"); the code itself when unknown."""
-    if not code:
-        return ""
-    found = pycountry.languages.get(alpha_2=str(code).lower())
-    return str(found.name).split(" (")[0] if found is not None else str(code)
-
-
-@lru_cache(maxsize=1)
-def _language_codes_by_name() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for lang in pycountry.languages:
-        code = getattr(lang, "alpha_2", None)
-        if code:
-            # "Swahili (macrolanguage)" is also known as "Swahili".
-            for name in (str(lang.name), str(lang.name).split(" (")[0]):
-                names.setdefault(name.casefold(), str(code))
-    return names
-
-
-def language_code(text: str) -> str | None:
-    """The ISO 639-1 code of a language given by its English name or its code ("Swahili" or "sw")."""
-    value = " ".join(text.split()).casefold()
-    if len(value) == 2 and pycountry.languages.get(alpha_2=value) is not None:
-        return value
-    return _language_codes_by_name().get(value)
-
-
-@lru_cache(maxsize=1)
-def regional_groups() -> dict[str, str]:
-    """ISO3 -> UN regional group slug."""
-    return dict(json.loads(REGION_FILE.read_text(encoding="utf-8")))
-
-
-def region_of(code: str | None) -> str | None:
-    return regional_groups().get((code or "").upper())
 
 
 def label(value: object) -> str:

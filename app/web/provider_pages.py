@@ -21,6 +21,7 @@ from app.http.auth import Principal
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.provider import ProviderCreate, ProviderUpdate
 from app.reference.countries import resolve_iso3
+from app.reference.languages import language_code, language_label
 from app.reference.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.services import access, directory
 from app.services import activities as activity_service
@@ -37,7 +38,7 @@ from app.web.forms import (
     parse_languages,
     split_lines,
 )
-from app.web.labels import language_code, language_name, state_name
+from app.web.labels import state_name
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
 
@@ -104,7 +105,7 @@ def list_providers(
             "kinds": PROVIDER_KINDS,
             "regions": REGIONS,
             "themes": directory.provider_themes(session),
-            "languages": sorted(((c, language_name(c)) for c in FORM_LANGUAGES), key=lambda pair: pair[1]),
+            "languages": sorted(((c, language_label(c)) for c in FORM_LANGUAGES), key=lambda pair: pair[1]),
             "pager": Pager(total=total, limit=page.limit, offset=page.offset),
         },
     )

@@ -22,18 +22,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from app.reference.languages import language_label
+from app.reference.regions import REGION_LABELS, region_of
 from app.reference.vocab import SCORE_GOOD as GOOD
 from app.reference.vocab import SCORE_STRONG as STRONG
-from app.web.labels import (
-    MODALITY_PHRASES,
-    REGION_LABELS,
-    join_words,
-    language_name,
-    region_of,
-    state_name,
-    state_possessive,
-)
-from matching.preprocessing import UPR_STOP_WORDS, fold_accents
+from app.services.matching import UPR_STOP_WORDS, fold_accents
+from app.web.labels import MODALITY_PHRASES, join_words, state_name, state_possessive
 
 MAX_PHRASES = 3
 
@@ -159,7 +153,7 @@ def presence_tick(value: float, state: str | None) -> str | None:
 
 
 def language_tick(wanted: Iterable[str], offered: Iterable[str]) -> str | None:
-    common = sorted({language_name(c) for c in set(wanted) & set(offered)})
+    common = sorted({language_label(c) for c in set(wanted) & set(offered)})
     return f"works in {join_words(common)}" if common else None
 
 

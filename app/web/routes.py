@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.core.config import get_settings
 from app.core.errors import Unauthorized
-from app.http.auth import authenticate
 from app.http.deps import SessionDep
 from app.services import access, directory, overview, web_sessions
+from app.services.keys import authenticate
 from app.web import activity_pages, gaps_pages, loop_pages, need_pages, pages, provider_pages, search_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, render, safe_next

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from app.models.recommendation import RecommendationFacets
-from app.reference.countries import REGIONAL_GROUPS
+from app.reference.regions import REGIONAL_GROUPS
 from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.core.errors import UnprocessableEntity
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.recommendation import FacetCount, Recommendation
-from app.reference.countries import REGIONAL_GROUPS
+from app.reference.regions import REGIONAL_GROUPS
 from app.services import coverage as coverage_service
 from app.services import recommendations as recommendation_service
 from app.services import selections

@@ -3,7 +3,7 @@
 The cookie `upr_session` holds `v1.<payload>.<mac>`: the payload is base64url JSON
 `{"sid": <random session id>, "kid": <API key id or null>, "iat": <issued, epoch s>}`,
 the mac its HMAC-SHA256 under a key derived from the server's `SECRET_KEY`. On every
-request the key id is looked up again (`auth.principal_for_key_id`), so revoking the
+request the key id is looked up again (`app.services.keys.principal_for_key_id`), so revoking the
 key signs the browser out at its next request. Sign-in rotates the session id
 (no session fixation); sign-out forgets it.
 
@@ -35,9 +35,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.core.errors import BadRequest, Forbidden, Unauthorized, UnprocessableEntity
 from app.core.identity import ANONYMOUS, Principal
-from app.http.auth import principal_for_key_id
 from app.http.sessions import get_session
 from app.services import web_sessions
+from app.services.keys import principal_for_key_id
 
 COOKIE_NAME = "upr_session"
 CSRF_FIELD = "csrf_token"

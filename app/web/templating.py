@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
+from app.reference.languages import language_label
 from app.reference.vocab import FORM_LANGUAGES
-from app.web.labels import MODALITY_LABELS, first_sentence, label, language_name, state_name, theme_markup, theme_text
+from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
 
@@ -41,7 +42,7 @@ def query_url(request: Request, **changes: Any) -> str:
 def language_choices(current: list[str]) -> list[tuple[str, str]]:
     """(code, name) of the languages a form offers as boxes: the common ones and any already chosen, by name."""
     codes = dict.fromkeys([*FORM_LANGUAGES, *current])
-    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1])
+    return sorted(((code, language_label(code)) for code in codes), key=lambda pair: pair[1])
 
 
 @pass_context
@@ -72,7 +73,7 @@ environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
 environment.filters["state_name"] = state_name
 environment.filters["first_sentence"] = first_sentence
-environment.filters["language_name"] = language_name
+environment.filters["language_name"] = language_label
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = theme_text
 environment.globals["query_url"] = query_url

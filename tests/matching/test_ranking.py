@@ -26,6 +26,7 @@ from matching.texts import provider_text
 
 TORTURE, WOMEN, CHILD = "Torture", "Women", "Children"
 REGIONS = {"KEN": "africa", "MEX": "latin_america_caribbean"}
+REGION_NAMES = {"africa": "Africa", "latin_america_caribbean": "Latin America and the Caribbean"}
 
 
 class KeywordTagger:
@@ -137,7 +138,7 @@ def test_signals_presence_language_modality_history() -> None:
     }
     providers = corpus({k: "torture prevention" for k in facts}, facts)
     names = {"en": "English", "fr": "French"}
-    ranker = Ranker(regions=REGIONS, language_name=names.__getitem__)
+    ranker = Ranker(regions=REGIONS, language_name=names.__getitem__, region_name=REGION_NAMES.__getitem__)
     prefs = Preferences(state="KEN", languages=frozenset({"en", "fr"}), modalities=frozenset({"training", "funding"}))
     history = {"world": (True, False), "none": (False, True)}
     ranked = {r.id: r for r in ranker.rank_providers(providers, "torture", prefs, history=history)}
@@ -191,7 +192,8 @@ def test_needs_for_a_provider_skip_closed_and_invisible_needs() -> None:
         facts,
     )
     provider = ProviderFacts("p", regions=frozenset({"africa"}))
-    ranked = Ranker(regions=REGIONS).rank_needs(needs, "torture", provider, visible=["open", "closed"])
+    ranker = Ranker(regions=REGIONS, region_name=REGION_NAMES.__getitem__)
+    ranked = ranker.rank_needs(needs, "torture", provider, visible=["open", "closed"])
     assert [r.id for r in ranked] == ["open"]
     assert ranked[0].signals["presence"].detail == "works in the region (Africa)"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.web.labels import first_sentence, label, language_code, state_name, theme_markup, theme_text
+from app.reference.languages import language_code
+from app.web.labels import first_sentence, label, state_name, theme_markup, theme_text
 from app.web.reasons import GOOD, STRONG, band_of, meaningful_phrases, reasons
 
 NEED_TEXT = (

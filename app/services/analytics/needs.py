@@ -24,13 +24,14 @@ from sqlmodel import Session, col
 
 from app.core.identity import Principal
 from app.core.pagination import PageParams
-from app.match_index.index import MatchIndex, language_name
+from app.match_index.index import MatchIndex
 from app.models.analytics import NeedBestScore, SupplyDemandPage, SupplyDemandRow, UnservedPage, UnservedRow
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.need import Need
 from app.models.provider import Provider
-from app.reference.countries import REGIONAL_GROUPS
+from app.reference.languages import language_name
+from app.reference.regions import REGIONAL_GROUPS
 from app.reference.vocab import SCORE_STRONG
 from app.services import access
 from app.services.analytics.cache import cached

@@ -31,7 +31,8 @@ from app.models.activity import Activity, ActivityRecommendation
 from app.models.analytics import FundingPage, FundingResource, FundingRow, PipelinePage, PipelineRow
 from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation
-from app.reference.countries import REGIONAL_GROUPS, display_name
+from app.reference.countries import display_name
+from app.reference.regions import REGIONAL_GROUPS
 from app.reference.vocab import SDG_NAMES
 from app.services import access
 from app.services.analytics.cache import cached

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from app.match_index.index import region_of
+from app.reference.regions import REGIONAL_GROUPS_FILE, region_of
 
-REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+REFERENCE = REGIONAL_GROUPS_FILE.parent
 GROUPS_FILE = REFERENCE / "ldc_sids.json"
 THEME_SDG_FILE = REFERENCE / "theme_sdg.json"
 GROUP_LABELS = {"ldc": "Least developed countries", "sids": "Small island developing States"}

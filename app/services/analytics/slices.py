@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlmodel import col
 
-from app.match_index.index import regional_groups
 from app.models.need import Need, NeedRecommendation, NeedTheme
 from app.models.recommendation import Recommendation, RecommendationSdg, RecommendationTheme
+from app.reference.regions import regional_groups
 from app.services.analytics.reference import folded_theme_sdgs, group_members, themes_on_sdgs
 
 R = Recommendation.__table__  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ import os
 import shutil
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -168,37 +168,28 @@ def track_pool(engine: Any) -> None:
         POOL_CHECKED_OUT.dec()
 
 
-def serve_separately(settings: Any) -> None:
-    """Answer the workers' metrics on METRICS_HOST:METRICS_PORT from this (the supervising) process."""
+def serve_separately(settings: Any, newest_seq: Callable[[], int | None]) -> None:
+    """Answer the workers' metrics on METRICS_HOST:METRICS_PORT from this (the supervising) process.
+
+    `newest_seq` reads the newest change-log row at each scrape (None when it cannot): the separate
+    port has no request, so no database session to read it with.
+    """
     from prometheus_client import start_http_server
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    registry.register(_NewestSeqFromDatabase(settings))
+    registry.register(_NewestSeqWhenScraped(newest_seq))
     start_http_server(settings.METRICS_PORT, addr=settings.METRICS_HOST, registry=registry)
 
 
-class _NewestSeqFromDatabase(Collector):
-    """The newest change-log row, read from the database at each scrape (the separate port has no request)."""
+class _NewestSeqWhenScraped(Collector):
+    """The newest change-log row, read by `newest_seq` at each scrape."""
 
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
+    def __init__(self, newest_seq: Callable[[], int | None]) -> None:
+        self.newest_seq = newest_seq
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from sqlmodel import Session
-
-        from app.core.db import create_db_engine
-        from app.match_index.index import newest_log_seq
-
-        engine = create_db_engine(self.settings, pool_size=1, max_overflow=0)
-        try:
-            with Session(engine) as session:
-                newest: int | None = newest_log_seq(session)
-        except Exception:  # noqa: BLE001 - a scrape reports what it can
-            newest = None
-        finally:
-            engine.dispose()
-        yield from _NewestSeq(newest).collect()
+        yield from _NewestSeq(self.newest_seq()).collect()
 
 
 class _NewestSeq(Collector):
