@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.quality_tagging import DEFAULT_DATA, SCHEME, load_rows, percentile  # noqa: E402
 from evaluation.heldout import CachedModel, Fold, mean_and_spread, need_as_filed, provider_folds  # noqa: E402
+from evaluation.lab import LabThemeSpace, lab_space  # noqa: E402
 from evaluation.metrics import split_by_group  # noqa: E402
 from evaluation.quality import (  # noqa: E402
     ServiceRanking,
@@ -67,7 +68,6 @@ from matching.ranking import Preferences, ThemeSpace, Weights  # noqa: E402
 from matching.tagger import ThemeTagger  # noqa: E402
 from matching.texts import need_text  # noqa: E402
 from matching.texts import provider_text as engine_provider_text  # noqa: E402
-from matching.theme_space import service_space  # noqa: E402
 
 DEFAULT_PROVIDERS = ROOT / "app" / "demo" / "providers.json"
 STATE = "state_under_review_iso3"
@@ -95,9 +95,9 @@ class Variant:
         """The variant's theme space; ``examples``: the labelled profiles it may read others by."""
         if self.legacy:
             legacy = {"floor": 0.2, "pieces": "sentences", "expansion_top": 0, "best_share": 0.0, "whole_share": 0.0}
-            return ThemeSpace(model, **{**legacy, **self.space})
+            return LabThemeSpace(model, **{**legacy, **self.space})
         found = examples_from_profiles(examples, model.classes_, neighbours=self.neighbours)
-        return service_space(model, examples=found, **self.space)
+        return lab_space(model, examples=found, **self.space)
 
 
 SHORT_WORDS = 40

@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from matching.feedback import _label_of, mrr, ndcg_at_k
+from matching.feedback import label_of, mrr, ndcg_at_k
 
 __all__ = [
     "micro_f1",
@@ -232,7 +232,7 @@ def precision_at_1(
         return 0.0
     hits = 0
     for truth, ranking in zip(_as_sets(true_label_sets), ranked_predictions, strict=True):
-        if len(ranking) and _label_of(ranking[0]) in truth:
+        if len(ranking) and label_of(ranking[0]) in truth:
             hits += 1
     return hits / len(true_label_sets)
 
@@ -271,7 +271,7 @@ def precision_at_k(ranked_ids: Sequence[Any], relevant_ids: Iterable[Hashable], 
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     relevant = set(relevant_ids)
-    top = {_label_of(i) for i in list(ranked_ids)[:k]}
+    top = {label_of(i) for i in list(ranked_ids)[:k]}
     return len(top & relevant) / k
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "FeedbackReport",
     "Judgement",
     "evaluate_judgements",
+    "label_of",
     "mrr",
     "ndcg_at_k",
     "relevance_of",
@@ -121,7 +122,7 @@ def evaluate_judgements(
     return report
 
 
-def _label_of(item: Any) -> Any:
+def label_of(item: Any) -> Any:
     """``label`` from ``label`` or from a ``(label, score)`` pair."""
     if isinstance(item, tuple) and len(item) == 2:
         return item[0]
@@ -157,7 +158,7 @@ def mrr(ranked_ids: Sequence[Any], relevant_ids: Iterable[Hashable]) -> float:
     """
     relevant = set(relevant_ids)
     for rank, item in enumerate(ranked_ids, start=1):
-        if _label_of(item) in relevant:
+        if label_of(item) in relevant:
             return 1.0 / rank
     return 0.0
 
@@ -206,7 +207,7 @@ def ndcg_at_k(ranked_ids: Sequence[Any], graded_relevance: Mapping[Any, float], 
     seen: set[Hashable] = set()
     dcg = 0.0
     for position, item in enumerate(list(ranked_ids)[:k], start=1):
-        key = _label_of(item)
+        key = label_of(item)
         if key in seen:
             continue
         seen.add(key)

@@ -55,7 +55,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 # the other half and on the UHRI sample against the shared records (BENCHMARKS.md).
 SIMILAR_THRESHOLD = 0.80
 MIN_PART_WORDS = 3
-_METHOD_ORDER = {"exact": 0, "part": 1, "similar": 2}
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 

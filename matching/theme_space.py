@@ -16,7 +16,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -52,8 +52,8 @@ __all__ = [
 
 Vector = npt.NDArray[np.float64]
 
-#: Predicted theme probabilities below this are treated as absent. It was 0.2 until 2026-12: faint
-#: predictions carry information (nDCG@5 +0.05 on held-out providers, docs/decisions/2026-12-02-matching-quality.md).
+#: Predicted theme probabilities below this are treated as absent: none are, faint predictions carry
+#: information (docs/decisions/2026-12-02-matching-quality.md; the lab tries floors, evaluation/lab.py).
 PROBA_FLOOR = 0.0
 #: Share of the theme prototypes' similarity in a profile's theme vector (the tagger has the rest).
 PROTOTYPE_SHARE = 0.3
@@ -102,8 +102,8 @@ class ThemeSpace:
     Without a tagger (``model=None``) there are no vectors and themes compare as declared sets.
 
     * A **profile** (``vectors(..., by_sentence=True)``) is read clause by clause
-      (:func:`~matching.themes.split_clauses`): the tagger's probabilities, pooled by ``pooling``
-      over the clauses, mixed (``whole_share``) with the tagger's reading of the whole profile, then
+      (:func:`~matching.themes.split_clauses`): the tagger's probabilities, averaged over the
+      clauses, mixed (``whole_share``) with the tagger's reading of the whole profile, then
       (``prototype_share``) with the similarity of its sentences to the theme ``prototypes``; each
       part scaled to a maximum of 1 first. The clauses keep each line of work; the whole text
       weighs the themes the profile returns to across its clauses. With ``examples``, the themes
@@ -111,22 +111,22 @@ class ThemeSpace:
       writing alike work on.
     * A **query** is tagged whole, or, given its ``parts`` (a need's recommendations), as the
       maximum over the parts: a need on three recommendations is about each of their themes.
-    * Predictions below ``floor`` and on ``residual`` themes ("Other", "General") count 0.
+    * Predictions on ``residual`` themes ("Other", "General") count 0.
     * Two vectors compare by their cosine mixed (``best_share``) with how well the other side covers
       the query's best-covered theme (:func:`best_shared_theme`).
+
+    The quality lab varies how texts are read (a probability floor, sentences instead of clauses,
+    max-pooling, more expansion themes) with its own subclass, ``evaluation.lab.LabThemeSpace``,
+    which overrides :meth:`reading` and :meth:`expansion_themes`.
     """
 
     model: ProbaModel | None = None
     prototypes: ThemePrototypes | None = None
     examples: ProfileExamples | None = None
     residual: frozenset[str] = frozenset()
-    floor: float = PROBA_FLOOR
     prototype_share: float = PROTOTYPE_SHARE
     whole_share: float = WHOLE_SHARE
     example_share: float = EXAMPLE_SHARE
-    pieces: str = "clauses"
-    pooling: str = "mean"
-    expansion_top: int = EXPANSION_TOP
     best_share: float = BEST_SHARE
 
     @property
@@ -145,23 +145,34 @@ class ThemeSpace:
             material = "\x1e".join(f"{c}\x1f{d}" for c, d in sorted(self.prototypes.descriptions.items()))
             described = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
         examples = self.examples.digest if self.examples is not None else "-"
+        floor, pieces, pooling = self.reading()
         return (
-            f"{READING_VERSION};floor={self.floor};prototypes={self.prototype_share}:{described};"
-            f"pieces={self.pieces};pooling={self.pooling};whole={self.whole_share};"
+            f"{READING_VERSION};floor={floor};prototypes={self.prototype_share}:{described};"
+            f"pieces={pieces};pooling={pooling};whole={self.whole_share};"
             f"examples={self.example_share}:{examples};residual={','.join(sorted(self.residual))}"
         )
 
+    def reading(self) -> tuple[float, str, str]:
+        """How a profile's pieces are read: (probability floor, "clauses", "mean" pooling)."""
+        return PROBA_FLOOR, "clauses", "mean"
+
+    def expansion_themes(self) -> int:
+        """How many predicted themes may lend their description to a query (:meth:`expand`)."""
+        return EXPANSION_TOP
+
     def _clean(self, probas: Vector) -> Vector:
         """Predictions with residual themes and those under the floor set to 0."""
-        out = np.where(probas >= self.floor, probas, 0.0) if self.floor > 0 else np.array(probas, dtype=float)
+        floor = self.reading()[0]
+        out = np.where(probas >= floor, probas, 0.0) if floor > 0 else np.array(probas, dtype=float)
         if self.residual:
             out[..., [j for j, c in enumerate(self.classes) if c in self.residual]] = 0.0
         return out
 
     def _profiles(self, texts: Sequence[str]) -> Vector:
         assert self.model is not None
-        split = split_clauses if self.pieces == "clauses" else split_sentences
-        tagged = _unit_max(self._clean(pooled_proba(self.model, texts, split=split, pooling=self.pooling)))
+        _, unit, pooling = self.reading()
+        split = split_clauses if unit == "clauses" else split_sentences
+        tagged = _unit_max(self._clean(pooled_proba(self.model, texts, split=split, pooling=pooling)))
         if self.whole_share > 0:
             whole = _unit_max(self._clean(np.asarray(self.model.proba_matrix(list(texts)), dtype=float)))
             tagged = (1.0 - self.whole_share) * tagged + self.whole_share * whole
@@ -218,15 +229,16 @@ class ThemeSpace:
         return None if found is None else found[0]
 
     def expand(self, query: str, vec: Vector | None, declared: Sequence[str]) -> str:
-        """The query's words and the descriptions of its ``expansion_top`` most probable predicted themes.
+        """The query's words and the descriptions of its most probable predicted theme (:data:`EXPANSION_TOP`).
 
         Only predicted themes of at least :data:`EXPANSION_MIN` lend their words (declared themes
         are in the query's text already).
         """
-        if vec is None or self.prototypes is None or self.expansion_top <= 0 or declared:
+        top = self.expansion_themes()
+        if vec is None or self.prototypes is None or top <= 0 or declared:
             return query
         classes = self.classes
-        order = np.argsort(-vec, kind="stable")[: self.expansion_top]
+        order = np.argsort(-vec, kind="stable")[:top]
         extra = [self.prototypes.description(classes[j]) for j in order if vec[j] >= EXPANSION_MIN]
         return "\n".join([query, *[e for e in extra if e]])
 
@@ -325,14 +337,11 @@ def _unit_max(m: Vector) -> Vector:
     return out
 
 
-def service_space(model: ProbaModel | None, **settings: Any) -> ThemeSpace:
+def service_space(model: ProbaModel | None, examples: ProfileExamples | None = None) -> ThemeSpace:
     """The service's theme space on an ``upr_info_issues`` tagger: the issues' prototypes, the catch-all
-    issues left out; ``settings`` override :class:`ThemeSpace` fields (the quality harness tries others)."""
+    issues left out, the example profiles given."""
     if model is None:
         return ThemeSpace()
-    fields: dict[str, Any] = {
-        "prototypes": ThemePrototypes(UPR_INFO_ISSUES, model.classes_),
-        "residual": RESIDUAL_THEMES,
-        **settings,
-    }
-    return ThemeSpace(model, **fields)
+    return ThemeSpace(
+        model, prototypes=ThemePrototypes(UPR_INFO_ISSUES, model.classes_), residual=RESIDUAL_THEMES, examples=examples
+    )

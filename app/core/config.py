@@ -131,10 +131,6 @@ class Settings(BaseSettings):
             )
         return self
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.DATABASE_URL.startswith("sqlite")
-
 
 @lru_cache
 def get_settings() -> Settings:

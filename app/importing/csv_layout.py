@@ -98,12 +98,6 @@ def render_cell(value: Any) -> str:
     return str(value)
 
 
-def csv_header_line() -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(RECORD_FIELDS)
-    return buffer.getvalue()
-
-
 class CsvLayoutSource:
     """Read a CSV in our export layout (recognised by its `id` column)."""
 

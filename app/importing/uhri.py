@@ -40,7 +40,6 @@ RECOMMENDATION_TYPE = "Recommendations"
 ID_PREFIX = "uhri-"
 REQUIRED = ("AnnotationId", "Text", "Countries")
 MAX_NAME = 128
-MAX_LABEL = 255
 SNIFF_BYTES = 1 << 16
 
 _ORDINALS = {

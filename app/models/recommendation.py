@@ -247,16 +247,6 @@ class RecommendationFacets(SQLModel):
     sources: list[FacetCount] = Field(default_factory=list, description="Per source, most frequent first.")
 
 
-# One rejected row of an import.
-class ImportRowError(SQLModel):
-    line: int = Field(
-        description="1-based line of the file (for CSV, the physical line where the record ends); for a JSON array "
-        "(the UHRI export), the 1-based number of the record."
-    )
-    field: str = Field(description="The field (column) at fault, or `row` for the whole line.")
-    reason: str
-
-
 # The answer of an import (and the CLI's summary line).
 class ImportSummary(SQLModel):
     model_config = {

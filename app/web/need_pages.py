@@ -17,6 +17,7 @@ from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessab
 from app.core.pagination import PageParams
 from app.http.auth import Principal
 from app.http.deps import PageParamsDep, SessionDep
+from app.models.engagement import OPEN_STATUSES
 from app.models.need import NeedCreate, NeedUpdate
 from app.models.recommendation import Recommendation
 from app.reference.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
@@ -265,7 +266,7 @@ def _engagements_on(session: SessionDep, principal: Principal, need: Any) -> dic
         session, principal=principal, page=PageParams(limit=RELATED_LIMIT, offset=0), need_id=need.id
     )
     shown = engagement_service.present_engagements(rows)
-    open_with = {e.provider_id: e.status for e in shown if e.status in ("proposed", "accepted")}
+    open_with = {e.provider_id: e.status for e in shown if e.status in OPEN_STATUSES}
     active = need.status != "closed"
     can_ask = active and need.visibility != "state_only" and access.can_write_need(principal, need)
     mine = principal.provider_id

@@ -3,7 +3,7 @@
 One loop: fan out a batch of events (`app.worker.outbox`), then record the webhook attempts
 that finished and start the deliveries that are due (`app.worker.delivery`, sent in the
 background by `app.worker.dispatch`, `WORKER_CONCURRENCY` at once), then send the
-e-mails that are due (`app.services.mail`, with `SMTP_URL`), then score again a batch of the
+e-mails that are due (`app.worker.smtp`, with `SMTP_URL`), then score again a batch of the
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
 `WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
@@ -40,10 +40,9 @@ from sqlmodel import Session
 from app.core.config import Settings, load_secret_key
 from app.core.db import create_db_engine, intending_to_write
 from app.match_index.index import MatchIndex
-from app.services import mail
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
-from app.worker import delivery, outbox
+from app.worker import delivery, outbox, smtp
 from app.worker.dispatch import Dispatcher
 
 logger = logging.getLogger("app.worker")
@@ -194,10 +193,10 @@ class Worker:
         if not settings.SMTP_URL:
             return 0
         with intending_to_write(), self._session() as session:
-            claimed = mail.claim(session, worker_id=self.worker_id, lease_s=settings.WORKER_LEASE_S, limit=limit)
+            claimed = smtp.claim(session, worker_id=self.worker_id, lease_s=settings.WORKER_LEASE_S, limit=limit)
         if not claimed:
             return 0
-        results = mail.send(
+        results = smtp.send(
             smtp_url=settings.SMTP_URL,
             sender=settings.SMTP_FROM,
             public_url=settings.PUBLIC_URL,
@@ -205,7 +204,7 @@ class Worker:
             messages=claimed,
         )
         with intending_to_write(), self._session() as session:
-            mail.record(session, worker_id=self.worker_id, results=results)
+            smtp.record(session, worker_id=self.worker_id, results=results)
         return len(results)
 
     def refresh_scores(self, limit: int = 20) -> int:

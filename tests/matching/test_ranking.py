@@ -121,7 +121,6 @@ def test_profiles_average_their_clauses_and_queries_take_the_maximum_of_their_pa
     clauses = "It visits places of detention; it also runs shelters for women and girls."
     [by_clause] = space.vectors([clauses], [[]], by_sentence=True)  # type: ignore[misc]
     assert by_clause.round(6).tolist() == [0.2, 1.0, 1.0]  # one sentence, two clauses, two lines of work
-    assert ThemeSpace(KeywordTagger(), floor=0.2).vectors([text], [[]])[0].tolist() == [0.0, 0.9, 0.9]  # type: ignore[index]
     residual = ThemeSpace(KeywordTagger(), residual=frozenset({CHILD}))
     assert residual.vectors(["Register every birth"], [[]])[0].tolist() == [0.0, 0.1, 0.1]  # type: ignore[index]
     [declared] = space.vectors(["anything"], [[WOMEN]])  # type: ignore[misc]
