@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.core.errors import UnprocessableEntity
-from app.importing.csv_layout import csv_header_line
+from app.importing.core import RECORD_FIELDS
 from app.importing.limits import MAX_DEPTH, MAX_RECORD_BYTES
 from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
@@ -65,8 +65,8 @@ def _jsonl_file(second: bytes) -> bytes:
 def _csv_file(second: dict[str, Any] | str) -> bytes:
     """Our CSV layout: one good row, then `second` (a record, or a raw line)."""
     buffer = io.StringIO()
-    buffer.write(csv_header_line())
-    writer = csv.DictWriter(buffer, fieldnames=next(csv.reader([csv_header_line()])), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=RECORD_FIELDS, lineterminator="\n")
+    writer.writeheader()
     for record in (_jsonl_record(1), second):
         if isinstance(record, str):
             buffer.write(record)
