@@ -17,6 +17,22 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def migrated_with_admin(url: str) -> str:
+    """Migrate the database at `url` and give it an admin key (returned), for a live server to use."""
+    from sqlalchemy import create_engine
+    from sqlmodel import Session
+
+    from tests.conftest import migrate
+    from tests.factories import make_key
+
+    migrate(url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        _, admin = make_key(session, "admin")
+    engine.dispose()
+    return admin
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,11 +13,12 @@ import io
 from pathlib import Path
 from typing import IO
 
-from app.importing.core import ImportSource, RowError
+from app.importing.core import ImportSource, RowError, csv_header
 from app.importing.csv_layout import CsvLayoutSource
 from app.importing.csv_upr_info import UprInfoCsvSource, is_upr_info_header
 from app.importing.files import detect_csv_encoding, opener_for
 from app.importing.jsonl import JsonlSource
+from app.importing.limits import BoundedLines
 from app.importing.store import LinkHook, run_import
 from app.importing.uhri import UhriSource, starts_like_json_array
 
@@ -43,10 +44,7 @@ def open_source(target: Path | IO[bytes], fmt: str) -> ImportSource:
         return JsonlSource(opener)
     encoding = detect_csv_encoding(opener)
     with opener() as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as stream:
-        try:
-            header = next(csv.reader(stream), [])
-        except csv.Error:
-            header = []
+        header = csv_header(csv.reader(BoundedLines(stream)))[0] or []
     if is_upr_info_header(header):
         return UprInfoCsvSource(opener, encoding)
     return CsvLayoutSource(opener, encoding)

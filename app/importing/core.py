@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Protocol, TypeGuard
 
 from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
 from app.core.jsontypes import JsonObject
+from app.importing.limits import BoundedLines, RecordTooLarge
 from app.importing.text_split import is_unrecorded
 from app.models.recommendation import MAX_TEXT_LENGTH
 from app.reference.countries import country_name, resolve_iso3
@@ -111,13 +112,25 @@ class ImportSource(Protocol):
 ProgressCallback = Callable[[str, int, int | None], None]
 
 
-def csv_rows(reader: CsvReader, width: int, expected: str) -> Iterator[tuple[int, list[str] | None, list[RowError]]]:
-    """The data rows of a CSV reader: (line, cells, []) or (line, None, [error]); blank rows skipped.
+def csv_header(reader: CsvReader) -> tuple[list[str] | None, list[RowError]]:
+    """The header row of a CSV reader (None for an empty file), or the error that makes it unreadable."""
+    try:
+        return next(reader, None), []
+    except (csv.Error, RecordTooLarge) as exc:
+        return None, [RowError(1, getattr(exc, "field", "header"), f"unreadable header: {exc}")]
+
+
+def csv_rows(
+    reader: CsvReader, lines: BoundedLines, width: int, expected: str
+) -> Iterator[tuple[int, list[str] | None, list[RowError]]]:
+    """The data rows of a CSV reader over `lines`: (line, cells, []) or (line, None, [error]); blank rows skipped.
 
     Every item is one row read (callers count them); `expected` says what width was
-    expected, for the error ("the header has 11", "expected 11").
+    expected, for the error ("the header has 11", "expected 11"). A record past the
+    limits of `app.importing.limits` ends the reading with its error.
     """
     while True:
+        lines.cost = 0
         try:
             cells = next(reader)
         except StopIteration:
@@ -125,6 +138,9 @@ def csv_rows(reader: CsvReader, width: int, expected: str) -> Iterator[tuple[int
         except csv.Error as exc:
             yield reader.line_num, None, [RowError(reader.line_num, "row", f"unreadable CSV: {exc}")]
             continue
+        except RecordTooLarge as exc:
+            yield reader.line_num + 1, None, [RowError(reader.line_num + 1, exc.field, exc.reason)]
+            return
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator, Sequence
 
+import ijson
+
 from app.core.jsontypes import JsonObject
-from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_rows
+from app.importing.core import RECORD_FIELDS, Row, RowError, build_record, csv_header, csv_rows
 from app.importing.files import Opener
+from app.importing.limits import BoundedLines, RecordTooLarge, loads
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
 LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups", "sdg_targets"}
@@ -71,8 +73,8 @@ def split_list(cell: str) -> list[str] | None:
         return []
     if text.startswith("["):
         try:
-            decoded = json.loads(text)
-        except json.JSONDecodeError:
+            decoded = loads(text)
+        except (ijson.JSONError, RecordTooLarge):  # not JSON, or nested past the limits: read as text
             decoded = None
         if isinstance(decoded, list):
             return [str(item) for item in decoded]
@@ -109,8 +111,11 @@ class CsvLayoutSource:
     def rows(self) -> Iterator[Row]:
         self.rows_read = 0
         with self._open() as raw, io.TextIOWrapper(raw, encoding=self._encoding, newline="") as stream:
-            reader = csv.reader(stream)
-            header = next(reader, None)
+            lines = BoundedLines(stream)
+            reader = csv.reader(lines)
+            header, errors = csv_header(reader)
+            if errors:
+                yield 1, None, errors
             if header is None:
                 return
             columns = [h.strip() for h in header]
@@ -118,7 +123,7 @@ class CsvLayoutSource:
             if missing:
                 yield 1, None, [RowError(1, "header", f"missing column(s): {', '.join(sorted(missing))}")]
                 return
-            for line, cells, errors in csv_rows(reader, len(columns), f"the header has {len(columns)}"):
+            for line, cells, errors in csv_rows(reader, lines, len(columns), f"the header has {len(columns)}"):
                 self.rows_read += 1
                 if cells is None:
                     yield line, None, errors

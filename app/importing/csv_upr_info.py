@@ -22,8 +22,9 @@ import re
 from collections.abc import Iterator
 
 from app.core.jsontypes import JsonObject
-from app.importing.core import Row, RowError, build_record, csv_rows, expected_cycle
+from app.importing.core import Row, RowError, build_record, csv_header, csv_rows, expected_cycle
 from app.importing.files import Opener
+from app.importing.limits import BoundedLines
 from app.importing.text_split import is_unrecorded
 from app.reference.countries import resolve_iso3
 
@@ -68,11 +69,15 @@ class UprInfoCsvSource:
         merged: dict[str, tuple[int, JsonObject]] = {}
         self.rows_read = 0
         with self._open() as raw, io.TextIOWrapper(raw, encoding=self._encoding, newline="") as stream:
-            reader = csv.reader(stream)
-            header = next(reader, None)
+            lines = BoundedLines(stream)
+            reader = csv.reader(lines)
+            header, errors = csv_header(reader)
+            if errors:
+                yield 1, None, errors
             if header is None:
                 return
-            for line, cells, errors in csv_rows(reader, len(UPR_INFO_COLUMNS), f"expected {len(UPR_INFO_COLUMNS)}"):
+            width = len(UPR_INFO_COLUMNS)
+            for line, cells, errors in csv_rows(reader, lines, width, f"expected {width}"):
                 self.rows_read += 1
                 if cells is None:
                     yield line, None, errors

@@ -2,7 +2,8 @@
 
 One JSON array of annotated recommendations of the UPR, the treaty bodies and the
 special procedures, several hundred MB: it is streamed with ijson (yajl2 C
-backend), one record at a time, never held whole. Only UPR recommendations
+backend), one record at a time, never held whole, each record within the depth and
+memory limits of `app.importing.limits`. Only UPR recommendations
 (`Body` "- UPR", `AnnotationType` "- Recommendations") are kept; every other
 record is counted as skipped, per reason.
 
@@ -29,6 +30,7 @@ import ijson
 from app.core.jsontypes import JsonObject
 from app.importing.core import UNRECORDED, Record, Row, RowError, build_record, expected_cycle
 from app.importing.files import Opener
+from app.importing.limits import RecordTooLarge, array_items
 from app.importing.text_split import is_unrecorded, split_published
 from app.models.recommendation import MAX_TEXT_LENGTH
 
@@ -131,7 +133,7 @@ class UhriSource:
                 found = "an empty file" if not start else f"{start.decode('latin-1')!r}"
                 yield 1, None, [RowError(1, "file", f"must be a JSON array of records ('['); it starts with {found}")]
                 return
-            items = ijson.items(_Prepended(head.removeprefix(b"\xef\xbb\xbf"), stream), "item", use_float=True)
+            items = array_items(_Prepended(head.removeprefix(b"\xef\xbb\xbf"), stream))
             while True:
                 number = self.rows_read + 1
                 try:
@@ -140,6 +142,10 @@ class UhriSource:
                     return
                 except ijson.JSONError as exc:
                     yield number, None, [RowError(number, "file", _parse_error(exc, number))]
+                    return
+                except RecordTooLarge as exc:  # stopped before building more of it
+                    self.rows_read = number
+                    yield number, None, [RowError(number, exc.field, exc.reason)]
                     return
                 self.rows_read = number
                 reason = self._skip_reason(obj)

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 
+from app.core.logtext import one_line
 from app.models.api_key import ApiKey
 from app.models.mail import EmailMessage, EmailUnsubscribe
 from app.models.provider import Provider
@@ -85,5 +86,5 @@ def enqueue(session: Session, *, party: str, subject: str, body: str) -> int:
     """Queue one message per contact address of the party (in the caller's transaction); return how many."""
     addresses = addresses_of(session, party)
     for address in addresses:
-        session.add(EmailMessage(party=party, to_address=address, subject=subject[:300], body=body))
+        session.add(EmailMessage(party=party, to_address=address, subject=one_line(subject)[:300], body=body))
     return len(addresses)

@@ -1,28 +1,34 @@
 """Webhook deliveries: claim, send (signed, to a checked address), record, retry with backoff, disable.
 
 The worker claims due deliveries for a lease (`WORKER_LEASE_S`; on PostgreSQL with
-`FOR UPDATE SKIP LOCKED`, so several workers never claim the same one), sends them in
-parallel, then records each attempt. A worker killed mid-delivery loses nothing: its claims
-lapse and the messages go out again (at least once; receivers deduplicate on `webhook-id`,
-as Standard Webhooks says). Recording checks the claim is still this worker's.
+`FOR UPDATE SKIP LOCKED`, so several workers never claim the same one), sends them
+concurrently (`app.worker.dispatch`: at most `WORKER_CONCURRENCY` at once and half of that to
+any one endpoint, so a slow endpoint never holds the others), then records each attempt. A
+worker killed mid-delivery loses nothing: its claims lapse and the messages go out again (at
+least once; receivers deduplicate on `webhook-id`, as Standard Webhooks says). Recording
+checks the claim is still this worker's.
 
 Every attempt: the URL's host is resolved once, every address it resolves to must be public
 (unless `WEBHOOK_ALLOW_PRIVATE`), and the request goes to that address (TLS still verifies
 the name, through SNI), so no DNS answer can change between the check and the connection.
-No redirect is followed; the answer's body is read up to 1 KiB; the timeout is
-`WEBHOOK_TIMEOUT_S` per phase and for the whole body. A 2xx is a success; anything else is
-retried after `WEBHOOK_RETRY_SCHEDULE` (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, 24 h), then the
-delivery fails. An endpoint without a success for `WEBHOOK_DISABLE_AFTER_S` (3 days) is
-disabled, its pending deliveries fail, and its owner is told in the inbox (and by e-mail).
+No redirect is followed; the answer's body is read up to 1 KiB. The whole attempt (resolving,
+connecting, sending, the answer's headers and body) has one deadline, `WEBHOOK_TIMEOUT_S`:
+an endpoint trickling its answer a byte at a time is cut off there. A 2xx is a success;
+anything else is retried after `WEBHOOK_RETRY_SCHEDULE` (5 s, 30 s, 2 min, 10 min, 1 h, 6 h,
+24 h), then the delivery fails. An item that cannot be sent at all (say, an unreadable
+secret) fails alone, as an attempt. An endpoint without a success for
+`WEBHOOK_DISABLE_AFTER_S` (3 days) is disabled, its pending deliveries fail, and its owner
+is told in the inbox (and by e-mail).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -82,13 +88,25 @@ class Outcome:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
 
-def claim(session: Session, *, worker_id: str, lease_s: float, limit: int, box: SecretBox) -> list[Claimed]:
+def claim(
+    session: Session,
+    *,
+    worker_id: str,
+    lease_s: float,
+    limit: int,
+    box: SecretBox,
+    per_endpoint: int | None = None,
+    in_flight: Mapping[str, int] | None = None,
+) -> list[Claimed]:
     """Claim up to `limit` due deliveries of active endpoints for `lease_s` seconds, and commit the claim.
 
-    Each carries its endpoint's signing secret, decrypted with `box`.
+    Each carries its endpoint's signing secret, decrypted with `box`. With `per_endpoint`, no endpoint
+    gets more than that many at once, counting those this
+    worker has `in_flight`: the deliveries of other endpoints come first, not after a backlog.
     """
     now = utcnow()
-    rows = session.exec(
+    busy = {w for w, n in (in_flight or {}).items() if per_endpoint is not None and n >= per_endpoint}
+    query = (
         select(WebhookDelivery)
         .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
         .where(
@@ -98,9 +116,21 @@ def claim(session: Session, *, worker_id: str, lease_s: float, limit: int, box: 
             col(Webhook.status) == "active",
         )
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)
-    ).all()
+    )
+    if busy:
+        query = query.where(col(WebhookDelivery.webhook_id).not_in(busy))
+    # A wider window than `limit` when capped, so one endpoint's backlog does not hide the others.
+    window = limit if per_endpoint is None else limit * 4
+    found = session.exec(query.limit(window).with_for_update(skip_locked=True, of=WebhookDelivery)).all()
+    taken = dict(in_flight or {})
+    rows: list[WebhookDelivery] = []
+    for row in found:
+        if len(rows) == limit:
+            break
+        if per_endpoint is not None and taken.get(row.webhook_id, 0) >= per_endpoint:
+            continue
+        taken[row.webhook_id] = taken.get(row.webhook_id, 0) + 1
+        rows.append(row)
     if not rows:
         session.commit()
         return []
@@ -153,25 +183,11 @@ def _target(url: str, resolver: Resolver, allow_private: bool) -> tuple[str, str
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")), host_header, host, address
 
 
-def send(client: httpx.Client, item: Claimed, *, timeout_s: float, allow_private: bool, resolver: Resolver) -> Outcome:
-    """Make one signed attempt; never raises."""
-    started = utcnow()
-    clock = time.monotonic()
-    address: Address | None = None
-
-    def done(status: int | None = None, error: str | None = None, body: str | None = None) -> Outcome:
-        elapsed = int((time.monotonic() - clock) * 1000)
-        shown = str(address) if address is not None else None
-        return Outcome(item.id, started, elapsed, shown, status, error[:500] if error else None, body)
-
-    if item.secret is None:
-        return done(error="the endpoint's signing secret cannot be decrypted (WEBHOOK_SECRET_KEYS lacks its key)")
-    try:
-        target, host_header, host, address = _target(item.url, resolver, allow_private)
-    except ValueError as exc:
-        return done(error=str(exc))
+def _signed_headers(item: Claimed, host_header: str) -> dict[str, str]:
+    if item.secret is None:  # send() refuses such an item first
+        raise ValueError("no signing secret")
     stamp = datetime.now(UTC)
-    headers = {
+    return {
         "host": host_header,
         "content-type": "application/json",
         "user-agent": USER_AGENT,
@@ -179,25 +195,50 @@ def send(client: httpx.Client, item: Claimed, *, timeout_s: float, allow_private
         "webhook-timestamp": str(int(stamp.timestamp())),
         "webhook-signature": Signer(item.secret).sign(item.msg_id, stamp, item.payload),
     }
-    extensions = {"sni_hostname": host} if target.startswith("https") else {}
+
+
+async def send(
+    client: httpx.AsyncClient, item: Claimed, *, timeout_s: float, allow_private: bool, resolver: Resolver
+) -> Outcome:
+    """Make one signed attempt, all of it within `timeout_s`; never raises."""
+    started = utcnow()
+    clock = time.monotonic()
+    address: Address | None = None
+    status: int | None = None  # once the answer's headers are in
+
+    def done(error: str | None = None, body: str | None = None) -> Outcome:
+        elapsed = int((time.monotonic() - clock) * 1000)
+        shown = str(address) if address is not None else None
+        return Outcome(item.id, started, elapsed, shown, status, error[:500] if error else None, body)
+
+    if item.secret is None:
+        return done("the endpoint's signing secret cannot be decrypted (WEBHOOK_SECRET_KEYS lacks its key)")
     try:
-        with client.stream(
-            "POST", target, content=item.payload.encode("utf-8"), headers=headers, extensions=extensions
-        ) as response:
-            body = b""
-            for chunk in response.iter_raw():
-                body += chunk
-                if len(body) >= MAX_BODY:
-                    break
-                if time.monotonic() - clock > timeout_s:
-                    return done(response.status_code, f"the answer took longer than {timeout_s:g} s")
+        async with asyncio.timeout(timeout_s):
+            try:
+                target, host_header, host, address = await asyncio.to_thread(_target, item.url, resolver, allow_private)
+            except ValueError as exc:
+                return done(str(exc))
+            extensions = {"sni_hostname": host} if target.startswith("https") else {}
+            content = item.payload.encode("utf-8")
+            headers = _signed_headers(item, host_header)
+            async with client.stream("POST", target, content=content, headers=headers, extensions=extensions) as answer:
+                status = answer.status_code
+                body = b""
+                async for chunk in answer.aiter_raw():
+                    body += chunk
+                    if len(body) >= MAX_BODY:
+                        break
             text = body[:MAX_BODY].decode("utf-8", "replace")
-            error = None if 200 <= response.status_code < 300 else f"answered HTTP {response.status_code}"
-            return done(response.status_code, error, text)
-    except httpx.TimeoutException:
-        return done(error=f"no answer within {timeout_s:g} s")
+            return done(None if 200 <= status < 300 else f"answered HTTP {status}", text)
+    except TimeoutError:
+        if status is None:
+            return done(f"no answer within {timeout_s:g} s")
+        return done(f"the answer took longer than {timeout_s:g} s")
     except httpx.HTTPError as exc:
-        return done(error=f"{type(exc).__name__}: {exc}")
+        return done(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 (this item cannot be sent: it fails alone, the others go)
+        return done(f"could not be sent: {type(exc).__name__}: {exc}")
 
 
 def record(

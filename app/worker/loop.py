@@ -1,13 +1,15 @@
 """The worker (`upr-match worker`): reads the outbox, evaluates alerts, delivers webhooks, sends e-mail.
 
-One loop: fan out a batch of events (`app.worker.outbox`), then deliver the webhook
-messages that are due (`app.worker.delivery`, `WORKER_CONCURRENCY` at once), then send the
+One loop: fan out a batch of events (`app.worker.outbox`), then record the webhook attempts
+that finished and start the deliveries that are due (`app.worker.delivery`, sent in the
+background by `app.worker.dispatch`, `WORKER_CONCURRENCY` at once), then send the
 e-mails that are due (`app.worker.smtp`, with `SMTP_URL`), then score again a batch of the
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
 `WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
-held while sending. Between rounds it records a heartbeat (`app.services.heartbeats`, at most
-every `HEARTBEAT_EVERY_S`), which `/health/ready` reads to tell when no worker runs.
+held while sending, and no webhook endpoint holds the loop. Between rounds it records a heartbeat
+(`app.services.heartbeats`, at most every `HEARTBEAT_EVERY_S`), which `/health/ready` reads to tell when no
+worker runs.
 
 It builds its own matching index, exactly as each server worker does (`MatchIndex` with the
 same tagger and settings), so alerts rank with the service's ranking and the write path never
@@ -30,12 +32,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import httpx
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -49,14 +49,15 @@ from app.services import heartbeats
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
 from app.worker import delivery, outbox, smtp
+from app.worker.dispatch import Dispatcher
 
 logger = logging.getLogger("app.worker")
 
-#: The longest between two heartbeats (`upr-match serve` and /health/ready read them).
-HEARTBEAT_EVERY_S = 15.0
-
 #: How long the worker rests between searches for outdated best scores when it found none to spare.
 SCORES_EVERY_S = 30.0
+
+#: The longest between two heartbeats (`upr-match serve` and /health/ready read them).
+HEARTBEAT_EVERY_S = 15.0
 
 
 class WorkerAlreadyRunning(RuntimeError):
@@ -117,13 +118,7 @@ class Worker:
         self._owns_engine = self.engine is None
         self.db: Engine = self.engine or create_db_engine(self.settings)
         self.index = MatchIndex(self.settings, theme_service.load(self.settings))
-        self.pool = ThreadPoolExecutor(max_workers=self.settings.WORKER_CONCURRENCY, thread_name_prefix="webhook")
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.WEBHOOK_TIMEOUT_S),
-            follow_redirects=False,
-            trust_env=False,  # never through a proxy from the environment: the address was checked
-            limits=httpx.Limits(max_connections=self.settings.WORKER_CONCURRENCY * 2),
-        )
+        self.dispatcher = Dispatcher(connections=self.settings.WORKER_CONCURRENCY)
         self.skip: set[int] = set()
         self._scores_rest_until = 0.0
         self.secret = load_secret_key(self.settings) if self.settings.SMTP_URL else b""
@@ -132,8 +127,13 @@ class Worker:
         self._next_beat = 0.0
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
-        self.client.close()
+        try:
+            self.dispatcher.wait(self.settings.WEBHOOK_TIMEOUT_S + 1, every=True)
+            self._record(self.dispatcher.finished())
+        except Exception:
+            # Unrecorded claims lapse and the messages go out again: at least once, never lost.
+            logger.exception("the last webhook attempts could not be recorded")
+        self.dispatcher.close()
         if self._owns_engine:
             self.db.dispose()
 
@@ -151,30 +151,45 @@ class Worker:
                 skip=self.skip,
             )
 
-    def deliver(self, limit: int | None = None) -> int:
+    def deliver(self, limit: int | None = None, *, wait: bool = True) -> int:
+        """Record the attempts that finished, then start the due deliveries (at most `limit`).
+
+        With `wait`, wait for every delivery in flight (each ends by its deadline) and record
+        it; the loop does not wait: it records them on its next rounds. Returns how many
+        attempts were recorded, plus those started when not waiting.
+        """
         settings = self.settings
-        with intending_to_write(), self._session() as session:
-            claimed = delivery.claim(
-                session,
-                worker_id=self.worker_id,
-                lease_s=settings.WORKER_LEASE_S,
-                limit=limit or settings.WORKER_CONCURRENCY * 4,
-                box=self.box,
-            )
-        if not claimed:
-            return 0
-        outcomes = list(
-            self.pool.map(
-                lambda item: delivery.send(
-                    self.client,
+        recorded = self._record(self.dispatcher.finished())
+        started = 0
+        room = min(limit or self.dispatcher.free(), self.dispatcher.free())
+        if room:
+            with intending_to_write(), self._session() as session:
+                claimed = delivery.claim(
+                    session,
+                    worker_id=self.worker_id,
+                    lease_s=settings.WORKER_LEASE_S,
+                    limit=room,
+                    box=self.box,
+                    per_endpoint=self.dispatcher.per_endpoint,
+                    in_flight=self.dispatcher.by_endpoint(),
+                )
+            for item in claimed:
+                self.dispatcher.submit(
                     item,
                     timeout_s=settings.WEBHOOK_TIMEOUT_S,
                     allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
                     resolver=self.resolver,
-                ),
-                claimed,
-            )
-        )
+                )
+            started = len(claimed)
+        if not wait:
+            return recorded + started
+        self.dispatcher.wait(settings.WEBHOOK_TIMEOUT_S + 1, every=True)
+        return recorded + self._record(self.dispatcher.finished())
+
+    def _record(self, outcomes: list[delivery.Outcome]) -> int:
+        if not outcomes:
+            return 0
+        settings = self.settings
         with intending_to_write(), self._session() as session:
             delivery.record(
                 session,
@@ -219,11 +234,14 @@ class Worker:
             self._scores_rest_until = time.monotonic() + SCORES_EVERY_S
         return done
 
-    def cycle(self) -> Counts:
-        """One round: a batch of events, the due deliveries, the due e-mails, a batch of outdated best scores."""
+    def cycle(self, *, wait: bool = True) -> Counts:
+        """One round: a batch of events, the due deliveries, the due e-mails, a batch of outdated best scores.
+
+        With `wait`, the round ends when its deliveries have; the loop does not wait for them.
+        """
         return Counts(
             events=self.process_events(),
-            deliveries=self.deliver(),
+            deliveries=self.deliver(wait=wait),
             emails=self.send_mail(),
             scores=self.refresh_scores(),
         )
@@ -249,7 +267,7 @@ class Worker:
         while not stop.is_set():
             self.heartbeat()
             try:
-                counts = self.cycle()
+                counts = self.cycle(wait=False)
             except Exception:
                 # The database may be down or busy: say so, wait, try again; nothing claimed is lost.
                 logger.exception("worker round failed; retrying in %.0f s", self.settings.WORKER_POLL_S)
@@ -263,6 +281,8 @@ class Worker:
                     counts.emails,
                     counts.scores,
                 )
+            elif self.dispatcher.free() < self.dispatcher.connections:
+                self.dispatcher.wait(self.settings.WORKER_POLL_S)  # record an attempt as soon as it ends
             else:
                 stop.wait(self.settings.WORKER_POLL_S)
         logger.info("worker %s stopped", self.worker_id)

@@ -2,6 +2,8 @@
 
 Messages are queued by `app.services.mail` with the notice they carry; a message that fails is tried
 again after each of `MAIL_RETRY_S`, then marked failed. Every message carries its unsubscribe link.
+Subjects are folded to one line; a message that cannot be built fails alone, and the rest of the
+batch is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from app.core.logtext import one_line
 from app.models.common import utcnow
 from app.models.mail import EmailMessage
 from app.services.mail import unsubscribe_url
@@ -80,31 +83,51 @@ def _connect(url: str) -> smtplib.SMTP:
     return client
 
 
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What sending one message gave: `error` None when sent; `final` when the message itself is at fault."""
+
+    error: str | None = None
+    final: bool = False
+
+
+def build(message: Outgoing, *, sender: str, link: str) -> MimeMessage:
+    """The MIME message; the subject folded to one line (a name may hold CR, LF or U+2028)."""
+    mime = MimeMessage(policy=LONG_LINES)
+    mime["From"] = sender
+    mime["To"] = formataddr(("", message.to_address))
+    mime["Subject"] = one_line(message.subject)
+    mime["Message-ID"] = make_msgid(domain="upr-match")
+    mime["List-Unsubscribe"] = f"<{link}>"
+    mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mime.set_content(f"{message.body}\n\n--\nStop these e-mails: {link}\n")
+    return mime
+
+
 def send(
     *, smtp_url: str, sender: str, public_url: str, secret: bytes, messages: Sequence[Outgoing]
-) -> dict[int, str | None]:
-    """Send each message over one SMTP connection; per message id, None when sent or the error."""
-    results: dict[int, str | None] = {}
+) -> dict[int, Result]:
+    """Send each message over one SMTP connection; per message id, what happened. Never raises.
+
+    A message that cannot be built (or that the client library refuses) fails alone, for good;
+    the others are sent. A refusal by the server or a lost connection is retried later.
+    """
+    results: dict[int, Result] = {}
     try:
         client = _connect(smtp_url)
     except (OSError, smtplib.SMTPException, ValueError) as exc:
-        return {m.id: f"could not reach the SMTP server: {type(exc).__name__}: {exc}"[:500] for m in messages}
+        error = f"could not reach the SMTP server: {type(exc).__name__}: {exc}"[:500]
+        return {m.id: Result(error) for m in messages}
     try:
         for message in messages:
-            link = unsubscribe_url(public_url, secret, message.to_address)
-            mime = MimeMessage(policy=LONG_LINES)
-            mime["From"] = sender
-            mime["To"] = formataddr(("", message.to_address))
-            mime["Subject"] = message.subject
-            mime["Message-ID"] = make_msgid(domain="upr-match")
-            mime["List-Unsubscribe"] = f"<{link}>"
-            mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            mime.set_content(f"{message.body}\n\n--\nStop these e-mails: {link}\n")
             try:
+                mime = build(message, sender=sender, link=unsubscribe_url(public_url, secret, message.to_address))
                 client.send_message(mime)
-                results[message.id] = None
+                results[message.id] = Result()
             except (OSError, smtplib.SMTPException) as exc:
-                results[message.id] = f"{type(exc).__name__}: {exc}"[:500]
+                results[message.id] = Result(f"{type(exc).__name__}: {exc}"[:500])
+            except Exception as exc:  # noqa: BLE001 (this message is unsendable: it must not stop the others)
+                results[message.id] = Result(f"the message cannot be sent: {type(exc).__name__}: {exc}"[:500], True)
     finally:
         try:
             client.quit()
@@ -113,10 +136,11 @@ def send(
     return results
 
 
-def record(session: Session, *, worker_id: str, results: dict[int, str | None]) -> None:
-    """Mark sent messages, schedule retries of the others (failed after the last), release the claims."""
+def record(session: Session, *, worker_id: str, results: dict[int, Result]) -> None:
+    """Mark sent messages, schedule retries of the others (failed after the last or when final), release the claims."""
     now = utcnow()
-    for message_id, error in results.items():
+    for message_id, result in results.items():
+        error = result.error
         row = session.get(EmailMessage, message_id)
         if row is None or row.claimed_by != worker_id:
             continue
@@ -126,7 +150,7 @@ def record(session: Session, *, worker_id: str, results: dict[int, str | None]) 
             row.status, row.sent_at, row.last_error = "sent", now, None
         else:
             row.last_error = error
-            if row.attempts > len(MAIL_RETRY_S):
+            if result.final or row.attempts > len(MAIL_RETRY_S):
                 row.status = "failed"
             else:
                 row.next_attempt_at = now + timedelta(seconds=MAIL_RETRY_S[row.attempts - 1])

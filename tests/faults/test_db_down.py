@@ -10,12 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
-from sqlmodel import Session
 
-from tests.conftest import migrate
-from tests.factories import auth, make_key
-from tests.live import ROOT, LiveServer, free_port
+from tests.factories import auth
+from tests.live import ROOT, LiveServer, free_port, migrated_with_admin
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -35,11 +32,7 @@ def test_database_down_then_back(tmp_path: Path) -> None:
     _pg("reset", port, data)
     try:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-        migrate(url)
-        engine = create_engine(url)
-        with Session(engine) as session:
-            _, admin = make_key(session, "admin")
-        engine.dispose()
+        admin = migrated_with_admin(url)
         with LiveServer(env={"DATABASE_URL": url}, log=tmp_path / "server.log") as server:
             client = httpx.Client(base_url=server.url, headers=auth(admin), timeout=10)
             acknowledged: list[str] = []

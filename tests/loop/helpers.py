@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,13 @@ def drain(runner: Worker, rounds: int = 5) -> None:
     for _ in range(rounds):
         if runner.process_events() == 0:
             return
+
+
+def wait_for(predicate: Callable[[], Any], seconds: float = 5.0) -> None:
+    """Poll `predicate` until it holds or `seconds` have passed (the caller asserts what it needs)."""
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def etag(client: TestClient, path: str, headers: dict[str, str]) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models.mail import EmailMessage
 from tests.factories import make_recommendation
-from tests.loop.helpers import drain, seed_loop, worker
+from tests.loop.helpers import drain, seed_loop, wait_for, worker
 from tests.loop.receiver import receiver
 
 TORTURE = "Torture and other CID treatment"
@@ -161,38 +159,6 @@ def test_the_inbox_shows_what_waits_newest_first_and_marks_read(
 # --- e-mail ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def smtp() -> Iterator[Any]:
-    """A real SMTP server (aiosmtpd) on a free loopback port, keeping what it receives."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    class Keep(Message):
-        def __init__(self) -> None:
-            super().__init__()
-            self.messages: list[Any] = []
-
-        def handle_message(self, message: Any) -> None:
-            self.messages.append(message)
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
-
-
-def _wait_for(predicate: Any, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def test_notices_are_e_mailed_with_an_unsubscribe_link_that_works(
     lclient: TestClient, session: Session, loop_settings: Settings, engine: Engine, smtp: Any
 ) -> None:
@@ -205,7 +171,7 @@ def test_notices_are_e_mailed_with_an_unsubscribe_link_that_works(
     with worker(loop_settings, engine, **settings) as runner:
         drain(runner)
         assert runner.send_mail() == 1
-    _wait_for(lambda: handler.messages)
+    wait_for(lambda: handler.messages)
     [message] = handler.messages
     assert message["To"] == "desk@x.example" and "asks Prison Reform Helpers for help" in message["Subject"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -230,7 +196,7 @@ def test_notices_are_e_mailed_with_an_unsubscribe_link_that_works(
     with worker(loop_settings, engine, **settings) as runner:
         drain(runner)
         runner.send_mail()
-    _wait_for(lambda: len(handler.messages) >= 2)
+    wait_for(lambda: len(handler.messages) >= 2)
     time.sleep(0.2)
     assert [m["To"] for m in handler.messages] == ["desk@x.example", "mission@fra.example"]
 

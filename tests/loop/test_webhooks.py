@@ -3,6 +3,7 @@ accepts, retries with backoff, timeouts, no redirects, capped answers, disabling
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import threading
 import time
@@ -250,8 +251,12 @@ def test_a_rebinding_name_is_refused_on_a_private_answer(session: Session, loop_
 
     item = Claimed("d1", "w1", "https://rebind.example.org/x", "whsec_c2VjcmV0c2VjcmV0", "msg_1", "{}")
     answers = iter([[ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("10.0.0.7")]])
-    with httpx.Client() as client:
-        outcome = send(client, item, timeout_s=1.0, allow_private=False, resolver=lambda h, p: next(answers))
+
+    async def attempt() -> Any:
+        async with httpx.AsyncClient() as client:
+            return await send(client, item, timeout_s=1.0, allow_private=False, resolver=lambda h, p: next(answers))
+
+    outcome = asyncio.run(attempt())
     assert not outcome.ok and "10.0.0.7 is a private address" in str(outcome.error) and outcome.status_code is None
 
 
