@@ -22,7 +22,7 @@ from app.commands.server import alembic_config
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.main import create_app
-from tests.dbutil import fresh_database_url
+from tests.dbutil import copy_migrated_template, drop_templates, fresh_database_url
 
 DB_FIXTURES = {"db_url", "engine", "session", "client", "app", "settings"}
 
@@ -35,6 +35,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision`.
+
+    An empty database brought to head becomes a copy of a template migrated once per test
+    process (tests/dbutil.py); any other runs the project's migrations against `url`.
+    """
+    if revision == "head" and copy_migrated_template(url, run_migrations):
+        return
+    run_migrations(url, revision)
+
+
+def run_migrations(url: str, revision: str = "head") -> None:
     """Run the project's migrations against `url`."""
     get_settings.cache_clear()
     mp = pytest.MonkeyPatch()
@@ -55,6 +66,12 @@ def run_cli(args: list[str], *, database_url: str) -> Result:
         return CliRunner().invoke(cli, args, env={"DATABASE_URL": database_url})
     finally:
         get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_templates() -> Iterator[None]:
+    yield
+    drop_templates()
 
 
 @pytest.fixture(scope="session")
