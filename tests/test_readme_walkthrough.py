@@ -52,18 +52,21 @@ def _cached_model_dir(data: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="training-", dir=cache))
     env = {**os.environ, "MODEL_DIR": str(staging), "DATABASE_URL": f"sqlite:///{staging / 'train.db'}"}
-    subprocess.run([sys.executable, "-m", "app.cli", "train"], cwd=ROOT, env=env, check=True, capture_output=True)
-    (staging / "train.db").unlink(missing_ok=True)
     try:
+        subprocess.run([sys.executable, "-m", "app.cli", "train"], cwd=ROOT, env=env, check=True, capture_output=True)
+        (staging / "train.db").unlink(missing_ok=True)
         staging.rename(folder)  # atomic: a concurrent run sees the whole artifact or none
     except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # another run got there first with the same inputs
+        pass  # another run got there first with the same inputs
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone if renamed; a failed training leaves nothing
     for old in cache.iterdir():  # artifacts of inputs unused for a week (other checkouts may use recent ones)
         if time.time() - old.stat().st_mtime > STALE_AFTER_S:
             shutil.rmtree(old, ignore_errors=True)
     return folder
 
 
+@pytest.mark.timeout(900)  # the first run on a machine trains the tagger (2-3 minutes, more on a busy machine)
 def test_readme_walkthrough_outputs_match() -> None:
     data = get_settings().UPR_DATA_DIR / "recommendations.jsonl"
     if not data.is_file():
