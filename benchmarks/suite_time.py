@@ -11,7 +11,8 @@ cache makes it quick); the times of both are printed as they are.
     python benchmarks/suite_time.py --fast-only      # make test-fast
     python benchmarks/suite_time.py --keep           # leave the clone (its path is printed)
 
-Prints the last lines of each run (pytest's summary). Exits non-zero if a run failed.
+Prints the last lines of each run (pytest's summary; with --keep the whole log, the 50 slowest
+tests included, stays beside the clone). Exits non-zero if a run failed.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_target(clone: Path, target: str, log: Path) -> int:
+def run_target(clone: Path, target: str, log: Path, pytest_args: str) -> int:
     print(f"== make {target} in {clone} (load average before: {load_average()})", flush=True)
     started = time.perf_counter()
     with open(log, "wb") as out:
-        rc = subprocess.run(["make", target], cwd=clone, stdout=out, stderr=subprocess.STDOUT).returncode
+        command = ["make", target, f"PYTEST_ARGS={pytest_args}"]
+        rc = subprocess.run(command, cwd=clone, stdout=out, stderr=subprocess.STDOUT).returncode
     elapsed = time.perf_counter() - started
     tail = log.read_text(encoding="utf-8", errors="replace").rstrip().splitlines()[-3:]
     print("\n".join(f"   {line}" for line in tail))
@@ -53,6 +55,9 @@ def main() -> int:
     parser.add_argument("--fast", action="store_true", help="run make test-fast first, then make test")
     parser.add_argument("--fast-only", action="store_true", help="run make test-fast only")
     parser.add_argument("--keep", action="store_true", help="keep the clone and the logs")
+    parser.add_argument(
+        "--pytest-args", default="--durations=50", help="passed as PYTEST_ARGS (default: the 50 slowest tests)"
+    )
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared data folder")
     args = parser.parse_args()
 
@@ -70,7 +75,7 @@ def main() -> int:
     failed = 0
     try:
         for target in targets:
-            failed |= run_target(clone, target, home / f"{target}.log") != 0
+            failed |= run_target(clone, target, home / f"{target}.log", args.pytest_args) != 0
     finally:
         if args.keep:
             print(f"kept {home}")
