@@ -51,10 +51,12 @@ def _cached_model_dir(data: Path) -> Path:
         return folder
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="training-", dir=cache))
-    env = {**os.environ, "MODEL_DIR": str(staging), "DATABASE_URL": f"sqlite:///{staging / 'train.db'}"}
     try:
-        subprocess.run([sys.executable, "-m", "app.cli", "train"], cwd=ROOT, env=env, check=True, capture_output=True)
-        (staging / "train.db").unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as scratch:  # the empty database training reads (no imported rows)
+            env = {**os.environ, "MODEL_DIR": str(staging), "DATABASE_URL": f"sqlite:///{scratch}/train.db"}
+            subprocess.run(
+                [sys.executable, "-m", "app.cli", "train"], cwd=ROOT, env=env, check=True, capture_output=True
+            )
         staging.rename(folder)  # atomic: a concurrent run sees the whole artifact or none
     except OSError:
         pass  # another run got there first with the same inputs
