@@ -7,6 +7,9 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 # `make` alone prints the targets; it never starts anything.
 .DEFAULT_GOAL := help
+# Tests run in one process per core (pytest-xdist); each process has its own databases.
+# `worksteal` hands a finished worker tests queued on the busy one, so the long tests end together.
+XDIST ?= -n auto --dist worksteal
 
 .PHONY: run test test-fast lint install install-test migrate demo serve bench clean
 
@@ -48,13 +51,13 @@ serve: install
 run: demo
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT) --with-worker
 
-## make test: venv, install with test extras, run every test
+## make test: venv, install with test extras, run every test (on every core; XDIST= runs them in one process)
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-## make test-fast: every test but the slow, faults and browser ones (about 5 minutes on 2 cores)
+## make test-fast: every test but the slow, faults and browser ones
 test-fast: install-test
-	$(BIN)/python -m pytest -m "not slow and not faults and not browser" -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not slow and not faults and not browser" -q $(PYTEST_ARGS)
 
 ## make lint: ruff (rules and format) and mypy (strict over app/, matching/, evaluation/ and benchmarks/)
 lint: install-test

@@ -40,6 +40,7 @@ from benchmarks.service_setup import (
     cpu_seconds,
     demo_database,
     load_average,
+    run_report,
     server_env,
     server_pids,
     start_server,
@@ -277,8 +278,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
-    sys.exit(0)
+    run_report(main)

@@ -1,7 +1,8 @@
-"""A tiny theme tagger for tests: trained in well under a second on literal texts."""
+"""A tiny theme tagger for tests: trained once per test process on literal texts."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from matching.schemes import MultiSchemeTagger
@@ -21,12 +22,18 @@ TRAINING = [
 ] * 4
 
 
-def write_tiny_tagger(artifact: Path) -> MultiSchemeTagger:
-    """Train the tiny tagger and save it where the app looks for its artifact."""
+@cache
+def _trained() -> MultiSchemeTagger:
     tagger = ThemeTagger(calibration_folds=0, n_jobs=1, char_ngram_range=None, min_df=1).fit(
         [t for t, _ in TRAINING], [labels for _, labels in TRAINING]
     )
     multi = MultiSchemeTagger()
     multi.taggers_, multi.skipped_ = {"upr_info_issues": tagger}, {}
-    multi.save(artifact)
     return multi
+
+
+def write_tiny_tagger(artifact: Path) -> MultiSchemeTagger:
+    """Save the tiny tagger (trained on first use) where the app looks for its artifact; return it as loaded
+    from there, so no test shares an object another may have changed."""
+    _trained().save(artifact)
+    return MultiSchemeTagger.load(artifact)

@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -60,6 +59,7 @@ def test_backup_during_a_write_loop_restores_every_acknowledged_write(tmp_path: 
     acknowledged: list[str] = []
     stop = threading.Event()
     failures: list[str] = []
+    progress = threading.Condition()
 
     def write_loop(base: str) -> None:
         with httpx.Client(base_url=base, headers=auth(admin), timeout=10) as client:
@@ -67,10 +67,16 @@ def test_backup_during_a_write_loop_restores_every_acknowledged_write(tmp_path: 
             while not stop.is_set():
                 n += 1
                 response = client.post("/v1/keys", json={"name": f"writer {n}", "role": "admin"})
-                if response.status_code == 201:
-                    acknowledged.append(response.json()["id"])
-                else:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
+                with progress:
+                    if response.status_code == 201:
+                        acknowledged.append(response.json()["id"])
+                    else:
+                        failures.append(f"{response.status_code} {response.text[:200]}")
+                    progress.notify_all()
+
+    def acknowledged_beyond(count: int) -> None:
+        with progress:
+            progress.wait_for(lambda: len(acknowledged) > count or bool(failures), timeout=60)
 
     # The loop writes as fast as the server answers (over 1,000 in the seconds a backup takes on a fast
     # machine): neither the request rate nor the hourly write quota may refuse a write here.
@@ -79,10 +85,10 @@ def test_backup_during_a_write_loop_restores_every_acknowledged_write(tmp_path: 
         writer = threading.Thread(target=write_loop, args=(server.url,))
         writer.start()
         try:
-            time.sleep(1.0)
+            acknowledged_beyond(5)
             before_backup = set(acknowledged)
             result = _cli("backup", str(tmp_path / "copy.db"), url=url)
-            time.sleep(0.5)  # writes go on after the snapshot
+            acknowledged_beyond(len(acknowledged))  # writes go on after the snapshot
         finally:
             stop.set()
             writer.join(30)
