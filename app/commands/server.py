@@ -85,12 +85,20 @@ def serve(
             reload=reload,
             server_header=False,
             log_level=settings.LOG_LEVEL.lower(),
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
     finally:
         if not given:
             metrics.remove_multiprocess_dir(metrics_dir)
         if helper is not None:
             helper.stop()
+
+
+# How long uvicorn's supervisor waits for a worker process to answer its health ping before it kills and
+# replaces it. A worker starting up loads the tagger and builds its match index while holding the GIL;
+# on a busy machine that passed uvicorn's default 5 s, and the replacement met the same fate, so a
+# `--workers 2` server never became ready.
+WORKER_HEALTHCHECK_S = 60
 
 
 class WorkerSupervisor:
