@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.identity import Principal
+from app.core.secret_box import secret_box
 from app.models.events import OutboxEvent
 from app.models.mail import EmailMessage
 from app.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
@@ -111,7 +112,8 @@ def test_a_delivery_that_cannot_be_signed_fails_alone(
         session.rollback()  # see what the API wrote
         broken = session.get(Webhook, broken_id)
         assert broken is not None
-        broken.secret = "whsec_!!! not base64 !!!"
+        # Sealed as the service stores secrets, so it decrypts, but no signature can be made with it.
+        broken.secret = secret_box(loop_settings).encrypt("whsec_!!! not base64 !!!")
         session.add(broken)
         session.commit()
         _invite(lclient, loop, loop.x.id)
