@@ -129,6 +129,8 @@ def copy_migrated_template(url: str, run_migrations: Callable[[str], None]) -> b
     it cannot be one: a database that already holds tables, or a PostgreSQL server other than
     the one of `DATABASE_URL` (such a database is migrated by the caller)."""
     sqlite = url.startswith("sqlite")
+    if sqlite and not _sqlite_path(url).parent.is_dir():
+        return False  # the service makes the folder (owner-only) when it migrates: leave that to it
     if not sqlite and (backend() != "postgresql" or not _same_server(url, os.environ["DATABASE_URL"])):
         return False
     if not _is_empty(url):
