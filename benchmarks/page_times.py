@@ -36,7 +36,7 @@ BUDGET_MS = 300.0
 class Pages:
     def __init__(self, base: str) -> None:
         u = urllib.parse.urlsplit(base)
-        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=60)
 
     def get(self, path: str, accept: str = "text/html") -> tuple[int, bytes, float]:
         started = time.perf_counter()
