@@ -93,11 +93,12 @@ ACTIVITY_PUBLIC = {
     "updated_at": WHEN,
 }
 PROPOSAL_ID = "b8e4d2a6-1f3c-4e97-8d05-6a2c9f7e3b41"
+PROPOSED_OUTCOMES = "45 prosecutors trained; the investigation protocol adopted in May 2026."
 ACTIVITY_PROPOSAL = {
     "id": PROPOSAL_ID,
     "activity_id": ACTIVITY_ID,
     "kind": "change",
-    "changes": {"outcomes": "45 prosecutors trained; the investigation protocol adopted in May 2026."},
+    "changes": {"outcomes": PROPOSED_OUTCOMES},
     "status": "pending",
     "base_version": 2,
     "proposed_by": "state",
@@ -111,7 +112,7 @@ ACTIVITY_PROPOSAL = {
 ACTIVITY_VERSION = {
     "number": 2,
     "origin": "proposal",
-    "content": {**ACTIVITY_FIELDS, "outcomes": ACTIVITY_PROPOSAL["changes"]["outcomes"]},  # type: ignore[index]
+    "content": {**ACTIVITY_FIELDS, "outcomes": PROPOSED_OUTCOMES},
     "changed": ["outcomes"],
     "recorded_by": "state",
     "recorded_at": WHEN,

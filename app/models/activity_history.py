@@ -13,11 +13,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.common import JsonType, UTCDateTime, utcnow
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
 
 ProposalKind = Literal["change", "deletion"]
 ProposalStatus = Literal["pending", "accepted", "rejected", "withdrawn"]
@@ -92,7 +92,7 @@ def _message(value: str | None) -> str | None:
 
 # Body of POST /v1/activities/{id}/proposals/{pid}/accept, /reject and /withdraw.
 class ProposalAnswer(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = SQLModelConfig(extra="forbid")
 
     message: str | None = Field(
         default=None, max_length=MAX_PROPOSAL_MESSAGE, description="Plain text for the other party (optional)."

@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.db import intending_to_write
-from app.models.common import utcnow
+from app.models.common import table_of, utcnow
 from app.models.heartbeat import WorkerHeartbeat
 
 #: Rows of workers not seen for this long are deleted by the next heartbeat of any worker.
 FORGET_AFTER = timedelta(days=7)
 
-T = WorkerHeartbeat.__table__  # type: ignore[attr-defined]
+T = table_of(WorkerHeartbeat)
 
 
 def beat(engine: Engine, *, worker_id: str, started_at: datetime) -> None:

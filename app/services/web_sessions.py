@@ -75,7 +75,7 @@ def resume(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age:
 def live_key_id(session: Session, *, sid: str, key_id: str, idle: timedelta, max_age: timedelta) -> str | None:
     """The key id of a session that still signs someone in (its key not revoked), else None; writes nothing."""
     now = utcnow()
-    keys = ApiKey.__table__  # type: ignore[attr-defined]
+    keys = table_of(ApiKey)
     row = session.execute(
         select(T.c.key_id)
         .join(keys, keys.c.id == T.c.key_id)
