@@ -13,6 +13,7 @@ from app.commands import (
     purge,
     recommendations,
     server,
+    sync,
     themes,
     webhooks,
     worker,
@@ -31,6 +32,7 @@ cli.command()(server.migrate)
 cli.command()(server.openapi)
 cli.command("import-recommendations")(recommendations.import_recommendations)
 cli.command("link-recommendations")(recommendations.link_recommendations)
+cli.command()(sync.sync)
 cli.command("import-funding")(analytics.import_funding)
 cli.command()(analytics.report)
 cli.command()(themes.train)

@@ -24,9 +24,12 @@ def import_progress(prefix: str = "") -> tuple[Progress, Report]:
 
     def report(phase: str, done: int, total: int | None) -> None:
         if phase not in tasks:
-            label = {"validate": "validating", "write": "writing", "link": "linking copies across sources"}.get(
-                phase, phase
-            )
+            label = {
+                "download": "downloading (bytes)",
+                "validate": "validating",
+                "write": "writing",
+                "link": "linking copies across sources",
+            }.get(phase, phase)
             tasks[phase] = progress.add_task(prefix + label, total=total)
         progress.update(tasks[phase], completed=done, total=total)
 

@@ -25,6 +25,7 @@ from matching.weights import Weights
 DEFAULT_WEIGHTS = Weights()
 
 MIN_SECRET_LENGTH = 32
+SyncLanguage = Literal["en", "fr", "es"]
 
 
 class Settings(BaseSettings):
@@ -113,6 +114,21 @@ class Settings(BaseSettings):
     # The address people reach the pages at, for links in e-mails (unsubscribe, the inbox).
     PUBLIC_URL: str = Field(default="http://127.0.0.1:8000", max_length=2048)
 
+    # `upr-match sync` (docs/data.md, "Keeping the data current"): OHCHR's Universal Human Rights Index export,
+    # an http(s) URL, a file:// URL or a path (a mirror). The other languages' exports are this URL with
+    # -fr / -es in place of -en (export-full-fr.json); SYNC_LANGUAGES lists those synced (only "en" is imported yet).
+    SYNC_URL: str = Field(default="https://dataex.ohchr.org/uhri/export-results/export-full-en.json", max_length=2048)
+    SYNC_LANGUAGES: list[SyncLanguage] = Field(default_factory=lambda: list[SyncLanguage](["en"]), min_length=1)
+    # The worker syncs every this many hours; 0 = never. Default 24, but 0 when ENVIRONMENT=test unless set.
+    SYNC_INTERVAL_HOURS: float = Field(default=24.0, ge=0, le=24 * 366)
+    # Where a download is received (and a partial one kept, to be resumed).
+    SYNC_DIR: Path = Path("./var/sync")
+    SYNC_TIMEOUT_S: float = Field(default=60.0, gt=0, le=3600)
+    # Times a transfer cut mid-way is resumed within one run.
+    SYNC_RETRIES: int = Field(default=3, ge=0, le=50)
+    # How long a replica holds the sync lease without renewing it (a sync killed mid-way frees it after this).
+    SYNC_LEASE_S: float = Field(default=1800.0, ge=60, le=86400)
+
     @field_validator("WEBHOOK_RETRY_SCHEDULE")
     @classmethod
     def _check_schedule(cls, value: list[float]) -> list[float]:
@@ -143,6 +159,12 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @model_validator(mode="after")
+    def _sync_off_in_tests(self) -> Settings:
+        if self.ENVIRONMENT == "test" and "SYNC_INTERVAL_HOURS" not in self.model_fields_set:
+            self.SYNC_INTERVAL_HOURS = 0.0  # tests never reach OHCHR unless they ask for it
+        return self
 
     @model_validator(mode="after")
     def _check_limits(self) -> Settings:

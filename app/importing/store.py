@@ -60,6 +60,9 @@ Group = tuple[str, int]
 LinkHook = Callable[[Session, set[Group], ProgressCallback | None], int]
 # The audit trail is the caller's too: (session, what was written) -> None, called in the import's transaction.
 AuditHook = Callable[[Session, JsonObject], None]
+# A caller's last step in the import's transaction, given the ids of every record in the file (a sync
+# marks the records gone from the export withdrawn): (session, ids) -> None.
+FinishHook = Callable[[Session, set[str]], None]
 
 
 def _dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -106,7 +109,8 @@ def _write_batch(
         values.append(row)
     stmt = _dialect_insert(session, table)
     # Links are recomputed for the groups this import touches, after the writes.
-    keep = {"id", "seq", "created_at", "canonical_id", "link_method"}
+    # Withdrawal is the sync's to set and clear (`app.services.sync`), never an import's.
+    keep = {"id", "seq", "created_at", "canonical_id", "link_method", "withdrawn_at"}
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keep},
@@ -133,6 +137,7 @@ def run_import(
     progress: ProgressCallback | None = None,
     link: LinkHook | None = None,
     audit: AuditHook | None = None,
+    finish: FinishHook | None = None,
 ) -> ImportSummary:
     """Validate the whole source, then upsert it in one transaction (or raise a 422 listing every bad row)."""
     # Release any transaction the caller's reads opened, so no lock is held while validating.
@@ -142,7 +147,15 @@ def run_import(
         state = validate(source, max_rows, progress, spool)
         if state.total_errors:
             raise rejection(state)
-        return _write(session, source.format, state, spool, dry_run=dry_run, progress=progress, link=link, audit=audit)
+        return _write(
+            session,
+            source.format,
+            state,
+            spool,
+            dry_run=dry_run,
+            progress=progress,
+            hooks=(link, audit, finish),
+        )
 
 
 def _write(
@@ -153,10 +166,10 @@ def _write(
     *,
     dry_run: bool,
     progress: ProgressCallback | None,
-    link: LinkHook | None,
-    audit: AuditHook | None,
+    hooks: tuple[LinkHook | None, AuditHook | None, FinishHook | None],
 ) -> ImportSummary:
     """Upsert the spooled records in one transaction (only count them for a dry run)."""
+    link, audit, finish = hooks
     records = len(state.hashes)
     state.first_line.clear()
     inserted = updated = unchanged = linked = 0
@@ -203,6 +216,8 @@ def _write(
         else:
             if link is not None and touched:
                 linked = link(session, touched, progress)
+            if finish is not None:
+                finish(session, set(state.hashes))
             if inserted or updated:
                 # Fresh statistics, so the planner picks the covering indexes for filters and facets.
                 session.execute(text("ANALYZE" if sqlite else ANALYZE_POSTGRES))

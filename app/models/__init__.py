@@ -30,6 +30,7 @@ from app.models.mail import EmailMessage, EmailUnsubscribe  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
+from app.models.sync import SyncLease, SyncRun  # noqa: E402
 from app.models.theme_vector import ThemeVector  # noqa: E402
 from app.models.web_session import WebSelection, WebSession  # noqa: E402
 from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDelivery  # noqa: E402
@@ -58,6 +59,8 @@ __all__ = [
     "ProviderFacet",
     "Recommendation",
     "Subscription",
+    "SyncLease",
+    "SyncRun",
     "ThemeVector",
     "WebSelection",
     "WebSession",

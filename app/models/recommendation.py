@@ -49,6 +49,7 @@ _EXAMPLE: JsonObject = {
     "publication_date": None,
     "canonical_id": None,
     "link_method": None,
+    "withdrawn_at": None,
     "linked_ids": [],
     "linked_sources": [],
 }
@@ -94,11 +95,21 @@ class Recommendation(RecommendationBase, table=True):
     __tablename__ = "recommendation"
     __table_args__ = (
         # Covers the facets' grouped count (State, response, cycle, source) of the records that count.
-        Index(None, "state_under_review", "response", "cycle", "source", "canonical_id"),
+        Index(None, "state_under_review", "response", "cycle", "source", "canonical_id", "withdrawn_at"),
         # The list order (cycle, session, state, id) is read straight off this index, and
-        # with response, action category and canonical_id in it, it covers the facet counts
-        # and the common filters too, so those never touch the (wide) table rows.
-        Index(None, "cycle", "session", "state_under_review", "id", "response", "action_category", "canonical_id"),
+        # with response, action category, canonical_id and withdrawn_at in it, it covers the facet
+        # counts and the common filters too, so those never touch the (wide) table rows.
+        Index(
+            None,
+            "cycle",
+            "session",
+            "state_under_review",
+            "id",
+            "response",
+            "action_category",
+            "canonical_id",
+            "withdrawn_at",
+        ),
         Index(None, "seq", unique=True),
         # Copies only (partial): finds a record's copies, and is never mistaken by the planner
         # for a selective index of "canonical_id IS NULL", which nearly every row matches.
@@ -107,6 +118,13 @@ class Recommendation(RecommendationBase, table=True):
             "canonical_id",
             sqlite_where=text("canonical_id IS NOT NULL"),
             postgresql_where=text("canonical_id IS NOT NULL"),
+        ),
+        # Withdrawn records only (partial): few, found at once by the sync and the facets.
+        Index(
+            None,
+            "withdrawn_at",
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
         ),
     )
 
@@ -123,6 +141,8 @@ class Recommendation(RecommendationBase, table=True):
     sdg_targets: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     affected_groups: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     content_hash: str = Field(max_length=64, description="sha256 of the canonical record, for upserts.")
+    # Set by `upr-match sync` when the record is gone from the source's export (never deleted); cleared if it returns.
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
@@ -205,6 +225,11 @@ class RecommendationPublic(RecommendationBase):
     sdgs: list[int]
     sdg_targets: list[str]
     affected_groups: list[str]
+    withdrawn_at: datetime | None = Field(
+        default=None,
+        description="When the record was found gone from its source's export (`upr-match sync`): withdrawn, kept "
+        "but left out of lists, facets, drafts and new needs unless asked for (`include_withdrawn`). Null otherwise.",
+    )
     linked_ids: list[str] = Field(
         default_factory=list, description="Other sources' copies of this recommendation (on the canonical record)."
     )

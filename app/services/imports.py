@@ -8,6 +8,7 @@ from typing import IO
 from sqlmodel import Session
 
 from app.importing.core import ProgressCallback
+from app.importing.store import FinishHook
 from app.models.recommendation import ImportSummary
 from app.services import audit
 from app.services import recommendations as recommendation_service
@@ -25,14 +26,23 @@ def import_and_tag(
     max_rows: int,
     progress: ProgressCallback | None = None,
     actor: audit.Actor = audit.COMMAND_LINE,
+    finish: FinishHook | None = None,
 ) -> ImportSummary:
     """Import a file all or nothing; unless it is a dry run, give unthemed recommendations the tagger's themes.
 
     `summary.themes_predicted` counts the recommendations tagged (human labels are never touched).
-    The import's audit row names `actor` (the command line unless a request's key is given).
+    The import's audit row names `actor` (the command line unless a request's key is given); `finish`
+    is the caller's last step in the import's transaction (`app.importing.store.FinishHook`).
     """
     summary = recommendation_service.import_recommendations(
-        session, file=file, fmt=fmt, dry_run=dry_run, max_rows=max_rows, progress=progress, actor=actor
+        session,
+        file=file,
+        fmt=fmt,
+        dry_run=dry_run,
+        max_rows=max_rows,
+        progress=progress,
+        actor=actor,
+        finish=finish,
     )
     if not dry_run:
         summary.themes_predicted = theme_service.tag_unthemed(session, tagger)

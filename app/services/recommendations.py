@@ -33,6 +33,7 @@ from app.core.pagination import PageParams
 from app.importing import detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, join_list, render_cell
+from app.importing.store import FinishHook
 from app.models.recommendation import (
     FacetCount,
     ImportSummary,
@@ -383,12 +384,14 @@ def import_recommendations(
     max_rows: int,
     progress: ProgressCallback | None = None,
     actor: audit.Actor = audit.COMMAND_LINE,
+    finish: FinishHook | None = None,
 ) -> ImportSummary:
     """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise.
 
     `fmt` "auto" tells the format from the content (`detect_format`). The groups of
     recommendations the import writes are relinked across sources in the same transaction, as is
-    the import's audit row (by `actor`); a dry run writes neither.
+    the import's audit row (by `actor`), and `finish` is called last (a sync marks withdrawn records);
+    a dry run writes none of them.
     """
     from app.services import linking
 
@@ -399,7 +402,14 @@ def import_recommendations(
 
     source = open_source(file, detect_format(file) if fmt == "auto" else fmt)
     return run_import(
-        session, source, dry_run=dry_run, max_rows=max_rows, progress=progress, link=linking.link_groups, audit=record
+        session,
+        source,
+        dry_run=dry_run,
+        max_rows=max_rows,
+        progress=progress,
+        link=linking.link_groups,
+        audit=record,
+        finish=finish,
     )
 
 
