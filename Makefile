@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# The worker of `make run` syncs from OHCHR only when asked: `make run SYNC_INTERVAL_HOURS=24`.
+SYNC_INTERVAL_HOURS ?= 0
 # `make` alone prints the targets; it never starts anything.
 .DEFAULT_GOAL := help
 # Tests run in one process per core (pytest-xdist); each process has its own databases.
@@ -47,9 +49,9 @@ serve: install
 	$(BIN)/upr-match serve --host $(HOST) --port $(PORT)
 
 ## make run: venv, install, migrate, load the demo data, serve on http://$(HOST):$(PORT) (printed once it answers)
-## with the worker beside it (inbox, alerts, webhooks, e-mail); Ctrl-C stops both
+## with the worker beside it (inbox, alerts, webhooks, e-mail; no sync from OHCHR unless SYNC_INTERVAL_HOURS=24); Ctrl-C stops both
 run: demo
-	$(BIN)/upr-match serve --host $(HOST) --port $(PORT) --with-worker
+	SYNC_INTERVAL_HOURS=$(SYNC_INTERVAL_HOURS) $(BIN)/upr-match serve --host $(HOST) --port $(PORT) --with-worker
 
 ## make test: venv, install with test extras, run every test (on every core; XDIST= runs them in one process)
 test: install-test

@@ -49,34 +49,7 @@ def sync(
             typer.echo(f"error: {exc.reason}", err=True)
             failed = True
             continue
-        for line in describe(result):
+        for line in sync_service.describe(result):
             typer.echo(line)
     if failed:
         raise typer.Exit(code=1)
-
-
-def describe(result: object) -> list[str]:
-    """What a sync did, in the lines the command prints."""
-    from app.services.sync import SyncResult
-
-    assert isinstance(result, SyncResult)
-    if result.outcome == "not_modified":
-        when = f"since the sync of {result.since:%Y-%m-%d %H:%M} UTC" if result.since else "since the last sync"
-        tag = f" (ETag {result.validators.etag})" if result.validators.etag else ""
-        return [f"not modified: {result.url} has not changed {when}{tag}; nothing to do"]
-    summary = result.summary
-    assert summary is not None
-    resumed = f", resumed from byte {result.resumed_from:,}" if result.resumed_from else ""
-    lines = [
-        f"imported {result.url} ({result.bytes_received:,} bytes received{resumed}): "
-        f"{summary.inserted} new, {summary.updated + result.restored} updated, "
-        f"{max(0, summary.unchanged - result.restored)} unchanged, {result.withdrawn} withdrawn"
-    ]
-    if result.restored:
-        lines.append(f"{result.restored} withdrawn records are back in the export: restored")
-    if summary.skipped:
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(summary.skipped_reasons.items()))
-        lines.append(f"skipped {summary.skipped} records that are not UPR recommendations ({reasons})")
-    if summary.themes_predicted:
-        lines.append(f"themes predicted for {summary.themes_predicted} recommendations that had none")
-    return lines

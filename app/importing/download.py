@@ -33,7 +33,6 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-CHUNK_BYTES = 1 << 20
 SNIFF_BYTES = 512
 # Phase names given to the progress callback: ("download", bytes so far, total bytes or None).
 Progress = Callable[[str, int, "int | None"], None]
@@ -168,8 +167,9 @@ class _Download:
                             self._forget_partial()
                         kept = "the part received is kept: the next sync resumes it" if resumable else "nothing kept"
                         raise FetchFailed(
-                            f"the connection to {_host(self.url)} was lost after {lost.offset:,} of "
-                            f"{_of(lost.total)} bytes ({lost.why}) in each of {attempt} attempts; {kept}"
+                            f"the connection to {_host(self.url)} was lost after {lost.offset:,} of the "
+                            f"{_of(lost.total)} bytes announced (Content-Length) ({lost.why}) in each of "
+                            f"{attempt} attempts; {kept}"
                         ) from None
                     partial = (lost.offset, lost.resume) if resumable and lost.resume is not None else None
                     if self.notice is not None:
@@ -253,7 +253,7 @@ class _Download:
             out.seek(offset)
             out.truncate()
             try:
-                for chunk in response.iter_bytes(CHUNK_BYTES):
+                for chunk in response.iter_bytes():  # as received: a cut loses no byte held back
                     out.write(chunk)
                     done += len(chunk)
                     self.received += len(chunk)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlmodel import Field, SQLModel
 
 from app.core.jsontypes import JsonObject
+from app.models.sync import SYNC_EXAMPLE, SyncPublic
 
 _SOURCE_EXAMPLE: JsonObject = {
     "source": "ohchr_uhri",
@@ -21,6 +22,7 @@ _SOURCE_EXAMPLE: JsonObject = {
     "first_published": "2014-05-15",
     "last_published": "2024-10-15",
     "last_imported_at": "2026-12-01T15:10:00Z",
+    "withdrawn": 0,
     "summary": "2289 records, 8 States under review, sessions 20-21, 23, 34, 37, 47-48 and 51 (2014-2026); "
     "last imported 1 December 2026.",
 }
@@ -52,6 +54,9 @@ class SourceCoverage(SQLModel):
     last_published: date | None = Field(default=None, description="Latest publication date the source gives.")
     last_imported_at: datetime | None = Field(
         default=None, description="When an import last read this source (null: loaded before imports were logged)."
+    )
+    withdrawn: int = Field(
+        default=0, description="Of the records, those withdrawn from the source's export (stored, not counted)."
     )
     summary: str = Field(default="", description="The same in words.")
 
@@ -86,6 +91,7 @@ class Coverage(SQLModel):
                     "3 sources; last import 1 December 2026.",
                     "sources": [_SOURCE_EXAMPLE],
                     "state": _STATE_EXAMPLE,
+                    "last_sync": SYNC_EXAMPLE,
                 }
             ]
         }
@@ -102,3 +108,8 @@ class Coverage(SQLModel):
     summary: str = Field(description="The period and sources covered, in words.")
     sources: list[SourceCoverage]
     state: StateDataCoverage | None = Field(default=None, description="The State asked for with `state=`.")
+    last_sync: SyncPublic | None = Field(
+        default=None,
+        description="The last sync from OHCHR's export (`upr-match sync` or the worker's schedule): when, from "
+        "where, how it ended and what it changed. Null when none ran.",
+    )

@@ -48,7 +48,7 @@ class SyncLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-_SYNC_EXAMPLE: JsonObject = {
+SYNC_EXAMPLE: JsonObject = {
     "source_url": "https://dataex.ohchr.org/uhri/export-results/export-full-en.json",
     "language": "en",
     "started_at": "2026-12-07T03:00:00Z",
@@ -67,7 +67,7 @@ _SYNC_EXAMPLE: JsonObject = {
 
 # The last sync as `GET /v1/coverage` shows it.
 class SyncPublic(SQLModel):
-    model_config = {"json_schema_extra": {"examples": [_SYNC_EXAMPLE]}}
+    model_config = {"json_schema_extra": {"examples": [SYNC_EXAMPLE]}}
 
     source_url: str = Field(description="The export read (a URL or a file path).")
     language: str = Field(description="The export's language (en, fr, es).")

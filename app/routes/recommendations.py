@@ -100,6 +100,13 @@ async def recommendation_filters(
             "appears once, as its canonical record, with the copies in `linked_ids`)."
         ),
     ] = False,
+    include_withdrawn: Annotated[
+        bool,
+        Query(
+            description="Also list records withdrawn from their source's export (by default left out; a withdrawn "
+            "record shows when it was withdrawn in `withdrawn_at`)."
+        ),
+    ] = False,
     q: Annotated[
         str | None,
         Query(
@@ -127,6 +134,7 @@ async def recommendation_filters(
         published_from=published_from,
         published_to=published_to,
         include_linked=include_linked,
+        include_withdrawn=include_withdrawn,
         q=q,
     )
 

@@ -4,7 +4,9 @@ A diplomat reading "0 recommendations" must know whether the State has none or
 the data stops before its review. `get_coverage` answers `GET /v1/coverage` and
 the notices of the search and State pages: per source, the States, sessions,
 cycles, years and publication dates of its records and when an import last read
-it; for one State, what the data holds for it, or why it holds nothing.
+it; the last sync from OHCHR (`services/sync.py::last_sync`, read afresh each time);
+for one State, what the data holds for it, or why it holds nothing. Records withdrawn
+from their source's export are stored but not counted.
 
 Years are those of the UPR Working Group sessions (`SESSION_YEARS`, the Working
 Group's calendar); a source's own publication dates are given beside them when
@@ -20,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from app.core.errors import NotFound
@@ -30,6 +32,7 @@ from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
 from app.reference.countries import display_name
 from app.reference.validation import is_iso3
+from app.services.sync import last_sync
 
 R = table_of(Recommendation)
 IR = table_of(ImportRun)
@@ -133,10 +136,11 @@ def _compute(session: Session) -> Coverage:
         select(
             R.c.source,
             func.count(),
-            func.sum(case((R.c.canonical_id.is_(None), 1), else_=0)),
+            func.sum(case((and_(R.c.canonical_id.is_(None), R.c.withdrawn_at.is_(None)), 1), else_=0)),
             func.count(func.distinct(R.c.state_under_review)),
             func.min(R.c.publication_date),
             func.max(R.c.publication_date),
+            func.sum(case((R.c.withdrawn_at.is_not(None), 1), else_=0)),
         ).group_by(R.c.source)
     ).all()
     sessions_of: dict[str, set[int]] = defaultdict(set)
@@ -154,7 +158,7 @@ def _compute(session: Session) -> Coverage:
         if wanted <= set(last_import):
             break
     items = []
-    for source, records, counted, states, first_pub, last_pub in per_source:
+    for source, records, counted, states, first_pub, last_pub, withdrawn in per_source:
         sessions = sorted(sessions_of[source])
         first, last = _years(sessions)
         items.append(
@@ -171,8 +175,10 @@ def _compute(session: Session) -> Coverage:
                 first_published=first_pub,
                 last_published=last_pub,
                 last_imported_at=last_import.get(source),
+                withdrawn=int(withdrawn or 0),
                 summary=f"{records} records, {states} State{'s' if states != 1 else ''} under review, "
-                f"{_period(sessions)}; last imported {_day(last_import.get(source))}.",
+                f"{_period(sessions)}; last imported {_day(last_import.get(source))}."
+                + (f" {withdrawn} withdrawn from the source's export (kept, not counted)." if withdrawn else ""),
             )
         )
     items.sort(key=lambda s: (-s.records, s.source))
@@ -221,7 +227,7 @@ def get_coverage(session: Session, *, state: str | None = None) -> Coverage:
         if found is None or found[0] != key:
             found = (key, _compute(session))
             _cache.overall = found
-    overall = found[1]
+    overall = found[1].model_copy(update={"last_sync": last_sync(session)})
     if state is None:
         return overall
     return overall.model_copy(update={"state": state_coverage(session, state=state, overall=overall)})
@@ -234,7 +240,11 @@ def state_coverage(session: Session, *, state: str, overall: Coverage | None = N
         raise NotFound(f"There is no State with the code {state!r}.")
     overall = overall or get_coverage(session)
     rows = session.execute(
-        select(R.c.session, R.c.source, func.sum(case((R.c.canonical_id.is_(None), 1), else_=0)))
+        select(
+            R.c.session,
+            R.c.source,
+            func.sum(case((and_(R.c.canonical_id.is_(None), R.c.withdrawn_at.is_(None)), 1), else_=0)),
+        )
         .where(R.c.state_under_review == code)
         .group_by(R.c.session, R.c.source)
     ).all()

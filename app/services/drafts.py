@@ -26,12 +26,13 @@ def draft_needs(
         .join(Need, col(Need.id) == col(NeedRecommendation.need_id))
         .where(col(Need.state) == state, access.need_read_clause(principal))
     )
-    # Each recommendation once (copies from other sources left out), and covered when a need
-    # cites it or any copy of it.
+    # Each recommendation once (copies from other sources left out), none withdrawn from its
+    # source, and covered when a need cites it or any copy of it.
     query = select(Recommendation).where(
         col(Recommendation.state_under_review) == state,
         col(Recommendation.response) == "supported",
         col(Recommendation.canonical_id).is_(None),
+        col(Recommendation.withdrawn_at).is_(None),
         col(Recommendation.id).not_in(counted_ids(covered)),
     )
     if options.cycle is not None:

@@ -8,7 +8,7 @@ bad id by its position (`/body/recommendation_ids/2`) and say why.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
@@ -40,9 +40,20 @@ _REQUIRED = (
 
 
 def check_recommendations(
-    session: Session, ids: Sequence[str], *, state: str, supported_only: bool, loc: list[str | int]
+    session: Session,
+    ids: Sequence[str],
+    *,
+    state: str,
+    supported_only: bool,
+    loc: list[str | int],
+    refuse_withdrawn: bool = False,
+    already: Collection[str] = (),
 ) -> list[Recommendation]:
-    """Load the cited recommendations in order, or raise a 422 naming every bad id and why."""
+    """Load the cited recommendations in order, or raise a 422 naming every bad id and why.
+
+    With `refuse_withdrawn` (needs), a recommendation withdrawn from its source's export may not be
+    cited anew; one in `already` (cited before it was withdrawn) may stay.
+    """
     found = {r.id: r for r in session.exec(select(Recommendation).where(col(Recommendation.id).in_(set(ids))))}
     errors = []
     seen: set[str] = set()
@@ -64,6 +75,11 @@ def check_recommendations(
         elif supported_only and rec.response != "supported":
             verb = "was noted by" if rec.response == "noted" else f"is {rec.response} with"
             reason = f"recommendation {rid} {verb} {state}; needs may cite supported recommendations only"
+        elif refuse_withdrawn and rec.withdrawn_at is not None and rid not in already:
+            reason = (
+                f"recommendation {rid} was withdrawn from its source on {rec.withdrawn_at:%Y-%m-%d}; "
+                "it may not be cited anew"
+            )
         else:
             reason = None
         seen.add(rid)
@@ -239,7 +255,12 @@ def create_need(
             "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
         )
     recs = check_recommendations(
-        session, data.recommendation_ids, state=state, supported_only=True, loc=["body", "recommendation_ids"]
+        session,
+        data.recommendation_ids,
+        state=state,
+        supported_only=True,
+        loc=["body", "recommendation_ids"],
+        refuse_withdrawn=True,
     )
     themes = data.themes if data.themes is not None else default_themes(recs)
     predicted = predicted_themes(theme_space, recs, data.title)
@@ -287,7 +308,13 @@ def update_need(
     new_ids = changes.pop("recommendation_ids", None)
     if new_ids is not None:
         recs = check_recommendations(
-            session, new_ids, state=row.state, supported_only=True, loc=["body", "recommendation_ids"]
+            session,
+            new_ids,
+            state=row.state,
+            supported_only=True,
+            loc=["body", "recommendation_ids"],
+            refuse_withdrawn=True,
+            already=set(current_ids),
         )
         if "themes" not in changes:
             # Themes follow the recommendations unless the State chose its own.

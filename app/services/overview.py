@@ -70,11 +70,13 @@ def get_state_coverage(session: Session, *, principal: Principal, state: str) ->
         raise NotFound(f"There is no State with the code {state!r}.")
     covered = _covered_clause(principal, code)
     covered_count = func.coalesce(func.sum(case((covered, 1), else_=0)), 0)
-    # Each recommendation once: other sources' copies of it (canonical_id set) are not counted.
+    # Each recommendation once: other sources' copies of it (canonical_id set) are not counted, nor
+    # records withdrawn from their source's export.
     supported = (
         col(Recommendation.state_under_review) == code,
         col(Recommendation.response) == "supported",
         col(Recommendation.canonical_id).is_(None),
+        col(Recommendation.withdrawn_at).is_(None),
     )
     theme = col(RecommendationTheme.theme)
     per_theme = session.execute(

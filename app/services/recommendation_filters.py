@@ -9,7 +9,8 @@ recommending region is any recommending State of that UN regional group. A
 source document matches its symbol or any addendum or paragraph of it
 (`A/HRC/28/15` matches `A/HRC/28/15/Add.1` and `A/HRC/28/15 - Para. 3`). Unless
 `include_linked`, another source's copy of a recommendation (`canonical_id` set)
-is left out, so each recommendation appears once.
+is left out, so each recommendation appears once; unless `include_withdrawn`, a record
+withdrawn from its source's export (`withdrawn_at` set by `upr-match sync`) is left out.
 
 Full-text search uses SQLite FTS5 (porter stemmer, bm25 rank) or PostgreSQL
 `to_tsvector('english', text)` with `websearch_to_tsquery`.
@@ -98,6 +99,10 @@ COLUMN_FILTERS: tuple[tuple[str, str], ...] = (
 )
 
 
+# The flags that bring back records left out by default (copies, withdrawn records): not filters.
+INCLUSIONS = ("include_linked", "include_withdrawn")
+
+
 def _values(value: FilterValue | Iterable[FilterValue] | None) -> tuple[FilterValue, ...]:
     """A filter's values as a tuple without repeats: None -> (), one value -> (value,)."""
     if value is None:
@@ -128,6 +133,7 @@ class RecommendationFilters:
     published_from: date | None = None
     published_to: date | None = None
     include_linked: bool = False
+    include_withdrawn: bool = False
 
     def __post_init__(self) -> None:
         # Callers may pass one value (state="MEX") or several; store tuples.
@@ -150,7 +156,7 @@ class RecommendationFilters:
         return _replace(self, state=states, recommending_state=recommending, q=q)
 
     def is_empty(self) -> bool:
-        return all(not getattr(self, f.name) for f in fields(self) if f.name != "include_linked")
+        return all(not getattr(self, f.name) for f in fields(self) if f.name not in INCLUSIONS)
 
 
 def _replace(filters: RecommendationFilters, **changes: Any) -> RecommendationFilters:
@@ -235,6 +241,16 @@ def _document(symbols: tuple[str, ...]) -> ColumnElement[bool]:
     return or_(*options)
 
 
+def left_out(filters: RecommendationFilters) -> ColumnElement[bool] | None:
+    """What the default leaves out (copies, withdrawn records) and the filters do not bring back, or None."""
+    parts: list[ColumnElement[bool]] = []
+    if not filters.include_linked:
+        parts.append(R.c.canonical_id.is_not(None))
+    if not filters.include_withdrawn:
+        parts.append(R.c.withdrawn_at.is_not(None))
+    return or_(*parts) if parts else None
+
+
 def conditions(
     filters: RecommendationFilters, *, postgres: bool, with_q: bool = True, exists: bool = False
 ) -> list[ColumnElement[bool]]:
@@ -242,6 +258,8 @@ def conditions(
     conds: list[ColumnElement[bool]] = []
     if not filters.include_linked:
         conds.append(R.c.canonical_id.is_(None))
+    if not filters.include_withdrawn:
+        conds.append(R.c.withdrawn_at.is_(None))
     for name, column_name in COLUMN_FILTERS:
         values = getattr(filters, name)
         if values:
@@ -275,6 +293,7 @@ __all__ = [
     "conditions",
     "fts5_query",
     "fts_match",
+    "left_out",
     "member",
     "pg_tsv",
 ]

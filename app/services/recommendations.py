@@ -55,6 +55,7 @@ from app.services.recommendation_filters import (
     conditions,
     fts5_query,
     fts_match,
+    left_out,
     pg_tsv,
 )
 
@@ -128,12 +129,12 @@ def list_recommendations(
 
 def _count_query(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> Select[Any]:
     """How many recommendations match; a lone search or list filter is counted on its own index."""
-    if filters.q and len(conds) == 1 and filters.include_linked and not _is_postgres(session):
+    if filters.q and len(conds) == 1 and left_out(filters) is None and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
         return select(func.count()).select_from(FTS).where(fts_match(filters.q))
     lone = _lone_member_filter(filters)
     if lone is not None:
-        return _member_count(*lone, include_linked=filters.include_linked)
+        return _member_count(*lone, excluded=left_out(filters))
     return select(func.count()).select_from(R).where(*conds)
 
 
@@ -146,26 +147,27 @@ def _lone_member_filter(filters: RecommendationFilters) -> tuple[Table, str, tup
 
 
 def _member_count(
-    index_table: Table, value_column: str, values: tuple[FilterValue, ...], *, include_linked: bool
+    index_table: Table, value_column: str, values: tuple[FilterValue, ...], *, excluded: ColumnElement[bool] | None
 ) -> Select[Any]:
     """The recommendations having one of `values`, counted on the index table's (value, id) index.
 
-    Each recommendation once: every matching row of the index table, less the rows of other sources'
-    copies (found through the partial canonical_id index), rather than a look-up of every row.
+    Each recommendation once: every matching row of the index table, less the rows of the records
+    left out (other sources' copies, withdrawn records: found through their partial indexes),
+    rather than a look-up of every row.
     """
     value = index_table.c[value_column]
     match = value == values[0] if len(values) == 1 else value.in_(values)
     # One value: an id has at most one row of it. Several: count each id once.
     counted = func.count() if len(values) == 1 else func.count(func.distinct(index_table.c.recommendation_id))
     rows = select(counted).select_from(index_table).where(match)
-    if include_linked:
+    if excluded is None:
         return rows
-    copies = (
+    dropped = (
         select(counted)
         .select_from(index_table.join(R, index_table.c.recommendation_id == R.c.id))
-        .where(match, R.c.canonical_id.is_not(None))
+        .where(match, excluded)
     )
-    return select(rows.scalar_subquery() - copies.scalar_subquery())
+    return select(rows.scalar_subquery() - dropped.scalar_subquery())
 
 
 def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
@@ -209,22 +211,28 @@ def _by_count(items: Iterable[FacetRow]) -> list[FacetCount]:
 
 
 def _member_facet(
-    session: Session, index_table: Table, value_column: str, conds: list[ColumnElement[bool]], *, only_counted: bool
+    session: Session,
+    index_table: Table,
+    value_column: str,
+    conds: list[ColumnElement[bool]],
+    *,
+    only_counted: bool,
+    excluded: ColumnElement[bool] | None = None,
 ) -> list[FacetRow]:
     """Counts per value of a list field among the matching recommendations."""
     value = index_table.c[value_column]
     stmt = select(value, func.count()).group_by(value)
-    if only_counted:
-        # No filter but "each recommendation once": every row of the index table, less the
-        # copies' rows (few, found through the partial canonical_id index), is cheaper than a join.
-        copies = (
+    if only_counted and excluded is not None:
+        # No filter but the records left out by default (copies, withdrawn): every row of the index
+        # table, less those records' rows (few, found through their partial indexes), is cheaper than a join.
+        dropped = (
             select(value, func.count())
             .select_from(R.join(index_table, index_table.c.recommendation_id == R.c.id))
-            .where(R.c.canonical_id.is_not(None))
+            .where(excluded)
             .group_by(value)
         )
         counts = Counter({v: n for v, n in session.execute(stmt)})
-        counts.subtract({v: n for v, n in session.execute(copies)})
+        counts.subtract({v: n for v, n in session.execute(dropped)})
         return [(v, n) for v, n in counts.items() if n > 0]
     if conds:
         # A join (not IN): the filtered ids come off the covering index and each probes
@@ -253,10 +261,11 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
         cycles[cycle] += count
         responses[response] += count
         sources[source] += count
-    only_counted = not filters.include_linked and filters.is_empty()
+    only_counted = filters.is_empty()
+    excluded = left_out(filters)
 
     def facet(index_table: Table, value_column: str) -> list[FacetRow]:
-        return _member_facet(session, index_table, value_column, conds, only_counted=only_counted)
+        return _member_facet(session, index_table, value_column, conds, only_counted=only_counted, excluded=excluded)
 
     return RecommendationFacets(
         total=sum(states.values()),

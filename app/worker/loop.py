@@ -7,9 +7,11 @@ e-mails that are due (`app.worker.smtp`, with `SMTP_URL`), then score again a ba
 open needs whose stored best score a provider change may have outdated
 (`app.services.analytics.scores.refresh_stale`, for the unserved-needs measure); sleep
 `WORKER_POLL_S` when there was nothing to do. Every claim is a short transaction; nothing is
-held while sending, and no webhook endpoint holds the loop. Between rounds it records a heartbeat
-(`app.services.heartbeats`, at most every `HEARTBEAT_EVERY_S`), which `/health/ready` reads to tell when no
-worker runs.
+held while sending, and no webhook endpoint holds the loop. Every `SYNC_INTERVAL_HOURS` (0: never)
+it syncs the recommendations from OHCHR's export (`app.services.sync`) in a thread of its own, so
+the loop goes on meanwhile; the sync lease lets one replica's worker sync at a time. Between
+rounds it records a heartbeat (`app.services.heartbeats`, at most every `HEARTBEAT_EVERY_S`), which
+`/health/ready` reads to tell when no worker runs.
 
 It builds its own matching index, exactly as each server worker does (`MatchIndex` with the
 same tagger and settings), so alerts rank with the service's ranking and the write path never
@@ -46,6 +48,7 @@ from app.core.secret_box import secret_box
 from app.match_index.index import MatchIndex
 from app.models.common import utcnow
 from app.services import heartbeats
+from app.services import sync as sync_service
 from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
 from app.worker import delivery, outbox, smtp
@@ -58,6 +61,9 @@ SCORES_EVERY_S = 30.0
 
 #: The longest between two heartbeats (`upr-match serve` and /health/ready read them).
 HEARTBEAT_EVERY_S = 15.0
+
+#: How often the worker asks the database whether a scheduled sync is due.
+SYNC_CHECK_EVERY_S = 300.0
 
 
 class WorkerAlreadyRunning(RuntimeError):
@@ -125,6 +131,8 @@ class Worker:
         self.box = secret_box(self.settings)
         self.started_at = utcnow()
         self._next_beat = 0.0
+        self._next_sync_check = 0.0
+        self.sync_thread: threading.Thread | None = None
 
     def close(self) -> None:
         try:
@@ -257,6 +265,41 @@ class Worker:
         except Exception:  # the round will say why the database is unreachable; never stop for this
             logger.warning("could not record the worker heartbeat", exc_info=True)
 
+    def maybe_sync(self) -> bool:
+        """Start a scheduled sync in a thread when one is due (none started within SYNC_INTERVAL_HOURS)."""
+        hours = self.settings.SYNC_INTERVAL_HOURS
+        now = time.monotonic()
+        if hours <= 0 or now < self._next_sync_check or (self.sync_thread and self.sync_thread.is_alive()):
+            return False
+        self._next_sync_check = now + min(SYNC_CHECK_EVERY_S, hours * 3600)
+        try:
+            with self._session() as session:
+                due = sync_service.sync_due(session, interval_hours=hours)
+        except Exception:
+            logger.warning("could not tell whether a sync is due", exc_info=True)
+            return False
+        if due:
+            self.sync_thread = threading.Thread(target=self.sync_now, name="sync", daemon=True)
+            self.sync_thread.start()
+        return due
+
+    def sync_now(self) -> None:
+        """Sync every language of SYNC_LANGUAGES once; log what each did (a failure changes nothing)."""
+        tagger = theme_service.load(self.settings)
+        for language in self.settings.SYNC_LANGUAGES:
+            try:
+                with intending_to_write(), self._session() as session:
+                    result = sync_service.sync_export(
+                        session, self.settings, language=language, tagger=tagger, holder=self.worker_id[:128]
+                    )
+            except sync_service.SyncError as exc:
+                logger.warning("sync of the %s export did nothing: %s", language, exc.reason)
+                continue
+            except Exception:
+                logger.exception("sync of the %s export failed", language)
+                continue
+            logger.info("sync of the %s export: %s", language, "; ".join(sync_service.describe(result)))
+
     @property
     def heartbeat_every(self) -> float:
         return min(HEARTBEAT_EVERY_S, self.settings.WORKER_STALE_AFTER_S / 4)
@@ -266,6 +309,7 @@ class Worker:
         logger.info("worker %s started (%s)", self.worker_id, self.db.dialect.name)
         while not stop.is_set():
             self.heartbeat()
+            self.maybe_sync()
             try:
                 counts = self.cycle(wait=False)
             except Exception:

@@ -122,7 +122,10 @@ def recommendation_stages(session: Session, *, principal: Principal, piece: Slic
     """
     stages_of = {rid: int(stage) for rid, stage in session.execute(select(_stages(principal, piece.state_set())))}
     query: Select[Any] = select(R.c.id, R.c.state_under_review, R.c.themes, R.c.sdgs).where(
-        R.c.response == "supported", R.c.canonical_id.is_(None), *recommendation_conditions(piece)
+        R.c.response == "supported",
+        R.c.canonical_id.is_(None),
+        R.c.withdrawn_at.is_(None),
+        *recommendation_conditions(piece),
     )
     return [
         RecommendationStage(
