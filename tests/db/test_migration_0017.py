@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, insert, inspect
 from sqlmodel import Session
 
+from app.models.common import table_of
+from app.models.recommendation import Recommendation
 from tests.db.test_migration_0008 import _alembic
 from tests.dbutil import fresh_database_url
-from tests.factories import make_activity, make_provider, make_recommendation
+from tests.factories import make_activity, make_provider
 
 pytestmark = pytest.mark.db
+
+
+def _legacy_recommendation(session: Session) -> Recommendation:
+    """A recommendation stored with the columns the database has at this revision (later ones left out)."""
+    table = table_of(Recommendation)
+    present = {c["name"] for c in inspect(session.get_bind()).get_columns("recommendation")}
+    values = Recommendation(
+        id=f"legacy-{uuid.uuid4().hex[:12]}",
+        source="test",
+        cycle=2,
+        session=15,
+        state_under_review="FRA",
+        text="Ratify the Optional Protocol to the Convention against Torture.",
+        response="supported",
+        content_hash="0" * 64,
+    )
+    session.execute(insert(table).values({c.name: getattr(values, c.name) for c in table.columns if c.name in present}))
+    session.commit()
+    return values
 
 
 def test_existing_activities_get_their_content_as_version_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,7 +44,7 @@ def test_existing_activities_get_their_content_as_version_one(tmp_path: Path, mo
         engine = create_engine(url)
         with Session(engine) as session:
             provider = make_provider(session)
-            recs = [make_recommendation(session), make_recommendation(session)]
+            recs = [_legacy_recommendation(session), _legacy_recommendation(session)]
             legacy = make_activity(session, provider, recs[::-1], title="Legacy workshop", confirmation="confirmed")
             claim = make_activity(
                 session,
