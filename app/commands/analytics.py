@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from app.commands.common import fail
 from app.core.config import Settings, get_settings
 from app.core.db import command_session
-from app.match_index.index import MatchIndex
-from matching.schemes import MultiSchemeTagger
+
+if TYPE_CHECKING:  # the index and the tagger load scikit-learn: imported when a command needs them
+    from app.match_index.index import MatchIndex
+    from matching.schemes import MultiSchemeTagger
 
 app = typer.Typer(help="Where help is missing: the analytics' stored scores.", no_args_is_help=True)
 
@@ -22,6 +24,7 @@ def load_index(settings: Settings, tagger: MultiSchemeTagger | None) -> MatchInd
     from sqlmodel import Session
 
     from app.core.db import create_db_engine
+    from app.match_index.index import MatchIndex
 
     index = MatchIndex(settings, tagger)
     engine = create_db_engine(settings)

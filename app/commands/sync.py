@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from matching.schemes import MultiSchemeTagger
 
 
 def sync(
@@ -27,7 +30,6 @@ def sync(
     from app.commands.progress import import_progress
     from app.core.db import command_session
     from app.services import sync as sync_service
-    from app.services import themes as theme_service
 
     settings = get_settings()
     languages = ["en"] if url else list(settings.SYNC_LANGUAGES)
@@ -41,7 +43,7 @@ def sync(
                     settings,
                     url=url,
                     language=language,
-                    tagger=theme_service.load(settings),
+                    tagger=lambda: _tagger(settings),
                     progress=report,
                     notice=typer.echo,
                 )
@@ -53,3 +55,10 @@ def sync(
             typer.echo(line)
     if failed:
         raise typer.Exit(code=1)
+
+
+def _tagger(settings: Settings) -> MultiSchemeTagger | None:
+    """The theme tagger, loaded only when a file is imported (so "not modified" answers at once)."""
+    from app.services import themes as theme_service
+
+    return theme_service.load(settings)

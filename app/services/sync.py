@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,8 +46,12 @@ from app.models.common import table_of, utcnow
 from app.models.recommendation import ImportSummary, Recommendation
 from app.models.sync import SyncLease, SyncPublic, SyncRun
 from app.services import audit
-from app.services.imports import import_and_tag
-from matching.schemes import MultiSchemeTagger
+
+if TYPE_CHECKING:  # the tagger (scikit-learn) is loaded only when a file is to be imported
+    from matching.schemes import MultiSchemeTagger
+
+# Gives the theme tagger when a file is to be imported (None: no tagger): a 304 never loads it.
+TaggerLoader = Callable[[], "MultiSchemeTagger | None"]
 
 R = table_of(Recommendation)
 RUN = table_of(SyncRun)
@@ -218,7 +223,7 @@ Importer = Callable[..., ImportSummary]
 def _import_english(
     session: Session,
     *,
-    tagger: MultiSchemeTagger | None,
+    tagger: TaggerLoader,
     path: Path,
     max_rows: int,
     progress: ProgressCallback | None,
@@ -227,9 +232,11 @@ def _import_english(
     def finish(written: Session, present: set[str]) -> None:
         counts["withdrawn"], counts["restored"] = withdraw_missing(written, present, source=UHRI_SOURCE)
 
+    from app.services.imports import import_and_tag
+
     return import_and_tag(
         session,
-        tagger=tagger,
+        tagger=tagger(),
         file=path,
         fmt="uhri",
         dry_run=False,
@@ -249,7 +256,7 @@ def sync_export(
     *,
     url: str | None = None,
     language: str = "en",
-    tagger: MultiSchemeTagger | None = None,
+    tagger: TaggerLoader = lambda: None,
     progress: ProgressCallback | None = None,
     notice: Notice | None = None,
     holder: str | None = None,
@@ -275,7 +282,7 @@ def _run(
     url: str,
     language: str,
     importer: Importer,
-    tagger: MultiSchemeTagger | None,
+    tagger: TaggerLoader,
     progress: ProgressCallback | None,
     notice: Notice | None,
 ) -> SyncResult:
@@ -387,10 +394,12 @@ def _when(moment: datetime | None) -> str:
 
 
 def last_sync(session: Session) -> SyncPublic | None:
-    """The latest sync run, in numbers and words (with the last good one when the latest failed), or None."""
+    """The latest sync run, in numbers and words (with the last good one when the latest failed), or None.
+
+    Read in the caller's transaction (no commit: the rows a page already loaded stay loaded).
+    """
     rows = session.execute(select(SyncRun).order_by(RUN.c.id.desc()).limit(1)).scalars().all()
     if not rows:
-        session.commit()
         return None
     run = rows[0]
     if run.outcome == "imported":
@@ -411,7 +420,6 @@ def last_sync(session: Session) -> SyncPublic | None:
         ).scalar()
         since = f"the data is that of the sync of {_when(good)}" if good else "no sync has succeeded yet"
         summary = f"The last sync, on {_when(run.started_at)}, failed ({run.detail}); {since}."
-    session.commit()
     return SyncPublic(
         source_url=run.source_url,
         language=run.language,

@@ -53,6 +53,7 @@ from app.services import themes as theme_service
 from app.services.analytics import scores as best_scores
 from app.worker import delivery, outbox, smtp
 from app.worker.dispatch import Dispatcher
+from matching.schemes import MultiSchemeTagger
 
 logger = logging.getLogger("app.worker")
 
@@ -285,7 +286,13 @@ class Worker:
 
     def sync_now(self) -> None:
         """Sync every language of SYNC_LANGUAGES once; log what each did (a failure changes nothing)."""
-        tagger = theme_service.load(self.settings)
+        loaded: list[MultiSchemeTagger | None] = []
+
+        def tagger() -> MultiSchemeTagger | None:
+            if not loaded:
+                loaded.append(theme_service.load(self.settings))
+            return loaded[0]
+
         for language in self.settings.SYNC_LANGUAGES:
             try:
                 with intending_to_write(), self._session() as session:
