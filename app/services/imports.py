@@ -25,14 +25,27 @@ def import_and_tag(
     max_rows: int,
     progress: ProgressCallback | None = None,
     actor: audit.Actor = audit.COMMAND_LINE,
+    state: str | None = None,
+    cycle: int | None = None,
+    review_session: int | None = None,
 ) -> ImportSummary:
     """Import a file all or nothing; unless it is a dry run, give unthemed recommendations the tagger's themes.
 
     `summary.themes_predicted` counts the recommendations tagged (human labels are never touched).
-    The import's audit row names `actor` (the command line unless a request's key is given).
+    The import's audit row names `actor` (the command line unless a request's key is given);
+    `state`, `cycle` and `review_session` complete what a matrix of recommendations does not say.
     """
     summary = recommendation_service.import_recommendations(
-        session, file=file, fmt=fmt, dry_run=dry_run, max_rows=max_rows, progress=progress, actor=actor
+        session,
+        file=file,
+        fmt=fmt,
+        dry_run=dry_run,
+        max_rows=max_rows,
+        progress=progress,
+        actor=actor,
+        state=state,
+        cycle=cycle,
+        review_session=review_session,
     )
     if not dry_run:
         summary.themes_predicted = theme_service.tag_unthemed(session, tagger)
