@@ -324,6 +324,16 @@ BAD_FILES = {
         "row",
         (2, "recommending_states", "paragraph 28.7: no recommending State the importer knows"),
     ),
+    "no position nor source in text": (
+        lambda d: write(
+            d / "m.txt",
+            as_text(make_matrix(d / "m.docx", good_rows(3)))
+            .replace("Source of position: A/HRC/40/6/Add.1 - Para. 2\nSupported\n", "", 1)
+            .encode(),
+        ),
+        "line",
+        (7, "source_of_position", "paragraph 28.1 has no 'Source of position: <symbol> - Para. N' line"),
+    ),
     "not a zip": (
         lambda d: write(d / "fake.docx", b"28.1 Not really a Word file"),
         "row",

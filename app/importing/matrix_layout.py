@@ -200,6 +200,15 @@ def text_entries(lines: Iterable[tuple[int, str]]) -> Iterator[Entry | Review]:
         head, colon, rest = line.partition(":")
         if state == "text" and colon and head.strip().casefold() == SOURCE_OF_POSITION:
             entry.source_of_position, state = rest.strip(), "position"
+        elif state == "text" and (line.casefold() in POSITIONS or (colon and head.strip().casefold() in AFFECTED)):
+            # A position or the affected persons while the text runs: the "Source of position" line
+            # is missing. The entry ends its text here (and is refused for it), so the next
+            # recommendation is not read as the rest of this one.
+            if line.casefold() in POSITIONS:
+                entry.position = line
+            else:
+                entry.themes.append(line)
+            state = "themes"
         elif state == "text":
             entry.text.append(line)
         elif state == "position":
