@@ -258,6 +258,23 @@ def test_the_review_comes_from_the_options_when_the_document_lacks_it(session: S
     assert row is not None and (row.cycle, row.session, row.state_under_review_name) == (3, 31, "China")
 
 
+def test_a_state_the_header_names_wrongly_can_be_given(session: Session, tmp_path: Path) -> None:
+    path = make_matrix(tmp_path / "m.docx", good_rows(1), title="UPR of Atlantis (3rd Cycle \u2013 31st session)")
+    errors = rejected(session, path)
+    assert "'Atlantis' is not a State the importer knows; give the `state` option" in errors[0][2]
+    assert run(session, path, state="China").inserted == 1
+    assert session.get(Recommendation, "3-CHN-28.1") is not None
+
+
+def test_the_table_header_repeated_at_a_page_break_is_skipped(session: Session, tmp_path: Path) -> None:
+    text = as_text(make_matrix(tmp_path / "m.docx", good_rows(2)))
+    text = text.replace("- children\n", "- children\nRecommendation\nPosition\nFull list of themes\n", 1)
+    summary = run(session, write(tmp_path / "m.txt", text.encode()))
+    assert summary.inserted == 2
+    row = session.get(Recommendation, "3-CHN-28.1")
+    assert row is not None and row.affected_groups == ["general", "children"] and len(row.themes) == 1
+
+
 def test_an_option_that_contradicts_the_document_is_refused(session: Session, tmp_path: Path) -> None:
     path = make_matrix(tmp_path / "m.docx", good_rows())
     errors = rejected(session, path, review_session=30)

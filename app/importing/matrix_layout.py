@@ -58,6 +58,10 @@ PARAGRAPH = re.compile(r"^\d{1,3}\.\d{1,3}(?:\.\d{1,3})?\.?\s")
 THEME_LINE = re.compile(r"^[A-Z]\d{0,3}\s+\S")
 SDG_LINE = re.compile(r"^S(\d{1,2})\b")
 SDG_CELL = re.compile(r"^(?:S|SDG\s*)?(\d{1,2})\b", re.IGNORECASE)
+# The table's header cells, one per line or on one line, repeated where a page breaks the table.
+HEADER_CELLS = frozenset(
+    {"recommendation", "position", "full list of themes", "assessment/comments on level of implementation", "sdgs"}
+)
 PAGE_LINE = re.compile(r"^page\s+\d+\s+of\s+\d+$", re.IGNORECASE)
 EXPECTED_LAYOUT = (
     "the matrix of recommendations laid out as text: a header 'UPR of <State> (<n>th Cycle – <n>th session)', "
@@ -112,14 +116,18 @@ def settle_review(found: Review | None, given: Review) -> tuple[Review | None, s
     """
     doc = found or Review()
     said = f"its header says {doc.title!r}" if doc.title else ""
-    if doc.state_name and doc.state is None:
+    if doc.state_name and doc.state is None and given.state is None:
         return None, f"{said}, but {doc.state_name!r} is not a State the importer knows; give the `state` option"
-    conflicts = []
-    for name, mine, theirs in (("state", doc.state, given.state), ("cycle", doc.cycle, given.cycle)):
-        if mine is not None and theirs is not None and mine != theirs:
-            conflicts.append(f"the `{name}` option says {theirs}")
-    if doc.session is not None and given.session is not None and doc.session != given.session:
-        conflicts.append(f"the `session` option says {given.session}")
+    pairs = (
+        ("state", doc.state, given.state),
+        ("cycle", doc.cycle, given.cycle),
+        ("session", doc.session, given.session),
+    )
+    conflicts = [
+        f"the `{name}` option says {theirs}"
+        for name, mine, theirs in pairs
+        if mine is not None and theirs is not None and mine != theirs
+    ]
     if conflicts:
         return None, f"{said}; {' and '.join(conflicts)}"
     state = doc.state or given.state
@@ -185,8 +193,8 @@ def text_entries(lines: Iterable[tuple[int, str]]) -> Iterator[Entry | Review]:
             title_found = True
             yield review
             continue
-        if REVIEW_TITLE.search(line) or (line.startswith("Recommendation") and "Position" in line):
-            continue  # the header repeated on every page, the table's header row
+        if REVIEW_TITLE.search(line) or line.casefold() in HEADER_CELLS or line.startswith("Recommendation Position"):
+            continue  # the page header and the table's header row, repeated on every page
         if line.startswith("Theme:") or (PARAGRAPH.match(line) and _starts_entry(entry, state, line)):
             if entry is not None:
                 yield entry
