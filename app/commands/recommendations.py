@@ -9,7 +9,7 @@ import typer
 
 from app.core.config import get_settings
 
-FORMATS = ("jsonl", "csv", "uhri")
+FORMATS = ("jsonl", "csv", "uhri", "matrix")
 
 
 def import_recommendations(
@@ -19,13 +19,30 @@ def import_recommendations(
         typer.Option(
             "--format",
             "-f",
-            help="jsonl, csv or uhri (default: from the content: a JSON array is the UHRI export, "
-            "'{' opens JSON Lines, anything else is CSV).",
+            help="jsonl, csv, uhri or matrix (default: from the name and content: .docx, .pdf and .txt are "
+            "OHCHR's matrix of recommendations, a JSON array is the UHRI export, '{' opens JSON Lines, "
+            "anything else is CSV).",
         ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
+    state: Annotated[
+        str | None, typer.Option("--state", help="Matrix only: the State under review, when the document does not say.")
+    ] = None,
+    cycle: Annotated[
+        int | None,
+        typer.Option("--cycle", min=1, max=20, help="Matrix only: the UPR cycle, when the document does not say."),
+    ] = None,
+    review_session: Annotated[
+        int | None,
+        typer.Option(
+            "--session", min=1, max=200, help="Matrix only: the review's session, when the document does not say."
+        ),
+    ] = None,
 ) -> None:
-    """Import recommendations (OHCHR UHRI export, JSONL, UPR Info CSV or our CSV export), all or nothing."""
+    """Import recommendations (OHCHR's matrix of recommendations, UHRI export, JSONL, UPR Info CSV or our CSV export).
+
+    All or nothing: one bad row and nothing is written.
+    """
     from app.commands.progress import import_progress
     from app.core.db import command_session
     from app.core.errors import Problem
@@ -49,9 +66,12 @@ def import_recommendations(
                 dry_run=dry_run,
                 max_rows=settings.MAX_IMPORT_ROWS,
                 progress=report,
+                state=state,
+                cycle=cycle,
+                review_session=review_session,
             )
     except Problem as problem:
-        typer.echo(f"error: {problem.detail}", err=True)
+        typer.echo(f"error: {path}: {problem.detail}", err=True)
         unit = problem.extensions.get("unit", "line")
         for err in problem.extensions.get("errors", []):
             typer.echo(

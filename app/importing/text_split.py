@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 from app.reference.countries import resolve_iso3
@@ -75,19 +76,22 @@ def _trailing_group(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _as_states(content: str) -> list[str] | None:
+Resolver = Callable[[str], "str | None"]
+
+
+def _as_states(content: str, resolve: Resolver) -> list[str] | None:
     """The names in an attribution's parentheses, or None when it is not one."""
     if is_unrecorded(content) or content.casefold() == "unknown":
         return [content]
-    if resolve_iso3(content) is not None:
+    if resolve(content) is not None:
         return [content]
     names = [n for n in _NAME_SPLIT.split(content) if n]
-    if names and all(resolve_iso3(n) is not None for n in names):
+    if names and all(resolve(n) is not None for n in names):
         return names
     return None
 
 
-def _peel(text: str) -> tuple[str, list[str]]:
+def _peel(text: str, resolve: Resolver = resolve_iso3) -> tuple[str, list[str]]:
     """Remove the attributions closing one recommendation; the names in reading order."""
     text = text.rstrip(" ;.")
     states: list[str] = []
@@ -96,7 +100,7 @@ def _peel(text: str) -> tuple[str, list[str]]:
         if found is None:
             break
         before, content = found
-        names = _as_states(content)
+        names = _as_states(content, resolve)
         if names is None or not before:
             break
         states[:0] = names
@@ -104,13 +108,13 @@ def _peel(text: str) -> tuple[str, list[str]]:
     return text, states
 
 
-def _split_parts(text: str) -> list[str]:
+def _split_parts(text: str, resolve: Resolver) -> list[str]:
     """Cut a merged entry after each attribution followed by ";" (``A (France); B (Fiji)``)."""
     parts: list[str] = []
     start = 0
     for match in re.finditer(r"\)\s*;\s*", text):
         candidate = text[start : match.start() + 1]
-        _, states = _peel(candidate)
+        _, states = _peel(candidate, resolve)
         if states:
             parts.append(candidate)
             start = match.end()
@@ -118,8 +122,10 @@ def _split_parts(text: str) -> list[str]:
     return [p for p in parts if p.strip(" ;.")]
 
 
-def split_published(raw: str) -> tuple[str | None, str, list[str]]:
+def split_published(raw: str, resolve: Resolver = resolve_iso3) -> tuple[str | None, str, list[str]]:
     """(paragraph, text, recommending State names) of a published recommendation.
+
+    `resolve` tells which names are States (the country resolver unless given).
 
     >>> split_published("<p>115.6 Ratify the ICRMW (Iran (Islamic Republic of));</p>")
     ('115.6', 'Ratify the ICRMW', ['Iran (Islamic Republic of)'])
@@ -136,8 +142,8 @@ def split_published(raw: str) -> tuple[str | None, str, list[str]]:
         text = text[match.end() :].strip()
     texts: list[str] = []
     states: list[str] = []
-    for part in _split_parts(text):
-        body, names = _peel(part.strip())
+    for part in _split_parts(text, resolve):
+        body, names = _peel(part.strip(), resolve)
         texts.append(body)
         for name in names:
             if name not in states:

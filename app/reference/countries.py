@@ -164,6 +164,29 @@ def resolve_iso3(value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _spaceless_names() -> dict[str, str]:
+    return {name.replace(" ", ""): code for name, code in _tables()[2].items()}
+
+
+@lru_cache(maxsize=1024)
+def resolve_iso3_spaced(value: str) -> str | None:
+    """`resolve_iso3`, else the name with its spaces ignored: typeset documents break words ("Plurinational S tate of").
+
+    Only the spaces are ignored, every letter must match a known name: still no guess.
+
+    >>> resolve_iso3_spaced("Bolivia (Plurinational S tate of)")
+    'BOL'
+    >>> resolve_iso3_spaced("Atlantis") is None
+    True
+    """
+    found = resolve_iso3(value)
+    if found is not None or not isinstance(value, str):
+        return found
+    key = normalise_name(value).replace(" ", "")
+    return _spaceless_names().get(key) if key else None
+
+
 def country_name(iso3: str) -> str:
     """pycountry's English short name for an ISO3 code (the code itself when unknown)."""
     country = pycountry.countries.get(alpha_3=iso3)

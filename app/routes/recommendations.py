@@ -29,6 +29,12 @@ ResponseFilter = Literal["supported", "noted", "pending"]
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
 CSV_TYPES = ("text/csv", "application/csv")
 UHRI_TYPES = ("application/json",)
+# OHCHR's matrix of recommendations: the Word document it publishes, or the same as PDF or text.
+MATRIX_TYPES = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "matrix-docx",
+    "application/pdf": "matrix-pdf",
+    "text/plain": "matrix-txt",
+}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -236,13 +242,16 @@ def export_recommendations(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "The raw file: JSON Lines (shared schema or our export), CSV (UPR Info export or ours) "
-            "or, as `application/json`, OHCHR's Universal Human Rights Index export (`export-full-en.json`: "
-            "a JSON array; only its UPR recommendations are imported, the other records are counted as skipped).",
+            "description": "The raw file: JSON Lines (shared schema or our export), CSV (UPR Info export or ours), "
+            "as `application/json` OHCHR's Universal Human Rights Index export (`export-full-en.json`: "
+            "a JSON array; only its UPR recommendations are imported, the other records are counted as skipped), "
+            "or OHCHR's matrix of recommendations of one review: the Word document (.docx), or the same as PDF "
+            "or `text/plain` (the review is read from its header, else from `state`, `cycle` and `session`).",
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
                 "text/csv": {"schema": {"type": "string", "format": "binary"}},
                 "application/json": {"schema": {"type": "string", "format": "binary"}},
+                **{media: {"schema": {"type": "string", "format": "binary"}} for media in MATRIX_TYPES},
             },
         }
     },
@@ -254,6 +263,17 @@ async def import_recommendations(
     settings: SettingsDep,
     admin: AdminDep,
     dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
+    state: Annotated[
+        str | None,
+        Query(
+            min_length=2, max_length=64, description="Matrix only: the State under review, if the document lacks it."
+        ),
+    ] = None,
+    cycle: Annotated[Cycle | None, Query(description="Matrix only: the UPR cycle, if the document lacks it.")] = None,
+    review_session: Annotated[
+        SessionNumber | None,
+        Query(alias="session", description="Matrix only: the review's session, if the document lacks it."),
+    ] = None,
 ) -> ImportSummary:
     """Import recommendations from a file, all or nothing: 201 when something was inserted, 200 otherwise.
 
@@ -267,13 +287,17 @@ async def import_recommendations(
         fmt = "csv"
     elif content_type in UHRI_TYPES:
         fmt = "uhri"
+    elif content_type in MATRIX_TYPES:
+        fmt = MATRIX_TYPES[content_type]
     else:
         raise UnprocessableEntity(
             f"Unsupported Content-Type {content_type or '(none)'!r}.",
             errors=[
                 field_error(
                     ["header", "content-type"],
-                    "must be application/x-ndjson, application/jsonl, text/csv or application/json (UHRI export)",
+                    "must be application/x-ndjson, application/jsonl, text/csv, application/json (UHRI export), or "
+                    "a matrix of recommendations as .docx (application/vnd.openxmlformats-officedocument."
+                    "wordprocessingml.document), application/pdf or text/plain",
                 )
             ],
         )
@@ -290,6 +314,9 @@ async def import_recommendations(
             dry_run=dry_run,
             max_rows=settings.MAX_IMPORT_ROWS,
             actor=admin,
+            state=state,
+            cycle=cycle,
+            review_session=review_session,
         )
     response.status_code = 201 if summary.inserted else 200
     return summary

@@ -27,12 +27,16 @@ def import_and_tag(
     progress: ProgressCallback | None = None,
     actor: audit.Actor = audit.COMMAND_LINE,
     finish: FinishHook | None = None,
+    state: str | None = None,
+    cycle: int | None = None,
+    review_session: int | None = None,
 ) -> ImportSummary:
     """Import a file all or nothing; unless it is a dry run, give unthemed recommendations the tagger's themes.
 
     `summary.themes_predicted` counts the recommendations tagged (human labels are never touched).
     The import's audit row names `actor` (the command line unless a request's key is given); `finish`
-    is the caller's last step in the import's transaction (`app.importing.store.FinishHook`).
+    is the caller's last step in the import's transaction (`app.importing.store.FinishHook`);
+    `state`, `cycle` and `review_session` complete what a matrix of recommendations does not say.
     """
     summary = recommendation_service.import_recommendations(
         session,
@@ -43,6 +47,9 @@ def import_and_tag(
         progress=progress,
         actor=actor,
         finish=finish,
+        state=state,
+        cycle=cycle,
+        review_session=review_session,
     )
     if not dry_run:
         summary.themes_predicted = theme_service.tag_unthemed(session, tagger)

@@ -27,10 +27,10 @@ from sqlalchemy import ColumnElement, Select, Table, func, literal_column, selec
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.core.errors import NotFound
+from app.core.errors import NotFound, UnprocessableEntity, field_error
 from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
-from app.importing import detect_format, open_source, run_import
+from app.importing import MATRIX_FORMATS, Review, detect_format, open_source, run_import
 from app.importing.core import RECORD_FIELDS, ProgressCallback
 from app.importing.csv_layout import escape_cell, join_list, render_cell
 from app.importing.store import FinishHook
@@ -41,6 +41,7 @@ from app.models.recommendation import (
     RecommendationFacets,
     RecommendationPublic,
 )
+from app.reference.countries import resolve_iso3
 from app.services import audit
 from app.services.recommendation_filters import (
     FTS,
@@ -394,13 +395,17 @@ def import_recommendations(
     progress: ProgressCallback | None = None,
     actor: audit.Actor = audit.COMMAND_LINE,
     finish: FinishHook | None = None,
+    state: str | None = None,
+    cycle: int | None = None,
+    review_session: int | None = None,
 ) -> ImportSummary:
     """Validate a whole file, then upsert it in one transaction; a 422 listing every bad row otherwise.
 
     `fmt` "auto" tells the format from the content (`detect_format`). The groups of
     recommendations the import writes are relinked across sources in the same transaction, as is
     the import's audit row (by `actor`), and `finish` is called last (a sync marks withdrawn records);
-    a dry run writes none of them.
+    a dry run writes none of them. `state`, `cycle` and `review_session` give what a matrix of
+    recommendations does not say of its review.
     """
     from app.services import linking
 
@@ -409,7 +414,8 @@ def import_recommendations(
             written, actor, resource="recommendations", resource_id=str(uuid.uuid4()), action="import", detail=detail
         )
 
-    source = open_source(file, detect_format(file) if fmt == "auto" else fmt)
+    fmt = detect_format(file) if fmt == "auto" else fmt
+    source = open_source(file, fmt, review_options(fmt, state=state, cycle=cycle, session=review_session))
     return run_import(
         session,
         source,
@@ -420,6 +426,26 @@ def import_recommendations(
         audit=record,
         finish=finish,
     )
+
+
+def review_options(fmt: str, *, state: str | None, cycle: int | None, session: int | None) -> Review | None:
+    """The review options of a matrix import, checked: a known State; none at all for the other formats."""
+    given = {"state": state, "cycle": cycle, "session": session}
+    named = [name for name, value in given.items() if value is not None]
+    if fmt != "matrix" and fmt not in MATRIX_FORMATS:
+        if named:
+            raise UnprocessableEntity(
+                f"{', '.join(named)} apply to a matrix of recommendations only; this file is {fmt}.",
+                errors=[field_error(["query", n], "only for a matrix of recommendations") for n in named],
+            )
+        return None
+    code = resolve_iso3(state) if state is not None else None
+    if state is not None and code is None:
+        raise UnprocessableEntity(
+            f"Unknown State {state!r}.",
+            errors=[field_error(["query", "state"], f"unknown State {state!r}; expected an ISO3 code or a name")],
+        )
+    return Review(state=code, cycle=cycle, session=session)
 
 
 __all__ = [
@@ -433,5 +459,6 @@ __all__ = [
     "get_recommendation",
     "import_recommendations",
     "list_recommendations",
+    "review_options",
     "present",
 ]
