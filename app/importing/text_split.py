@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 from app.reference.countries import resolve_iso3
@@ -23,7 +24,9 @@ from app.reference.countries import resolve_iso3
 UNRECORDED_NAMES = frozenset({"", "unknown", "(unknown)"})
 _PARAGRAPH = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3}){1,3})\.?(?=\s)")
 _BLOCK_TAGS = frozenset({"p", "br", "div", "li", "ul", "ol", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6"})
-_NAME_SPLIT = re.compile(r"\s*,\s*|\s+and\s+|\s*;\s*")
+_NAME_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|et|y)\s+|\s*;\s*")
+# A country name (in the text's language) -> its ISO3 code, or None when it is not a country.
+Resolver = Callable[[str], "str | None"]
 
 
 def is_unrecorded(name: str) -> bool:
@@ -75,19 +78,19 @@ def _trailing_group(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _as_states(content: str) -> list[str] | None:
+def _as_states(content: str, resolve: Resolver) -> list[str] | None:
     """The names in an attribution's parentheses, or None when it is not one."""
     if is_unrecorded(content) or content.casefold() == "unknown":
         return [content]
-    if resolve_iso3(content) is not None:
+    if resolve(content) is not None:
         return [content]
     names = [n for n in _NAME_SPLIT.split(content) if n]
-    if names and all(resolve_iso3(n) is not None for n in names):
+    if names and all(resolve(n) is not None for n in names):
         return names
     return None
 
 
-def _peel(text: str) -> tuple[str, list[str]]:
+def _peel(text: str, resolve: Resolver) -> tuple[str, list[str]]:
     """Remove the attributions closing one recommendation; the names in reading order."""
     text = text.rstrip(" ;.")
     states: list[str] = []
@@ -96,7 +99,7 @@ def _peel(text: str) -> tuple[str, list[str]]:
         if found is None:
             break
         before, content = found
-        names = _as_states(content)
+        names = _as_states(content, resolve)
         if names is None or not before:
             break
         states[:0] = names
@@ -104,13 +107,13 @@ def _peel(text: str) -> tuple[str, list[str]]:
     return text, states
 
 
-def _split_parts(text: str) -> list[str]:
+def _split_parts(text: str, resolve: Resolver) -> list[str]:
     """Cut a merged entry after each attribution followed by ";" (``A (France); B (Fiji)``)."""
     parts: list[str] = []
     start = 0
     for match in re.finditer(r"\)\s*;\s*", text):
         candidate = text[start : match.start() + 1]
-        _, states = _peel(candidate)
+        _, states = _peel(candidate, resolve)
         if states:
             parts.append(candidate)
             start = match.end()
@@ -118,8 +121,12 @@ def _split_parts(text: str) -> list[str]:
     return [p for p in parts if p.strip(" ;.")]
 
 
-def split_published(raw: str) -> tuple[str | None, str, list[str]]:
+def split_published(raw: str, resolve: Resolver = resolve_iso3) -> tuple[str | None, str, list[str]]:
     """(paragraph, text, recommending State names) of a published recommendation.
+
+    `resolve` tells a country name from other words in parentheses: English and UN
+    names by default; a French or Spanish text passes one that knows that language's
+    names too (`app.reference.countries.resolver_for`).
 
     >>> split_published("<p>115.6 Ratify the ICRMW (Iran (Islamic Republic of));</p>")
     ('115.6', 'Ratify the ICRMW', ['Iran (Islamic Republic of)'])
@@ -136,8 +143,8 @@ def split_published(raw: str) -> tuple[str | None, str, list[str]]:
         text = text[match.end() :].strip()
     texts: list[str] = []
     states: list[str] = []
-    for part in _split_parts(text):
-        body, names = _peel(part.strip())
+    for part in _split_parts(text, resolve):
+        body, names = _peel(part.strip(), resolve)
         texts.append(body)
         for name in names:
             if name not in states:
