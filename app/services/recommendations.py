@@ -352,7 +352,12 @@ def _xlsx_value(value: object) -> object:
 
 def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[bytes]:
     """An .xlsx workbook of the matching rows (`xlsx_table`), rows read lazily."""
-    rows = ([row[name] for name in EXPORT_FIELDS] for row in _export_rows(engine, filters))
+    # A missing translation is an empty text cell, so every row is as wide as the header (no cell is no column).
+    translated = {name for _, name in TRANSLATED_COLUMNS}
+    rows = (
+        [row[name] if row[name] is not None or name not in translated else "" for name in EXPORT_FIELDS]
+        for row in _export_rows(engine, filters)
+    )
     return xlsx_table("Recommendations", EXPORT_FIELDS, rows)
 
 
