@@ -107,7 +107,8 @@ async def recommendation_filters(
         Query(
             min_length=1,
             max_length=MAX_QUERY_LENGTH,
-            description='Full-text search (English stemming): words are AND-ed, "quoted phrase", -excluded.',
+            description="Full-text search (English stemming; the French and Spanish texts word for word): words are "
+            'AND-ed, "quoted phrase", -excluded.',
             examples=["torture optional protocol"],
         ),
     ] = None,
