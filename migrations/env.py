@@ -21,13 +21,17 @@ target_metadata = SQLModel.metadata
 
 # Objects the models do not describe but migrations create by hand (full-text
 # indexes and their shadow tables); autogenerate must not try to drop them.
-IGNORED_TABLE_PREFIXES = ("recommendation_fts",)
+IGNORED_TABLE_PREFIXES = ("recommendation_fts", "recommendation_translation_fts")
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     if type_ == "table" and name and name.startswith(IGNORED_TABLE_PREFIXES):
         return False
-    return not (type_ == "index" and name and name.startswith(("ix_recommendation_fts", "ix_recommendation_tsv")))
+    return not (
+        type_ == "index"
+        and name
+        and name.startswith(("ix_recommendation_fts", "ix_recommendation_tsv", "ix_recommendation_translation_tsv"))
+    )
 
 
 def _configure(connection: Connection) -> None:

@@ -411,8 +411,18 @@ class Validation:
             self.errors.append(error)
 
 
-def validate(source: ImportSource, max_rows: int, progress: ProgressCallback | None, spool: IO[bytes]) -> Validation:
-    """Read and check every row, spooling the valid records (marshal batches) while no row is bad."""
+def validate(
+    source: ImportSource,
+    max_rows: int,
+    progress: ProgressCallback | None,
+    spool: IO[bytes],
+    digest: Callable[[Record], str] | None = None,
+) -> Validation:
+    """Read and check every row, spooling the valid records (marshal batches) while no row is bad.
+
+    Two rows with one id must have the same `digest` (the stored fields' `content_hash` by default).
+    """
+    digest = digest or content_hash
     unit = getattr(source, "unit", "line")
     state = Validation(unit=unit)
     pending: list[Record] = []
@@ -426,10 +436,10 @@ def validate(source: ImportSource, max_rows: int, progress: ProgressCallback | N
         for error in errors:
             state.add(error)
         if record is not None:
-            digest = content_hash(record)
+            hashed = digest(record)
             seen = state.hashes.get(record["id"])
             if seen is None:
-                state.hashes[record["id"]] = digest
+                state.hashes[record["id"]] = hashed
                 state.sources[record["source"]] += 1
                 if record.pop(UNRECORDED, False):
                     state.unrecorded += 1
@@ -439,7 +449,7 @@ def validate(source: ImportSource, max_rows: int, progress: ProgressCallback | N
                         marshal.dump(pending, spool)  # one dump per batch: marshal.load is slow per object
                         pending.clear()
                 state.first_line[record["id"]] = line
-            elif seen != digest:
+            elif seen != hashed:
                 state.add(
                     RowError(
                         line,

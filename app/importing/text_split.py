@@ -24,7 +24,9 @@ from app.reference.countries import resolve_iso3
 UNRECORDED_NAMES = frozenset({"", "unknown", "(unknown)"})
 _PARAGRAPH = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3}){1,3})\.?(?=\s)")
 _BLOCK_TAGS = frozenset({"p", "br", "div", "li", "ul", "ol", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6"})
-_NAME_SPLIT = re.compile(r"\s*,\s*|\s+and\s+|\s*;\s*")
+_NAME_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|et|y)\s+|\s*;\s*")
+# A country name (in the text's language) -> its ISO3 code, or None when it is not a country.
+Resolver = Callable[[str], "str | None"]
 
 
 def is_unrecorded(name: str) -> bool:
@@ -76,9 +78,6 @@ def _trailing_group(text: str) -> tuple[str, str] | None:
     return None
 
 
-Resolver = Callable[[str], "str | None"]
-
-
 def _as_states(content: str, resolve: Resolver) -> list[str] | None:
     """The names in an attribution's parentheses, or None when it is not one."""
     if is_unrecorded(content) or content.casefold() == "unknown":
@@ -91,7 +90,7 @@ def _as_states(content: str, resolve: Resolver) -> list[str] | None:
     return None
 
 
-def _peel(text: str, resolve: Resolver = resolve_iso3) -> tuple[str, list[str]]:
+def _peel(text: str, resolve: Resolver) -> tuple[str, list[str]]:
     """Remove the attributions closing one recommendation; the names in reading order."""
     text = text.rstrip(" ;.")
     states: list[str] = []
@@ -125,7 +124,9 @@ def _split_parts(text: str, resolve: Resolver) -> list[str]:
 def split_published(raw: str, resolve: Resolver = resolve_iso3) -> tuple[str | None, str, list[str]]:
     """(paragraph, text, recommending State names) of a published recommendation.
 
-    `resolve` tells which names are States (the country resolver unless given).
+    `resolve` tells a country name from other words in parentheses: English and UN
+    names by default; a French or Spanish text passes one that knows that language's
+    names too (`app.reference.countries.resolver_for`).
 
     >>> split_published("<p>115.6 Ratify the ICRMW (Iran (Islamic Republic of));</p>")
     ('115.6', 'Ratify the ICRMW', ['Iran (Islamic Republic of)'])

@@ -152,18 +152,25 @@ class UhriSource:
                 if reason is not None:
                     self.skipped[reason] += 1
                     continue
-                record, problems = convert(obj)
+                record, problems = self.convert(obj)
                 yield number, record, [RowError(number, f, r) for f, r in problems]
 
-    @staticmethod
-    def _skip_reason(obj: object) -> str | None:
+    # The labels of a UPR recommendation: the English export's (other languages' readers add theirs).
+    upr_bodies: frozenset[str] = frozenset({UPR_BODY})
+    recommendation_types: frozenset[str] = frozenset({RECOMMENDATION_TYPE})
+
+    def convert(self, obj: object) -> tuple[Record | None, list[tuple[str, str]]]:
+        """One UPR record as the record this reader yields, or its problems."""
+        return convert(obj)
+
+    def _skip_reason(self, obj: object) -> str | None:
         if not isinstance(obj, dict):
             return None  # map_record reports it
         body = _label(obj.get("Body"))
-        if body and body != UPR_BODY:
+        if body and body not in self.upr_bodies:
             return f"not UPR ({body})"
         kind = _label(obj.get("AnnotationType"))
-        if body and kind and kind != RECOMMENDATION_TYPE:
+        if body and kind and kind not in self.recommendation_types:
             return f"not a recommendation ({kind})"
         return None
 
@@ -371,4 +378,13 @@ def _sdgs(value: object, errors: list[tuple[str, str]]) -> tuple[list[int], list
     return goals, targets
 
 
-__all__ = ["SOURCE", "THEME_SCHEME", "UhriSource", "convert", "map_record", "parse_cycle", "parse_session"]
+__all__ = [
+    "ID_PREFIX",
+    "SOURCE",
+    "THEME_SCHEME",
+    "UhriSource",
+    "convert",
+    "map_record",
+    "parse_cycle",
+    "parse_session",
+]

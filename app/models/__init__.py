@@ -32,6 +32,7 @@ from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
 from app.models.sync import SyncLease, SyncRun  # noqa: E402
 from app.models.theme_vector import ThemeVector  # noqa: E402
+from app.models.translation import RecommendationTranslation  # noqa: E402
 from app.models.web_session import WebSelection, WebSession  # noqa: E402
 from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDelivery  # noqa: E402
 
@@ -58,6 +59,7 @@ __all__ = [
     "Provider",
     "ProviderFacet",
     "Recommendation",
+    "RecommendationTranslation",
     "Subscription",
     "SyncLease",
     "SyncRun",

@@ -212,6 +212,14 @@ class RecommendationAffectedGroup(SQLModel, table=True):
     affected_group: str = Field(sa_column=Column(String(255), primary_key=True, nullable=False))
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+# A field left out of the JSON unless set (the language fields, set only when a language is asked for).
+_ONLY_LANG: JsonObject = {"exclude_if": _absent}
+
+
 # What the API shows for a recommendation.
 class RecommendationPublic(RecommendationBase):
     model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
@@ -234,6 +242,25 @@ class RecommendationPublic(RecommendationBase):
         default_factory=list, description="Other sources' copies of this recommendation (on the canonical record)."
     )
     linked_sources: list[str] = Field(default_factory=list, description="The sources of those copies.")
+    # Present only when the request asks for a language (`lang`), so answers without it are as they were.
+    language: str | None = Field(
+        default=None,
+        description="The language of `text` as shown: the one asked for when a source gives the text in it, else "
+        "the original's. Only with `lang`.",
+        schema_extra=_ONLY_LANG,
+    )
+    original_text: str | None = Field(
+        default=None, description="The text as the source published it. Only with `lang`.", schema_extra=_ONLY_LANG
+    )
+    original_language: str | None = Field(
+        default=None, description="The language of `original_text` (en). Only with `lang`.", schema_extra=_ONLY_LANG
+    )
+    languages: list[str] | None = Field(
+        default=None,
+        description="The languages this recommendation's text exists in (the original first, then fr, es); a "
+        "language missing here is one no source gives, never machine-translated. Only with `lang`.",
+        schema_extra=_ONLY_LANG,
+    )
 
 
 # One bucket of a facet: a value and how many recommendations have it.

@@ -11,9 +11,11 @@ guess that silently files a recommendation under the wrong State.
 
 from __future__ import annotations
 
+import gettext
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import pycountry
@@ -187,6 +189,34 @@ def resolve_iso3_spaced(value: str) -> str | None:
     return _spaceless_names().get(key) if key else None
 
 
+@lru_cache(maxsize=8)
+def _localised_names(language: str) -> dict[str, str]:
+    """pycountry's names translated to `language` (its gettext catalogue of ISO 3166-1), normalised -> ISO3."""
+    catalogue = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            if value:
+                names.setdefault(normalise_name(catalogue.gettext(value)), country.alpha_3)
+    return names
+
+
+def resolver_for(language: str) -> Callable[[str], str | None]:
+    """`resolve_iso3` that also knows the country names of `language` ("Croatie", "Croacia")."""
+    if language == "en":
+        return resolve_iso3
+    names = _localised_names(language)
+
+    def resolve(value: str) -> str | None:
+        found = resolve_iso3(value)
+        if found is None and isinstance(value, str) and value.strip():
+            found = names.get(normalise_name(value))
+        return found
+
+    return resolve
+
+
 def country_name(iso3: str) -> str:
     """pycountry's English short name for an ISO3 code (the code itself when unknown)."""
     country = pycountry.countries.get(alpha_3=iso3)
@@ -207,4 +237,6 @@ __all__ = [
     "display_name",
     "normalise_name",
     "resolve_iso3",
+    "resolve_iso3_spaced",
+    "resolver_for",
 ]

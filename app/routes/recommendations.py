@@ -6,7 +6,7 @@ import tempfile
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, params
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import Field, StringConstraints
@@ -18,7 +18,9 @@ from app.http.deps import PageParamsDep, SessionDep, SettingsDep
 from app.http.errors_doc import problems
 from app.http.streaming import BoundedStreamingResponse
 from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
+from app.models.translation import TranslationImportSummary
 from app.services import recommendations as recommendation_service
+from app.services import translations as translation_service
 from app.services.imports import import_and_tag
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, RecommendationFilters
 from app.services.recommendations import RecommendationSort
@@ -118,7 +120,8 @@ async def recommendation_filters(
         Query(
             min_length=1,
             max_length=MAX_QUERY_LENGTH,
-            description='Full-text search (English stemming): words are AND-ed, "quoted phrase", -excluded.',
+            description="Full-text search (English stemming; the French and Spanish texts word for word): words are "
+            'AND-ed, "quoted phrase", -excluded.',
             examples=["torture optional protocol"],
         ),
     ] = None,
@@ -146,6 +149,17 @@ async def recommendation_filters(
 
 
 FiltersDep = Annotated[RecommendationFilters, Depends(recommendation_filters)]
+LangQuery = Annotated[
+    Literal["en", "fr", "es"] | None,
+    Query(
+        description="Show `text` in this language where a source publishes it (OHCHR's French and Spanish UHRI "
+        "exports, a matrix in French or Spanish), else the original; the answer then also says which language is "
+        "shown (`language`), the original (`original_text`, `original_language`) and the languages the text exists "
+        "in (`languages`). Nothing is machine-translated. Without `lang` the answer is the original alone. "
+        "`Accept-Language` is not read: pass `lang`.",
+        examples=["fr"],
+    ),
+]
 
 
 @router.get(
@@ -165,10 +179,14 @@ def list_recommendations(
             "`newest`: the newest review first (latest cycle and session)."
         ),
     ] = "relevance",
+    lang: LangQuery = None,
 ) -> Page[RecommendationPublic]:
-    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id."""  # noqa: E501
+    """List recommendations matching the filters; ranked by relevance when `q` is given, else by cycle, session, State, id.
+
+    `q` also finds a recommendation by its French or Spanish text; `lang` shows the texts in that language.
+    """  # noqa: E501
     rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page, sort=sort)
-    return Page.build(recommendation_service.present(session, rows), total, page)
+    return Page.build(recommendation_service.present(session, rows, lang=lang), total, page)
 
 
 @router.get(
@@ -322,13 +340,62 @@ async def import_recommendations(
     return summary
 
 
+@router.post(
+    "/translations/{language}",
+    response_model=TranslationImportSummary,
+    operation_id="import_recommendation_translations",
+    responses=problems(401, 403, 413, 422, 503, 507),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "OHCHR's Universal Human Rights Index export in that language (`export-full-fr.json` or "
+            "`export-full-es.json`): a JSON array with the same `AnnotationId`s as the English export.",
+            "content": {"application/json": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def import_recommendation_translations(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    admin: AdminDep,
+    language: Annotated[Literal["fr", "es"], Path(description="The language of the export's texts.")],
+    dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
+) -> TranslationImportSummary:
+    """Attach the French or Spanish texts of a UHRI export to the recommendations already imported, all or nothing.
+
+    Each UPR record's text goes to the recommendation the English export brought with the same
+    `AnnotationId` (`uhri-<AnnotationId>`); records whose recommendation is not in the database are
+    counted in `unknown` and not stored. `text` stays the original; `lang` on the recommendation
+    operations shows these texts.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in UHRI_TYPES:
+        raise UnprocessableEntity(
+            f"Unsupported Content-Type {content_type or '(none)'!r}.",
+            errors=[field_error(["header", "content-type"], "must be application/json (a UHRI export)")],
+        )
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        return await run_in_threadpool(
+            translation_service.import_translations,
+            session,
+            file=spool,
+            language=language,
+            dry_run=dry_run,
+            max_rows=settings.MAX_IMPORT_ROWS,
+            actor=admin,
+        )
+
+
 @router.get(
     "/{recommendation_id}",
     response_model=RecommendationPublic,
     operation_id="get_recommendation",
     responses=problems(404, 503),
 )
-def get_recommendation(recommendation_id: str, session: SessionDep) -> RecommendationPublic:
-    """Show one recommendation by its stable source id."""
+def get_recommendation(recommendation_id: str, session: SessionDep, lang: LangQuery = None) -> RecommendationPublic:
+    """Show one recommendation by its stable source id; `lang` shows its text in French or Spanish where it exists."""
     row = recommendation_service.get_recommendation(session, recommendation_id=recommendation_id)
-    return recommendation_service.present(session, [row])[0]
+    return recommendation_service.present(session, [row], lang=lang)[0]

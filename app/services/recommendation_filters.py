@@ -13,7 +13,9 @@ is left out, so each recommendation appears once; unless `include_withdrawn`, a 
 withdrawn from its source's export (`withdrawn_at` set by `upr-match sync`) is left out.
 
 Full-text search uses SQLite FTS5 (porter stemmer, bm25 rank) or PostgreSQL
-`to_tsvector('english', text)` with `websearch_to_tsquery`.
+`to_tsvector('english', text)` with `websearch_to_tsquery`. A recommendation also
+matches by its French or Spanish text (`recommendation_translation`, migration 0020):
+word for word, without stemming (FTS5 `unicode61`, PostgreSQL's `simple` configuration).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
+from app.models.translation import RecommendationTranslation
 from app.reference.regions import regional_group_members
 from app.reference.validation import normalise_iso3
 
@@ -46,6 +49,8 @@ RS = table_of(RecommendationSdg)
 RST = table_of(RecommendationSdgTarget)
 RAG = table_of(RecommendationAffectedGroup)
 FTS = table("recommendation_fts", column("rowid"), column("rank"))
+T = table_of(RecommendationTranslation)
+TFTS = table("recommendation_translation_fts", column("rowid"), column("rank"))
 # One value of a list filter: a code or a name, or a number (cycle, session, SDG, action category).
 FilterValue = str | int
 
@@ -207,6 +212,25 @@ def fts_match(q: str) -> TextClause:
     return text("recommendation_fts MATCH :fts_q").bindparams(fts_q=fts5_query(q))
 
 
+def translation_fts_match(q: str) -> TextClause:
+    """SQLite: the French and Spanish texts matching `q` (rows of `recommendation_translation_fts`)."""
+    return text("recommendation_translation_fts MATCH :translation_q").bindparams(translation_q=fts5_query(q))
+
+
+def pg_translation_match(q: str) -> ColumnElement[bool]:
+    """PostgreSQL: a translation row's text matches `q`, spelled as its GIN index expression."""
+    simple: ColumnElement[Any] = literal_column("'simple'")
+    return func.to_tsvector(simple, T.c.text).op("@@")(func.websearch_to_tsquery(simple, q))
+
+
+def translated_match(q: str, *, postgres: bool) -> ColumnElement[bool]:
+    """`id` has a French or Spanish text matching `q`."""
+    if postgres:
+        return R.c.id.in_(select(T.c.recommendation_id).where(pg_translation_match(q)))
+    rows = select(TFTS.c.rowid).where(translation_fts_match(q))
+    return R.c.id.in_(select(T.c.recommendation_id).where(T.c.id.in_(rows)))
+
+
 def member(
     index_table: Table, value_column: str, values: Iterable[FilterValue], *, exists: bool
 ) -> ColumnElement[bool]:
@@ -278,16 +302,20 @@ def conditions(
     if filters.published_to is not None:
         conds.append(R.c.publication_date <= filters.published_to)
     if with_q and filters.q:
+        english: ColumnElement[bool]
         if postgres:
-            conds.append(pg_tsv().op("@@")(func.websearch_to_tsquery(literal_column("'english'"), filters.q)))
+            english = pg_tsv().op("@@")(func.websearch_to_tsquery(literal_column("'english'"), filters.q))
         else:
-            conds.append(R.c.seq.in_(select(FTS.c.rowid).where(fts_match(filters.q))))
+            english = R.c.seq.in_(select(FTS.c.rowid).where(fts_match(filters.q)))
+        conds.append(or_(english, translated_match(filters.q, postgres=postgres)))
     return conds
 
 
 __all__ = [
     "FTS",
     "MAX_QUERY_LENGTH",
+    "T",
+    "TFTS",
     "MAX_VALUES",
     "RecommendationFilters",
     "conditions",
@@ -295,5 +323,8 @@ __all__ = [
     "fts_match",
     "left_out",
     "member",
+    "pg_translation_match",
     "pg_tsv",
+    "translated_match",
+    "translation_fts_match",
 ]

@@ -41,8 +41,10 @@ from app.models.recommendation import (
     RecommendationFacets,
     RecommendationPublic,
 )
+from app.models.translation import TRANSLATION_LANGUAGES
 from app.reference.countries import resolve_iso3
 from app.services import audit
+from app.services import translations as translation_service
 from app.services.recommendation_filters import (
     FTS,
     MAX_QUERY_LENGTH,
@@ -61,6 +63,10 @@ from app.services.recommendation_filters import (
 )
 
 EXPORT_BATCH = 1_000
+# The French and Spanish texts a source gives, after the record's own columns (empty without one);
+# an import of the export reads the record's columns and leaves these aside.
+TRANSLATED_COLUMNS: tuple[tuple[str, str], ...] = tuple((code, f"text_{code}") for code in TRANSLATION_LANGUAGES)
+EXPORT_FIELDS: tuple[str, ...] = (*RECORD_FIELDS, *(name for _, name in TRANSLATED_COLUMNS))
 XLSX_CHUNK = 1 << 16
 # Above this many matches a page is found faster by walking the list-order index.
 DENSE_MATCHES = 2_000
@@ -100,9 +106,22 @@ def list_recommendations(
     conds = _conditions(filters, postgres=postgres)
     stmt: Select[Any]
     if filters.q and sort != "newest":
+        # Ranked by the English text alone unless a French or Spanish text matches too (one probe).
+        translated = translation_service.any_text_matches(session, filters.q)
         if postgres:
             query = func.websearch_to_tsquery(literal_column("'english'"), filters.q)
-            stmt = select(Recommendation).where(*conds).order_by(func.ts_rank(pg_tsv(), query).desc(), R.c.id)
+            rank = func.ts_rank(pg_tsv(), query)
+            if translated:
+                rank = func.greatest(rank, translation_service.pg_translation_rank(filters.q))
+            stmt = select(Recommendation).where(*conds).order_by(rank.desc(), R.c.id)
+        elif translated:
+            best = translation_service.sqlite_ranks(filters.q)
+            stmt = (
+                select(Recommendation)
+                .join(best, best.c.id == R.c.id)
+                .where(*_conditions(filters, postgres=False, with_q=False))
+                .order_by(best.c.rank, R.c.id)
+            )
         else:
             stmt = (
                 select(Recommendation)
@@ -111,11 +130,11 @@ def list_recommendations(
                 .order_by(FTS.c.rank, R.c.id)
             )
         # The page and its total in one round trip (the total again on its own only past the last page).
-        counted = stmt.add_columns(_count_query(session, filters, conds).scalar_subquery())
+        counted = stmt.add_columns(_count_query(session, filters, conds, translated=translated).scalar_subquery())
         found = session.execute(counted.limit(page.limit).offset(page.offset)).all()
         if found:
             return [row for row, _ in found], int(found[0][1])
-        return [], _count(session, filters, conds)
+        return [], _count(session, filters, conds, translated=translated)
     total = _count(session, filters, conds)
     if sort == "newest":
         dense = total > DENSE_MATCHES and not filters.q
@@ -128,9 +147,14 @@ def list_recommendations(
     return list(rows), total
 
 
-def _count_query(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> Select[Any]:
-    """How many recommendations match; a lone search or list filter is counted on its own index."""
-    if filters.q and len(conds) == 1 and left_out(filters) is None and not _is_postgres(session):
+def _count_query(
+    session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]], *, translated: bool = False
+) -> Select[Any]:
+    """How many recommendations match; a lone search or list filter is counted on its own index.
+
+    `translated`: some French or Spanish text matches the search, so the English index alone does not count it.
+    """
+    if filters.q and len(conds) == 1 and left_out(filters) is None and not translated and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
         return select(func.count()).select_from(FTS).where(fts_match(filters.q))
     lone = _lone_member_filter(filters)
@@ -171,8 +195,10 @@ def _member_count(
     return select(rows.scalar_subquery() - dropped.scalar_subquery())
 
 
-def _count(session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]]) -> int:
-    return int(session.execute(_count_query(session, filters, conds)).scalar_one())
+def _count(
+    session: Session, filters: RecommendationFilters, conds: list[ColumnElement[bool]], *, translated: bool = False
+) -> int:
+    return int(session.execute(_count_query(session, filters, conds, translated=translated)).scalar_one())
 
 
 def get_recommendation(session: Session, *, recommendation_id: str) -> Recommendation:
@@ -183,8 +209,12 @@ def get_recommendation(session: Session, *, recommendation_id: str) -> Recommend
     return row
 
 
-def present(session: Session, rows: list[Recommendation]) -> list[RecommendationPublic]:
-    """Recommendations as the API shows them: a canonical record lists the other sources' copies of it."""
+def present(session: Session, rows: list[Recommendation], *, lang: str | None = None) -> list[RecommendationPublic]:
+    """Recommendations as the API shows them: a canonical record lists the other sources' copies of it.
+
+    With `lang` (en, fr, es), each text is shown in that language where a source gives it,
+    with the fields saying which language is shown, the original and the languages there are.
+    """
     copies: dict[str, list[tuple[str, str]]] = {r.id: [] for r in rows if r.canonical_id is None}
     if copies:
         found = session.execute(
@@ -200,6 +230,8 @@ def present(session: Session, rows: list[Recommendation]) -> list[Recommendation
             item.linked_ids = [rid for rid, _ in linked]
             item.linked_sources = sorted({source for _, source in linked})
         shown.append(item)
+    if lang is not None:
+        translation_service.localise(session, shown, lang)
     return shown
 
 
@@ -295,6 +327,11 @@ def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[Jso
         batch = stmt if after is None else stmt.where(tuple_(*_ORDER) > tuple_(*after))
         with engine.connect() as conn:
             rows = [dict(row._mapping) for row in conn.execute(batch)]
+            texts = translation_service.translations_for(conn, [row["id"] for row in rows])
+        for row in rows:
+            own = texts.get(row["id"], {})
+            for language, name in TRANSLATED_COLUMNS:
+                row[name] = own.get(language)
         yield from rows
         if len(rows) < EXPORT_BATCH:
             return
@@ -304,6 +341,8 @@ def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[Jso
 
 def export_lines(engine: Engine, *, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
     """The matching recommendations as JSONL, CSV (our re-importable layout) or .xlsx, in chunks of bytes.
+
+    Each row ends with the French and Spanish texts (`text_fr`, `text_es`), empty where no source gives one.
 
     Filters are checked now (a 422 before anything is streamed); rows are read lazily.
     """
@@ -324,8 +363,13 @@ def _xlsx_value(value: object) -> object:
 
 def _xlsx_chunks(engine: Engine, filters: RecommendationFilters) -> Iterator[bytes]:
     """An .xlsx workbook of the matching rows (`xlsx_table`), rows read lazily."""
-    rows = ([row[name] for name in RECORD_FIELDS] for row in _export_rows(engine, filters))
-    return xlsx_table("Recommendations", RECORD_FIELDS, rows)
+    # A missing translation is an empty text cell, so every row is as wide as the header (no cell is no column).
+    translated = {name for _, name in TRANSLATED_COLUMNS}
+    rows = (
+        [row[name] if row[name] is not None or name not in translated else "" for name in EXPORT_FIELDS]
+        for row in _export_rows(engine, filters)
+    )
+    return xlsx_table("Recommendations", EXPORT_FIELDS, rows)
 
 
 def xlsx_table(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
@@ -370,10 +414,10 @@ def _export_chunks(engine: Engine, filters: RecommendationFilters, fmt: str) -> 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if fmt == "csv":
-        writer.writerow(RECORD_FIELDS)
+        writer.writerow(EXPORT_FIELDS)
     for n, row in enumerate(_export_rows(engine, filters), start=1):
         if fmt == "csv":
-            writer.writerow([escape_cell(render_cell(row[name])) for name in RECORD_FIELDS])
+            writer.writerow([escape_cell(render_cell(row[name])) for name in EXPORT_FIELDS])
         else:
             buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str))  # dates as ISO
             buffer.write("\n")

@@ -22,12 +22,14 @@ from app.services import coverage as coverage_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
+from app.services import translations as translation_service
 from app.services.analytics import pipeline as pipeline_service
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
 from app.web.gaps import funding_chart, pipeline_chart
 from app.web.labels import state_name
+from app.web.search import read_lang
 from app.web.session import WebDep
 from app.web.templating import Pager, render
 
@@ -52,11 +54,15 @@ def read_recommendation(request: Request, recommendation_id: str, session: Sessi
         session, principal=web.principal, page=related, recommendation_id=rec.id
     )
     providers = overview_service.get_providers_by_ids(session, ids=[a.provider_id for a in activities])
+    texts = translation_service.translations_for(session, [rec.id]).get(rec.id, {})
     return render(
         request,
         "recommendations/detail.html",
         {
             "rec": rec,
+            "lang": read_lang(request),
+            "texts": texts,
+            "language_names": translation_service.LANGUAGE_NAMES,
             "needs": needs,
             "needs_total": needs_total,
             "activities": activities,

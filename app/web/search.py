@@ -18,6 +18,7 @@ from fastapi import Request
 
 from app.core.jsontypes import JsonObject
 from app.models.recommendation import RecommendationFacets
+from app.models.translation import TRANSLATION_LANGUAGES
 from app.reference.regions import REGIONAL_GROUPS
 from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
@@ -112,6 +113,12 @@ def read_filters(request: Request) -> RecommendationFilters:
         published_from=_date(request, "published_from"),
         published_to=_date(request, "published_to"),
     )
+
+
+def read_lang(request: Request) -> str | None:
+    """The language the texts are asked in (`?lang=fr` or `es`); anything else shows the originals."""
+    value = (request.query_params.get("lang") or "").strip().lower()
+    return value if value in TRANSLATION_LANGUAGES else None
 
 
 def read_sort(request: Request) -> RecommendationSort:

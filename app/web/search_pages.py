@@ -20,6 +20,7 @@ from app.reference.regions import REGIONAL_GROUPS
 from app.services import coverage as coverage_service
 from app.services import recommendations as recommendation_service
 from app.services import selections
+from app.services.translations import LANGUAGE_NAMES
 from app.web import search
 from app.web.forms import first
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
@@ -46,6 +47,7 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
     """Search and filter recommendations (several values per filter), with facet counts, coverage and export."""
     filters = search.read_filters(request)
     sort = search.read_sort(request)
+    lang = search.read_lang(request)
     error = None
     choices: dict[str, list[FacetCount]] = {"theme": [], "affected_group": []}
     try:
@@ -69,8 +71,11 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
         "filters": filters,
         "sort": sort,
         "sorts": search.SORT_LABELS,
-        "hidden": search.query_pairs(filters, sort),
-        "rows": recommendation_service.present(session, rows),
+        # Every form of the page keeps the language the texts are shown in.
+        "hidden": search.query_pairs(filters, sort) + ([("lang", lang)] if lang else []),
+        "rows": recommendation_service.present(session, rows, lang=lang),
+        "lang": lang,
+        "language_names": LANGUAGE_NAMES,
         "facets": facets,
         "choices": choices,
         "facet_links": search.facet_links(filters, facets, names, sort),

@@ -319,11 +319,12 @@ def test_openapi_documents_operations_problems_and_examples(client: TestClient) 
         "get_recommendation_facets",
         "export_recommendations",
         "import_recommendations",
+        "import_recommendation_translations",
     }
     for op in ops.values():
         assert any(code.startswith("4") for code in op["responses"]), op["operationId"]
     schemas = spec["components"]["schemas"]
-    for name in ("RecommendationPublic", "RecommendationFacets", "ImportSummary"):
+    for name in ("RecommendationPublic", "RecommendationFacets", "ImportSummary", "TranslationImportSummary"):
         assert schemas[name].get("examples"), name
 
 

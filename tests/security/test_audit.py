@@ -30,6 +30,7 @@ AUDITED: dict[str, tuple[str, str] | None] = {
     "POST /v1/keys": ("key", "create"),
     "DELETE /v1/keys/{key_id}": ("key", "revoke"),
     "POST /v1/recommendations/import": ("recommendations", "import"),
+    "POST /v1/recommendations/translations/{language}": ("recommendations", "import"),
     "POST /v1/providers": ("provider", "create"),
     "PATCH /v1/providers/{provider_id}": ("provider", "update"),
     "DELETE /v1/providers/{provider_id}": ("provider", "delete"),
@@ -127,6 +128,9 @@ def test_each_write_leaves_exactly_its_audit_row(
     method = operation.split(" ", 1)[0]
     if operation.startswith("POST /v1/recommendations/import"):
         assert row.detail["inserted"] == body["inserted"] and row.detail["format"] == "jsonl"
+        return
+    if operation.startswith("POST /v1/recommendations/translations"):
+        assert row.detail["translations"] == "fr" and row.detail["unknown"] == body["unknown"] == 1
         return
     target = (case.get("path") or {}).values()
     resource_id = ids.get(next(iter(target)), "") if target and row.action != "create" else body.get("id")
