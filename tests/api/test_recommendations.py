@@ -125,9 +125,13 @@ def test_import_bad_rows_is_422_listing_each_and_writes_nothing(client: TestClie
 
 
 def test_import_unsupported_content_type_is_422(client: TestClient, admin: dict[str, str]) -> None:
-    r = client.post("/v1/recommendations/import", content=b"x", headers={**admin, "Content-Type": "application/pdf"})
+    r = client.post("/v1/recommendations/import", content=b"x", headers={**admin, "Content-Type": "image/png"})
     problem = assert_problem(r, 422)
     assert problem["errors"][0]["loc"] == ["header", "content-type"]
+    # A PDF is a matrix of recommendations now: a broken one is refused for what it is.
+    r = client.post("/v1/recommendations/import", content=b"x", headers={**admin, "Content-Type": "application/pdf"})
+    problem = assert_problem(r, 422)
+    assert problem["errors"][0]["field"] == "file" and "not a readable PDF" in problem["errors"][0]["reason"]
 
 
 def test_import_over_the_row_limit_is_413_and_writes_nothing(
