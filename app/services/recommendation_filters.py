@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, TextClause, column, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, Table, TextClause, and_, column, func, literal_column, or_, select, table, text
 
 from app.core.errors import UnprocessableEntity, field_error
 from app.models.common import table_of
@@ -265,14 +265,19 @@ def _document(symbols: tuple[str, ...]) -> ColumnElement[bool]:
     return or_(*options)
 
 
-def left_out(filters: RecommendationFilters) -> ColumnElement[bool] | None:
-    """What the default leaves out (copies, withdrawn records) and the filters do not bring back, or None."""
+def left_out(filters: RecommendationFilters) -> list[ColumnElement[bool]]:
+    """What the default leaves out and the filters do not bring back, as disjoint conditions.
+
+    Other sources' copies; withdrawn records that are not copies. Each is answered by its partial
+    index, so counts subtract each part's rows (an OR of the two would be planned as a scan).
+    """
     parts: list[ColumnElement[bool]] = []
     if not filters.include_linked:
         parts.append(R.c.canonical_id.is_not(None))
     if not filters.include_withdrawn:
-        parts.append(R.c.withdrawn_at.is_not(None))
-    return or_(*parts) if parts else None
+        withdrawn = R.c.withdrawn_at.is_not(None)
+        parts.append(and_(withdrawn, R.c.canonical_id.is_(None)) if parts else withdrawn)
+    return parts
 
 
 def conditions(

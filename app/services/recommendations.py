@@ -154,7 +154,7 @@ def _count_query(
 
     `translated`: some French or Spanish text matches the search, so the English index alone does not count it.
     """
-    if filters.q and len(conds) == 1 and left_out(filters) is None and not translated and not _is_postgres(session):
+    if filters.q and len(conds) == 1 and not left_out(filters) and not translated and not _is_postgres(session):
         # Only a search: count the FTS matches without visiting the recommendation rows.
         return select(func.count()).select_from(FTS).where(fts_match(filters.q))
     lone = _lone_member_filter(filters)
@@ -172,12 +172,12 @@ def _lone_member_filter(filters: RecommendationFilters) -> tuple[Table, str, tup
 
 
 def _member_count(
-    index_table: Table, value_column: str, values: tuple[FilterValue, ...], *, excluded: ColumnElement[bool] | None
+    index_table: Table, value_column: str, values: tuple[FilterValue, ...], *, excluded: list[ColumnElement[bool]]
 ) -> Select[Any]:
     """The recommendations having one of `values`, counted on the index table's (value, id) index.
 
     Each recommendation once: every matching row of the index table, less the rows of the records
-    left out (other sources' copies, withdrawn records: found through their partial indexes),
+    left out (other sources' copies, withdrawn records: each part found through its partial index),
     rather than a look-up of every row.
     """
     value = index_table.c[value_column]
@@ -185,14 +185,13 @@ def _member_count(
     # One value: an id has at most one row of it. Several: count each id once.
     counted = func.count() if len(values) == 1 else func.count(func.distinct(index_table.c.recommendation_id))
     rows = select(counted).select_from(index_table).where(match)
-    if excluded is None:
+    if not excluded:
         return rows
-    dropped = (
-        select(counted)
-        .select_from(index_table.join(R, index_table.c.recommendation_id == R.c.id))
-        .where(match, excluded)
-    )
-    return select(rows.scalar_subquery() - dropped.scalar_subquery())
+    total: ColumnElement[Any] = rows.scalar_subquery()
+    for part in excluded:
+        ids = index_table.c.recommendation_id.in_(select(R.c.id).where(part))
+        total = total - select(counted).select_from(index_table).where(match, ids).scalar_subquery()
+    return select(total)
 
 
 def _count(
@@ -250,22 +249,19 @@ def _member_facet(
     conds: list[ColumnElement[bool]],
     *,
     only_counted: bool,
-    excluded: ColumnElement[bool] | None = None,
+    excluded: list[ColumnElement[bool]],
 ) -> list[FacetRow]:
     """Counts per value of a list field among the matching recommendations."""
     value = index_table.c[value_column]
     stmt = select(value, func.count()).group_by(value)
-    if only_counted and excluded is not None:
+    if only_counted and excluded:
         # No filter but the records left out by default (copies, withdrawn): every row of the index
         # table, less those records' rows (few, found through their partial indexes), is cheaper than a join.
-        dropped = (
-            select(value, func.count())
-            .select_from(R.join(index_table, index_table.c.recommendation_id == R.c.id))
-            .where(excluded)
-            .group_by(value)
-        )
         counts = Counter({v: n for v, n in session.execute(stmt)})
-        counts.subtract({v: n for v, n in session.execute(dropped)})
+        for part in excluded:
+            ids = index_table.c.recommendation_id.in_(select(R.c.id).where(part))
+            dropped = select(value, func.count()).where(ids).group_by(value)
+            counts.subtract({v: n for v, n in session.execute(dropped)})
         return [(v, n) for v, n in counts.items() if n > 0]
     if conds:
         # A join (not IN): the filtered ids come off the covering index and each probes
