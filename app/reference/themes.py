@@ -151,6 +151,17 @@ def shown_themes(labels: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(theme_name(v) for v in theme_index_values(labels)))
 
 
+def spellings_of(values: Iterable[str]) -> frozenset[str]:
+    """Every known spelling (case-folded) of the labels indexed under these values: what free-text stores match."""
+    wanted = set(values)
+    vocabulary = _vocabulary()
+    found = {v.casefold() for v in wanted if v not in vocabulary.themes}
+    labels = [*vocabulary.spelling_by_key.values(), *(str(r["label"]) for r in _file()["mapping"])]
+    labels += [t.label for t in vocabulary.themes.values()]
+    found.update(label.casefold() for label in labels if wanted & set(theme_index_values([label])))
+    return frozenset(found)
+
+
 def theme_group(code: str) -> str | None:
     """The heading of the list a code stands under."""
     theme = _vocabulary().themes.get(code)
@@ -197,6 +208,7 @@ __all__ = [
     "label_key",
     "mapping_rows",
     "resolve_theme",
+    "spellings_of",
     "shown_themes",
     "theme_codes",
     "theme_group",

@@ -39,7 +39,9 @@ from app.models.recommendation import (
     Recommendation,
     RecommendationFacets,
     RecommendationPublic,
+    ThemeFacetCount,
 )
+from app.reference.themes import theme_index_values, theme_name
 from app.services import audit
 from app.services.recommendation_filters import (
     FTS,
@@ -191,6 +193,7 @@ def present(session: Session, rows: list[Recommendation]) -> list[Recommendation
     shown = []
     for row in rows:
         item = RecommendationPublic.model_validate(row)  # once: no copy to add the links
+        item.theme_codes = theme_index_values(row.themes)
         linked = copies.get(row.id)
         if linked:
             item.linked_ids = [rid for rid, _ in linked]
@@ -259,7 +262,10 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
 
     return RecommendationFacets(
         total=sum(states.values()),
-        themes=_by_count(facet(RT, "theme")),
+        themes=[
+            ThemeFacetCount(value=f.value, count=f.count, label=theme_name(str(f.value)))
+            for f in _by_count(facet(RT, "theme"))
+        ],
         states=_by_count(states.items()),
         cycles=_counts(sorted(cycles.items())),
         responses=_by_count(responses.items()),
