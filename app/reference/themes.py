@@ -162,6 +162,75 @@ def spellings_of(values: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=1)
+def _primary_issues() -> Mapping[str, tuple[str, ...]]:
+    """Code -> the ranking scheme's labels whose first code it is ("D25" -> Torture and other CID treatment)."""
+    found: dict[str, list[str]] = {}
+    for row in _file()["mapping"]:
+        if row["scheme"] == RANKING_SCHEME:
+            found.setdefault(row["codes"][0], []).append(row["label"])
+    return MappingProxyType({code: tuple(labels) for code, labels in found.items()})
+
+
+def ranking_themes(labels: Iterable[str]) -> list[str]:
+    """A provider's declared themes as the ranking reads them (the theme tagger's classes are UPR Info issues).
+
+    A UPR Info issue, and any label that is not a controlled theme's code or label, stays as it is: every
+    profile that declares those is ranked exactly as before. A controlled theme chosen on the profile form
+    ("A12", "Acceptance of international norms") is read as the UPR Info issues filed first under it
+    ("International instruments"); one no issue is filed first under stays as it is.
+    """
+    vocabulary = _vocabulary()
+    controlled = {label_key(t.label): t.code for t in vocabulary.themes.values()}
+    ranked: set[str] = {str(r["label"]) for r in _file()["mapping"] if r["scheme"] == RANKING_SCHEME}
+    found: list[str] = []
+    for label in labels:
+        code = label.strip().upper() if is_code(label) else controlled.get(label_key(label))
+        if label in ranked or code is None:
+            found.append(label)
+        else:
+            found += _primary_issues().get(code, (label,))
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeChoice:
+    """What a theme choice (ticked codes, typed labels) gives against the labels a profile had."""
+
+    codes: list[str]  # the controlled themes chosen, in order: what the form shows ticked
+    labels: list[str]  # the labels to store
+    unknown: list[str]  # typed values that are no theme of the list
+
+
+def choose_themes(posted: Iterable[str], existing: Iterable[str] = ()) -> ThemeChoice:
+    """Read a theme choice: codes, controlled labels or any source's label; anything else is unknown.
+
+    A label the profile had stays as it is while every controlled theme it maps to is still chosen (so a
+    profile saved unchanged keeps exactly its labels, and ranks as before); a label outside the list that
+    it had may be kept too. Each other chosen theme is stored as its controlled label.
+    """
+    had = list(dict.fromkeys(existing))
+    codes: list[str] = []
+    unknown: list[str] = []
+    kept_free: list[str] = []
+    for value in posted:
+        text = clean_label(value)
+        if not text:
+            continue
+        found = theme_codes(text)
+        if found:
+            codes += found
+        elif text in had:
+            kept_free.append(text)
+        else:
+            unknown.append(text)
+    codes = list(dict.fromkeys(codes))
+    kept = [label for label in had if theme_codes(label) and set(theme_codes(label)) <= set(codes)]
+    covered = {code for label in kept for code in theme_codes(label)}
+    labels = kept + kept_free + [theme_name(code) for code in codes if code not in covered]
+    return ThemeChoice(codes, list(dict.fromkeys(labels)), list(dict.fromkeys(unknown)))
+
+
 def theme_group(code: str) -> str | None:
     """The heading of the list a code stands under."""
     theme = _vocabulary().themes.get(code)
@@ -199,7 +268,9 @@ def mapping_rows() -> list[dict[str, object]]:
 
 __all__ = [
     "ControlledTheme",
+    "ThemeChoice",
     "affected_group_labels",
+    "choose_themes",
     "affected_groups",
     "affected_persons",
     "clean_label",
@@ -207,6 +278,7 @@ __all__ = [
     "is_code",
     "label_key",
     "mapping_rows",
+    "ranking_themes",
     "resolve_theme",
     "spellings_of",
     "shown_themes",
