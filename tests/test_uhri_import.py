@@ -96,10 +96,10 @@ def test_a_upr_record_maps_to_every_field(session: Session, tmp_path: Path) -> N
     assert (row.response, row.response_raw) == ("supported", "supported")
     assert (row.themes, row.theme_scheme) == (["Violence against women"], "uhri")
     assert (row.sdgs, row.sdg_targets) == ([5, 16], ["5.2"])
-    assert row.affected_groups == ["Women & girls"]
+    assert (row.affected_groups, row.affected_groups_source) == (["Women", "Girls"], ["Women & girls"])
     assert row.source_document == "A/HRC/55/9"
     assert str(row.publication_date) == "2024-03-12"
-    assert count(session, RecommendationSdgTarget) == 1 and count(session, RecommendationAffectedGroup) == 1
+    assert count(session, RecommendationSdgTarget) == 1 and count(session, RecommendationAffectedGroup) == 2
 
 
 def test_other_bodies_are_skipped_and_counted_per_reason(session: Session, tmp_path: Path) -> None:

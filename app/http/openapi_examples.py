@@ -319,7 +319,12 @@ EXAMPLES: dict[str, JsonObject] = {
         "asks": [DRAFT_ASK],
         "suggested_providers": [PROVIDER_MATCH],
     },
-    "FacetCount": {"value": TORTURE, "count": 18},
+    "FacetCount": {"value": "MEX", "count": 18},
+    "ThemeFacetCount": {
+        "value": "D25",
+        "label": "Prohibition of torture & cruel, inhuman or degrading treatment",
+        "count": 18,
+    },
     "ThemeScore": {"theme": TORTURE, "probability": 0.93, "predicted": True},
     "FieldError": {
         "loc": ["body", "recommendation_ids", 1],

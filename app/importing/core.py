@@ -28,6 +28,7 @@ from app.importing.limits import BoundedLines, RecordTooLarge
 from app.importing.text_split import is_unrecorded
 from app.models.recommendation import MAX_TEXT_LENGTH
 from app.reference.countries import country_name, resolve_iso3
+from app.reference.themes import affected_groups, theme_labels
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
@@ -75,10 +76,16 @@ RECORD_FIELDS: tuple[str, ...] = (
     "provisional",
     "sdg_targets",
     "publication_date",
+    "themes_source",
+    "affected_groups_source",
 )
 # Fields added after the first release: hashed only when set, so the stored hash of a
 # record that has none stays what it was and re-importing old files changes nothing.
 LATER_FIELDS = ("sdg_targets", "publication_date")
+# The source's own labels, kept beside the normalised ones (`app.reference.themes`). The hash reads
+# them in place of the normalised fields: a file re-imported after the vocabulary is refined is unchanged.
+SOURCE_LABEL_FIELDS = {"themes": "themes_source", "affected_groups": "affected_groups_source"}
+_SOURCE_LABELS = frozenset(SOURCE_LABEL_FIELDS.values())
 SDG_TARGET = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
 DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -166,7 +173,11 @@ def normalise_response(value: object) -> str | None:
 
 def content_hash(record: Record) -> str:
     """sha256 of the canonical JSON of the record's stored fields."""
-    values = [record[name] for name in RECORD_FIELDS if name not in LATER_FIELDS or record[name]]
+    values = [
+        record.get(SOURCE_LABEL_FIELDS.get(name, name), record[name])
+        for name in RECORD_FIELDS
+        if name not in _SOURCE_LABELS and (name not in LATER_FIELDS or record[name])
+    ]
     canonical = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -321,6 +332,9 @@ def build_record(obj: object) -> tuple[Record | None, list[tuple[str, str]]]:
             sdgs.append(int(found.group(1)))  # a target implies its goal
     publication_date = _date(obj.get("publication_date"), "publication_date", errors)
     groups = _str_list(obj.get("affected_groups"), "affected_groups", 255, errors)
+    # The labels as the source spells them; a record of our own export brings them in `*_source`.
+    themes_source = _str_list(obj.get("themes_source") or themes, "themes_source", 255, errors)
+    groups_source = _str_list(obj.get("affected_groups_source") or groups, "affected_groups_source", 255, errors)
 
     # The shared file has `upr_info_action_category` as a list (0 or 1 items in practice);
     # when there are several we keep the highest, i.e. the most specific action asked for.
@@ -357,17 +371,20 @@ def build_record(obj: object) -> tuple[Record | None, list[tuple[str, str]]]:
         "text": text_clean,
         "response": response,
         "response_raw": response_raw,
-        "themes": themes,
+        "themes": theme_labels(themes),
         "theme_scheme": theme_scheme,
         "themes_predicted": flags["themes_predicted"],
         "sdgs": sdgs,
-        "affected_groups": groups,
+        "affected_groups": affected_groups(groups),
         "action_category": action_category,
         "source_document": source_document,
         "paragraph": paragraph,
         "provisional": flags["provisional"],
         "sdg_targets": targets,
         "publication_date": publication_date,
+        # The source's labels, stored beside the normalised ones (hashed in their place).
+        "themes_source": [] if flags["themes_predicted"] else themes_source,
+        "affected_groups_source": groups_source,
     }
     if unrecorded:
         record[UNRECORDED] = True

@@ -25,7 +25,16 @@ from app.importing.files import Opener
 from app.importing.limits import BoundedLines, RecordTooLarge, loads
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
-LIST_FIELDS = {"recommending_states", "recommending_state_names", "themes", "sdgs", "affected_groups", "sdg_targets"}
+LIST_FIELDS = {
+    "recommending_states",
+    "recommending_state_names",
+    "themes",
+    "sdgs",
+    "affected_groups",
+    "sdg_targets",
+    "themes_source",
+    "affected_groups_source",
+}
 INT_FIELDS = {"cycle", "session", "action_category"}
 INT_LIST_FIELDS = {"sdgs"}
 BOOL_FIELDS = {"provisional", "themes_predicted"}

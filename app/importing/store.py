@@ -40,6 +40,7 @@ from app.models.recommendation import (
     RecommendationSdgTarget,
     RecommendationTheme,
 )
+from app.reference.themes import theme_index_values
 
 IMPORT_CACHE_KIB = 64 * 1024
 IMPORT_STATEMENT_TIMEOUT_MS = 600_000
@@ -47,7 +48,8 @@ ANALYZE_POSTGRES = (
     "ANALYZE recommendation, recommendation_theme, recommendation_recommender, recommendation_sdg, "
     "recommendation_sdg_target, recommendation_affected_group"
 )
-# One index table per list field: (table, its value column, the record field it indexes).
+# One index table per list field: (table, its value column, the record field it indexes). The theme
+# index holds the controlled codes of the record's labels (`app.reference.themes.theme_index_values`).
 INDEX_TABLES: tuple[tuple[Table, str, str], ...] = (
     (table_of(RecommendationTheme), "theme", "themes"),
     (table_of(RecommendationRecommender), "state", "recommending_states"),
@@ -122,10 +124,15 @@ def _write_batch(
         for index_table, _, _ in INDEX_TABLES:
             session.execute(delete(index_table).where(index_table.c.recommendation_id.in_(ids)))
     for index_table, column, name in INDEX_TABLES:
-        rows = [{"recommendation_id": r["id"], column: value} for r in records for value in r[name]]
+        rows = [{"recommendation_id": r["id"], column: value} for r in records for value in _indexed(r, name)]
         if rows:
             session.execute(insert(index_table), rows)
     return next_seq
+
+
+def _indexed(record: Record, name: str) -> list[object]:
+    values: list[object] = list(theme_index_values(record[name])) if name == "themes" else record[name]
+    return values
 
 
 def run_import(

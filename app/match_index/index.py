@@ -141,7 +141,7 @@ class MatchIndex:
             self._provider_vectors = self._vectors(
                 session,
                 "provider",
-                [(p.id, self._provider_texts.texts[p.id], p.themes) for p in providers],
+                [(p.id, self._provider_texts.texts[p.id], self._providers[p.id].themes) for p in providers],
                 by_sentence=True,
                 everything=True,
             )
@@ -242,7 +242,7 @@ class MatchIndex:
         self._provider_texts.upsert(row.id, text)
         facts = self._providers[row.id] = provider_facts(row)
         self._provider_vectors.update(
-            self._vectors(session, "provider", [(row.id, text, row.themes)], by_sentence=True)
+            self._vectors(session, "provider", [(row.id, text, facts.themes)], by_sentence=True)
         )
         self._provider_columns.put(row.id, fact_values(facts), self._provider_vectors.get(row.id))
 

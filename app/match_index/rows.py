@@ -9,14 +9,15 @@ from sqlmodel import Session, col, select
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
+from app.reference.themes import ranking_themes
 from matching.ranking import NeedFacts, ProviderFacts
 from matching.texts import need_text as engine_need_text
 from matching.texts import provider_text as engine_provider_text
 
 
 def provider_text(row: Provider) -> str:
-    """What the engine reads for a provider."""
-    return engine_provider_text(row.name, row.acronym, row.description, row.themes)
+    """What the engine reads for a provider (its declared themes as the ranking reads them)."""
+    return engine_provider_text(row.name, row.acronym, row.description, ranking_themes(row.themes))
 
 
 def need_text(row: Need, recommendation_texts: Sequence[str]) -> str:
@@ -28,7 +29,7 @@ def provider_facts(row: Provider) -> ProviderFacts:
     return ProviderFacts(
         id=row.id,
         kind=row.kind,
-        themes=tuple(row.themes),
+        themes=tuple(ranking_themes(row.themes)),
         languages=frozenset(row.languages),
         countries=frozenset(row.countries),
         regions=frozenset(row.regions),

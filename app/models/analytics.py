@@ -161,7 +161,8 @@ class SupplyDemandRow(SQLModel):
         "json_schema_extra": {
             "examples": [
                 {
-                    "theme": "torture and other cid treatment",
+                    "theme": "D25",
+                    "label": "Prohibition of torture & cruel, inhuman or degrading treatment",
                     "open_needs": 4,
                     "providers": 2,
                     "need_regions": {"latin_america_caribbean": 3, "africa": 1},
@@ -175,7 +176,10 @@ class SupplyDemandRow(SQLModel):
         }
     }
 
-    theme: str = Field(description="The theme, case-folded as needs store it.")
+    theme: str = Field(
+        description="The controlled theme: its UHRI code (a need's label that maps to none: the label itself)."
+    )
+    label: str = Field(default="", description="The theme in words (the controlled label).")
     open_needs: int = Field(ge=0)
     providers: int = Field(ge=0, description="Providers declaring the theme or predicted on it by the tagger.")
     need_regions: dict[str, int] = Field(description="Open needs per UN regional group of their State.")

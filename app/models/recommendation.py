@@ -41,6 +41,9 @@ _EXAMPLE: JsonObject = {
     "themes_predicted": False,
     "sdgs": [],
     "affected_groups": [],
+    "themes_source": ["Rights of the Child"],
+    "affected_groups_source": [],
+    "theme_codes": ["F31"],
     "action_category": 4,
     "source_document": None,
     "paragraph": None,
@@ -140,6 +143,8 @@ class Recommendation(RecommendationBase, table=True):
     sdgs: list[int] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     sdg_targets: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     affected_groups: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
+    themes_source: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
+    affected_groups_source: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
     content_hash: str = Field(max_length=64, description="sha256 of the canonical record, for upserts.")
     # Set by `upr-match sync` when the record is gone from the source's export (never deleted); cleared if it returns.
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
@@ -147,7 +152,8 @@ class Recommendation(RecommendationBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-# Index table: one row per (recommendation, theme label), for `theme=` filters and facets.
+# Index table: one row per (recommendation, controlled theme code), for `theme=` filters and facets; a label
+# that maps to no code is indexed as itself (see app/reference/themes.py).
 class RecommendationTheme(SQLModel, table=True):
     __tablename__ = "recommendation_theme"
     __table_args__ = (Index(None, "theme", "recommendation_id"),)
@@ -228,11 +234,21 @@ class RecommendationPublic(RecommendationBase):
     state_under_review_name: str
     recommending_states: list[str]
     recommending_state_names: list[str]
-    themes: list[str]
+    themes: list[str] = Field(description="Theme labels, one spelling each (the ranking reads these).")
     themes_predicted: bool
     sdgs: list[int]
     sdg_targets: list[str]
-    affected_groups: list[str]
+    affected_groups: list[str] = Field(description="Affected persons, as groups of the controlled list.")
+    themes_source: list[str] = Field(
+        default_factory=list, description="The theme labels as the source spelled them (empty when predicted)."
+    )
+    affected_groups_source: list[str] = Field(
+        default_factory=list, description="The affected persons as the source spelled them."
+    )
+    theme_codes: list[str] = Field(
+        default_factory=list,
+        description="The controlled themes (UHRI codes) of `themes`; a label that maps to none is given as itself.",
+    )
     withdrawn_at: datetime | None = Field(
         default=None,
         description="When the record was found gone from its source's export (`upr-match sync`): withdrawn, kept "
@@ -269,6 +285,11 @@ class FacetCount(SQLModel):
     count: int
 
 
+# One bucket of the theme facet: a controlled theme's code, its label and its count.
+class ThemeFacetCount(FacetCount):
+    label: str = Field(description="The theme in words: the controlled label of the code (or the label itself).")
+
+
 # The answer of GET /recommendations/facets.
 class RecommendationFacets(SQLModel):
     model_config = {
@@ -276,12 +297,12 @@ class RecommendationFacets(SQLModel):
             "examples": [
                 {
                     "total": 30456,
-                    "themes": [{"value": "Women's rights", "count": 3581}],
+                    "themes": [{"value": "F12", "count": 5245, "label": "Discrimination against women"}],
                     "states": [{"value": "COD", "count": 612}],
                     "cycles": [{"value": 1, "count": 14345}],
                     "responses": [{"value": "supported", "count": 22107}],
                     "sdgs": [{"value": 16, "count": 310}],
-                    "affected_groups": [{"value": "Women & girls", "count": 120}],
+                    "affected_groups": [{"value": "Women", "count": 140}],
                     "sources": [{"value": "upr_info_via_terman", "count": 28167}],
                 }
             ]
@@ -289,7 +310,10 @@ class RecommendationFacets(SQLModel):
     }
 
     total: int = Field(description="Recommendations matching the filters.")
-    themes: list[FacetCount] = Field(description="Per theme label, most frequent first.")
+    themes: list[ThemeFacetCount] = Field(
+        description="Per controlled theme (UHRI code, with its label), most frequent first; a label that maps to "
+        "no code is its own value."
+    )
     states: list[FacetCount] = Field(description="Per State under review (ISO3), most frequent first.")
     cycles: list[FacetCount] = Field(description="Per cycle, in cycle order.")
     responses: list[FacetCount] = Field(description="Per response (supported, noted, pending).")

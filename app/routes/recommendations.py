@@ -73,14 +73,26 @@ async def recommendation_filters(
         list[ResponseFilter] | None, many_values("supported, noted or pending.", "response", "supported")
     ] = None,
     theme: Annotated[
-        list[Label] | None, many_values("Exact theme label.", "theme", "Torture and other CID treatment")
+        list[Label] | None,
+        many_values(
+            "Theme of the controlled list: its UHRI code (A12) or label; any source's label (a UPR Info issue, a UHRI "
+            "spelling) finds the records of the controlled theme(s) it maps to.",
+            "theme",
+            "D25",
+        ),
     ] = None,
     sdg: Annotated[list[Sdg] | None, many_values("SDG (goal number).", "sdg", 5)] = None,
     sdg_target: Annotated[
         list[SdgTarget] | None, many_values("SDG target, e.g. 16.2 or 16.a.", "sdg_target", "16.2")
     ] = None,
     affected_group: Annotated[
-        list[Label] | None, many_values("Affected group of persons (exact label).", "affected_group", "Women & girls")
+        list[Label] | None,
+        many_values(
+            "Affected group of persons of the controlled list; a source's spelling (women, Women & girls) finds the "
+            "group(s) it maps to.",
+            "affected_group",
+            "Women",
+        ),
     ] = None,
     source_document: Annotated[
         list[Label] | None,

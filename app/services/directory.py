@@ -19,6 +19,7 @@ from app.models.activity import Activity
 from app.models.need import Need
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
+from app.reference.themes import theme_index_values, theme_name
 from app.services import access
 
 
@@ -92,24 +93,21 @@ def provider_names(session: Session) -> list[tuple[str, str]]:
 
 
 def provider_themes(session: Session) -> list[tuple[str, int]]:
-    """The themes providers declare, with how many declare each (most common first), in their first spelling."""
+    """The controlled themes providers declare (codes), with how many declare each, most common first."""
     return _theme_counts(session.execute(select(col(Provider.themes))).scalars())
 
 
 def need_themes(session: Session, *, principal: Principal) -> list[tuple[str, int]]:
-    """The themes of the needs the caller may see, with how many needs have each (most common first)."""
+    """The controlled themes of the needs the caller may see (codes), with how many needs have each, most first."""
     return _theme_counts(session.execute(select(col(Need.themes)).where(access.need_read_clause(principal))).scalars())
 
 
 def _theme_counts(theme_lists: Iterable[list[str] | None]) -> list[tuple[str, int]]:
+    """Per controlled theme (its code; a label outside the list as itself), how many lists have it, most first."""
     counts: Counter[str] = Counter()
-    spelling: dict[str, str] = {}
     for themes in theme_lists:
-        for theme in dict.fromkeys(" ".join(str(t).split()) for t in themes or []):
-            key = theme.casefold()
-            spelling.setdefault(key, theme)
-            counts[key] += 1
-    return [(spelling[key], n) for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], spelling[kv[0]]))]
+        counts.update(theme_index_values(str(t) for t in themes or []))
+    return sorted(counts.items(), key=lambda kv: (-kv[1], theme_name(kv[0])))
 
 
 def need_status_counts(session: Session, *, principal: Principal, state: str | None = None) -> dict[str, int]:

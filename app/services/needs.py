@@ -20,6 +20,7 @@ from app.core.pagination import PageParams
 from app.models.activity import Activity
 from app.models.need import Need, NeedCreate, NeedPublic, NeedRecommendation, NeedTheme, NeedUpdate
 from app.models.recommendation import Recommendation
+from app.reference.themes import resolve_theme, spellings_of
 from app.reference.vocab import MAX_NEED_THEMES, THEME_MAX_CHARS
 from app.services import access, audit, events
 from app.services.themes import recommendation_themes
@@ -207,7 +208,9 @@ def list_needs(
         conditions.append(col(Need.priority) == priority)
     if theme:
         normalised = " ".join(theme.split()).casefold()
-        conditions.append(col(Need.id).in_(select(NeedTheme.need_id).where(NeedTheme.theme == normalised)))
+        # Every spelling of the controlled theme(s) it is (a code, a controlled label or a source's label).
+        wanted = sorted(spellings_of(resolve_theme(theme)) | {normalised})
+        conditions.append(col(Need.id).in_(select(NeedTheme.need_id).where(col(NeedTheme.theme).in_(wanted))))
     if recommendation_id:
         conditions.append(
             col(Need.id).in_(

@@ -20,6 +20,7 @@ from app.models.provider import (
     ProviderPublic,
     ProviderUpdate,
 )
+from app.reference.themes import resolve_theme, spellings_of
 from app.services import access, audit
 from app.services.themes import profile_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
@@ -118,10 +119,12 @@ def list_providers(
     ):
         if value:
             normalised = _normalise_filter(facet, value)
+            # A theme finds every spelling of the controlled theme(s) it is (a code, a label, a source's label).
+            wanted = sorted(spellings_of(resolve_theme(value)) | {normalised}) if facet == "theme" else [normalised]
             conditions.append(
                 col(Provider.id).in_(
                     select(ProviderFacet.provider_id).where(
-                        ProviderFacet.facet == facet, ProviderFacet.value == normalised
+                        ProviderFacet.facet == facet, col(ProviderFacet.value).in_(wanted)
                     )
                 )
             )

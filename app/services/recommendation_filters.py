@@ -40,6 +40,7 @@ from app.models.recommendation import (
 )
 from app.models.translation import RecommendationTranslation
 from app.reference.regions import regional_group_members
+from app.reference.themes import affected_group_labels, resolve_theme
 from app.reference.validation import normalise_iso3
 
 R = table_of(Recommendation)
@@ -158,7 +159,10 @@ class RecommendationFilters:
                 "published_from is after published_to.",
                 errors=[field_error(["query", "published_from"], "must be on or before published_to")],
             )
-        return _replace(self, state=states, recommending_state=recommending, q=q)
+        # A theme is asked by code, controlled label or any source's label; the index holds the codes.
+        themes = tuple(dict.fromkeys(v for t in self.theme for v in resolve_theme(str(t))))
+        groups = tuple(dict.fromkeys(g for a in self.affected_group for g in affected_group_labels(str(a))))
+        return _replace(self, state=states, recommending_state=recommending, q=q, theme=themes, affected_group=groups)
 
     def is_empty(self) -> bool:
         return all(not getattr(self, f.name) for f in fields(self) if f.name not in INCLUSIONS)

@@ -40,9 +40,11 @@ from app.models.recommendation import (
     Recommendation,
     RecommendationFacets,
     RecommendationPublic,
+    ThemeFacetCount,
 )
 from app.models.translation import TRANSLATION_LANGUAGES
 from app.reference.countries import resolve_iso3
+from app.reference.themes import theme_index_values, theme_name
 from app.services import audit
 from app.services import translations as translation_service
 from app.services.recommendation_filters import (
@@ -224,6 +226,7 @@ def present(session: Session, rows: list[Recommendation], *, lang: str | None = 
     shown = []
     for row in rows:
         item = RecommendationPublic.model_validate(row)  # once: no copy to add the links
+        item.theme_codes = theme_index_values(row.themes)
         linked = copies.get(row.id)
         if linked:
             item.linked_ids = [rid for rid, _ in linked]
@@ -298,7 +301,10 @@ def get_facets(session: Session, *, filters: RecommendationFilters) -> Recommend
 
     return RecommendationFacets(
         total=sum(states.values()),
-        themes=_by_count(facet(RT, "theme")),
+        themes=[
+            ThemeFacetCount(value=f.value, count=f.count, label=theme_name(str(f.value)))
+            for f in _by_count(facet(RT, "theme"))
+        ],
         states=_by_count(states.items()),
         cycles=_counts(sorted(cycles.items())),
         responses=_by_count(responses.items()),

@@ -21,6 +21,7 @@ from app.core.errors import ServiceUnavailable
 from app.core.jsontypes import JsonObject
 from app.match_index.ranker import MAIN_SCHEME
 from app.models.common import table_of
+from app.reference.themes import theme_index_values
 from matching.artifacts import TaggerArtifactError
 from matching.schemes import Labelled, MultiSchemeTagger
 from matching.theme_space import ThemeSpace
@@ -121,7 +122,8 @@ def imported_uhri_records(
     seen = {normalise_text(text) for text in known}
     table = table_of(Recommendation)
     rows = session.execute(
-        select(table.c.id, table.c.text, table.c.themes, table.c.state_under_review)
+        # The source's own labels: what the tagger learnt before the labels were normalised, so it learns the same.
+        select(table.c.id, table.c.text, table.c.themes_source, table.c.state_under_review)
         .where(table.c.source == "ohchr_uhri", table.c.theme_scheme == "uhri", table.c.themes_predicted.is_(False))
         .order_by(table.c.id)
     )
@@ -253,7 +255,7 @@ def tag_unthemed(session: Session, tagger: MultiSchemeTagger | None, *, batch: i
             if themes:
                 session.execute(
                     insert(RecommendationTheme),
-                    [{"recommendation_id": rec_id, "theme": t} for t in dict.fromkeys(themes)],
+                    [{"recommendation_id": rec_id, "theme": t} for t in theme_index_values(themes)],
                 )
         session.commit()
         tagged += len(rows)

@@ -78,7 +78,7 @@ def unserved_chart(page: UnservedPage, *, title: str, chart_id: str) -> Chart:
 
 
 def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
-    rows = [StackRow(r.theme.capitalize(), (r.open_needs, r.providers)) for r in page.items]
+    rows = [StackRow(r.label or r.theme, (r.open_needs, r.providers)) for r in page.items]
     return _chart(
         rows, page.total, parts=("open needs", "providers"), title=title, chart_id=chart_id, unit="", grouped=True
     )

@@ -22,6 +22,7 @@ from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
 from app.web.gaps import dashboard
+from app.web.labels import theme_options
 from app.web.session import WebDep
 from app.web.templating import render
 
@@ -96,5 +97,7 @@ def gaps_page(
             "groups": GROUP_LABELS,
             "sdg_names": SDG_NAMES,
             "by_options": list(BY.items()),
+            # The controlled themes (UHRI codes), in the order of the list.
+            "theme_choices": [(code, label) for code, label, _ in theme_options()],
         },
     )

@@ -14,6 +14,7 @@ import pycountry
 from markupsafe import Markup, escape
 
 from app.reference.regions import REGION_LABELS
+from app.reference.themes import controlled_themes, theme_group, theme_name
 
 KIND_LABELS = {
     "un_entity": "UN entity",
@@ -115,7 +116,8 @@ def label(value: object) -> str:
 
 
 def theme_text(theme: str) -> str:
-    """A theme with its abbreviations spelled out, as plain text (for options and titles)."""
+    """A theme with its abbreviations spelled out, as plain text (for options and titles); a code as its label."""
+    theme = theme_name(theme)
 
     def spell(match: re.Match[str]) -> str:
         abbr = match.group(1)
@@ -130,6 +132,7 @@ def theme_text(theme: str) -> str:
 
 def theme_markup(theme: str, seen: set[str] | None) -> Markup:
     """A theme for running text: each abbreviation spelled out the first time a page uses it, then `<abbr>`."""
+    theme = theme_name(theme)
     parts: list[str] = []
     last = 0
     at_start = True
@@ -150,6 +153,25 @@ def theme_markup(theme: str, seen: set[str] | None) -> Markup:
         at_start = False
     parts.append(str(escape(theme[last:])))
     return Markup("".join(parts))
+
+
+def theme_options(counts: dict[str, int] | None = None) -> list[tuple[str, str, str | None]]:
+    """(code, label, heading) of every controlled theme, in the UHRI order; with `counts`, only those counted,
+    each label followed by its count, and after them any counted value that is not a code."""
+    found: list[tuple[str, str, str | None]] = []
+    for theme in controlled_themes():
+        if counts is None:
+            found.append((theme.code, theme.label, theme.group))
+        elif theme.code in counts:
+            found.append((theme.code, f"{theme.label} ({counts[theme.code]:,})", theme.group))
+    codes = {code for code, _, _ in found}
+    found += [(v, f"{v} ({n:,})", "Other labels") for v, n in sorted((counts or {}).items()) if v not in codes]
+    return found
+
+
+def theme_heading(value: str) -> str | None:
+    """The heading a theme's code stands under, for grouping lists."""
+    return theme_group(value)
 
 
 def join_words(items: list[str]) -> str:

@@ -63,7 +63,7 @@ class PickState:
 class Picked:
     """What the form shows: the themes to browse, one page of recommendations, the chosen ones elsewhere."""
 
-    themes: list[FacetCount]
+    themes: Sequence[FacetCount]
     rows: list[Recommendation]
     chosen: list[Recommendation]
     also_chosen: list[Recommendation]

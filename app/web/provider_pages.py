@@ -8,6 +8,7 @@ at `/providers/{id}/edit`. Both go through the services of `POST /v1/providers` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +24,7 @@ from app.http.deps import PageParamsDep, SessionDep
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.reference.countries import resolve_iso3
 from app.reference.languages import language_code, language_label
+from app.reference.themes import choose_themes, theme_codes, theme_index_values
 from app.reference.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
 from app.services import access, directory
 from app.services import activities as activity_service
@@ -37,9 +39,8 @@ from app.web.forms import (
     from_problem,
     from_validation,
     parse_languages,
-    split_lines,
 )
-from app.web.labels import state_name
+from app.web.labels import state_name, theme_options
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
 
@@ -129,7 +130,7 @@ class ProviderFormValues(TypedDict):
     acronym: str
     kind: str
     description: str
-    themes: str
+    themes: list[str]  # the controlled codes ticked, and the profile's labels outside the list it keeps
     countries: str
     regions: list[str]
     languages: list[str]
@@ -159,6 +160,14 @@ def _form(
             "regions": REGIONS,
             "modalities": MODALITIES,
             "languages": language_choices(values["languages"]),
+            # The controlled themes, and the profile's labels outside the list (kept while ticked).
+            "theme_choices": theme_options()
+            + [
+                (label, f"{label} (not in the list: untick to remove it)", "Not in the list")
+                for label in values["themes"]
+                if not theme_codes(label)
+            ],
+            "theme_labels": [label for _, label, _ in theme_options()],
         },
         status_code=status_code,
     )
@@ -170,7 +179,7 @@ def _empty_values(principal: Principal) -> ProviderFormValues:
         "acronym": "",
         "kind": "",
         "description": "",
-        "themes": "",
+        "themes": [],
         "countries": "",
         "regions": [],
         "languages": [],
@@ -243,7 +252,7 @@ def _values_of(provider: Provider) -> ProviderFormValues:
         "acronym": provider.acronym or "",
         "kind": provider.kind,
         "description": provider.description,
-        "themes": "\n".join(provider.themes),
+        "themes": _shown_choice(provider.themes),
         "countries": ", ".join(state_name(c) for c in provider.countries),
         "regions": list(provider.regions),
         "languages": list(provider.languages),
@@ -255,15 +264,42 @@ def _values_of(provider: Provider) -> ProviderFormValues:
     }
 
 
-def _read(form: FormData) -> tuple[ProviderFormValues, JsonObject, list[FieldError]]:
-    """The form as typed (to show again), the payload for the service, and the mistakes found while reading."""
+def _outside_the_list(chosen: Sequence[str]) -> list[tuple[str, str, str | None]]:
+    """Checkbox options of a profile's labels that are no theme of the list (kept while ticked)."""
+    return [
+        (label, f"{label} (not in the list: untick to remove it)", "Not in the list")
+        for label in chosen
+        if not theme_codes(label)
+    ]
+
+
+def _shown_choice(labels: Sequence[str]) -> list[str]:
+    """A profile's themes as the form ticks them: their controlled codes, and any label outside the list."""
+    choice = choose_themes(theme_index_values(labels), labels)
+    return choice.codes + [label for label in labels if not theme_codes(label)]
+
+
+def _read(form: FormData, existing: Sequence[str] = ()) -> tuple[ProviderFormValues, JsonObject, list[FieldError]]:
+    """The form as typed (to show again), the payload for the service, and the mistakes found while reading.
+
+    Themes come from the controlled list (ticked, or typed in its search box): anything else is a mistake on
+    the field; `existing` are the profile's labels, kept as they are while their themes stay ticked.
+    """
     languages, errors = parse_languages([str(v) for v in form.getlist("languages")], first(form, "other_languages"))
+    choice = choose_themes([str(v) for v in form.getlist("themes")], existing)
+    for text in choice.unknown:
+        errors.append(
+            FieldError(
+                "themes",
+                f"Themes: “{text}” is not a theme of the list; tick the themes in the list, or type one of its names.",
+            )
+        )
     values: ProviderFormValues = {
         "name": first(form, "name"),
         "acronym": first(form, "acronym"),
         "kind": first(form, "kind"),
         "description": str(form.get("description") or "").strip(),
-        "themes": str(form.get("themes") or ""),
+        "themes": choice.codes + [label for label in choice.labels if not theme_codes(label)],
         "countries": first(form, "countries"),
         "regions": [str(v) for v in form.getlist("regions")],
         "languages": languages,
@@ -287,7 +323,7 @@ def _read(form: FormData) -> tuple[ProviderFormValues, JsonObject, list[FieldErr
         "acronym": values["acronym"] or None,
         "kind": values["kind"] or None,
         "description": values["description"],
-        "themes": split_lines(str(values["themes"])),
+        "themes": choice.labels,
         "countries": countries,
         "regions": values["regions"],
         "languages": languages,
@@ -320,7 +356,7 @@ def update_provider(
 ) -> HTMLResponse | RedirectResponse:
     """Save the profile through the same service as `PATCH /v1/providers/{id}` (same rules, same checks)."""
     row = _own(session, principal, provider_id)
-    values, payload, errors = _read(form)
+    values, payload, errors = _read(form, row.themes)
     if not errors:
         try:
             version = int(values["version"]) if values["version"].isdigit() else 0

@@ -20,6 +20,7 @@ from app.core.jsontypes import JsonObject
 from app.models.recommendation import RecommendationFacets
 from app.models.translation import TRANSLATION_LANGUAGES
 from app.reference.regions import REGIONAL_GROUPS
+from app.reference.themes import affected_group_labels, resolve_theme, theme_name
 from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, FilterValue, RecommendationFilters
@@ -210,6 +211,10 @@ def _shown(name: str, value: FilterValue, names: dict[str, str], *, facet: bool 
         return ACTION_CATEGORIES.get(value, str(value)) if isinstance(value, int) else str(value)
     if name == "source":
         return source_label(str(value))
+    if name == "theme":
+        return "; ".join(theme_name(v) for v in resolve_theme(str(value)))
+    if name == "affected_group":
+        return "; ".join(affected_group_labels(str(value)))
     return str(value).capitalize() if name == "response" else str(value)
 
 

@@ -17,12 +17,14 @@ from app.core.errors import UnprocessableEntity
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.recommendation import FacetCount, Recommendation
 from app.reference.regions import REGIONAL_GROUPS
+from app.reference.themes import affected_group_labels, resolve_theme
 from app.services import coverage as coverage_service
 from app.services import recommendations as recommendation_service
 from app.services import selections
 from app.services.translations import LANGUAGE_NAMES
 from app.web import search
 from app.web.forms import first
+from app.web.labels import theme_options
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
 from app.web.templating import Pager, query_url, redirect, render
 
@@ -64,6 +66,12 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
         error, rows, total, facets = exc.detail, [], 0, None
     names = coverage_service.state_names(session)
     coverage = coverage_service.get_coverage(session)
+    # The filters' values as the controlled entries they find (a source's label ticks its controlled theme(s)).
+    chosen_themes = [v for t in filters.theme for v in resolve_theme(str(t))]
+    chosen_groups = [g for a in filters.affected_group for g in affected_group_labels(str(a))]
+    theme_counts = {str(f.value): f.count for f in choices["theme"]} | {t: 0 for t in chosen_themes}
+    group_counts = {str(f.value): f.count for f in choices["affected_group"]}
+    group_counts |= {g: group_counts.get(g, 0) for g in chosen_groups}
     picking = selections.may_select(web.principal) and web.token is not None
     chosen = selections.get_selection(session, sid=web.token.sid) if picking and web.token else None
     pager = Pager(total=total, limit=page.limit, offset=page.offset)
@@ -78,6 +86,11 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
         "language_names": LANGUAGE_NAMES,
         "facets": facets,
         "choices": choices,
+        "theme_choices": theme_options(theme_counts),
+        "theme_labels": [label for _, label, _ in theme_options()],
+        "chosen_themes": chosen_themes,
+        "group_choices": [(g, f"{g} ({n:,})", None) for g, n in sorted(group_counts.items(), key=lambda gn: gn[0])],
+        "chosen_groups": chosen_groups,
         "facet_links": search.facet_links(filters, facets, names, sort),
         "active": search.active(filters, names, sort),
         "state_names": names,

@@ -17,8 +17,9 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from app.reference.languages import language_label
+from app.reference.themes import affected_groups, shown_themes
 from app.reference.vocab import FORM_LANGUAGES
-from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_text
+from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_options, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
 
@@ -77,6 +78,12 @@ environment.filters["first_sentence"] = first_sentence
 environment.filters["language_name"] = language_label
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = theme_text
+# A record's or a profile's theme labels as the controlled themes people see; affected persons likewise.
+environment.filters["shown_themes"] = shown_themes
+environment.filters["shown_groups"] = affected_groups
+# The theme facet as checkbox options (code, "label (count)", heading), in the UHRI order.
+environment.filters["theme_facet_options"] = lambda facets: theme_options({str(f.value): f.count for f in facets})
+environment.globals["theme_options"] = theme_options
 environment.globals["query_url"] = query_url
 environment.globals["band_sentence"] = BAND_SENTENCE
 

@@ -46,6 +46,7 @@ from app.models.analytics import FundingResource, NeedBestScore
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.recommendation import Recommendation, RecommendationSdg, RecommendationTheme
+from app.reference.themes import theme_index_values
 from tests.factories import make_activity, make_need, make_provider
 
 TORTURE = "Torture and other CID treatment"
@@ -78,7 +79,7 @@ def _rec(session: Session, rid: str, state: str, cycle: int, themes: list[str], 
     row = Recommendation(**values)
     session.add(row)
     session.flush()
-    for theme in themes:
+    for theme in theme_index_values(themes):  # the index as the importer writes it: controlled codes
         session.add(RecommendationTheme(recommendation_id=rid, theme=theme))
     for sdg in values.get("sdgs", []):
         session.add(RecommendationSdg(recommendation_id=rid, sdg=sdg))

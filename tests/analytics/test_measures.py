@@ -15,7 +15,7 @@ from app.models.analytics import NeedBestScore
 from app.models.common import utcnow
 from app.services.analytics import cache, needs, pipeline, scores
 from app.services.analytics.slices import Slice
-from tests.analytics.fixture import EDUCATION, HEALTH, TORTURE, WOMEN, build
+from tests.analytics.fixture import TORTURE, build
 from tests.factories import make_need
 
 ANON = Principal(role="anonymous")
@@ -44,16 +44,23 @@ def test_pipeline_world_by_theme_for_an_anonymous_caller(session: Session) -> No
     rows = {r.key: _stages(r) for r in page.items}
     # Torture: m1 requested, m2 under way.   Women's rights: m2 under way, m3 done.
     # Right to education: m4 not started, n1 requested.   Right to health: h1 requested.   No theme: h2.
+    # Grouped by controlled theme: Women's rights is F11, F12 and F13 (advancement, discrimination, violence).
     assert rows == {
-        TORTURE: (2, 0, 1, 1, 0),
-        WOMEN: (2, 0, 0, 1, 1),
-        EDUCATION: (2, 1, 1, 0, 0),
-        HEALTH: (1, 0, 1, 0, 0),
+        "D25": (2, 0, 1, 1, 0),
+        "F11": (2, 0, 0, 1, 1),
+        "F12": (2, 0, 0, 1, 1),
+        "F13": (2, 0, 0, 1, 1),
+        "E51": (2, 1, 1, 0, 0),
+        "E41": (1, 0, 1, 0, 0),
         "none": (1, 1, 0, 0, 0),
     }
-    # Largest first, then by label: the three 2s alphabetically, then "No theme" before "Right to health".
-    assert [r.key for r in page.items] == [EDUCATION, TORTURE, WOMEN, "none", HEALTH]
-    assert page.total == 5
+    assert {r.key: r.label for r in page.items}[
+        "D25"
+    ] == "Prohibition of torture & cruel, inhuman or degrading treatment"
+    # Largest first, then by label: the 2s alphabetically (Advancement, Discrimination, Prohibition of torture,
+    # Right to education, Violence), then "No theme" before "Right to health".
+    assert [r.key for r in page.items] == ["F11", "F12", "D25", "E51", "F13", "none", "E41"]
+    assert page.total == 7
 
 
 def test_pipeline_counts_what_an_admin_or_the_state_may_see(session: Session) -> None:
@@ -126,8 +133,8 @@ def test_unserved_needs(session: Session) -> None:
     # engagements were declined -> all declined.  Unserved: NA, NE = 2.
     assert (page.open_needs, page.unserved_needs, page.not_scored) == (3, 2, 1)
     assert {r.key: (r.needs, r.weak_match, r.all_declined) for r in page.items} == {
-        TORTURE: (1, 1, 0),
-        HEALTH: (1, 0, 1),
+        "D25": (1, 1, 0),
+        "E41": (1, 0, 1),
     }
     by_region = needs.get_unserved(session, principal=ANON, piece=Slice(), by="region", now=fixture.now)
     assert [(r.key, r.needs, r.weak_match, r.all_declined) for r in by_region.items] == [
@@ -144,7 +151,7 @@ def test_unserved_needs(session: Session) -> None:
     assert (admin.open_needs, admin.unserved_needs) == (4, 2)
     # 21 days later NE's weak match has lasted 31 days: it is both weak and all declined.
     later = needs.get_unserved(session, principal=ANON, piece=Slice(), now=fixture.now + timedelta(days=21))
-    assert {r.key: (r.needs, r.weak_match, r.all_declined) for r in later.items}[HEALTH] == (1, 1, 1)
+    assert {r.key: (r.needs, r.weak_match, r.all_declined) for r in later.items}["E41"] == (1, 1, 1)
     # Haiti only: NE.
     haiti = needs.get_unserved(session, principal=ANON, piece=Slice.of(states=["HTI"]), now=fixture.now)
     assert (haiti.open_needs, haiti.unserved_needs) == (1, 1)
@@ -175,22 +182,23 @@ def test_supply_vs_demand(session: Session) -> None:
     rows = {r.theme: r for r in page.items}
     # Open needs seen: NA (MEX, Torture, es), NE (HTI, Right to health, fr es), NF (NPL, Indigenous peoples).
     # Indigenous peoples: no provider at all -> listed first; Asia-Pacific has needs and no provider.
-    assert page.items[0].theme == "indigenous peoples"
-    assert (rows["indigenous peoples"].open_needs, rows["indigenous peoples"].providers) == (1, 0)
-    assert rows["indigenous peoples"].regions_without_provider == ["asia_pacific"]
+    assert page.items[0].theme == "G3"
+    assert (rows["G3"].open_needs, rows["G3"].providers) == (1, 0)
+    assert rows["G3"].regions_without_provider == ["asia_pacific"]
     # Torture: NA against P1 (Latin America, es/en): nothing missing.
-    torture = rows["torture and other cid treatment"]
+    torture = rows["D25"]
     assert (torture.open_needs, torture.providers) == (1, 1)
     assert torture.need_regions == {"latin_america_caribbean": 1}
     assert torture.provider_languages == {"en": 1, "es": 1}
     assert (torture.regions_without_provider, torture.languages_without_provider) == ([], [])
     # Right to health: NE (Haiti, fr/es) against P2 (Africa, en): region and both languages missing.
-    health = rows["right to health"]
+    health = rows["E41"]
     assert (health.open_needs, health.providers, health.provider_regions) == (1, 1, {"africa": 1})
     assert health.regions_without_provider == ["latin_america_caribbean"]
     assert health.languages_without_provider == ["es", "fr"]
     # Women's rights has a provider (P3) but no open need: not a row.
-    assert "women's rights" not in rows and page.total == 3
+    assert "F11" not in rows and page.total == 3
+    assert rows["G3"].label == "Indigenous peoples"
 
 
 def test_funding_context(session: Session) -> None:

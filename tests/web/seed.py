@@ -12,6 +12,7 @@ from app.models.api_key import ApiKey
 from app.models.need import Need
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
+from app.reference.themes import theme_index_values
 from tests.factories import make_activity, make_key, make_need, make_provider, make_recommendation
 
 CONTACT_EMAIL = "secret-contact@ngo.example"
@@ -20,7 +21,7 @@ CONTACT_EMAIL = "secret-contact@ngo.example"
 def index_themes(session: Session, rec: Recommendation) -> Recommendation:
     """Write the theme index rows the importer writes (the factory stores only the JSON column)."""
     have = set(session.exec(select(RecommendationTheme.theme).where(RecommendationTheme.recommendation_id == rec.id)))
-    for theme in dict.fromkeys(rec.themes):
+    for theme in theme_index_values(rec.themes):  # controlled codes, as the importer writes them
         if theme not in have:
             session.add(RecommendationTheme(recommendation_id=rec.id, theme=theme))
     session.commit()

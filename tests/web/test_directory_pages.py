@@ -124,7 +124,7 @@ def test_an_agency_registers_its_profile(web: TestClient, data: Seed, session: S
         set_={
             "kind": "academic",
             "description": "University team that trains judges and police investigators on investigating torture.",
-            "themes": "Torture and other CID treatment\nJustice",
+            "themes": "D25",
             "countries": "Mexico, Guatemala",
             "other_languages": "Portuguese",
             "website": "https://rights-lab.example.org",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
+from app.reference.themes import theme_codes
 from tests.factories import make_key
 from tests.web.conftest import csrf_from, fresh, sign_in
 from tests.web.seed import Seed, seed
@@ -138,7 +140,8 @@ def _profile_form(web: TestClient, provider_id: str) -> dict[str, object]:
         "name": "Prison Reform Helpers International",
         "kind": "ngo",
         "description": "Training of prison staff and monitoring bodies on torture prevention.",
-        "themes": "Torture and other CID treatment\nDetention conditions\nJustice",
+        # Ticked codes of the controlled list, and a name typed in its search box.
+        "themes": ["D25", "D26", "Justice"],
         "regions": ["western_europe_others", "africa"],
         "languages": ["en", "fr"],
         "other_languages": "Spanish",
@@ -159,10 +162,12 @@ def test_a_provider_edits_its_profile(web: TestClient, data: Seed, session: Sess
     assert row is not None and row.name == "Prison Reform Helpers International"
     assert (
         row.languages == ["en", "fr", "es"]
-        and "Justice" in row.themes
+        and "Administration of justice & fair trial" in row.themes  # typed "Justice": its controlled theme
         and row.regions == ["western_europe_others", "africa"]
     )
-    assert "Prison Reform Helpers International" in web.get("/providers", params={"theme": "justice"}).text
+    # The directory finds it by the code, the controlled label or UPR Info's name of the theme.
+    for theme in ("D51", "Administration of justice & fair trial", "justice"):
+        assert "Prison Reform Helpers International" in web.get("/providers", params={"theme": theme}).text
 
 
 def test_a_bad_field_shows_the_profile_form_again(web: TestClient, data: Seed) -> None:
@@ -202,3 +207,31 @@ def test_others_may_not_edit_a_profile(web: TestClient, data: Seed, session: Ses
     assert response.status_code == 403
     fresh(session)
     assert session.get(Provider, provider_id).name == "Prison Reform Helpers"  # type: ignore[union-attr]
+
+
+def test_the_profile_form_takes_themes_from_the_list_and_refuses_free_text(
+    web: TestClient, data: Seed, session: Session
+) -> None:
+    provider_id = data.providers["ngo"].id
+    before = session.get(Provider, provider_id)
+    assert before is not None
+    sign_in(web, data.keys["ngo"][1])
+    page = web.get(f"/providers/{provider_id}/edit").text
+    # The profile's labels are shown as their controlled themes, ticked (a label outside the list as itself).
+    ticked = set(re.findall(r'name="themes" value="([^"]+)" checked', page))
+    codes = {c for label in before.themes for c in theme_codes(label)}
+    assert codes and ticked == codes | {label for label in before.themes if not theme_codes(label)}
+    fields = {**_profile_form(web, provider_id), "themes": ["D25", "foo bar theme"]}
+    response = web.post(f"/providers/{provider_id}/edit", data=fields)  # type: ignore[arg-type]
+    assert response.status_code == 422
+    assert "Themes: “foo bar theme” is not a theme of the list" in html.unescape(response.text)
+    assert 'href="#f-themes"' in response.text  # the summary names the field and leads to it
+    fresh(session)
+    after = session.get(Provider, provider_id)
+    assert after is not None and after.themes == before.themes  # nothing saved
+    # Saved unchanged, the profile keeps exactly its labels (what the ranking reads).
+    same = {**_profile_form(web, provider_id), "themes": sorted(ticked)}
+    assert web.post(f"/providers/{provider_id}/edit", data=same).status_code == 303  # type: ignore[arg-type]
+    fresh(session)
+    kept = session.get(Provider, provider_id)
+    assert kept is not None and kept.themes == before.themes

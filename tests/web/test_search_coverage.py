@@ -112,10 +112,10 @@ def test_a_state_page_gives_the_period_and_sources_of_its_data(loaded: TestClien
 def test_a_filter_in_force_still_offers_its_other_values(loaded: TestClient) -> None:
     page = loaded.get("/recommendations?state=MEX&affected_group=Children").text
     assert results(page) == 1
-    groups = re.search(r'<select id="f-group".*?</select>', page, re.S).group(0)  # type: ignore[union-attr]
-    offered = dict(re.findall(r'<option value="([^"]+)"( selected)?>', groups))
-    # Mexico's other recommendation is about women and girls: offered, to see both at once.
-    assert offered == {"Children": " selected", "Women &amp; girls": ""}
+    groups = re.search(r'<fieldset class="checklist" id="f-group".*?</fieldset>', page, re.S).group(0)  # type: ignore[union-attr]
+    offered = dict(re.findall(r'name="affected_group" value="([^"]+)"( checked)?>', groups))
+    # Mexico's other recommendation is about women and girls (two groups of the list): offered, to see both at once.
+    assert offered == {"Children": " checked", "Girls": "", "Women": ""}
 
 
 def test_the_page_offers_what_the_data_has_and_orders_by_review(loaded: TestClient) -> None:

@@ -53,6 +53,7 @@ def table(
         rows = [
             [
                 r.theme,
+                r.label,
                 r.open_needs,
                 r.providers,
                 _counts(r.need_regions),
@@ -66,6 +67,7 @@ def table(
         ]
         header = [
             "theme",
+            "label",
             "open_needs",
             "providers",
             "need_regions",

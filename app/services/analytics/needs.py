@@ -5,7 +5,8 @@ the strong band for `UNSERVED_DAYS` days or more, or whose engagements were all 
 one, none accepted, proposed or withdrawn). Grouped by theme, by the regional group of the
 need's State, or by the language the need asks for; a need counts once in each group it is in.
 
-**Supply vs demand**: per theme (case-folded, as needs store it), the open needs on it against the
+**Supply vs demand**: per controlled theme (`app/reference/themes.py`: the needs' and providers'
+labels read as UHRI codes), the open needs on it against the
 providers that cover it (declared, or predicted by the tagger with probability 0.5 or more), each
 side with its regional groups and languages, and the regions and languages with needs but no
 provider of the theme (a provider working worldwide covers every region).
@@ -32,6 +33,7 @@ from app.models.need import Need
 from app.models.provider import Provider
 from app.reference.languages import language_name
 from app.reference.regions import REGIONAL_GROUPS
+from app.reference.themes import theme_index_values, theme_name
 from app.reference.vocab import SCORE_STRONG
 from app.services import access
 from app.services.analytics.cache import cached
@@ -106,9 +108,8 @@ def _unserved_keys(need: OpenNeed, by: UnservedBy, piece: Slice) -> Iterable[tup
         return [(code, language_name(code)) for code in dict.fromkeys(need.languages)] or [
             ("none", "No language stated")
         ]
-    wanted = {t.casefold() for t in piece.themes}
-    themes = [t for t in dict.fromkeys(need.themes) if not wanted or t.casefold() in wanted]
-    return [(t, t) for t in themes] or [("none", NO_THEME)]
+    themes = [t for t in theme_index_values(need.themes) if not piece.themes or t in piece.themes]
+    return [(t, theme_name(t)) for t in themes] or [("none", NO_THEME)]
 
 
 def get_unserved(
@@ -171,16 +172,17 @@ class _Supplier:
 
 
 def _predicted_themes(index: MatchIndex | None) -> dict[str, set[str]]:
-    """Provider id -> themes (case-folded) the tagger predicts with probability PREDICTED or more."""
+    """Provider id -> controlled themes of the labels the tagger predicts with probability PREDICTED or more."""
     if index is None:
         return {}
     snapshot = index.snapshot
-    classes = [c.casefold() for c in snapshot.ranker.themes.classes]
+    classes = list(snapshot.ranker.themes.classes)
     found: dict[str, set[str]] = {}
     for provider_id, vector in snapshot.providers.vectors.items():
         if vector is None:
             continue
-        found[provider_id] = {classes[k] for k, p in enumerate(vector) if k < len(classes) and p >= PREDICTED}
+        labels = [classes[k] for k, p in enumerate(vector) if k < len(classes) and p >= PREDICTED]
+        found[provider_id] = set(theme_index_values(labels))
     return found
 
 
@@ -197,7 +199,7 @@ def _suppliers(session: Session, index: MatchIndex | None) -> list[_Supplier]:
     )
     suppliers = []
     for provider_id, themes, regions, countries, languages in rows:
-        covered = {str(t).casefold() for t in themes or ()} | predicted.get(provider_id, set())
+        covered = set(theme_index_values([str(t) for t in themes or ()])) | predicted.get(provider_id, set())
         where = set(regions or ()) | {r for r in (region_of(c) for c in countries or ()) if r}
         suppliers.append(_Supplier(frozenset(covered), frozenset(where), frozenset(languages or ())))
     return suppliers
@@ -213,11 +215,10 @@ def supply_demand_rows(
 ) -> list[SupplyDemandRow]:
     """Per theme of the slice's open needs: the needs against the providers covering the theme."""
     needs = open_needs(session, principal=principal, piece=piece, now=now or utcnow())
-    wanted = {t.casefold() for t in piece.themes}
     demand: dict[str, list[OpenNeed]] = defaultdict(list)
     for need in needs:
-        for theme in {t.casefold() for t in need.themes}:
-            if not wanted or theme in wanted:
+        for theme in theme_index_values(need.themes):
+            if not piece.themes or theme in piece.themes:
                 demand[theme].append(need)
     suppliers = _suppliers(session, index)
     rows = []
@@ -231,6 +232,7 @@ def supply_demand_rows(
         rows.append(
             SupplyDemandRow(
                 theme=theme,
+                label=theme_name(theme),
                 open_needs=len(on_theme),
                 providers=len(covering),
                 need_regions=dict(sorted(need_regions.items())),
@@ -241,7 +243,7 @@ def supply_demand_rows(
                 languages_without_provider=sorted(set(need_languages) - set(provider_languages)),
             )
         )
-    rows.sort(key=lambda r: (r.providers > 0, -r.open_needs, r.providers, r.theme))
+    rows.sort(key=lambda r: (r.providers > 0, -r.open_needs, r.providers, r.label))
     return rows
 
 

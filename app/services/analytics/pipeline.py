@@ -34,6 +34,7 @@ from app.models.need import Need, NeedRecommendation
 from app.models.recommendation import Recommendation
 from app.reference.countries import display_name
 from app.reference.regions import REGIONAL_GROUPS
+from app.reference.themes import theme_index_values, theme_name
 from app.reference.vocab import SDG_NAMES
 from app.services import access
 from app.services.analytics.cache import cached
@@ -149,8 +150,9 @@ def _keys(item: RecommendationStage, by: PipelineBy, piece: Slice) -> Iterable[t
     if by == "sdg":
         sdgs = [s for s in sorted(item.sdgs) if not piece.sdgs or s in piece.sdgs]
         return [(str(s), sdg_label(s)) for s in sdgs] or [("none", NO_SDG)]
-    themes = [t for t in item.themes if not piece.themes or t in piece.themes]
-    return [(t, t) for t in dict.fromkeys(themes)] or [("none", NO_THEME)]
+    # The controlled themes of its labels (a code and its label; a label mapping to none, itself).
+    themes = [t for t in theme_index_values(item.themes) if not piece.themes or t in piece.themes]
+    return [(t, theme_name(t)) for t in themes] or [("none", NO_THEME)]
 
 
 def pipeline_rows(

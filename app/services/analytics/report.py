@@ -129,7 +129,7 @@ def markdown(report: StateReport) -> str:
         ["Theme", "Open needs", "Providers", "Regions without a provider", "Languages without a provider"],
         [
             [
-                r.theme.capitalize(),
+                r.label or r.theme,
                 r.open_needs,
                 r.providers,
                 ", ".join(r.regions_without_provider) or "-",

@@ -2,7 +2,8 @@
 
 Values of one dimension are alternatives (any of them); dimensions combine (all of them).
 `state`, `region` and `group` (LDC, SIDS) all select States: the slice's States are those in
-every one given. `theme` is an exact label of any scheme (UPR Info issues, UHRI); `sdg` reaches a
+every one given. `theme` is a controlled theme (`app/reference/themes.py`): its code, its label or any
+source's label mapped to it, held as the codes (a label that maps to none as itself); `sdg` reaches a
 recommendation through its SDG labels or its themes (`theme_sdg.json`); `cycle` is the UPR cycle.
 A need is in the slice when its State is, and, for `theme`, `sdg` and `cycle`, when one of its
 themes matches or it cites a recommendation that does.
@@ -21,6 +22,7 @@ from app.models.common import table_of
 from app.models.need import Need, NeedRecommendation, NeedTheme
 from app.models.recommendation import Recommendation, RecommendationSdg, RecommendationTheme
 from app.reference.regions import regional_groups
+from app.reference.themes import resolve_theme, spellings_of, theme_index_values, theme_name
 from app.services.analytics.reference import folded_theme_sdgs, group_members, themes_on_sdgs
 
 R = table_of(Recommendation)
@@ -52,7 +54,7 @@ class Slice:
             states=tuple(sorted({s.strip().upper() for s in states or ()})),
             regions=tuple(sorted(set(regions or ()))),
             groups=tuple(sorted({g.lower() for g in groups or ()})),
-            themes=tuple(sorted({t.strip() for t in themes or () if t.strip()})),
+            themes=tuple(sorted({v for t in themes or () if t.strip() for v in resolve_theme(t)})),
             sdgs=tuple(sorted(set(sdgs or ()))),
             cycles=tuple(sorted(set(cycles or ()))),
         )
@@ -78,7 +80,7 @@ class Slice:
             ("State", self.states),
             ("regional group", self.regions),
             ("group", tuple(g.upper() for g in self.groups)),
-            ("theme", self.themes),
+            ("theme", tuple(theme_name(t) for t in self.themes)),
             ("SDG", self.sdgs),
             ("cycle", self.cycles),
         ):
@@ -106,7 +108,7 @@ def recommendation_conditions(piece: Slice) -> list[ColumnElement[bool]]:
             )
         )
     if piece.sdgs:
-        linked = themes_on_sdgs(piece.sdgs)
+        linked = theme_index_values(themes_on_sdgs(piece.sdgs))
         by_label = exists().where(
             col(RecommendationSdg.recommendation_id) == R.c.id, col(RecommendationSdg.sdg).in_(piece.sdgs)
         )
@@ -137,7 +139,7 @@ def need_conditions(piece: Slice) -> list[ColumnElement[bool]]:
     if states is not None:
         conds.append(col(Need.state).in_(sorted(states)) if states else col(Need.id).is_(None))
     if piece.themes:
-        own = _has_theme([t.casefold() for t in piece.themes])
+        own = _has_theme(sorted(spellings_of(piece.themes)))
         conds.append(or_(own, _cites(Slice(themes=piece.themes))))
     if piece.sdgs:
         folded = [t for t, sdgs in folded_theme_sdgs().items() if set(sdgs) & set(piece.sdgs)]
