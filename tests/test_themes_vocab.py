@@ -64,6 +64,11 @@ def test_each_upr_info_issue_maps_to_controlled_codes() -> None:
         ("Freedom of opinion and expression", "Freedom of opinion and expression"),
         ("NHRI", "NHRI"),
         ("Something new  &else", "Something new & else"),
+        # A matrix prints the code first: stored as that code's controlled label.
+        ("A12 Acceptance of international norms", "Acceptance of international norms"),
+        ("D51 Administration of justice & fair trial", "Administration of justice & fair trial"),
+        # A code the list does not have is not a code: the label stays.
+        ("Z9 Not a code", "Z9 Not a code"),
     ],
 )
 def test_labels_are_stored_in_one_spelling(given: str, stored: str) -> None:
@@ -76,6 +81,8 @@ def test_filter_values_resolve_to_codes_whatever_the_spelling() -> None:
     assert vocab.resolve_theme("international INSTRUMENTS") == ("A12",)
     assert vocab.resolve_theme("Budget and resources (for human rights implementation)") == ("A63",)
     assert vocab.resolve_theme("Not a theme") == ("Not a theme",)
+    assert vocab.resolve_theme("A12 Acceptance of international norms") == ("A12",)
+    assert vocab.resolve_theme("F31 Children: definition; general principles; protection") == ("F31",)
     assert vocab.shown_themes(["NHRI", "National Human Rights Institution (NHRI)"]) == [
         "National Human Rights Institution (NHRI)"
     ]

@@ -26,6 +26,8 @@ from typing import Any
 
 THEMES_FILE = Path(__file__).resolve().parent / "themes.json"
 CODE = re.compile(r"^[A-H][0-9]{1,2}$")
+# A label printed code first, as OHCHR's matrices do: "A12 Acceptance of international norms".
+_CODED_LABEL = re.compile(r"^\s*([A-Ha-h][0-9]{1,2})\s+\S")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _AMPERSAND = re.compile(r"\s*&\s*")
 #: The scheme whose spellings are kept as they are: its labels are the theme tagger's classes.
@@ -114,12 +116,27 @@ def theme_codes(label: str) -> tuple[str, ...]:
     """The controlled codes a label (a code, a controlled label or any source's label) maps to; () if unknown."""
     if is_code(label):
         return (label.strip().upper(),)
-    return _vocabulary().codes_by_key.get(label_key(label), ())
+    found = _vocabulary().codes_by_key.get(label_key(label), ())
+    if not found:
+        coded = _CODED_LABEL.match(label)
+        if coded is not None and is_code(coded.group(1)):
+            return (coded.group(1).upper(),)
+    return found
 
 
 def theme_label(label: str) -> str:
-    """The one stored spelling of a source label ("Budget &resources" -> "Budget & resources (...)")."""
-    return _vocabulary().spelling_by_key.get(label_key(label), clean_label(label))
+    """The one stored spelling of a source label ("Budget &resources" -> "Budget & resources (...)").
+
+    A label printed code first ("A12 Acceptance of international norms") is stored as its code's controlled label.
+    """
+    vocabulary = _vocabulary()
+    spelling = vocabulary.spelling_by_key.get(label_key(label))
+    if spelling is not None:
+        return spelling
+    coded = _CODED_LABEL.match(label)
+    if coded is not None and is_code(coded.group(1)):
+        return vocabulary.themes[coded.group(1).upper()].label
+    return clean_label(label)
 
 
 def theme_labels(labels: Iterable[str]) -> list[str]:
