@@ -51,6 +51,7 @@ class ExportServer:
     file: Path
     mode: str = ""
     port: int = 0
+    log: bool = False
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,6 +95,14 @@ class ExportServer:
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         request = Request(handler.path, {k.lower(): v for k, v in handler.headers.items()})
+        try:
+            self._handle(handler, request)
+        finally:
+            if self.log:
+                asked = {k: request.headers[k] for k in ("if-none-match", "range", "if-range") if k in request.headers}
+                print(f"GET {request.path} {asked} -> {request.status}, {request.sent:,} body bytes sent", flush=True)
+
+    def _handle(self, handler: BaseHTTPRequestHandler, request: Request) -> None:
         with self.lock:
             self.requests.append(request)
             mode = self.mode
@@ -194,7 +203,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--mode", choices=MODES, default="")
     args = parser.parse_args()
-    server = ExportServer(args.file.resolve(), mode=args.mode, port=args.port)
+    server = ExportServer(args.file.resolve(), mode=args.mode, port=args.port, log=True)
     print(f"serving {args.file} at {server.url} (mode {args.mode or 'normal'}); pid {os.getpid()}", flush=True)
     with server:
         server.thread.join()

@@ -331,3 +331,22 @@ def test_the_worker_syncs_on_its_schedule(
         assert worker.maybe_sync() is False  # one sync a day
     finally:
         worker.close()
+
+
+def test_the_lease_is_renewed_while_the_file_downloads(session: Session) -> None:
+    from app.models.sync import SyncLease
+
+    assert sync_service.acquire_lease(session, holder="me:1", lease_s=60) is None
+    first = session.get(SyncLease, sync_service.LEASE_NAME)
+    assert first is not None
+    before = first.expires_at
+    session.commit()
+    seen: list[tuple[str, int]] = []
+    report = sync_service._renewing(lambda p, d, t: seen.append((p, d)), session, holder="me:1", lease_s=0.004)
+    time.sleep(0.01)
+    report("download", 10, 100)
+    report("validate", 5, None)
+    assert seen == [("download", 10), ("validate", 5)]
+    renewed = session.get(SyncLease, sync_service.LEASE_NAME)
+    assert renewed is not None and renewed.holder == "me:1" and renewed.expires_at < before  # 0.004 s from now
+    session.commit()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -271,9 +272,29 @@ def sync_export(
     if busy is not None:
         raise SyncError(f"another sync is running ({busy}); nothing was changed")
     try:
-        return _run(session, settings, source_url, language, importer, tagger, progress, notice)
+        renewing = _renewing(progress, session, holder=holder, lease_s=settings.SYNC_LEASE_S)
+        return _run(session, settings, source_url, language, importer, tagger, renewing, notice)
     finally:
         release_lease(session, holder=holder)
+
+
+def _renewing(progress: ProgressCallback | None, session: Session, *, holder: str, lease_s: float) -> ProgressCallback:
+    """The progress callback, renewing the lease while the file downloads (no transaction is open then).
+
+    A download may take longer than the lease on a slow line; the import that follows holds the
+    database's write lock (SQLite) or the table lock (PostgreSQL), so it is covered by the last renewal.
+    """
+    every = lease_s / 4
+    renewed = [time.monotonic()]
+
+    def report(phase: str, done: int, total: int | None) -> None:
+        if phase == "download" and time.monotonic() - renewed[0] > every:
+            acquire_lease(session, holder=holder, lease_s=lease_s)
+            renewed[0] = time.monotonic()
+        if progress is not None:
+            progress(phase, done, total)
+
+    return report
 
 
 def _run(
