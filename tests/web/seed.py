@@ -13,6 +13,7 @@ from app.models.need import Need
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
 from app.reference.themes import theme_index_values
+from app.services import translations as translation_service
 from tests.factories import make_activity, make_key, make_need, make_provider, make_recommendation
 
 CONTACT_EMAIL = "secret-contact@ngo.example"
@@ -51,6 +52,16 @@ def seed(session: Session) -> Seed:
         text="Ratify the Optional Protocol to the Convention against Torture and set up a preventive mechanism.",
         themes=["Torture and other CID treatment", "International instruments"],
     )
+    # Its French text, as a matrix in French would give it (test data written for the pages' tests).
+    translation_service.attach_translation(
+        session,
+        s.recs["opcat"].id,
+        "fr",
+        "Ratifier le Protocole facultatif se rapportant à la Convention contre la torture et mettre en place un "
+        "mécanisme de prévention.",
+        "test:seed",
+    )
+    session.commit()
     s.recs["prisons"] = rec(
         session,
         text="Improve detention conditions and reduce prison overcrowding.",
