@@ -350,3 +350,40 @@ def test_the_lease_is_renewed_while_the_file_downloads(session: Session) -> None
     renewed = session.get(SyncLease, sync_service.LEASE_NAME)
     assert renewed is not None and renewed.holder == "me:1" and renewed.expires_at < before  # 0.004 s from now
     session.commit()
+
+
+def test_french_and_spanish_exports_attach_their_texts(
+    db_url: str, session: Session, export: Path, tmp_path: Path
+) -> None:
+    from tests.test_translations import language_export
+
+    sample = json.loads(export.read_text(encoding="utf-8"))
+    french = {0: "Prendre de nouvelles mesures pour ratifier les traités (Croatie);"}
+    spanish = {0: "Adoptar nuevas medidas para ratificar los tratados (Croacia);", 1: "Ratificar la OPCAT (Francia);"}
+    for code, texts in (("fr", french), ("es", spanish)):
+        (export.parent / f"export-full-{code}.json").write_text(
+            json.dumps(language_export(sample, code, texts), ensure_ascii=False), encoding="utf-8"
+        )
+    code, out = sync(db_url, tmp_path, export.as_uri(), SYNC_LANGUAGES='["en", "fr", "es"]')
+    assert code == 0, out
+    result = run_cli(
+        ["sync", "--language", "en", "--language", "fr", "--language", "es"],
+        database_url=db_url,
+        env={"SYNC_URL": export.as_uri(), "SYNC_DIR": str(tmp_path / "sync"), "MODEL_DIR": str(tmp_path / "m")},
+    )
+    assert result.exit_code == 0, result.output
+    assert "not modified: " in result.output  # English: the same file as the first run
+    assert "fr texts of 1 recommendations attached, 0 updated, 0 unchanged" in result.output
+    assert "es texts of 2 recommendations attached, 0 updated, 0 unchanged" in result.output
+    from app.models.translation import RecommendationTranslation
+
+    rows = session.execute(select(RecommendationTranslation.language, RecommendationTranslation.text)).all()
+    # Stored as the English texts are: without the paragraph number and the attribution in parentheses.
+    assert sorted(rows) == [
+        ("es", "Adoptar nuevas medidas para ratificar los tratados"),
+        ("es", "Ratificar la OPCAT"),
+        ("fr", "Prendre de nouvelles mesures pour ratifier les traités"),
+    ]
+    assert count(session) == 2289  # nothing inserted or withdrawn by the other languages
+    again = run_cli(["sync", "--language", "xx"], database_url=db_url, env={"SYNC_URL": export.as_uri()})
+    assert again.exit_code == 2 and "--language must be one of en, fr, es, got 'xx'" in again.output

@@ -17,8 +17,17 @@ def sync(
         str | None,
         typer.Option(
             "--url",
-            help="The English export to read: an http(s) URL, a file:// URL or a path (default: SYNC_URL, "
-            "OHCHR's export-full-en.json).",
+            help="The export to read: an http(s) URL, a file:// URL or a path (default: SYNC_URL, "
+            "OHCHR's export-full-en.json, and the -fr/-es files beside it).",
+        ),
+    ] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="en, fr or es; repeat for several (default: SYNC_LANGUAGES, or en with --url). French and Spanish "
+            "attach their texts to the recommendations the English export brought.",
         ),
     ] = None,
 ) -> None:
@@ -32,17 +41,25 @@ def sync(
     from app.services import sync as sync_service
 
     settings = get_settings()
-    languages = ["en"] if url else list(settings.SYNC_LANGUAGES)
+    languages = language or (["en"] if url else list(settings.SYNC_LANGUAGES))
+    unknown = [code for code in languages if code not in sync_service.IMPORTERS]
+    if unknown:
+        typer.echo(
+            f"error: --language must be one of {', '.join(sync_service.IMPORTERS)}, got {unknown[0]!r}", err=True
+        )
+        raise typer.Exit(code=2)
     progress, report = import_progress()
     failed = False
-    for language in languages:
+    for code in languages:
         try:
+            # One language reads --url as given; several read the files beside it (export-full-fr.json).
+            source = url if url is None or len(languages) == 1 else sync_service.language_url(url, code)
             with progress, command_session() as session:
                 result = sync_service.sync_export(
                     session,
                     settings,
-                    url=url,
-                    language=language,
+                    url=source,
+                    language=code,
                     tagger=lambda: _tagger(settings),
                     progress=report,
                     notice=typer.echo,

@@ -116,7 +116,8 @@ class Settings(BaseSettings):
 
     # `upr-match sync` (docs/data.md, "Keeping the data current"): OHCHR's Universal Human Rights Index export,
     # an http(s) URL, a file:// URL or a path (a mirror). The other languages' exports are this URL with
-    # -fr / -es in place of -en (export-full-fr.json); SYNC_LANGUAGES lists those synced (only "en" is imported yet).
+    # -fr / -es in place of -en (export-full-fr.json); SYNC_LANGUAGES lists those synced, English first
+    # (it brings the records; the others attach their texts to them).
     SYNC_URL: str = Field(default="https://dataex.ohchr.org/uhri/export-results/export-full-en.json", max_length=2048)
     SYNC_LANGUAGES: list[SyncLanguage] = Field(default_factory=lambda: list[SyncLanguage](["en"]), min_length=1)
     # The worker syncs every this many hours; 0 = never. Default 24, but 0 when ENVIRONMENT=test unless set.

@@ -17,9 +17,10 @@ One sync of one export (`sync_export`):
 Any failure (offline, an HTML page, a short or malformed file, a bad record) leaves the data as it
 was; the run is recorded as `failed` with the reason, which `GET /v1/coverage` shows.
 
-Languages: the English export (`export-full-en.json`) is imported here; `IMPORTERS` is where the
-French and Spanish exports (`export-full-fr.json`, `export-full-es.json`, the same AnnotationIds)
-plug in, each reached by `language_url`. A language without an importer is refused, saying so.
+Languages: the English export (`export-full-en.json`) brings the recommendations; the French and
+Spanish exports (`export-full-fr.json`, `export-full-es.json`, the same AnnotationIds, each reached
+by `language_url`) attach their texts to them (`app.services.translations`). `IMPORTERS` holds one
+importer per language; a language without one is refused, saying so.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class SyncResult:
     summary: ImportSummary | None = None
     withdrawn: int = 0
     restored: int = 0
+    unknown: int = 0  # French or Spanish texts of recommendations not stored (import the English export first)
 
 
 def language_url(url: str, language: str) -> str:
@@ -248,7 +250,45 @@ def _import_english(
     )
 
 
-IMPORTERS: dict[str, Importer] = {"en": _import_english}
+def _import_language(language: str) -> Importer:
+    """The importer of the French or Spanish export: its texts attached to the recommendations already stored.
+
+    The export holds the same AnnotationIds as the English one; nothing is inserted, withdrawn or
+    invented (a record that only this export has is counted as unknown and left out).
+    """
+
+    def run(
+        session: Session,
+        *,
+        tagger: TaggerLoader,
+        path: Path,
+        max_rows: int,
+        progress: ProgressCallback | None,
+        counts: dict[str, int],
+    ) -> ImportSummary:
+        from app.services.translations import import_translations
+
+        attached = import_translations(
+            session, file=path, language=language, max_rows=max_rows, progress=progress, actor=audit.COMMAND_LINE
+        )
+        counts["unknown"] = attached.unknown
+        return ImportSummary(
+            format=f"uhri-{language}",
+            dry_run=False,
+            rows_read=attached.rows_read,
+            records=attached.records,
+            inserted=attached.attached,
+            updated=attached.updated,
+            unchanged=attached.unchanged,
+            rejected=0,
+            skipped=attached.skipped,
+            skipped_reasons=attached.skipped_reasons,
+        )
+
+    return run
+
+
+IMPORTERS: dict[str, Importer] = {"en": _import_english, "fr": _import_language("fr"), "es": _import_language("es")}
 
 
 def sync_export(
@@ -266,7 +306,9 @@ def sync_export(
     source_url = url or language_url(settings.SYNC_URL, language)
     importer = IMPORTERS.get(language)
     if importer is None:
-        raise SyncError(f"the {language} export ({source_url}) cannot be imported by this version: English only")
+        raise SyncError(
+            f"the {language} export ({source_url}) cannot be imported: languages are {', '.join(IMPORTERS)}"
+        )
     holder = holder or holder_name()
     busy = acquire_lease(session, holder=holder, lease_s=settings.SYNC_LEASE_S)
     if busy is not None:
@@ -328,7 +370,7 @@ def _run(
             _finish_run(session, run_id, outcome="not_modified", **kept)
             return SyncResult(url, language, "not_modified", since=since, validators=fetched.validators)
         assert fetched.path is not None  # a file was received
-        counts = {"withdrawn": 0, "restored": 0}
+        counts = {"withdrawn": 0, "restored": 0, "unknown": 0}
         try:
             summary = importer(
                 session,
@@ -361,6 +403,7 @@ def _run(
             summary=summary,
             withdrawn=counts["withdrawn"],
             restored=counts["restored"],
+            unknown=counts["unknown"],
         )
     except SyncError as exc:
         _finish_run(session, run_id, outcome="failed", detail=exc.reason[:2000])
@@ -392,6 +435,14 @@ def describe(result: SyncResult) -> list[str]:
     summary = result.summary
     assert summary is not None
     resumed = f", resumed from byte {result.resumed_from:,}" if result.resumed_from else ""
+    if result.language != "en":
+        lines = [
+            f"imported {result.url} ({result.bytes_received:,} bytes received{resumed}): {result.language} texts "
+            f"of {summary.inserted} recommendations attached, {summary.updated} updated, {summary.unchanged} unchanged"
+        ]
+        if result.unknown:
+            lines.append(f"{result.unknown} texts name recommendations not stored: sync the English export first")
+        return lines
     lines = [
         f"imported {result.url} ({result.bytes_received:,} bytes received{resumed}): "
         f"{summary.inserted} new, {summary.updated + result.restored} updated, "
