@@ -26,7 +26,20 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, TextClause, and_, column, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    TextClause,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union_all,
+)
 
 from app.core.errors import UnprocessableEntity, field_error
 from app.models.common import table_of
@@ -227,12 +240,22 @@ def pg_translation_match(q: str) -> ColumnElement[bool]:
     return func.to_tsvector(simple, T.c.text).op("@@")(func.websearch_to_tsquery(simple, q))
 
 
-def translated_match(q: str, *, postgres: bool) -> ColumnElement[bool]:
-    """`id` has a French or Spanish text matching `q`."""
+def search_match(q: str, *, postgres: bool) -> ColumnElement[bool]:
+    """The recommendation's English text, or one of its French or Spanish texts, matches `q`.
+
+    One IN over a UNION ALL of the index look-ups (not an OR of two conditions, which would make
+    both databases test every row): the English matches as before, plus the few ids the
+    translations' index finds (none when there are no translations).
+    """
+    copy = R.alias("searched")
     if postgres:
-        return R.c.id.in_(select(T.c.recommendation_id).where(pg_translation_match(q)))
+        query = func.websearch_to_tsquery(literal_column("'english'"), q)
+        english = select(copy.c.id).where(func.to_tsvector(literal_column("'english'"), copy.c.text).op("@@")(query))
+        translated = select(T.c.recommendation_id).where(pg_translation_match(q))
+        return R.c.id.in_(union_all(english, translated))
     rows = select(TFTS.c.rowid).where(translation_fts_match(q))
-    return R.c.id.in_(select(T.c.recommendation_id).where(T.c.id.in_(rows)))
+    translated = select(copy.c.seq).select_from(T.join(copy, copy.c.id == T.c.recommendation_id))
+    return R.c.seq.in_(union_all(select(FTS.c.rowid).where(fts_match(q)), translated.where(T.c.id.in_(rows))))
 
 
 def member(
@@ -311,12 +334,7 @@ def conditions(
     if filters.published_to is not None:
         conds.append(R.c.publication_date <= filters.published_to)
     if with_q and filters.q:
-        english: ColumnElement[bool]
-        if postgres:
-            english = pg_tsv().op("@@")(func.websearch_to_tsquery(literal_column("'english'"), filters.q))
-        else:
-            english = R.c.seq.in_(select(FTS.c.rowid).where(fts_match(filters.q)))
-        conds.append(or_(english, translated_match(filters.q, postgres=postgres)))
+        conds.append(search_match(filters.q, postgres=postgres))
     return conds
 
 
@@ -334,6 +352,6 @@ __all__ = [
     "member",
     "pg_translation_match",
     "pg_tsv",
-    "translated_match",
+    "search_match",
     "translation_fts_match",
 ]
