@@ -76,6 +76,8 @@ CONFIDENCE: Final[float] = 0.9
 #: Word forms kept per language, most frequent first.
 MAX_WORDS: Final[int] = 60_000
 _CACHE_LIMIT: Final[int] = 4096
+#: Translated texts whose language is remembered (:meth:`CrossLingual.origin`): every French or Spanish need.
+_ORIGIN_LIMIT: Final[int] = 200_000
 
 
 class LexiconError(ValueError):
@@ -246,6 +248,7 @@ class CrossLingual:
         self.lexicon = lexicon
         self._detect = detect
         self._cache: dict[str, tuple[str | None, str]] = {}
+        self._origin: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -263,7 +266,19 @@ class CrossLingual:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[text] = (language, english)
+            if language and language in self.lexicon.words and len(self._origin) < _ORIGIN_LIMIT:
+                self._origin[english] = str(language)
         return language, english
+
+    def origin(self, english: str) -> str | None:
+        """The language a text this reader gave was read from (``"fr"``, ``"es"``); None for a text it did
+        not translate (English, or never read here).
+
+        >>> reader = CrossLingual(Lexicon({"es": {"tortura": "torture"}}), detect=lambda text: "es")
+        >>> reader.origin(reader.english("la tortura")), reader.origin("the torture in prisons")
+        ('es', None)
+        """
+        return self._origin.get(english)
 
     def english(self, text: str) -> str:
         return self.read(text)[1]
