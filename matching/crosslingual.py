@@ -76,6 +76,8 @@ CONFIDENCE: Final[float] = 0.9
 #: Word forms kept per language, most frequent first.
 MAX_WORDS: Final[int] = 60_000
 _CACHE_LIMIT: Final[int] = 4096
+#: Words as written whose English is remembered, per language.
+_WORDS_LIMIT: Final[int] = 500_000
 #: Translated texts whose language is remembered (:meth:`CrossLingual.origin`): every French or Spanish need.
 _ORIGIN_LIMIT: Final[int] = 200_000
 
@@ -189,18 +191,31 @@ class Lexicon:
         table = self.words.get(language)
         if not table:
             return text
-        stems = self._stems.get(language, {})
-        stem = _stemmer(language)
+        known = self._known.setdefault(language, {})
 
         def one(match: re.Match[str]) -> str:
             word = match.group()
-            key = _key(word)
-            found = table.get(key)
-            if found is None and len(key) > 3 and key.isalpha():
-                found = stems.get(stem(key))  # another form of a word it knows: "torturas", "formees"
-            return word if found is None else found
+            found = known.get(word)
+            if found is None:
+                found = self._word(language, table, word)
+                if len(known) < _WORDS_LIMIT:
+                    known[word] = found
+            return found
 
         return TOKEN_RE.sub(one, text)
+
+    def _word(self, language: str, table: Mapping[str, str], word: str) -> str:
+        """The English of one word as written: its form, else another form of the same stem, else itself."""
+        key = _key(word)
+        found = table.get(key)
+        if found is None and len(key) > 3 and key.isalpha():
+            found = self._stems[language].get(_stemmer(language)(key))  # "torturas", "formees"
+        return word if found is None else found
+
+    @cached_property
+    def _known(self) -> dict[str, dict[str, str]]:
+        """Per language, the words already looked up as written (a query's words repeat across requests)."""
+        return {}
 
     @cached_property
     def _stems(self) -> dict[str, dict[str, str]]:
