@@ -92,7 +92,6 @@ def test_a_spanish_query_ranks_as_its_english_original(tmp_path: Path) -> None:
     spanish = "Prevención de la tortura en los lugares de privación de libertad"
     english = "Prevention of torture in places of deprivation of liberty"
     assert [r.id for r in read.rank(spanish)][0] == "apt"
-    assert [r.id for r in plain.rank(spanish)][:1] != ["apt"] or plain.rank(spanish)[0].score < read.rank(spanish)[
-        0
-    ].score
+    as_written = max((r.score for r in plain.rank(spanish) if r.id == "apt"), default=0.0)
+    assert read.rank(spanish)[0].score > as_written  # read in English, the torture body fits better
     assert [(r.id, r.score) for r in read.rank(english)] == [(r.id, r.score) for r in plain.rank(english)]
