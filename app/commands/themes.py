@@ -20,6 +20,13 @@ def train(
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing when a tagger is already trained.")
     ] = False,
+    lexicon: Annotated[
+        bool,
+        typer.Option(
+            "--lexicon/--no-lexicon",
+            help="Also build the cross-language lexicon with Apertium (French and Spanish read in English).",
+        ),
+    ] = True,
 ) -> None:
     """Train the theme tagger on the labelled recommendations and write a versioned artifact to MODEL_DIR."""
     from app.services import themes as theme_service
@@ -28,7 +35,7 @@ def train(
     path = theme_service.artifact_path(settings)
     if if_missing and path.is_file():
         typer.echo(f"theme tagger already at {path}")
-        if not theme_service.lexicon_file(settings).is_file():
+        if lexicon and not theme_service.lexicon_file(settings).is_file():
             _lexicon(settings, data)
         return
     typer.echo("training the theme tagger (about a minute on 2 cores)...", err=True)
@@ -45,7 +52,8 @@ def train(
     for scheme, reason in info["skipped"].items():
         typer.echo(f"skipped {scheme}: {reason}", err=True)
     typer.echo(f"wrote {path} (data sha256 {info['data_sha256'][:12]})")
-    _lexicon(settings, data)
+    if lexicon:
+        _lexicon(settings, data)
     typer.echo("restart the service to use it; `upr-match predict-themes` reads profiles and needs again with it")
 
 
