@@ -2,6 +2,9 @@
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /srv/upr-match
+# Apertium (Debian): `upr-match train` builds the cross-language lexicon with it (French and Spanish read in English).
+RUN apt-get update && apt-get install -y --no-install-recommends apertium apertium-eng-spa apertium-fr-es \
+    && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first: this layer is rebuilt only when pyproject.toml changes.
 COPY pyproject.toml README.md ./

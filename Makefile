@@ -13,7 +13,7 @@ SYNC_INTERVAL_HOURS ?= 0
 # `worksteal` hands a finished worker tests queued on the busy one, so the long tests end together.
 XDIST ?= -n auto --dist worksteal
 
-.PHONY: run test test-fast lint install install-test migrate demo serve bench clean
+.PHONY: run test test-fast lint install install-test apertium migrate demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,24 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,lint]"
 	touch $@ $(VENV)/.installed
 
-## make install: venv and the package alone (no test tools)
-install: $(VENV)/.installed
+## make install: venv and the package alone (no test tools), and Apertium where apt-get can install it
+install: apertium $(VENV)/.installed
 
-## make install-test: venv and the package with its test and lint tools
-install-test: $(VENV)/.installed-test
+## make install-test: venv and the package with its test and lint tools, and Apertium
+install-test: apertium $(VENV)/.installed-test
+
+## make apertium: Debian's Apertium (English-Spanish, French-Spanish), which `upr-match train` builds the
+## cross-language lexicon with; without it French and Spanish texts are ranked as written (and /health/ready says so)
+APERTIUM_PACKAGES := apertium apertium-eng-spa apertium-fr-es
+apertium:
+	@if command -v apertium >/dev/null 2>&1 && apertium -l | grep -q spa-eng && apertium -l | grep -q fr-es; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing $(APERTIUM_PACKAGES) (Debian)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $(APERTIUM_PACKAGES) >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends $(APERTIUM_PACKAGES) >/dev/null; } \
+	  || echo "warning: $(APERTIUM_PACKAGES) not installed: French and Spanish texts will be ranked as written"; \
+	else echo "note: install $(APERTIUM_PACKAGES) (Debian, as root) for cross-language matching"; fi
 
 ## make migrate: upgrade the database to the latest schema (Alembic)
 migrate: install

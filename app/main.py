@@ -91,6 +91,14 @@ def _matcher_check(index: MatchIndex) -> ReadyCheck:
     return check
 
 
+def _languages_check(index: MatchIndex) -> ReadyCheck:
+    def check() -> JsonObject:
+        # Optional: without the lexicon, French and Spanish texts are ranked as written (and say so).
+        return {"ok": True, "crosslingual": index.ranker.themes.reader is not None, "detail": index.languages_detail}
+
+    return check
+
+
 def _tagger_check(tagger: MultiSchemeTagger | None) -> ReadyCheck:
     version = theme_service.version_of(tagger)
 
@@ -165,6 +173,7 @@ def create_app(
         app.state.ready_checks["tagger"] = _tagger_check(app.state.tagger)
         app.state.match_index = MatchIndex(settings, app.state.tagger)
         app.state.ready_checks["matcher"] = _matcher_check(app.state.match_index)
+        app.state.ready_checks["languages"] = _languages_check(app.state.match_index)
         _build_index(app.state.engine, app.state.match_index)
         logger.info("upr-match %s starting on %s", __version__, app.state.engine.dialect.name)
         try:

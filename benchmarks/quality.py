@@ -24,6 +24,7 @@ Usage::
 
     python benchmarks/quality.py --json benchmarks/out/quality.json       # the full run (~25 min)
     python benchmarks/quality.py --repeats 1 --n-queries 60 --variants service   # a quick check
+    python benchmarks/quality.py --repeats 2 --languages en,fr,es   # French and Spanish queries (Apertium)
 
 Trained taggers are cached in ``benchmarks/out/`` (git-ignored); ``--retrain`` ignores the cache.
 """
@@ -405,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain", action="store_true", help="ignore cached taggers")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--languages",
+        type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
+        help="e.g. en,fr,es: the cross-language evaluation instead (benchmarks/crosslingual_quality.py)",
+    )
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}", flush=True)
@@ -453,6 +459,17 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {len(v)}" for k, v in sides["report"].queries.items()),
         flush=True,
     )
+    if args.languages:
+        from benchmarks import crosslingual_quality
+
+        train_texts = [r["text"] for r in train]
+        found = crosslingual_quality.run(
+            args, sides, folds, providers, relevance, train_texts, lambda m: print(m, flush=True)
+        )
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(summary | {"languages": found}, indent=2, default=str))
+        return 0
     results = run_folds(folds, variants, sides, providers, relevance, lambda m: print(m, flush=True))
     service = summarise(results["variants"][SERVICE]["report"])
     base = {name: summarise(per_fold) for name, per_fold in results["baselines"].items()}

@@ -270,6 +270,7 @@ class Ranker:
         theme_vector: Vector | None,
     ) -> Candidates[Ranked]:
         """Every provider's score at once, and how to score one exactly with its explanation."""
+        query = self.themes.english(query)  # French and Spanish read in English; English as written
         table = providers.table
         weights = self.weights
         if theme_vector is not None:
@@ -361,6 +362,7 @@ class Ranker:
         ``theme_vector`` is the provider's profile vector when the caller already has it (the service keeps
         each provider's); otherwise the profile ``query`` is read (:meth:`ThemeSpace.profile_vector`).
         """
+        query = self.themes.english(query)  # French and Spanish read in English; English as written
         table = needs.table
         weights = self.weights
         p_vec = theme_vector if theme_vector is not None else self.themes.profile_vector(query, provider.themes)

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from matching.crosslingual import CrossLingual
 from matching.examples import ProfileExamples
 from matching.prototypes import RESIDUAL_THEMES, UPR_INFO_ISSUES, ThemePrototypes
 from matching.themes import (
@@ -112,6 +113,8 @@ class ThemeSpace:
     * A **query** is tagged whole, or, given its ``parts`` (a need's recommendations), as the
       maximum over the parts: a need on three recommendations is about each of their themes.
     * Predictions on ``residual`` themes ("Other", "General") count 0.
+    * With a ``reader`` (:class:`~matching.crosslingual.CrossLingual`), French and Spanish texts are read
+      in English first (:meth:`english`); English text is read exactly as without one.
     * Two vectors compare by their cosine mixed (``best_share``) with how well the other side covers
       the query's best-covered theme (:func:`best_shared_theme`).
 
@@ -128,6 +131,7 @@ class ThemeSpace:
     whole_share: float = WHOLE_SHARE
     example_share: float = EXAMPLE_SHARE
     best_share: float = BEST_SHARE
+    reader: CrossLingual | None = None
 
     @property
     def classes(self) -> list[str]:
@@ -146,11 +150,17 @@ class ThemeSpace:
             described = hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
         examples = self.examples.digest if self.examples is not None else "-"
         floor, pieces, pooling = self.reading()
-        return (
+        recipe = (
             f"{READING_VERSION};floor={floor};prototypes={self.prototype_share}:{described};"
             f"pieces={pieces};pooling={pooling};whole={self.whole_share};"
             f"examples={self.example_share}:{examples};residual={','.join(sorted(self.residual))}"
         )
+        return recipe if self.reader is None else f"{recipe};lexicon={self.reader.digest}"
+
+    def english(self, text: str) -> str:
+        """``text`` read in English (:mod:`matching.crosslingual`): French and Spanish through the lexicon,
+        anything else (English included) exactly as written; as written when there is no lexicon."""
+        return text if self.reader is None else self.reader.english(text)
 
     def reading(self) -> tuple[float, str, str]:
         """How a profile's pieces are read: (probability floor, "clauses", "mean" pooling)."""
@@ -215,6 +225,9 @@ class ThemeSpace:
             return None
         if not texts:
             return []
+        if self.reader is not None:
+            texts = [self.english(t) for t in texts]
+            parts = None if parts is None else [[self.english(p) for p in ps] for ps in parts]
         probas = self._profiles(texts) if by_sentence else self._queries(texts, parts)
         classes = self.classes
         return [theme_vector(d, classes, probas=probas[k]) for k, d in enumerate(declared)]
@@ -337,11 +350,17 @@ def _unit_max(m: Vector) -> Vector:
     return out
 
 
-def service_space(model: ProbaModel | None, examples: ProfileExamples | None = None) -> ThemeSpace:
+def service_space(
+    model: ProbaModel | None, examples: ProfileExamples | None = None, reader: CrossLingual | None = None
+) -> ThemeSpace:
     """The service's theme space on an ``upr_info_issues`` tagger: the issues' prototypes, the catch-all
-    issues left out, the example profiles given."""
+    issues left out, the example profiles given, French and Spanish read through ``reader``."""
     if model is None:
-        return ThemeSpace()
+        return ThemeSpace(reader=reader)
     return ThemeSpace(
-        model, prototypes=ThemePrototypes(UPR_INFO_ISSUES, model.classes_), residual=RESIDUAL_THEMES, examples=examples
+        model,
+        prototypes=ThemePrototypes(UPR_INFO_ISSUES, model.classes_),
+        residual=RESIDUAL_THEMES,
+        examples=examples,
+        reader=reader,
     )

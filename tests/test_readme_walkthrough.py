@@ -55,7 +55,12 @@ def _cached_model_dir(data: Path) -> Path:
         with tempfile.TemporaryDirectory() as scratch:  # the empty database training reads (no imported rows)
             env = {**os.environ, "MODEL_DIR": str(staging), "DATABASE_URL": f"sqlite:///{scratch}/train.db"}
             subprocess.run(
-                [sys.executable, "-m", "app.cli", "train"], cwd=ROOT, env=env, check=True, capture_output=True
+                # The walkthrough is English: the cross-language lexicon (a minute of Apertium) is not needed.
+                [sys.executable, "-m", "app.cli", "train", "--no-lexicon"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
             )
         staging.rename(folder)  # atomic: a concurrent run sees the whole artifact or none
     except OSError:

@@ -20,6 +20,13 @@ def train(
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing when a tagger is already trained.")
     ] = False,
+    lexicon: Annotated[
+        bool,
+        typer.Option(
+            "--lexicon/--no-lexicon",
+            help="Also build the cross-language lexicon with Apertium (French and Spanish read in English).",
+        ),
+    ] = True,
 ) -> None:
     """Train the theme tagger on the labelled recommendations and write a versioned artifact to MODEL_DIR."""
     from app.services import themes as theme_service
@@ -28,6 +35,8 @@ def train(
     path = theme_service.artifact_path(settings)
     if if_missing and path.is_file():
         typer.echo(f"theme tagger already at {path}")
+        if lexicon and not theme_service.lexicon_file(settings).is_file():
+            _lexicon(settings, data)
         return
     typer.echo("training the theme tagger (about a minute on 2 cores)...", err=True)
     try:
@@ -43,7 +52,21 @@ def train(
     for scheme, reason in info["skipped"].items():
         typer.echo(f"skipped {scheme}: {reason}", err=True)
     typer.echo(f"wrote {path} (data sha256 {info['data_sha256'][:12]})")
+    if lexicon:
+        _lexicon(settings, data)
     typer.echo("restart the service to use it; `upr-match predict-themes` reads profiles and needs again with it")
+
+
+def _lexicon(settings: Settings, data: Path | None) -> None:
+    """The cross-language lexicon (French and Spanish read in English), when Apertium is installed."""
+    from app.services import themes as theme_service
+
+    typer.echo("building the cross-language lexicon with Apertium (about a minute)...", err=True)
+    path, detail = theme_service.train_lexicon(settings, data_file=data)
+    if path is None:
+        typer.echo(f"no cross-language lexicon: {detail}; French and Spanish texts will be ranked as written", err=True)
+    else:
+        typer.echo(f"wrote {path} ({detail})")
 
 
 def predict_themes() -> None:

@@ -28,7 +28,7 @@ from app.core.config import Settings
 from app.core.errors import ServiceUnavailable
 from app.match_index import theme_vectors
 from app.match_index.change_log import GAP_WINDOW
-from app.match_index.ranker import MAIN_SCHEME, ranker_for
+from app.match_index.ranker import MAIN_SCHEME, load_reader, ranker_for
 from app.match_index.rows import need_facts, need_text, provider_facts, provider_text, recommendation_texts
 from app.match_index.snapshot import IndexSnapshot
 from app.match_index.text_index import TextIndex
@@ -51,7 +51,8 @@ class MatchIndex:
     """Per-process matching index over providers and needs, kept current from `index_change`."""
 
     def __init__(self, settings: Settings, tagger: MultiSchemeTagger | None = None) -> None:
-        self.ranker = ranker_for(settings, tagger[MAIN_SCHEME] if tagger is not None else None)
+        reader, self.languages_detail = load_reader(settings)
+        self.ranker = ranker_for(settings, tagger[MAIN_SCHEME] if tagger is not None else None, reader)
         self._tagger_version = str(tagger[MAIN_SCHEME].metadata_.get("version")) if tagger is not None else ""
         self._n_themes = len(self.ranker.themes.classes) if self.ranker.themes.model is not None else None
         self._provider_columns = ColumnsWriter(FACT_COLUMNS, self._n_themes)
@@ -132,8 +133,10 @@ class MatchIndex:
             providers = session.exec(select(Provider)).all()
             needs = session.exec(select(Need)).all()
             texts = recommendation_texts(session, [n.id for n in needs])
-            self._provider_texts = TextIndex(texts={p.id: provider_text(p) for p in providers})
-            self._need_texts = TextIndex(texts={n.id: need_text(n, texts.get(n.id, [])) for n in needs})
+            # French and Spanish profiles and needs are indexed in English (English ones as written).
+            english = self.ranker.themes.english
+            self._provider_texts = TextIndex(texts={p.id: english(provider_text(p)) for p in providers})
+            self._need_texts = TextIndex(texts={n.id: english(need_text(n, texts.get(n.id, []))) for n in needs})
             self._provider_texts.refit()
             self._need_texts.refit()
             self._providers = {p.id: provider_facts(p) for p in providers}
@@ -238,7 +241,7 @@ class MatchIndex:
             self._provider_vectors.pop(provider_id, None)
             self._provider_columns.drop(provider_id)
             return
-        text = provider_text(row)
+        text = self.ranker.themes.english(provider_text(row))
         self._provider_texts.upsert(row.id, text)
         facts = self._providers[row.id] = provider_facts(row)
         self._provider_vectors.update(
@@ -255,7 +258,7 @@ class MatchIndex:
             self._need_columns.drop(need_id)
             return
         cited = recommendation_texts(session, [row.id]).get(row.id, [])
-        text = need_text(row, cited)
+        text = self.ranker.themes.english(need_text(row, cited))
         self._need_texts.upsert(row.id, text)
         facts = self._needs[row.id] = need_facts(row)
         self._need_vectors.update(self._vectors(session, "need", [(row.id, text, row.themes)], parts={row.id: cited}))

@@ -59,6 +59,15 @@ class ProviderMatches(BaseModel):
 
     items: list[ProviderMatch]
     engine: EngineInfo
+    language: str | None = Field(
+        default=None,
+        description=(
+            "The language the need or text was written in when it is not English (`fr`, `es`), as detected: "
+            "it was read in English before ranking. Absent for English."
+        ),
+        examples=["es"],
+        exclude_if=lambda value: value is None,  # English answers stay exactly what they were
+    )
 
 
 class NeedMatches(BaseModel):

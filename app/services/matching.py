@@ -35,6 +35,7 @@ from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import providers as provider_service
+from matching.crosslingual import TRANSLATED, detect_language
 from matching.preprocessing import UPR_STOP_WORDS, fold_accents
 from matching.ranking import NO_FILTERS, NeedFacts, Preferences, ProviderFilters, Ranked, Vector
 
@@ -118,11 +119,16 @@ def present_provider_matches(session: Session, ranked: Sequence[Ranked], princip
 
 
 def _provider_matches(
-    session: Session, snapshot: IndexSnapshot, ranked: Sequence[Ranked], principal: Principal
+    session: Session,
+    snapshot: IndexSnapshot,
+    ranked: Sequence[Ranked],
+    principal: Principal,
+    language: str | None = None,
 ) -> ProviderMatches:
     return ProviderMatches(
         items=present_provider_matches(session, ranked, principal),
         engine=EngineInfo(**snapshot.engine_info("provider")),
+        language=language if language in TRANSLATED else None,
     )
 
 
@@ -142,7 +148,10 @@ def match_providers_for_need(
     if need is None or not access.need_audience(principal).allows(need):
         raise NotFound(f"Need {need_id} does not exist.")
     ranked = rank_for_need(session, snapshot, need, filters=filters, limit=limit, min_score=min_score)
-    return _provider_matches(session, snapshot, ranked, principal)
+    reader = index.ranker.themes.reader
+    indexed = snapshot.need_texts.get(need_id)
+    language = reader.origin(indexed) if reader is not None and indexed is not None else None
+    return _provider_matches(session, snapshot, ranked, principal, language)
 
 
 def _need_inputs(
@@ -229,7 +238,9 @@ def match_providers_for_text(
         min_score=query.min_score,
         theme_vector=index.theme_vector(query.text, prefs.themes),
     )
-    return _provider_matches(session, snapshot, ranked, principal)
+    reader = index.ranker.themes.reader
+    language = reader.read(query.text)[0] if reader is not None else detect_language(query.text)
+    return _provider_matches(session, snapshot, ranked, principal, language)
 
 
 def match_needs_for_provider(

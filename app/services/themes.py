@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailable
 from app.core.jsontypes import JsonObject
-from app.match_index.ranker import MAIN_SCHEME
+from app.match_index.ranker import MAIN_SCHEME, lexicon_path
 from app.models.common import table_of
 from app.reference.themes import theme_index_values
 from matching.artifacts import TaggerArtifactError
+from matching.crosslingual import apertium_available, build_lexicon
 from matching.schemes import Labelled, MultiSchemeTagger
 from matching.theme_space import ThemeSpace
 
@@ -170,6 +171,31 @@ def train(
         "imported_uhri_rows": len(imported),
     }
     return tagger, path, info
+
+
+#: Recommendations the cross-language lexicon is built from (the first ones of the data file): about a minute.
+LEXICON_TEXTS = 12_000
+
+
+def lexicon_file(settings: Settings) -> Path:
+    """Where the cross-language lexicon is (beside the tagger)."""
+    return lexicon_path(settings)
+
+
+def train_lexicon(settings: Settings, *, data_file: Path | None = None) -> tuple[Path | None, str]:
+    """Build the cross-language lexicon with Apertium from the shared recommendations and write it beside the
+    tagger; (its path, what it holds), or (None, why not) when Apertium or the data is missing."""
+    missing = apertium_available()
+    if missing:
+        return None, missing
+    source = data_file or settings.UPR_DATA_DIR / "recommendations.jsonl"
+    if not source.is_file():
+        return None, f"no recommendations at {source}; set UPR_DATA_DIR"
+    texts = [str(r["text"]) for r in _records(source) if r.get("text")][:LEXICON_TEXTS]
+    lexicon = build_lexicon(texts, progress=lambda message: logger.info("lexicon: %s", message))
+    path = lexicon.save(lexicon_path(settings))
+    counts = ", ".join(f"{language} {len(lexicon.words[language]):,} words" for language in lexicon.languages)
+    return path, f"from {len(texts):,} recommendations: {counts}"
 
 
 def load(settings: Settings) -> MultiSchemeTagger | None:
