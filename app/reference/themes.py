@@ -170,6 +170,11 @@ def shown_themes(labels: Iterable[str]) -> list[str]:
 
 def spellings_of(values: Iterable[str]) -> frozenset[str]:
     """Every known spelling (case-folded) of the labels indexed under these values: what free-text stores match."""
+    return _spellings_of(tuple(sorted(set(values))))
+
+
+@lru_cache(maxsize=512)
+def _spellings_of(values: tuple[str, ...]) -> frozenset[str]:
     wanted = set(values)
     vocabulary = _vocabulary()
     found = {v.casefold() for v in wanted if v not in vocabulary.themes}

@@ -38,7 +38,9 @@ def draft_needs(
     if options.cycle is not None:
         query = query.where(col(Recommendation.cycle) == options.cycle)
     recs = session.exec(query.order_by(col(Recommendation.id))).all()
-    groups = draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs])
+    # Grouped on the sources' own labels, as before they were normalised: the drafts and their suggested
+    # partners stay what the ranking gave (the pages show the labels as the controlled themes).
+    groups = draft_groups([DraftInput(r.id, r.text, tuple(r.themes_source or r.themes), r.cycle) for r in recs])
     snapshot = index.current(session) if options.suggestions else None
     items = []
     for group in groups[: options.max_drafts]:

@@ -81,11 +81,12 @@ def provider_history(session: Session, *, state: str | None, themes: Sequence[st
     on_theme: set[str] = set()
     if wanted:
         links = session.exec(
-            select(ActivityRecommendation.activity_id, Recommendation.themes)
+            # The sources' own labels, as the history read them before labels were normalised.
+            select(ActivityRecommendation.activity_id, Recommendation.themes_source, Recommendation.themes)
             .join(Recommendation, col(Recommendation.id) == col(ActivityRecommendation.recommendation_id))
             .where(col(ActivityRecommendation.activity_id).in_([r[0] for r in rows]))
         ).all()
-        on_theme = {aid for aid, rec_themes in links if {t.casefold() for t in rec_themes or []} & wanted}
+        on_theme = {aid for aid, source, themes in links if {t.casefold() for t in source or themes or []} & wanted}
     for activity_id, provider_id, activity_state in rows:
         with_state, themed = out.get(provider_id, (False, False))
         out[provider_id] = (with_state or activity_state == state, themed or activity_id in on_theme)

@@ -107,7 +107,8 @@ def default_themes(recommendations: Sequence[Recommendation]) -> list[str]:
     for rec in recommendations:
         if rec.themes_predicted:
             continue
-        for theme in rec.themes or []:
+        # The source's own labels: a need's declared themes are a ranking input, kept as they were.
+        for theme in rec.themes_source or rec.themes or []:
             text = " ".join(str(theme).split())[:THEME_MAX_CHARS]
             if text and text.casefold() not in seen:
                 seen.add(text.casefold())

@@ -166,7 +166,7 @@ def test_need_page_shows_recommendations_and_ranked_partners_in_words(web: TestC
     assert why, partners
     reasons = re.findall(r"<li[^>]*>(.*?)</li>", why.group(1))
     # Themes, then phrases, then separate ticks, each in words; the band, with the number kept in a title.
-    assert reasons[0].startswith("Shares the theme: Torture and other")
+    assert reasons[0].startswith("Shares the theme: Prohibition of torture")  # the controlled label
     assert "Works in France&#39;s region (Western Europe and others)" in reasons
     assert not any("FRA" in r or "western_europe" in r for r in reasons)
     assert re.search(r'<span class="band (strong|good|possible)" title="Match score 0\.\d\d">', partners)
@@ -195,7 +195,7 @@ def test_provider_profile_lists_needs_it_could_serve(web: TestClient, data: Seed
     assert "Western Europe and others" in page and "Training" in page and "Non-governmental organisation" in page
     ranked = page.split("Open needs it could serve", 1)[1].split("Its activities", 1)[0]
     assert "Train prison staff on torture prevention" in ranked
-    assert "<li>Shares the theme: Torture and other" in ranked and "France" in ranked
+    assert "<li>Shares the theme: Prohibition of torture" in ranked and "France" in ranked
     other = web.get(f"/providers/{data.providers['un'].id}").text
     assert "No open need matches this profile" in other
 
