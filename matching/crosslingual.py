@@ -219,7 +219,8 @@ class Lexicon:
 
     @cached_property
     def _stems(self) -> dict[str, dict[str, str]]:
-        """Per language, the Snowball stem of each known form and the English of its first (most frequent) form."""
+        """Per language, the Snowball stem of each known form and the English of the first such form in the
+        table's order (alphabetical in a saved lexicon)."""
         out: dict[str, dict[str, str]] = {}
         for language, table in self.words.items():
             stem = _stemmer(language)
