@@ -21,7 +21,7 @@ from typer.testing import CliRunner, Result
 from app.commands.server import alembic_config
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
-from app.main import create_app
+from tests.apputil import app_for
 from tests.dbutil import copy_migrated_template, drop_templates, fresh_database_url
 
 DB_FIXTURES = {"db_url", "engine", "session", "client", "app", "settings"}
@@ -163,8 +163,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
-    application = create_app(settings, engine=engine)
-    application.dependency_overrides[get_settings] = lambda: settings
+    """A new application on the test database (its routes' set-up shared, see tests/apputil.py)."""
+    application = app_for(settings, engine)
     yield application
     application.dependency_overrides.clear()
 

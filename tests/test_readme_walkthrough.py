@@ -3,14 +3,18 @@
 The walkthrough serves the trained theme tagger, as `make run` does. Training it takes minutes,
 so the artifact is kept in the user's cache folder (`$XDG_CACHE_HOME/upr-match`, else
 `~/.cache/upr-match`) under a digest of everything training reads: the shared data file, the
-code of `matching/` and `app/`, and the versions of scikit-learn, NumPy and SciPy. Training gives
-the same model for the same data, so a cached artifact is the one this checkout would train; any
-change to those inputs trains (once) a new one. `UPR_TEST_MODEL_DIR` still overrides it.
+source of every module `upr-match train` can import (followed through every import, those inside
+functions too, with the import graph of tests/test_architecture.py), the data files of `app/` and
+`matching/`, and the versions of Python and of every library those modules import. Training gives
+the same model for the same data, so a cached artifact is the one this checkout would train; a
+change to any of those inputs trains (once) a new one, while a change elsewhere (a route, a page,
+a test) reuses it. `UPR_TEST_MODEL_DIR` still overrides it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -19,25 +23,57 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy
 import pytest
-import scipy
-import sklearn
 
 from app.core.config import get_settings
+from tests.test_architecture import build_graph
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = [pytest.mark.slow]
 STALE_AFTER_S = 7 * 24 * 3600
+# `python -m app.cli train`: the entry point and the command's module.
+ENTRY_POINT, TRAINING_COMMAND = "app.cli", "app.commands.themes"
 
 
-def _training_digest(data: Path) -> str:
+def _training_modules(root: Path = ROOT) -> tuple[list[Path], list[str]]:
+    """The source files `upr-match train` runs and the outside modules they import, both sorted.
+
+    From the command's module, every import is followed (lazy ones included); the packages holding
+    a module come too (their `__init__` runs first). `app.cli` itself is read but not followed: it
+    only registers the other commands, whose code training never calls."""
+    graph = build_graph(root)
+    seen: set[str] = set()
+    todo = [TRAINING_COMMAND]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(graph.edges[name])
+        parent = name.rpartition(".")[0]
+        if parent in graph.files:
+            todo.append(parent)
+    seen.add(ENTRY_POINT)
+    external = {dotted.split(".")[0] for name in seen for dotted in graph.external[name]}
+    return sorted(graph.files[name] for name in seen), sorted(external)
+
+
+def _library_versions(modules: list[str]) -> list[str]:
+    """`name==version` of each installed distribution providing one of `modules` (the standard library has none)."""
+    providers = importlib.metadata.packages_distributions()
+    dists = sorted({d for m in modules for d in providers.get(m, ())})
+    return [f"{d}=={importlib.metadata.version(d)}" for d in dists]
+
+
+def _training_digest(data: Path, root: Path = ROOT) -> str:
+    sources, external = _training_modules(root)
+    data_files = sorted(
+        p for folder in ("app", "matching") for p in (root / folder).rglob("*.json") if "static" not in p.parts
+    )
     digest = hashlib.sha256()
-    for version in (sklearn.__version__, numpy.__version__, scipy.__version__, sys.version):
+    for version in (sys.version, *_library_versions(external)):
         digest.update(version.encode())
-    sources = sorted(p for folder in ("matching", "app") for p in (ROOT / folder).rglob("*.py"))
-    for path in [data, *sources]:
-        digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode())
+    for path in [data, *sources, *data_files]:
+        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 
@@ -73,6 +109,7 @@ def _cached_model_dir(data: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # the first run on a machine trains the tagger (2-3 minutes, more on a busy machine)
 def test_readme_walkthrough_outputs_match() -> None:
     data = get_settings().UPR_DATA_DIR / "recommendations.jsonl"
@@ -89,3 +126,32 @@ def test_readme_walkthrough_outputs_match() -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "0 differ from the README" in result.stdout
+
+
+def test_the_tagger_cache_key_covers_the_training_code_and_libraries() -> None:
+    sources, external = _training_modules()
+    names = {str(p.relative_to(ROOT)) for p in sources}
+    trained_by = {"app/cli.py", "app/commands/themes.py", "app/services/themes.py", "matching/tagger.py"}
+    assert trained_by | {"app/__init__.py", "matching/__init__.py", "app/core/config.py"} <= names
+    assert not {n for n in names if n.startswith(("app/routes/", "app/web/", "app/http/", "tests/"))}
+    assert "app/main.py" not in names
+    libraries = {v.partition("==")[0].lower() for v in _library_versions(external)}
+    assert {"scikit-learn", "numpy", "scipy", "joblib", "snowballstemmer"} <= libraries
+
+
+def test_the_tagger_cache_key_changes_with_training_code_only(tmp_path: Path) -> None:
+    for folder in ("app", "matching"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "static"))
+    data = tmp_path / "recommendations.jsonl"
+    data.write_text('{"id": "r1", "text": "Ratify the convention."}\n', encoding="utf-8")
+    before = _training_digest(data, tmp_path)
+    with open(tmp_path / "app" / "routes" / "__init__.py", "a", encoding="utf-8") as route:
+        route.write("# a change the training never runs\n")
+    assert _training_digest(data, tmp_path) == before
+    for changed in ("matching/preprocessing.py", "app/services/themes.py", "app/reference/theme_sdg.json"):
+        with open(tmp_path / changed, "a", encoding="utf-8") as source:
+            source.write("\n")
+        assert _training_digest(data, tmp_path) != before, changed
+        before = _training_digest(data, tmp_path)
+    data.write_text('{"id": "r1", "text": "Ratify the covenant."}\n', encoding="utf-8")
+    assert _training_digest(data, tmp_path) != before

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.core.config import Settings, get_settings
-from app.main import create_app
+from app.core.config import Settings
+from tests.apputil import app_for
 
 
 @pytest.fixture
@@ -31,9 +31,7 @@ def loop_settings(settings: Settings) -> Settings:
 @pytest.fixture
 def lclient(loop_settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """The API with `loop_settings`."""
-    app = create_app(loop_settings, engine=engine)
-    app.dependency_overrides[get_settings] = lambda: loop_settings
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app_for(loop_settings, engine), raise_server_exceptions=False) as client:
         yield client
 
 
