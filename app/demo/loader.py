@@ -162,11 +162,9 @@ def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None 
         if not recs:
             summary.notes.append(f"no supported recommendations for {state}: its demo needs were skipped")
             continue
-        drafts = [
-            g
-            for g in draft_groups([DraftInput(r.id, r.text, tuple(r.themes), r.cycle) for r in recs])
-            if g.theme != "Other"
-        ]
+        # Grouped on the sources' own labels, as the drafts service does (`app.services.drafts`).
+        inputs = [DraftInput(r.id, r.text, tuple(r.themes_source or r.themes), r.cycle) for r in recs]
+        drafts = [g for g in draft_groups(inputs) if g.theme != "Other"]
         # A large theme is split into several drafts; one demo need per theme is enough.
         by_theme = {g.theme: g for g in reversed(drafts)}
         firsts = [g for g in drafts if by_theme.get(g.theme) is g]
