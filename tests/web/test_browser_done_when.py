@@ -82,9 +82,13 @@ def show_filters(driver: WebDriver, width: int) -> None:
 def only_theme(driver: WebDriver, width: int, theme: str) -> None:
     """Choose one theme in the filters and apply them."""
     show_filters(driver, width)
-    themes = Select(driver.find_element(By.ID, "f-theme"))
-    themes.deselect_all()
-    themes.select_by_value(theme)
+    # The theme filter is a checklist of controlled themes with a box to find one by any of its labels.
+    for box in driver.find_elements(By.CSS_SELECTOR, "#f-theme input[type=checkbox]"):
+        if box.is_selected():
+            driver.execute_script("arguments[0].click()", box)
+    find = driver.find_element(By.ID, "f-theme-find")
+    find.clear()
+    find.send_keys(theme)
     submit(
         driver,
         driver.find_element(By.XPATH, "//form[@aria-label='Filters']//button[normalize-space()='Apply filters']"),
