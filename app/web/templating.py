@@ -19,6 +19,7 @@ from markupsafe import Markup
 from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes
 from app.reference.vocab import FORM_LANGUAGES
+from app.web import i18n
 from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_options, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
@@ -60,22 +61,32 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# `_()`, `gettext`, `ngettext` and `{% trans %}` read the language of the render under way (a context
+# variable set by `render()`), so pages of different languages render concurrently without sharing state.
+environment.policies["ext.i18n.trimmed"] = True  # a `{% trans %}` block's line breaks are not part of its message
+environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 environment.filters["label"] = label
-environment.filters["count"] = lambda value: f"{int(value):,}"  # 21959 -> "21,959"
+environment.filters["count"] = lambda value: i18n.number(int(value))  # 21959 -> "21,959", "21 959"
+# Numbers, dates and money in the page language (CLDR through Babel), never formatted by hand.
+environment.filters["number"] = i18n.number
+environment.filters["percent"] = i18n.percent
+environment.filters["day"] = i18n.day
+environment.filters["money"] = i18n.money
 environment.filters["label_pair"] = lambda value: (value, label(value))
 environment.filters["modality_label"] = lambda value: MODALITY_LABELS.get(str(value), label(value))
 environment.filters["modality_pair"] = lambda value: (value, MODALITY_LABELS.get(str(value), label(value)))
-environment.filters["state_option"] = lambda code: (code, state_name(code))
+environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
 environment.filters["theme_option"] = lambda pair: (pair[0], f"{theme_text(pair[0])} ({pair[1]})")
 environment.filters["pair"] = lambda value: (value, value)
 environment.filters["cycle_option"] = lambda cycle: (cycle, f"Cycle {cycle}")
 environment.filters["session_option"] = lambda number: (number, f"Session {number}")
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
-environment.filters["state_name"] = state_name
+environment.filters["state_name"] = lambda code: i18n.country_name(code, state_name(code))
 environment.filters["first_sentence"] = first_sentence
-environment.filters["language_name"] = language_label
+environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = theme_text
 # A record's or a profile's theme labels as the controlled themes people see; affected persons likewise.
@@ -86,11 +97,14 @@ environment.filters["theme_facet_options"] = lambda facets: theme_options({str(f
 environment.globals["theme_options"] = theme_options
 environment.globals["query_url"] = query_url
 environment.globals["band_sentence"] = BAND_SENTENCE
+environment.globals["language_switch"] = i18n.language_switch
+environment.globals["text_direction"] = i18n.text_direction
+environment.globals["page_language"] = i18n.current_language
 
 
 def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | None) -> None:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["Vary"] = "Cookie"
+    response.headers["Vary"] = "Cookie, Accept-Language"
     if web is not None:
         web.apply(response)
 
@@ -100,10 +114,28 @@ def render(
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
-    html = environment.get_template(name).render(request=request, web=web, _abbreviations_seen=set(), **(context or {}))
+    with i18n.language(i18n.page_language(request)):
+        html = environment.get_template(name).render(
+            request=request, web=web, _abbreviations_seen=set(), **(context or {})
+        )
     response = HTMLResponse(html, status_code=status_code)
     page_headers(response, web)
+    remember_language(request, response)
     return response
+
+
+def remember_language(request: Request, response: HTMLResponse | RedirectResponse) -> None:
+    """A language chosen by `?lang=` (the switch's links) is kept in a cookie for the next pages."""
+    chosen = i18n.explicit_language(request)
+    if chosen and request.cookies.get(i18n.LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE,
+            chosen,
+            max_age=i18n.LANGUAGE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:

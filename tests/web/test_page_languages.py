@@ -1,0 +1,151 @@
+"""The pages in English, French and Spanish: how the language is chosen, the switch, CLDR names and formats."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.web import i18n
+from app.web.templating import environment
+from tests.factories import make_need
+from tests.web.conftest import sign_in
+from tests.web.seed import Seed, rec, seed
+
+NNBSP = "\u202f"  # CLDR's French group separator: a narrow no-break space
+
+
+@pytest.fixture
+def data(session: Session) -> Seed:
+    return seed(session)
+
+
+@pytest.fixture
+def mexico(session: Session, data: Seed) -> Seed:
+    recommendation = rec(
+        session,
+        state_under_review="MEX",
+        state_under_review_name="Mexico",
+        text="Adopt a general law on enforced disappearances.",
+        themes=["Enforced disappearances"],
+    )
+    make_need(session, recommendations=[recommendation], state="MEX", title="Search commissions")
+    return data
+
+
+def html_lang(page: str) -> str:
+    found = re.search(r'<html lang="([^"]+)" dir="(ltr|rtl)">', page)
+    assert found, "the page has no <html lang dir>"
+    return found.group(1)
+
+
+def test_accept_language_french_gives_the_state_page_in_french(web: TestClient, mexico: Seed) -> None:
+    page = web.get("/states/MEX", headers={"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.8"}).text
+    assert html_lang(page) == "fr"
+    assert "<title>Mexique · Répertoire de la coopération pour l’EPU</title>" in page and "<h1>Mexique</h1>" in page
+    assert "recommandations reçues" in page and "Besoins ouverts" in page
+    # The need's date in French (CLDR month abbreviation), not the English "Dec".
+    assert re.search(r"déposé le \d\d [a-zéû]+\.? \d{4}", page)
+
+
+def test_french_numbers_dates_and_money_come_from_cldr() -> None:
+    template = environment.from_string("{{ x|number }}|{{ n|count }}|{{ day|day }}|{{ amount|money('EUR') }}")
+    values = {"x": 1234.5, "n": 21959, "day": date(2026, 12, 7), "amount": Decimal("1200")}
+    with i18n.language("fr"):
+        french = template.render(**values)
+    with i18n.language("es"):
+        spanish = template.render(**values)
+    with i18n.language("en"):
+        english = template.render(**values)
+    assert french == f"1{NNBSP}234,5|21{NNBSP}959|7 déc. 2026|1{NNBSP}200,00{chr(0xA0)}€"
+    assert spanish == "1.234,5|21.959|7 dic 2026|1.200,00\xa0€"
+    assert english == "1,234.5|21,959|Dec 7, 2026|€1,200.00"
+
+
+def test_lang_parameter_gives_spanish_and_the_cookie_remembers_it(web: TestClient, mexico: Seed) -> None:
+    answer = web.get("/states/MEX?lang=es", headers={"Accept-Language": "fr"})
+    assert html_lang(answer.text) == "es" and "<h1>México</h1>" in answer.text
+    assert "upr_lang=es" in answer.headers["set-cookie"]
+    # The next page, without ?lang=, stays in Spanish, even though the browser prefers French.
+    page = web.get("/states", headers={"Accept-Language": "fr"}).text
+    assert html_lang(page) == "es" and "Buscar un Estado por su nombre" in page
+    # An explicit choice beats the cookie.
+    assert html_lang(web.get("/states?lang=en").text) == "en"
+    assert html_lang(web.get("/states").text) == "en"
+
+
+def test_without_a_choice_the_page_is_english(web: TestClient, data: Seed) -> None:
+    for headers in ({}, {"Accept-Language": "de-DE, ja;q=0.5"}, {"Accept-Language": "fr;q=0, en"}):
+        page = web.get("/states", headers=headers).text
+        assert html_lang(page) == "en" and "Find a State by name" in page
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("es-MX,es;q=0.9", "es"), ("en;q=0.5, fr;q=0.8", "fr"), ("de, es;q=0.1", "es"), ("", None), ("*", None)],
+)
+def test_accept_language_preference_order(header: str, expected: str | None) -> None:
+    assert i18n.accepted_language(header) == expected
+
+
+def page_kinds(data: Seed) -> list[str]:
+    """One page of each kind the seed serves to a visitor who is not signed in."""
+    return [
+        "/",
+        "/recommendations",
+        f"/recommendations/{data.recs['opcat'].id}",
+        "/states",
+        "/states/FRA",
+        "/needs",
+        f"/needs/{data.needs['fra'].id}",
+        "/providers",
+        f"/providers/{data.providers['ngo'].id}",
+        "/activities",
+        f"/activities/{data.activities['workshop'].id}",
+        "/gaps",
+        "/signin",
+        "/no-such-page",
+    ]
+
+
+def test_the_switch_is_on_every_page_kind_and_links_to_the_same_page(web: TestClient, data: Seed) -> None:
+    for path in page_kinds(data):
+        page = web.get(path, headers={"Accept-Language": "es"}).text
+        assert html_lang(page) == "es", path
+        switch = re.search(r'<nav class="language-switch" aria-label="Idioma">(.*?)</nav>', page, re.S)
+        assert switch, f"no language switch on {path}"
+        links = re.findall(
+            r'<a href="([^"]+)" lang="(\w+)" hreflang="\w+"( aria-current="true")?>([^<]+)</a>', switch[1]
+        )
+        assert [(lang, name) for _, lang, _, name in links] == [
+            ("en", "English"),
+            ("fr", "Français"),
+            ("es", "Español"),
+        ]
+        assert [lang for _, lang, current, _ in links if current] == ["es"], path
+        assert all(href.split("?")[0] == path for href, *_ in links), path
+
+
+def test_signed_in_pages_have_the_switch_too(web: TestClient, data: Seed) -> None:
+    sign_in(web, data.keys["fra"][1])
+    for path in ("/", "/inbox", "/needs/new", "/activities/new"):
+        page = web.get(path + "?lang=fr").text
+        assert html_lang(page) == "fr" and 'class="language-switch"' in page, path
+    assert "Se déconnecter" in web.get("/").text
+
+
+def test_recommendation_text_follows_the_page_language_with_the_original_a_click_away(
+    web: TestClient, data: Seed
+) -> None:
+    path = f"/recommendations/{data.recs['opcat'].id}"
+    page = web.get(path, headers={"Accept-Language": "fr"}).text
+    assert '<blockquote class="rec" lang="fr"><p>Ratifier le Protocole facultatif' in page
+    original = re.search(r'<a href="([^"]+)" hreflang="en">Lire l’original \(anglais\)</a>', page)
+    assert original
+    page = web.get(original[1], headers={"Accept-Language": "fr"}).text
+    assert html_lang(page) == "fr"
+    assert '<blockquote class="rec" lang="en"><p>Ratify the Optional Protocol' in page
