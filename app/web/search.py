@@ -25,7 +25,7 @@ from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, FilterValue, RecommendationFilters
 from app.services.recommendations import SORTS, RecommendationSort
-from app.web.i18n import page_language
+from app.web.i18n import N_, page_language
 
 MAX_VALUE_LENGTH = 255
 # (query name, kind) of the page's filters, in the order the active list shows them.
@@ -70,7 +70,7 @@ ACTION_CATEGORIES = {
     4: "A general action",
     5: "A specific action",
 }
-SORT_LABELS: dict[RecommendationSort, str] = {"relevance": "Best match first", "newest": "Newest review first"}
+SORT_LABELS: dict[RecommendationSort, str] = {"relevance": N_("Best match first"), "newest": N_("Newest review first")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,16 +67,20 @@ environment = Environment(
 # variable set by `render()`), so pages of different languages render concurrently without sharing state.
 environment.policies["ext.i18n.trimmed"] = True  # a `{% trans %}` block's line breaks are not part of its message
 environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-environment.filters["label"] = label
+# Labels of codes are marked N_() in app/web/labels.py and translated here, in the page language.
+environment.filters["label"] = lambda value: i18n.gettext(label(value))
 environment.filters["count"] = lambda value: i18n.number(int(value))  # 21959 -> "21,959", "21 959"
 # Numbers, dates and money in the page language (CLDR through Babel), never formatted by hand.
 environment.filters["number"] = i18n.number
 environment.filters["percent"] = i18n.percent
 environment.filters["day"] = i18n.day
 environment.filters["money"] = i18n.money
-environment.filters["label_pair"] = lambda value: (value, label(value))
-environment.filters["modality_label"] = lambda value: MODALITY_LABELS.get(str(value), label(value))
-environment.filters["modality_pair"] = lambda value: (value, MODALITY_LABELS.get(str(value), label(value)))
+environment.filters["label_pair"] = lambda value: (value, i18n.gettext(label(value)))
+environment.filters["modality_label"] = lambda value: i18n.gettext(MODALITY_LABELS.get(str(value), label(value)))
+environment.filters["modality_pair"] = lambda value: (
+    value,
+    i18n.gettext(MODALITY_LABELS.get(str(value), label(value))),
+)
 environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
 environment.filters["theme_option"] = lambda pair: (pair[0], f"{theme_text(pair[0])} ({pair[1]})")
 environment.filters["pair"] = lambda value: (value, value)
