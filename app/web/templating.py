@@ -17,7 +17,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from app.reference.languages import language_label
-from app.reference.themes import affected_groups, shown_themes
+from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.vocab import FORM_LANGUAGES
 from app.web import i18n
 from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_options, theme_text
@@ -50,9 +50,34 @@ def language_choices(current: list[str]) -> list[tuple[str, str]]:
 
 @pass_context
 def _theme(context: Context, theme: str) -> Markup:
-    """A theme in running text: abbreviations spelled out on their first use on this page."""
+    """A theme in running text: abbreviations spelled out on their first use on this page; in French or
+    Spanish, the vocabulary's label in that language (written out in full)."""
+    language = i18n.current_language()
+    if language != i18n.DEFAULT_LANGUAGE:
+        return Markup.escape(translated_label(theme_name(str(theme)), language))
     seen = context.get("_abbreviations_seen")
     return theme_markup(str(theme), seen if isinstance(seen, set) else None)
+
+
+def _theme_text(theme: str) -> str:
+    language = i18n.current_language()
+    if language != i18n.DEFAULT_LANGUAGE:
+        return translated_label(theme_name(str(theme)), language)
+    return theme_text(theme)
+
+
+def _options_in_page_language(options: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+    """theme_options' (code, "label (count)", heading) with the label and the heading in the page language."""
+    language = i18n.current_language()
+    if language == i18n.DEFAULT_LANGUAGE:
+        return options
+    shown = []
+    for code, text, heading in options:
+        english = theme_name(code)
+        if english != code and text.startswith(english):
+            text = translated_label(english, language) + text[len(english) :]
+        shown.append((code, text, translated_label(heading, language) if heading else heading))
+    return shown
 
 
 environment = Environment(
@@ -82,7 +107,7 @@ environment.filters["modality_pair"] = lambda value: (
     i18n.gettext(MODALITY_LABELS.get(str(value), label(value))),
 )
 environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
-environment.filters["theme_option"] = lambda pair: (pair[0], f"{theme_text(pair[0])} ({pair[1]})")
+environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({pair[1]})")
 environment.filters["pair"] = lambda value: (value, value)
 environment.filters["cycle_option"] = lambda cycle: (cycle, f"Cycle {cycle}")
 environment.filters["session_option"] = lambda number: (number, f"Session {number}")
@@ -92,13 +117,16 @@ environment.filters["state_name"] = lambda code: i18n.country_name(code, state_n
 environment.filters["first_sentence"] = first_sentence
 environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
-environment.filters["theme_text"] = theme_text
+environment.filters["theme_text"] = _theme_text
 # A record's or a profile's theme labels as the controlled themes people see; affected persons likewise.
 environment.filters["shown_themes"] = shown_themes
 environment.filters["shown_groups"] = affected_groups
 # The theme facet as checkbox options (code, "label (count)", heading), in the UHRI order.
-environment.filters["theme_facet_options"] = lambda facets: theme_options({str(f.value): f.count for f in facets})
-environment.globals["theme_options"] = theme_options
+environment.filters["theme_facet_options"] = lambda facets: _options_in_page_language(
+    theme_options({str(f.value): f.count for f in facets})
+)
+environment.filters["page_theme_options"] = _options_in_page_language
+environment.globals["theme_options"] = lambda counts=None: _options_in_page_language(theme_options(counts))
 environment.globals["query_url"] = query_url
 environment.globals["band_sentence"] = BAND_SENTENCE
 environment.globals["language_switch"] = i18n.language_switch

@@ -156,3 +156,27 @@ def test_recommendation_text_follows_the_page_language_with_the_original_a_click
     page = web.get(original[1], headers={"Accept-Language": "fr"}).text
     assert html_lang(page) == "fr"
     assert '<blockquote class="rec" lang="en"><p>Ratify the Optional Protocol' in page
+
+
+def test_themes_and_affected_persons_show_the_vocabularys_french_and_spanish_labels(
+    web: TestClient, data: Seed
+) -> None:
+    path = f"/recommendations/{data.recs['opcat'].id}"
+    french = web.get(path, headers={"Accept-Language": "fr"}).text
+    assert "Interdiction de la torture et des traitements cruels, inhumains ou dégradants" in french
+    spanish = web.get(path + "?lang=es").text
+    assert "Prohibición de la tortura y los tratos crueles, inhumanos o degradantes" in spanish
+    english = web.get(path + "?lang=en").text
+    assert "Prohibition of torture" in english and "Interdiction de la torture" not in english
+    # The search page's theme choices and their group headings too.
+    listing = web.get("/recommendations?lang=es").text
+    assert "D. Derechos civiles y políticos" in listing
+
+
+def test_every_controlled_label_has_french_and_spanish() -> None:
+    from app.reference.themes import affected_persons, controlled_themes, translated_label
+
+    for label in [t.label for t in controlled_themes()] + list(affected_persons()):
+        for language in ("fr", "es"):
+            assert translated_label(label, language) != label or label in {"Migrants", "General"}, (label, language)
+    assert translated_label("D32", "es") == "Desapariciones forzadas"
