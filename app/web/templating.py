@@ -126,6 +126,8 @@ environment.filters["theme_facet_options"] = lambda facets: _options_in_page_lan
     theme_options({str(f.value): f.count for f in facets})
 )
 environment.filters["page_theme_options"] = _options_in_page_language
+# A controlled label (theme, theme group, affected persons) as it is, in French or Spanish when the page is.
+environment.filters["in_page_language"] = lambda text: translated_label(str(text), i18n.current_language())
 environment.globals["theme_options"] = lambda counts=None: _options_in_page_language(theme_options(counts))
 environment.globals["query_url"] = query_url
 environment.globals["band_sentence"] = BAND_SENTENCE
