@@ -315,7 +315,7 @@ def _translated_labels() -> Mapping[str, Mapping[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for theme in data["themes"]:
         found[label_key(theme["label"])] = {
-            lang: theme[f"label_{lang}"] for lang in ("fr", "es") if theme.get(f"label_{lang}")
+            key.removeprefix("label_"): text for key, text in theme.items() if key.startswith("label_") and text
         }
     for code, labels in data.get("groups_translated", {}).items():
         found[label_key(data["groups"][code])] = dict(labels)
