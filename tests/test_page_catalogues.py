@@ -18,7 +18,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 def extracted() -> set[str]:
     """The msgids `make i18n` would extract now (babel.cfg's rules), singular forms."""
-    method_map = [("app/web/**.py", "python"), ("app/templates/**.html", "jinja2")]
+    method_map = [("app/web/**.py", "python"), ("app/http/**.py", "python"), ("app/templates/**.html", "jinja2")]
     options = {"app/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
     ids = set()
