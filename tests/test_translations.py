@@ -315,8 +315,9 @@ def test_pages_show_the_french_text_marked_with_its_language(
     escaped = FR_0.replace("'", "&#39;")
     assert f'<blockquote class="rec" lang="fr"><p>{escaped}</p></blockquote>' in page
     # `?lang=fr` puts the whole page in French; the original stays one click away, the page still in French.
-    assert f'<a href="/recommendations/{first}?text=original" hreflang="en">Lire l’original (anglais)</a>' in page
-    assert '<html lang="fr"' in client.get(f"/recommendations/{first}?text=original").text
+    link = f"/recommendations/{first}?text=original&amp;lang=fr"
+    assert f'<a href="{link}" hreflang="en">Lire l’original (anglais)</a>' in page
+    assert '<html lang="fr"' in client.get(link.replace("&amp;", "&")).text
     original = client.get(f"/recommendations/{first}?lang=en").text
     assert '<blockquote class="rec" lang="en"><p>Take further steps' in original
     assert f'href="/recommendations/{first}?lang=fr" hreflang="fr">French</a>' in original

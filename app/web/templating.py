@@ -154,21 +154,19 @@ def render(
         )
     response = HTMLResponse(html, status_code=status_code)
     page_headers(response, web)
-    remember_language(request, response)
     return response
 
 
-def remember_language(request: Request, response: HTMLResponse | RedirectResponse) -> None:
-    """A language chosen by `?lang=` (the switch's links) is kept in a cookie for the next pages."""
-    chosen = i18n.explicit_language(request)
-    if chosen and request.cookies.get(i18n.LANGUAGE_COOKIE) != chosen:
+def remember_language(response: HTMLResponse | RedirectResponse, code: str, *, secure: bool) -> None:
+    """The switch's choice, kept a year in a cookie (a language the pages do not speak is ignored)."""
+    if code in i18n.PAGE_LANGUAGES:
         response.set_cookie(
             i18n.LANGUAGE_COOKIE,
-            chosen,
+            code,
             max_age=i18n.LANGUAGE_COOKIE_MAX_AGE,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=secure,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -66,16 +67,25 @@ def test_french_numbers_dates_and_money_come_from_cldr() -> None:
     assert english == "1,234.5|21,959|Dec 7, 2026|€1,200.00"
 
 
-def test_lang_parameter_gives_spanish_and_the_cookie_remembers_it(web: TestClient, mexico: Seed) -> None:
+def test_lang_parameter_gives_spanish_and_the_switch_is_remembered(web: TestClient, mexico: Seed) -> None:
     answer = web.get("/states/MEX?lang=es", headers={"Accept-Language": "fr"})
     assert html_lang(answer.text) == "es" and "<h1>México</h1>" in answer.text
-    assert "upr_lang=es" in answer.headers["set-cookie"]
-    # The next page, without ?lang=, stays in Spanish, even though the browser prefers French.
+    # A link carrying ?lang= shows one page in that language; it does not change the visitor's choice.
+    assert "set-cookie" not in answer.headers
+    assert html_lang(web.get("/states", headers={"Accept-Language": "fr"}).text) == "fr"
+    # The switch remembers the choice and goes back to the page.
+    switched = web.get("/language/es?next=/states/MEX%3Fq%3Dx", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/states/MEX?q=x"
+    assert "upr_lang=es" in switched.headers["set-cookie"] and "HttpOnly" in switched.headers["set-cookie"]
+    # The next pages, without ?lang=, stay in Spanish, even though the browser prefers French.
     page = web.get("/states", headers={"Accept-Language": "fr"}).text
     assert html_lang(page) == "es" and "Buscar un Estado por su nombre" in page
-    # An explicit choice beats the cookie.
+    # An explicit ?lang= beats the cookie, for that page.
     assert html_lang(web.get("/states?lang=en").text) == "en"
-    assert html_lang(web.get("/states").text) == "en"
+    assert html_lang(web.get("/states").text) == "es"
+    # A language the pages do not speak changes nothing; a foreign `next` is not followed.
+    other = web.get("/language/xx?next=//evil.example/", follow_redirects=False)
+    assert other.headers["location"] == "/" and "set-cookie" not in other.headers
 
 
 def test_without_a_choice_the_page_is_english(web: TestClient, data: Seed) -> None:
@@ -134,13 +144,14 @@ def test_the_switch_is_on_every_page_kind_and_links_to_the_same_page(web: TestCl
             ("es", "Español"),
         ]
         assert [lang for _, lang, current, _ in links if current] == ["es"], path
-        assert all(href.split("?")[0] == path for href, *_ in links), path
+        assert [href for href, *_ in links] == [f"/language/{code}?next={quote(path)}" for code in ("en", "fr", "es")]
 
 
 def test_signed_in_pages_have_the_switch_too(web: TestClient, data: Seed) -> None:
     sign_in(web, data.keys["fra"][1])
+    web.get("/language/fr")
     for path in ("/", "/inbox", "/needs/new", "/activities/new"):
-        page = web.get(path + "?lang=fr").text
+        page = web.get(path).text
         assert html_lang(page) == "fr" and 'class="language-switch"' in page, path
     assert "Se déconnecter" in web.get("/").text
 
@@ -153,7 +164,7 @@ def test_recommendation_text_follows_the_page_language_with_the_original_a_click
     assert '<blockquote class="rec" lang="fr"><p>Ratifier le Protocole facultatif' in page
     original = re.search(r'<a href="([^"]+)" hreflang="en">Lire l’original \(anglais\)</a>', page)
     assert original
-    page = web.get(original[1], headers={"Accept-Language": "fr"}).text
+    page = web.get(original[1].replace("&amp;", "&"), headers={"Accept-Language": "fr"}).text
     assert html_lang(page) == "fr"
     assert '<blockquote class="rec" lang="en"><p>Ratify the Optional Protocol' in page
 
