@@ -208,12 +208,15 @@ def list_recommendations(
     operation_id="get_recommendation_facets",
     responses=problems(422, 503),
 )
-def get_recommendation_facets(request: Request, session: SessionDep, filters: FiltersDep) -> RecommendationFacets:
+def get_recommendation_facets(
+    request: Request, response: Response, session: SessionDep, filters: FiltersDep
+) -> RecommendationFacets:
     """Count the matching recommendations per theme, State, cycle, response, SDG, affected group and source.
 
     With `Accept-Language: fr` or `es`, each theme's `label` is the controlled vocabulary's French or Spanish
     label; the `value`s (codes) stay as they are."""
     facets = recommendation_service.get_facets(session, filters=filters)
+    response.headers["Vary"] = "Accept-Language"  # a cache keys the labels on the language asked
     code = api_language(request)
     if code is None:
         return facets

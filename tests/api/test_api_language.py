@@ -24,6 +24,7 @@ def test_facet_theme_labels_follow_accept_language(client: Any, session: Session
         "Disparitions forcées",
     )
     assert en["count"] == es["count"] == fr["count"] == 1
+    assert "Accept-Language" in spanish.headers["vary"]
     # Everything else is the same answer, field for field.
     assert {k: v for k, v in spanish.json().items() if k != "themes"} == {
         k: v for k, v in english.json().items() if k != "themes"
