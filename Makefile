@@ -37,7 +37,7 @@ install-test: $(VENV)/.installed-test
 ## make i18n: extract the pages' messages, update the French and Spanish catalogues, check they compile
 # The .po files are the source (committed); the server compiles them in memory at start (app/web/i18n.py),
 # so `compile` here only checks them and prints how complete each is.
-i18n: install-test
+i18n: install
 	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
 		--project upr-match --omit-header --output-file app/locale/messages.pot .
 	$(BIN)/pybabel update --input-file app/locale/messages.pot --output-dir app/locale \
