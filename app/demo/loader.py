@@ -34,12 +34,13 @@ from app.models.need import Need, NeedCreate
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.services import activities as activity_service
 from app.services import demo as demo_service
+from app.services import drafts as draft_service
 from app.services import keys as key_service
 from app.services import needs as need_service
 from app.services import providers as provider_service
 from app.services.analytics.funding import FUNDING_FILE, FundingImport, import_funding
 from app.services.imports import import_and_tag
-from matching import DraftInput, draft_groups
+from matching import draft_groups
 from matching.schemes import MultiSchemeTagger
 from matching.theme_space import ThemeSpace
 
@@ -162,9 +163,7 @@ def load_needs(session: Session, summary: DemoSummary, space: ThemeSpace | None 
         if not recs:
             summary.notes.append(f"no supported recommendations for {state}: its demo needs were skipped")
             continue
-        # Grouped on the sources' own labels, as the drafts service does (`app.services.drafts`).
-        inputs = [DraftInput(r.id, r.text, tuple(r.themes_source or r.themes), r.cycle) for r in recs]
-        drafts = [g for g in draft_groups(inputs) if g.theme != "Other"]
+        drafts = [g for g in draft_groups(draft_service.draft_inputs(recs)) if g.theme != "Other"]
         # A large theme is split into several drafts; one demo need per theme is enough.
         by_theme = {g.theme: g for g in reversed(drafts)}
         firsts = [g for g in drafts if by_theme.get(g.theme) is g]

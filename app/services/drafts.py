@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
 from app.core.identity import Principal
@@ -15,6 +17,12 @@ from app.services import matching as matching_service
 from app.services.linking import counted_ids
 from matching import DraftInput, draft_groups
 from matching.ranking import Preferences
+
+
+def draft_inputs(recs: Sequence[Recommendation]) -> list[DraftInput]:
+    """What drafts are grouped on: the sources' own theme labels, as before they were normalised, so the
+    drafts and their suggested partners stay what the ranking gave (pages show the controlled themes)."""
+    return [DraftInput(r.id, r.text, tuple(r.themes_source or r.themes), r.cycle) for r in recs]
 
 
 def draft_needs(
@@ -38,9 +46,7 @@ def draft_needs(
     if options.cycle is not None:
         query = query.where(col(Recommendation.cycle) == options.cycle)
     recs = session.exec(query.order_by(col(Recommendation.id))).all()
-    # Grouped on the sources' own labels, as before they were normalised: the drafts and their suggested
-    # partners stay what the ranking gave (the pages show the labels as the controlled themes).
-    groups = draft_groups([DraftInput(r.id, r.text, tuple(r.themes_source or r.themes), r.cycle) for r in recs])
+    groups = draft_groups(draft_inputs(recs))
     snapshot = index.current(session) if options.suggestions else None
     items = []
     for group in groups[: options.max_drafts]:
