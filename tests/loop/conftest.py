@@ -16,12 +16,16 @@ from tests.apputil import app_for
 
 @pytest.fixture
 def loop_settings(settings: Settings) -> Settings:
-    """Local http receivers allowed (WEBHOOK_ALLOW_PRIVATE), retries after 50 ms, 1 s timeout."""
+    """Local http receivers allowed (WEBHOOK_ALLOW_PRIVATE), retries after 50 ms, a 10 s timeout.
+
+    The timeout is generous so that a loaded CI machine cannot turn a slow answer into a failed delivery;
+    the tests about hanging receivers set their own short timeout.
+    """
     return settings.model_copy(
         update={
             "WEBHOOK_ALLOW_PRIVATE": True,
             "WEBHOOK_RETRY_SCHEDULE": [0.05, 0.05, 0.05],
-            "WEBHOOK_TIMEOUT_S": 1.0,
+            "WEBHOOK_TIMEOUT_S": 10.0,
             "WORKER_LEASE_S": 2.0,
             "WORKER_CONCURRENCY": 4,
         }
