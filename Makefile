@@ -13,7 +13,7 @@ SYNC_INTERVAL_HOURS ?= 0
 # `worksteal` hands a finished worker tests queued on the busy one, so the long tests end together.
 XDIST ?= -n auto --dist worksteal
 
-.PHONY: run test test-fast lint install install-test apertium migrate demo serve bench clean
+.PHONY: i18n run test test-fast lint install install-test apertium migrate demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,19 @@ apertium:
 	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends $(APERTIUM_PACKAGES) >/dev/null; } \
 	  || echo "warning: $(APERTIUM_PACKAGES) not installed: French and Spanish texts will be ranked as written"; \
 	else echo "note: install $(APERTIUM_PACKAGES) (Debian, as root) for cross-language matching"; fi
+
+## make i18n: extract the pages' messages, update the French and Spanish catalogues, check they compile
+# The .po files are the source (committed); the server compiles them in memory at start (app/web/i18n.py),
+# so `compile` here only checks them and prints how complete each is.
+i18n: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
+		--project upr-match --omit-header --output-file app/locale/messages.pot .
+	$(BIN)/pybabel update --input-file app/locale/messages.pot --output-dir app/locale \
+		--ignore-obsolete --no-fuzzy-matching --width 0
+	$(BIN)/pybabel compile --directory app/locale --statistics --use-fuzzy --output-file /dev/null \
+		--locale fr --input-file app/locale/fr/LC_MESSAGES/messages.po
+	$(BIN)/pybabel compile --directory app/locale --statistics --use-fuzzy --output-file /dev/null \
+		--locale es --input-file app/locale/es/LC_MESSAGES/messages.po
 
 ## make migrate: upgrade the database to the latest schema (Alembic)
 migrate: install

@@ -314,17 +314,20 @@ def test_pages_show_the_french_text_marked_with_its_language(
     page = client.get(f"/recommendations/{first}?lang=fr").text
     escaped = FR_0.replace("'", "&#39;")
     assert f'<blockquote class="rec" lang="fr"><p>{escaped}</p></blockquote>' in page
-    assert f'<a href="/recommendations/{first}" hreflang="en">Read the original (English)</a>' in page
-    original = client.get(f"/recommendations/{first}").text
+    # `?lang=fr` puts the whole page in French; the original stays one click away, the page still in French.
+    link = f"/recommendations/{first}?text=original&amp;lang=fr"
+    assert f'<a href="{link}" hreflang="en">Lire l’original (anglais)</a>' in page
+    assert '<html lang="fr"' in client.get(link.replace("&amp;", "&")).text
+    original = client.get(f"/recommendations/{first}?lang=en").text
     assert '<blockquote class="rec" lang="en"><p>Take further steps' in original
     assert f'href="/recommendations/{first}?lang=fr" hreflang="fr">French</a>' in original
     missing = client.get(f"/recommendations/{untranslated}?lang=fr").text
     assert '<blockquote class="rec" lang="en"><p>That the youth guarantee' in missing
-    assert "This recommendation has no French text in the data" in missing
+    assert "Les données n’ont pas de texte en français pour cette recommandation" in missing
     listing = client.get("/recommendations?state=SVN&lang=fr&limit=50").text
     assert f'<p lang="fr"><a href="/recommendations/{first}?lang=fr">Prendre de nouvelles mesures' in listing
     assert f'<p lang="en"><a href="/recommendations/{untranslated}?lang=fr">That the youth' in listing
-    assert "No French text in the data: the original English is shown." in listing
+    assert "Pas de texte en français dans les données : l’original anglais est affiché." in listing
     assert '<input type="hidden" name="lang" value="fr">' in listing
 
 

@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from app.core.jsontypes import JsonObject
+from app.http.api_language import ACCEPT_LANGUAGE_DESCRIPTION
 from app.http.auth import get_principal, require_authenticated
 from app.http.openapi_examples import add_examples
 
@@ -74,6 +75,16 @@ def api_routes(app: FastAPI) -> list[RouteContext]:
     return found
 
 
+# Every API operation reads it (problem titles; the theme labels of facets), so every one documents it.
+ACCEPT_LANGUAGE_PARAMETER: JsonObject = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "description": ACCEPT_LANGUAGE_DESCRIPTION,
+    "schema": {"type": "string", "examples": ["fr", "es-MX,es;q=0.9"]},
+}
+
+
 def install_openapi(app: FastAPI) -> None:
     """Replace `app.openapi` with a generator that sets every operation's security explicitly."""
 
@@ -93,6 +104,8 @@ def install_openapi(app: FastAPI) -> None:
                 operation = path_item.get(method.lower())
                 if operation is not None:
                     operation["security"] = security_for(route)
+                    if (route.path_format or "").startswith("/v1/"):
+                        operation.setdefault("parameters", []).append(ACCEPT_LANGUAGE_PARAMETER)
                     _problem_content(operation, strict_query=(route.path_format or "").startswith("/v1/"))
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)

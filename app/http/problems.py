@@ -28,6 +28,7 @@ from app.core.errors import (
     field_error,
 )
 from app.core.logtext import escape_control
+from app.http.api_language import api_language, translate
 
 logger = logging.getLogger("app.errors")
 
@@ -35,8 +36,12 @@ logger = logging.getLogger("app.errors")
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     """Render a Problem as an `application/problem+json` response."""
     instance = request.url.path if request is not None else None
+    body = problem.body(instance)
+    code = api_language(request)
+    if code is not None and isinstance(body.get("title"), str):
+        body["title"] = translate(str(body["title"]), code)
     return JSONResponse(
-        problem.body(instance),
+        body,
         status_code=problem.status,
         headers=problem.headers or None,
         media_type=PROBLEM_MEDIA_TYPE,
@@ -84,9 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed on {request.url.path}."
         elif exc.status_code == 413 and detail is None:
             detail = "The request body is larger than this endpoint accepts."
+        code = api_language(request)
         body = {
             "type": "about:blank",
-            "title": phrase,
+            # The catalogue holds titles in sentence case ("Not found"), as the API's own problems write them.
+            "title": translate(phrase[:1] + phrase[1:].lower(), code) if code else phrase,
             "status": exc.status_code,
             "detail": detail or phrase,
             "instance": request.url.path,

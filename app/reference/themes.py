@@ -311,3 +311,28 @@ __all__ = [
     "theme_labels",
     "theme_name",
 ]
+
+
+@lru_cache(maxsize=1)
+def _translated_labels() -> Mapping[str, Mapping[str, str]]:
+    """label key of an English theme, group or affected-person label -> {language: label} (themes.json)."""
+    data = _file()
+    found: dict[str, dict[str, str]] = {}
+    for theme in data["themes"]:
+        found[label_key(theme["label"])] = {
+            key.removeprefix("label_"): text for key, text in theme.items() if key.startswith("label_") and text
+        }
+    for code, labels in data.get("groups_translated", {}).items():
+        found[label_key(data["groups"][code])] = dict(labels)
+    for label, labels in data.get("affected_persons_translated", {}).items():
+        found[label_key(label)] = dict(labels)
+    return MappingProxyType(found)
+
+
+def translated_label(label: str, language: str) -> str:
+    """A controlled theme, theme group or affected-person label (or a theme code) in French or Spanish, from
+    themes.json; the label itself in English or when the vocabulary has no translation of it."""
+    if language == "en":
+        return label
+    english = theme_name(label.strip().upper()) if is_code(label) else label
+    return _translated_labels().get(label_key(english), {}).get(language, english)

@@ -13,6 +13,7 @@ from pydantic import Field, StringConstraints
 
 from app.core.errors import UnprocessableEntity, field_error
 from app.core.pagination import Page
+from app.http.api_language import api_language, theme_label
 from app.http.auth import AdminDep
 from app.http.deps import PageParamsDep, SessionDep, SettingsDep
 from app.http.errors_doc import problems
@@ -207,9 +208,21 @@ def list_recommendations(
     operation_id="get_recommendation_facets",
     responses=problems(422, 503),
 )
-def get_recommendation_facets(session: SessionDep, filters: FiltersDep) -> RecommendationFacets:
-    """Count the matching recommendations per theme, State, cycle, response, SDG, affected group and source."""
-    return recommendation_service.get_facets(session, filters=filters)
+def get_recommendation_facets(
+    request: Request, response: Response, session: SessionDep, filters: FiltersDep
+) -> RecommendationFacets:
+    """Count the matching recommendations per theme, State, cycle, response, SDG, affected group and source.
+
+    With `Accept-Language: fr` or `es`, each theme's `label` is the controlled vocabulary's French or Spanish
+    label; the `value`s (codes) stay as they are."""
+    facets = recommendation_service.get_facets(session, filters=filters)
+    response.headers["Vary"] = "Accept-Language"  # a cache keys the labels on the language asked
+    code = api_language(request)
+    if code is None:
+        return facets
+    # Copies: the counts may be shared (cached) with other requests, which keep their English labels.
+    themes = [t.model_copy(update={"label": theme_label(t.label, code)}) for t in facets.themes]
+    return facets.model_copy(update={"themes": themes})
 
 
 @router.get(

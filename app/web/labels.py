@@ -15,29 +15,30 @@ from markupsafe import Markup, escape
 
 from app.reference.regions import REGION_LABELS
 from app.reference.themes import controlled_themes, theme_group, theme_name
+from app.web.i18n import N_
 
 KIND_LABELS = {
-    "un_entity": "UN entity",
-    "state": "Government or development agency",
-    "regional_organization": "Regional organisation",
-    "international_organization": "International organisation outside the UN",
-    "nhri": "National human rights institution",
-    "ngo": "Non-governmental organisation",
-    "academic": "University or research centre",
-    "private": "Private sector",
-    "other": "Other",
+    "un_entity": N_("UN entity"),
+    "state": N_("Government or development agency"),
+    "regional_organization": N_("Regional organisation"),
+    "international_organization": N_("International organisation outside the UN"),
+    "nhri": N_("National human rights institution"),
+    "ngo": N_("Non-governmental organisation"),
+    "academic": N_("University or research centre"),
+    "private": N_("Private sector"),
+    "other": N_("Other"),
 }
 
 # The kinds of help (`modality` in the API), as a State would ask for them.
 MODALITY_LABELS = {
-    "training": "Training",
-    "legal_review": "Review of laws and policies",
-    "expert_deployment": "Experts working alongside you",
-    "funding": "Funding",
-    "data_systems": "Data and information systems",
-    "peer_exchange": "Exchanges with peers in other countries",
-    "equipment": "Equipment",
-    "other": "Other help",
+    "training": N_("Training"),
+    "legal_review": N_("Review of laws and policies"),
+    "expert_deployment": N_("Experts working alongside you"),
+    "funding": N_("Funding"),
+    "data_systems": N_("Data and information systems"),
+    "peer_exchange": N_("Exchanges with peers in other countries"),
+    "equipment": N_("Equipment"),
+    "other": N_("Other help"),
 }
 
 # The same, as what a provider "offers" in a sentence ("offers training and review of laws").
@@ -53,21 +54,21 @@ MODALITY_PHRASES = {
 }
 
 STATUS_LABELS = {
-    "open": "Open",
-    "matched": "Partner found",
-    "in_progress": "In progress",
-    "closed": "Closed",
-    "planned": "Planned",
-    "ongoing": "Ongoing",
-    "completed": "Completed",
-    "supported": "Supported",
-    "noted": "Noted",
+    "open": N_("Open"),
+    "matched": N_("Partner found"),
+    "in_progress": N_("In progress"),
+    "closed": N_("Closed"),
+    "planned": N_("Planned"),
+    "ongoing": N_("Ongoing"),
+    "completed": N_("Completed"),
+    "supported": N_("Supported"),
+    "noted": N_("Noted"),
 }
 
 VISIBILITY_LABELS = {
-    "public": "Everyone",
-    "providers": "Providers only",
-    "state_only": "Only my State",
+    "public": N_("Everyone"),
+    "providers": N_("Providers only"),
+    "state_only": N_("Only my State"),
 }
 
 # Abbreviations in theme names, spelled out on their first use on a page.

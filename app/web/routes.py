@@ -20,7 +20,7 @@ from app.services import access, directory, overview, web_sessions
 from app.services.keys import authenticate
 from app.web import activity_pages, gaps_pages, loop_pages, need_pages, pages, provider_pages, search_pages
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
-from app.web.templating import redirect, render, safe_next
+from app.web.templating import redirect, remember_language, render, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_web_context), Depends(csrf_protect)])
 
@@ -43,6 +43,14 @@ def home(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
         "waiting_providers": overview.get_providers_by_ids(session, ids=[a.provider_id for a in waiting]),
     }
     return render(request, "home.html", context)
+
+
+@router.get("/language/{code}", response_class=RedirectResponse, status_code=303)
+def choose_language(request: Request, code: str, next: NextParam = None) -> RedirectResponse:
+    """The language switch: remember the choice in a cookie, then back to the page (`next`) in that language."""
+    response = redirect(request, safe_next(next, "/"))
+    remember_language(response, code, secure=request.url.scheme == "https")
+    return response
 
 
 @router.get("/signin", response_class=HTMLResponse)

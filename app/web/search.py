@@ -25,6 +25,7 @@ from app.reference.vocab import SDG_NAMES
 from app.services.coverage import source_label
 from app.services.recommendation_filters import MAX_QUERY_LENGTH, MAX_VALUES, FilterValue, RecommendationFilters
 from app.services.recommendations import SORTS, RecommendationSort
+from app.web.i18n import N_, page_language
 
 MAX_VALUE_LENGTH = 255
 # (query name, kind) of the page's filters, in the order the active list shows them.
@@ -69,7 +70,7 @@ ACTION_CATEGORIES = {
     4: "A general action",
     5: "A specific action",
 }
-SORT_LABELS: dict[RecommendationSort, str] = {"relevance": "Best match first", "newest": "Newest review first"}
+SORT_LABELS: dict[RecommendationSort, str] = {"relevance": N_("Best match first"), "newest": N_("Newest review first")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +118,11 @@ def read_filters(request: Request) -> RecommendationFilters:
 
 
 def read_lang(request: Request) -> str | None:
-    """The language the texts are asked in (`?lang=fr` or `es`); anything else shows the originals."""
-    value = (request.query_params.get("lang") or "").strip().lower()
+    """The language the texts are shown in: the page's (`?lang=`, the switch's cookie, `Accept-Language`)
+    when the data has texts in it (`fr`, `es`); otherwise the originals."""
+    if request.query_params.get("text") == "original":
+        return None  # "the original" links: the page stays in its language, the text is the source's
+    value = page_language(request)
     return value if value in TRANSLATION_LANGUAGES else None
 
 

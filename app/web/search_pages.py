@@ -80,7 +80,9 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
         "sort": sort,
         "sorts": search.SORT_LABELS,
         # Every form of the page keeps the language the texts are shown in.
-        "hidden": search.query_pairs(filters, sort) + ([("lang", lang)] if lang else []),
+        "hidden": search.query_pairs(filters, sort)
+        + ([("lang", lang)] if lang else [])
+        + ([("text", "original")] if request.query_params.get("text") == "original" else []),
         "rows": recommendation_service.present(session, rows, lang=lang),
         "lang": lang,
         "language_names": LANGUAGE_NAMES,

@@ -17,8 +17,9 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from app.reference.languages import language_label
-from app.reference.themes import affected_groups, shown_themes
+from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.vocab import FORM_LANGUAGES
+from app.web import i18n
 from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_options, theme_text
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
@@ -49,9 +50,34 @@ def language_choices(current: list[str]) -> list[tuple[str, str]]:
 
 @pass_context
 def _theme(context: Context, theme: str) -> Markup:
-    """A theme in running text: abbreviations spelled out on their first use on this page."""
+    """A theme in running text: abbreviations spelled out on their first use on this page; in French or
+    Spanish, the vocabulary's label in that language (written out in full)."""
+    language = i18n.current_language()
+    if language != i18n.DEFAULT_LANGUAGE:
+        return Markup.escape(translated_label(theme_name(str(theme)), language))
     seen = context.get("_abbreviations_seen")
     return theme_markup(str(theme), seen if isinstance(seen, set) else None)
+
+
+def _theme_text(theme: str) -> str:
+    language = i18n.current_language()
+    if language != i18n.DEFAULT_LANGUAGE:
+        return translated_label(theme_name(str(theme)), language)
+    return theme_text(theme)
+
+
+def _options_in_page_language(options: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+    """theme_options' (code, "label (count)", heading) with the label and the heading in the page language."""
+    language = i18n.current_language()
+    if language == i18n.DEFAULT_LANGUAGE:
+        return options
+    shown = []
+    for code, text, heading in options:
+        english = theme_name(code)
+        if english != code and text.startswith(english):
+            text = translated_label(english, language) + text[len(english) :]
+        shown.append((code, text, translated_label(heading, language) if heading else heading))
+    return shown
 
 
 environment = Environment(
@@ -60,37 +86,59 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
-environment.filters["label"] = label
-environment.filters["count"] = lambda value: f"{int(value):,}"  # 21959 -> "21,959"
-environment.filters["label_pair"] = lambda value: (value, label(value))
-environment.filters["modality_label"] = lambda value: MODALITY_LABELS.get(str(value), label(value))
-environment.filters["modality_pair"] = lambda value: (value, MODALITY_LABELS.get(str(value), label(value)))
-environment.filters["state_option"] = lambda code: (code, state_name(code))
-environment.filters["theme_option"] = lambda pair: (pair[0], f"{theme_text(pair[0])} ({pair[1]})")
+# `_()`, `gettext`, `ngettext` and `{% trans %}` read the language of the render under way (a context
+# variable set by `render()`), so pages of different languages render concurrently without sharing state.
+environment.policies["ext.i18n.trimmed"] = True  # a `{% trans %}` block's line breaks are not part of its message
+environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+# Labels of codes are marked N_() in app/web/labels.py and translated here, in the page language.
+environment.filters["label"] = lambda value: i18n.gettext(label(value))
+environment.filters["count"] = lambda value: i18n.number(int(value))  # 21959 -> "21,959", "21 959"
+# Numbers, dates and money in the page language (CLDR through Babel), never formatted by hand.
+environment.filters["number"] = i18n.number
+environment.filters["percent"] = i18n.percent
+environment.filters["day"] = i18n.day
+environment.filters["money"] = i18n.money
+environment.filters["label_pair"] = lambda value: (value, i18n.gettext(label(value)))
+environment.filters["modality_label"] = lambda value: i18n.gettext(MODALITY_LABELS.get(str(value), label(value)))
+environment.filters["modality_pair"] = lambda value: (
+    value,
+    i18n.gettext(MODALITY_LABELS.get(str(value), label(value))),
+)
+environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
+environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({pair[1]})")
 environment.filters["pair"] = lambda value: (value, value)
 environment.filters["cycle_option"] = lambda cycle: (cycle, f"Cycle {cycle}")
 environment.filters["session_option"] = lambda number: (number, f"Session {number}")
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
-environment.filters["state_name"] = state_name
+environment.filters["state_name"] = lambda code: i18n.country_name(code, state_name(code))
 environment.filters["first_sentence"] = first_sentence
-environment.filters["language_name"] = language_label
+environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
-environment.filters["theme_text"] = theme_text
+environment.filters["theme_text"] = _theme_text
 # A record's or a profile's theme labels as the controlled themes people see; affected persons likewise.
 environment.filters["shown_themes"] = shown_themes
 environment.filters["shown_groups"] = affected_groups
 # The theme facet as checkbox options (code, "label (count)", heading), in the UHRI order.
-environment.filters["theme_facet_options"] = lambda facets: theme_options({str(f.value): f.count for f in facets})
-environment.globals["theme_options"] = theme_options
+environment.filters["theme_facet_options"] = lambda facets: _options_in_page_language(
+    theme_options({str(f.value): f.count for f in facets})
+)
+environment.filters["page_theme_options"] = _options_in_page_language
+# A controlled label (theme, theme group, affected persons) as it is, in French or Spanish when the page is.
+environment.filters["in_page_language"] = lambda text: translated_label(str(text), i18n.current_language())
+environment.globals["theme_options"] = lambda counts=None: _options_in_page_language(theme_options(counts))
 environment.globals["query_url"] = query_url
 environment.globals["band_sentence"] = BAND_SENTENCE
+environment.globals["language_switch"] = i18n.language_switch
+environment.globals["text_direction"] = i18n.text_direction
+environment.globals["page_language"] = i18n.current_language
 
 
 def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | None) -> None:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["Vary"] = "Cookie"
+    response.headers["Vary"] = "Cookie, Accept-Language"
     if web is not None:
         web.apply(response)
 
@@ -100,10 +148,26 @@ def render(
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
-    html = environment.get_template(name).render(request=request, web=web, _abbreviations_seen=set(), **(context or {}))
+    with i18n.language(i18n.page_language(request)):
+        html = environment.get_template(name).render(
+            request=request, web=web, _abbreviations_seen=set(), **(context or {})
+        )
     response = HTMLResponse(html, status_code=status_code)
     page_headers(response, web)
     return response
+
+
+def remember_language(response: HTMLResponse | RedirectResponse, code: str, *, secure: bool) -> None:
+    """The switch's choice, kept a year in a cookie (a language the pages do not speak is ignored)."""
+    if code in i18n.PAGE_LANGUAGES:
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE,
+            code,
+            max_age=i18n.LANGUAGE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:
