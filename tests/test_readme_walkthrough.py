@@ -1,35 +1,30 @@
 """The README's walkthrough, run as written against a fresh server, prints what the README shows.
 
 The walkthrough serves the trained theme tagger, as `make run` does. Training it takes minutes,
-so the artifact is kept in the user's cache folder (`$XDG_CACHE_HOME/upr-match`, else
-`~/.cache/upr-match`) under a digest of everything training reads: the shared data file, the
-source of every module `upr-match train` can import (followed through every import, those inside
-functions too, with the import graph of tests/test_architecture.py), the data files of `app/` and
-`matching/`, and the versions of Python and of every library those modules import. Training gives
-the same model for the same data, so a cached artifact is the one this checkout would train; a
-change to any of those inputs trains (once) a new one, while a change elsewhere (a route, a page,
-a test) reuses it. `UPR_TEST_MODEL_DIR` still overrides it.
+so the artifact is kept in the user's cache folder (tests/model_cache.py) under a digest of
+everything training reads: the shared data file, the source of every module `upr-match train`
+can import (followed through every import, those inside functions too, with the import graph of
+tests/test_architecture.py), the data files of `app/` and `matching/`, and the versions of Python
+and of every library those modules import. Training gives the same model for the same data, so a
+cached artifact is the one this checkout would train; a change to any of those inputs trains
+(once) a new one, while a change elsewhere (a route, a page, a test) reuses it.
+`UPR_TEST_MODEL_DIR` still overrides it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from app.core.config import get_settings
-from tests.test_architecture import build_graph
+from tests.model_cache import ROOT, cached, digest, imported_modules, library_versions
 
-ROOT = Path(__file__).resolve().parent.parent
-STALE_AFTER_S = 7 * 24 * 3600
 # `python -m app.cli train`: the entry point and the command's module.
 ENTRY_POINT, TRAINING_COMMAND = "app.cli", "app.commands.themes"
 
@@ -37,31 +32,9 @@ ENTRY_POINT, TRAINING_COMMAND = "app.cli", "app.commands.themes"
 def _training_modules(root: Path = ROOT) -> tuple[list[Path], list[str]]:
     """The source files `upr-match train` runs and the outside modules they import, both sorted.
 
-    From the command's module, every import is followed (lazy ones included); the packages holding
-    a module come too (their `__init__` runs first). `app.cli` itself is read but not followed: it
-    only registers the other commands, whose code training never calls."""
-    graph = build_graph(root)
-    seen: set[str] = set()
-    todo = [TRAINING_COMMAND]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        todo.extend(graph.edges[name])
-        parent = name.rpartition(".")[0]
-        if parent in graph.files:
-            todo.append(parent)
-    seen.add(ENTRY_POINT)
-    external = {dotted.split(".")[0] for name in seen for dotted in graph.external[name]}
-    return sorted(graph.files[name] for name in seen), sorted(external)
-
-
-def _library_versions(modules: list[str]) -> list[str]:
-    """`name==version` of each installed distribution providing one of `modules` (the standard library has none)."""
-    providers = importlib.metadata.packages_distributions()
-    dists = sorted({d for m in modules for d in providers.get(m, ())})
-    return [f"{d}=={importlib.metadata.version(d)}" for d in dists]
+    `app.cli` itself is read but not followed: it only registers the other commands, whose code
+    training never calls."""
+    return imported_modules(TRAINING_COMMAND, also=[ENTRY_POINT], root=root)
 
 
 def _training_digest(data: Path, root: Path = ROOT) -> str:
@@ -69,44 +42,25 @@ def _training_digest(data: Path, root: Path = ROOT) -> str:
     data_files = sorted(
         p for folder in ("app", "matching") for p in (root / folder).rglob("*.json") if "static" not in p.parts
     )
-    digest = hashlib.sha256()
-    for version in (sys.version, *_library_versions(external)):
-        digest.update(version.encode())
-    for path in [data, *sources, *data_files]:
-        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
+    return digest([data, *sources, *data_files], external, root)
+
+
+def _train(folder: Path) -> None:
+    with tempfile.TemporaryDirectory() as scratch:  # the empty database training reads (no imported rows)
+        env = {**os.environ, "MODEL_DIR": str(folder), "DATABASE_URL": f"sqlite:///{scratch}/train.db"}
+        subprocess.run(
+            # The walkthrough is English: the cross-language lexicon (a minute of Apertium) is not needed.
+            [sys.executable, "-m", "app.cli", "train", "--no-lexicon"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
 
 def _cached_model_dir(data: Path) -> Path:
     """The folder holding the tagger trained on these inputs, trained there first if missing."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "upr-match" / "walkthrough-tagger"
-    folder = cache / _training_digest(data)
-    if (folder / "theme-tagger.joblib").is_file():
-        os.utime(folder)  # in use: kept by the clean-up below
-        return folder
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="training-", dir=cache))
-    try:
-        with tempfile.TemporaryDirectory() as scratch:  # the empty database training reads (no imported rows)
-            env = {**os.environ, "MODEL_DIR": str(staging), "DATABASE_URL": f"sqlite:///{scratch}/train.db"}
-            subprocess.run(
-                # The walkthrough is English: the cross-language lexicon (a minute of Apertium) is not needed.
-                [sys.executable, "-m", "app.cli", "train", "--no-lexicon"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        staging.rename(folder)  # atomic: a concurrent run sees the whole artifact or none
-    except OSError:
-        pass  # another run got there first with the same inputs
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone if renamed; a failed training leaves nothing
-    for old in cache.iterdir():  # artifacts of inputs unused for a week (other checkouts may use recent ones)
-        if time.time() - old.stat().st_mtime > STALE_AFTER_S:
-            shutil.rmtree(old, ignore_errors=True)
-    return folder
+    return cached("walkthrough-tagger", _training_digest(data), _train, marker="theme-tagger.joblib")
 
 
 @pytest.mark.slow
@@ -135,7 +89,7 @@ def test_the_tagger_cache_key_covers_the_training_code_and_libraries() -> None:
     assert trained_by | {"app/__init__.py", "matching/__init__.py", "app/core/config.py"} <= names
     assert not {n for n in names if n.startswith(("app/routes/", "app/web/", "app/http/", "tests/"))}
     assert "app/main.py" not in names
-    libraries = {v.partition("==")[0].lower() for v in _library_versions(external)}
+    libraries = {v.partition("==")[0].lower() for v in library_versions(external)}
     assert {"scikit-learn", "numpy", "scipy", "joblib", "snowballstemmer"} <= libraries
 
 

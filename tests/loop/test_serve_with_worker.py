@@ -127,11 +127,21 @@ def test_a_killed_worker_is_started_again_and_the_log_says_so(tmp_path: Path) ->
         text = log.read_text()
         assert f"worker (pid {worker_pid}) was killed by signal 9" in text and "restarting it in 1 s" in text
         assert f"worker started (pid {replacement})" in text
+        # The replacement handles SIGTERM (a clean exit) once it holds the lock: until then the signal
+        # would kill it outright, and the wait below would run to its deadline for a line never written.
+        lock = Path(str(tmp_path / "run.db") + ".worker.lock")
+        holder = f"pid {replacement} on {os.uname().nodename}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and lock.read_text() != holder:
+            time.sleep(0.1)
+        assert lock.read_text() == holder, "the restarted worker never took the lock"
         os.kill(replacement, signal.SIGTERM)  # even a clean exit outside a shutdown is a worker gone
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and f"worker (pid {replacement}) exited with code 0" not in log.read_text():
-            time.sleep(0.2)
-        assert "restarting it in 2 s" in log.read_text()  # backing off
+        gone = f"worker (pid {replacement}) exited with code 0"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and gone not in log.read_text():
+            time.sleep(0.1)
+        text = log.read_text()
+        assert gone in text and "restarting it in 2 s" in text  # backing off
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(60)

@@ -10,9 +10,11 @@ must still put it in the recommendation's top 5 among real provider texts from
 that do share a word with the query.
 
 The tagger (word n-grams only and 2 calibration folds, to be fast) is
-trained in a module fixture on 9,000 rows of the shared data, leaving out
-every State whose recommendation is queried here (so the tagger has never
-seen these texts).  The service's ranking puts the bridge 4th, 3rd and 4th of 21.
+trained on 9,000 rows of the shared data, leaving out every State whose
+recommendation is queried here (so the tagger has never seen these texts),
+once for its inputs: it is kept in the user's cache folder under a digest of
+the data, this file and the code fitting it (tests/model_cache.py).  The
+service's ranking puts the bridge 4th, 3rd and 4th of 21.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from matching.matcher import TfidfMatcher
 from matching.preprocessing import Analyzer
 from matching.tagger import ThemeTagger
 from matching.texts import provider_text
+from tests.model_cache import cached, digest, imported_modules
 
 DATA = get_settings().UPR_DATA_DIR / "recommendations.jsonl"
 PROVIDERS = Path(__file__).resolve().parents[2] / "app" / "demo" / "providers.json"
@@ -56,6 +59,7 @@ OTHER_IDS = [
     "transparency-international", "penal-reform-international", "irct", "apt", "opcat-special-fund",
 ]  # fmt: skip
 N_TRAIN = 9000
+ARTIFACT = "theme-tagger.joblib"
 
 
 @pytest.fixture(scope="module")
@@ -79,15 +83,21 @@ def data():
 @pytest.fixture(scope="module")
 def tagger(data):
     train, _ = data
-    started = time.perf_counter()
-    fitted = ThemeTagger(calibration_folds=2, char_ngram_range=None, n_jobs=2).fit(
-        [r["text"] for r in train],
-        [r["themes"] for r in train],
-        groups=[r["state_under_review_iso3"] for r in train],
-    )
-    seconds = time.perf_counter() - started
-    print(f"\ntheme tagger: {len(train)} rows, {len(fitted.classes_)} labels, fit {seconds:.1f}s")
-    return fitted
+
+    def fit(folder: Path) -> None:
+        started = time.perf_counter()
+        fitted = ThemeTagger(calibration_folds=2, char_ngram_range=None, n_jobs=2).fit(
+            [r["text"] for r in train],
+            [r["themes"] for r in train],
+            groups=[r["state_under_review_iso3"] for r in train],
+        )
+        seconds = time.perf_counter() - started
+        print(f"\ntheme tagger: {len(train)} rows, {len(fitted.classes_)} labels, fit {seconds:.1f}s")
+        fitted.save(folder / ARTIFACT)
+
+    sources, external = imported_modules("matching.tagger")
+    key = digest([DATA, Path(__file__), *sources], external)
+    return ThemeTagger.load(cached("bridging-tagger", key, fit, marker=ARTIFACT) / ARTIFACT)
 
 
 @pytest.fixture(scope="module")
