@@ -12,6 +12,9 @@ SYNC_INTERVAL_HOURS ?= 0
 # Tests run in one process per core (pytest-xdist); each process has its own databases.
 # `worksteal` hands a finished worker tests queued on the busy one, so the long tests end together.
 XDIST ?= -n auto --dist worksteal
+# Test processes and the servers they start reuse compiled bytecode (and pytest its rewritten test
+# modules): where the environment turns bytecode writing off, each of them would compile it all again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: i18n run test test-fast lint install install-test apertium migrate demo serve bench clean
 
