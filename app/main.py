@@ -240,6 +240,8 @@ def create_app(
         release=_release,
         engine=_engine,
         clock=clock,
+        kept_entries=settings.PUBLIC_KEPT_ANSWERS,
+        kept_bytes=settings.PUBLIC_KEPT_MB * 1024 * 1024,
     )
     app.add_middleware(
         RateLimitMiddleware,

@@ -14,13 +14,21 @@ triggers on every write to public data, so every replica on one database agrees)
   public ETag, never a 304 from here.
 An answer that already carries its own `ETag` (a provider, need or activity: the version a write's
 `If-Match` names) or `Cache-Control` keeps them; it only gains what it lacks.
+
+Each worker also keeps the last anonymous `200` answers it rendered (`RenderedAnswers`, an LRU
+bounded in entries and bytes), keyed by that ETag: a repeat of the same read with the same data
+version is sent from memory without running the route. Since the key holds the data version, a
+write anywhere makes every kept answer unreachable at once (they age out of the LRU).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
@@ -46,6 +54,46 @@ UNCACHED_PREFIXES = (
 )
 SESSION_COOKIE = b"upr_session"
 VERSION_SQL = "SELECT COALESCE(SUM(version), 0) FROM data_version"
+
+
+MAX_KEPT_BODY = 256 * 1024  # bytes: larger answers (exports, big pages) are rendered every time
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class RenderedAnswers:
+    """The last anonymous answers a worker rendered, by public ETag: at most `entries` and `max_bytes`."""
+
+    def __init__(self, *, entries: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._kept: OrderedDict[bytes, Rendered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: bytes) -> Rendered | None:
+        with self._lock:
+            found = self._kept.get(etag)
+            if found is not None:
+                self._kept.move_to_end(etag)
+            return found
+
+    def put(self, etag: bytes, answer: Rendered) -> None:
+        if self.entries <= 0 or len(answer.body) > min(MAX_KEPT_BODY, self.max_bytes):
+            return
+        with self._lock:
+            old = self._kept.pop(etag, None)
+            self.size -= len(old.body) if old else 0
+            self._kept[etag] = answer
+            self.size += len(answer.body)
+            while len(self._kept) > self.entries or self.size > self.max_bytes:
+                _, dropped = self._kept.popitem(last=False)
+                self.size -= len(dropped.body)
 
 
 def read_data_version(engine: Engine) -> int:
@@ -109,8 +157,11 @@ class PublicCacheMiddleware:
         release: Callable[[Scope], str],
         engine: Callable[[Scope], Engine | None],
         clock: Callable[[], float] = time.time,
+        kept_entries: int = 0,
+        kept_bytes: int = 0,
     ) -> None:
         self.app = app
+        self.kept = RenderedAnswers(entries=kept_entries, max_bytes=kept_bytes)
         self.public = f"public, max-age={max_age_s}, stale-while-revalidate={stale_s}".encode("latin-1")
         self.release = release
         self.engine = engine
@@ -160,7 +211,13 @@ class PublicCacheMiddleware:
             )
             await send({"type": "http.response.body", "body": b""})
             return
-        await self.app(scope, receive, self._public(send, etag, vary))
+        if scope["method"] == "GET":
+            kept = self.kept.get(etag)
+            if kept is not None:
+                await send({"type": "http.response.start", "status": kept.status, "headers": list(kept.headers)})
+                await send({"type": "http.response.body", "body": kept.body})
+                return
+        await self.app(scope, receive, self._public(send, etag, vary, keep=scope["method"] == "GET"))
 
     def _private(self, send: Send) -> Send:
         async def send_private(message: Message) -> None:
@@ -171,10 +228,21 @@ class PublicCacheMiddleware:
 
         return send_private
 
-    def _public(self, send: Send, etag: bytes, vary: bytes) -> Send:
+    def _public(self, send: Send, etag: bytes, vary: bytes, *, keep: bool) -> Send:
+        start: Message | None = None
+
         async def send_public(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
                 _decorate(message, etag, self.public, vary)
+                headers = MutableHeaders(scope=message)
+                # Kept only a plain public 200 whose ETag is this request's (not an item's own version).
+                if keep and message["status"] == 200 and headers.get("etag") == etag.decode("ascii"):
+                    start = message
+            elif start is not None and message["type"] == "http.response.body":
+                if not message.get("more_body", False):  # the whole answer in one message: keep it
+                    self.kept.put(etag, Rendered(start["status"], list(start["headers"]), message.get("body", b"")))
+                start = None
             await send(message)
 
         return send_public

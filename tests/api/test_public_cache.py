@@ -16,7 +16,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from app.http.public_cache import PRIVATE, read_data_version
+from app.http.public_cache import PRIVATE, Rendered, RenderedAnswers, read_data_version
 from app.models.data_version import UNVERSIONED_TABLES
 from tests.factories import auth, make_activity, make_key, make_need, make_provider, make_recommendation
 
@@ -109,7 +109,7 @@ def test_304_runs_no_query_but_the_version(client: TestClient, engine: Engine, d
     with statements(engine) as seen:
         assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
     with statements(engine) as unconditional:
-        client.get(path)
+        client.get(path + "?limit=5")  # not rendered yet
     assert unconditional, "the check above would see the route's queries"
     # The route's queries would all pass here; the version is read on the raw driver connection.
     assert seen == []
@@ -193,3 +193,34 @@ def test_every_table_but_the_private_ones_has_its_trigger(engine: Engine) -> Non
             query = "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%data_version'"
         triggered = {row[0] for row in conn.execute(text(query))}
     assert triggered == tables - UNVERSIONED_TABLES
+
+
+def test_a_repeated_read_is_sent_from_memory_until_the_data_changes(
+    client: TestClient, engine: Engine, data: dict[str, Any]
+) -> None:
+    path = f"/v1/needs/{data['need']}/matches"
+    first = client.get(path)
+    with statements(engine) as seen:
+        again = client.get(path)
+    assert seen == []  # no route ran: the answer kept by its ETag
+    assert (again.status_code, again.content, again.headers["etag"]) == (200, first.content, first.headers["etag"])
+    assert again.headers["x-request-id"] != first.headers["x-request-id"]  # per-request headers stay fresh
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE provider SET name = 'Renamed provider'"))
+    with statements(engine) as seen:
+        fresh = client.get(path)
+    assert seen, "after a write the route runs again"
+    assert fresh.headers["etag"] != first.headers["etag"]
+
+
+def test_kept_answers_are_bounded_in_entries_and_bytes() -> None:
+    kept = RenderedAnswers(entries=3, max_bytes=100)
+    for i in range(5):
+        kept.put(f'"d{i}"'.encode(), Rendered(200, [], b"x" * 30))
+    assert [kept.get(f'"d{i}"'.encode()) is not None for i in range(5)] == [False, False, True, True, True]
+    assert kept.size == 90
+    kept.put(b'"big"', Rendered(200, [], b"x" * 101))  # larger than the whole budget: not kept
+    assert kept.get(b'"big"') is None
+    kept.put(b'"d5"', Rendered(200, [], b"x" * 60))  # evicts the oldest until it fits
+    assert kept.size <= 100 and kept.get(b'"d5"') is not None
+    assert RenderedAnswers(entries=0, max_bytes=100).get(b'"d0"') is None
