@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
+from starlette.types import Scope
 from threadpoolctl import threadpool_limits
 
 from app import __version__
@@ -31,6 +32,7 @@ from app.http.middleware import (
 )
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
+from app.http.public_cache import PublicCacheMiddleware
 from app.http.ratelimit import RateLimitMiddleware
 from app.http.streaming import StreamSlots
 from app.match_index.change_log import prune_log
@@ -147,6 +149,16 @@ def _build_index(engine: Engine, index: MatchIndex) -> None:
         metrics.INDEX_BUILD.set(time.perf_counter() - started)
 
 
+def _release(scope: Scope) -> str:
+    """What besides the data shapes public answers: the service's version and the tagger's."""
+    return f"{__version__}/{theme_service.version_of(scope['app'].state.tagger)}"
+
+
+def _engine(scope: Scope) -> Engine | None:
+    engine: Engine | None = getattr(scope["app"].state, "engine", None)
+    return engine
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Callable[[], float] = time.time
 ) -> FastAPI:
@@ -216,7 +228,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID"],
         )
-    # Outermost last: RequestLanguage -> RequestContext -> RateLimit -> BodyLimit -> Idempotency -> NulGuard -> routes.
+    # Outermost last: RequestLanguage -> RequestContext -> RateLimit -> PublicCache -> BodyLimit -> Idempotency
+    # -> NulGuard -> routes.
     # Not on /v1/keys: a saved answer would hold the new key's secret in clear.
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(IdempotencyMiddleware, prefixes=("/v1/",), exclude=("/v1/keys",))
@@ -225,6 +238,16 @@ def create_app(
         limit=settings.MAX_BODY_BYTES,
         large_limit=settings.MAX_IMPORT_BYTES,
         large_paths=LARGE_BODY_PATHS,
+    )
+    app.add_middleware(
+        PublicCacheMiddleware,
+        max_age_s=settings.PUBLIC_MAX_AGE_S,
+        stale_s=settings.PUBLIC_STALE_WHILE_REVALIDATE_S,
+        release=_release,
+        engine=_engine,
+        clock=clock,
+        kept_entries=settings.PUBLIC_KEPT_ANSWERS,
+        kept_bytes=settings.PUBLIC_KEPT_MB * 1024 * 1024,
     )
     app.add_middleware(
         RateLimitMiddleware,

@@ -7,8 +7,10 @@ Sends N requests to each endpoint, one after the other on one keep-alive connect
 p50/p90/p99, the server's CPU time per request (user + system time of its processes, divided by
 the requests: robust to other load on the machine, unlike wall time) and the load average.
 
-The targets are server CPU per request (BENCHMARKS.md, "Service"). `GET /health/live` is the
-framework's floor. `--profile` adds a cProfile of the match of one need, in-process.
+The targets are ratios to the floor: a bare FastAPI endpoint (`benchmarks/bare_app.py`) that this
+script starts itself on the same uvicorn (same workers, same settings) and measures in the same
+run, so that the load of the machine shows in both; both wall time (p50) and server CPU per
+request are divided by the floor's. `--profile` adds a cProfile of the match of one need, in-process.
 
 Always exits 0: this is a report, not a gate.
 
@@ -27,6 +29,7 @@ import json
 import os
 import pstats
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.service_setup import (
     cpu_seconds,
     demo_database,
+    free_port,
     load_average,
     run_report,
     server_env,
@@ -67,8 +71,10 @@ class Client:
         if key:
             self.headers["Authorization"] = f"Bearer {key}"
 
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, bytes, float]:
-        headers = dict(self.headers)
+    def call(
+        self, method: str, path: str, body: Any = None, extra: dict[str, str] | None = None
+    ) -> tuple[int, bytes, float]:
+        headers = {**self.headers, **(extra or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -87,16 +93,23 @@ class Client:
 
 
 def measure(
-    client: Client, name: str, method: str, paths: list[str], bodies: list[Any], n: int, pids: list[int]
+    client: Client,
+    name: str,
+    method: str,
+    paths: list[str],
+    bodies: list[Any],
+    n: int,
+    pids: list[int],
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     for i in range(20):  # warm-up (also builds per-worker caches); bodies from the end, unseen by the run
-        client.call(method, paths[i % len(paths)], bodies[(n + i) % len(bodies)])
+        client.call(method, paths[i % len(paths)], bodies[(n + i) % len(bodies)], extra)
     load0 = os.getloadavg()[0]
     cpu0 = cpu_seconds(pids) if pids else None
     lat, bad = [], 0
     t0 = time.perf_counter()
     for i in range(n):
-        status, _, ms = client.call(method, paths[i % len(paths)], bodies[i % len(bodies)])
+        status, _, ms = client.call(method, paths[i % len(paths)], bodies[i % len(bodies)], extra)
         bad += status >= 400
         lat.append(ms)
     wall = time.perf_counter() - t0
@@ -116,8 +129,11 @@ def measure(
     }
 
 
-def plan(client: Client, n: int) -> list[tuple[str, str, list[str], list[Any], float | None]]:
-    """(name, method, paths, bodies, target server CPU ms/request) for every measured endpoint."""
+Endpoint = tuple[str, str, list[str], list[Any], float | None]
+
+
+def plan(client: Client, n: int) -> list[Endpoint]:
+    """(name, method, paths, bodies, target ratio to the floor) for every measured endpoint."""
     needs = [x["id"] for x in client.json("/v1/needs?limit=50")["items"]]
     providers = [x["id"] for x in client.json("/v1/providers?limit=100")["items"]]
     recs = [x["id"] for x in client.json("/v1/recommendations?state=MEX&limit=100")["items"]]
@@ -128,18 +144,18 @@ def plan(client: Client, n: int) -> list[tuple[str, str, list[str], list[Any], f
     # Distinct texts, each seen once: the tagger reads every one (no cache hit).
     fresh = [{"text": f"{MATCH_TEXT}, step {i} of the plan"} for i in range(n + 20)]
     return [
-        ("GET /health/live (framework floor)", "GET", ["/health/live"], [None], None),
-        ("GET /v1/needs/{id}/matches", "GET", [f"/v1/needs/{i}/matches" for i in needs], [None], 5.0),
-        ("POST /v1/match (same text)", "POST", ["/v1/match"], [{"text": MATCH_TEXT}], 8.0),
+        ("GET /health/live", "GET", ["/health/live"], [None], None),
+        ("GET /v1/needs/{id}/matches", "GET", [f"/v1/needs/{i}/matches" for i in needs], [None], 6.0),
+        ("POST /v1/match (same text)", "POST", ["/v1/match"], [{"text": MATCH_TEXT}], 9.0),
         ("POST /v1/match (a new text each time)", "POST", ["/v1/match"], fresh, None),
         ("GET /v1/providers/{id}/matches", "GET", [f"/v1/providers/{i}/matches" for i in providers], [None], None),
-        ("GET /v1/recommendations?state=MEX&limit=20", "GET", ["/v1/recommendations?state=MEX&limit=20"], [None], 3.0),
-        ("GET /v1/recommendations?q=torture optional protocol", "GET", [f"/v1/recommendations?q={q}"], [None], 5.0),
+        ("GET /v1/recommendations?state=MEX&limit=20", "GET", ["/v1/recommendations?state=MEX&limit=20"], [None], 4.0),
+        ("GET /v1/recommendations?q=torture optional protocol", "GET", [f"/v1/recommendations?q={q}"], [None], 6.0),
         ("GET /v1/recommendations/facets?state=MEX", "GET", ["/v1/recommendations/facets?state=MEX"], [None], None),
-        ("GET /v1/recommendations/{id}", "GET", [f"/v1/recommendations/{i}" for i in recs], [None], 2.0),
-        ("GET /v1/providers/{id}", "GET", [f"/v1/providers/{i}" for i in providers], [None], 2.0),
-        ("GET /v1/needs/{id}", "GET", [f"/v1/needs/{i}" for i in needs], [None], 2.0),
-        ("GET /v1/providers?limit=20", "GET", ["/v1/providers?limit=20"], [None], 3.0),
+        ("GET /v1/recommendations/{id}", "GET", [f"/v1/recommendations/{i}" for i in recs], [None], None),
+        ("GET /v1/providers/{id}", "GET", [f"/v1/providers/{i}" for i in providers], [None], None),
+        ("GET /v1/needs/{id}", "GET", [f"/v1/needs/{i}" for i in needs], [None], None),
+        ("GET /v1/providers?limit=20", "GET", ["/v1/providers?limit=20"], [None], None),
         # The search page: one list and one facet pass, plus one facet pass per theme or
         # affected-group filter in force (its other values stay on offer).
         ("GET /recommendations (page)", "GET", ["/recommendations"], [None], None),
@@ -209,6 +225,55 @@ def profile_match(db_url: str, model_dir: Path, need_id: str, n: int = 200) -> s
     return out.getvalue()
 
 
+CONDITIONAL_PATH = "/v1/recommendations?state=MEX&limit=20"
+CONDITIONAL_TARGET = 1.5
+
+
+def start_bare(workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The floor: `benchmarks/bare_app.py` on uvicorn with the service's settings, once it answers."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    with open(workdir / "bare.log", "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--host", "127.0.0.1"]
+            + ["--port", str(port), "--workers", str(workers), "--no-server-header", "--log-level", "warning"],
+            env=env,
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/bare")
+            if c.getresponse().status == 200:
+                return proc, base
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the bare endpoint did not start; see {workdir / 'bare.log'}")
+
+
+def print_rows(rows: list[dict[str, Any]], floor: dict[str, Any]) -> None:
+    head = (
+        f"{'endpoint':<52} {'n':>5} {'err':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'req/s':>6} {'CPU ms/req':>10} {'x floor':>7} {'CPU x':>6} {'target':>7} {'load1':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        cpu = f"{r['cpu_ms']:.2f}" if r["cpu_ms"] is not None else "n/a"
+        cpu_x = f"{r['cpu_ms'] / floor['cpu_ms']:.1f}" if r["cpu_ms"] and floor["cpu_ms"] else "n/a"
+        target = f"<={r['target']:g}x" if r["target"] else ""
+        print(
+            f"{r['name']:<52} {r['n']:>5} {r['errors']:>4} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"{r['max']:>7.1f} {r['rps']:>6.0f} {cpu:>10} {r['p50'] / floor['p50']:>7.1f} {cpu_x:>6} "
+            f"{target:>7} {r['load']:>5.1f}"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="measure this running server instead of starting one")
@@ -224,10 +289,11 @@ def main() -> int:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="upr-http-bench-"))
-    proc = None
+    proc = bare_proc = None
     db_url = None
     model_dir = None
     try:
+        bare_proc, bare_base = start_bare(tmp, args.workers)
         if args.url:
             base = args.url.rstrip("/")
             pids = server_pids(args.pid) if args.pid else []
@@ -237,44 +303,58 @@ def main() -> int:
             proc, base = start_server(server_env(db_url, model_dir), tmp, args.workers, tmp / "server.log")
             pids = server_pids(proc.pid)
         client = Client(base, args.key)
-        endpoints = [e for e in plan(client, args.n) if not args.only or args.only in e[0] or "floor" in e[0]]
+        endpoints = [e for e in plan(client, args.n) if not args.only or args.only in e[0]]
         print(f"server {base}, {args.workers} workers, N={args.n} per endpoint, one keep-alive connection")
         ready = client.json("/health/ready")["checks"].get("tagger", {})
         print(f"tagger: {ready}; nproc {os.cpu_count()}, load average at start {load_average()}")
-        rows = [
-            {**measure(client, name, m, paths, bodies, args.n, pids), "target": target}
-            for name, m, paths, bodies, target in endpoints
-        ]
-        head = (
-            f"{'endpoint':<52} {'n':>5} {'err':>4} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-            f"{'req/s':>6} {'CPU ms/req':>10} {'target':>7} {'load1':>5}"
-        )
-        print(head)
-        print("-" * len(head))
+        bare_pids = server_pids(bare_proc.pid)
+        floor_name = "bare FastAPI GET /bare (the floor)"
+        floor = {**measure(Client(bare_base, None), floor_name, "GET", ["/bare"], [None], args.n, bare_pids)}
+        floor["target"] = None
+        rows = [floor]
+        for name, m, paths, bodies, target in endpoints:
+            rows.append({**measure(client, name, m, paths, bodies, args.n, pids), "target": target})
+        etag = _etag(client, CONDITIONAL_PATH)
+        if etag:
+            name = f"GET {CONDITIONAL_PATH} If-None-Match (304)"
+            row = measure(client, name, "GET", [CONDITIONAL_PATH], [None], args.n, pids, {"If-None-Match": etag})
+            rows.append({**row, "target": CONDITIONAL_TARGET})
+        # The floor again at the end: the machine's load moves during a run.
+        again = measure(Client(bare_base, None), floor_name + ", again", "GET", ["/bare"], [None], args.n, bare_pids)
+        rows.append({**again, "target": None})
+        floor = {
+            "p50": (floor["p50"] + again["p50"]) / 2,
+            "cpu_ms": (floor["cpu_ms"] + again["cpu_ms"]) / 2 if floor["cpu_ms"] and again["cpu_ms"] else None,
+        }
+        print_rows(rows, floor)
+        print(f"\nfloor: p50 {floor['p50']:.2f} ms, CPU {floor['cpu_ms'] or 0:.2f} ms/request (mean of both runs)")
+        print("targets (ratio of p50 to the floor's; CPU ratio alongside):")
         for r in rows:
-            cpu = f"{r['cpu_ms']:.2f}" if r["cpu_ms"] is not None else "n/a"
-            target = f"<={r['target']:.0f}" if r["target"] else ""
-            print(
-                f"{r['name']:<52} {r['n']:>5} {r['errors']:>4} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['p99']:>7.2f} "
-                f"{r['max']:>7.1f} {r['rps']:>6.0f} {cpu:>10} {target:>7} {r['load']:>5.1f}"
-            )
-        print("\ntargets (server CPU per request):")
-        for r in rows:
-            if r["target"] and r["cpu_ms"] is not None:
-                met = r["cpu_ms"] <= r["target"]
-                print(f"  {r['name']}: {r['cpu_ms']:.2f} ms (<= {r['target']:.0f}) {'MET' if met else 'NOT MET'}")
+            if r["target"]:
+                ratio = r["p50"] / floor["p50"]
+                cpu_x = f", CPU {r['cpu_ms'] / floor['cpu_ms']:.1f}x" if r["cpu_ms"] and floor["cpu_ms"] else ""
+                met = "MET" if ratio <= r["target"] else "NOT MET"
+                print(f"  {r['name']}: {ratio:.1f}x (<= {r['target']:g}x{cpu_x}) {met}")
         print(f"load average at the end {load_average()}")
         if args.json:
-            args.json.write_text(json.dumps(rows, indent=1))
+            args.json.write_text(json.dumps({"floor": floor, "rows": rows}, indent=1))
         if args.profile and db_url and model_dir:
             needs = client.json("/v1/needs?limit=1")["items"]
             print("\nprofile of the match of one need (in-process, cProfile):")
             print(profile_match(db_url, model_dir, needs[0]["id"]))
     finally:
-        if proc is not None:
-            stop_server(proc)
+        for running in (proc, bare_proc):
+            if running is not None:
+                stop_server(running)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _etag(client: Client, path: str) -> str | None:
+    client.conn.request("GET", path, headers=client.headers)
+    response = client.conn.getresponse()
+    response.read()
+    return response.getheader("ETag")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ def free_port() -> int:
 class LiveServer:
     """`with LiveServer(env={...}, workers=2) as server: httpx.get(server.url + "/health/live")`."""
 
-    def __init__(self, *, env: dict[str, str], workers: int = 1, log: Path | None = None) -> None:
+    def __init__(
+        self, *, env: dict[str, str], workers: int = 1, log: Path | None = None, with_worker: bool = False
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # No trained tagger unless the test gives one: results must not depend on a developer's var/models.
@@ -50,6 +52,7 @@ class LiveServer:
         self.env = {**os.environ, **defaults, **env}
         self.workers = workers
         self.log_path = log
+        self.with_worker = with_worker
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> LiveServer:
@@ -57,7 +60,8 @@ class LiveServer:
         # These tests are about behaviour; how fast the server starts is not what they check.
         out: Any = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)]
+            + (["--with-worker"] if self.with_worker else []),
             cwd=ROOT,
             env=self.env,
             stdout=out,

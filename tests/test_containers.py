@@ -80,3 +80,20 @@ def test_make_run_starts_the_worker_beside_the_server() -> None:
     makefile = (ROOT / "Makefile").read_text()
     run = makefile[makefile.index("\nrun:") :].split("\n\n")[0]
     assert "upr-match serve" in run and "--with-worker" in run
+
+
+def test_the_replicas_profile_runs_two_apis_their_workers_redis_and_a_proxy() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    profiled = {name for name, service in services.items() if "replicas" in service.get("profiles", [])}
+    assert profiled == {"redis", "api-2", "worker-2", "proxy"}
+    assert services["api-2"]["build"] == services["api"]["build"]
+    assert services["api-2"]["environment"] == services["api"]["environment"]
+    assert services["worker-2"]["command"] == services["worker"]["command"]
+    assert services["redis"]["image"].startswith("redis:")
+    assert services["proxy"]["image"].startswith(("nginx:", "caddy:"))
+    assert "RATE_LIMIT_STORAGE_URL" in services["api"]["environment"]
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "server api:8000" in conf and "server api-2:8000" in conf
+    # The proxy's cache never holds an answer to a key or a session.
+    assert "proxy_no_cache $http_authorization $cookie_upr_session" in conf

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     AUTH_FAILURES_PER_MINUTE: int = Field(default=20, ge=1)
     # Where rate-limit counters live: unset = each worker's memory; redis://host:port/db = shared by all.
     RATE_LIMIT_STORAGE_URL: str | None = None
+    # Anonymous answers: how long a browser, proxy or CDN may reuse one, then serve it stale while it revalidates.
+    PUBLIC_MAX_AGE_S: int = Field(default=10, ge=0, le=86_400)
+    PUBLIC_STALE_WHILE_REVALIDATE_S: int = Field(default=60, ge=0, le=86_400)
+    # Anonymous answers each worker keeps rendered, by ETag (0: none), and the memory they may take.
+    PUBLIC_KEPT_ANSWERS: int = Field(default=2048, ge=0, le=1_000_000)
+    PUBLIC_KEPT_MB: int = Field(default=64, ge=0, le=4096)
 
     # Matching: how the text score and the structured signals combine (docs/matching.md, "How matches are ranked").
     MATCH_WEIGHT_TEXT: float = Field(default=DEFAULT_WEIGHTS.text, ge=0)

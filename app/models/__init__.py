@@ -20,6 +20,7 @@ from app.models.activity_history import ActivityProposal, ActivityVersion  # noq
 from app.models.analytics import FundingResource, NeedBestScore  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
+from app.models.data_version import DataVersion  # noqa: E402
 from app.models.engagement import Engagement  # noqa: E402
 from app.models.events import InboxItem, OutboxEvent  # noqa: E402
 from app.models.heartbeat import WorkerHeartbeat  # noqa: E402
@@ -43,6 +44,7 @@ __all__ = [
     "ActivityVersion",
     "ApiKey",
     "AuditEvent",
+    "DataVersion",
     "EmailMessage",
     "EmailUnsubscribe",
     "FundingResource",

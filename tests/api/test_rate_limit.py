@@ -6,10 +6,6 @@ A fake clock drives both the middleware and the `limits` in-memory storage.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import subprocess
-import time
 import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -268,43 +264,6 @@ def test_key_identity_cache_is_bounded_and_expires() -> None:
 
 
 # --- a shared store: two workers, one budget -------------------------------------------------------
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_workers_sharing_a_redis_store_share_one_budget(settings: Settings, engine: Engine, redis_url: str) -> None:
