@@ -33,6 +33,7 @@ from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.web import picker
 from app.web.activity_form import LABELS, MESSAGES, PROBLEM_MESSAGES, ActivityFormState
+from app.web.activity_report import done_notice, may_report
 from app.web.forms import FieldError, blank, first, from_problem, from_validation, int_or
 from app.web.labels import state_name
 from app.web.session import FormDep, SignedInDep, WebDep
@@ -161,6 +162,7 @@ def _detail(
             "can_confirm": may_answer and row.confirmation in ("unconfirmed", "declined"),
             "can_decline": may_answer and row.confirmation == "unconfirmed",
             "is_party": access.is_activity_party(principal, row) or principal.is_admin,
+            "can_report": may_report(principal, row),
             **history,
             "reason": reason,
             "errors": errors or [],
@@ -211,7 +213,7 @@ def create_activity(
         except UnprocessableEntity as exc:
             values.errors = [FieldError(e.field, PROBLEM_MESSAGES.get(e.field, e.message)) for e in from_problem(exc)]
         else:
-            return redirect(request, f"/activities/{row.id}")
+            return redirect(request, f"/activities/{row.id}?done=recorded")
     return _render_form(request, session, principal, values, status_code=422)
 
 
@@ -277,9 +279,14 @@ def _render_form(
 
 
 @router.get("/activities/{activity_id}", response_class=HTMLResponse)
-def read_activity(request: Request, activity_id: str, session: SessionDep, web: WebDep) -> HTMLResponse:
+def read_activity(
+    request: Request, activity_id: str, session: SessionDep, web: WebDep, done: Text = None
+) -> HTMLResponse:
     """One activity: its parties, what was done, the recommendations, and whether the other party confirmed it."""
     row = activity_service.get_activity(session, principal=web.principal, activity_id=activity_id)
+    notice = done_notice(done)
+    if notice and not web.principal.is_anonymous:
+        web.notices.append(notice)
     return _detail(request, session, web.principal, row)
 
 
@@ -295,7 +302,7 @@ def confirm_activity(
         )
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
-    return redirect(request, safe_next(first(form, "next"), f"/activities/{activity_id}"))
+    return redirect(request, safe_next(first(form, "next"), f"/activities/{activity_id}?done=confirmed"))
 
 
 @router.post("/activities/{activity_id}/decline", response_model=None)
@@ -318,7 +325,7 @@ def decline_activity(
         )
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
-    return redirect(request, f"/activities/{activity_id}")
+    return redirect(request, f"/activities/{activity_id}?done=declined")
 
 
 ANSWERS: dict[str, Literal["accepted", "rejected", "withdrawn"]] = {
@@ -357,7 +364,7 @@ def answer_proposal(
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
     gone = answer.kind == "deletion" and answer.status == "accepted"
-    return redirect(request, "/activities" if gone else f"/activities/{activity_id}")
+    return redirect(request, "/activities" if gone else f"/activities/{activity_id}?done={answer.status}")
 
 
 def _stale(request: Request, session: SessionDep, principal: Principal, activity_id: str) -> HTMLResponse:
