@@ -21,11 +21,13 @@ from app.services.keys import authenticate
 from app.web import (
     activity_pages,
     activity_report,
+    admin_pages,
     gaps_pages,
     loop_pages,
     need_pages,
     pages,
     provider_pages,
+    registration_pages,
     search_pages,
 )
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
@@ -129,4 +131,6 @@ router.include_router(provider_pages.router)
 router.include_router(loop_pages.router)
 router.include_router(activity_pages.router)
 router.include_router(activity_report.router)
+router.include_router(admin_pages.router)
+router.include_router(registration_pages.router)
 router.include_router(gaps_pages.router)

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from app.core.config import get_settings
 from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.vocab import FORM_LANGUAGES
@@ -134,6 +135,8 @@ environment.globals["band_sentence"] = BAND_SENTENCE
 environment.globals["language_switch"] = i18n.language_switch
 environment.globals["text_direction"] = i18n.text_direction
 environment.globals["page_language"] = i18n.current_language
+# Who the administrator is, for the pages that say whom to ask (CONTACT_EMAIL; None when unset).
+environment.globals["admin_contact"] = lambda: get_settings().CONTACT_EMAIL
 
 
 def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | None) -> None:
