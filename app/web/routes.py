@@ -26,6 +26,7 @@ from app.web import (
     loop_pages,
     need_pages,
     pages,
+    practice_pages,
     provider_pages,
     registration_pages,
     search_pages,
@@ -133,4 +134,5 @@ router.include_router(activity_pages.router)
 router.include_router(activity_report.router)
 router.include_router(admin_pages.router)
 router.include_router(registration_pages.router)
+router.include_router(practice_pages.router)
 router.include_router(gaps_pages.router)
