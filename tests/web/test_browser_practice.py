@@ -1,0 +1,167 @@
+"""The whole loop on the web only, as the two parties, in headless Chromium at 1280 and 375 px.
+
+France files a need and asks a provider; the provider accepts, marks the activity started and
+reports it completed with what was achieved and the lessons; France accepts each step. The good
+practice is then public: on its page, in the Atom feed and in the bulk download. Every page on
+the way is checked with axe, must not scroll sideways, and is photographed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from tests.live import LiveServer
+from tests.web.seed import Seed, rec, seed
+from tests.web.test_browser import (  # noqa: F401
+    WIDTHS,
+    browser,
+    check,
+    follow,
+    h1,
+    open_page,
+    seeded_server,
+    set_width,
+    sign_in,
+    submit,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+
+
+@dataclass
+class LoopSite:
+    server: LiveServer
+    data: Seed
+    recs: dict[int, str]
+
+
+def _populate(session: Session) -> tuple[Seed, dict[int, str]]:
+    data = seed(session)
+    recs = {
+        width: rec(
+            session,
+            text=f"Prevent torture and ill-treatment in police custody, training officers ({width}).",
+            themes=["Torture and other CID treatment", "Detention conditions"],
+        ).id
+        for width in WIDTHS
+    }
+    for row in [*data.providers.values()]:
+        session.refresh(row)
+    session.expunge_all()
+    return data, recs
+
+
+@pytest.fixture(scope="module")
+def loop_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopSite]:
+    folder: Path = tmp_path_factory.mktemp("browser-practice")
+    with seeded_server(folder, _populate) as (server, (data, recs)):
+        yield LoopSite(server, data, recs)
+
+
+def _main(driver: WebDriver) -> str:
+    return str(driver.find_element(By.TAG_NAME, "main").text)
+
+
+def _button(driver: WebDriver, text: str) -> object:
+    return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
+
+
+def _notice(driver: WebDriver) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, "main .notice").text)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_need_to_good_practice_on_the_web_only(browser: WebDriver, loop_site: LoopSite, width: int) -> None:  # noqa: F811
+    base, keys = loop_site.server.url, loop_site.data.keys
+    ngo = loop_site.data.providers["ngo"]
+    set_width(browser, width)
+
+    # France files a need citing one recommendation, and asks the provider.
+    sign_in(browser, base, keys["fra"][1])
+    open_page(browser, f"{base}/needs/new?cite={loop_site.recs[width]}")
+    submit(browser, _button(browser, "File the need"))
+    need_url, need_title = browser.current_url, h1(browser)
+    ask = browser.find_element(By.XPATH, f"//li[.//a[@href='/providers/{ngo.id}']]//details[@class='ask']")
+    ask.find_element(By.TAG_NAME, "summary").click()
+    submit(browser, ask.find_element(By.XPATH, ".//button[normalize-space()='Send the request']"))
+
+    # The provider accepts the request from its inbox.
+    sign_in(browser, base, keys["ngo"][1])
+    open_page(browser, f"{base}/inbox")
+    item = browser.find_element(By.XPATH, f"//li[.//a[@href='/needs/{need_url.rsplit('/', 1)[1]}']][.//textarea]")
+    item.find_element(By.CSS_SELECTOR, "textarea[name=message]").send_keys("Gladly.")
+    submit(browser, item.find_element(By.XPATH, ".//button[normalize-space()='Accept']"))
+
+    # The planned activity: what was done is not the request message; the provider marks it started.
+    open_page(browser, f"{base}/activities")
+    follow(browser, browser.find_element(By.LINK_TEXT, need_title), "/activities/")
+    activity_url = browser.current_url
+    assert "We would welcome your help" not in _main(browser) and "Not reported yet." in _main(browser)
+    check(browser, "activity-planned", width)
+    submit(browser, _button(browser, "Mark as started"))
+    assert "You proposed to mark the activity as started" in _notice(browser)
+
+    # France accepts the start.
+    sign_in(browser, base, keys["fra"][1])
+    open_page(browser, activity_url)
+    check(browser, "activity-start-proposed", width)
+    submit(browser, _button(browser, "Accept the change"))
+    assert "You accepted the proposal" in _notice(browser) and "Ongoing" in _main(browser)
+
+    # The provider reports it completed, with outcomes and lessons; a first try without outcomes is refused.
+    sign_in(browser, base, keys["ngo"][1])
+    open_page(browser, activity_url)
+    follow(browser, browser.find_element(By.LINK_TEXT, "Report completion"), "/report")
+    browser.find_element(By.CSS_SELECTOR, "input[name=status][value=completed]").click()
+    submit(browser, _button(browser, "Propose these changes"))
+    assert "Say what was achieved" in browser.find_element(By.ID, "error-summary").text
+    check(browser, "activity-report-errors", width)
+    browser.find_element(By.CSS_SELECTOR, "input[name=status][value=completed]").click()
+    fields = {
+        "f-description": f"Four sessions for 80 police officers in Lyon and Paris ({width}).",
+        "f-outcomes": f"80 officers trained; a custody checklist adopted by two prefectures ({width}).",
+        "f-challenges": "Night shifts kept a third of the officers away.",
+        "f-lessons": "Night sessions worked; we would pair officers with doctors again.",
+        "f-documents": "https://example.org/custody-checklist.pdf",
+    }
+    for field, text in fields.items():
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(text)
+    check(browser, "activity-report", width)
+    submit(browser, _button(browser, "Propose these changes"))
+    assert "Your report is proposed" in _notice(browser)
+
+    # France confirms: the other party accepts the report.
+    sign_in(browser, base, keys["fra"][1])
+    open_page(browser, activity_url)
+    assert "80 officers trained" in _main(browser)  # the proposed change, shown to answer it
+    submit(browser, _button(browser, "Accept the change"))
+    assert "Completed" in _main(browser) and "Night sessions worked" in _main(browser)
+    check(browser, "activity-completed", width)
+
+    # Public: the good practice, its page, the feed and the download, signed out.
+    browser.delete_all_cookies()
+    open_page(browser, f"{base}/practices?q=custody+checklist")
+    check(browser, "practices", width)
+    follow(browser, browser.find_element(By.LINK_TEXT, need_title), "/practices/")
+    assert "80 officers trained" in _main(browser) and "Lessons learned" in _main(browser)
+    check(browser, "practice", width)
+    practice_id = browser.current_url.rsplit("/", 1)[1]
+    feed = ET.fromstring(httpx.get(f"{base}/feeds/practices.atom").content)
+    links = [link.get("href", "") for link in feed.iter("{http://www.w3.org/2005/Atom}link")]
+    assert any(href.endswith(f"/practices/{practice_id}") for href in links)
+    download = httpx.get(f"{base}/data/activities.csv").content.decode("utf-8-sig")
+    assert f"80 officers trained; a custody checklist adopted by two prefectures ({width})." in download
+    open_page(browser, f"{base}/data")
+    check(browser, "data", width)
