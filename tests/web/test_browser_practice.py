@@ -17,6 +17,9 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.worker.loop import Worker
 from tests.live import LiveServer
 from tests.web.seed import Seed, rec, seed
 from tests.web.test_browser import (  # noqa: F401
@@ -43,11 +46,22 @@ class LoopSite:
     server: LiveServer
     data: Seed
     recs: dict[int, str]
+    folder: Path
+
+    def deliver(self) -> None:
+        """Run the worker once, as `make run` does beside the server: the events become inbox items."""
+        url = f"sqlite:///{self.folder / 'site.db'}"
+        settings = Settings(DATABASE_URL=url, MODEL_DIR=self.folder / "models", _env_file=None)  # type: ignore[call-arg]
+        engine = create_db_engine(settings)
+        runner = Worker(settings, engine=engine)
+        runner.process_events()
+        runner.close()
+        engine.dispose()
 
 
 def _populate(session: Session) -> tuple[Seed, dict[int, str]]:
     data = seed(session)
-    recs = {
+    recs: dict[int, str] = {
         width: rec(
             session,
             text=f"Prevent torture and ill-treatment in police custody, training officers ({width}).",
@@ -55,9 +69,7 @@ def _populate(session: Session) -> tuple[Seed, dict[int, str]]:
         ).id
         for width in WIDTHS
     }
-    for row in [*data.providers.values()]:
-        session.refresh(row)
-    session.expunge_all()
+    recs[0] = str(data.providers["ngo"].id)
     return data, recs
 
 
@@ -65,7 +77,7 @@ def _populate(session: Session) -> tuple[Seed, dict[int, str]]:
 def loop_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopSite]:
     folder: Path = tmp_path_factory.mktemp("browser-practice")
     with seeded_server(folder, _populate) as (server, (data, recs)):
-        yield LoopSite(server, data, recs)
+        yield LoopSite(server, data, recs, folder)
 
 
 def _main(driver: WebDriver) -> str:
@@ -83,7 +95,7 @@ def _notice(driver: WebDriver) -> str:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_need_to_good_practice_on_the_web_only(browser: WebDriver, loop_site: LoopSite, width: int) -> None:  # noqa: F811
     base, keys = loop_site.server.url, loop_site.data.keys
-    ngo = loop_site.data.providers["ngo"]
+    ngo_id = loop_site.recs[0]  # the provider's id, read while the seeding session was open
     set_width(browser, width)
 
     # France files a need citing one recommendation, and asks the provider.
@@ -91,9 +103,10 @@ def test_need_to_good_practice_on_the_web_only(browser: WebDriver, loop_site: Lo
     open_page(browser, f"{base}/needs/new?cite={loop_site.recs[width]}")
     submit(browser, _button(browser, "File the need"))
     need_url, need_title = browser.current_url, h1(browser)
-    ask = browser.find_element(By.XPATH, f"//li[.//a[@href='/providers/{ngo.id}']]//details[@class='ask']")
+    ask = browser.find_element(By.XPATH, f"//li[.//a[@href='/providers/{ngo_id}']]//details[@class='ask']")
     ask.find_element(By.TAG_NAME, "summary").click()
     submit(browser, ask.find_element(By.XPATH, ".//button[normalize-space()='Send the request']"))
+    loop_site.deliver()
 
     # The provider accepts the request from its inbox.
     sign_in(browser, base, keys["ngo"][1])
