@@ -2,7 +2,7 @@
 
 Each page is in the language chosen with the switch (`<html lang>`, `dir`), offers the switch back to the
 same page, fits, passes axe-core with no serious or critical violation, and is photographed
-(artifacts/screenshots/lang-<page>-<language>-<width>.png).
+(artifacts/screenshots/i18n-<page>-<language>-<width>.png).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tests.web.test_browser import (  # noqa: F401  (browser, site: the fixtures
     browser,
     check,
     open_page,
+    public_pages,
     set_width,
     sign_in,
     site,
@@ -42,7 +43,7 @@ def visit(driver: WebDriver, base: str, pages: dict[str, str], language: str, wi
         # The switch is on the page and brings the visitor back to it in each other language.
         links = driver.find_elements(By.CSS_SELECTOR, ".language-switch a[lang]")
         assert {link.get_attribute("lang") for link in links} >= {"en", "fr", "es"} - {language}, name
-        check(driver, f"lang-{name}-{language}", width)
+        check(driver, f"i18n-{name}-{language}", width)
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
@@ -61,19 +62,7 @@ def test_every_page_kind_in_french_and_spanish_fits_and_passes_axe(
         browser,
         site.url,
         {
-            "home": "/",
-            "signin": "/signin",
-            "recommendations": "/recommendations?state=FRA",
-            "recommendation": f"/recommendations/{data.recs['opcat'].id}",
-            "states": "/states",
-            "state": "/states/FRA",
-            "needs": "/needs",
-            "need": f"/needs/{data.needs['fra'].id}",
-            "providers": "/providers",
-            "provider": f"/providers/{data.providers['ngo'].id}",
-            "activities": "/activities",
-            "activity": f"/activities/{data.activities['workshop'].id}",
-            "gaps": "/gaps",
+            **public_pages(data),
             "not-found": "/needs/does-not-exist",
         },
         language,
