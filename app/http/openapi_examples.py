@@ -74,6 +74,9 @@ ACTIVITY_FIELDS: JsonObject = {
     "end_date": "2026-03-04",
     "funding_source": "UPR Voluntary Fund for Financial and Technical Assistance",
     "outcomes": "42 prosecutors trained; a protocol for independent investigations drafted.",
+    "challenges": "Forensic doctors from three states could not attend; their sessions were recorded.",
+    "lessons": "Pairing each prosecutor with a forensic doctor worked; we would do the case exercises again.",
+    "documents": ["https://example.org/reports/istanbul-protocol-workshop.pdf"],
     "need_id": NEED_ID,
     "recommendation_ids": REC_IDS[:1],
 }

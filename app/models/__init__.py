@@ -31,6 +31,7 @@ from app.models.mail import EmailMessage, EmailUnsubscribe  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
+from app.models.registration import ProviderRegistration  # noqa: E402
 from app.models.sync import SyncLease, SyncRun  # noqa: E402
 from app.models.theme_vector import ThemeVector  # noqa: E402
 from app.models.translation import RecommendationTranslation  # noqa: E402
@@ -60,6 +61,7 @@ __all__ = [
     "OutboxEvent",
     "Provider",
     "ProviderFacet",
+    "ProviderRegistration",
     "Recommendation",
     "RecommendationTranslation",
     "Subscription",

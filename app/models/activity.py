@@ -6,11 +6,21 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import field_validator
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.models.common import SQLModelConfig, UTCDateTime, utcnow
-from app.reference.vocab import MAX_RECOMMENDATIONS, ActivityStatus, Confirmation, Iso3, Modality, RecommendationId
+from app.models.common import JsonType, SQLModelConfig, UTCDateTime, utcnow
+from app.reference.vocab import (
+    MAX_RECOMMENDATIONS,
+    ActivityStatus,
+    Confirmation,
+    HttpsUrl,
+    Iso3,
+    Modality,
+    RecommendationId,
+)
+
+MAX_DOCUMENTS = 20  # document links per activity
 
 
 # The stored activity. Its provider and need can't be deleted while it exists (ON DELETE RESTRICT).
@@ -30,6 +40,12 @@ class Activity(SQLModel, table=True):
     end_date: date | None = None
     funding_source: str | None = Field(default=None, max_length=500)
     outcomes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # What was hard, and what the parties learned (would do again, or not): with the outcomes, a good practice.
+    challenges: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lessons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    documents: list[str] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False, server_default=text("'[]'"))
+    )
     is_demo: bool = Field(default=False)
     # Who recorded the current content (a party or an admin) and whether the other side agrees.
     # Rows recorded before confirmations existed have no recorder and count as confirmed.
@@ -79,7 +95,14 @@ class ActivityCreate(SQLModel):
     funding_source: str | None = Field(
         default=None, max_length=500, description='e.g. "UPR Voluntary Fund for Financial and Technical Assistance".'
     )
-    outcomes: str | None = Field(default=None, max_length=10_000)
+    outcomes: str | None = Field(default=None, max_length=10_000, description="What was achieved.")
+    challenges: str | None = Field(default=None, max_length=10_000, description="What was hard.")
+    lessons: str | None = Field(
+        default=None, max_length=10_000, description="Lessons learned: what the parties would do again, and what not."
+    )
+    documents: list[HttpsUrl] = Field(
+        default_factory=list, max_length=MAX_DOCUMENTS, description="https links to reports, agendas, materials."
+    )
 
 
 # Body of PATCH /v1/activities/{id}. The parties (provider_id, state) never change.
@@ -96,6 +119,9 @@ class ActivityUpdate(SQLModel):
     end_date: date | None = None
     funding_source: str | None = Field(default=None, max_length=500)
     outcomes: str | None = Field(default=None, max_length=10_000)
+    challenges: str | None = Field(default=None, max_length=10_000)
+    lessons: str | None = Field(default=None, max_length=10_000)
+    documents: list[HttpsUrl] | None = Field(default=None, max_length=MAX_DOCUMENTS)
 
 
 # Body of POST /v1/activities/{id}/decline.
@@ -131,7 +157,10 @@ class ActivityPublic(SQLModel):
     start_date: date | None
     end_date: date | None
     funding_source: str | None
-    outcomes: str | None
+    outcomes: str | None = Field(description="What was achieved.")
+    challenges: str | None = Field(description="What was hard.")
+    lessons: str | None = Field(description="Lessons learned: what the parties would do again, and what not.")
+    documents: list[str] = Field(description="https links to reports, agendas, materials.")
     is_demo: bool
     confirmation: Confirmation = Field(
         description="unconfirmed (recorded by one party: only the parties and admins see it), confirmed "

@@ -35,6 +35,9 @@ CONTENT_FIELDS = (
     "end_date",
     "funding_source",
     "outcomes",
+    "challenges",
+    "lessons",
+    "documents",
 )
 
 

@@ -29,6 +29,7 @@ AuditResource = Literal[
     "webhook",
     "inbox",
     "session",
+    "registration",
 ]
 AuditAction = Literal[
     "create",
@@ -42,6 +43,7 @@ AuditAction = Literal[
     "withdraw",
     "propose",
     "reject",
+    "approve",
     "read",
     "test",
     "retry",

@@ -38,6 +38,7 @@ InboxType = Literal[
     "activity.proposal_withdrawn",
     "need.matched",
     "webhook.disabled",
+    "registration.requested",
 ]
 
 

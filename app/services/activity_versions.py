@@ -28,6 +28,9 @@ def who(principal: Principal) -> Who:
     return principal.role, principal.key_id
 
 
+EMPTY: dict[str, Any] = {"documents": []}  # fields whose empty value is not None
+
+
 def content_of(session: Session, row: Activity) -> dict[str, Any]:
     """The activity's fields a version keeps, as JSON values, with its recommendation ids in order."""
     links = session.exec(
@@ -101,7 +104,8 @@ def record(
             number=(latest.number if latest is not None else 0) + 1,
             origin=origin,
             content=content,
-            changed=[name for name in CONTENT_FIELDS if before.get(name) != content[name]],
+            # A version kept before a field existed lacks it: read it as that field's empty value.
+            changed=[name for name in CONTENT_FIELDS if before.get(name, EMPTY.get(name)) != content[name]],
             recorded_by_role=by[0],
             recorded_by_key_id=by[1],
             recorded_at=now,

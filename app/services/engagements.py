@@ -290,7 +290,7 @@ def accept_engagement(
             need_id=need.id,
             recommendation_ids=recommendation_ids,
             title=need.title,
-            description=row.message,
+            description="",  # what was done is reported once it is done; the request stays on the engagement
             modality=modality,  # type: ignore[arg-type]  # validated Modality values, stored as list[str]
             status="planned",
         ),

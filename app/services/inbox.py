@@ -33,8 +33,13 @@ WAITING_TYPES = {
 }
 
 
+ADMIN_PARTY = "admin"  # the administrators' shared inbox (registration requests)
+
+
 def party_for(principal: Principal) -> str | None:
-    """The inbox a key reads: its State's or its provider's (none for admins and unbound keys)."""
+    """The inbox a key reads: its State's or its provider's, the administrators' (none for unbound keys)."""
+    if principal.is_admin:
+        return ADMIN_PARTY
     return events.party_of(principal, state=principal.state, provider_id=principal.provider_id)
 
 
@@ -121,7 +126,7 @@ def _waiting_proposals(session: Session, principal: Principal, ids: list[str] | 
 
 def waiting(session: Session, *, principal: Principal) -> InboxWaiting:
     """How many engagements and activities (a claim to confirm, a proposal to answer) wait on the caller now."""
-    if party_for(principal) is None:
+    if party_for(principal) in (None, ADMIN_PARTY):  # administrators answer no engagement or activity of their own
         return InboxWaiting(engagements=0, activities=0)
     return InboxWaiting(
         engagements=len(_waiting_engagements(session, principal)),

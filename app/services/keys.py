@@ -41,8 +41,10 @@ def principal_for_key_id(session: Session, key_id: str) -> Principal:
     return Principal(role=row.role, key_id=row.id, name=row.name, state=row.state, provider_id=row.provider_id)
 
 
-def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor) -> tuple[ApiKey, str]:
-    """Create a key bound to its role's owner; return the row and the secret (shown once)."""
+def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor, commit: bool = True) -> tuple[ApiKey, str]:
+    """Create a key bound to its role's owner; return the row and the secret (shown once).
+
+    `commit=False` leaves the commit to the caller (a key made with another change, all or nothing)."""
     state = data.state
     if data.role == "state":
         if not state:
@@ -88,8 +90,9 @@ def create_key(session: Session, *, data: ApiKeyCreate, actor: audit.Actor) -> t
         **({"provider_id": row.provider_id} if row.provider_id else {}),
     }
     audit.record(session, actor, resource="key", resource_id=row.id, action="create", detail=detail)
-    session.commit()
-    session.refresh(row)
+    if commit:
+        session.commit()
+        session.refresh(row)
     return row, key
 
 

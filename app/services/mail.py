@@ -88,3 +88,12 @@ def enqueue(session: Session, *, party: str, subject: str, body: str) -> int:
     for address in addresses:
         session.add(EmailMessage(party=party, to_address=address, subject=one_line(subject)[:300], body=body))
     return len(addresses)
+
+
+def enqueue_to(session: Session, *, party: str, address: str, subject: str, body: str) -> bool:
+    """Queue one message to one address (an administrator, a requester) unless it unsubscribed; True if queued."""
+    normal = address.strip().lower()
+    if not normal or is_unsubscribed(session, normal):
+        return False
+    session.add(EmailMessage(party=party, to_address=normal, subject=one_line(subject)[:300], body=body))
+    return True

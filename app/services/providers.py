@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, or_, select
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, field_error
 from app.core.identity import Principal
 from app.core.pagination import PageParams
 from app.models.activity import Activity
@@ -20,7 +20,7 @@ from app.models.provider import (
     ProviderPublic,
     ProviderUpdate,
 )
-from app.reference.themes import resolve_theme, spellings_of
+from app.reference.themes import choose_themes, controlled_themes, resolve_theme, spellings_of
 from app.services import access, audit
 from app.services.themes import profile_themes
 from app.services.versioning import check_version, reject_nulls, versioned_delete, versioned_update
@@ -158,6 +158,30 @@ def predicted_themes(space: ThemeSpace | None, name: str, acronym: str | None, d
     return profile_themes(space, provider_text(name, acronym, description, []))
 
 
+def check_themes(posted: list[str], existing: list[str] | None = None) -> None:
+    """422 unless every theme is one of the controlled list (a code, its label, or a source's label for it).
+
+    A label the profile already had stays acceptable (`existing`), so a profile saved unchanged is
+    never refused. The problem names each unknown value and offers the accepted codes and labels.
+    """
+    unknown = set(choose_themes(posted, existing or []).unknown)
+    if not unknown:
+        return
+    errors = [
+        field_error(
+            ["body", "themes", index],
+            f"{value!r} is not a theme of the controlled list: send a code or a label from `accepted`",
+        )
+        for index, value in enumerate(posted)
+        if " ".join(value.split()) in unknown
+    ]
+    raise UnprocessableEntity(
+        f'themes: {len(errors)} value(s) are not themes of the controlled list; send codes ("D25") or labels.',
+        errors=errors,
+        accepted=[{"code": t.code, "label": t.label} for t in controlled_themes()],
+    )
+
+
 def create_provider(
     session: Session,
     *,
@@ -179,6 +203,7 @@ def create_provider(
             )
         raise Forbidden("Only administrators and unbound provider keys may create providers.")
     _check_slug_free(session, data.slug)
+    check_themes(data.themes)
     predicted = predicted_themes(theme_space, data.name, data.acronym, data.description)
     row = Provider(**data.model_dump(), is_demo=is_demo, themes_predicted=predicted)
     session.add(row)
@@ -228,6 +253,8 @@ def update_provider(
     check_version(row.version, expected, f"Provider {provider_id}")
     changes = data.model_dump(exclude_unset=True)
     reject_nulls(changes, _REQUIRED)
+    if "themes" in changes:
+        check_themes(changes["themes"], row.themes)
     if "slug" in changes:
         _check_slug_free(session, changes["slug"], exclude_id=row.id)
     sent = audit.changed_fields(changes)

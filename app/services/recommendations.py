@@ -341,6 +341,11 @@ def _export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[Jso
         after = tuple(last[c.name] for c in _ORDER)
 
 
+def export_rows(engine: Engine, filters: RecommendationFilters) -> Iterator[JsonObject]:
+    """The matching recommendations as export rows (`EXPORT_FIELDS`), read lazily in batches."""
+    return _export_rows(engine, filters)
+
+
 def export_lines(engine: Engine, *, filters: RecommendationFilters, fmt: str) -> Iterator[bytes]:
     """The matching recommendations as JSONL, CSV (our re-importable layout) or .xlsx, in chunks of bytes.
 

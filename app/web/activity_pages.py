@@ -33,6 +33,7 @@ from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.web import picker
 from app.web.activity_form import LABELS, MESSAGES, PROBLEM_MESSAGES, ActivityFormState
+from app.web.activity_report import done_notice, may_report
 from app.web.forms import FieldError, blank, first, from_problem, from_validation, int_or
 from app.web.i18n import N_, gettext
 from app.web.labels import local_state_name, state_name
@@ -162,6 +163,7 @@ def _detail(
             "can_confirm": may_answer and row.confirmation in ("unconfirmed", "declined"),
             "can_decline": may_answer and row.confirmation == "unconfirmed",
             "is_party": access.is_activity_party(principal, row) or principal.is_admin,
+            "can_report": may_report(principal, row),
             **history,
             "reason": reason,
             "errors": errors or [],
@@ -215,7 +217,7 @@ def create_activity(
                 for e in from_problem(exc)
             ]
         else:
-            return redirect(request, f"/activities/{row.id}")
+            return redirect(request, f"/activities/{row.id}?done=recorded")
     return _render_form(request, session, principal, values, status_code=422)
 
 
@@ -283,9 +285,14 @@ def _render_form(
 
 
 @router.get("/activities/{activity_id}", response_class=HTMLResponse)
-def read_activity(request: Request, activity_id: str, session: SessionDep, web: WebDep) -> HTMLResponse:
+def read_activity(
+    request: Request, activity_id: str, session: SessionDep, web: WebDep, done: Text = None
+) -> HTMLResponse:
     """One activity: its parties, what was done, the recommendations, and whether the other party confirmed it."""
     row = activity_service.get_activity(session, principal=web.principal, activity_id=activity_id)
+    notice = done_notice(done)
+    if notice and not web.principal.is_anonymous:
+        web.notices.append(notice)
     return _detail(request, session, web.principal, row)
 
 
@@ -301,7 +308,7 @@ def confirm_activity(
         )
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
-    return redirect(request, safe_next(first(form, "next"), f"/activities/{activity_id}"))
+    return redirect(request, safe_next(first(form, "next"), f"/activities/{activity_id}?done=confirmed"))
 
 
 @router.post("/activities/{activity_id}/decline", response_model=None)
@@ -324,7 +331,7 @@ def decline_activity(
         )
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
-    return redirect(request, f"/activities/{activity_id}")
+    return redirect(request, f"/activities/{activity_id}?done=declined")
 
 
 ANSWERS: dict[str, Literal["accepted", "rejected", "withdrawn"]] = {
@@ -363,7 +370,7 @@ def answer_proposal(
     except (PreconditionFailed, Conflict):
         return _stale(request, session, principal, activity_id)
     gone = answer.kind == "deletion" and answer.status == "accepted"
-    return redirect(request, "/activities" if gone else f"/activities/{activity_id}")
+    return redirect(request, "/activities" if gone else f"/activities/{activity_id}?done={answer.status}")
 
 
 def _stale(request: Request, session: SessionDep, principal: Principal, activity_id: str) -> HTMLResponse:

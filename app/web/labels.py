@@ -65,6 +65,8 @@ STATUS_LABELS = {
     "noted": N_("Noted"),
 }
 
+PRIORITY_LABELS = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
+
 VISIBILITY_LABELS = {
     "public": N_("Everyone"),
     "providers": N_("Providers only"),
@@ -76,6 +78,9 @@ FIELD_LABELS = {
     "title": N_("Title"),
     "description": N_("What was done"),
     "outcomes": N_("Outcomes"),
+    "challenges": N_("What was hard"),
+    "lessons": N_("Lessons learned"),
+    "documents": N_("Documents"),
     "modality": N_("Kind of help"),
     "status": N_("Status"),
     "start_date": N_("Start date"),
@@ -134,7 +139,7 @@ def state_possessive(code: str | None) -> str:
 def label(value: object) -> str:
     """A code as words: kinds, kinds of help, regions, statuses; otherwise `snake_case` -> "Snake case"."""
     text = str(value)
-    for table in (KIND_LABELS, MODALITY_LABELS, REGION_LABELS, STATUS_LABELS, VISIBILITY_LABELS):
+    for table in (KIND_LABELS, MODALITY_LABELS, REGION_LABELS, STATUS_LABELS, PRIORITY_LABELS, VISIBILITY_LABELS):
         if text in table:
             return table[text]
     text = text.replace("_", " ")

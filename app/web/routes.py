@@ -18,7 +18,19 @@ from app.http.deps import SessionDep
 from app.http.ratelimit import failed_sign_in
 from app.services import access, directory, overview, web_sessions
 from app.services.keys import authenticate
-from app.web import activity_pages, gaps_pages, loop_pages, need_pages, pages, provider_pages, search_pages
+from app.web import (
+    activity_pages,
+    activity_report,
+    admin_pages,
+    gaps_pages,
+    loop_pages,
+    need_pages,
+    pages,
+    practice_pages,
+    provider_pages,
+    registration_pages,
+    search_pages,
+)
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, remember_language, render, safe_next
 
@@ -119,4 +131,8 @@ router.include_router(need_pages.router)
 router.include_router(provider_pages.router)
 router.include_router(loop_pages.router)
 router.include_router(activity_pages.router)
+router.include_router(activity_report.router)
+router.include_router(admin_pages.router)
+router.include_router(registration_pages.router)
+router.include_router(practice_pages.router)
 router.include_router(gaps_pages.router)

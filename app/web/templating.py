@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from app.core.config import get_settings
 from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.vocab import FORM_LANGUAGES
@@ -55,7 +56,8 @@ def query_url(request: Request, **changes: object) -> str:
 def language_choices(current: list[str]) -> list[tuple[str, str]]:
     """(code, name) of the languages a form offers as boxes: the common ones and any already chosen, by name."""
     codes = dict.fromkeys([*FORM_LANGUAGES, *current])
-    return sorted(((code, language_label(code)) for code in codes), key=lambda pair: pair[1])
+    names = ((code, i18n.language_name(code, language_label(code))) for code in codes)  # CLDR, in the page's language
+    return sorted(names, key=lambda pair: pair[1].casefold())
 
 
 @pass_context
@@ -127,6 +129,9 @@ environment.filters["session_option"] = lambda number: (number, i18n.gettext("Se
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({i18n.number(facet.count)})")
 environment.filters["state_name"] = local_state_name
+environment.filters["recommending_states"] = lambda r: ", ".join(
+    [local_state_name(code) for code in r.recommending_states or []] or list(r.recommending_state_names or [])
+)
 environment.filters["first_sentence"] = first_sentence
 environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
@@ -147,6 +152,8 @@ environment.globals["band_sentence"] = BAND_SENTENCE
 environment.globals["language_switch"] = i18n.language_switch
 environment.globals["text_direction"] = i18n.text_direction
 environment.globals["page_language"] = i18n.current_language
+# Who the administrator is, for the pages that say whom to ask (CONTACT_EMAIL; None when unset).
+environment.globals["admin_contact"] = lambda: get_settings().CONTACT_EMAIL
 
 
 def page_headers(response: HTMLResponse | RedirectResponse, web: WebContext | None) -> None:

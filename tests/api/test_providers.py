@@ -19,7 +19,7 @@ VALID = {
     "acronym": "UNDP",
     "kind": "un_entity",
     "description": "Support to national human rights institutions, rule of law and access to justice.",
-    "themes": ["Justice", "National human rights institution"],
+    "themes": ["Justice", "D25"],
     "sdgs": [16, 5],
     "countries": ["ken", "Fra"],
     "regions": ["africa", "global"],
@@ -244,12 +244,37 @@ def test_patch_provider_fields_and_refuse_nulls(client: TestClient, session: Ses
     assert problem["errors"][0]["pointer"] == "/body/name"
     assert_problem(client.patch(f"/v1/providers/{provider.id}", json={"version": 9}, headers=headers), 422)
     response = client.patch(
-        f"/v1/providers/{provider.id}", json={"website": None, "themes": ["Water"]}, headers=headers
+        f"/v1/providers/{provider.id}", json={"website": None, "themes": ["Right to water"]}, headers=headers
     )
     assert response.status_code == 200, response.text
     assert response.json()["website"] is None
-    assert [p["id"] for p in client.get("/v1/providers", params={"theme": "water"}).json()["items"]] == [provider.id]
+    assert [p["id"] for p in client.get("/v1/providers", params={"theme": "E26"}).json()["items"]] == [provider.id]
     assert client.get("/v1/providers", params={"theme": "Torture and other CID treatment"}).json()["total"] == 0
+
+
+def test_themes_come_from_the_controlled_list(client: TestClient, session: Session) -> None:
+    """A free-text theme is refused with a 422 naming it and offering the accepted codes and labels."""
+    _, admin = make_key(session, "admin")
+    body = {**VALID, "slug": "free-text", "themes": ["Justice", "foo bar theme"]}
+    problem = assert_problem(client.post("/v1/providers", json=body, headers=auth(admin)), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/body/themes/1"]
+    assert "'foo bar theme' is not a theme of the controlled list" in problem["errors"][0]["detail"]
+    assert {"code": "D25", "label": "Prohibition of torture & cruel, inhuman or degrading treatment"} in problem[
+        "accepted"
+    ]
+    created = client.post("/v1/providers", json={**body, "themes": ["Justice", "d25"]}, headers=auth(admin))
+    assert created.status_code == 201, created.text
+    # A label a profile already had stays acceptable, so saving it unchanged is never refused.
+    legacy = make_provider(session, slug="legacy", themes=["Our own label"])
+    headers = {**auth(admin), "If-Match": '"1"'}
+    kept = client.patch(f"/v1/providers/{legacy.id}", json={"themes": ["Our own label", "D25"]}, headers=headers)
+    assert kept.status_code == 200, kept.text
+    assert_problem(
+        client.patch(
+            f"/v1/providers/{legacy.id}", json={"themes": ["Another"]}, headers={**headers, "If-Match": '"2"'}
+        ),
+        422,
+    )
 
 
 def test_slug_is_unique(client: TestClient, session: Session) -> None:

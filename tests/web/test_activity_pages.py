@@ -30,8 +30,8 @@ def record(web: TestClient, path: str = "/activities/new?state=FRA", **fields: o
 
 def activity_id(response: object) -> str:
     location = response.headers["location"]  # type: ignore[attr-defined]
-    assert re.fullmatch(r"/activities/[0-9a-f-]{36}", location), location
-    return str(location.rsplit("/", 1)[1])
+    assert re.fullmatch(r"/activities/[0-9a-f-]{36}\?done=recorded", location), location
+    return str(location.rsplit("/", 1)[1].split("?")[0])
 
 
 def test_a_provider_records_an_activity_that_waits_for_the_state(
@@ -256,7 +256,7 @@ def test_the_other_party_answers_a_proposed_change_or_deletion_on_the_activity_p
     accept = re.search(r'action="(/activities/[^"]+/accept)"', page)
     assert accept is not None
     done = web.post(accept.group(1), data={"csrf_token": csrf_from(page), "version": "1"})
-    assert done.status_code == 303 and done.headers["location"] == f"/activities/{row.id}"
+    assert done.status_code == 303 and done.headers["location"] == f"/activities/{row.id}?done=accepted"
     page = web.get(f"/activities/{row.id}").text
     assert "Change proposed" not in page and "Forty judges trained." in page
     assert "Version 2: outcomes changed by France on" in page and "accepted by Prison Reform Helpers" in page

@@ -56,13 +56,14 @@ def results(page: str) -> int:
 
 def test_states_are_chosen_by_name_and_several_values_combine(loaded: TestClient) -> None:
     page = loaded.get("/recommendations").text
-    states = re.search(r'<select id="f-state".*?</select>', page, re.S).group(0)  # type: ignore[union-attr]
-    options = re.findall(r'<option value="([A-Z]{3})"[^>]*>([^<]+)</option>', states)
+    states = re.search(r'<fieldset class="checklist" id="f-state".*?</fieldset>', page, re.S).group(0)  # type: ignore[union-attr]
+    options = re.findall(r'name="state" value="([A-Z]{3})"><label for="f-state-\d+">([^<]+)</label>', states)
+    assert re.findall(r'<option value="([A-Z]{3})" label="([^"]+)">', states) == options  # the box suggests them
     assert options == [("GTM", "Guatemala"), ("MEX", "Mexico"), ("PER", "Peru")]  # by name, in name order
     assert results(loaded.get("/recommendations?state=MEX&state=PER").text) == 3
     page = loaded.get("/recommendations?state=MEX&state=PER&affected_group=Children").text
     assert results(page) == 1
-    assert re.search(r'<option value="MEX" selected>Mexico</option>', page)
+    assert re.search(r'name="state" value="MEX" checked><label for="f-state-\d+">Mexico</label>', page)
     assert re.search(r'id="f-cycle-4" name="cycle" value="4"', page)
 
 
@@ -121,9 +122,13 @@ def test_a_filter_in_force_still_offers_its_other_values(loaded: TestClient) -> 
 def test_the_page_offers_what_the_data_has_and_orders_by_review(loaded: TestClient) -> None:
     page = loaded.get("/recommendations").text
     cycles = re.findall(r'id="f-cycle-(\d+)" name="cycle"', page)
-    sessions = re.findall(r'<option value="(\d+)"[^>]*>Session \d+</option>', page)
+    sessions = re.findall(r'name="session" value="(\d+)"><label for="f-session-\d+">Session \d+', page)
     assert cycles == ["3", "4"] and sessions == ["31", "42", "45"]  # only what the data holds
-    assert re.search(r'<select id="f-recommending" name="recommending_state" multiple', page)
+    # Several States are ticked (no Ctrl-click), or found by typing in the box above the list.
+    assert '<fieldset class="checklist" id="f-recommending"' in page and "multiple" not in page
+    assert re.search(
+        r'<input type="text" id="f-recommending-find" name="recommending_state" list="f-recommending-values"', page
+    )
     assert 'name="action_category" value="5"' in page and "A specific action" in page
     newest_page = loaded.get("/recommendations?sort=newest").text
     assert re.findall(r"session (\d+)", loaded.get("/recommendations").text) == ["31", "42", "42", "45"]
