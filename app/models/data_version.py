@@ -24,6 +24,7 @@ UNVERSIONED_TABLES = frozenset(
         "inbox_item",
         "index_change",
         "outbox_event",
+        "provider_registration",
         "subscription",
         "sync_lease",
         "web_selection",

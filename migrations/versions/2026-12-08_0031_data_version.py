@@ -11,7 +11,7 @@ move it as well as the API's. Triggers rather than application hooks, so no writ
   (no lock cycle with the rows they write). The version is the sum of the slots.
 
 Revision ID: 0031
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-08 01:10:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0031"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
