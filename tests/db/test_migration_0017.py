@@ -5,24 +5,32 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, insert, inspect
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
+from app.models.activity import Activity, ActivityRecommendation
 from app.models.common import table_of
+from app.models.provider import Provider
 from app.models.recommendation import Recommendation
 from tests.db.test_migration_0008 import _alembic
 from tests.dbutil import fresh_database_url
-from tests.factories import make_activity, make_provider
+from tests.factories import make_provider
 
 pytestmark = pytest.mark.db
 
 
+def _insert_present(session: Session, row: SQLModel) -> None:
+    """Insert `row` with only the columns its table has at this revision (later ones left out)."""
+    table = table_of(type(row))
+    present = {c["name"] for c in inspect(session.get_bind()).get_columns(table.name)}
+    session.execute(insert(table).values({c.name: getattr(row, c.name) for c in table.columns if c.name in present}))
+
+
 def _legacy_recommendation(session: Session) -> Recommendation:
-    """A recommendation stored with the columns the database has at this revision (later ones left out)."""
-    table = table_of(Recommendation)
-    present = {c["name"] for c in inspect(session.get_bind()).get_columns("recommendation")}
+    """A recommendation stored as the database had it at this revision."""
     values = Recommendation(
         id=f"legacy-{uuid.uuid4().hex[:12]}",
         source="test",
@@ -33,9 +41,31 @@ def _legacy_recommendation(session: Session) -> Recommendation:
         response="supported",
         content_hash="0" * 64,
     )
-    session.execute(insert(table).values({c.name: getattr(values, c.name) for c in table.columns if c.name in present}))
+    _insert_present(session, values)
     session.commit()
     return values
+
+
+def _legacy_activity(
+    session: Session, provider: Provider, recommendations: list[Recommendation] | None = None, **overrides: Any
+) -> Activity:
+    """An activity (with its recommendations) stored as the database had it at this revision."""
+    values: dict[str, Any] = {
+        "provider_id": provider.id,
+        "state": "FRA",
+        "title": "Workshop",
+        "description": "Two-day workshop.",
+        "modality": "training",
+        "status": "ongoing",
+        "confirmation": "confirmed",
+    }
+    row = Activity(**(values | overrides))
+    _insert_present(session, row)
+    for position, rec in enumerate(recommendations or []):
+        link = ActivityRecommendation(activity_id=row.id, recommendation_id=rec.id, position=position)
+        _insert_present(session, link)
+    session.commit()
+    return row
 
 
 def test_existing_activities_get_their_content_as_version_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,8 +75,8 @@ def test_existing_activities_get_their_content_as_version_one(tmp_path: Path, mo
         with Session(engine) as session:
             provider = make_provider(session)
             recs = [_legacy_recommendation(session), _legacy_recommendation(session)]
-            legacy = make_activity(session, provider, recs[::-1], title="Legacy workshop", confirmation="confirmed")
-            claim = make_activity(
+            legacy = _legacy_activity(session, provider, recs[::-1], title="Legacy workshop", confirmation="confirmed")
+            claim = _legacy_activity(
                 session,
                 provider,
                 title="Claimed visit",
