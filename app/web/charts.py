@@ -115,7 +115,8 @@ def coverage_bars(
         )
     if not rows:
         sentences.append(gettext("No data."))
-        parts.append(f'<text class="chart-label" x="8" y="{TOP + BAR_HEIGHT - 4}">{escape(gettext("No data"))}</text>')
+        empty = escape(gettext("No data"))
+        parts.append(f'<text class="chart-label" x="8" y="{TOP + BAR_HEIGHT - 4}">{empty}</text>')
     return _svg(chart_id, title, " ".join(sentences), parts, width=width, height=height, narrow=narrow)
 
 
@@ -227,9 +228,8 @@ def stacked_bars(
             out.append(f'<text class="chart-value" x="{end + 6:.1f}" y="{y + band // 2 + 4}">{escape(shown)}</text>')
     if not rows:
         sentences.append(gettext("No data."))
-        out.append(
-            f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">{escape(gettext("No data"))}</text>'
-        )
+        empty = escape(gettext("No data"))
+        out.append(f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">{empty}</text>')
     return _svg(chart_id, title, " ".join(sentences), out, width=width, height=height, narrow=narrow)
 
 
