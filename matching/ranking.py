@@ -50,6 +50,7 @@ import numpy as np
 
 from matching.columns import Columns, Mask
 from matching.facts import (
+    EVERY_RECOMMENDATION,
     FACT_COLUMNS,
     NO_FILTERS,
     Corpus,
@@ -58,6 +59,9 @@ from matching.facts import (
     Preferences,
     ProviderFacts,
     ProviderFilters,
+    RecommendationFacts,
+    RecommendationFilters,
+    allowed_recommendations,
     allowed_rows,
     fact_values,
     rows_in_regions,
@@ -65,6 +69,7 @@ from matching.facts import (
 )
 from matching.facts import fold as _fold
 from matching.matcher import Match
+from matching.persons import affected_in
 from matching.preprocessing import fold_accents
 from matching.scoring import (
     SLACK,
@@ -94,6 +99,7 @@ from matching.weights import Weights
 
 __all__ = [
     "BRIDGE_MIN",
+    "EVERY_RECOMMENDATION",
     "EXPANSION_MIN",
     "EXPANSION_TOP",
     "FACT_COLUMNS",
@@ -109,6 +115,8 @@ __all__ = [
     "ProviderFacts",
     "ProviderFilters",
     "Ranked",
+    "RecommendationFacts",
+    "RecommendationFilters",
     "Ranker",
     "Signal",
     "ThemeSpace",
@@ -150,7 +158,7 @@ class Ranked:
     summary: str
 
 
-F = TypeVar("F", ProviderFacts, NeedFacts)
+F = TypeVar("F", ProviderFacts, NeedFacts, RecommendationFacts)
 
 
 @overload
@@ -410,6 +418,54 @@ class Ranker:
             signals["modality"] = _modality(facts.modalities, provider.modalities, self.weights.modality)
         return _finish(facts.id, hit, shared, signals)
 
+    # --- recommendations for a text -------------------------------------------------------------
+
+    def rank_recommendations(
+        self,
+        recommendations: Corpus[RecommendationFacts],
+        query: str,
+        *,
+        filters: RecommendationFilters = EVERY_RECOMMENDATION,
+        limit: int = 10,
+        offset: int = 0,
+        min_score: float = 0.0,
+        theme_vector: Vector | None = None,
+    ) -> tuple[list[Ranked], int]:
+        """The recommendations a text speaks to, best first: the page ``[offset, offset + limit)`` and how many
+        score at least ``min_score``. Text and theme as for providers and free text (the query's top theme lends
+        its description), and ``affected`` when the text names persons (:func:`matching.persons.affected_in`).
+        """
+        query = self.themes.english(query)  # French and Spanish read in English; English as written
+        table = recommendations.table
+        q_vec = theme_vector if theme_vector is not None else self.themes.vector(query, ())
+        text_scores = score_all(recommendations.matcher, self.themes.expand(query, q_vec, ()))
+        text = text_values(text_scores, recommendations.text_positions)
+        theme = self._theme_values(table, q_vec, ())
+        allowed = allowed_recommendations(table, filters) & _passes_floor(text, theme)
+        persons = affected_in(query)
+        parts = [(text, self.weights.text), (theme, self.weights.theme)]
+        if persons:
+            parts.append((table.any_of("affected", persons).astype(np.float64), self.weights.affected))
+        scores = fuse_columns(parts)
+        words = _words_of(query)
+
+        def exact(row: int) -> Ranked | None:
+            rid = table.id_of(row)
+            facts = recommendations.facts[rid]
+            hit_ = hit(text_scores, recommendations.text_positions[row])
+            found = self._text_and_theme(hit_, q_vec, recommendations.vectors.get(rid), (), facts.themes)
+            if found is None:
+                return None
+            signals, shared = found
+            if persons:
+                common = sorted(persons & facts.affected)
+                detail = "both concern " + ", ".join(common) if common else "concerns other persons"
+                signals["affected"] = Signal(1.0 if common else 0.0, self.weights.affected, detail)
+            return _finish(rid, hit_, shared, signals, words)
+
+        total = int(np.count_nonzero(allowed & (scores >= max(min_score, SLACK) - SLACK)))
+        return best(Candidates(allowed, scores, exact), offset + limit, min_score)[offset:], total
+
     # --- the components over every row -----------------------------------------------------------
 
     def _theme_values(
@@ -531,7 +587,7 @@ def _summary(terms: Sequence[tuple[str, float]], shared: Sequence[str], signals:
         parts.append(
             "shares: " + ", ".join([*shared[:4], *[w for w in words if w.casefold() not in _fold(shared)]][:6])
         )
-    for name in ("presence", "language", "modality", "history"):
+    for name in ("presence", "language", "modality", "history", "affected"):
         signal = signals.get(name)
         if signal is not None and signal.value > 0:
             parts.append(signal.detail)

@@ -18,6 +18,7 @@ from app.routes import (
     needs,
     providers,
     recommendations,
+    related,
     subscriptions,
     webhooks,
 )
@@ -26,6 +27,8 @@ from app.routes import (
 api_router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 api_router.include_router(keys.router)
 api_router.include_router(audit.router)
+# Before `recommendations`: `/recommendations/related` is not a recommendation id.
+api_router.include_router(related.router)
 api_router.include_router(recommendations.router)
 api_router.include_router(coverage.router)
 api_router.include_router(analytics.router)

@@ -46,6 +46,7 @@ AUDITED: dict[str, tuple[str, str] | None] = {
     "POST /v1/activities/{activity_id}/proposals/{proposal_id}/reject": ("activity_proposal", "reject"),
     "POST /v1/activities/{activity_id}/proposals/{proposal_id}/withdraw": ("activity_proposal", "withdraw"),
     "POST /v1/match": None,
+    "POST /v1/recommendations/related": None,
     "POST /v1/states/{iso3}/needs/draft": None,
     "POST /v1/classify": None,
     "POST /v1/needs/{need_id}/engagements": ("engagement", "create"),

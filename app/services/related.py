@@ -1,0 +1,94 @@
+"""Recommendations a text speaks to: a need in a State's own words, a paragraph of a submission or a plan.
+
+Ranked on the worker's index snapshot, through the same `matching.ranking.Ranker` as every match
+(`IndexSnapshot.rank_recommendations`); this module reads the filters, presents the recommendations
+and phrases the reasons, the shared terms in the words the text itself used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.match_index.index import MatchIndex
+from app.models.match import EngineInfo
+from app.models.recommendation import Recommendation
+from app.models.related import RelatedQuery, RelatedRecommendation, RelatedRecommendations
+from app.reference.themes import ranking_themes, theme_name
+from app.services import recommendations as recommendation_service
+from app.services.matching import explanation_of
+from matching.crosslingual import detect_language
+from matching.ranking import Ranked, RecommendationFilters
+
+__all__ = ["filters_of", "reasons_of", "related_recommendations", "rank_related"]
+
+
+def filters_of(query: RelatedQuery) -> RecommendationFilters:
+    """The query's filters as the ranking reads them (a theme as its label and as the ranking's labels)."""
+    return RecommendationFilters(
+        states=frozenset([query.state] if query.state else []),
+        cycles=frozenset([query.cycle] if query.cycle else []),
+        sessions=frozenset([query.session] if query.session else []),
+        responses=frozenset(query.response),
+        themes=frozenset([query.theme, *ranking_themes([query.theme])]) if query.theme else frozenset(),
+    )
+
+
+def rank_related(session: Session, index: MatchIndex, query: RelatedQuery) -> tuple[list[Ranked], int, EngineInfo, str]:
+    """The ranked page, the total, which index answered and the text's language."""
+    snapshot = index.with_recommendations(session)
+    ranked, total = snapshot.rank_recommendations(
+        query.text,
+        filters=filters_of(query),
+        limit=query.limit,
+        offset=query.offset,
+        min_score=query.min_score,
+        theme_vector=index.theme_vector(query.text, ()),
+    )
+    reader = index.ranker.themes.reader
+    language = reader.read(query.text)[0] if reader is not None else detect_language(query.text)
+    return ranked, total, EngineInfo(**snapshot.engine_info("recommendation")), language or "en"
+
+
+def reasons_of(index: MatchIndex, text: str, ranked: Ranked) -> list[str]:
+    """Why a recommendation ranks: its shared themes, the shared terms as the text wrote them, the persons."""
+    reader = index.ranker.themes.reader
+    out = []
+    if ranked.themes:
+        out.append("Shared themes: " + ", ".join(theme_name(t) for t in ranked.themes) + ".")
+    terms = [reader.written(text, t) if reader is not None else t for t, _ in ranked.terms[:6]]
+    if terms:
+        out.append("Shared terms: " + ", ".join(dict.fromkeys(terms)) + ".")
+    affected = ranked.signals.get("affected")
+    if affected is not None and affected.value > 0:
+        out.append("Same affected persons: " + affected.detail.removeprefix("both concern ") + ".")
+    return out
+
+
+def related_recommendations(session: Session, index: MatchIndex, *, query: RelatedQuery) -> RelatedRecommendations:
+    """The recommendations `query.text` speaks to, best first, one page, each with its reasons."""
+    ranked, total, engine, language = rank_related(session, index, query)
+    items = present_related(session, index, query.text, ranked)
+    return RelatedRecommendations(
+        items=items, total=total, limit=query.limit, offset=query.offset, language=language, engine=engine
+    )
+
+
+def present_related(
+    session: Session, index: MatchIndex, text: str, ranked: Sequence[Ranked]
+) -> list[RelatedRecommendation]:
+    """The ranked recommendations as the API shows them (one gone since the index was read: left out)."""
+    wanted = [r.id for r in ranked]
+    rows = {r.id: r for r in session.exec(select(Recommendation).where(col(Recommendation.id).in_(wanted)))}
+    public = {p.id: p for p in recommendation_service.present(session, [rows[r.id] for r in ranked if r.id in rows])}
+    return [
+        RelatedRecommendation(
+            recommendation=public[r.id],
+            score=round(r.score, 6),
+            reasons=reasons_of(index, text, r),
+            explanation=explanation_of(r),
+        )
+        for r in ranked
+        if r.id in public
+    ]
