@@ -29,6 +29,7 @@ AuditResource = Literal[
     "webhook",
     "inbox",
     "session",
+    "mapping",
 ]
 AuditAction = Literal[
     "create",

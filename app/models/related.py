@@ -57,6 +57,11 @@ class RelatedRecommendation(BaseModel):
         description="Why, in sentences a person can read: shared themes, shared terms (in the text's language), "
         "the same affected persons."
     )
+    shared_themes: list[str] = Field(description="The themes both share (the tagger's reading of the text).")
+    shared_terms: list[str] = Field(
+        description="The shared terms as the text wrote them (French words of a French text)."
+    )
+    affected_persons: list[str] = Field(description="The groups of affected persons both concern.")
     explanation: Explanation
 
 
@@ -70,3 +75,30 @@ class RelatedRecommendations(BaseModel):
     scale: str = Field(default=SCORE_SCALE, description="What the scores mean.")
     language: str = Field(description="The language the text was read in (`en`, `fr`, `es`, or another code).")
     engine: EngineInfo
+
+
+class DraftFromText(BaseModel):
+    """A need described in a State's own words, to find the supported recommendations it speaks to."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"state": "MEX", "text": "Train prosecutors to investigate torture complaints.", "limit": 10}]
+        },
+    )
+
+    state: Iso3 = Field(description="The State filing the need.")
+    text: str = Field(min_length=1, max_length=MAX_RELATED_TEXT, description="What help is needed, in words.")
+    limit: int = Field(default=10, ge=1, le=MAX_MATCHES)
+
+
+class NeedDraftFromText(BaseModel):
+    """What `POST /v1/needs` needs besides the choice: the description, and the State's supported
+    recommendations it speaks to, best first, none chosen (cite the ones that fit in `recommendation_ids`)."""
+
+    state: str
+    description: str
+    recommendations: list[RelatedRecommendation]
+    total: int = Field(ge=0, description="How many of the State's supported recommendations it speaks to.")
+    scale: str = Field(default=SCORE_SCALE)
+    language: str

@@ -12,7 +12,7 @@ from app.http.deps import MatchIndexDep, SessionDep
 from app.http.errors_doc import problems
 from app.models.match import MAX_MATCHES
 from app.models.recommendation import Response
-from app.models.related import MAX_GET_TEXT, RelatedQuery, RelatedRecommendations
+from app.models.related import MAX_GET_TEXT, DraftFromText, NeedDraftFromText, RelatedQuery, RelatedRecommendations
 from app.reference.vocab import Iso3
 from app.services import related as related_service
 
@@ -82,3 +82,22 @@ def get_related(
     )
     with metrics.timed_match("related"):
         return related_service.related_recommendations(session, index, query=query)
+
+
+#: `/v1/needs/draft-from-text`: the same answer, for a State describing a need before it chooses.
+drafting = APIRouter(prefix="/needs", tags=["needs"])
+
+
+@drafting.post(
+    "/draft-from-text",
+    response_model=NeedDraftFromText,
+    operation_id="draft_need_from_text",
+    responses=problems(401, 422, 503),
+)
+def draft_from_text(
+    draft: DraftFromText, session: SessionDep, index: MatchIndexDep, _caller: CurrentPrincipal
+) -> NeedDraftFromText:
+    """The State's supported recommendations a need's description speaks to, best first, with reasons, none
+    chosen: pass the ones that fit as `recommendation_ids` of `POST /v1/needs` with the same description."""
+    with metrics.timed_match("related"):
+        return related_service.draft_from_text(session, index, draft=draft)

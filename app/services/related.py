@@ -8,20 +8,28 @@ and phrases the reasons, the shared terms in the words the text itself used.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from app.match_index.index import MatchIndex
 from app.models.match import EngineInfo
 from app.models.recommendation import Recommendation
-from app.models.related import RelatedQuery, RelatedRecommendation, RelatedRecommendations
+from app.models.related import (
+    DraftFromText,
+    NeedDraftFromText,
+    RelatedQuery,
+    RelatedRecommendation,
+    RelatedRecommendations,
+)
 from app.reference.themes import ranking_themes, theme_name
 from app.services import recommendations as recommendation_service
 from app.services.matching import explanation_of
 from matching.crosslingual import detect_language
+from matching.persons import affected_in
 from matching.ranking import Ranked, RecommendationFilters
 
-__all__ = ["filters_of", "reasons_of", "related_recommendations", "rank_related"]
+__all__ = ["draft_from_text", "filters_of", "reasons_of", "related_recommendations", "rank_related"]
 
 
 def filters_of(query: RelatedQuery) -> RecommendationFilters:
@@ -51,19 +59,40 @@ def rank_related(session: Session, index: MatchIndex, query: RelatedQuery) -> tu
     return ranked, total, EngineInfo(**snapshot.engine_info("recommendation")), language or "en"
 
 
-def reasons_of(index: MatchIndex, text: str, ranked: Ranked) -> list[str]:
-    """Why a recommendation ranks: its shared themes, the shared terms as the text wrote them, the persons."""
+@dataclass(frozen=True, slots=True)
+class Why:
+    """Why a recommendation ranks, in parts: its shared themes, the shared terms as the text wrote them,
+    the affected persons both concern."""
+
+    themes: list[str]
+    terms: list[str]
+    persons: list[str]
+
+    def sentences(self) -> list[str]:
+        out = []
+        if self.themes:
+            out.append("Shared themes: " + ", ".join(self.themes) + ".")
+        if self.terms:
+            out.append("Shared terms: " + ", ".join(self.terms) + ".")
+        if self.persons:
+            out.append("Same affected persons: " + "; ".join(self.persons) + ".")
+        return out
+
+
+def why(index: MatchIndex, text: str, ranked: Ranked) -> Why:
     reader = index.ranker.themes.reader
-    out = []
-    if ranked.themes:
-        out.append("Shared themes: " + ", ".join(theme_name(t) for t in ranked.themes) + ".")
     terms = [reader.written(text, t) if reader is not None else t for t, _ in ranked.terms[:6]]
-    if terms:
-        out.append("Shared terms: " + ", ".join(dict.fromkeys(terms)) + ".")
+    persons: list[str] = []
     affected = ranked.signals.get("affected")
-    if affected is not None and affected.value > 0:
-        out.append("Same affected persons: " + affected.detail.removeprefix("both concern ") + ".")
-    return out
+    facts = index.snapshot.recommendations.facts.get(ranked.id)
+    if affected is not None and affected.value > 0 and facts is not None:
+        persons = sorted(affected_in(index.ranker.themes.english(text)) & facts.affected)
+    return Why([theme_name(t) for t in ranked.themes], list(dict.fromkeys(terms)), persons)
+
+
+def reasons_of(index: MatchIndex, text: str, ranked: Ranked) -> list[str]:
+    """Why a recommendation ranks, in sentences a person can read."""
+    return why(index, text, ranked).sentences()
 
 
 def related_recommendations(session: Session, index: MatchIndex, *, query: RelatedQuery) -> RelatedRecommendations:
@@ -82,13 +111,33 @@ def present_related(
     wanted = [r.id for r in ranked]
     rows = {r.id: r for r in session.exec(select(Recommendation).where(col(Recommendation.id).in_(wanted)))}
     public = {p.id: p for p in recommendation_service.present(session, [rows[r.id] for r in ranked if r.id in rows])}
-    return [
-        RelatedRecommendation(
-            recommendation=public[r.id],
-            score=round(r.score, 6),
-            reasons=reasons_of(index, text, r),
-            explanation=explanation_of(r),
+    out = []
+    for r in ranked:
+        if r.id not in public:
+            continue
+        parts = why(index, text, r)
+        out.append(
+            RelatedRecommendation(
+                recommendation=public[r.id],
+                score=round(r.score, 6),
+                reasons=parts.sentences(),
+                shared_themes=parts.themes,
+                shared_terms=parts.terms,
+                affected_persons=parts.persons,
+                explanation=explanation_of(r),
+            )
         )
-        for r in ranked
-        if r.id in public
-    ]
+    return out
+
+
+def draft_from_text(session: Session, index: MatchIndex, *, draft: DraftFromText) -> NeedDraftFromText:
+    """The State's supported recommendations a need's description speaks to, best first, none chosen."""
+    query = RelatedQuery(text=draft.text, state=draft.state, response=["supported"], limit=draft.limit)
+    found = related_recommendations(session, index, query=query)
+    return NeedDraftFromText(
+        state=draft.state,
+        description=draft.text,
+        recommendations=found.items,
+        total=found.total,
+        language=found.language,
+    )

@@ -87,3 +87,21 @@ def test_bad_input_names_the_field(client: TestClient) -> None:
     assert unknown.status_code == 422 and "colour" in unknown.text
     too_far = client.post("/v1/recommendations/related", json={"text": "torture", "limit": 51})
     assert too_far.status_code == 422 and "limit" in too_far.text
+
+
+def test_a_need_described_in_words_lists_the_states_supported_recommendations_unchosen(
+    client: TestClient, session: Session
+) -> None:
+    ids = _store(session)
+    got = client.post(
+        "/v1/needs/draft-from-text",
+        json={"state": "MEX", "text": "We want to train prosecutors to investigate torture complaints"},
+    )
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["state"] == "MEX" and body["description"].startswith("We want")
+    found = [r["recommendation"]["id"] for r in body["recommendations"]]
+    assert found[0] == ids["torture"]
+    assert ids["children"] not in found  # noted, not supported
+    assert ids["torture_ken"] not in found  # another State's
+    assert all(r["reasons"] for r in body["recommendations"])
