@@ -12,10 +12,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.core.identity import Principal
 from app.match_index.index import MatchIndex
-from app.models.match import EngineInfo
+from app.match_index.rows import provider_text
+from app.models.match import MAX_MATCHES, EngineInfo
+from app.models.need import Need, NeedRecommendation
+from app.models.provider import Provider
 from app.models.recommendation import Recommendation
 from app.models.related import (
+    MAX_RELATED_TEXT,
     DraftFromText,
     NeedDraftFromText,
     RelatedQuery,
@@ -23,13 +28,14 @@ from app.models.related import (
     RelatedRecommendations,
 )
 from app.reference.themes import ranking_themes, theme_name
+from app.services import access
 from app.services import recommendations as recommendation_service
 from app.services.matching import explanation_of
 from matching.crosslingual import detect_language
 from matching.persons import affected_in
 from matching.ranking import Ranked, RecommendationFilters
 
-__all__ = ["draft_from_text", "filters_of", "reasons_of", "related_recommendations", "rank_related"]
+__all__ = ["draft_from_text", "filters_of", "for_provider", "reasons_of", "related_recommendations", "rank_related"]
 
 
 def filters_of(query: RelatedQuery) -> RecommendationFilters:
@@ -141,3 +147,27 @@ def draft_from_text(session: Session, index: MatchIndex, *, draft: DraftFromText
         total=found.total,
         language=found.language,
     )
+
+
+def for_provider(
+    session: Session, index: MatchIndex, *, principal: Principal, provider: Provider, limit: int = 10
+) -> list[tuple[RelatedRecommendation, list[str]]]:
+    """The recommendations a provider's profile speaks to, each with the open needs (the caller may see) that
+    cite it: those open needs cite first, then any State's; best first within each."""
+    query = RelatedQuery(text=provider_text(provider)[:MAX_RELATED_TEXT], limit=MAX_MATCHES)
+    items = related_recommendations(session, index, query=query).items
+    wanted = [i.recommendation.id for i in items]
+    cited: dict[str, list[str]] = {}
+    rows = session.exec(
+        select(NeedRecommendation.recommendation_id, Need.id)
+        .join(Need, col(Need.id) == col(NeedRecommendation.need_id))
+        .where(
+            col(NeedRecommendation.recommendation_id).in_(wanted),
+            col(Need.status) != "closed",
+            access.need_read_clause(principal),
+        )
+    ).all()
+    for rec_id, need_id in rows:
+        cited.setdefault(rec_id, []).append(need_id)
+    ordered = sorted(items, key=lambda i: i.recommendation.id not in cited)  # stable: best first within each
+    return [(i, sorted(cited.get(i.recommendation.id, []))) for i in ordered[:limit]]

@@ -1,4 +1,5 @@
-"""Create document_mapping, document_item and document_link: a document's paragraphs linked to recommendations.
+"""Create document_mapping, document_item and document_link: a document's paragraphs linked to recommendations;
+index recommendation.updated_at (read before every related request).
 
 A mapping belongs to the key that made it (gone with the key); its items and links go with it. A link names
 its recommendation without a foreign key: a recommendation withdrawn or re-imported later leaves the
@@ -78,9 +79,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("mapping_id", "item_number", "recommendation_id", name=op.f("pk_document_link")),
     )
     op.create_index(op.f("ix_document_link_recommendation_id"), "document_link", ["recommendation_id"])
+    # Each worker reads max(updated_at) before a related request (has the table moved?): an index, not a scan.
+    op.create_index(op.f("ix_recommendation_updated_at"), "recommendation", ["updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_recommendation_updated_at"), table_name="recommendation")
     op.drop_index(op.f("ix_document_link_recommendation_id"), table_name="document_link")
     op.drop_table("document_link")
     op.drop_table("document_item")
