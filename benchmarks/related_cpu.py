@@ -4,7 +4,8 @@
 In process, as a worker answers: the demo database (every shared recommendation, ``benchmarks/service_setup.py``'s
 cached copy), the trained tagger and the cross-language lexicon loaded as the service loads them
 (``MODEL_DIR``, default ``benchmarks/out/models``: ``upr-match train`` writes both there), the
-recommendations indexed once by ``MatchIndex.with_recommendations`` (its time is printed apart), then each
+recommendations indexed once by ``MatchIndex.with_recommendations`` (its time is printed apart; their theme
+vectors are kept in ``benchmarks/out/related-demo.db`` for the next run), then each
 paragraph of ``benchmarks/data/related_texts.json`` (English, French and Spanish) asked through the
 service (``app.services.related.rank_related``: the index's freshness check, the tagger's reading of the
 text, the ranking and the reasons), first filtered to the State it was written for, then unfiltered. The
@@ -19,10 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.service_setup import OUT, demo_database, load_average, trained_tagger  # noqa: E402
+from benchmarks.service_setup import OUT, cli, demo_database, load_average, server_env, trained_tagger  # noqa: E402
 
 TEXTS = ROOT / "benchmarks" / "data" / "related_texts.json"
 TARGETS = {"one State": 10.0, "all": 50.0}
@@ -42,15 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     models = trained_tagger(args.model_dir)
-    work = Path(tempfile.mkdtemp(prefix="related-cpu-"))
-    try:
-        return _run(models, work, args.rounds)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return _run(models, args.rounds)
 
 
-def _run(models: Path, work: Path, rounds: int) -> int:
-    url = demo_database(work / "demo.db", models, OUT / "demo.db" if (OUT / "demo.db").is_file() else None)
+def _run(models: Path, rounds: int) -> int:
+    # The recommendations' theme vectors are computed once (minutes at 30,000) and kept in this copy.
+    kept = OUT / "related-demo.db"
+    if kept.is_file():
+        url = f"sqlite:///{kept}"
+        cli(["migrate"], server_env(url, models), OUT)
+    else:
+        url = demo_database(kept, models, OUT / "demo.db" if (OUT / "demo.db").is_file() else None)
     os.environ.update(DATABASE_URL=url, MODEL_DIR=str(models), LOG_LEVEL="WARNING")
     from sqlmodel import Session
 

@@ -18,7 +18,16 @@ from app.http.deps import SessionDep
 from app.http.ratelimit import failed_sign_in
 from app.services import access, directory, overview, web_sessions
 from app.services.keys import authenticate
-from app.web import activity_pages, gaps_pages, loop_pages, need_pages, pages, provider_pages, search_pages
+from app.web import (
+    activity_pages,
+    gaps_pages,
+    loop_pages,
+    mapping_pages,
+    need_pages,
+    pages,
+    provider_pages,
+    search_pages,
+)
 from app.web.session import FormDep, WebDep, csrf_protect, get_web_context
 from app.web.templating import redirect, remember_language, render, safe_next
 
@@ -120,3 +129,4 @@ router.include_router(provider_pages.router)
 router.include_router(loop_pages.router)
 router.include_router(activity_pages.router)
 router.include_router(gaps_pages.router)
+router.include_router(mapping_pages.router)
