@@ -87,7 +87,10 @@ class Why:
 
 def why(index: MatchIndex, text: str, ranked: Ranked) -> Why:
     reader = index.ranker.themes.reader
-    terms = [reader.written(text, t) if reader is not None else t for t, _ in ranked.terms[:6]]
+    found = [t for t, _ in ranked.terms[:8]]
+    # A word is named once: "detention conditions" says "detention" and "conditions" already.
+    kept = [t for t in found if not any(t != o and f" {t} " in f" {o} " for o in found)][:6]
+    terms = [reader.written(text, t) if reader is not None else t for t in kept]
     persons: list[str] = []
     affected = ranked.signals.get("affected")
     facts = index.snapshot.recommendations.facts.get(ranked.id)
