@@ -431,29 +431,26 @@ class Ranker:
         min_score: float = 0.0,
         theme_vector: Vector | None = None,
     ) -> tuple[list[Ranked], int]:
-        """The recommendations a text speaks to, best first: the page ``[offset, offset + limit)`` and how many
-        score at least ``min_score``. Text and theme as for providers and free text (the query's top theme lends
-        its description), and ``affected`` when the text names persons (:func:`matching.persons.affected_in`).
-        """
+        """The recommendations a text speaks to, best first (the page ``[offset, offset + limit)``), and how many score
+        ``min_score`` or more: text and theme as for free text, and the persons both name (``matching.persons``)."""
         query = self.themes.english(query)  # French and Spanish read in English; English as written
         table = recommendations.table
         q_vec = theme_vector if theme_vector is not None else self.themes.vector(query, ())
         text_scores = score_all(recommendations.matcher, self.themes.expand(query, q_vec, ()))
         text = text_values(text_scores, recommendations.text_positions)
-        theme = self._theme_values(table, q_vec, ())
-        allowed = allowed_recommendations(table, filters) & _passes_floor(text, theme)
-        persons = affected_in(query)
+        wanted = allowed_recommendations(table, filters)
+        theme = self._theme_values(table, q_vec, (), only=wanted if 2 * wanted.sum() < table.n else None)
+        allowed = wanted & _passes_floor(text, theme)
+        persons, words = affected_in(query), _words_of(query)
         parts = [(text, self.weights.text), (theme, self.weights.theme)]
         if persons:
             parts.append((table.any_of("affected", persons).astype(np.float64), self.weights.affected))
         scores = fuse_columns(parts)
-        words = _words_of(query)
 
         def exact(row: int) -> Ranked | None:
-            rid = table.id_of(row)
+            rid, found_hit = table.id_of(row), hit(text_scores, recommendations.text_positions[row])
             facts = recommendations.facts[rid]
-            hit_ = hit(text_scores, recommendations.text_positions[row])
-            found = self._text_and_theme(hit_, q_vec, recommendations.vectors.get(rid), (), facts.themes)
+            found = self._text_and_theme(found_hit, q_vec, recommendations.vectors.get(rid), (), facts.themes)
             if found is None:
                 return None
             signals, shared = found
@@ -461,7 +458,7 @@ class Ranker:
                 common = sorted(persons & facts.affected)
                 detail = "both concern " + ", ".join(common) if common else "concerns other persons"
                 signals["affected"] = Signal(1.0 if common else 0.0, self.weights.affected, detail)
-            return _finish(rid, hit_, shared, signals, words)
+            return _finish(rid, found_hit, shared, signals, words)
 
         total = int(np.count_nonzero(allowed & (scores >= max(min_score, SLACK) - SLACK)))
         return best(Candidates(allowed, scores, exact), offset + limit, min_score)[offset:], total
@@ -469,28 +466,36 @@ class Ranker:
     # --- the components over every row -----------------------------------------------------------
 
     def _theme_values(
-        self, table: Columns, q_vec: Vector | None, wanted: Sequence[str], *, rows_ask: bool = False
+        self,
+        table: Columns,
+        q_vec: Vector | None,
+        wanted: Sequence[str],
+        *,
+        rows_ask: bool = False,
+        only: Mask | None = None,
     ) -> Vector:
-        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`).
-
-        The best shared theme is read from the asking side's themes: the query's (a need or a text
-        for providers), or each row's when ``rows_ask`` (needs ranked for a provider).
+        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`); with ``only``, of
+        those rows alone (the others 0: a filter left few). The best shared theme is read from the asking side's
+        themes: the query's (a need or a text for providers), or each row's when ``rows_ask`` (needs for a provider).
         """
         overlap = overlap_values(table, _fold(wanted))
         if q_vec is None or table.unit is None:
             return overlap
-        unit = table.unit[: table.n]
+        at = slice(None) if only is None else np.flatnonzero(only)
         q_unit = q_vec / float(np.linalg.norm(q_vec)) if np.any(q_vec) else np.zeros_like(q_vec)
-        similarity: Vector = unit @ q_unit
+        similarity: Vector = table.unit[: table.n][at] @ q_unit
         share = self.themes.best_share
         if share > 0:
             assert table.unit_t is not None and table.peak_t is not None  # kept along with `unit`
             if rows_ask:
-                best_theme = best_covered_themes(table.peak_t, q_unit)
+                best_theme = best_covered_themes(table.peak_t[:, at], q_unit)
             else:
-                best_theme = best_shared_themes(q_vec, table.unit_t)
+                best_theme = best_shared_themes(q_vec, table.unit_t[:, at])
             similarity = (1.0 - share) * similarity + share * best_theme
-        return np.where(table.has_vector, similarity, overlap)
+        found: Vector = np.where(table.has_vector[at], similarity, overlap[at])
+        out = found if only is None else np.zeros(table.n)
+        out[at] = found  # a no-op without `only`
+        return out
 
     # --- signals --------------------------------------------------------------------------------
 

@@ -139,10 +139,11 @@ class MatchIndex:
         again whenever the table changed since (its row count or latest update moved: imports are rare).
         """
         snapshot = self.current(session)
-        stamp = tuple(
-            session.exec(
-                select(func.count(), func.max(Recommendation.updated_at), func.max(Recommendation.withdrawn_at))
-            ).one()
+        # Three queries: SQLite answers a lone max() from the column's index, a max() beside others by a scan.
+        stamp = (
+            session.exec(select(func.count()).select_from(Recommendation)).one(),
+            session.exec(select(func.max(Recommendation.updated_at))).one(),
+            session.exec(select(func.max(Recommendation.withdrawn_at))).one(),
         )
         if stamp == self._recommendation_stamp:
             return snapshot
