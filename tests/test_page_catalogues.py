@@ -145,3 +145,15 @@ def test_the_unmarked_text_check_finds_unmarked_text() -> None:
     )
     assert unmarked_text(source) == ["Record an activity", 'input placeholder="Your name"']
     assert unmarked_literals(source) == ["line 1: 'Not saved'"]
+
+
+def test_every_gettext_call_in_python_is_extracted(marked: set[str]) -> None:
+    """A `gettext("...")` the extraction cannot see (inside an f-string, say) would never be translated."""
+    call = re.compile(r"""\b(?:gettext|N_)\(\s*"((?:[^"\\]|\\.)+)"\s*\)""")
+    missed = [
+        (str(path.relative_to(ROOT)), text)
+        for path in (ROOT / "app").rglob("*.py")
+        for text in call.findall(path.read_text(encoding="utf-8"))
+        if text.encode().decode("unicode_escape").encode("latin-1").decode("utf-8") not in marked
+    ]
+    assert not missed, f"not extracted (write the call outside the f-string): {missed[:5]}"

@@ -22,13 +22,19 @@ from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
 from app.web.gaps import dashboard
+from app.web.i18n import N_, gettext
 from app.web.labels import theme_options
 from app.web.session import WebDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[list[str] | None, Query(max_length=20)]
-BY: dict[PipelineBy, str] = {"theme": "Theme", "state": "State", "region": "UN regional group", "sdg": "SDG"}
+BY: dict[PipelineBy, str] = {
+    "theme": N_("Theme"),
+    "state": N_("State"),
+    "region": N_("UN regional group"),
+    "sdg": N_("SDG"),
+}
 
 
 def _slice(state: list[str], region: list[str], group: list[str], theme: list[str], sdg: list[str]) -> Slice:
@@ -51,7 +57,7 @@ def _slice(state: list[str], region: list[str], group: list[str], theme: list[st
             else:
                 sdgs.append(int(value))
     if errors:
-        raise UnprocessableEntity("Some filters are not valid.", errors=errors)
+        raise UnprocessableEntity(gettext("Some filters are not valid."), errors=errors)
     return Slice.of(
         states=states,
         regions=[r for r in region if r],
@@ -93,10 +99,10 @@ def gaps_page(
             "board": board,
             "query": query,
             "states": state_names(session),
-            "regions": REGIONAL_GROUPS,
-            "groups": GROUP_LABELS,
+            "regions": {code: gettext(name) for code, name in REGIONAL_GROUPS.items()},
+            "groups": {code: gettext(name) for code, name in GROUP_LABELS.items()},
             "sdg_names": SDG_NAMES,
-            "by_options": list(BY.items()),
+            "by_options": [(code, gettext(words)) for code, words in BY.items()],
             # The controlled themes (UHRI codes), in the order of the list.
             "theme_choices": [(code, label) for code, label, _ in theme_options()],
         },

@@ -25,6 +25,7 @@ from app.web.labels import (
     field_label,
     first_sentence,
     label,
+    local_state_name,
     state_name,
     theme_markup,
     theme_options,
@@ -54,7 +55,8 @@ def query_url(request: Request, **changes: object) -> str:
 def language_choices(current: list[str]) -> list[tuple[str, str]]:
     """(code, name) of the languages a form offers as boxes: the common ones and any already chosen, by name."""
     codes = dict.fromkeys([*FORM_LANGUAGES, *current])
-    return sorted(((code, language_label(code)) for code in codes), key=lambda pair: pair[1])
+    names = ((code, i18n.language_name(code, language_label(code))) for code in codes)  # CLDR, in the page's language
+    return sorted(names, key=lambda pair: pair[1].casefold())
 
 
 @pass_context
@@ -119,13 +121,16 @@ environment.filters["modality_pair"] = lambda value: (
     i18n.gettext(MODALITY_LABELS.get(str(value), label(value))),
 )
 environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
-environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({pair[1]})")
+environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({i18n.number(pair[1])})")
 environment.filters["pair"] = lambda value: (value, value)
-environment.filters["cycle_option"] = lambda cycle: (cycle, f"Cycle {cycle}")
-environment.filters["session_option"] = lambda number: (number, f"Session {number}")
+environment.filters["cycle_option"] = lambda cycle: (cycle, i18n.gettext("Cycle %(cycle)s") % {"cycle": cycle})
+environment.filters["session_option"] = lambda number: (number, i18n.gettext("Session %(number)s") % {"number": number})
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
-environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
-environment.filters["state_name"] = lambda code: i18n.country_name(code, state_name(code))
+environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({i18n.number(facet.count)})")
+environment.filters["state_name"] = local_state_name
+environment.filters["recommending_states"] = lambda r: ", ".join(
+    [local_state_name(code) for code in r.recommending_states or []] or list(r.recommending_state_names or [])
+)
 environment.filters["first_sentence"] = first_sentence
 environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
