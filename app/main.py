@@ -60,7 +60,7 @@ Errors are RFC 9457 `application/problem+json`. Lists answer
 
 
 # Bulk endpoints that accept bodies up to MAX_IMPORT_BYTES instead of MAX_BODY_BYTES.
-LARGE_BODY_PATHS = ("/v1/recommendations/import",)
+LARGE_BODY_PATHS = ("/v1/recommendations/import", "/v1/mappings")
 # How often a thread holding the interpreter lets another one in (Python's default: 5 ms); see the lifespan.
 SWITCH_INTERVAL_S = 0.001
 

@@ -299,6 +299,27 @@ class CrossLingual:
     def english(self, text: str) -> str:
         return self.read(text)[1]
 
+    def written(self, text: str, english: str) -> str:
+        """The words of ``text`` that gave the English words ``english`` (a term of an explanation), as written.
+
+        Each English word is looked up among the translations of ``text``'s own words; one no word gave
+        stays in English. Text not read through the lexicon: ``english`` unchanged.
+
+        >>> lexicon = Lexicon({"es": {"tortura": "torture", "fiscales": "prosecutors"}})
+        >>> reader = CrossLingual(lexicon, detect=lambda t: "es")
+        >>> reader.written("Formar a los fiscales contra la tortura", "prosecutors torture")
+        'fiscales tortura'
+        """
+        language = self.read(text)[0]
+        if not language or language not in self.lexicon.words:
+            return english
+        table = self.lexicon.words[language]
+        gave: dict[str, str] = {}
+        for word in TOKEN_RE.findall(text):
+            for part in TOKEN_RE.findall(self.lexicon._word(language, table, word)):
+                gave.setdefault(fold_accents(part).lower(), word)
+        return TOKEN_RE.sub(lambda m: gave.get(fold_accents(m.group()).lower(), m.group()), english)
+
 
 # --------------------------------------------------------------------------- building it with Apertium
 

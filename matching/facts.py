@@ -26,13 +26,17 @@ from matching.matcher import TfidfMatcher
 
 __all__ = [
     "FACT_COLUMNS",
+    "EVERY_RECOMMENDATION",
     "NO_FILTERS",
     "Corpus",
     "NeedAudience",
     "NeedFacts",
     "Preferences",
+    "RecommendationFacts",
+    "RecommendationFilters",
     "ProviderFacts",
     "ProviderFilters",
+    "allowed_recommendations",
     "allowed_rows",
     "fact_values",
     "fold",
@@ -42,7 +46,10 @@ __all__ = [
 
 Vector = npt.NDArray[np.float64]
 #: The facts a :class:`Corpus` keeps as columns (:func:`fact_values`).
-FACT_COLUMNS = ("kind", "languages", "countries", "regions", "modalities", "themes", "state", "status", "visibility")
+FACT_COLUMNS = (
+    *("kind", "languages", "countries", "regions", "modalities", "themes", "state", "status", "visibility"),
+    *("cycle", "session", "response", "affected"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,30 @@ class NeedFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class RecommendationFacts:
+    """What the ranking knows of a recommendation besides its text (``affected``: the persons it concerns)."""
+
+    id: str
+    state: str
+    cycle: int = 0
+    session: int = 0
+    response: str = ""
+    themes: tuple[str, ...] = ()
+    affected: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationFilters:
+    """Hard filters on recommendations: one must satisfy every one given (themes: any of them)."""
+
+    states: frozenset[str] = frozenset()
+    cycles: frozenset[int] = frozenset()
+    sessions: frozenset[int] = frozenset()
+    responses: frozenset[str] = frozenset()
+    themes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Preferences:
     """What the asking side wants, for the signals."""
 
@@ -97,9 +128,11 @@ class ProviderFilters:
 
 #: No hard filter: every provider is a candidate.
 NO_FILTERS = ProviderFilters()
+#: No hard filter: every recommendation is a candidate.
+EVERY_RECOMMENDATION = RecommendationFilters()
 
 
-F = TypeVar("F", ProviderFacts, NeedFacts)
+F = TypeVar("F", ProviderFacts, NeedFacts, RecommendationFacts)
 
 
 def fold(values: Iterable[str]) -> frozenset[str]:
@@ -119,8 +152,18 @@ class NeedAudience:
         return self.everything or facts.visibility in self.visibilities or facts.state in self.states
 
 
-def fact_values(facts: ProviderFacts | NeedFacts) -> dict[str, Iterable[str]]:
-    """The set-valued facts of a provider or a need, by column name (:data:`FACT_COLUMNS`); themes case-folded."""
+def fact_values(facts: ProviderFacts | NeedFacts | RecommendationFacts) -> dict[str, Iterable[str]]:
+    """The set-valued facts of a provider, a need or a recommendation, by column name (:data:`FACT_COLUMNS`);
+    themes case-folded."""
+    if isinstance(facts, RecommendationFacts):
+        return {
+            "state": (facts.state,),
+            "cycle": (str(facts.cycle),),
+            "session": (str(facts.session),),
+            "response": (facts.response,),
+            "themes": fold(facts.themes),
+            "affected": facts.affected,
+        }
     if isinstance(facts, ProviderFacts):
         return {
             "kind": (facts.kind,),
@@ -212,3 +255,19 @@ def rows_in_regions(table: Columns, wanted: Iterable[str | None], regions: Mappi
     """Need rows whose State is in one of the ``wanted`` UN regional groups."""
     groups = {r for r in wanted if r}
     return table.any_of("state", [state for state, region in regions.items() if region in groups])
+
+
+def allowed_recommendations(table: Columns, filters: RecommendationFilters) -> Mask:
+    """The live recommendation rows passing every hard filter."""
+    ok = table.alive.copy()
+    if filters.states:
+        ok &= table.any_of("state", filters.states)
+    if filters.cycles:
+        ok &= table.any_of("cycle", [str(c) for c in filters.cycles])
+    if filters.sessions:
+        ok &= table.any_of("session", [str(s) for s in filters.sessions])
+    if filters.responses:
+        ok &= table.any_of("response", filters.responses)
+    if filters.themes:
+        ok &= table.any_of("themes", fold(filters.themes))
+    return ok

@@ -50,6 +50,7 @@ import numpy as np
 
 from matching.columns import Columns, Mask
 from matching.facts import (
+    EVERY_RECOMMENDATION,
     FACT_COLUMNS,
     NO_FILTERS,
     Corpus,
@@ -58,6 +59,9 @@ from matching.facts import (
     Preferences,
     ProviderFacts,
     ProviderFilters,
+    RecommendationFacts,
+    RecommendationFilters,
+    allowed_recommendations,
     allowed_rows,
     fact_values,
     rows_in_regions,
@@ -65,6 +69,7 @@ from matching.facts import (
 )
 from matching.facts import fold as _fold
 from matching.matcher import Match
+from matching.persons import affected_in
 from matching.preprocessing import fold_accents
 from matching.scoring import (
     SLACK,
@@ -94,6 +99,7 @@ from matching.weights import Weights
 
 __all__ = [
     "BRIDGE_MIN",
+    "EVERY_RECOMMENDATION",
     "EXPANSION_MIN",
     "EXPANSION_TOP",
     "FACT_COLUMNS",
@@ -109,6 +115,8 @@ __all__ = [
     "ProviderFacts",
     "ProviderFilters",
     "Ranked",
+    "RecommendationFacts",
+    "RecommendationFilters",
     "Ranker",
     "Signal",
     "ThemeSpace",
@@ -150,7 +158,7 @@ class Ranked:
     summary: str
 
 
-F = TypeVar("F", ProviderFacts, NeedFacts)
+F = TypeVar("F", ProviderFacts, NeedFacts, RecommendationFacts)
 
 
 @overload
@@ -410,31 +418,84 @@ class Ranker:
             signals["modality"] = _modality(facts.modalities, provider.modalities, self.weights.modality)
         return _finish(facts.id, hit, shared, signals)
 
+    # --- recommendations for a text -------------------------------------------------------------
+
+    def rank_recommendations(
+        self,
+        recommendations: Corpus[RecommendationFacts],
+        query: str,
+        *,
+        filters: RecommendationFilters = EVERY_RECOMMENDATION,
+        limit: int = 10,
+        offset: int = 0,
+        min_score: float = 0.0,
+        theme_vector: Vector | None = None,
+    ) -> tuple[list[Ranked], int]:
+        """The recommendations a text speaks to, best first (the page ``[offset, offset + limit)``), and how many score
+        ``min_score`` or more: text and theme as for free text, and the persons both name (``matching.persons``)."""
+        query = self.themes.english(query)  # French and Spanish read in English; English as written
+        table = recommendations.table
+        q_vec = theme_vector if theme_vector is not None else self.themes.vector(query, ())
+        text_scores = score_all(recommendations.matcher, self.themes.expand(query, q_vec, ()))
+        text = text_values(text_scores, recommendations.text_positions)
+        wanted = allowed_recommendations(table, filters)
+        theme = self._theme_values(table, q_vec, (), only=wanted if 2 * wanted.sum() < table.n else None)
+        allowed = wanted & _passes_floor(text, theme)
+        persons, words = affected_in(query), _words_of(query)
+        parts = [(text, self.weights.text), (theme, self.weights.theme)]
+        if persons:
+            parts.append((table.any_of("affected", persons).astype(np.float64), self.weights.affected))
+        scores = fuse_columns(parts)
+
+        def exact(row: int) -> Ranked | None:
+            rid, found_hit = table.id_of(row), hit(text_scores, recommendations.text_positions[row])
+            facts = recommendations.facts[rid]
+            found = self._text_and_theme(found_hit, q_vec, recommendations.vectors.get(rid), (), facts.themes)
+            if found is None:
+                return None
+            signals, shared = found
+            if persons:
+                common = sorted(persons & facts.affected)
+                detail = "both concern " + ", ".join(common) if common else "concerns other persons"
+                signals["affected"] = Signal(1.0 if common else 0.0, self.weights.affected, detail)
+            return _finish(rid, found_hit, shared, signals, words)
+
+        total = int(np.count_nonzero(allowed & (scores >= max(min_score, SLACK) - SLACK)))
+        return best(Candidates(allowed, scores, exact), offset + limit, min_score)[offset:], total
+
     # --- the components over every row -----------------------------------------------------------
 
     def _theme_values(
-        self, table: Columns, q_vec: Vector | None, wanted: Sequence[str], *, rows_ask: bool = False
+        self,
+        table: Columns,
+        q_vec: Vector | None,
+        wanted: Sequence[str],
+        *,
+        rows_ask: bool = False,
+        only: Mask | None = None,
     ) -> Vector:
-        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`).
-
-        The best shared theme is read from the asking side's themes: the query's (a need or a text
-        for providers), or each row's when ``rows_ask`` (needs ranked for a provider).
+        """The theme similarity of every row with the query (as :meth:`ThemeSpace.similarity`); with ``only``, of
+        those rows alone (the others 0: a filter left few). The best shared theme is read from the asking side's
+        themes: the query's (a need or a text for providers), or each row's when ``rows_ask`` (needs for a provider).
         """
         overlap = overlap_values(table, _fold(wanted))
         if q_vec is None or table.unit is None:
             return overlap
-        unit = table.unit[: table.n]
+        at = slice(None) if only is None else np.flatnonzero(only)
         q_unit = q_vec / float(np.linalg.norm(q_vec)) if np.any(q_vec) else np.zeros_like(q_vec)
-        similarity: Vector = unit @ q_unit
+        similarity: Vector = table.unit[: table.n][at] @ q_unit
         share = self.themes.best_share
         if share > 0:
             assert table.unit_t is not None and table.peak_t is not None  # kept along with `unit`
             if rows_ask:
-                best_theme = best_covered_themes(table.peak_t, q_unit)
+                best_theme = best_covered_themes(table.peak_t[:, at], q_unit)
             else:
-                best_theme = best_shared_themes(q_vec, table.unit_t)
+                best_theme = best_shared_themes(q_vec, table.unit_t[:, at])
             similarity = (1.0 - share) * similarity + share * best_theme
-        return np.where(table.has_vector, similarity, overlap)
+        found: Vector = np.where(table.has_vector[at], similarity, overlap[at])
+        out = found if only is None else np.zeros(table.n)
+        out[at] = found  # a no-op without `only`
+        return out
 
     # --- signals --------------------------------------------------------------------------------
 
@@ -531,7 +592,7 @@ def _summary(terms: Sequence[tuple[str, float]], shared: Sequence[str], signals:
         parts.append(
             "shares: " + ", ".join([*shared[:4], *[w for w in words if w.casefold() not in _fold(shared)]][:6])
         )
-    for name in ("presence", "language", "modality", "history"):
+    for name in ("presence", "language", "modality", "history", "affected"):
         signal = signals.get(name)
         if signal is not None and signal.value > 0:
             parts.append(signal.detail)

@@ -21,6 +21,8 @@ class Weights:
     presence: float = 0.08
     modality: float = 0.07
     history: float = 0.05
+    #: Recommendations for a text: both name the same affected persons (``matching.persons``).
+    affected: float = 0.08
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -30,6 +32,7 @@ class Weights:
             "presence": self.presence,
             "modality": self.modality,
             "history": self.history,
+            "affected": self.affected,
         }
 
 

@@ -160,38 +160,54 @@ def _table_entries(rows: Iterable[_Row], columns: dict[str, int]) -> Iterator[En
 
 def _pdf_text(data: bytes, label: str) -> str:
     """The text of every page; a clear error for a protected, scanned or broken PDF."""
+    try:
+        return pdf_text(data, label, max_pages=MAX_PDF_PAGES, expected="a PDF with selectable text, or the .docx")
+    except ValueError as exc:
+        raise MatrixFileError(str(exc)) from None
+
+
+def pdf_text(data: bytes, label: str, *, max_pages: int, expected: str) -> str:
+    """The text of every page of a PDF; `ValueError` saying why for a protected, scanned, long or broken one."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise MatrixFileError(
-                f"{label} is password-protected; expected a PDF that opens without a password (or the .docx)"
-            )
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise MatrixFileError(f"{label} has {len(reader.pages)} pages; a matrix has at most {MAX_PDF_PAGES}")
+            raise _Refused(f"{label} is password-protected; expected a PDF that opens without a password")
+        if len(reader.pages) > max_pages:
+            raise _Refused(f"{label} has {len(reader.pages)} pages; at most {max_pages} are read")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except MatrixFileError:
-        raise
+    except _Refused as exc:
+        raise ValueError(str(exc)) from None
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise MatrixFileError(f"{label} is not a readable PDF ({str(exc)[:120]})") from None
+        raise ValueError(f"{label} is not a readable PDF ({str(exc)[:120]})") from None
     text = "\n".join(pages)
     if not text.strip():
-        raise MatrixFileError(
-            f"{label} has no text to read (a scanned document?); expected a PDF with selectable text, or the .docx"
-        )
+        raise ValueError(f"{label} has no text to read (a scanned document?); expected {expected}")
     return text
 
 
+class _Refused(Exception):
+    """A PDF that opened but is refused (password, pages): its message is the caller's."""
+
+
 def _text(data: bytes, label: str) -> str:
+    try:
+        return decode_text(data, label, "the matrix")
+    except ValueError as exc:
+        raise MatrixFileError(str(exc)) from None
+
+
+def decode_text(data: bytes, label: str, what: str) -> str:
+    """Text in UTF-16 (with its byte-order mark) or UTF-8; `ValueError` naming the byte otherwise."""
     for bom, encoding in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(encoding)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MatrixFileError(f"{label} is not UTF-8 text (byte {exc.start}); save the matrix as UTF-8 text") from None
+        raise ValueError(f"{label} is not UTF-8 text (byte {exc.start}); save {what} as UTF-8 text") from None
 
 
 class MatrixSource:

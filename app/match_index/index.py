@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -29,14 +30,31 @@ from app.core.errors import ServiceUnavailable
 from app.match_index import theme_vectors
 from app.match_index.change_log import GAP_WINDOW
 from app.match_index.ranker import MAIN_SCHEME, load_reader, ranker_for
-from app.match_index.rows import need_facts, need_text, provider_facts, provider_text, recommendation_texts
+from app.match_index.rows import (
+    need_facts,
+    need_text,
+    provider_facts,
+    provider_text,
+    recommendation_facts,
+    recommendation_texts,
+)
 from app.match_index.snapshot import IndexSnapshot
 from app.match_index.text_index import TextIndex
 from app.models.index_change import IndexChange
 from app.models.need import Need
 from app.models.provider import Provider
+from app.models.recommendation import Recommendation
 from matching.columns import ColumnsWriter
-from matching.ranking import FACT_COLUMNS, Corpus, NeedFacts, ProviderFacts, ThemeSpace, Vector, fact_values
+from matching.ranking import (
+    FACT_COLUMNS,
+    Corpus,
+    NeedFacts,
+    ProviderFacts,
+    RecommendationFacts,
+    ThemeSpace,
+    Vector,
+    fact_values,
+)
 from matching.schemes import MultiSchemeTagger
 
 logger = logging.getLogger("app.matching")
@@ -44,7 +62,7 @@ logger = logging.getLogger("app.matching")
 # Free texts (POST /v1/match, drafts) whose theme vectors are kept: the tagger reads each once.
 THEME_CACHE_SIZE = 512
 
-F = TypeVar("F", ProviderFacts, NeedFacts)
+F = TypeVar("F", ProviderFacts, NeedFacts, RecommendationFacts)
 
 
 class MatchIndex:
@@ -68,6 +86,8 @@ class MatchIndex:
         self._applied_seq = 0
         self._recent: set[int] = set()
         self._lock = threading.Lock()
+        self._recommendation_stamp: tuple[object, ...] | None = None
+        self._recommendation_version = 0
         self.loaded = False
         self._snapshot = IndexSnapshot(Corpus(None, {}), Corpus(None, {}), self.ranker)
 
@@ -111,6 +131,47 @@ class MatchIndex:
                 ) from exc
         self.refresh(session)
         return self._snapshot
+
+    def with_recommendations(self, session: Session) -> IndexSnapshot:
+        """:meth:`current`, holding the recommendations that count as the database holds them now.
+
+        They are read on first use (a worker that never answers `related` never holds them) and read
+        again whenever the table changed since (its row count or latest update moved: imports are rare).
+        """
+        snapshot = self.current(session)
+        # Three queries: SQLite answers a lone max() from the column's index, a max() beside others by a scan.
+        stamp = (
+            session.exec(select(func.count()).select_from(Recommendation)).one(),
+            session.exec(select(func.max(Recommendation.updated_at))).one(),
+            session.exec(select(func.max(Recommendation.withdrawn_at))).one(),
+        )
+        if stamp == self._recommendation_stamp:
+            return snapshot
+        with self._lock:
+            if stamp != self._recommendation_stamp:
+                corpus = self._recommendation_corpus(session)
+                self._recommendation_stamp, self._recommendation_version = stamp, self._recommendation_version + 1
+                self._snapshot = replace(
+                    self._snapshot, recommendations=corpus, recommendation_version=self._recommendation_version
+                )
+        return self._snapshot
+
+    def _recommendation_corpus(self, session: Session) -> Corpus[RecommendationFacts]:
+        started = time.perf_counter()
+        rows = session.exec(
+            select(Recommendation).where(
+                col(Recommendation.canonical_id).is_(None), col(Recommendation.withdrawn_at).is_(None)
+            )
+        ).all()
+        texts = TextIndex(texts={r.id: r.text for r in rows})
+        texts.refit()
+        facts = {r.id: recommendation_facts(r) for r in rows}
+        vectors = self._vectors(
+            session, "recommendation", [(r.id, r.text, facts[r.id].themes) for r in rows], everything=True
+        )
+        corpus = Corpus(texts.view(), MappingProxyType(facts), MappingProxyType(vectors))
+        logger.info("recommendations indexed: %d in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
+        return corpus
 
     def status(self) -> dict[str, object]:
         """For /health/ready: whether the index is built, its size and log position."""
@@ -214,6 +275,8 @@ class MatchIndex:
             provider_version=self._provider_texts.version,
             need_version=self._need_texts.version,
             need_texts=MappingProxyType(dict(self._need_texts.texts)) if needs else old.need_texts,
+            recommendations=old.recommendations,
+            recommendation_version=old.recommendation_version,
         )
         metrics.INDEX_DOCUMENTS.labels("provider").set(len(self._providers))
         metrics.INDEX_DOCUMENTS.labels("need").set(len(self._needs))

@@ -1,4 +1,4 @@
-"""What the engine reads of a database row: a provider's or a need's text and facts."""
+"""What the engine reads of a database row: a provider's, a need's or a recommendation's text and facts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
 from app.reference.themes import ranking_themes
-from matching.ranking import NeedFacts, ProviderFacts
+from matching.persons import affected_in
+from matching.ranking import NeedFacts, ProviderFacts, RecommendationFacts
 from matching.texts import need_text as engine_need_text
 from matching.texts import provider_text as engine_provider_text
 
@@ -63,3 +64,17 @@ def recommendation_texts(session: Session, need_ids: Sequence[str]) -> dict[str,
         for need_id, text in rows:
             out.setdefault(need_id, []).append(text)
     return out
+
+
+def recommendation_facts(row: Recommendation) -> RecommendationFacts:
+    """A recommendation's facts: its human labels as the ranking reads them (none when predicted), and the
+    affected persons its source names or its words do."""
+    return RecommendationFacts(
+        id=row.id,
+        state=row.state_under_review,
+        cycle=row.cycle,
+        session=row.session,
+        response=row.response,
+        themes=() if row.themes_predicted else tuple(ranking_themes(row.themes)),
+        affected=frozenset(row.affected_groups) | affected_in(row.text),
+    )

@@ -20,6 +20,8 @@ from matching.ranking import (
     ProviderFilters,
     Ranked,
     Ranker,
+    RecommendationFacts,
+    RecommendationFilters,
     Vector,
     visible_needs,
 )
@@ -43,6 +45,30 @@ class IndexSnapshot:
     need_version: int = 0
     #: What the engine read for each need (its words and the recommendations it cites).
     need_texts: Mapping[str, str] = field(default_factory=dict)
+    #: The recommendations that count (no copy, none withdrawn), once a request asked for them.
+    recommendations: Corpus[RecommendationFacts] = field(default_factory=lambda: Corpus(None, {}))
+    recommendation_version: int = 0
+
+    def rank_recommendations(
+        self,
+        query: str,
+        *,
+        filters: RecommendationFilters,
+        limit: int,
+        offset: int = 0,
+        min_score: float = 0.0,
+        theme_vector: Vector | None = None,
+    ) -> tuple[list[Ranked], int]:
+        """The recommendations a text speaks to, best first (one page), and how many there are."""
+        return self.ranker.rank_recommendations(
+            self.recommendations,
+            query,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            min_score=min_score,
+            theme_vector=theme_vector,
+        )
 
     def rank_providers(
         self,
@@ -114,9 +140,11 @@ class IndexSnapshot:
 
     def engine_info(self, kind: str) -> EngineInfo:
         """Which index answered: log position, engine version and how many documents it holds."""
-        corpus_version, documents = (
-            (self.provider_version, len(self.providers)) if kind == "provider" else (self.need_version, len(self.needs))
-        )
+        corpus_version, documents = {
+            "provider": (self.provider_version, len(self.providers)),
+            "need": (self.need_version, len(self.needs)),
+            "recommendation": (self.recommendation_version, len(self.recommendations)),
+        }[kind]
         return {
             "version": f"{self.applied_seq}.{corpus_version}",
             "documents": documents,

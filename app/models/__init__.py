@@ -28,6 +28,7 @@ from app.models.idempotency import IdempotencyRecord  # noqa: E402
 from app.models.import_run import ImportRun  # noqa: E402
 from app.models.index_change import IndexChange  # noqa: E402
 from app.models.mail import EmailMessage, EmailUnsubscribe  # noqa: E402
+from app.models.mapping import DocumentItem, DocumentLink, DocumentMapping  # noqa: E402
 from app.models.need import Need, NeedRecommendation, NeedTheme  # noqa: E402
 from app.models.provider import Provider, ProviderFacet  # noqa: E402
 from app.models.recommendation import Recommendation  # noqa: E402
@@ -40,6 +41,9 @@ from app.models.webhook import Subscription, Webhook, WebhookAttempt, WebhookDel
 
 __all__ = [
     "Activity",
+    "DocumentItem",
+    "DocumentLink",
+    "DocumentMapping",
     "ActivityProposal",
     "ActivityRecommendation",
     "ActivityVersion",

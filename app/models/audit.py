@@ -30,6 +30,7 @@ AuditResource = Literal[
     "inbox",
     "session",
     "registration",
+    "mapping",
 ]
 AuditAction = Literal[
     "create",

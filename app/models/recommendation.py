@@ -149,7 +149,8 @@ class Recommendation(RecommendationBase, table=True):
     # Set by `upr-match sync` when the record is gone from the source's export (never deleted); cleared if it returns.
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # Indexed: each worker's related index reads max(updated_at) before a request to know the table moved.
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True))
 
 
 # Index table: one row per (recommendation, controlled theme code), for `theme=` filters and facets; a label

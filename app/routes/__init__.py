@@ -14,10 +14,12 @@ from app.routes import (
     engagements,
     inbox,
     keys,
+    mappings,
     matches,
     needs,
     providers,
     recommendations,
+    related,
     subscriptions,
     webhooks,
 )
@@ -26,6 +28,9 @@ from app.routes import (
 api_router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 api_router.include_router(keys.router)
 api_router.include_router(audit.router)
+# Before `recommendations`: `/recommendations/related` is not a recommendation id.
+api_router.include_router(related.router)
+api_router.include_router(related.drafting)
 api_router.include_router(recommendations.router)
 api_router.include_router(coverage.router)
 api_router.include_router(analytics.router)
@@ -40,3 +45,4 @@ api_router.include_router(webhooks.router)
 api_router.include_router(matches.router)
 api_router.include_router(drafts.router)
 api_router.include_router(classify.router)
+api_router.include_router(mappings.router)

@@ -94,6 +94,12 @@ class NeedFormState(PickState):
     other_languages: str = ""
     modalities: list[str] = field(default_factory=list)
     version: int = 0
+    #: The button pressed: "suggest" lists what the description speaks to, "select_all" / "clear" tick.
+    action: str = ""
+    #: The description's recommendations were listed (they stay listed while the form is browsed).
+    suggested: bool = False
+    #: The drafted need the form started from (its theme): "Select all" ticks its recommendations.
+    draft: str = ""
 
     @classmethod
     def from_form(cls, form: FormData) -> NeedFormState:
@@ -111,9 +117,16 @@ class NeedFormState(PickState):
             modalities=list(dict.fromkeys(str(v) for v in form.getlist("modalities"))),
             version=int_or(first(form, "version"), 0),
             errors=errors,
+            action=first(form, "action"),
+            suggested=first(form, "suggested") == "1",
+            draft=first(form, "draft"),
         )
         values.read_pick(form)
         return values
+
+    def browsing(self, form: FormData) -> bool:
+        """Browsing, or listing what the description speaks to, or ticking all / none: not saving."""
+        return super().browsing(form) or self.action in {"suggest", "select_all", "clear"}
 
     def retitle(self, cited: Sequence[Cited]) -> None:
         """Follow the selection with the title, unless the State wrote a title of its own."""

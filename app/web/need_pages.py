@@ -21,13 +21,15 @@ from app.http.deps import PageParamsDep, SessionDep
 from app.models.engagement import OPEN_STATUSES, EngagementPublic
 from app.models.need import Need, NeedCreate, NeedUpdate
 from app.models.recommendation import Recommendation
-from app.reference.vocab import MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
+from app.models.related import MAX_RELATED_TEXT, DraftFromText
+from app.reference.vocab import MAX_RECOMMENDATIONS, MODALITIES, NEED_STATUSES, PRIORITIES, VISIBILITIES
 from app.services import access, directory, selections
 from app.services import activities as activity_service
 from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
+from app.services import related as related_service
 from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
 from app.web.i18n import N_, gettext
@@ -40,6 +42,8 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str | None, Query(max_length=200)]
 RELATED_LIMIT = 50
+#: How many of the State's supported recommendations the description's button lists.
+SUGGESTIONS = 10
 STALE = N_(
     "Someone changed this need while you were editing it. The form now shows the saved need: make your changes again."
 )
@@ -110,6 +114,7 @@ def _render_form(
     context: dict[str, object] = {
         "form": form,
         "need": need,
+        "suggestions": None,
         "pick": picker.nothing_to_browse(),
         "drafts": [],
         "priorities": PRIORITIES,
@@ -123,13 +128,27 @@ def _render_form(
         states = directory.list_state_counts(session, principal=principal)
         context["state_options"] = sorted((s.state for s in states if s.supported), key=state_name)
         return render(request, "needs/form.html", context, status_code=status_code)
-    pick = picker.browse(session, form, responses=("supported",))
-    form.retitle(pick.chosen)
     drafts = (
         []
         if need is not None
         else merge_drafts(explain.drafts_for(session, request.app.state, principal=principal, state=form.state))
     )
+    if form.action == "clear":
+        form.chosen = []
+    elif form.action == "select_all":
+        # A drafted need's theme: its recommendations (those no need covers yet); else every one listed.
+        draft = next((ids for t, ids in drafts if t == form.draft), None)
+        listed = draft or picker.listed_ids(session, form, responses=("supported",))
+        form.chosen = list(dict.fromkeys([*form.chosen, *listed]))[:MAX_RECOMMENDATIONS]
+    if form.description and (form.action == "suggest" or form.suggested):
+        form.suggested = True
+        context["suggestions"] = related_service.draft_from_text(
+            session,
+            request.app.state.match_index,
+            draft=DraftFromText(state=form.state, text=form.description[:MAX_RELATED_TEXT], limit=SUGGESTIONS),
+        ).recommendations
+    pick = picker.browse(session, form, responses=("supported",))
+    form.retitle(pick.chosen)
     context.update(pick=pick, drafts=drafts)
     return render(request, "needs/form.html", context, status_code=status_code)
 
@@ -161,9 +180,10 @@ def _start(
     drafts = merge_drafts(explain.drafts_for(session, request.app.state, principal=principal, state=form.state))
     if form.theme is None and drafts:
         form.theme = drafts[0][0]
-    draft = next((ids for t, ids in drafts if t == form.theme), None)
-    if draft:
-        form.chosen = list(draft)
+    # A drafted need lists its theme's recommendations, none ticked: the State ticks those it means
+    # ("Select all" ticks the draft's).
+    if any(t == form.theme for t, _ in drafts):
+        form.draft = form.theme or ""
     return form
 
 

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from app.core.errors import UnprocessableEntity
 from app.core.pagination import PageParams
 from app.models.recommendation import FacetCount, Recommendation
+from app.reference.vocab import MAX_RECOMMENDATIONS
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.services.recommendations import RecommendationFilters
@@ -101,6 +102,24 @@ def browse(session: Session, pick: PickState, *, responses: Sequence[str] = ()) 
         also_chosen=[r for r in chosen if r.id not in shown],
         pager=Pager(total=total, limit=PICK_PAGE, offset=pick.offset),
     )
+
+
+def listed_ids(session: Session, pick: PickState, *, responses: Sequence[str] = ()) -> list[str]:
+    """Every recommendation the form's browse lists (all its pages, at most a need's worth): for "select all"."""
+    assert pick.state is not None
+    filters = RecommendationFilters(
+        state=(pick.state,),
+        response=tuple(responses),
+        theme=(pick.theme,) if pick.theme else (),
+        q=pick.q or None,
+    )
+    try:
+        rows, _ = recommendation_service.list_recommendations(
+            session, filters=filters, page=PageParams(limit=MAX_RECOMMENDATIONS, offset=0)
+        )
+    except UnprocessableEntity:
+        return []
+    return [r.id for r in rows]
 
 
 def nothing_to_browse() -> Picked:

@@ -29,6 +29,7 @@ from app.reference.vocab import MODALITIES, PROVIDER_KINDS, REGIONS
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import providers as provider_service
+from app.services import related as related_service
 from app.web import explain
 from app.web.forms import (
     FORM,
@@ -235,6 +236,9 @@ def read_provider(request: Request, provider_id: str, session: SessionDep, web: 
     """A provider's profile and the open needs it could serve, ranked by the match service."""
     row = provider_service.get_provider(session, provider_id=provider_id)
     needs = explain.needs_for(session, request.app.state, principal=web.principal, provider=row)
+    related = related_service.for_provider(
+        session, request.app.state.match_index, principal=web.principal, provider=row
+    )
     activities, activities_total = activity_service.list_activities(
         session, principal=web.principal, page=PageParams(limit=10, offset=0), provider_id=row.id
     )
@@ -244,6 +248,7 @@ def read_provider(request: Request, provider_id: str, session: SessionDep, web: 
         {
             "provider": provider_service.present_provider(row, web.principal),
             "needs": needs,
+            "related": related,
             "activities": activities,
             "activities_total": activities_total,
             "can_edit": access.can_write_provider(web.principal, row),

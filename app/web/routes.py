@@ -24,6 +24,7 @@ from app.web import (
     admin_pages,
     gaps_pages,
     loop_pages,
+    mapping_pages,
     need_pages,
     pages,
     practice_pages,
@@ -136,3 +137,4 @@ router.include_router(admin_pages.router)
 router.include_router(registration_pages.router)
 router.include_router(practice_pages.router)
 router.include_router(gaps_pages.router)
+router.include_router(mapping_pages.router)

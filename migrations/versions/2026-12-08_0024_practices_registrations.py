@@ -11,7 +11,7 @@
   the key itself is made, and shown once, when the requester opens the link after approval.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-08 01:10:00
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from app.models.common import UTCDateTime
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -49,6 +49,9 @@ VERSIONED = (
     "theme_vector",
     "import_run",
     "sync_run",
+    "document_mapping",
+    "document_item",
+    "document_link",
 )
 SLOTS = 8
 

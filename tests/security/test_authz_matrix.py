@@ -30,6 +30,7 @@ from app.models.api_key import ApiKey
 from app.models.common import utcnow
 from app.models.engagement import Engagement
 from app.models.events import InboxItem
+from app.models.mapping import DocumentItem, DocumentLink, DocumentMapping
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation
@@ -123,8 +124,22 @@ def seed_world(session: Session, *, activities: bool = True) -> tuple[dict[str, 
         session.add(row)
         secrets[name] = secret
         ids[f"{name}_key" if not name.endswith("_key") else name] = row.id
+    session.flush()
+    _seed_mapping(session, ids)
     session.commit()
     return ids, secrets
+
+
+def _seed_mapping(session: Session, ids: dict[str, str]) -> None:
+    """A private document mapping of FRA's key: one paragraph linked to rec_a."""
+    mapping = DocumentMapping(
+        id=str(uuid.uuid4()), owner_key_id=ids["state_a_key"], title="Asks", filename="a.txt", kind="txt", item_count=1
+    )
+    session.add(mapping)
+    session.flush()
+    session.add(DocumentItem(mapping_id=mapping.id, number=1, text="Investigate complaints of torture."))
+    session.add(DocumentLink(mapping_id=mapping.id, item_number=1, recommendation_id=ids["rec_a"], rank=1, score=0.5))
+    ids["mapping_a"] = mapping.id
 
 
 def _seed_proposals(session: Session, ids: dict[str, str]) -> None:
@@ -286,6 +301,8 @@ def _send(
     headers = headers_for(role, secrets)
     headers["If-Match"] = '"1"'  # the current ETag of every seeded object (creates ignore it)
     kwargs: dict[str, Any] = {"headers": headers}
+    if "query" in case:
+        kwargs["params"] = fill(case["query"], ids)
     if "raw_body" in case:
         kwargs["content"] = fill(case["raw_body"], ids)
         headers["Content-Type"] = case.get("content_type", "application/octet-stream")

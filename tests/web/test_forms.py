@@ -71,11 +71,9 @@ def test_the_form_starts_from_the_drafted_need(web: TestClient, data: Seed) -> N
     sign_in(web, data.keys["fra"][1])
     page = web.get("/needs/new").text  # no theme: the largest draft's theme is shown
     assert "Start again from a drafted need" in page and "Women&#39;s rights</a> (1)" in page
-    checked = set(re.findall(r'name="recommendation_ids" value="([^"]+)" checked', page))
-    # Drafts cover supported recommendations no need cites yet: not the OPCAT one (cited by a need).
-    assert checked and data.recs["opcat"].id not in checked
-    n = len(checked)
-    assert re.search(rf'id="f-title"[^>]*value="[^"]+: support to implement {n} supported recommendation', page)
+    # Nothing ticked: the State ticks what it means, or "Select all of the drafted need".
+    assert not re.findall(r'name="recommendation_ids" value="([^"]+)" checked', page)
+    assert 'name="draft"' in page and "Select all of the drafted need" in page
 
 
 def test_a_need_without_recommendations_shows_the_form_again(web: TestClient, data: Seed) -> None:

@@ -55,15 +55,41 @@ def cited(session: Session, need_id: str) -> set[str]:
     )
 
 
-def test_one_draft_per_theme_preticks_every_recommendation_of_it(web: TestClient, data: Seed) -> None:
+def test_one_draft_per_theme_arrives_unticked_and_select_all_or_clear_ticks_its_recommendations(
+    web: TestClient, data: Seed
+) -> None:
     sign_in(web, data.keys["fra"][1])
     page = web.get("/needs/new", params={"theme": WOMEN}).text
     # The drafting splits a theme of 56 into groups of at most 40; the form merges them into one draft.
     assert page.count("theme=Women%27s%20rights") == 1
     assert "Women&#39;s rights</a> (56)" in page
-    # All 56 are ticked, 50 on this page and 6 in "also chosen"; the title counts 56.
+    # The draft's theme is listed, nothing ticked: the State ticks the ones it means.
+    assert checked(page) == set() and "Women&#39;s rights recommendation number" in page
+    # "Select all of the drafted need": all 56 are ticked, 50 on this page and 6 in "also chosen"; the title counts 56.
+    page = post(web, "/needs/new", with_changes(form_fields(page, "/needs/new"), press=("action", "select_all"))).text
     assert len(checked(page)) == 56
     assert title_of(page) == "Women's rights: support to implement 56 supported recommendations"
+    page = post(web, "/needs/new", with_changes(form_fields(page, "/needs/new"), press=("action", "clear"))).text
+    assert checked(page) == set()
+
+
+def test_the_description_lists_the_supported_recommendations_it_speaks_to_unticked(
+    web: TestClient, data: Seed, session: Session
+) -> None:
+    sign_in(web, data.keys["fra"][1])
+    page = web.get("/needs/new", params={"state": "FRA"}).text
+    assert page.index('id="f-description"') < page.index('id="step-recommendations"')  # the description first
+    fields = with_changes(form_fields(page, "/needs/new"), set_={"description": "Justice recommendation number 2"})
+    page = post(web, "/needs/new", with_changes(fields, press=("action", "suggest"))).text
+    listed = re.findall(r'id="sug-\d+" name="recommendation_ids" value="([^"]+)"', page)
+    assert listed and listed[0] == data.recs["j2"].id  # best first
+    assert checked(page) == set()  # unticked
+    assert "shared words:" in page
+    fields = with_changes(form_fields(page, "/needs/new"), tick=[data.recs["j2"].id])
+    response = post(web, "/needs/new", with_changes(fields, press=("action", "save")))
+    assert response.status_code == 303, response.text
+    need_id = response.headers["location"].rsplit("/", 1)[1]
+    assert cited(session, need_id) == {data.recs["j2"].id}
 
 
 def test_ticks_survive_paging_and_theme_changes_and_the_need_cites_exactly_them(

@@ -260,3 +260,15 @@ def test_list_pages_make_the_same_number_of_queries_for_1_or_12_rows(
     web.get(path)  # the coverage notice is recomputed once after the data changed, then cached
     many = _statements(engine, lambda: web.get(path))
     assert many == few, f"{path}: {few} statements with few rows, {many} with many (N+1?)"
+
+
+def test_provider_profile_lists_the_recommendations_it_speaks_to_open_needs_first(web: TestClient, data: Seed) -> None:
+    page = web.get(f"/providers/{data.providers['un'].id}").text
+    related = page.split("Recommendations this profile speaks to", 1)[1].split("Its activities", 1)[0]
+    assert "Adopt a comprehensive law on violence against women." in related  # its words: violence against women
+    assert "Abolish the death penalty" not in related
+    ngo = web.get(f"/providers/{data.providers['ngo'].id}").text
+    listed = ngo.split("Recommendations this profile speaks to", 1)[1].split("Its activities", 1)[0]
+    # The OPCAT recommendation, which France's open need cites, comes before the prisons one, which none cites.
+    assert "An open need cites it" in listed
+    assert listed.index("Optional Protocol") < listed.index("Improve detention conditions")
