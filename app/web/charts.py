@@ -128,12 +128,22 @@ class StackRow:
 
     label: str
     parts: tuple[float, ...]
+    shown: str = ""  # the words beside the bar, when its total alone would mislead (e.g. "required USD 5 million")
+
+
+def usd_text(value: float) -> str:
+    """An amount as the charts write it: "USD 46.8 million", or whole dollars under 100,000."""
+    return f"USD {value / 1e6:,.1f} million" if value >= 1e5 else f"USD {value:,.0f}"
 
 
 def _number(value: float, unit: str) -> str:
-    if unit == "USD":
-        return f"USD {value / 1e6:,.1f} million" if value >= 1e5 else f"USD {value:,.0f}"
-    return f"{value:,.0f}"
+    return usd_text(value) if unit == "USD" else f"{value:,.0f}"
+
+
+def _value_text(row: StackRow, unit: str, *, grouped: bool) -> str:
+    if row.shown:
+        return row.shown
+    return " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(sum(row.parts), unit)
 
 
 def stacked_bars(
@@ -162,7 +172,10 @@ def stacked_bars(
     band = BAR_HEIGHT if not grouped else max(8, BAR_HEIGHT // max(len(parts), 1)) * len(parts)
     row_height = band + 10 + (NARROW_LABEL_HEIGHT + NARROW_VALUE_HEIGHT if narrow else 0)
     largest = max(((max(r.parts, default=0) if grouped else sum(r.parts)) for r in rows), default=0) or 1
-    width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
+    texts = [_value_text(r, unit, grouped=grouped) for r in rows]
+    # Room for the longest number beside a bar (~7 units a character), so none is cut off.
+    value_width = max([VALUE_WIDTH] + [7 * len(t) + 12 for t in texts])
+    width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + value_width
     legend_height = 22
     height = TOP * 2 + legend_height + row_height * max(len(rows), 1)
     out = []
@@ -202,7 +215,7 @@ def stacked_bars(
                 out.append(f'<rect class="chart-part-{k}" x="{cursor:.1f}" y="{y}" width="{w:.1f}" height="{band}"/>')
                 cursor += w
         end = label_width + (bar_width * max(row.parts, default=0) / largest if grouped else cursor - label_width)
-        shown = " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(total, unit)
+        shown = texts[index]
         if narrow:
             out.append(f'<text class="chart-value" x="0" y="{y + band + 13}">{escape(shown)}</text>')
         else:
@@ -213,4 +226,4 @@ def stacked_bars(
     return _svg(chart_id, title, " ".join(sentences), out, width=width, height=height, narrow=narrow)
 
 
-__all__ = ["BarRow", "StackRow", "coverage_bars", "stacked_bars"]
+__all__ = ["BarRow", "StackRow", "coverage_bars", "stacked_bars", "usd_text"]

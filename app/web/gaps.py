@@ -21,11 +21,11 @@ from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import PipelineBy, sdg_label
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.web.charts import StackRow, stacked_bars
+from app.web.charts import StackRow, stacked_bars, usd_text
 
 STAGE_NAMES = ("not started", "requested", "under way", "done")
 CHART_ROWS = 12
-TABLE = PageParams(limit=100, offset=0)
+TABLE = PageParams(limit=250, offset=0)  # every State (and so every theme, region and SDG) in one table
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class Chart:
     narrow: Markup
     shown: int
     total: int
+    listed: int  # rows of the table under the chart
 
 
 def _chart(
@@ -44,6 +45,7 @@ def _chart(
     title: str,
     chart_id: str,
     unit: str,
+    listed: int,
     grouped: bool = False,
 ) -> Chart:
     shown = rows[:CHART_ROWS]
@@ -54,33 +56,56 @@ def _chart(
         ),
         shown=len(shown),
         total=total,
+        listed=listed,
     )
 
 
 def pipeline_chart(page: PipelinePage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label, (r.not_started, r.requested, r.under_way, r.done)) for r in page.items]
-    return _chart(rows, page.total, parts=STAGE_NAMES, title=title, chart_id=chart_id, unit="recommendations")
+    return _chart(
+        rows,
+        page.total,
+        parts=STAGE_NAMES,
+        title=title,
+        chart_id=chart_id,
+        unit="recommendations",
+        listed=len(page.items),
+    )
 
 
 def funding_chart(page: FundingPage, *, title: str, chart_id: str) -> Chart:
+    """Per SDG one bar as long as the money required: the part available, then the gap; the words say "required"."""
     rows = [
-        StackRow(sdg_label(r.sdg), (r.available or 0.0, max(r.gap or 0.0, 0.0)))
+        StackRow(
+            sdg_label(r.sdg),
+            (min(r.available or 0.0, r.required), max(r.required - (r.available or 0.0), 0.0)),
+            shown=f"required {usd_text(r.required)}",
+        )
         for r in page.items
         if r.required is not None
     ]
-    return _chart(rows, len(rows), parts=("available", "gap"), title=title, chart_id=chart_id, unit="USD")
+    return _chart(
+        rows, len(rows), parts=("available", "gap"), title=title, chart_id=chart_id, unit="USD", listed=len(rows)
+    )
 
 
 def unserved_chart(page: UnservedPage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label, (r.needs - r.all_declined, r.all_declined)) for r in page.items]
-    parts = ("weak match only", "all engagements declined")
-    return _chart(rows, page.total, parts=parts, title=title, chart_id=chart_id, unit="needs")
+    parts = ("weak match only", "all requests declined")
+    return _chart(rows, page.total, parts=parts, title=title, chart_id=chart_id, unit="needs", listed=len(page.items))
 
 
 def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label or r.theme, (r.open_needs, r.providers)) for r in page.items]
     return _chart(
-        rows, page.total, parts=("open needs", "providers"), title=title, chart_id=chart_id, unit="", grouped=True
+        rows,
+        page.total,
+        parts=("open needs", "providers"),
+        title=title,
+        chart_id=chart_id,
+        unit="",
+        listed=len(page.items),
+        grouped=True,
     )
 
 
