@@ -7,14 +7,14 @@ Filing and editing go through the same services as `POST /v1/needs` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
 from app.http.auth import Principal
 from app.http.deps import PageParamsDep, SessionDep
@@ -29,7 +29,7 @@ from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.web import activity_pages, explain, picker
-from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
+from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, problem_errors, validate_all
 from app.web.labels import label, state_name
 from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
@@ -192,18 +192,17 @@ def create_need(
     """Browse (another theme, words or page) keeping every tick, or file the need through the API's service."""
     values = NeedFormState.from_form(form)
     _check_may_file(principal, values.state)
-    browsing = values.browsing(form)
-    if browsing or values.errors:
-        return _render_form(request, session, principal, values, status_code=200 if browsing else 422)
+    if values.browsing(form):
+        return _render_form(request, session, principal, values)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
     values.retitle(chosen)
+    data, values.errors = _need_errors(session, values, NeedCreate, {"state": values.state, **values.payload()})
+    if not isinstance(data, NeedCreate):
+        return _render_form(request, session, principal, values, status_code=422)
     try:
-        data = NeedCreate.model_validate({"state": values.state, **values.payload()})
         need = need_service.create_need(
             session, principal=principal, data=data, theme_space=request.app.state.match_index.themes
         )
-    except ValidationError as exc:
-        values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     else:
@@ -214,12 +213,36 @@ def create_need(
     return _render_form(request, session, principal, values, status_code=422)
 
 
-def _need_errors(values: NeedFormState, exc: ValidationError) -> list[FieldError]:
-    """The form's mistakes; an empty title that only follows an empty selection is not one more mistake."""
-    errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+def _need_errors(
+    session: SessionDep,
+    values: NeedFormState,
+    model: type[NeedCreate] | type[NeedUpdate],
+    payload: JsonObject,
+    *,
+    cited: Collection[str] = (),
+) -> tuple[NeedCreate | NeedUpdate | None, list[FieldError]]:
+    """Every mistake of the form at once: reading it, the model's rules, and the cited recommendations.
+
+    An empty title that only follows an empty selection is not one more mistake. `cited`: what the
+    need cites already (a recommendation withdrawn since may stay).
+    """
+    data, errors = validate_all(model, payload, values.errors, labels=LABELS, messages=MESSAGES)
     if not values.chosen and not values.title:
         errors = [e for e in errors if e.field != "title"]
-    return errors
+    if values.chosen and values.state:
+        state = values.state
+        errors += problem_errors(
+            lambda: need_service.check_recommendations(
+                session,
+                values.chosen,
+                state=state,
+                supported_only=True,
+                loc=["body", "recommendation_ids"],
+                refuse_withdrawn=True,
+                already=cited,
+            )
+        )
+    return (None if errors else data), errors
 
 
 # --- one need --------------------------------------------------------------------------
@@ -327,12 +350,16 @@ def update_need(
     need = _editable(session, principal, need_id)
     values = NeedFormState.from_form(form)
     values.state = need.state
-    if values.browsing(form) or values.errors:
-        return _render_form(request, session, principal, values, need=need, status_code=422 if values.errors else 200)
+    if values.browsing(form):
+        return _render_form(request, session, principal, values, need=need)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
     values.retitle(chosen)
+    cited = need_service.recommendation_ids_of(session, [need.id])[need.id]
+    payload = {**values.payload(), "status": values.status}
+    data, values.errors = _need_errors(session, values, NeedUpdate, payload, cited=cited)
+    if not isinstance(data, NeedUpdate):
+        return _render_form(request, session, principal, values, need=need, status_code=422)
     try:
-        data = NeedUpdate.model_validate({**values.payload(), "status": values.status})
         need_service.update_need(
             session,
             principal=principal,
@@ -341,8 +368,6 @@ def update_need(
             expected=frozenset({values.version}),
             theme_space=request.app.state.match_index.themes,
         )
-    except ValidationError as exc:
-        values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     except PreconditionFailed:

@@ -13,7 +13,6 @@ from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
@@ -37,8 +36,8 @@ from app.web.forms import (
     confirm_themes,
     first,
     from_problem,
-    from_validation,
     parse_languages,
+    validate_all,
 )
 from app.web.labels import state_name, theme_options
 from app.web.session import FormDep, SignedInDep, WebDep
@@ -204,17 +203,13 @@ def create_provider(
 ) -> HTMLResponse | RedirectResponse:
     """Register the profile through the service of `POST /v1/providers`; the key is then bound to it."""
     _check_may_register(principal)
-    values, payload, errors = _read(form)
-    if not errors:
+    values, payload, found = _read(form)
+    data, errors = validate_all(ProviderCreate, payload, found, labels=LABELS, messages=MESSAGES)
+    if data is not None:
         try:
             row = provider_service.create_provider(
-                session,
-                principal=principal,
-                data=ProviderCreate.model_validate(payload),
-                theme_space=request.app.state.match_index.themes,
+                session, principal=principal, data=data, theme_space=request.app.state.match_index.themes
             )
-        except ValidationError as exc:
-            errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
         except (UnprocessableEntity, Conflict) as exc:
             errors = from_problem(exc)
         else:
@@ -356,20 +351,19 @@ def update_provider(
 ) -> HTMLResponse | RedirectResponse:
     """Save the profile through the same service as `PATCH /v1/providers/{id}` (same rules, same checks)."""
     row = _own(session, principal, provider_id)
-    values, payload, errors = _read(form, row.themes)
-    if not errors:
+    values, payload, found = _read(form, row.themes)
+    data, errors = validate_all(ProviderUpdate, payload, found, labels=LABELS, messages=MESSAGES)
+    if data is not None:
         try:
             version = int(values["version"]) if values["version"].isdigit() else 0
             provider_service.update_provider(
                 session,
                 principal=principal,
                 provider_id=row.id,
-                data=ProviderUpdate.model_validate(payload),
+                data=data,
                 expected=frozenset({version}),
                 theme_space=request.app.state.match_index.themes,
             )
-        except ValidationError as exc:
-            errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
         except (UnprocessableEntity, Conflict) as exc:
             errors = from_problem(exc)
         except PreconditionFailed:
