@@ -231,17 +231,7 @@ def _need_errors(
         errors = [e for e in errors if e.field != "title"]
     if values.chosen and values.state:
         state = values.state
-        errors += problem_errors(
-            lambda: need_service.check_recommendations(
-                session,
-                values.chosen,
-                state=state,
-                supported_only=True,
-                loc=["body", "recommendation_ids"],
-                refuse_withdrawn=True,
-                already=cited,
-            )
-        )
+        errors += problem_errors(lambda: need_service.check_cited(session, values.chosen, state=state, already=cited))
     return (None if errors else data), errors
 
 
