@@ -13,7 +13,7 @@ environment read it, so requests in different languages can render concurrently.
 from __future__ import annotations
 
 import gettext as gettext_module
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -25,6 +25,7 @@ from pathlib import Path
 import pycountry
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -167,6 +168,17 @@ def money(amount: object, currency: str = "USD") -> str:
         return ""
     value = amount if isinstance(amount, int | float | Decimal) else Decimal(str(amount))
     return format_currency(value, currency, locale=locale(_current.get()))
+
+
+def word_list(items: Iterable[object]) -> str:
+    """Words joined as the page language joins a list (CLDR): "a, b, and c", "a, b et c", "a, b y c"."""
+    words = [str(item) for item in items]
+    return format_list(words, locale=locale(_current.get())) if words else ""
+
+
+def quoted(text: object) -> str:
+    """A phrase between the page language's quotation marks (the catalogue says which: “…”, « … »)."""
+    return gettext("“%(text)s”") % {"text": text}
 
 
 def language_switch() -> list[tuple[str, str, bool]]:

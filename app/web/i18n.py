@@ -25,9 +25,11 @@ from app.core.i18n import (
     ngettext,
     number,
     percent,
+    quoted,
     text_direction,
     translations,
     valid_language,
+    word_list,
 )
 
 __all__ = [
@@ -52,8 +54,10 @@ __all__ = [
     "number",
     "page_language",
     "percent",
+    "quoted",
     "text_direction",
     "translations",
+    "word_list",
 ]
 
 

@@ -71,6 +71,26 @@ VISIBILITY_LABELS = {
     "state_only": N_("Only my State"),
 }
 
+# The fields of a need or an activity, as a page names them in a change ("Start date", never "start_date").
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "description": N_("What was done"),
+    "outcomes": N_("Outcomes"),
+    "modality": N_("Kind of help"),
+    "status": N_("Status"),
+    "start_date": N_("Start date"),
+    "end_date": N_("End date"),
+    "funding_source": N_("Funding"),
+    "need_id": N_("The need it answers"),
+    "provider_id": N_("Provider"),
+    "state": N_("State"),
+    "recommendation_ids": N_("Recommendations"),
+    "themes": N_("Themes"),
+    "languages": N_("Languages"),
+    "priority": N_("Priority"),
+    "visibility": N_("Who can see it"),
+}
+
 # Abbreviations in theme names, spelled out on their first use on a page.
 ABBREVIATIONS = {
     "CID": "cruel, inhuman or degrading",
@@ -114,6 +134,12 @@ def label(value: object) -> str:
             return table[text]
     text = text.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+def field_label(field: object) -> str:
+    """A field's name as words, in English (translate it where it is shown); `snake_case` -> "Snake case" otherwise."""
+    text = str(field)
+    return FIELD_LABELS.get(text) or label(text)
 
 
 def theme_text(theme: str) -> str:

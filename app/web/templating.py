@@ -20,7 +20,16 @@ from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.vocab import FORM_LANGUAGES
 from app.web import i18n
-from app.web.labels import MODALITY_LABELS, first_sentence, label, state_name, theme_markup, theme_options, theme_text
+from app.web.labels import (
+    MODALITY_LABELS,
+    field_label,
+    first_sentence,
+    label,
+    state_name,
+    theme_markup,
+    theme_options,
+    theme_text,
+)
 from app.web.reasons import BAND_SENTENCE
 from app.web.session import WebContext
 
@@ -94,6 +103,9 @@ environment.policies["ext.i18n.trimmed"] = True  # a `{% trans %}` block's line 
 environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 # Labels of codes are marked N_() in app/web/labels.py and translated here, in the page language.
 environment.filters["label"] = lambda value: i18n.gettext(label(value))
+environment.filters["quoted"] = i18n.quoted
+environment.filters["word_list"] = i18n.word_list
+environment.filters["field_label"] = lambda value: i18n.gettext(field_label(value))
 environment.filters["count"] = lambda value: i18n.number(int(value))  # 21959 -> "21,959", "21 959"
 # Numbers, dates and money in the page language (CLDR through Babel), never formatted by hand.
 environment.filters["number"] = i18n.number
