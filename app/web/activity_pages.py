@@ -211,7 +211,7 @@ def create_activity(
         except UnprocessableEntity as exc:
             values.errors = [FieldError(e.field, PROBLEM_MESSAGES.get(e.field, e.message)) for e in from_problem(exc)]
         else:
-            return redirect(request, f"/activities/{row.id}")
+            return redirect(request, f"/activities/{row.id}", flash="activity_recorded")
     return _render_form(request, session, principal, values, status_code=422)
 
 

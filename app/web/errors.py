@@ -35,6 +35,13 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 ApiHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 
+def unknown_countries(detail: object, errors: object) -> list[str]:
+    """The country codes a problem says we do not know (its detail and its errors'), for the page to offer the list."""
+    listed = errors if isinstance(errors, list) else []
+    texts = [str(detail or "")] + [str(e.get("detail", "")) for e in listed if isinstance(e, dict)]
+    return sorted({m.group(1) for t in texts for m in UNKNOWN_COUNTRY.finditer(t)})
+
+
 def is_page_path(path: str) -> bool:
     """True for the web pages (and /static), False for the API, probes and API docs."""
     return not any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
@@ -48,8 +55,7 @@ def _html_from_problem(request: Request, problem_response: Response) -> Response
     status = problem_response.status_code
     errors = body.get("errors") or []
     # A country code we do not know: the page says so in the visitor's language and offers the list of States.
-    texts = [str(body.get("detail") or "")] + [str(e.get("detail", "")) for e in errors if isinstance(e, dict)]
-    unknown = sorted({m.group(1) for t in texts for m in UNKNOWN_COUNTRY.finditer(t)})
+    unknown = unknown_countries(body.get("detail"), errors)
     response = render(
         request,
         "error.html",

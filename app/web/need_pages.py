@@ -209,7 +209,7 @@ def create_need(
         web: WebContext = request.state.web
         if web.token is not None:  # what the need cites is no longer waiting on the search page
             selections.clear_selection(session, sid=web.token.sid, ids=values.chosen)
-        return redirect(request, f"/needs/{need.id}")
+        return redirect(request, f"/needs/{need.id}", flash="need_filed")
     return _render_form(request, session, principal, values, status_code=422)
 
 
@@ -366,7 +366,7 @@ def update_need(
         fresh.errors = [FieldError(FORM, STALE)]
         return _render_form(request, session, principal, fresh, need=need, status_code=409)
     else:
-        return redirect(request, f"/needs/{need.id}")
+        return redirect(request, f"/needs/{need.id}", flash="need_saved")
     return _render_form(request, session, principal, values, need=need, status_code=422)
 
 
@@ -390,7 +390,7 @@ def change_need_status(
         )
     except PreconditionFailed as exc:
         raise Conflict(f"{STALE.split('.')[0]}. Reload the need's page and try again.") from exc
-    return redirect(request, f"/needs/{need.id}")
+    return redirect(request, f"/needs/{need.id}", flash="need_closed" if status == "closed" else "need_reopened")
 
 
 @router.post("/needs/{need_id}/themes", response_model=None)
@@ -407,4 +407,4 @@ def confirm_need_themes(
         ),
         "Reload the need's page and confirm its themes again.",
     )
-    return redirect(request, f"/needs/{need.id}")
+    return redirect(request, f"/needs/{need.id}", flash="themes_saved")

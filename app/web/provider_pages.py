@@ -213,7 +213,7 @@ def create_provider(
         except (UnprocessableEntity, Conflict) as exc:
             errors = from_problem(exc)
         else:
-            return redirect(request, f"/providers/{row.id}")
+            return redirect(request, f"/providers/{row.id}", flash="profile_created")
     return _form(request, values, errors, status_code=422)
 
 
@@ -371,7 +371,7 @@ def update_provider(
             fresh = provider_service.get_provider(session, provider_id=provider_id)
             return _form(request, _values_of(fresh), [FieldError(FORM, STALE)], provider=fresh, status_code=409)
         else:
-            return redirect(request, f"/providers/{row.id}")
+            return redirect(request, f"/providers/{row.id}", flash="profile_saved")
     return _form(request, values, errors, provider=row, status_code=422)
 
 
@@ -389,4 +389,4 @@ def confirm_provider_themes(
         ),
         "Reload the profile and confirm its themes again.",
     )
-    return redirect(request, f"/providers/{row.id}")
+    return redirect(request, f"/providers/{row.id}", flash="themes_saved")

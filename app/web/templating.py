@@ -19,7 +19,9 @@ from markupsafe import Markup
 from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.vocab import FORM_LANGUAGES
+from app.services.coverage import SESSION_YEARS
 from app.web import i18n
+from app.web.flash import Flash, clear_flash, flash_message, set_flash
 from app.web.labels import (
     MODALITY_LABELS,
     field_label,
@@ -127,6 +129,14 @@ environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
 environment.filters["state_name"] = lambda code: i18n.country_name(code, state_name(code))
 environment.filters["first_sentence"] = first_sentence
+# A UPR Working Group session with its year ("Session 31 (2018)"), so a reader need not know the calendar.
+environment.filters["session_year_option"] = lambda number: (
+    number,
+    i18n.gettext("Session %(number)s (%(year)s)") % {"number": number, "year": SESSION_YEARS[int(number)]}
+    if int(number) in SESSION_YEARS
+    else i18n.gettext("Session %(number)s") % {"number": number},
+)
+environment.filters["session_year"] = lambda number: SESSION_YEARS.get(int(number), "")
 environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = _theme_text
@@ -160,12 +170,14 @@ def render(
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
+    message = flash_message(request)
     with i18n.language(i18n.page_language(request)):
         html = environment.get_template(name).render(
-            request=request, web=web, _abbreviations_seen=set(), **(context or {})
+            request=request, web=web, _abbreviations_seen=set(), flash=message, **(context or {})
         )
     response = HTMLResponse(html, status_code=status_code)
     page_headers(response, web)
+    clear_flash(request, response)
     return response
 
 
@@ -182,10 +194,15 @@ def remember_language(response: HTMLResponse | RedirectResponse, code: str, *, s
         )
 
 
-def redirect(request: Request, url: str) -> RedirectResponse:
-    """A 303 See Other (the answer to a successful form POST), carrying any session change."""
+def redirect(request: Request, url: str, *, flash: Flash | None = None) -> RedirectResponse:
+    """A 303 See Other (the answer to a successful form POST), carrying any session change.
+
+    `flash`: the confirmation the next page shows once ("Your need is saved.").
+    """
     response = RedirectResponse(url, status_code=303)
     page_headers(response, getattr(request.state, "web", None))
+    if flash is not None:
+        set_flash(response, flash, secure=request.url.scheme == "https")
     return response
 
 

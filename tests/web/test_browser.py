@@ -452,8 +452,10 @@ def test_a_state_files_a_need_from_two_themes_and_two_pages_edits_and_closes_it(
     title.send_keys(f"Laws on women's rights and access to justice ({width})")
     submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Save the need']"))
     assert h1(browser) == f"Laws on women's rights and access to justice ({width})"
-    # Close it.
-    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Close this need']"))
+    # Close it: the page asks first, then the need is closed and the page says so.
+    browser.find_element(By.XPATH, "//summary[normalize-space()='Close this need…']").click()
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Yes, close this need']"))
+    assert "The need is closed" in browser.find_element(By.CSS_SELECTOR, "main .flash").text
     assert browser.current_url == need_url
     assert "Closed" in browser.find_element(By.CSS_SELECTOR, "main .badge.closed").text
     assert browser.find_element(By.XPATH, "//button[normalize-space()='Reopen this need']")

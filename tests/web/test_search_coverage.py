@@ -121,7 +121,8 @@ def test_a_filter_in_force_still_offers_its_other_values(loaded: TestClient) -> 
 def test_the_page_offers_what_the_data_has_and_orders_by_review(loaded: TestClient) -> None:
     page = loaded.get("/recommendations").text
     cycles = re.findall(r'id="f-cycle-(\d+)" name="cycle"', page)
-    sessions = re.findall(r'<option value="(\d+)"[^>]*>Session \d+</option>', page)
+    # Each session with its year, so a reader need not know the calendar.
+    sessions = re.findall(r'<option value="(\d+)"[^>]*>Session \d+ \((?:2018|2022|2023|2024)\)</option>', page)
     assert cycles == ["3", "4"] and sessions == ["31", "42", "45"]  # only what the data holds
     assert re.search(r'<select id="f-recommending" name="recommending_state" multiple', page)
     assert 'name="action_category" value="5"' in page and "A specific action" in page
