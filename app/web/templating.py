@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
+from app.reference.validation import is_iso3
 from app.reference.vocab import FORM_LANGUAGES
 from app.services.coverage import SESSION_YEARS
 from app.web import i18n
@@ -129,6 +130,8 @@ environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
 environment.filters["state_name"] = lambda code: i18n.country_name(code, state_name(code))
 environment.filters["first_sentence"] = first_sentence
+# `{% if code is unknown_country %}`: a filter's country code no country has (the page says so, plainly).
+environment.tests["unknown_country"] = lambda code: bool(code) and not is_iso3(str(code))
 # A UPR Working Group session with its year ("Session 31 (2018)"), so a reader need not know the calendar.
 environment.filters["session_year_option"] = lambda number: (
     number,

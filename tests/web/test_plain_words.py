@@ -16,7 +16,10 @@ def data(session: Session) -> Seed:
     return seed(session)
 
 
-@pytest.mark.parametrize("path", ["/gaps?state=ZZZ", "/recommendations?state=ZZZ", "/states/ZZZ"])
+UNKNOWN = ["/gaps?state=ZZZ", "/recommendations?state=ZZZ", "/states/ZZZ", "/needs?state=ZZZ", "/activities?state=ZZZ"]
+
+
+@pytest.mark.parametrize("path", UNKNOWN)
 def test_an_unknown_country_code_is_said_plainly_with_the_list_offered(web: TestClient, data: Seed, path: str) -> None:
     page = web.get(path).text
     assert "know a country with the code ZZZ." in page.replace("&#39;", "'")
