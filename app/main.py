@@ -23,7 +23,12 @@ from app.core.db import create_db_engine
 from app.core.jsontypes import JsonObject
 from app.http.docs import install_docs
 from app.http.idempotency import IdempotencyMiddleware
-from app.http.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from app.http.middleware import (
+    BodyLimitMiddleware,
+    NulGuardMiddleware,
+    RequestContextMiddleware,
+    RequestLanguageMiddleware,
+)
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.http.ratelimit import RateLimitMiddleware
@@ -211,7 +216,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID"],
         )
-    # Outermost last: RequestContext -> RateLimit -> BodyLimit -> Idempotency -> NulGuard -> routes.
+    # Outermost last: RequestLanguage -> RequestContext -> RateLimit -> BodyLimit -> Idempotency -> NulGuard -> routes.
     # Not on /v1/keys: a saved answer would hold the new key's secret in clear.
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(IdempotencyMiddleware, prefixes=("/v1/",), exclude=("/v1/keys",))
@@ -231,6 +236,7 @@ def create_app(
         page_errors=page_errors,
     )
     app.add_middleware(RequestContextMiddleware, hsts=settings.ENVIRONMENT == "production")
+    app.add_middleware(RequestLanguageMiddleware)  # outermost: every message of the request is in its language
     app.include_router(health.router)
     if settings.METRICS_PORT is None:  # else `upr-match serve` answers them on their own port
         app.include_router(metrics_route.router)

@@ -114,6 +114,17 @@ def locale(code: str) -> Locale:
         return Locale.parse(DEFAULT_LANGUAGE)
 
 
+def request_language(*, api: bool, lang: str | None, cookie: str | None, accept: str | None) -> str:
+    """The language of a request's words: a page's is `?lang=` > the switch's cookie > `Accept-Language` >
+    English; the API's (paths under /v1) is `lang` > `Accept-Language` > English (no cookie: a client says it)."""
+    return (
+        valid_language(lang)
+        or (None if api else valid_language(cookie))
+        or accepted_language(accept)
+        or DEFAULT_LANGUAGE
+    )
+
+
 def text_direction() -> str:
     """`ltr` or `rtl` for the page language (CLDR), for `<html dir>`."""
     return "rtl" if locale(_current.get()).text_direction == "rtl" else "ltr"

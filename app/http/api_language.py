@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.core.i18n import DEFAULT_LANGUAGE, N_, accepted_language, language
+from app.core.i18n import DEFAULT_LANGUAGE, N_, current_language, language
 from app.core.i18n import gettext as _gettext
 from app.reference.themes import translated_label
 
 ACCEPT_LANGUAGE_DESCRIPTION = (
     "The language of the words for people in the answer: `fr` or `es` (quality values honoured, "
-    "e.g. `es-MX,es;q=0.9,en;q=0.5`), otherwise English. It changes problem `title`s and the theme "
-    "labels of facets; codes, field names and values never change."
+    "e.g. `es-MX,es;q=0.9,en;q=0.5`; a `lang` query parameter, where an operation has one, wins), otherwise "
+    "English. It changes problem `title`s and `detail`s, the theme labels of facets and vocabularies, and "
+    "the `summary` and signal `detail`s of match explanations; codes, field names and values never change."
 )
 
 # The problems' titles (app/core/errors.py and the HTTP layer), for the catalogue.
@@ -43,12 +44,11 @@ PROBLEM_TITLES = (
 )
 
 
-def api_language(request: Request | None) -> str | None:
-    """fr or es when the client's `Accept-Language` asks for it; None for English (the answer unchanged)."""
-    if request is None:
-        return None
-    found = accepted_language(request.headers.get("accept-language"))
-    return found if found and found != DEFAULT_LANGUAGE else None
+def api_language(request: Request | None = None) -> str | None:
+    """fr or es when the client asks for it (`lang`, else `Accept-Language`: the request runs in that language,
+    app/http/middleware.py); None for English (the answer unchanged)."""
+    found = current_language()
+    return found if found != DEFAULT_LANGUAGE else None
 
 
 def translate(text: str, code: str) -> str:

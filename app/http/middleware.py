@@ -9,11 +9,13 @@ import uuid
 
 from fastapi import HTTPException
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
 from app.core.db import write_intent
 from app.core.errors import PayloadTooLarge, UnprocessableEntity, field_error
+from app.core.i18n import LANGUAGE_COOKIE, language, request_language
 from app.core.logtext import escape_control
 from app.http.problems import problem_response
 
@@ -230,3 +232,40 @@ class NulGuardMiddleware:
             return message
 
         await self.app(scope, guarded_receive, send)
+
+
+class RequestLanguageMiddleware:
+    """Run each request in its language (app/core/i18n.py `request_language`), so every message built while
+    answering it (a form error, a notice, an explanation, a problem's detail) is in the words of the page or
+    the client. English when nothing asks for another language: the API's answers are then unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        api = request.url.path.startswith("/v1/")
+        code = request_language(
+            api=api,
+            lang=request.query_params.get("lang"),
+            cookie=request.cookies.get(LANGUAGE_COOKIE),
+            accept=request.headers.get("accept-language"),
+        )
+        if not api:
+            with language(code):
+                await self.app(scope, receive, send)
+            return
+
+        async def send_varying(message: Message) -> None:
+            if message["type"] == "http.response.start":  # a cache keys the API's words on the language asked
+                headers = MutableHeaders(scope=message)
+                vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+                if "accept-language" not in {v.lower() for v in vary}:
+                    headers["Vary"] = ", ".join([*vary, "Accept-Language"])
+            await send(message)
+
+        with language(code):
+            await self.app(scope, receive, send_varying)

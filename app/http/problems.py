@@ -27,6 +27,7 @@ from app.core.errors import (
     UnprocessableEntity,
     field_error,
 )
+from app.core.i18n import gettext
 from app.core.logtext import escape_control
 from app.http.api_language import api_language, translate
 
@@ -38,8 +39,11 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     instance = request.url.path if request is not None else None
     body = problem.body(instance)
     code = api_language(request)
-    if code is not None and isinstance(body.get("title"), str):
-        body["title"] = translate(str(body["title"]), code)
+    if code is not None:
+        # A detail raised with gettext() is already in the request's language; a constant one is looked up.
+        for key in ("title", "detail"):
+            if isinstance(body.get(key), str):
+                body[key] = translate(str(body[key]), code)
     return JSONResponse(
         body,
         status_code=problem.status,
@@ -64,7 +68,9 @@ def problem_from_validation(exc: RequestValidationError) -> Problem:
             message = "unknown field; this resource does not accept it"
         items.append(field_error(loc, message, str(err.get("type", "value_error"))))
     names = ", ".join(sorted({e["pointer"] for e in items}))
-    return UnprocessableEntity(f"{len(items)} invalid field(s): {names}.", errors=items)
+    return UnprocessableEntity(
+        gettext("%(count)s invalid field(s): %(names)s.") % {"count": len(items), "names": names}, errors=items
+    )
 
 
 def _is_disk_full(exc: BaseException) -> bool:
@@ -84,11 +90,14 @@ def install_error_handlers(app: FastAPI) -> None:
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
         if exc.status_code == 404 and detail is None:
-            detail = f"No resource at {request.url.path}."
+            detail = gettext("No resource at %(path)s.") % {"path": request.url.path}
         elif exc.status_code == 405 and detail is None:
-            detail = f"{request.method} is not allowed on {request.url.path}."
+            detail = gettext("%(method)s is not allowed on %(path)s.") % {
+                "method": request.method,
+                "path": request.url.path,
+            }
         elif exc.status_code == 413 and detail is None:
-            detail = "The request body is larger than this endpoint accepts."
+            detail = gettext("The request body is larger than this endpoint accepts.")
         code = api_language(request)
         body = {
             "type": "about:blank",

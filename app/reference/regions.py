@@ -13,25 +13,27 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
+from app.core.i18n import N_
+
 REGIONAL_GROUPS_FILE = Path(__file__).resolve().parent / "un_regional_groups.json"
 
 # The five UN regional groups, as the API names them, and their names in words.
 REGIONAL_GROUPS: dict[str, str] = {
-    "africa": "African States",
-    "asia_pacific": "Asia-Pacific States",
-    "eastern_europe": "Eastern European States",
-    "latin_america_caribbean": "Latin American and Caribbean States",
-    "western_europe_others": "Western European and other States",
+    "africa": N_("African States"),
+    "asia_pacific": N_("Asia-Pacific States"),
+    "eastern_europe": N_("Eastern European States"),
+    "latin_america_caribbean": N_("Latin American and Caribbean States"),
+    "western_europe_others": N_("Western European and other States"),
 }
 
 #: Short labels of the groups, and of "global" (a provider working worldwide), for pages and explanations.
 REGION_LABELS: dict[str, str] = {
-    "global": "Worldwide",
-    "africa": "Africa",
-    "asia_pacific": "Asia-Pacific",
-    "eastern_europe": "Eastern Europe",
-    "latin_america_caribbean": "Latin America and the Caribbean",
-    "western_europe_others": "Western Europe and others",
+    "global": N_("Worldwide"),
+    "africa": N_("Africa"),
+    "asia_pacific": N_("Asia-Pacific"),
+    "eastern_europe": N_("Eastern Europe"),
+    "latin_america_caribbean": N_("Latin America and the Caribbean"),
+    "western_europe_others": N_("Western Europe and others"),
 }
 
 

@@ -35,6 +35,7 @@ from app.services import engagements as engagement_service
 from app.services import needs as need_service
 from app.services import overview as overview_service
 from app.services import providers as provider_service
+from app.services.explanation_words import in_request_language
 from matching.crosslingual import TRANSLATED, detect_language
 from matching.preprocessing import UPR_STOP_WORDS, fold_accents
 from matching.ranking import NO_FILTERS, NeedFacts, Preferences, ProviderFilters, Ranked, Vector
@@ -94,14 +95,17 @@ def provider_history(session: Session, *, state: str | None, themes: Sequence[st
 
 
 def explanation_of(ranked: Ranked) -> Explanation:
-    """The API form of why `ranked` scored as it did."""
-    return Explanation(
-        terms=[TermOut(term=t, weight=w) for t, w in ranked.terms],
-        themes=list(ranked.themes),
-        signals={
-            k: SignalOut(value=round(s.value, 6), weight=s.weight, detail=s.detail) for k, s in ranked.signals.items()
-        },
-        summary=ranked.summary,
+    """The API form of why `ranked` scored as it did, its words in the request's language."""
+    return in_request_language(
+        Explanation(
+            terms=[TermOut(term=t, weight=w) for t, w in ranked.terms],
+            themes=list(ranked.themes),
+            signals={
+                k: SignalOut(value=round(s.value, 6), weight=s.weight, detail=s.detail)
+                for k, s in ranked.signals.items()
+            },
+            summary=ranked.summary,
+        )
     )
 
 

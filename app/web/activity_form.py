@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from app.core.jsontypes import JsonObject
 from app.web.forms import FieldError, first
+from app.web.i18n import N_, gettext
 from app.web.picker import PickState
 
 TEXT_FIELDS = ("provider_id", "need_id", "title", "modality", "status", "start_date", "end_date", "funding_source")
@@ -51,7 +52,9 @@ class ActivityFormState(PickState):
     def payload(self) -> JsonObject:
         """The body `POST /v1/activities` would take; a date that is not one becomes an error on its field."""
         if not self.provider_id:
-            self.errors.append(FieldError("provider_id", "Choose the organisation that carries out the activity."))
+            self.errors.append(
+                FieldError("provider_id", gettext("Choose the organisation that carries out the activity."))
+            )
         return {
             "provider_id": self.provider_id or None,
             "state": self.state,
@@ -74,34 +77,38 @@ class ActivityFormState(PickState):
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            which = "start" if name == "start_date" else "end"
-            self.errors.append(FieldError(name, f"Write the {which} date as year-month-day, for example 2025-03-31."))
+            message = (
+                N_("Write the start date as year-month-day, for example 2025-03-31.")
+                if name == "start_date"
+                else N_("Write the end date as year-month-day, for example 2025-03-31.")
+            )
+            self.errors.append(FieldError(name, gettext(message)))
             return None
 
 
 LABELS: Mapping[str, str] = {
-    "provider_id": "The provider",
-    "state": "The State",
-    "need_id": "The need",
-    "recommendation_ids": "Recommendations",
-    "title": "The title",
-    "description": "The description",
-    "modality": "Kind of help",
-    "status": "Status",
-    "start_date": "The start date",
-    "end_date": "The end date",
-    "funding_source": "Funding",
-    "outcomes": "Outcomes",
+    "provider_id": N_("The provider"),
+    "state": N_("The State"),
+    "need_id": N_("The need"),
+    "recommendation_ids": N_("Recommendations"),
+    "title": N_("The title"),
+    "description": N_("The description"),
+    "modality": N_("Kind of help"),
+    "status": N_("Status"),
+    "start_date": N_("The start date"),
+    "end_date": N_("The end date"),
+    "funding_source": N_("Funding"),
+    "outcomes": N_("Outcomes"),
 }
 MESSAGES: Mapping[tuple[str, str], str] = {
-    ("title", "string_too_short"): "Give the activity a title of at least 3 characters.",
-    ("title", "missing"): "Give the activity a title.",
-    ("modality", "literal_error"): "Choose the kind of help from the list.",
-    ("modality", "missing"): "Choose the kind of help from the list.",
-    ("status", "literal_error"): "Choose the status from the list.",
-    ("recommendation_ids", "too_long"): "An activity may cite at most 200 recommendations; untick some.",
+    ("title", "string_too_short"): N_("Give the activity a title of at least 3 characters."),
+    ("title", "missing"): N_("Give the activity a title."),
+    ("modality", "literal_error"): N_("Choose the kind of help from the list."),
+    ("modality", "missing"): N_("Choose the kind of help from the list."),
+    ("status", "literal_error"): N_("Choose the status from the list."),
+    ("recommendation_ids", "too_long"): N_("An activity may cite at most 200 recommendations; untick some."),
 }
 # Sentences for the service's refusals that a form can still meet (the others cannot be sent from it).
 PROBLEM_MESSAGES: Mapping[str, str] = {
-    "end_date": "The end date is before the start date: correct one of them.",
+    "end_date": N_("The end date is before the start date: correct one of them."),
 }

@@ -34,7 +34,8 @@ from app.services import overview as overview_service
 from app.web import picker
 from app.web.activity_form import LABELS, MESSAGES, PROBLEM_MESSAGES, ActivityFormState
 from app.web.forms import FieldError, blank, first, from_problem, from_validation, int_or
-from app.web.labels import state_name
+from app.web.i18n import N_, gettext
+from app.web.labels import local_state_name, state_name
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, redirect, render, safe_next
 
@@ -43,7 +44,7 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
 WAITING_LIMIT = 50  # activities listed in each "waiting" section
 NEED_CHOICES = 100  # needs offered in the form's list
-STALE = "Someone changed this activity after you opened the page. Check it again below, then answer."
+STALE = N_("Someone changed this activity after you opened the page. Check it again below, then answer.")
 
 
 # --- the list --------------------------------------------------------------------------
@@ -209,7 +210,10 @@ def create_activity(
         try:
             row = activity_service.create_activity(session, principal=principal, data=data)
         except UnprocessableEntity as exc:
-            values.errors = [FieldError(e.field, PROBLEM_MESSAGES.get(e.field, e.message)) for e in from_problem(exc)]
+            values.errors = [
+                FieldError(e.field, gettext(PROBLEM_MESSAGES[e.field]) if e.field in PROBLEM_MESSAGES else e.message)
+                for e in from_problem(exc)
+            ]
         else:
             return redirect(request, f"/activities/{row.id}", flash="activity_recorded")
     return _render_form(request, session, principal, values, status_code=422)
@@ -224,8 +228,10 @@ def check_may_record(principal: Principal) -> None:
     if may_record(principal):
         return
     if principal.role == "provider":
-        raise Forbidden("Create your organisation’s profile first: providers record activities once they have one.")
-    raise Forbidden("Activities are recorded by the State or the provider involved, or by an administrator.")
+        raise Forbidden(
+            gettext("Create your organisation’s profile first: providers record activities once they have one.")
+        )
+    raise Forbidden(gettext("Activities are recorded by the State or the provider involved, or by an administrator."))
 
 
 def _fix_parties(principal: Principal, form: ActivityFormState) -> None:
@@ -233,8 +239,8 @@ def _fix_parties(principal: Principal, form: ActivityFormState) -> None:
     if principal.role == "state":
         if form.state and form.state != principal.state:
             raise Forbidden(
-                f"You are signed in for {state_name(principal.state)}; "
-                f"you may not record activities of {state_name(form.state)}."
+                gettext("You are signed in for %(mine)s; you may not record activities of %(other)s.")
+                % {"mine": local_state_name(principal.state), "other": local_state_name(form.state)}
             )
         form.state = principal.state
     elif principal.role == "provider":
@@ -364,6 +370,9 @@ def _stale(request: Request, session: SessionDep, principal: Principal, activity
     """The page again, as saved now, saying why the answer was not recorded (409)."""
     session.rollback()
     row = activity_service.get_activity(session, principal=principal, activity_id=activity_id)
-    already = {"confirmed": "This activity is already confirmed.", "declined": "This activity was already declined."}
-    request.state.web.notices.append(already.get(row.confirmation, STALE))
+    already = {
+        "confirmed": N_("This activity is already confirmed."),
+        "declined": N_("This activity was already declined."),
+    }
+    request.state.web.notices.append(gettext(already.get(row.confirmation, STALE)))
     return _detail(request, session, principal, row, status_code=409)

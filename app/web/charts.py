@@ -17,6 +17,8 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from app.web.i18n import gettext, number, percent
+
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
 LABEL_WIDTH = 240
@@ -79,7 +81,16 @@ def coverage_bars(
     for index, row in enumerate(rows):
         covered = max(0, min(row.covered, row.total))
         share = round(100 * covered / row.total) if row.total else 0
-        sentences.append(f"{row.label}: {covered} of {row.total} {unit} covered ({share}%).")
+        sentences.append(
+            gettext("%(label)s: %(covered)s of %(total)s %(unit)s covered (%(share)s).")
+            % {
+                "label": row.label,
+                "covered": number(covered),
+                "total": number(row.total),
+                "unit": gettext(unit),
+                "share": percent(share / 100),
+            }
+        )
         y = TOP + index * row_height
         full = round(bar_width * row.total / largest) if largest else 0
         done = round(bar_width * covered / largest) if largest else 0
@@ -99,12 +110,12 @@ def coverage_bars(
             f'<rect class="chart-total" x="{label_width}" y="{y}" width="{max(full, 1)}" height="{BAR_HEIGHT}"/>'
             f'<rect class="chart-covered" x="{label_width}" y="{y}" width="{done}" height="{BAR_HEIGHT}"/>'
             f'<text class="chart-value" x="{label_width + max(full, 1) + 6}" y="{text_y}">'
-            f"{covered} / {row.total}</text>"
+            f"{number(covered)} / {number(row.total)}</text>"
             f"</g>"
         )
     if not rows:
-        sentences.append("No data.")
-        parts.append(f'<text class="chart-label" x="8" y="{TOP + BAR_HEIGHT - 4}">No data</text>')
+        sentences.append(gettext("No data."))
+        parts.append(f'<text class="chart-label" x="8" y="{TOP + BAR_HEIGHT - 4}">{escape(gettext("No data"))}</text>')
     return _svg(chart_id, title, " ".join(sentences), parts, width=width, height=height, narrow=narrow)
 
 
@@ -132,12 +143,14 @@ class StackRow:
 
 
 def usd_text(value: float) -> str:
-    """An amount as the charts write it: "USD 46.8 million", or whole dollars under 100,000."""
-    return f"USD {value / 1e6:,.1f} million" if value >= 1e5 else f"USD {value:,.0f}"
+    """An amount as the charts write it, in the page's language: "USD 46.8 million", or whole dollars under 100,000."""
+    if value >= 1e5:
+        return gettext("USD %(amount)s million") % {"amount": number(value / 1e6, 1)}
+    return gettext("USD %(amount)s") % {"amount": number(value, 0)}
 
 
 def _number(value: float, unit: str) -> str:
-    return usd_text(value) if unit == "USD" else f"{value:,.0f}"
+    return usd_text(value) if unit == "USD" else number(value, 0)
 
 
 def _value_text(row: StackRow, unit: str, *, grouped: bool) -> str:
@@ -191,7 +204,12 @@ def stacked_bars(
         y = TOP + legend_height + index * row_height
         words = ", ".join(f"{name} {_number(v, unit)}" for name, v in zip(parts, row.parts, strict=True))
         total = sum(row.parts)
-        sentences.append(f"{row.label}: {words}" + ("." if grouped else f" (total {_number(total, unit)})."))
+        sentences.append(
+            gettext("%(label)s: %(parts)s.") % {"label": row.label, "parts": words}
+            if grouped
+            else gettext("%(label)s: %(parts)s (total %(total)s).")
+            % {"label": row.label, "parts": words, "total": _number(total, unit)}
+        )
         if narrow:
             out.append(
                 f'<text class="chart-label" x="0" y="{y + 13}">{escape(_clip(row.label, NARROW_LABEL_CHARS))}</text>'
@@ -221,8 +239,10 @@ def stacked_bars(
         else:
             out.append(f'<text class="chart-value" x="{end + 6:.1f}" y="{y + band // 2 + 4}">{escape(shown)}</text>')
     if not rows:
-        sentences.append("No data.")
-        out.append(f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">No data</text>')
+        sentences.append(gettext("No data."))
+        out.append(
+            f'<text class="chart-label" x="8" y="{TOP + legend_height + 13}">{escape(gettext("No data"))}</text>'
+        )
     return _svg(chart_id, title, " ".join(sentences), out, width=width, height=height, narrow=narrow)
 
 

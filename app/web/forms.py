@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from app.core.errors import Conflict, PreconditionFailed, Problem, UnprocessableEntity
 from app.reference.languages import language_code
+from app.web.i18n import N_, gettext
 
 FORM = "form"  # errors about the whole form, not one field
 M = TypeVar("M", bound=BaseModel)
@@ -44,6 +45,17 @@ def _field_of(loc: Iterable[int | str]) -> str:
     return parts[0] if parts else FORM
 
 
+# Sentences for pydantic's error types; `name` is the field's label ("The title"), `lower` the same in lower case.
+_KIND_MESSAGES = {
+    "missing": N_("Fill in %(lower)s."),
+    "string_too_short": N_("%(name)s must be at least %(min)s characters long."),
+    "string_too_long": N_("%(name)s must be at most %(max)s characters long."),
+    "too_short": N_("Choose at least %(min)s for %(lower)s."),
+    "too_long": N_("Choose at most %(max)s for %(lower)s."),
+    "literal_error": N_("Choose one of the values offered for %(lower)s."),
+}
+
+
 def from_validation(
     exc: ValidationError, *, labels: Mapping[str, str], messages: Mapping[tuple[str, str], str] | None = None
 ) -> list[FieldError]:
@@ -53,22 +65,13 @@ def from_validation(
         field = _field_of(err["loc"])
         kind = str(err["type"])
         ctx = err.get("ctx") or {}
-        name = labels.get(field, field.replace("_", " "))
+        name = gettext(labels[field]) if field in labels else field.replace("_", " ")
         custom = (messages or {}).get((field, kind))
+        values = {"name": name, "lower": name.lower(), "min": ctx.get("min_length"), "max": ctx.get("max_length")}
         if custom:
-            text = custom
-        elif kind == "missing":
-            text = f"Fill in {name.lower()}."
-        elif kind == "string_too_short":
-            text = f"{name} must be at least {ctx.get('min_length')} characters long."
-        elif kind == "string_too_long":
-            text = f"{name} must be at most {ctx.get('max_length')} characters long."
-        elif kind == "too_short":
-            text = f"Choose at least {ctx.get('min_length')} for {name.lower()}."
-        elif kind == "too_long":
-            text = f"Choose at most {ctx.get('max_length')} for {name.lower()}."
-        elif kind == "literal_error":
-            text = f"Choose one of the values offered for {name.lower()}."
+            text = gettext(custom) % values
+        elif kind in _KIND_MESSAGES:
+            text = gettext(_KIND_MESSAGES[kind]) % values
         else:
             text = _sentence(f"{name}: {err['msg'].removeprefix('Value error, ')}")
         errors.append(FieldError(field, text))
@@ -131,7 +134,7 @@ def parse_languages(
     for value in ticked:
         code = language_code(value)
         if code is None:
-            errors.append(FieldError(field, f"{value!r} is not a language we know."))
+            errors.append(FieldError(field, gettext("%(value)s is not a language we know.") % {"value": repr(value)}))
         elif code not in codes:
             codes.append(code)
     for item in others.replace(";", ",").split(","):
@@ -142,7 +145,8 @@ def parse_languages(
             errors.append(
                 FieldError(
                     "other_languages",
-                    f"We do not know the language “{item.strip()}”: write its English name, for example Swahili.",
+                    gettext("We do not know the language “%(name)s”: write its English name, for example Swahili.")
+                    % {"name": item.strip()},
                 )
             )
         elif code not in codes:
@@ -180,8 +184,8 @@ def confirm_themes(form: FormData, model: type[M], save: Callable[[M, frozenset[
     try:
         update = model(themes=[str(t) for t in form.getlist("themes")])
     except ValidationError as exc:
-        raise UnprocessableEntity("These themes cannot be saved: at most 30, each a short name.") from exc
+        raise UnprocessableEntity(gettext("These themes cannot be saved: at most 30, each a short name.")) from exc
     try:
         save(update, frozenset({int(version) if version.isdigit() else 0}))
     except PreconditionFailed as exc:
-        raise Conflict(f"Someone changed this meanwhile. {again}") from exc
+        raise Conflict(gettext("Someone changed this meanwhile. %(again)s") % {"again": again}) from exc

@@ -17,13 +17,17 @@ from app.core.identity import Principal
 from app.core.pagination import PageParams
 from app.match_index.index import MatchIndex
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
+from app.reference.themes import translated_label
 from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import PipelineBy, sdg_label
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.web.charts import StackRow, stacked_bars, usd_text
+from app.web.i18n import N_, current_language, gettext
 
-STAGE_NAMES = ("not started", "requested", "under way", "done")
+STAGE_NAMES = (N_("not started"), N_("requested"), N_("under way"), N_("done"))
+# What the pipeline is grouped by, in the charts' titles.
+BY_WORDS = {"theme": N_("theme"), "state": N_("State"), "region": N_("region"), "sdg": N_("SDG")}
 CHART_ROWS = 12
 TABLE = PageParams(limit=250, offset=0)  # every State (and so every theme, region and SDG) in one table
 
@@ -48,7 +52,10 @@ def _chart(
     listed: int,
     grouped: bool = False,
 ) -> Chart:
-    shown = rows[:CHART_ROWS]
+    # The chart's words in the request's language: the parts' names, and the controlled labels of the rows.
+    language = current_language()
+    shown = [StackRow(translated_label(r.label, language), r.parts, r.shown) for r in rows[:CHART_ROWS]]
+    parts = [gettext(p) for p in parts]
     return Chart(
         wide=stacked_bars(shown, chart_id=chart_id, parts=parts, title=title, unit=unit, grouped=grouped),
         narrow=stacked_bars(
@@ -68,7 +75,7 @@ def pipeline_chart(page: PipelinePage, *, title: str, chart_id: str) -> Chart:
         parts=STAGE_NAMES,
         title=title,
         chart_id=chart_id,
-        unit="recommendations",
+        unit=N_("recommendations"),
         listed=len(page.items),
     )
 
@@ -79,20 +86,21 @@ def funding_chart(page: FundingPage, *, title: str, chart_id: str) -> Chart:
         StackRow(
             sdg_label(r.sdg),
             (min(r.available or 0.0, r.required), max(r.required - (r.available or 0.0), 0.0)),
-            shown=f"required {usd_text(r.required)}",
+            shown=gettext("required %(amount)s") % {"amount": usd_text(r.required)},
         )
         for r in page.items
         if r.required is not None
     ]
-    return _chart(
-        rows, len(rows), parts=("available", "gap"), title=title, chart_id=chart_id, unit="USD", listed=len(rows)
-    )
+    parts = (N_("available"), N_("gap"))
+    return _chart(rows, len(rows), parts=parts, title=title, chart_id=chart_id, unit="USD", listed=len(rows))
 
 
 def unserved_chart(page: UnservedPage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label, (r.needs - r.all_declined, r.all_declined)) for r in page.items]
-    parts = ("weak match only", "all requests declined")
-    return _chart(rows, page.total, parts=parts, title=title, chart_id=chart_id, unit="needs", listed=len(page.items))
+    parts = (N_("weak match only"), N_("all requests declined"))
+    return _chart(
+        rows, page.total, parts=parts, title=title, chart_id=chart_id, unit=N_("needs"), listed=len(page.items)
+    )
 
 
 def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
@@ -100,7 +108,7 @@ def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
     return _chart(
         rows,
         page.total,
-        parts=("open needs", "providers"),
+        parts=(N_("open needs"), N_("providers")),
         title=title,
         chart_id=chart_id,
         unit="",
@@ -140,16 +148,25 @@ def dashboard(
         by=by,
         pipeline=flow,
         pipeline_chart=pipeline_chart(
-            flow, title=f"Implementation pipeline of supported recommendations by {by} ({where})", chart_id="pipeline"
+            flow,
+            title=gettext("Implementation pipeline of supported recommendations by %(by)s (%(where)s)")
+            % {"by": gettext(BY_WORDS.get(by, by)), "where": where},
+            chart_id="pipeline",
         ),
         regions=regions,
         unserved=unserved,
-        unserved_chart=unserved_chart(unserved, title=f"Unserved open needs by theme ({where})", chart_id="unserved"),
+        unserved_chart=unserved_chart(
+            unserved, title=gettext("Unserved open needs by theme (%(where)s)") % {"where": where}, chart_id="unserved"
+        ),
         supply=supply,
-        supply_chart=supply_chart(supply, title=f"Open needs and providers by theme ({where})", chart_id="supply"),
+        supply_chart=supply_chart(
+            supply, title=gettext("Open needs and providers by theme (%(where)s)") % {"where": where}, chart_id="supply"
+        ),
         funding=funding,
         funding_chart=funding_chart(
-            funding, title=f"Funding available and gap per SDG, USD ({where})", chart_id="funding"
+            funding,
+            title=gettext("Funding available and gap per SDG, USD (%(where)s)") % {"where": where},
+            chart_id="funding",
         ),
         sdg_source=theme_sdg_source(),
     )

@@ -22,6 +22,7 @@ from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
 from app.web.gaps import dashboard
+from app.web.i18n import gettext
 from app.web.labels import theme_options
 from app.web.session import WebDep
 from app.web.templating import render
@@ -51,7 +52,7 @@ def _slice(state: list[str], region: list[str], group: list[str], theme: list[st
             else:
                 sdgs.append(int(value))
     if errors:
-        raise UnprocessableEntity("Some filters are not valid.", errors=errors)
+        raise UnprocessableEntity(gettext("Some filters are not valid."), errors=errors)
     return Slice.of(
         states=states,
         regions=[r for r in region if r],
@@ -97,8 +98,8 @@ def gaps_page(
             },
             "query": query,
             "states": state_names(session),
-            "regions": REGIONAL_GROUPS,
-            "groups": GROUP_LABELS,
+            "regions": {code: gettext(name) for code, name in REGIONAL_GROUPS.items()},
+            "groups": {code: gettext(name) for code, name in GROUP_LABELS.items()},
             "sdg_names": SDG_NAMES,
             "by_options": list(BY.items()),
             # The controlled themes (UHRI codes), in the order of the list.

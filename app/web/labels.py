@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from app.reference.regions import REGION_LABELS
 from app.reference.themes import controlled_themes, theme_group, theme_name
-from app.web.i18n import N_
+from app.web.i18n import N_, country_name
 
 KIND_LABELS = {
     "un_entity": N_("UN entity"),
@@ -43,14 +43,14 @@ MODALITY_LABELS = {
 
 # The same, as what a provider "offers" in a sentence ("offers training and review of laws").
 MODALITY_PHRASES = {
-    "training": "training",
-    "legal_review": "review of laws and policies",
-    "expert_deployment": "experts on the ground",
-    "funding": "funding",
-    "data_systems": "data systems",
-    "peer_exchange": "peer exchanges",
-    "equipment": "equipment",
-    "other": "other help",
+    "training": N_("training"),
+    "legal_review": N_("review of laws and policies"),
+    "expert_deployment": N_("experts on the ground"),
+    "funding": N_("funding"),
+    "data_systems": N_("data systems"),
+    "peer_exchange": N_("peer exchanges"),
+    "equipment": N_("equipment"),
+    "other": N_("other help"),
 }
 
 STATUS_LABELS = {
@@ -118,6 +118,11 @@ def state_name(code: str | None) -> str:
         name = str(official) if official else f"{tail} {head}"
         name = name.removeprefix("The ")
     return name
+
+
+def local_state_name(code: str | None) -> str:
+    """A State's name in the request's language (CLDR: "Mexique", "México"); the English short name otherwise."""
+    return country_name(code, state_name(code))
 
 
 def state_possessive(code: str | None) -> str:
@@ -199,13 +204,6 @@ def theme_options(counts: dict[str, int] | None = None) -> list[tuple[str, str, 
 def theme_heading(value: str) -> str | None:
     """The heading a theme's code stands under, for grouping lists."""
     return theme_group(value)
-
-
-def join_words(items: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")

@@ -25,19 +25,20 @@ from app.services import inbox as inbox_service
 from app.services import overview as overview_service
 from app.web.flash import Flash
 from app.web.forms import first
+from app.web.i18n import N_, gettext
 from app.web.session import FormDep, SignedInDep
 from app.web.templating import Pager, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 REASON_LABELS = {
-    "out_of_scope": "It is outside our field of work",
-    "no_capacity": "We have no capacity now",
-    "no_funding": "We have no funding for it",
-    "timing": "The timing does not suit us",
-    "other": "Another reason",
+    "out_of_scope": N_("It is outside our field of work"),
+    "no_capacity": N_("We have no capacity now"),
+    "no_funding": N_("We have no funding for it"),
+    "timing": N_("The timing does not suit us"),
+    "other": N_("Another reason"),
 }
-STALE = "Someone answered or changed this meanwhile. The page now shows where it stands."
+STALE = N_("Someone answered or changed this meanwhile. The page now shows where it stands.")
 
 
 def _version(form: FormData) -> frozenset[int]:
@@ -54,7 +55,7 @@ def _back(request: Request, form: FormData, default: str, *, flash: Flash | None
 def _refused(exc: Exception) -> Conflict:
     """A stale or refused answer, said in words on the error page."""
     if isinstance(exc, PreconditionFailed):
-        return Conflict(STALE)
+        return Conflict(gettext(STALE))
     return Conflict(str(getattr(exc, "detail", exc)))
 
 
@@ -66,7 +67,9 @@ def ask_or_offer(
     message = first(form, "message")
     provider_id = first(form, "provider_id") or None
     if not message:
-        raise UnprocessableEntity("Write a few words to the other party (what you hope for, when), then send again.")
+        raise UnprocessableEntity(
+            gettext("Write a few words to the other party (what you hope for, when), then send again.")
+        )
     data = EngagementCreate(provider_id=provider_id, message=message[:5000])
     engagement_service.create_engagement(session, principal=principal, need_id=need_id, data=data)
     return redirect(request, f"/needs/{need_id}#engagements", flash="request_sent")
@@ -91,7 +94,7 @@ def answer_engagement(
         elif action == "decline":
             reason = first(form, "reason")
             if reason not in DECLINE_REASONS:
-                raise UnprocessableEntity("Choose why you decline, then send again.")
+                raise UnprocessableEntity(gettext("Choose why you decline, then send again."))
             engagement_service.decline_engagement(
                 session,
                 principal=principal,
@@ -104,7 +107,9 @@ def answer_engagement(
                 session, principal=principal, engagement_id=engagement_id, expected=expected
             )
         else:
-            raise UnprocessableEntity(f"{action!r} is not an answer to an engagement.")
+            raise UnprocessableEntity(
+                gettext("%(action)s is not an answer to an engagement.") % {"action": repr(action)}
+            )
     except (PreconditionFailed, Conflict) as exc:
         raise _refused(exc) from exc
     answered: dict[str, Flash] = {
@@ -128,7 +133,9 @@ def answer_activity(
         else:
             reason = first(form, "reason")
             if len(reason) < 3:
-                raise UnprocessableEntity("Say in a few words why the activity did not take place as recorded.")
+                raise UnprocessableEntity(
+                    gettext("Say in a few words why the activity did not take place as recorded.")
+                )
             activity_service.decline_activity(
                 session,
                 principal=principal,

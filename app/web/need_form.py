@@ -15,9 +15,11 @@ from typing import Protocol
 from starlette.datastructures import FormData
 
 from app.core.jsontypes import JsonObject
+from app.reference.themes import translated_label
 from app.reference.vocab import MAX_RECOMMENDATIONS
 from app.web.explain import DraftView
 from app.web.forms import first, int_or, parse_languages
+from app.web.i18n import N_, current_language, gettext, ngettext, number, word_list
 from app.web.picker import PickState
 
 TITLE_MAX = 200
@@ -55,16 +57,26 @@ def need_title(recommendations: Sequence[Cited]) -> str:
             remaining -= covered
         if not remaining or len(names) == 2:
             break
+    # In the language of the request that files the need (its title is the State's own words from then on).
+    language = current_language()
+    names = [translated_label(name, language) for name in names]
+    tail = ngettext(
+        "support to implement %(num)s supported recommendation",
+        "support to implement %(num)s supported recommendations",
+        n,
+    ) % {"num": number(n)}
     if not names:
-        label = "Support"
-    elif remaining:
-        label = f"{', '.join(names)} and other themes"
-    else:
-        label = " and ".join(names)
-    tail = f"support to implement {n} supported recommendation{'' if n == 1 else 's'}"
-    title = f"{label}: {tail}" if names else f"Support to implement {n} supported recommendation{'' if n == 1 else 's'}"
+        return ngettext(
+            "Support to implement %(num)s supported recommendation",
+            "Support to implement %(num)s supported recommendations",
+            n,
+        ) % {"num": number(n)}
+    others = N_("%(themes)s and other themes")
+    label = gettext(others) % {"themes": ", ".join(names)} if remaining else word_list(names)
+    title = gettext("%(themes)s: %(tail)s") % {"themes": label, "tail": tail}
     if len(title) > TITLE_MAX:
-        title = f"{names[0][: TITLE_MAX - len(tail) - 20].rstrip()} and other themes: {tail}"
+        short = names[0][: TITLE_MAX - len(tail) - 20].rstrip()
+        title = gettext("%(themes)s: %(tail)s") % {"themes": gettext(others) % {"themes": short}, "tail": tail}
     return title
 
 
@@ -135,21 +147,21 @@ def merge_drafts(drafts: Sequence[DraftView]) -> list[tuple[str, list[str]]]:
 
 # Sentences for the need form's mistakes (pydantic error type -> what to do).
 LABELS: Mapping[str, str] = {
-    "title": "The title",
-    "description": "The description",
-    "recommendation_ids": "Recommendations",
-    "languages": "Languages",
-    "modalities": "Kinds of help",
-    "priority": "Priority",
-    "visibility": "Who can see it",
-    "status": "Status",
-    "state": "State",
+    "title": N_("The title"),
+    "description": N_("The description"),
+    "recommendation_ids": N_("Recommendations"),
+    "languages": N_("Languages"),
+    "modalities": N_("Kinds of help"),
+    "priority": N_("Priority"),
+    "visibility": N_("Who can see it"),
+    "status": N_("Status"),
+    "state": N_("State"),
 }
 MESSAGES: Mapping[tuple[str, str], str] = {
-    ("recommendation_ids", "too_short"): "Tick at least one recommendation the need is about.",
-    ("recommendation_ids", "too_long"): f"A need may cite at most {MAX_RECOMMENDATIONS} recommendations; untick some.",
-    ("title", "string_too_short"): "Give the need a title of at least 3 characters.",
-    ("title", "missing"): "Give the need a title.",
-    ("title", "string_too_long"): "Shorten the title to 200 characters or fewer.",
-    ("description", "string_too_long"): "Shorten the description to 10,000 characters or fewer.",
+    ("recommendation_ids", "too_short"): N_("Tick at least one recommendation the need is about."),
+    ("recommendation_ids", "too_long"): N_("A need may cite at most %(max)s recommendations; untick some."),
+    ("title", "string_too_short"): N_("Give the need a title of at least 3 characters."),
+    ("title", "missing"): N_("Give the need a title."),
+    ("title", "string_too_long"): N_("Shorten the title to 200 characters or fewer."),
+    ("description", "string_too_long"): N_("Shorten the description to 10,000 characters or fewer."),
 }

@@ -30,7 +30,8 @@ from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.web import activity_pages, explain, picker
 from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, problem_errors, validate_all
-from app.web.labels import label, state_name
+from app.web.i18n import N_, gettext
+from app.web.labels import label, local_state_name, state_name
 from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
@@ -39,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str | None, Query(max_length=200)]
 RELATED_LIMIT = 50
-STALE = (
+STALE = N_(
     "Someone changed this need while you were editing it. The form now shows the saved need: make your changes again."
 )
 
@@ -91,7 +92,8 @@ def _check_may_file(principal: Principal, state: str | None) -> None:
         if state is None or principal.role not in {"state", "admin"}:
             raise
         raise Forbidden(
-            f"You are signed in for {state_name(principal.state)}; you may not file needs for {state_name(state)}."
+            gettext("You are signed in for %(mine)s; you may not file needs for %(other)s.")
+            % {"mine": local_state_name(principal.state), "other": local_state_name(state)}
         ) from None
 
 
@@ -300,7 +302,10 @@ def _engagements_on(session: SessionDep, principal: Principal, need: Need) -> En
 def _editable(session: SessionDep, principal: Principal, need_id: str) -> Need:
     need = need_service.get_need(session, principal=principal, need_id=need_id)
     if not access.can_write_need(principal, need):
-        raise Forbidden(f"This need belongs to {state_name(need.state)}; only its own State may change it.")
+        raise Forbidden(
+            gettext("This need belongs to %(state)s; only its own State may change it.")
+            % {"state": local_state_name(need.state)}
+        )
     return need
 
 
@@ -363,7 +368,7 @@ def update_need(
     except PreconditionFailed:
         session.rollback()
         fresh = _form_of(session, need_service.get_need(session, principal=principal, need_id=need_id))
-        fresh.errors = [FieldError(FORM, STALE)]
+        fresh.errors = [FieldError(FORM, gettext(STALE))]
         return _render_form(request, session, principal, fresh, need=need, status_code=409)
     else:
         return redirect(request, f"/needs/{need.id}", flash="need_saved")
@@ -379,7 +384,7 @@ def change_need_status(
     status = str(form.get("status") or "")
     version = str(form.get("version") or "")
     if status not in NEED_STATUSES:
-        raise UnprocessableEntity(f"{status!r} is not a status of a need.")
+        raise UnprocessableEntity(gettext("%(status)s is not a status of a need.") % {"status": repr(status)})
     try:
         need_service.update_need(
             session,
@@ -389,7 +394,7 @@ def change_need_status(
             expected=frozenset({int(version) if version.isdigit() else 0}),
         )
     except PreconditionFailed as exc:
-        raise Conflict(f"{STALE.split('.')[0]}. Reload the need's page and try again.") from exc
+        raise Conflict(gettext("Someone changed this need meanwhile. Reload the need's page and try again.")) from exc
     return redirect(request, f"/needs/{need.id}", flash="need_closed" if status == "closed" else "need_reopened")
 
 
@@ -405,6 +410,6 @@ def confirm_need_themes(
         lambda update, expected: need_service.update_need(
             session, principal=principal, need_id=need.id, data=update, expected=expected
         ),
-        "Reload the need's page and confirm its themes again.",
+        gettext("Reload the need's page and confirm its themes again."),
     )
     return redirect(request, f"/needs/{need.id}", flash="themes_saved")

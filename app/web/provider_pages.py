@@ -39,6 +39,7 @@ from app.web.forms import (
     parse_languages,
     validate_all,
 )
+from app.web.i18n import N_, gettext
 from app.web.labels import state_name, theme_options
 from app.web.session import FormDep, SignedInDep, WebDep
 from app.web.templating import Pager, language_choices, redirect, render
@@ -48,26 +49,28 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
 
 LABELS = {
-    "name": "The name",
-    "acronym": "The acronym",
-    "kind": "Kind of organisation",
-    "description": "The description of your expertise",
-    "themes": "Themes",
-    "countries": "Countries",
-    "regions": "Regions",
-    "languages": "Languages",
-    "modalities": "Kinds of help",
-    "website": "The website",
-    "contact_email": "The contact e-mail",
+    "name": N_("The name"),
+    "acronym": N_("The acronym"),
+    "kind": N_("Kind of organisation"),
+    "description": N_("The description of your expertise"),
+    "themes": N_("Themes"),
+    "countries": N_("Countries"),
+    "regions": N_("Regions"),
+    "languages": N_("Languages"),
+    "modalities": N_("Kinds of help"),
+    "website": N_("The website"),
+    "contact_email": N_("The contact e-mail"),
 }
 MESSAGES = {
-    ("name", "string_too_short"): "Give the organisation's name.",
-    ("description", "string_too_short"): "Describe your expertise in at least 20 characters: the matching reads it.",
-    ("description", "missing"): "Describe your expertise in at least 20 characters: the matching reads it.",
-    ("kind", "literal_error"): "Choose the kind of organisation from the list.",
-    ("themes", "too_long"): "List at most 30 themes.",
+    ("name", "string_too_short"): N_("Give the organisation's name."),
+    ("description", "string_too_short"): N_(
+        "Describe your expertise in at least 20 characters: the matching reads it."
+    ),
+    ("description", "missing"): N_("Describe your expertise in at least 20 characters: the matching reads it."),
+    ("kind", "literal_error"): N_("Choose the kind of organisation from the list."),
+    ("themes", "too_long"): N_("List at most 30 themes."),
 }
-STALE = (
+STALE = N_(
     "Someone changed this profile while you were editing it. "
     "The form now shows the saved profile: make your changes again."
 )
@@ -118,8 +121,10 @@ def list_providers(
 def _check_may_register(principal: Principal) -> None:
     if not access.can_create_provider(principal):
         if principal.role == "provider":
-            raise Forbidden("Your key already has a profile; edit it from “My profile” instead.")
-        raise Forbidden("Only an organisation's provider key (before it has a profile) or an administrator registers.")
+            raise Forbidden(gettext("Your key already has a profile; edit it from “My profile” instead."))
+        raise Forbidden(
+            gettext("Only an organisation's provider key (before it has a profile) or an administrator registers.")
+        )
 
 
 class ProviderFormValues(TypedDict):
@@ -286,7 +291,11 @@ def _read(form: FormData, existing: Sequence[str] = ()) -> tuple[ProviderFormVal
         errors.append(
             FieldError(
                 "themes",
-                f"Themes: “{text}” is not a theme of the list; tick the themes in the list, or type one of its names.",
+                gettext(
+                    "Themes: “%(text)s” is not a theme of the list; "
+                    "tick the themes in the list, or type one of its names."
+                )
+                % {"text": text},
             )
         )
     values: ProviderFormValues = {
@@ -310,7 +319,12 @@ def _read(form: FormData, existing: Sequence[str] = ()) -> tuple[ProviderFormVal
             continue
         code = resolve_iso3(name.strip())
         if code is None:
-            errors.append(FieldError("countries", f"We do not know the country “{name.strip()}”: write its name."))
+            errors.append(
+                FieldError(
+                    "countries",
+                    gettext("We do not know the country “%(name)s”: write its name.") % {"name": name.strip()},
+                )
+            )
         elif code not in countries:
             countries.append(code)
     payload: JsonObject = {
@@ -327,14 +341,16 @@ def _read(form: FormData, existing: Sequence[str] = ()) -> tuple[ProviderFormVal
         "contact_email": values["contact_email"] or None,
     }
     if not values["kind"]:
-        errors.append(FieldError("kind", "Choose the kind of organisation from the list."))
+        errors.append(FieldError("kind", gettext("Choose the kind of organisation from the list.")))
     return values, payload, errors
 
 
 def _own(session: SessionDep, principal: Principal, provider_id: str) -> Provider:
     row = provider_service.get_provider(session, provider_id=provider_id)
     if not access.can_write_provider(principal, row):
-        raise Forbidden(f"You are not signed in for {row.name}; only its own key may edit this profile.")
+        raise Forbidden(
+            gettext("You are not signed in for %(name)s; only its own key may edit this profile.") % {"name": row.name}
+        )
     return row
 
 
@@ -369,7 +385,9 @@ def update_provider(
         except PreconditionFailed:
             session.rollback()
             fresh = provider_service.get_provider(session, provider_id=provider_id)
-            return _form(request, _values_of(fresh), [FieldError(FORM, STALE)], provider=fresh, status_code=409)
+            return _form(
+                request, _values_of(fresh), [FieldError(FORM, gettext(STALE))], provider=fresh, status_code=409
+            )
         else:
             return redirect(request, f"/providers/{row.id}", flash="profile_saved")
     return _form(request, values, errors, provider=row, status_code=422)
@@ -387,6 +405,6 @@ def confirm_provider_themes(
         lambda update, expected: provider_service.update_provider(
             session, principal=principal, provider_id=row.id, data=update, expected=expected
         ),
-        "Reload the profile and confirm its themes again.",
+        gettext("Reload the profile and confirm its themes again."),
     )
     return redirect(request, f"/providers/{row.id}", flash="themes_saved")

@@ -27,15 +27,17 @@ from app.reference.regions import REGION_LABELS, region_of
 from app.reference.vocab import SCORE_GOOD as GOOD
 from app.reference.vocab import SCORE_STRONG as STRONG
 from app.services.matching import UPR_STOP_WORDS, fold_accents
-from app.web.labels import MODALITY_PHRASES, join_words, state_name, state_possessive
+from app.web.i18n import DEFAULT_LANGUAGE, N_, current_language, gettext, language_name, word_list
+from app.web.labels import MODALITY_PHRASES, local_state_name, state_possessive
 
 MAX_PHRASES = 3
 
 # The score bands (strong, good, possible) are shared with the analytics: see app/reference/vocab.py.
-BAND_SENTENCE = (
+BAND_SENTENCE = N_(
     "Strong means a score of 0.35 or more (about the best sixth of the partners suggested on the demo data), "
     "good 0.25 to 0.35 (about half of them), possible below 0.25."
 )
+BAND_LABELS = {"strong": N_("Strong match"), "good": N_("Good match"), "possible": N_("Possible match")}
 
 # Words too general to say why two texts fit, even when both use them: the UPR's own
 # vocabulary ("recommendations", "human rights") and words of any project description.
@@ -63,7 +65,8 @@ class Band:
 
     @property
     def label(self) -> str:
-        return {"strong": "Strong match", "good": "Good match"}.get(self.name, "Possible match")
+        """The band in words, in the language of the request (app/http/middleware.py sets it)."""
+        return gettext(BAND_LABELS.get(self.name, BAND_LABELS["possible"]))
 
 
 def band_of(score: float) -> Band:
@@ -139,34 +142,45 @@ def _contains(longer: str, shorter: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(shorter)}(?!\w)", longer) is not None
 
 
+# The ticks are built while a request is answered, so gettext() gives them in its language.
+
+
 def presence_tick(value: float, state: str | None) -> str | None:
     """ "works in Mexico" (1), "works in Mexico's region (...)" (0.6), "works worldwide" (0.3)."""
     if value <= 0 or not state:
         return None
     if value >= 1:
-        return f"works in {state_name(state)}"
+        return gettext("works in %(place)s") % {"place": local_state_name(state)}
     if value >= 0.6:
         region = region_of(state)
-        where = f" ({REGION_LABELS[region]})" if region in REGION_LABELS else ""
-        return f"works in {state_possessive(state)} region{where}"
-    return "works worldwide"
+        if region not in REGION_LABELS:
+            return gettext("works in the region of %(state)s") % {"state": local_state_name(state)}
+        where = gettext(REGION_LABELS[region])
+        if current_language() == DEFAULT_LANGUAGE:  # English says "Mexico's region", a possessive no catalogue has
+            return f"works in {state_possessive(state)} region ({where})"
+        return gettext("works in the region of %(state)s (%(region)s)") % {
+            "state": local_state_name(state),
+            "region": where,
+        }
+    return gettext("works worldwide")
 
 
 def language_tick(wanted: Iterable[str], offered: Iterable[str]) -> str | None:
-    common = sorted({language_label(c) for c in set(wanted) & set(offered)})
-    return f"works in {join_words(common)}" if common else None
+    common = sorted({language_name(c, language_label(c)) for c in set(wanted) & set(offered)})
+    return gettext("works in %(languages)s") % {"languages": word_list(common)} if common else None
 
 
 def modality_tick(wanted: Iterable[str], offered: Iterable[str]) -> str | None:
     common = [m for m in MODALITY_PHRASES if m in set(wanted) & set(offered)]
-    return f"offers {join_words([MODALITY_PHRASES[m] for m in common])}" if common else None
+    offers = word_list(gettext(MODALITY_PHRASES[m]) for m in common)
+    return gettext("offers %(help)s") % {"help": offers} if common else None
 
 
 def history_tick(value: float, state: str | None) -> str | None:
     if value >= 1 and state:
-        return f"has cooperated with {state_name(state)}"
+        return gettext("has cooperated with %(state)s") % {"state": local_state_name(state)}
     if value > 0:
-        return "has cooperated on these themes"
+        return gettext("has cooperated on these themes")
     return None
 
 

@@ -39,6 +39,7 @@ from app.http.credentials import SESSION_MAX_AGE_S
 from app.http.sessions import get_session
 from app.services import web_sessions
 from app.services.keys import principal_for_key_id
+from app.web.i18n import gettext
 
 COOKIE_NAME = "upr_session"
 CSRF_FIELD = "csrf_token"
@@ -196,13 +197,16 @@ def get_web_context(
             else:
                 web.sign_out()
                 web.notices.append(
-                    f"Your session ended: you signed out, or it was idle for more than "
-                    f"{settings.WEB_SESSION_IDLE_MINUTES} minutes. Sign in again."
+                    gettext(
+                        "Your session ended: you signed out, or it was idle for more than %(minutes)s minutes. "
+                        "Sign in again."
+                    )
+                    % {"minutes": settings.WEB_SESSION_IDLE_MINUTES}
                 )
         except Unauthorized:
             web_sessions.end(session, sid=token.sid)
             web.sign_out()
-            web.notices.append("Your session ended because its API key was revoked. Sign in again.")
+            web.notices.append(gettext("Your session ended because its API key was revoked. Sign in again."))
     request.state.web = web
     return web
 

@@ -28,6 +28,7 @@ from app.web.labels import (
     field_label,
     first_sentence,
     label,
+    local_state_name,
     state_name,
     theme_markup,
     theme_options,
@@ -122,13 +123,13 @@ environment.filters["modality_pair"] = lambda value: (
     i18n.gettext(MODALITY_LABELS.get(str(value), label(value))),
 )
 environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
-environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({pair[1]})")
+environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({i18n.number(pair[1])})")
 environment.filters["pair"] = lambda value: (value, value)
-environment.filters["cycle_option"] = lambda cycle: (cycle, f"Cycle {cycle}")
-environment.filters["session_option"] = lambda number: (number, f"Session {number}")
+environment.filters["cycle_option"] = lambda cycle: (cycle, i18n.gettext("Cycle %(cycle)s") % {"cycle": cycle})
+environment.filters["session_option"] = lambda number: (number, i18n.gettext("Session %(number)s") % {"number": number})
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
-environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({facet.count:,})")
-environment.filters["state_name"] = lambda code: i18n.country_name(code, state_name(code))
+environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({i18n.number(facet.count)})")
+environment.filters["state_name"] = local_state_name
 environment.filters["first_sentence"] = first_sentence
 # `{% if code is unknown_country %}`: a filter's country code no country has (the page says so, plainly).
 environment.tests["unknown_country"] = lambda code: bool(code) and not is_iso3(str(code))

@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from app.core.i18n import N_
 from app.core.jsontypes import JsonObject
 from app.reference.regions import REGIONAL_GROUPS_FILE, region_of
 
 REFERENCE = REGIONAL_GROUPS_FILE.parent
 GROUPS_FILE = REFERENCE / "ldc_sids.json"
 THEME_SDG_FILE = REFERENCE / "theme_sdg.json"
-GROUP_LABELS = {"ldc": "Least developed countries", "sids": "Small island developing States"}
+GROUP_LABELS = {"ldc": N_("Least developed countries"), "sids": N_("Small island developing States")}
 
 
 @lru_cache(maxsize=1)

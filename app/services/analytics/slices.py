@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlmodel import col
 
+from app.core.i18n import N_, current_language, gettext
 from app.models.common import table_of
 from app.models.need import Need, NeedRecommendation, NeedTheme
 from app.models.recommendation import Recommendation, RecommendationSdg, RecommendationTheme
 from app.reference.regions import regional_groups
-from app.reference.themes import resolve_theme, spellings_of, theme_index_values, theme_name
+from app.reference.themes import resolve_theme, spellings_of, theme_index_values, theme_name, translated_label
 from app.services.analytics.reference import folded_theme_sdgs, group_members, themes_on_sdgs
 
 R = table_of(Recommendation)
@@ -76,17 +77,18 @@ class Slice:
     def describe(self) -> str:
         """The slice in words, for reports and exports."""
         parts = []
+        language = current_language()
         for name, values in (
-            ("State", self.states),
-            ("regional group", self.regions),
-            ("group", tuple(g.upper() for g in self.groups)),
-            ("theme", tuple(theme_name(t) for t in self.themes)),
-            ("SDG", self.sdgs),
-            ("cycle", self.cycles),
+            (N_("State %(values)s"), self.states),
+            (N_("regional group %(values)s"), self.regions),
+            (N_("group %(values)s"), tuple(g.upper() for g in self.groups)),
+            (N_("theme %(values)s"), tuple(translated_label(theme_name(t), language) for t in self.themes)),
+            (N_("SDG %(values)s"), self.sdgs),
+            (N_("cycle %(values)s"), self.cycles),
         ):
             if values:
-                parts.append(f"{name} {' or '.join(str(v) for v in values)}")
-        return "; ".join(parts) if parts else "every State"
+                parts.append(gettext(name) % {"values": gettext(" or ").join(str(v) for v in values)})
+        return "; ".join(parts) if parts else gettext("every State")
 
 
 def _in(column: Any, values: frozenset[str] | tuple[Any, ...]) -> ColumnElement[bool]:
