@@ -20,7 +20,7 @@ from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
 from app.reference.validation import is_iso3
 from app.reference.vocab import FORM_LANGUAGES
-from app.services.coverage import SESSION_YEARS
+from app.services.coverage import SESSION_YEARS, session_with_year
 from app.web import i18n
 from app.web.flash import Flash, clear_flash, flash_message, set_flash
 from app.web.labels import (
@@ -141,6 +141,7 @@ environment.filters["session_year_option"] = lambda number: (
     else i18n.gettext("Session %(number)s") % {"number": number},
 )
 environment.filters["session_year"] = lambda number: SESSION_YEARS.get(int(number), "")
+environment.filters["session_with_year"] = session_with_year
 environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = _theme_text
