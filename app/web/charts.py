@@ -34,6 +34,8 @@ NARROW_ROW_HEIGHT = NARROW_LABEL_HEIGHT + ROW_HEIGHT
 NARROW_LABEL_CHARS = 46
 # On a phone a stacked bar fills the width, so its numbers go on a line of their own under it.
 NARROW_VALUE_HEIGHT = 16
+LEGEND_LINE = 22
+LEGEND_CHAR = 7.5  # units a legend character takes, generously: a name never runs into the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +191,25 @@ def stacked_bars(
     # Room for the longest number beside a bar (~7 units a character), so none is cut off.
     value_width = max([VALUE_WIDTH] + [7 * len(t) + 12 for t in texts])
     width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + value_width
-    legend_height = 22
+    # The legend: one entry per part, on as many lines as the chart's width needs (names grow in translation).
+    legend = []
+    x: float = label_width
+    line = 0
+    for name in parts:
+        advance = 24 + LEGEND_CHAR * len(name)
+        if x > label_width and x + advance > width:
+            x, line = float(label_width), line + 1
+        legend.append((x, line, name))
+        x += advance
+    legend_height = LEGEND_LINE * (line + 1)
     height = TOP * 2 + legend_height + row_height * max(len(rows), 1)
     out = []
-    x = label_width
-    for k, name in enumerate(parts):
+    for k, (x, line, name) in enumerate(legend):
+        top = TOP + line * LEGEND_LINE
         out.append(
-            f'<rect class="chart-part-{k}" x="{x}" y="{TOP}" width="12" height="12"/>'
-            f'<text class="chart-label" x="{x + 16}" y="{TOP + 11}">{escape(name)}</text>'
+            f'<rect class="chart-part-{k}" x="{x}" y="{top}" width="12" height="12"/>'
+            f'<text class="chart-label" x="{x + 16}" y="{top + 11}">{escape(name)}</text>'
         )
-        x += 24 + 7 * len(name)
     sentences = []
     for index, row in enumerate(rows):
         y = TOP + legend_height + index * row_height

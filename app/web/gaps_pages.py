@@ -22,14 +22,19 @@ from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
 from app.web.gaps import dashboard
-from app.web.i18n import gettext
+from app.web.i18n import N_, gettext
 from app.web.labels import theme_options
 from app.web.session import WebDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[list[str] | None, Query(max_length=20)]
-BY: dict[PipelineBy, str] = {"theme": "Theme", "state": "State", "region": "UN regional group", "sdg": "SDG"}
+BY: dict[PipelineBy, str] = {
+    "theme": N_("Theme"),
+    "state": N_("State"),
+    "region": N_("UN regional group"),
+    "sdg": N_("SDG"),
+}
 
 
 def _slice(state: list[str], region: list[str], group: list[str], theme: list[str], sdg: list[str]) -> Slice:

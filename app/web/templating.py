@@ -125,6 +125,7 @@ environment.filters["modality_pair"] = lambda value: (
 environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
 environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({i18n.number(pair[1])})")
 environment.filters["pair"] = lambda value: (value, value)
+environment.filters["translated_pair"] = lambda pair: (pair[0], i18n.gettext(pair[1]))  # (code, N_-marked words)
 environment.filters["cycle_option"] = lambda cycle: (cycle, i18n.gettext("Cycle %(cycle)s") % {"cycle": cycle})
 environment.filters["session_option"] = lambda number: (number, i18n.gettext("Session %(number)s") % {"number": number})
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")

@@ -159,3 +159,16 @@ def test_the_counts_have_one_definition_on_every_page(web: TestClient, session: 
     mexico = web.get("/states/MEX").text
     listed = next(r for r in rows if r["_row"] == "Mexico")
     assert _count(r"<strong>([\d,]+)</strong> recommendations received", mexico) == number(listed["Recommendations"])
+
+
+def test_a_long_legend_wraps_inside_the_chart() -> None:
+    """Translated part names are longer: the legend goes on as many lines as needed, none past the edge."""
+    from app.web.charts import LEGEND_CHAR, StackRow, stacked_bars
+
+    names = ("correspondance faible seulement", "toutes les demandes refusées")
+    svg = stacked_bars([StackRow("Torture", (1, 2))], parts=names, title="t", chart_id="u", narrow=True)
+    width = int(re.search(r'viewBox="0 0 (\d+) ', svg).group(1))  # type: ignore[union-attr]
+    entries = re.findall(r'<text class="chart-label" x="([\d.]+)" y="([\d.]+)">([^<]+)</text>', svg)[: len(names)]
+    assert [name for _, _, name in entries] == list(names)
+    assert len({y for _, y, _ in entries}) == 2  # two lines
+    assert all(float(x) + LEGEND_CHAR * len(name) <= width for x, _, name in entries)
