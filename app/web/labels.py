@@ -65,6 +65,8 @@ STATUS_LABELS = {
     "noted": N_("Noted"),
 }
 
+PRIORITY_LABELS = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
+
 VISIBILITY_LABELS = {
     "public": N_("Everyone"),
     "providers": N_("Providers only"),
@@ -134,7 +136,7 @@ def state_possessive(code: str | None) -> str:
 def label(value: object) -> str:
     """A code as words: kinds, kinds of help, regions, statuses; otherwise `snake_case` -> "Snake case"."""
     text = str(value)
-    for table in (KIND_LABELS, MODALITY_LABELS, REGION_LABELS, STATUS_LABELS, VISIBILITY_LABELS):
+    for table in (KIND_LABELS, MODALITY_LABELS, REGION_LABELS, STATUS_LABELS, PRIORITY_LABELS, VISIBILITY_LABELS):
         if text in table:
             return table[text]
     text = text.replace("_", " ")

@@ -22,9 +22,9 @@ from app.http.auth import Principal
 from app.http.deps import PageParamsDep, SessionDep
 from app.models.provider import Provider, ProviderCreate, ProviderUpdate
 from app.reference.countries import resolve_iso3
-from app.reference.languages import language_code, language_label
+from app.reference.languages import language_code
 from app.reference.themes import choose_themes, theme_codes, theme_index_values
-from app.reference.vocab import FORM_LANGUAGES, MODALITIES, PROVIDER_KINDS, REGIONS
+from app.reference.vocab import MODALITIES, PROVIDER_KINDS, REGIONS
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import providers as provider_service
@@ -109,7 +109,7 @@ def list_providers(
             "kinds": PROVIDER_KINDS,
             "regions": REGIONS,
             "themes": directory.provider_themes(session),
-            "languages": sorted(((c, language_label(c)) for c in FORM_LANGUAGES), key=lambda pair: pair[1]),
+            "languages": language_choices([]),
             "pager": Pager(total=total, limit=page.limit, offset=page.offset),
         },
     )

@@ -58,7 +58,8 @@ def query_url(request: Request, **changes: object) -> str:
 def language_choices(current: list[str]) -> list[tuple[str, str]]:
     """(code, name) of the languages a form offers as boxes: the common ones and any already chosen, by name."""
     codes = dict.fromkeys([*FORM_LANGUAGES, *current])
-    return sorted(((code, language_label(code)) for code in codes), key=lambda pair: pair[1])
+    names = ((code, i18n.language_name(code, language_label(code))) for code in codes)  # CLDR, in the page's language
+    return sorted(names, key=lambda pair: pair[1].casefold())
 
 
 @pass_context
@@ -131,6 +132,9 @@ environment.filters["session_option"] = lambda number: (number, i18n.gettext("Se
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
 environment.filters["facet_option"] = lambda facet: (facet.value, f"{facet.value} ({i18n.number(facet.count)})")
 environment.filters["state_name"] = local_state_name
+environment.filters["recommending_states"] = lambda r: ", ".join(
+    [local_state_name(code) for code in r.recommending_states or []] or list(r.recommending_state_names or [])
+)
 environment.filters["first_sentence"] = first_sentence
 # `{% if code is unknown_country %}`: a filter's country code no country has (the page says so, plainly).
 environment.tests["unknown_country"] = lambda code: bool(code) and not is_iso3(str(code))

@@ -286,18 +286,13 @@ def ticked(driver: WebDriver) -> set[str]:
 # --- every page kind, signed out and in, at both widths --------------------------------
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver, site: Site, width: int) -> None:
-    data = site.data
-    set_width(browser, width)
-    browser.delete_all_cookies()
-    anonymous = {
+def public_pages(data: Seed) -> dict[str, str]:
+    """A page of every kind a visitor sees without signing in (screenshot name -> path)."""
+    return {
         "home": "/",
         "signin": "/signin",
         "recommendations": "/recommendations?state=FRA",
         "recommendation": f"/recommendations/{data.recs['opcat'].id}",
-        "recommendations-fr": "/recommendations?state=FRA&lang=fr",
-        "recommendation-fr": f"/recommendations/{data.recs['opcat'].id}?lang=fr",
         "states": "/states",
         "state": "/states/FRA",
         "needs": "/needs",
@@ -307,6 +302,18 @@ def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver,
         "activities": "/activities",
         "activity": f"/activities/{data.activities['workshop'].id}",
         "gaps": "/gaps",
+    }
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver, site: Site, width: int) -> None:
+    data = site.data
+    set_width(browser, width)
+    browser.delete_all_cookies()
+    anonymous = {
+        **public_pages(data),
+        "recommendations-fr": "/recommendations?state=FRA&lang=fr",
+        "recommendation-fr": f"/recommendations/{data.recs['opcat'].id}?lang=fr",
         "gaps-state": "/gaps?state=FRA",
         "gaps-unknown-state": "/gaps?state=ZZZ",
         "state-unknown": "/states/ZZZ",

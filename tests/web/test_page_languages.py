@@ -39,8 +39,8 @@ def mexico(session: Session, data: Seed) -> Seed:
 
 
 def html_lang(page: str) -> str:
-    found = re.search(r'<html lang="([^"]+)">', page)  # `dir="rtl"` only for a right-to-left language
-    assert found, "the page has no <html lang>"
+    found = re.search(r'<html lang="([^"]+)" dir="(ltr|rtl)">', page)  # the direction from CLDR, always said
+    assert found, "the page has no <html lang dir>"
     return found.group(1)
 
 

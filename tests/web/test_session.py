@@ -230,7 +230,7 @@ def test_pages_send_security_headers(web: TestClient) -> None:
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert '<meta name="viewport"' in response.text and '<html lang="en">' in response.text
+    assert '<meta name="viewport"' in response.text and '<html lang="en" dir="ltr">' in response.text
 
 
 def test_static_stylesheet_is_served(web: TestClient) -> None:
