@@ -16,7 +16,7 @@ XDIST ?= -n auto --dist worksteal
 # modules): where the environment turns bytecode writing off, each of them would compile it all again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: i18n run test test-fast lint install install-test apertium migrate demo serve bench clean
+.PHONY: i18n run test test-fast lint install install-test apertium axe-core migrate demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,19 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: apertium $(VENV)/.installed
 
 ## make install-test: venv and the package with its test and lint tools, and Apertium
-install-test: apertium $(VENV)/.installed-test
+install-test: apertium axe-core $(VENV)/.installed-test
+
+## make axe-core: a current axe-core 4.x from the npm registry into .cache/axe-core (never committed), which
+## the browser tests inject into every page; they skip, saying so, when it is missing (no npm)
+AXE_CORE_VERSION := 4
+AXE_CORE_DIR := .cache/axe-core
+axe-core:
+	@if [ -f $(AXE_CORE_DIR)/node_modules/axe-core/axe.min.js ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  echo "installing axe-core@$(AXE_CORE_VERSION) (npm) into $(AXE_CORE_DIR)"; \
+	  mkdir -p $(AXE_CORE_DIR) && npm install --silent --no-audit --no-fund --no-save --prefix $(AXE_CORE_DIR) axe-core@$(AXE_CORE_VERSION) \
+	  || echo "warning: axe-core not installed: the browser tests will skip"; \
+	else echo "note: install npm for axe-core, which the browser tests need"; fi
 
 ## make apertium: Debian's Apertium (English-Spanish, French-Spanish), which `upr-match train` builds the
 ## cross-language lexicon with; without it French and Spanish texts are ranked as written (and /health/ready says so)

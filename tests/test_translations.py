@@ -288,7 +288,7 @@ def test_exports_carry_the_french_and_spanish_texts(
 ) -> None:
     attach(session, tmp_path, english, "fr", FRENCH)
     attach(session, tmp_path, english, "es", SPANISH)
-    body = client.get("/v1/recommendations/export?format=csv").text
+    body = client.get("/v1/recommendations/export?format=csv").text.removeprefix("\ufeff")
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO(body))}
     assert list(next(csv.reader(io.StringIO(body))))[-2:] == ["text_fr", "text_es"]
     assert (rows[rid(english, 0)]["text_fr"], rows[rid(english, 0)]["text_es"]) == (FR_0, "")

@@ -236,6 +236,7 @@ class FundingRow(SQLModel):
                     "available": 4100000.0,
                     "gap": 8400000.0,
                     "states_with_data": 1,
+                    "states_counted": 1,
                     "supported_recommendations": 120,
                     "open_needs": 2,
                 }
@@ -244,10 +245,15 @@ class FundingRow(SQLModel):
     }
 
     sdg: int = Field(ge=1, le=17)
-    required: float | None = Field(description="USD required (null: no framework in the slice states it).")
-    available: float | None = Field(description="USD available.")
-    gap: float | None = Field(description="required - available, over the countries stating both.")
+    required: float | None = Field(
+        description="USD required, summed over the States stating both figures (null: no State of the slice does)."
+    )
+    available: float | None = Field(description="USD available, summed over the same States as `required`.")
+    gap: float | None = Field(description="required - available (negative when more is available than required).")
     states_with_data: int = Field(ge=0, description="States of the slice with a framework figure for the SDG.")
+    states_counted: int = Field(
+        default=0, ge=0, description="States stating both figures for the SDG: the States summed in the three sums."
+    )
     supported_recommendations: int = Field(ge=0, description="Supported recommendations on the SDG (each once).")
     open_needs: int = Field(ge=0, description="Open needs citing a recommendation on the SDG.")
 
@@ -266,6 +272,7 @@ class FundingPage(SQLModel):
                             "available": 19626957.83,
                             "gap": 27123812.0,
                             "states_with_data": 1,
+                            "states_counted": 1,
                             "supported_recommendations": 120,
                             "open_needs": 2,
                         }

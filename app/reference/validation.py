@@ -14,6 +14,12 @@ def _alpha3_codes() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
 
 
+def unknown_country(value: str) -> str:
+    """The words for a country code we do not know; the pages find them to offer the list of States."""
+    code = value.strip().upper() or repr(value)
+    return f"We don't know a country with the code {code}"
+
+
 def is_iso3(value: str) -> bool:
     """True when `value` is an ISO 3166-1 alpha-3 code (any case)."""
     return value.upper() in _alpha3_codes()
@@ -24,8 +30,8 @@ def normalise_iso3(value: str, *, loc: list[str | int]) -> str:
     code = value.strip().upper()
     if code not in _alpha3_codes():
         raise UnprocessableEntity(
-            f"{value!r} is not an ISO 3166-1 alpha-3 country code.",
-            errors=[field_error(loc, f"{value!r} is not an ISO 3166-1 alpha-3 country code")],
+            unknown_country(value) + " (an ISO 3166-1 alpha-3 code).",
+            errors=[field_error(loc, unknown_country(value) + " (an ISO 3166-1 alpha-3 code)")],
         )
     return code
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, StringConstraints
 
-from app.reference.validation import is_iso3, is_language
+from app.reference.validation import is_iso3, is_language, unknown_country
 
 # The 17 Sustainable Development Goals, for people who do not know them by number.
 SDG_NAMES = {
@@ -102,7 +102,7 @@ _EMAIL = re.compile(
 def _iso3(value: str) -> str:
     code = value.strip().upper()
     if not is_iso3(code):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-3 country code")
+        raise ValueError(unknown_country(value) + " (an ISO 3166-1 alpha-3 code)")
     return code
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from app.core.jsontypes import JsonObject
 from app.http.auth import CurrentPrincipal
 from app.http.deps import MatchIndexDep, PageParamsDep, SessionDep
+from app.http.downloads import attachment, download_name, with_bom
 from app.http.errors_doc import problems
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
 from app.routes.recommendations import XLSX_TYPE, Cycle, Iso3, Label, RegionFilter, Sdg, many_values
@@ -62,10 +63,13 @@ EXPORT_RESPONSES: dict[int | str, JsonObject] = {
 }
 
 
-def _file(body: Iterable[bytes], fmt: str, name: str) -> Response:
-    data = b"".join(body)
+def _file(body: Iterable[bytes], fmt: str, name: str, piece: Slice, *named: str) -> Response:
+    """The export as a file named after the measure, the slice and the day; a CSV starts with the UTF-8 mark."""
+    data = b"".join(with_bom(body) if fmt == "csv" else body)
     media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    filters = [*named, *piece.states, *piece.regions, *piece.groups, *(f"cycle{c}" for c in piece.cycles)]
+    filters += [*(f"sdg{n}" for n in piece.sdgs), *piece.themes]
+    return Response(data, media_type=media, headers=attachment(download_name(name, filters, fmt)))
 
 
 @router.get("/pipeline", response_model=PipelinePage, operation_id="get_pipeline", responses=problems(422))
@@ -95,7 +99,7 @@ def export_pipeline(
 ) -> Response:
     """The pipeline (every group, then the totals) as CSV or .xlsx."""
     body = export_service.export(session, principal=principal, measure="pipeline", piece=piece, fmt=format, by=by)
-    return _file(body, format, "pipeline")
+    return _file(body, format, "pipeline", piece, f"by-{by}")
 
 
 @router.get("/unserved-needs", response_model=UnservedPage, operation_id="get_unserved_needs", responses=problems(422))
@@ -125,7 +129,7 @@ def export_unserved_needs(
 ) -> Response:
     """Unserved needs per group as CSV or .xlsx."""
     body = export_service.export(session, principal=principal, measure="unserved-needs", piece=piece, fmt=format, by=by)
-    return _file(body, format, "unserved-needs")
+    return _file(body, format, "unserved-needs", piece, f"by-{by}")
 
 
 @router.get(
@@ -151,7 +155,7 @@ def export_supply_demand(
     body = export_service.export(
         session, principal=principal, measure="supply-demand", piece=piece, fmt=format, index=index
     )
-    return _file(body, format, "supply-demand")
+    return _file(body, format, "supply-demand", piece)
 
 
 @router.get("/funding", response_model=FundingPage, operation_id="get_funding", responses=problems(422))
@@ -168,4 +172,4 @@ def get_funding(session: SessionDep, principal: CurrentPrincipal, piece: SliceDe
 def export_funding(session: SessionDep, principal: CurrentPrincipal, piece: SliceDep, format: FormatParam) -> Response:
     """The funding context per SDG as CSV or .xlsx."""
     body = export_service.export(session, principal=principal, measure="funding", piece=piece, fmt=format)
-    return _file(body, format, "funding")
+    return _file(body, format, "funding", piece)

@@ -16,6 +16,7 @@ from app.core.pagination import Page
 from app.http.api_language import api_language, theme_label
 from app.http.auth import AdminDep
 from app.http.deps import PageParamsDep, SessionDep, SettingsDep
+from app.http.downloads import attachment, download_name, with_bom
 from app.http.errors_doc import problems
 from app.http.streaming import BoundedStreamingResponse
 from app.models.recommendation import ImportSummary, RecommendationFacets, RecommendationPublic
@@ -264,14 +265,26 @@ def export_recommendations(
     # (released only once the last byte is sent); each batch opens its own short-lived connection.
     body = recommendation_service.export_lines(request.app.state.engine, filters=filters, fmt=format)
     media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson", "xlsx": XLSX_TYPE}[format]
-    filename = f"recommendations.{format}"
     return BoundedStreamingResponse(
-        body,
+        with_bom(body) if format == "csv" else body,
         slots=request.app.state.export_slots,
         send_timeout=settings.EXPORT_SEND_TIMEOUT_S,
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment(download_name("recommendations", _named(filters), format)),
     )
+
+
+def _named(filters: RecommendationFilters) -> list[object]:
+    """The filters a file name shows, most telling first ("MEX", "supported", "cycle3", "q-torture")."""
+    return [
+        *filters.state,
+        *filters.response,
+        *(f"cycle{c}" for c in filters.cycle),
+        *(f"session{s}" for s in filters.session),
+        *(f"sdg{n}" for n in filters.sdg),
+        *filters.theme,
+        *([f"q-{filters.q}"] if filters.q else []),
+    ]
 
 
 @router.post(

@@ -62,6 +62,13 @@ _SESSIONS_BY_YEAR = {
     2027: (54,),
 }
 SESSION_YEARS: dict[int, int] = {s: year for year, sessions in _SESSIONS_BY_YEAR.items() for s in sessions}
+
+
+def session_with_year(session: int) -> str:
+    """ "31 (2018)": a session with the year it was held, so a reader need not know the calendar."""
+    return f"{session} ({SESSION_YEARS[session]})" if session in SESSION_YEARS else str(session)
+
+
 SOURCE_LABELS = {
     "ohchr_uhri": "OHCHR Universal Human Rights Index",
     "upr_info_via_terman": "UPR Info database",
@@ -271,4 +278,12 @@ def state_coverage(session: Session, *, state: str, overall: Coverage | None = N
     )
 
 
-__all__ = ["SESSION_YEARS", "get_coverage", "ranges", "source_label", "state_coverage", "state_names"]
+__all__ = [
+    "SESSION_YEARS",
+    "get_coverage",
+    "ranges",
+    "session_with_year",
+    "source_label",
+    "state_coverage",
+    "state_names",
+]

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlmodel import Session, col
 
 from app.core.identity import Principal
@@ -21,6 +21,15 @@ from app.models.provider import Provider
 from app.models.recommendation import Recommendation
 from app.reference.themes import theme_index_values, theme_name
 from app.services import access
+
+
+def counted() -> ColumnElement[bool]:
+    """The recommendations every count shows (home, `/recommendations`, `/states`, a State's page).
+
+    A recommendation counts once: another source's copy of it (`canonical_id` set) and a record
+    withdrawn from its source's export are kept but not counted.
+    """
+    return and_(col(Recommendation.canonical_id).is_(None), col(Recommendation.withdrawn_at).is_(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,7 @@ class Coverage:
     """What the repository holds, for the front page."""
 
     recommendations: int
+    records: int  # every stored record, copies and withdrawn ones included
     states: int
     cycles: list[CycleCoverage]
     providers: int
@@ -61,7 +71,9 @@ def list_state_counts(session: Session, *, principal: Principal) -> list[StateCo
     supported = func.coalesce(func.sum(case((col(Recommendation.response) == "supported", 1), else_=0)), 0)
     recs = {
         code: (int(total), int(ok))
-        for code, total, ok in session.execute(select(state, func.count(), supported).group_by(state)).all()
+        for code, total, ok in session.execute(
+            select(state, func.count(), supported).where(counted()).group_by(state)
+        ).all()
     }
     needs = _count_by_state(session, Need, access.need_read_clause(principal))
     activities = _count_by_state(session, Activity, access.activity_read_clause(principal))
@@ -124,10 +136,14 @@ def coverage(session: Session, *, principal: Principal) -> Coverage:
     cycle = col(Recommendation.cycle)
     per_cycle = session.execute(
         select(cycle, func.count(), func.count(distinct(col(Recommendation.state_under_review))))
+        .where(counted())
         .group_by(cycle)
         .order_by(cycle)
     ).all()
-    states = session.execute(select(func.count(distinct(col(Recommendation.state_under_review))))).scalar_one()
+    states = session.execute(
+        select(func.count(distinct(col(Recommendation.state_under_review)))).where(counted())
+    ).scalar_one()
+    records = session.execute(select(func.count()).select_from(Recommendation)).scalar_one()
     providers = session.execute(select(func.count()).select_from(Provider)).scalar_one()
     needs = session.execute(
         select(func.count()).select_from(Need).where(access.need_read_clause(principal))
@@ -138,6 +154,7 @@ def coverage(session: Session, *, principal: Principal) -> Coverage:
     cycles = [CycleCoverage(cycle=int(c), recommendations=int(n), states=int(s)) for c, n, s in per_cycle]
     return Coverage(
         recommendations=sum(c.recommendations for c in cycles),
+        records=int(records),
         states=int(states),
         cycles=cycles,
         providers=int(providers),

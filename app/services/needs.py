@@ -240,6 +240,24 @@ def filing_state(principal: Principal, state: str | None) -> str | None:
     return chosen
 
 
+def check_cited(
+    session: Session, ids: Sequence[str], *, state: str, already: Collection[str] = ()
+) -> list[Recommendation]:
+    """The recommendations a need of `state` cites, or a 422 naming every one it may not cite and why.
+
+    `already`: what the need cited before (a recommendation withdrawn since may stay).
+    """
+    return check_recommendations(
+        session,
+        ids,
+        state=state,
+        supported_only=True,
+        loc=["body", "recommendation_ids"],
+        refuse_withdrawn=True,
+        already=already,
+    )
+
+
 def create_need(
     session: Session,
     *,
@@ -258,14 +276,7 @@ def create_need(
         raise UnprocessableEntity(
             "`state` is required.", errors=[field_error(["body", "state"], "required (ISO3 of the State in need)")]
         )
-    recs = check_recommendations(
-        session,
-        data.recommendation_ids,
-        state=state,
-        supported_only=True,
-        loc=["body", "recommendation_ids"],
-        refuse_withdrawn=True,
-    )
+    recs = check_cited(session, data.recommendation_ids, state=state)
     themes = data.themes if data.themes is not None else default_themes(recs)
     predicted = predicted_themes(theme_space, recs, data.title)
     key = dedupe_key(state=state, recommendation_ids=data.recommendation_ids, title=data.title, status=data.status)
@@ -311,15 +322,7 @@ def update_need(
     current_ids = recommendation_ids_of(session, [row.id])[row.id]
     new_ids = changes.pop("recommendation_ids", None)
     if new_ids is not None:
-        recs = check_recommendations(
-            session,
-            new_ids,
-            state=row.state,
-            supported_only=True,
-            loc=["body", "recommendation_ids"],
-            refuse_withdrawn=True,
-            already=set(current_ids),
-        )
+        recs = check_cited(session, new_ids, state=row.state, already=set(current_ids))
         if "themes" not in changes:
             # Themes follow the recommendations unless the State chose its own.
             old_recs = session.exec(select(Recommendation).where(col(Recommendation.id).in_(current_ids))).all()

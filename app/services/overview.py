@@ -21,7 +21,7 @@ from app.models.activity import Activity, ActivityRecommendation
 from app.models.need import Need, NeedRecommendation
 from app.models.provider import Provider
 from app.models.recommendation import Recommendation, RecommendationTheme
-from app.reference.validation import is_iso3
+from app.reference.validation import is_iso3, unknown_country
 from app.services import access
 from app.services.linking import counted_ids
 
@@ -67,7 +67,7 @@ def get_state_coverage(session: Session, *, principal: Principal, state: str) ->
     """Count a State's supported recommendations per theme and how many are covered; 404 for a non-ISO3 code."""
     code = state.strip().upper()
     if len(code) != 3 or not is_iso3(code):
-        raise NotFound(f"There is no State with the code {state!r}.")
+        raise NotFound(unknown_country(state) + ".")
     covered = _covered_clause(principal, code)
     covered_count = func.coalesce(func.sum(case((covered, 1), else_=0)), 0)
     # Each recommendation once: other sources' copies of it (canonical_id set) are not counted, nor

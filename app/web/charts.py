@@ -34,6 +34,8 @@ NARROW_ROW_HEIGHT = NARROW_LABEL_HEIGHT + ROW_HEIGHT
 NARROW_LABEL_CHARS = 46
 # On a phone a stacked bar fills the width, so its numbers go on a line of their own under it.
 NARROW_VALUE_HEIGHT = 16
+LEGEND_LINE = 22
+LEGEND_CHAR = 7.5  # units a legend character takes, generously: a name never runs into the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +142,24 @@ class StackRow:
 
     label: str
     parts: tuple[float, ...]
+    shown: str = ""  # the words beside the bar, when its total alone would mislead (e.g. "required USD 5 million")
+
+
+def usd_text(value: float) -> str:
+    """An amount as the charts write it, in the page's language: "USD 46.8 million", or whole dollars under 100,000."""
+    if value >= 1e5:
+        return gettext("USD %(amount)s million") % {"amount": number(value / 1e6, 1)}
+    return gettext("USD %(amount)s") % {"amount": number(value, 0)}
 
 
 def _number(value: float, unit: str) -> str:
-    if unit == "USD":
-        if value >= 1e5:
-            return gettext("USD %(amount)s million") % {"amount": number(value / 1e6, 1)}
-        return gettext("USD %(amount)s") % {"amount": number(value, 0)}
-    return number(value, 0)
+    return usd_text(value) if unit == "USD" else number(value, 0)
+
+
+def _value_text(row: StackRow, unit: str, *, grouped: bool) -> str:
+    if row.shown:
+        return row.shown
+    return " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(sum(row.parts), unit)
 
 
 def stacked_bars(
@@ -176,17 +188,29 @@ def stacked_bars(
     band = BAR_HEIGHT if not grouped else max(8, BAR_HEIGHT // max(len(parts), 1)) * len(parts)
     row_height = band + 10 + (NARROW_LABEL_HEIGHT + NARROW_VALUE_HEIGHT if narrow else 0)
     largest = max(((max(r.parts, default=0) if grouped else sum(r.parts)) for r in rows), default=0) or 1
-    width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
-    legend_height = 22
+    texts = [_value_text(r, unit, grouped=grouped) for r in rows]
+    # Room for the longest number beside a bar (~7 units a character), so none is cut off.
+    value_width = max([VALUE_WIDTH] + [7 * len(t) + 12 for t in texts])
+    width = NARROW_WIDTH if narrow else LABEL_WIDTH + BAR_WIDTH + value_width
+    # The legend: one entry per part, on as many lines as the chart's width needs (names grow in translation).
+    legend = []
+    x: float = label_width
+    line = 0
+    for name in parts:
+        advance = 24 + LEGEND_CHAR * len(name)
+        if x > label_width and x + advance > width:
+            x, line = float(label_width), line + 1
+        legend.append((x, line, name))
+        x += advance
+    legend_height = LEGEND_LINE * (line + 1)
     height = TOP * 2 + legend_height + row_height * max(len(rows), 1)
     out = []
-    x = label_width
-    for k, name in enumerate(parts):
+    for k, (x, line, name) in enumerate(legend):
+        top = TOP + line * LEGEND_LINE
         out.append(
-            f'<rect class="chart-part-{k}" x="{x}" y="{TOP}" width="12" height="12"/>'
-            f'<text class="chart-label" x="{x + 16}" y="{TOP + 11}">{escape(name)}</text>'
+            f'<rect class="chart-part-{k}" x="{x}" y="{top}" width="12" height="12"/>'
+            f'<text class="chart-label" x="{x + 16}" y="{top + 11}">{escape(name)}</text>'
         )
-        x += 24 + 7 * len(name)
     sentences = []
     for index, row in enumerate(rows):
         y = TOP + legend_height + index * row_height
@@ -221,7 +245,7 @@ def stacked_bars(
                 out.append(f'<rect class="chart-part-{k}" x="{cursor:.1f}" y="{y}" width="{w:.1f}" height="{band}"/>')
                 cursor += w
         end = label_width + (bar_width * max(row.parts, default=0) / largest if grouped else cursor - label_width)
-        shown = " / ".join(_number(v, unit) for v in row.parts) if grouped else _number(total, unit)
+        shown = texts[index]
         if narrow:
             out.append(f'<text class="chart-value" x="0" y="{y + band + 13}">{escape(shown)}</text>')
         else:
@@ -233,4 +257,4 @@ def stacked_bars(
     return _svg(chart_id, title, " ".join(sentences), out, width=width, height=height, narrow=narrow)
 
 
-__all__ = ["BarRow", "StackRow", "coverage_bars", "stacked_bars"]
+__all__ = ["BarRow", "StackRow", "coverage_bars", "stacked_bars", "usd_text"]

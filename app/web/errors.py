@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -21,14 +22,24 @@ from starlette.responses import Response
 
 from app.core.errors import Problem, Unauthorized
 from app.core.jsontypes import JsonObject
+from app.reference.validation import unknown_country
 from app.web.templating import redirect, render
 
 # Paths that are not pages: they keep their problem+json errors untouched.
 API_PREFIXES = ("/v1", "/health", "/metrics", "/openapi.json", "/docs", "/redoc")
 
+UNKNOWN_COUNTRY = re.compile(re.escape(unknown_country("X")[:-1]) + r"'?([^'\s.(]+)")
+
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 # What FastAPI keeps in `app.exception_handlers` (a handler may also be a plain function).
 ApiHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+
+def unknown_countries(detail: object, errors: object) -> list[str]:
+    """The country codes a problem says we do not know (its detail and its errors'), for the page to offer the list."""
+    listed = errors if isinstance(errors, list) else []
+    texts = [str(detail or "")] + [str(e.get("detail", "")) for e in listed if isinstance(e, dict)]
+    return sorted({m.group(1) for t in texts for m in UNKNOWN_COUNTRY.finditer(t)})
 
 
 def is_page_path(path: str) -> bool:
@@ -42,6 +53,9 @@ def _html_from_problem(request: Request, problem_response: Response) -> Response
     except ValueError:
         body = {}
     status = problem_response.status_code
+    errors = body.get("errors") or []
+    # A country code we do not know: the page says so in the visitor's language and offers the list of States.
+    unknown = unknown_countries(body.get("detail"), errors)
     response = render(
         request,
         "error.html",
@@ -49,7 +63,8 @@ def _html_from_problem(request: Request, problem_response: Response) -> Response
             "status": status,
             "title": body.get("title") or "Error",
             "detail": body.get("detail") or "",
-            "errors": body.get("errors") or [],
+            "errors": [] if unknown else errors,
+            "unknown_countries": unknown,
         },
         status_code=status,
     )

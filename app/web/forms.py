@@ -21,6 +21,7 @@ from app.reference.languages import language_code
 from app.web.i18n import N_, gettext
 
 FORM = "form"  # errors about the whole form, not one field
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,38 @@ def from_problem(exc: Problem) -> list[FieldError]:
     return _unique(errors) or [FieldError(FORM, _sentence(exc.detail))]
 
 
+def validate_all(
+    model: type[M],
+    payload: Mapping[str, object],
+    found: list[FieldError],
+    *,
+    labels: Mapping[str, str],
+    messages: Mapping[tuple[str, str], str] | None = None,
+) -> tuple[M | None, list[FieldError]]:
+    """Every mistake of a form in one go: those `found` while reading it, then the model's own.
+
+    The model is validated even when reading the form found mistakes, so a person sees an unknown
+    language, a missing choice and a text too long after one submit, as the API's 422 lists them.
+    Answers the model (None while any mistake remains) and the mistakes.
+    """
+    try:
+        data = model.model_validate(payload)
+    except ValidationError as exc:
+        named = {e.field for e in found}  # a field read wrong already says what to do: one sentence is enough
+        more = [e for e in from_validation(exc, labels=labels, messages=messages) if e.field not in named]
+        return None, _unique(found + more)
+    return (None if found else data), _unique(found)
+
+
+def problem_errors(check: Callable[[], object]) -> list[FieldError]:
+    """The mistakes a service check (a 422 or 409 problem) finds, or none: `check` is called for them only."""
+    try:
+        check()
+    except (UnprocessableEntity, Conflict) as exc:
+        return from_problem(exc)
+    return []
+
+
 def _unique(errors: list[FieldError]) -> list[FieldError]:
     return list(dict.fromkeys(errors))
 
@@ -140,9 +173,6 @@ def int_or(value: str, default: int, *, upper: int = 1_000_000) -> int:
     """A non-negative integer from a form field, or `default` when it is not one."""
     value = value.strip()
     return int(value) if value.isdigit() and int(value) <= upper else default
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def confirm_themes(form: FormData, model: type[M], save: Callable[[M, frozenset[int]], object], again: str) -> None:

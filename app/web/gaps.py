@@ -22,14 +22,14 @@ from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import PipelineBy, sdg_label
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
-from app.web.charts import StackRow, stacked_bars
+from app.web.charts import StackRow, stacked_bars, usd_text
 from app.web.i18n import N_, current_language, gettext
 
 STAGE_NAMES = (N_("not started"), N_("requested"), N_("under way"), N_("done"))
 # What the pipeline is grouped by, in the charts' titles.
 BY_WORDS = {"theme": N_("theme"), "state": N_("State"), "region": N_("region"), "sdg": N_("SDG")}
 CHART_ROWS = 12
-TABLE = PageParams(limit=100, offset=0)
+TABLE = PageParams(limit=250, offset=0)  # every State (and so every theme, region and SDG) in one table
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,7 @@ class Chart:
     narrow: Markup
     shown: int
     total: int
+    listed: int  # rows of the table under the chart
 
 
 def _chart(
@@ -48,11 +49,12 @@ def _chart(
     title: str,
     chart_id: str,
     unit: str,
+    listed: int,
     grouped: bool = False,
 ) -> Chart:
     # The chart's words in the request's language: the parts' names, and the controlled labels of the rows.
     language = current_language()
-    shown = [StackRow(translated_label(r.label, language), r.parts) for r in rows[:CHART_ROWS]]
+    shown = [StackRow(translated_label(r.label, language), r.parts, r.shown) for r in rows[:CHART_ROWS]]
     parts = [gettext(p) for p in parts]
     return Chart(
         wide=stacked_bars(shown, chart_id=chart_id, parts=parts, title=title, unit=unit, grouped=grouped),
@@ -61,27 +63,44 @@ def _chart(
         ),
         shown=len(shown),
         total=total,
+        listed=listed,
     )
 
 
 def pipeline_chart(page: PipelinePage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label, (r.not_started, r.requested, r.under_way, r.done)) for r in page.items]
-    return _chart(rows, page.total, parts=STAGE_NAMES, title=title, chart_id=chart_id, unit=N_("recommendations"))
+    return _chart(
+        rows,
+        page.total,
+        parts=STAGE_NAMES,
+        title=title,
+        chart_id=chart_id,
+        unit=N_("recommendations"),
+        listed=len(page.items),
+    )
 
 
 def funding_chart(page: FundingPage, *, title: str, chart_id: str) -> Chart:
+    """Per SDG one bar as long as the money required: the part available, then the gap; the words say "required"."""
     rows = [
-        StackRow(sdg_label(r.sdg), (r.available or 0.0, max(r.gap or 0.0, 0.0)))
+        StackRow(
+            sdg_label(r.sdg),
+            (min(r.available or 0.0, r.required), max(r.required - (r.available or 0.0), 0.0)),
+            shown=gettext("required %(amount)s") % {"amount": usd_text(r.required)},
+        )
         for r in page.items
         if r.required is not None
     ]
-    return _chart(rows, len(rows), parts=(N_("available"), N_("gap")), title=title, chart_id=chart_id, unit="USD")
+    parts = (N_("available"), N_("gap"))
+    return _chart(rows, len(rows), parts=parts, title=title, chart_id=chart_id, unit="USD", listed=len(rows))
 
 
 def unserved_chart(page: UnservedPage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label, (r.needs - r.all_declined, r.all_declined)) for r in page.items]
-    parts = (N_("weak match only"), N_("all engagements declined"))
-    return _chart(rows, page.total, parts=parts, title=title, chart_id=chart_id, unit=N_("needs"))
+    parts = (N_("weak match only"), N_("all requests declined"))
+    return _chart(
+        rows, page.total, parts=parts, title=title, chart_id=chart_id, unit=N_("needs"), listed=len(page.items)
+    )
 
 
 def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
@@ -93,6 +112,7 @@ def supply_chart(page: SupplyDemandPage, *, title: str, chart_id: str) -> Chart:
         title=title,
         chart_id=chart_id,
         unit="",
+        listed=len(page.items),
         grouped=True,
     )
 

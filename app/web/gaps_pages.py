@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from app.core.errors import UnprocessableEntity, field_error
 from app.http.deps import MatchIndexDep, SessionDep
 from app.reference.regions import REGIONAL_GROUPS
-from app.reference.validation import is_iso3
+from app.reference.validation import is_iso3, unknown_country
 from app.reference.vocab import SDG_NAMES
 from app.services.analytics.pipeline import PipelineBy
 from app.services.analytics.reference import GROUP_LABELS
@@ -40,7 +40,7 @@ BY: dict[PipelineBy, str] = {
 def _slice(state: list[str], region: list[str], group: list[str], theme: list[str], sdg: list[str]) -> Slice:
     errors = []
     states = [s.strip().upper() for s in state if s.strip()]
-    errors += [field_error(["query", "state"], f"{s!r} is not an ISO3 code") for s in states if not is_iso3(s)]
+    errors += [field_error(["query", "state"], unknown_country(s)) for s in states if not is_iso3(s)]
     errors += [
         field_error(["query", "region"], f"{r!r} is not a UN regional group")
         for r in region
@@ -97,6 +97,10 @@ def gaps_page(
         "gaps.html",
         {
             "board": board,
+            "summary": {
+                "themes_without_provider": sum(1 for r in board.supply.items if not r.providers),
+                "largest_gap": next((r for r in board.funding.items if r.gap is not None and r.gap > 0), None),
+            },
             "query": query,
             "states": state_names(session),
             "regions": {code: gettext(name) for code, name in REGIONAL_GROUPS.items()},

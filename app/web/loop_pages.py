@@ -23,6 +23,7 @@ from app.services import activities as activity_service
 from app.services import engagements as engagement_service
 from app.services import inbox as inbox_service
 from app.services import overview as overview_service
+from app.web.flash import Flash
 from app.web.forms import first
 from app.web.i18n import N_, gettext
 from app.web.session import FormDep, SignedInDep
@@ -45,9 +46,10 @@ def _version(form: FormData) -> frozenset[int]:
     return frozenset({int(value)}) if value.isdigit() else frozenset()
 
 
-def _back(request: Request, form: FormData, default: str) -> RedirectResponse:
+def _back(request: Request, form: FormData, default: str, *, flash: Flash | None = None) -> RedirectResponse:
     target = first(form, "back")
-    return redirect(request, target if target.startswith("/") and not target.startswith("//") else default)
+    good = target.startswith("/") and not target.startswith("//")
+    return redirect(request, target if good else default, flash=flash)
 
 
 def _refused(exc: Exception) -> Conflict:
@@ -70,7 +72,7 @@ def ask_or_offer(
         )
     data = EngagementCreate(provider_id=provider_id, message=message[:5000])
     engagement_service.create_engagement(session, principal=principal, need_id=need_id, data=data)
-    return redirect(request, f"/needs/{need_id}#engagements")
+    return redirect(request, f"/needs/{need_id}#engagements", flash="request_sent")
 
 
 @router.post("/engagements/{engagement_id}/{action}", response_model=None)
@@ -110,7 +112,12 @@ def answer_engagement(
             )
     except (PreconditionFailed, Conflict) as exc:
         raise _refused(exc) from exc
-    return _back(request, form, "/inbox")
+    answered: dict[str, Flash] = {
+        "accept": "request_accepted",
+        "decline": "request_declined",
+        "withdraw": "request_withdrawn",
+    }
+    return _back(request, form, "/inbox", flash=answered[action])
 
 
 @router.post("/activities/{activity_id}/answer", response_model=None)
@@ -119,8 +126,9 @@ def answer_activity(
 ) -> RedirectResponse:
     """Confirm or decline an activity the other party recorded."""
     expected = _version(form)
+    confirm = first(form, "answer") == "confirm"
     try:
-        if first(form, "answer") == "confirm":
+        if confirm:
             activity_service.confirm_activity(session, principal=principal, activity_id=activity_id, expected=expected)
         else:
             reason = first(form, "reason")
@@ -137,7 +145,7 @@ def answer_activity(
             )
     except (PreconditionFailed, Conflict) as exc:
         raise _refused(exc) from exc
-    return _back(request, form, "/inbox")
+    return _back(request, form, "/inbox", flash="activity_confirmed" if confirm else "activity_declined")
 
 
 @router.get("/inbox", response_class=HTMLResponse)

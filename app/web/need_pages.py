@@ -7,14 +7,14 @@ Filing and editing go through the same services as `POST /v1/needs` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
+from app.core.jsontypes import JsonObject
 from app.core.pagination import PageParams
 from app.http.auth import Principal
 from app.http.deps import PageParamsDep, SessionDep
@@ -31,7 +31,7 @@ from app.services import overview as overview_service
 from app.services import recommendations as recommendation_service
 from app.services import related as related_service
 from app.web import activity_pages, explain, picker
-from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, from_validation
+from app.web.forms import FORM, FieldError, blank, confirm_themes, from_problem, problem_errors, validate_all
 from app.web.i18n import N_, gettext
 from app.web.labels import label, local_state_name, state_name
 from app.web.need_form import LABELS, MESSAGES, NeedFormState, merge_drafts, need_title
@@ -214,34 +214,47 @@ def create_need(
     """Browse (another theme, words or page) keeping every tick, or file the need through the API's service."""
     values = NeedFormState.from_form(form)
     _check_may_file(principal, values.state)
-    browsing = values.browsing(form)
-    if browsing or values.errors:
-        return _render_form(request, session, principal, values, status_code=200 if browsing else 422)
+    if values.browsing(form):
+        return _render_form(request, session, principal, values)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
     values.retitle(chosen)
+    data, values.errors = _need_errors(session, values, NeedCreate, {"state": values.state, **values.payload()})
+    if not isinstance(data, NeedCreate):
+        return _render_form(request, session, principal, values, status_code=422)
     try:
-        data = NeedCreate.model_validate({"state": values.state, **values.payload()})
         need = need_service.create_need(
             session, principal=principal, data=data, theme_space=request.app.state.match_index.themes
         )
-    except ValidationError as exc:
-        values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     else:
         web: WebContext = request.state.web
         if web.token is not None:  # what the need cites is no longer waiting on the search page
             selections.clear_selection(session, sid=web.token.sid, ids=values.chosen)
-        return redirect(request, f"/needs/{need.id}")
+        return redirect(request, f"/needs/{need.id}", flash="need_filed")
     return _render_form(request, session, principal, values, status_code=422)
 
 
-def _need_errors(values: NeedFormState, exc: ValidationError) -> list[FieldError]:
-    """The form's mistakes; an empty title that only follows an empty selection is not one more mistake."""
-    errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
+def _need_errors(
+    session: SessionDep,
+    values: NeedFormState,
+    model: type[NeedCreate] | type[NeedUpdate],
+    payload: JsonObject,
+    *,
+    cited: Collection[str] = (),
+) -> tuple[NeedCreate | NeedUpdate | None, list[FieldError]]:
+    """Every mistake of the form at once: reading it, the model's rules, and the cited recommendations.
+
+    An empty title that only follows an empty selection is not one more mistake. `cited`: what the
+    need cites already (a recommendation withdrawn since may stay).
+    """
+    data, errors = validate_all(model, payload, values.errors, labels=LABELS, messages=MESSAGES)
     if not values.chosen and not values.title:
         errors = [e for e in errors if e.field != "title"]
-    return errors
+    if values.chosen and values.state:
+        state = values.state
+        errors += problem_errors(lambda: need_service.check_cited(session, values.chosen, state=state, already=cited))
+    return (None if errors else data), errors
 
 
 # --- one need --------------------------------------------------------------------------
@@ -352,12 +365,16 @@ def update_need(
     need = _editable(session, principal, need_id)
     values = NeedFormState.from_form(form)
     values.state = need.state
-    if values.browsing(form) or values.errors:
-        return _render_form(request, session, principal, values, need=need, status_code=422 if values.errors else 200)
+    if values.browsing(form):
+        return _render_form(request, session, principal, values, need=need)
     chosen = overview_service.get_recommendations_by_ids(session, ids=values.chosen)
     values.retitle(chosen)
+    cited = need_service.recommendation_ids_of(session, [need.id])[need.id]
+    payload = {**values.payload(), "status": values.status}
+    data, values.errors = _need_errors(session, values, NeedUpdate, payload, cited=cited)
+    if not isinstance(data, NeedUpdate):
+        return _render_form(request, session, principal, values, need=need, status_code=422)
     try:
-        data = NeedUpdate.model_validate({**values.payload(), "status": values.status})
         need_service.update_need(
             session,
             principal=principal,
@@ -366,8 +383,6 @@ def update_need(
             expected=frozenset({values.version}),
             theme_space=request.app.state.match_index.themes,
         )
-    except ValidationError as exc:
-        values.errors = _need_errors(values, exc)
     except (UnprocessableEntity, Conflict) as exc:
         values.errors = from_problem(exc)
     except PreconditionFailed:
@@ -376,7 +391,7 @@ def update_need(
         fresh.errors = [FieldError(FORM, gettext(STALE))]
         return _render_form(request, session, principal, fresh, need=need, status_code=409)
     else:
-        return redirect(request, f"/needs/{need.id}")
+        return redirect(request, f"/needs/{need.id}", flash="need_saved")
     return _render_form(request, session, principal, values, need=need, status_code=422)
 
 
@@ -400,7 +415,7 @@ def change_need_status(
         )
     except PreconditionFailed as exc:
         raise Conflict(gettext("Someone changed this need meanwhile. Reload the need's page and try again.")) from exc
-    return redirect(request, f"/needs/{need.id}")
+    return redirect(request, f"/needs/{need.id}", flash="need_closed" if status == "closed" else "need_reopened")
 
 
 @router.post("/needs/{need_id}/themes", response_model=None)
@@ -417,4 +432,4 @@ def confirm_need_themes(
         ),
         gettext("Reload the need's page and confirm its themes again."),
     )
-    return redirect(request, f"/needs/{need.id}")
+    return redirect(request, f"/needs/{need.id}", flash="themes_saved")

@@ -93,6 +93,7 @@ def list_states(
         "states/list.html",
         {
             "rows": rows[page.offset : page.offset + page.limit],
+            "with_recommendations": sum(1 for r in rows if r.recommendations),
             "q": words,
             "pager": Pager(total=len(rows), limit=page.limit, offset=page.offset),
         },

@@ -13,7 +13,6 @@ from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, UnprocessableEntity
@@ -38,8 +37,8 @@ from app.web.forms import (
     confirm_themes,
     first,
     from_problem,
-    from_validation,
     parse_languages,
+    validate_all,
 )
 from app.web.i18n import N_, gettext
 from app.web.labels import state_name, theme_options
@@ -210,21 +209,17 @@ def create_provider(
 ) -> HTMLResponse | RedirectResponse:
     """Register the profile through the service of `POST /v1/providers`; the key is then bound to it."""
     _check_may_register(principal)
-    values, payload, errors = _read(form)
-    if not errors:
+    values, payload, found = _read(form)
+    data, errors = validate_all(ProviderCreate, payload, found, labels=LABELS, messages=MESSAGES)
+    if data is not None:
         try:
             row = provider_service.create_provider(
-                session,
-                principal=principal,
-                data=ProviderCreate.model_validate(payload),
-                theme_space=request.app.state.match_index.themes,
+                session, principal=principal, data=data, theme_space=request.app.state.match_index.themes
             )
-        except ValidationError as exc:
-            errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
         except (UnprocessableEntity, Conflict) as exc:
             errors = from_problem(exc)
         else:
-            return redirect(request, f"/providers/{row.id}")
+            return redirect(request, f"/providers/{row.id}", flash="profile_created")
     return _form(request, values, errors, status_code=422)
 
 
@@ -377,20 +372,19 @@ def update_provider(
 ) -> HTMLResponse | RedirectResponse:
     """Save the profile through the same service as `PATCH /v1/providers/{id}` (same rules, same checks)."""
     row = _own(session, principal, provider_id)
-    values, payload, errors = _read(form, row.themes)
-    if not errors:
+    values, payload, found = _read(form, row.themes)
+    data, errors = validate_all(ProviderUpdate, payload, found, labels=LABELS, messages=MESSAGES)
+    if data is not None:
         try:
             version = int(values["version"]) if values["version"].isdigit() else 0
             provider_service.update_provider(
                 session,
                 principal=principal,
                 provider_id=row.id,
-                data=ProviderUpdate.model_validate(payload),
+                data=data,
                 expected=frozenset({version}),
                 theme_space=request.app.state.match_index.themes,
             )
-        except ValidationError as exc:
-            errors = from_validation(exc, labels=LABELS, messages=MESSAGES)
         except (UnprocessableEntity, Conflict) as exc:
             errors = from_problem(exc)
         except PreconditionFailed:
@@ -400,7 +394,7 @@ def update_provider(
                 request, _values_of(fresh), [FieldError(FORM, gettext(STALE))], provider=fresh, status_code=409
             )
         else:
-            return redirect(request, f"/providers/{row.id}")
+            return redirect(request, f"/providers/{row.id}", flash="profile_saved")
     return _form(request, values, errors, provider=row, status_code=422)
 
 
@@ -418,4 +412,4 @@ def confirm_provider_themes(
         ),
         gettext("Reload the profile and confirm its themes again."),
     )
-    return redirect(request, f"/providers/{row.id}")
+    return redirect(request, f"/providers/{row.id}", flash="themes_saved")

@@ -23,6 +23,7 @@ from app.services import recommendations as recommendation_service
 from app.services import selections
 from app.services.translations import LANGUAGE_NAMES
 from app.web import search
+from app.web.errors import unknown_countries
 from app.web.forms import first
 from app.web.labels import theme_options
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
@@ -51,6 +52,7 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
     sort = search.read_sort(request)
     lang = search.read_lang(request)
     error = None
+    unknown: list[str] = []
     choices: dict[str, list[FacetCount]] = {"theme": [], "affected_group": []}
     try:
         rows, total = recommendation_service.list_recommendations(session, filters=filters, page=page, sort=sort)
@@ -64,6 +66,7 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
             choices[name] = getattr(source, attribute)
     except UnprocessableEntity as exc:
         error, rows, total, facets = exc.detail, [], 0, None
+        unknown = unknown_countries(exc.detail, exc.extensions.get("errors"))
     names = coverage_service.state_names(session)
     coverage = coverage_service.get_coverage(session)
     # The filters' values as the controlled entries they find (a source's label ticks its controlled theme(s)).
@@ -107,6 +110,7 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
         "source_labels": {s.source: s.label for s in coverage.sources},
         "pager": pager,
         "error": error,
+        "unknown_countries": unknown,
         "chosen": chosen,
         "pickable": _pickable(web, rows, chosen) if chosen is not None else [],
         "here": query_url(request),

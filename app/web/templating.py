@@ -19,8 +19,11 @@ from markupsafe import Markup
 from app.core.config import get_settings
 from app.reference.languages import language_label
 from app.reference.themes import affected_groups, shown_themes, theme_name, translated_label
+from app.reference.validation import is_iso3
 from app.reference.vocab import FORM_LANGUAGES
+from app.services.coverage import SESSION_YEARS, session_with_year
 from app.web import i18n
+from app.web.flash import Flash, clear_flash, flash_message, set_flash
 from app.web.labels import (
     MODALITY_LABELS,
     field_label,
@@ -124,6 +127,7 @@ environment.filters["modality_pair"] = lambda value: (
 environment.filters["state_option"] = lambda code: (code, i18n.country_name(code, state_name(code)))
 environment.filters["theme_option"] = lambda pair: (pair[0], f"{_theme_text(pair[0])} ({i18n.number(pair[1])})")
 environment.filters["pair"] = lambda value: (value, value)
+environment.filters["translated_pair"] = lambda pair: (pair[0], i18n.gettext(pair[1]))  # (code, N_-marked words)
 environment.filters["cycle_option"] = lambda cycle: (cycle, i18n.gettext("Cycle %(cycle)s") % {"cycle": cycle})
 environment.filters["session_option"] = lambda number: (number, i18n.gettext("Session %(number)s") % {"number": number})
 environment.filters["sdg_option"] = lambda pair: (pair[0], f"{pair[0]}. {pair[1]}")
@@ -133,6 +137,17 @@ environment.filters["recommending_states"] = lambda r: ", ".join(
     [local_state_name(code) for code in r.recommending_states or []] or list(r.recommending_state_names or [])
 )
 environment.filters["first_sentence"] = first_sentence
+# `{% if code is unknown_country %}`: a filter's country code no country has (the page says so, plainly).
+environment.tests["unknown_country"] = lambda code: bool(code) and not is_iso3(str(code))
+# A UPR Working Group session with its year ("Session 31 (2018)"), so a reader need not know the calendar.
+environment.filters["session_year_option"] = lambda number: (
+    number,
+    i18n.gettext("Session %(number)s (%(year)s)") % {"number": number, "year": SESSION_YEARS[int(number)]}
+    if int(number) in SESSION_YEARS
+    else i18n.gettext("Session %(number)s") % {"number": number},
+)
+environment.filters["session_year"] = lambda number: SESSION_YEARS.get(int(number), "")
+environment.filters["session_with_year"] = session_with_year
 environment.filters["language_name"] = lambda code: i18n.language_name(code, language_label(code))
 environment.filters["theme"] = _theme
 environment.filters["theme_text"] = _theme_text
@@ -168,12 +183,14 @@ def render(
 ) -> HTMLResponse:
     """Render a template as a page for this request's visitor."""
     web: WebContext | None = getattr(request.state, "web", None)
+    message = flash_message(request)
     with i18n.language(i18n.page_language(request)):
         html = environment.get_template(name).render(
-            request=request, web=web, _abbreviations_seen=set(), **(context or {})
+            request=request, web=web, _abbreviations_seen=set(), flash=message, **(context or {})
         )
     response = HTMLResponse(html, status_code=status_code)
     page_headers(response, web)
+    clear_flash(request, response)
     return response
 
 
@@ -190,10 +207,15 @@ def remember_language(response: HTMLResponse | RedirectResponse, code: str, *, s
         )
 
 
-def redirect(request: Request, url: str) -> RedirectResponse:
-    """A 303 See Other (the answer to a successful form POST), carrying any session change."""
+def redirect(request: Request, url: str, *, flash: Flash | None = None) -> RedirectResponse:
+    """A 303 See Other (the answer to a successful form POST), carrying any session change.
+
+    `flash`: the confirmation the next page shows once ("Your need is saved.").
+    """
     response = RedirectResponse(url, status_code=303)
     page_headers(response, getattr(request.state, "web", None))
+    if flash is not None:
+        set_flash(response, flash, secure=request.url.scheme == "https")
     return response
 
 

@@ -124,11 +124,11 @@ def _engagement_title(event: OutboxEvent, names: Names, need_title: str) -> str:
             return f"{state} asks {provider} for help with {quoted}"
         return f"{provider} offers help with {quoted} ({state})"
     if event.type == "engagement.accepted":
-        return f"{actor} accepted the engagement on {quoted}: the activity is recorded, confirmed by both"
+        return f"{actor} accepted the request about {quoted}: the activity is recorded, confirmed by both"
     if event.type == "engagement.declined":
         reason = REASONS.get(str(item.get("decline_reason")), "another reason")
-        return f"{actor} declined the engagement on {quoted} ({reason})"
-    return f"{actor} withdrew the engagement on {quoted}"
+        return f"{actor} declined the request about {quoted} ({reason})"
+    return f"{actor} withdrew the request about {quoted}"
 
 
 def _activity_title(event: OutboxEvent, names: Names) -> str:

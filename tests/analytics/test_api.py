@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session
 
+from app.models.common import utcnow
 from app.services.analytics import cache
 from tests.analytics.fixture import EDUCATION, build
 from tests.factories import auth, make_key
@@ -66,8 +67,10 @@ def test_exports_as_csv_and_xlsx(client: TestClient, session: Session) -> None:
     build(session)
     answer = client.get("/v1/analytics/pipeline/export?format=csv&state=MEX")
     assert answer.status_code == 200
-    assert answer.headers["content-disposition"] == 'attachment; filename="pipeline.csv"'
-    rows = list(csv.reader(io.StringIO(answer.text)))
+    day = f"{utcnow():%Y-%m-%d}"
+    assert answer.headers["content-disposition"] == f'attachment; filename="pipeline_by-theme_MEX_{day}.csv"'
+    assert answer.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(answer.text.removeprefix("\ufeff"))))
     assert rows[0] == ["theme", "label", "supported", "not_started", "requested", "under_way", "done"]
     by_key = {r[0]: r[2:] for r in rows[1:-1]}
     # MEX: Torture m1 (requested) m2 (under way); totals m1-m4: 4 = 1 not started, 1, 1, 1.

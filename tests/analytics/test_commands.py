@@ -36,7 +36,7 @@ def test_report_as_markdown_and_html(db_url: str, session: Session, tmp_path: Pa
     # As an administrator sees it: m1 requested, m2 under way, m3 done, m4 requested (ND).
     assert "Of 4 supported recommendations, 2 are requested in an open need, 1 under way" in text
     assert "| SDG 16: Peace, justice and strong institutions | 100 | 40 | 60 | 2 | 1 |" in text
-    assert "UPR Working Group sessions in the data for Mexico: 23, 24" in text
+    assert "UPR Working Group sessions in the data for Mexico: 23 (2015), 24 (2016)" in text
     html = tmp_path / "mex.html"
     result = run_cli(["report", "--state", "MEX", "--format", "html", "--output", str(html)], database_url=db_url)
     assert result.exit_code == 0, result.output

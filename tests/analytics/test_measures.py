@@ -213,13 +213,16 @@ def test_funding_context(session: Session) -> None:
         "available": 45.0,
         "gap": 75.0,
         "states_with_data": 2,
+        "states_counted": 2,
         "supported_recommendations": 2,
         "open_needs": 1,
     }
     # SDG 5: 50 / 50, gap 0; m2, m3; no open need (NB is in progress, NC closed).
     assert (rows[5].gap, rows[5].supported_recommendations, rows[5].open_needs) == (0.0, 2, 0)
-    # SDG 3: Haiti states no available amount: no gap; h1; NE.
-    assert (rows[3].required, rows[3].available, rows[3].gap, rows[3].open_needs) == (30.0, None, None, 1)
+    # SDG 3: Haiti states no available amount, so its 30 required is left out of every sum (the columns
+    # add up: required - available = gap); it still counts as a State with data; h1; NE.
+    assert (rows[3].required, rows[3].available, rows[3].gap, rows[3].open_needs) == (None, None, None, 1)
+    assert (rows[3].states_with_data, rows[3].states_counted) == (1, 0)
     # SDG 6: no figure; h1 through its own label; NE cites it.
     assert (rows[6].required, rows[6].supported_recommendations, rows[6].open_needs) == (None, 1, 1)
     # SDG 4: m4, n1; NF (cites n1). SDG 2 and 10: NF through its own theme (Indigenous peoples -> 2, 4, 10).

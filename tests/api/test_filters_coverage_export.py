@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -201,7 +202,8 @@ def test_coverage_of_an_empty_repository_says_so(client: TestClient) -> None:
 
 def test_csv_lists_are_plain_text_and_round_trip(loaded: TestClient, admin: dict[str, str], engine: Any) -> None:
     first = loaded.get("/v1/recommendations/export?format=csv&state=GTM").content
-    rows = {r["id"][-1]: r for r in csv.DictReader(io.StringIO(first.decode()))}
+    assert first.startswith("\ufeff".encode())  # the UTF-8 mark: Excel reads the accents right
+    rows = {r["id"][-1]: r for r in csv.DictReader(io.StringIO(first.decode("utf-8-sig")))}
     assert rows["2"]["affected_groups"] == "Children" and rows["2"]["sdg_targets"] == "16.2"
     assert rows["5"]["themes"] == '"A; B"; C'  # an item holding ";" is quoted
     assert rows["5"]["text"].startswith("Cells like")
@@ -216,7 +218,8 @@ def test_xlsx_export_is_a_workbook_with_text_cells(loaded: TestClient) -> None:
     r = loaded.get("/v1/recommendations/export?format=xlsx&state=GTM&state=PER")
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert 'filename="recommendations.xlsx"' in r.headers["content-disposition"]
+    # Named after the filters and the day, so two downloads never overwrite each other.
+    assert re.search(r'filename="recommendations_GTM_PER_\d{4}-\d\d-\d\d\.xlsx"', r.headers["content-disposition"])
     sheet = load_workbook(io.BytesIO(r.content), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
     header, data = rows[0], rows[1:]

@@ -1,15 +1,15 @@
 """Browser tests: headless Chromium (Debian's) drives the real server on a seeded SQLite database.
 
 Every page kind is visited at 1280 px and at 375 px (a phone), signed out and
-signed in: axe-core (from the `axe-selenium-python` package) must report no
-serious or critical violation, the page must not scroll sideways, and a
+signed in: axe-core 4.x (the npm package `make axe-core` fetches; WCAG 2.2 A and AA rules) must
+report no serious or critical violation, the page must not scroll sideways, and a
 screenshot lands in artifacts/screenshots/<page>-<width>.png. The tasks of the
 issue are then performed at both widths: an agency registers its profile; a
 State files a need citing recommendations from two themes and two pages (and the
 need cites exactly those), edits it and closes it.
 
-Needs `apt-get install -y chromium chromium-driver` and the test extra (selenium,
-axe-selenium-python); skips with the reason otherwise. Selenium Manager is never
+Needs `apt-get install -y chromium chromium-driver`, the test extra (selenium) and `make axe-core`
+(npm); skips with the reason otherwise. Selenium Manager is never
 asked for anything: the driver and the browser are given by path and SE_OFFLINE is set.
 """
 
@@ -32,6 +32,7 @@ from app.core.db import create_db_engine
 from tests.conftest import migrate
 from tests.factories import make_activity, make_key
 from tests.live import ROOT, LiveServer
+from tests.web import axe
 from tests.web.seed import Seed, rec, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +50,8 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         allow_module_level=True,
     )
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
-axe_selenium = pytest.importorskip("axe_selenium_python", reason="needs axe-selenium-python (the test extra)")
+if axe.missing_reason():
+    pytest.skip(str(axe.missing_reason()), allow_module_level=True)
 
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -184,11 +186,8 @@ def open_page(driver: WebDriver, url: str) -> None:
 
 
 def serious_violations(driver: WebDriver) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the current page."""
-    axe = axe_selenium.Axe(driver)
-    axe.inject()
-    results = axe.run()
-    return [v for v in results["violations"] if v.get("impact") in {"serious", "critical"}]
+    """axe-core 4.x's serious and critical WCAG 2.2 A/AA violations on the current page."""
+    return axe.serious_violations(driver)
 
 
 # Controls smaller than 24 x 24 CSS px (WCAG 2.2, 2.5.8), except links inside a sentence (the "inline" exception).
@@ -316,12 +315,18 @@ def test_every_page_kind_passes_axe_fits_and_is_photographed(browser: WebDriver,
         "recommendations-fr": "/recommendations?state=FRA&lang=fr",
         "recommendation-fr": f"/recommendations/{data.recs['opcat'].id}?lang=fr",
         "gaps-state": "/gaps?state=FRA",
+        "gaps-unknown-state": "/gaps?state=ZZZ",
+        "state-unknown": "/states/ZZZ",
         "not-found": "/needs/does-not-exist",
     }
     for name, path in anonymous.items():
         open_page(browser, site.url + path)
         check(browser, name, width)
     assert h1(browser) == "Not found"
+    # /gaps with every section a reader can open opened: what they hide is checked too.
+    open_page(browser, site.url + "/gaps?state=FRA")
+    browser.execute_script("document.querySelectorAll('details.measure').forEach(d => d.open = true)")
+    check(browser, "gaps-sections-open", width)
 
     sign_in(browser, site.url, data.keys["fra"][1])
     state_pages = {
@@ -459,8 +464,10 @@ def test_a_state_files_a_need_from_two_themes_and_two_pages_edits_and_closes_it(
     title.send_keys(f"Laws on women's rights and access to justice ({width})")
     submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Save the need']"))
     assert h1(browser) == f"Laws on women's rights and access to justice ({width})"
-    # Close it.
-    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Close this need']"))
+    # Close it: the page asks first, then the need is closed and the page says so.
+    browser.find_element(By.XPATH, "//summary[normalize-space()='Close this need…']").click()
+    submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Yes, close this need']"))
+    assert "The need is closed" in browser.find_element(By.CSS_SELECTOR, "main .flash").text
     assert browser.current_url == need_url
     assert "Closed" in browser.find_element(By.CSS_SELECTOR, "main .badge.closed").text
     assert browser.find_element(By.XPATH, "//button[normalize-space()='Reopen this need']")

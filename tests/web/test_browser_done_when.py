@@ -160,7 +160,8 @@ def test_the_story_of_the_pages(browser: WebDriver, story: Story, width: int) ->
     title.send_keys(f"Justice for women victims of violence ({width})")
     submit(browser, button(browser, "Save the need"))
     assert h1(browser) == f"Justice for women victims of violence ({width})"
-    submit(browser, button(browser, "Close this need"))
+    browser.find_element(By.XPATH, "//summary[normalize-space()='Close this need…']").click()
+    submit(browser, button(browser, "Yes, close this need"))
     assert browser.current_url == need_url
     assert "Closed" in browser.find_element(By.CSS_SELECTOR, "main .badge.closed").text
 

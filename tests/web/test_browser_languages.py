@@ -101,6 +101,13 @@ def test_switching_to_french_then_spanish_is_remembered_on_every_page(
         check(browser, name, width)
     # The recommendation's French text is shown, the original one click away.
     assert browser.find_element(By.CSS_SELECTOR, "blockquote.rec").get_attribute("lang") == "fr"
+    # Every other page kind a visitor reaches, in French and then in Spanish (axe-core at both widths).
+    more = {"gaps": "/gaps", "needs": "/needs", "providers": "/providers", "activities": "/activities"}
+    for name, path in more.items():
+        open_page(browser, base + path)
+        browser.execute_script("document.querySelectorAll('details.measure').forEach(d => d.open = true)")
+        assert html_lang(browser) == "fr", path
+        check(browser, f"lang-{name}-fr", width)
 
     open_page(browser, base + "/states/MEX")
     switch_with_keyboard(browser, "es")
@@ -109,6 +116,11 @@ def test_switching_to_french_then_spanish_is_remembered_on_every_page(
     open_page(browser, base + "/states")
     assert html_lang(browser) == "es" and h1(browser) == "Estados"
     check(browser, "lang-states-es", width)
+    for name, path in more.items():
+        open_page(browser, base + path)
+        browser.execute_script("document.querySelectorAll('details.measure').forEach(d => d.open = true)")
+        assert html_lang(browser) == "es", path
+        check(browser, f"lang-{name}-es", width)
     # And back to English, remembered too.
     switch_with_keyboard(browser, "en")
     open_page(browser, base + "/")

@@ -26,7 +26,7 @@ def test_dashboard_shows_every_measure_with_charts_and_tables(web: TestClient, s
     assert "Of 7 supported recommendations, 3 are requested" in page
     assert "Latin American and Caribbean States" in page  # the regions table
     # Unserved: Torture (NA, weak match) and Right to health (NE, all declined).
-    unserved = "Right to health - general: weak match only 0, all engagements declined 1 (total 1)."
+    unserved = "Right to health - general: weak match only 0, all requests declined 1 (total 1)."
     assert unserved in _svg(page, "unserved")
     assert "Indigenous peoples: open needs 1, providers 0." in _svg(page, "supply")
     # Funding: SDG 16 = 120 required, 45 available, 75 gap.
@@ -52,7 +52,7 @@ def test_the_grouping_is_offered_in_words(web: TestClient, session: Session) -> 
     build(session)
     page = web.get("/gaps", params={"by": "region"}).text
     assert '<option value="region" selected>UN regional group</option>' in page
-    assert "Implementation pipeline by region" in page
+    assert "Implementation pipeline by UN regional group" in page
 
 
 def test_counts_are_written_with_thousands_separators() -> None:

@@ -34,6 +34,7 @@ def test_a_state_asks_a_partner_the_partner_accepts_in_its_inbox(
     assert sent.status_code == 303 and sent.headers["location"].endswith("#engagements")
     page = web.get(f"/needs/{loop.need.id}")
     assert "You asked this partner: Proposed." in page.text and "Could you train our staff?" in page.text
+    assert '<p class="flash" role="status">Your request is sent.' in page.text  # said once, after sending
     with worker(settings, engine) as runner:
         drain(runner)
 
@@ -45,6 +46,7 @@ def test_a_state_asks_a_partner_the_partner_accepts_in_its_inbox(
     hidden = _form_fields(inbox.text, f"/engagements/{eid}/accept")
     answered = other_web.post(f"/engagements/{eid}/accept", data={**hidden, "message": "Gladly."})
     assert answered.status_code == 303 and answered.headers["location"] == "/inbox"
+    assert "You accepted the request: the activity is recorded, confirmed by both." in other_web.get("/inbox").text
     # A second click on the stale form is refused in words, not applied twice.
     again = other_web.post(f"/engagements/{eid}/accept", data={**hidden, "message": "Gladly."})
     assert again.status_code == 409 and "meanwhile" in again.text
@@ -53,6 +55,10 @@ def test_a_state_asks_a_partner_the_partner_accepts_in_its_inbox(
     activity = web.get(f"/v1/activities/{engagement['activity_id']}", headers=loop.h("x")).json()
     assert activity["confirmation"] == "confirmed"
     assert "The activity is recorded, confirmed by both." in web.get(f"/needs/{loop.need.id}").text
+    with worker(settings, engine) as runner:
+        drain(runner)
+    inbox = web.get("/inbox").text
+    assert "accepted the request about" in inbox and "engagement" not in inbox.replace("engagement-", "")
 
 
 def test_a_provider_offers_help_and_confirms_an_activity_from_its_inbox(

@@ -218,7 +218,7 @@ def test_a_state_edits_its_need(web: TestClient, data: Seed, session: Session) -
     need = data.needs["fra"]
     sign_in(web, data.keys["fra"][1])
     detail = web.get(f"/needs/{need.id}").text
-    assert "Edit this need" in detail and "Close this need" in detail
+    assert "Edit this need" in detail and "Yes, close this need" in detail
     page = web.get(f"/needs/{need.id}/edit").text
     assert checked(page) == {data.recs["opcat"].id} and "<h1>Edit the need of France</h1>" in page
     fields = with_changes(
@@ -259,6 +259,9 @@ def test_a_state_closes_and_reopens_its_need(web: TestClient, data: Seed, sessio
     assert row.status == "closed"
     page = web.get(f"/needs/{need.id}").text
     assert "Reopen this need" in page and "no partner is suggested" in page
+    # The page says what happened, once.
+    assert '<p class="flash" role="status">The need is closed: it no longer appears to providers as open.</p>' in page
+    assert 'class="flash"' not in web.get(f"/needs/{need.id}").text
     fields = form_fields(page, f"/needs/{need.id}/status")
     assert post(web, f"/needs/{need.id}/status", fields).status_code == 303
     session.rollback()

@@ -87,6 +87,7 @@ def table(
             r.available,
             r.gap,
             r.states_with_data,
+            r.states_counted,
             r.supported_recommendations,
             r.open_needs,
         ]
@@ -99,6 +100,7 @@ def table(
         "usd_available",
         "usd_gap",
         "states_with_data",
+        "states_summed",
         "supported_recommendations",
         "open_needs",
     ]

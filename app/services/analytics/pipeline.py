@@ -223,22 +223,20 @@ def funding_rows(session: Session, *, principal: Principal, piece: Slice) -> tup
         query = query.where(col(FundingResource.state).in_(sorted(states)))
     required: dict[int, float] = defaultdict(float)
     available: dict[int, float] = defaultdict(float)
-    gap: dict[int, float] = defaultdict(float)
     stated: dict[int, set[str]] = defaultdict(set)
-    with_both: set[int] = set()
+    counted: dict[int, set[str]] = defaultdict(set)
     with_data: set[str] = set()
     for row in session.scalars(query):
         if piece.sdgs and row.sdg not in piece.sdgs:
             continue
         with_data.add(row.state)
         stated[row.sdg].add(row.state)
-        if row.required is not None:
-            required[row.sdg] += row.required
-        if row.available is not None:
-            available[row.sdg] += row.available
+        # Only a State stating both figures is summed, so that required - available = gap on every row:
+        # a State stating one figure alone would add to one column and not to the other.
         if row.required is not None and row.available is not None:
-            gap[row.sdg] += row.required - row.available
-            with_both.add(row.sdg)
+            required[row.sdg] += row.required
+            available[row.sdg] += row.available
+            counted[row.sdg].add(row.state)
     recommendations: dict[int, int] = defaultdict(int)
     for item in recommendation_stages(session, principal=principal, piece=piece):
         for sdg in item.sdgs:
@@ -252,10 +250,11 @@ def funding_rows(session: Session, *, principal: Principal, piece: Slice) -> tup
     rows = [
         FundingRow(
             sdg=s,
-            required=round(required[s], 2) if s in required else None,
-            available=round(available[s], 2) if s in available else None,
-            gap=round(gap[s], 2) if s in with_both else None,
+            required=round(required[s], 2) if s in counted else None,
+            available=round(available[s], 2) if s in counted else None,
+            gap=round(required[s] - available[s], 2) if s in counted else None,
             states_with_data=len(stated.get(s, ())),
+            states_counted=len(counted.get(s, ())),
             supported_recommendations=recommendations.get(s, 0),
             open_needs=len(needs.get(s, ())),
         )
@@ -265,13 +264,20 @@ def funding_rows(session: Session, *, principal: Principal, piece: Slice) -> tup
     return rows, len(with_data)
 
 
+# What the source says, and does not say, of the period a figure covers.
+FRAMEWORK_YEARS = (
+    "Each figure covers the whole cooperation framework a country had when UN INFO was read (1 February 2026), "
+    "several years, not one: the data does not give each framework's years."
+)
+
+
 def funding_source(session: Session) -> tuple[str, datetime | None]:
     last = session.execute(select(func.max(col(FundingResource.imported_at)))).scalar()
     if last is None:
         return "No funding figures imported yet: an administrator runs upr-match import-funding.", None
     return (
         "UN INFO: resources required and available in the UN country teams' cooperation frameworks, "
-        f"per country and SDG (imported {last:%d %B %Y}).",
+        f"per country and SDG (imported {last:%d %B %Y}). {FRAMEWORK_YEARS}",
         last,
     )
 

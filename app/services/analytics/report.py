@@ -25,6 +25,7 @@ from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import sdg_label
 from app.services.analytics.reference import GROUP_LABELS, group_members, group_source, region_of, theme_sdg_source
 from app.services.analytics.slices import Slice
+from app.services.coverage import session_with_year
 
 ALL = PageParams(limit=1000, offset=0)
 
@@ -156,7 +157,7 @@ def markdown(report: StateReport) -> str:
         or [["None", "-", "-", "-", 0, 0]],
     )
     out += ["", "## Period and sources", ""]
-    period = ", ".join(str(s) for s in report.data.sessions) or "none"
+    period = ", ".join(session_with_year(s) for s in report.data.sessions) or "none"
     out += [f"- UPR Working Group sessions in the data for {report.name}: {period}"]
     out += [f"- {s}" for s in report.sources]
     return "\n".join(out) + "\n"
