@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -149,6 +150,15 @@ def _build_index(engine: Engine, index: MatchIndex) -> None:
         metrics.INDEX_BUILD.set(time.perf_counter() - started)
 
 
+def _warm_related(engine: Engine, index: MatchIndex) -> None:
+    """Read the recommendations `related` ranks (and store their theme vectors) before anyone asks."""
+    try:
+        with Session(engine) as session:
+            index.with_recommendations(session)
+    except Exception:
+        logger.exception("recommendations for related not read at start-up; the first related request reads them")
+
+
 def _release(scope: Scope) -> str:
     """What besides the data shapes public answers: the service's version and the tagger's."""
     return f"{__version__}/{theme_service.version_of(scope['app'].state.tagger)}"
@@ -192,6 +202,10 @@ def create_app(
         app.state.ready_checks["matcher"] = _matcher_check(app.state.match_index)
         app.state.ready_checks["languages"] = _languages_check(app.state.match_index)
         _build_index(app.state.engine, app.state.match_index)
+        if settings.RELATED_WARM_AT_START:
+            threading.Thread(
+                target=_warm_related, args=(app.state.engine, app.state.match_index), name="related-warm", daemon=True
+            ).start()
         logger.info("upr-match %s starting on %s", __version__, app.state.engine.dialect.name)
         try:
             yield

@@ -96,6 +96,8 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         RATE_LIMIT_PER_MINUTE=1_000_000,
         WRITE_QUOTA_PER_HOUR=1_000_000,
         AUTH_FAILURES_PER_MINUTE=1_000_000,
+        # Tests that rank recommendations read them when they ask; no thread reads them behind a test's back.
+        RELATED_WARM_AT_START=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

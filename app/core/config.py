@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     MATCH_WEIGHT_PRESENCE: float = Field(default=DEFAULT_WEIGHTS.presence, ge=0)
     MATCH_WEIGHT_MODALITY: float = Field(default=DEFAULT_WEIGHTS.modality, ge=0)
     MATCH_WEIGHT_HISTORY: float = Field(default=DEFAULT_WEIGHTS.history, ge=0)
+    # Read the recommendations that `related` ranks in the background at start-up, so the first such
+    # request (the need form's "List the recommendations it speaks to") does not wait for them.
+    RELATED_WARM_AT_START: bool = True
 
     # Prometheus metrics (docs/operations.md, "Metrics"): unset, /metrics on the API port answers admin keys only;
     # set, `upr-match serve` answers them on this port instead (no key; bind it where only Prometheus reaches).

@@ -86,6 +86,7 @@ class MatchIndex:
         self._applied_seq = 0
         self._recent: set[int] = set()
         self._lock = threading.Lock()
+        self._recommendation_lock = threading.Lock()
         self._recommendation_stamp: tuple[object, ...] | None = None
         self._recommendation_version = 0
         self.loaded = False
@@ -147,13 +148,18 @@ class MatchIndex:
         )
         if stamp == self._recommendation_stamp:
             return snapshot
-        with self._lock:
+        # Built outside the index's lock: with the tagger, 30,000 recommendations whose theme vectors are
+        # not stored yet take about 30 s, and matches and the change log must not wait for them meanwhile.
+        # One builder at a time; the snapshot is swapped under the index's lock.
+        with self._recommendation_lock:
             if stamp != self._recommendation_stamp:
                 corpus = self._recommendation_corpus(session)
-                self._recommendation_stamp, self._recommendation_version = stamp, self._recommendation_version + 1
-                self._snapshot = replace(
-                    self._snapshot, recommendations=corpus, recommendation_version=self._recommendation_version
-                )
+                with self._lock:
+                    self._recommendation_stamp = stamp
+                    self._recommendation_version += 1
+                    self._snapshot = replace(
+                        self._snapshot, recommendations=corpus, recommendation_version=self._recommendation_version
+                    )
         return self._snapshot
 
     def _recommendation_corpus(self, session: Session) -> Corpus[RecommendationFacts]:

@@ -3,10 +3,15 @@ filtered and paginated; the index sees recommendations imported since it first r
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.core.config import Settings
+from tests.apputil import app_for
 from tests.factories import make_recommendation
 
 pytestmark = pytest.mark.db
@@ -105,3 +110,20 @@ def test_a_need_described_in_words_lists_the_states_supported_recommendations_un
     assert ids["children"] not in found  # noted, not supported
     assert ids["torture_ken"] not in found  # another State's
     assert all(r["reasons"] for r in body["recommendations"])
+
+
+def test_the_recommendations_are_read_at_start_up_so_the_first_request_does_not_wait(
+    settings: Settings, engine: Engine, session: Session
+) -> None:
+    ids = _store(session)
+    warm = settings.model_copy(update={"RELATED_WARM_AT_START": True})
+    with TestClient(app_for(warm, engine), raise_server_exceptions=False) as client:
+        for thread in [t for t in threading.enumerate() if t.name == "related-warm"]:
+            thread.join(60)
+        index = client.app.state.match_index  # type: ignore[attr-defined]
+        assert set(index.snapshot.recommendations.facts) == set(ids.values())
+        version = index.snapshot.recommendation_version
+        got = client.post("/v1/recommendations/related", json={"text": TORTURE, "limit": 1})
+        assert got.status_code == 200, got.text
+        assert got.json()["items"][0]["recommendation"]["id"] in {ids["torture"], ids["torture_ken"]}
+        assert index.snapshot.recommendation_version == version  # answered from what start-up read
