@@ -89,7 +89,10 @@ def upgrade() -> None:
             for event in ("INSERT", "UPDATE", "DELETE"):
                 op.execute(
                     f"CREATE TRIGGER trg_{table}_{event.lower()}_data_version AFTER {event} ON {table} BEGIN "
-                    "INSERT OR IGNORE INTO data_version (slot, version) VALUES (0, 0); "
+                    # Not `INSERT OR IGNORE`: a trigger's conflict clause gives way to the statement's own
+                    # (an upsert's, an `INSERT OR REPLACE`'s), which would then fail on the existing row.
+                    "INSERT INTO data_version (slot, version) SELECT 0, 0 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM data_version WHERE slot = 0); "
                     "UPDATE data_version SET version = version + 1 WHERE slot = 0; END"
                 )
 
