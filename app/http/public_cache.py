@@ -64,6 +64,7 @@ class Rendered:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    route: object = None  # the route that rendered it: answers given again are counted under it (metrics)
 
 
 class RenderedAnswers:
@@ -201,6 +202,9 @@ class PublicCacheMiddleware:
             await self.app(scope, receive, send)
             return
         asked = header(scope, b"if-none-match")
+        kept = self.kept.get(etag) if scope["method"] == "GET" else None
+        if kept is not None and kept.route is not None:
+            scope["route"] = kept.route  # the request is counted under its route, as if the route had answered
         if asked is not None and _matches(asked, etag):
             await send(
                 {
@@ -211,13 +215,11 @@ class PublicCacheMiddleware:
             )
             await send({"type": "http.response.body", "body": b""})
             return
-        if scope["method"] == "GET":
-            kept = self.kept.get(etag)
-            if kept is not None:
-                await send({"type": "http.response.start", "status": kept.status, "headers": list(kept.headers)})
-                await send({"type": "http.response.body", "body": kept.body})
-                return
-        await self.app(scope, receive, self._public(send, etag, vary, keep=scope["method"] == "GET"))
+        if kept is not None:
+            await send({"type": "http.response.start", "status": kept.status, "headers": list(kept.headers)})
+            await send({"type": "http.response.body", "body": kept.body})
+            return
+        await self.app(scope, receive, self._public(scope, send, etag, vary, keep=scope["method"] == "GET"))
 
     def _private(self, send: Send) -> Send:
         async def send_private(message: Message) -> None:
@@ -228,7 +230,7 @@ class PublicCacheMiddleware:
 
         return send_private
 
-    def _public(self, send: Send, etag: bytes, vary: bytes, *, keep: bool) -> Send:
+    def _public(self, scope: Scope, send: Send, etag: bytes, vary: bytes, *, keep: bool) -> Send:
         start: Message | None = None
 
         async def send_public(message: Message) -> None:
@@ -241,7 +243,8 @@ class PublicCacheMiddleware:
                     start = message
             elif start is not None and message["type"] == "http.response.body":
                 if not message.get("more_body", False):  # the whole answer in one message: keep it
-                    self.kept.put(etag, Rendered(start["status"], list(start["headers"]), message.get("body", b"")))
+                    body = message.get("body", b"")
+                    self.kept.put(etag, Rendered(start["status"], list(start["headers"]), body, scope.get("route")))
                 start = None
             await send(message)
 

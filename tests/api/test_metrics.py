@@ -43,8 +43,12 @@ def test_metrics_are_for_admin_keys_and_count_by_route_template(client: TestClie
     assert client.get("/metrics", headers=auth(state)).status_code == 403
 
     before = samples(client.get("/metrics", headers=auth(admin)).text)
-    for _ in range(3):
-        assert client.get(f"/v1/needs/{need.id}/matches").status_code == 200
+    for limit in (5, 6, 7):  # three different answers: the ranking runs for each
+        assert client.get(f"/v1/needs/{need.id}/matches?limit={limit}").status_code == 200
+    matched = samples(client.get("/metrics", headers=auth(admin)).text)
+    # The same anonymous request again is answered from the answers the worker keeps: counted under its
+    # route all the same, with no ranking run.
+    assert client.get(f"/v1/needs/{need.id}/matches?limit=5").status_code == 200
     assert client.get("/v1/no-such-thing").status_code == 404
     response = client.get("/metrics", headers=auth(admin))
 
@@ -53,10 +57,12 @@ def test_metrics_are_for_admin_keys_and_count_by_route_template(client: TestClie
     after = samples(response.text)
     route = "/v1/needs/{need_id}/matches"
     counted = value(after, "upr_http_requests_total", method="GET", route=route, status="200") or 0
-    assert counted - (value(before, "upr_http_requests_total", method="GET", route=route, status="200") or 0) == 3
+    assert counted - (value(before, "upr_http_requests_total", method="GET", route=route, status="200") or 0) == 4
+    ranked = value(after, "upr_match_duration_seconds_count", operation="need")
+    assert ranked == value(matched, "upr_match_duration_seconds_count", operation="need")
     assert (value(after, "upr_http_requests_total", method="GET", route="unmatched", status="404") or 0) >= 1
     assert (value(after, "upr_match_duration_seconds_count", operation="need") or 0) >= 3
-    assert (value(after, "upr_http_request_duration_seconds_count", method="GET", route=route) or 0) >= 3
+    assert (value(after, "upr_http_request_duration_seconds_count", method="GET", route=route) or 0) >= 4
     assert value(after, "upr_match_index_documents", side="provider") == 1
     assert value(after, "upr_match_index_documents", side="need") == 1
     assert value(after, "upr_index_change_newest_seq") == value(after, "upr_match_index_applied_seq")
