@@ -39,4 +39,5 @@ def test_the_breadcrumb_names_the_state_and_the_session_with_its_year(web: TestC
     assert "Mexico" in crumb.group(0) and "Session 15 (2013)" in crumb.group(0)
     # The list's session filter says the year too.
     listing = web.get("/recommendations").text
-    assert re.search(r'<option value="15"[^>]*>Session 15 \(2013\)</option>', listing)
+    assert re.search(r'name="session" value="15"><label for="f-session-\d+">Session 15 \(2013\)</label>', listing)
+    assert '<option value="15" label="Session 15 (2013)">' in listing  # the type-to-find box suggests it so too

@@ -123,7 +123,9 @@ def test_the_page_offers_what_the_data_has_and_orders_by_review(loaded: TestClie
     page = loaded.get("/recommendations").text
     cycles = re.findall(r'id="f-cycle-(\d+)" name="cycle"', page)
     # Each session with its year, so a reader need not know the calendar.
-    sessions = re.findall(r'<option value="(\d+)"[^>]*>Session \d+ \((?:2018|2022|2023|2024)\)</option>', page)
+    sessions = re.findall(
+        r'name="session" value="(\d+)"><label for="f-session-\d+">Session \d+ \((?:2018|2022|2023|2024)\)</label>', page
+    )
     assert cycles == ["3", "4"] and sessions == ["31", "42", "45"]  # only what the data holds
     # Several States are ticked (no Ctrl-click), or found by typing in the box above the list.
     assert '<fieldset class="checklist" id="f-recommending"' in page and "multiple" not in page
