@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 
 from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from app.core.identity import Principal
@@ -19,8 +18,8 @@ from app.models.api_key import ApiKeyCreate
 from app.reference.regions import un_states
 from app.services import directory, registrations
 from app.services import keys as key_service
-from app.web.forms import FieldError, first, from_problem, from_validation
-from app.web.i18n import N_
+from app.web.forms import FieldError, first, from_problem, validate_all
+from app.web.i18n import N_, gettext
 from app.web.labels import state_name
 from app.web.session import FormDep, SignedInDep
 from app.web.templating import Pager, redirect, render
@@ -111,12 +110,17 @@ def issue_key(
         "provider_id": typed["provider_id"] or None if role == "provider" else None,
         "contact_email": typed["contact_email"] or None if role == "state" else None,
     }
-    try:
-        data = ApiKeyCreate.model_validate(payload)
-        row, secret = key_service.create_key(session, data=data, actor=admin)
-    except ValidationError as exc:
-        errors = from_validation(exc, labels=LABELS)
+    # What the service would refuse only after the model's own checks, found now so that one submit shows it all.
+    found = (
+        [FieldError("state", gettext("Choose the State the key is for."))]
+        if role == "state" and not typed["state"]
+        else []
+    )
+    data, errors = validate_all(ApiKeyCreate, payload, found, labels=LABELS)
+    if data is None:
         return _keys_page(request, session, page, form=typed, errors=errors, status_code=422)
+    try:
+        row, secret = key_service.create_key(session, data=data, actor=admin)
     except UnprocessableEntity as exc:
         return _keys_page(request, session, page, form=typed, errors=from_problem(exc), status_code=422)
     return _keys_page(request, session, page, created=(row.name, secret), status_code=201)

@@ -144,3 +144,37 @@ def test_the_activity_form_shows_every_mistake_at_once(web: TestClient, data: Se
     assert "Choose the organisation that carries out the activity." in errors
     assert "Give the activity a title of at least 3 characters." in errors
     assert "Write the start date as year-month-day, for example 2025-03-31." in errors
+
+
+def test_the_organisation_registration_request_shows_every_mistake_at_once(web: TestClient) -> None:
+    page = web.get("/register")
+    assert page.status_code == 200
+    fields = {
+        "csrf_token": csrf_from(page.text),
+        "organisation": " ",
+        "kind": "spaceship",
+        "contact_name": "",
+        "contact_email": "not an address",
+        "website": "ftp://example.org",
+        "message": "We train judges.",
+    }
+    response = web.post("/register", data=fields)
+    assert response.status_code == 422, response.text
+    errors = summary(response.text)
+    assert set(errors) == {
+        "Give your organisation's name.",
+        "Choose the kind of organisation from the list.",
+        "Give your name.",
+        "Give an e-mail address, for example name@example.org.",
+        "Give the website as an https:// address, or leave it empty.",
+    }, errors
+
+
+def test_the_key_form_of_an_administrator_shows_every_mistake_at_once(web: TestClient, session: Session) -> None:
+    _, admin = make_key(session, role="admin", name="Administrator")
+    sign_in(web, admin)
+    page = web.get("/admin/keys")
+    response = web.post("/admin/keys", data={"csrf_token": csrf_from(page.text), "role": "state", "name": ""})
+    assert response.status_code == 422, response.text
+    errors = summary(response.text)
+    assert len(errors) == 2, errors  # no name, and a State key without its State
