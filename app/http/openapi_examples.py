@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 from app.core.jsontypes import JsonObject
+from app.models.related import SCORE_SCALE
 
 NEED_ID = "7b14ab16-b407-4bd6-9dc9-fef08494e072"
 PROVIDER_ID = "0f5c1e2a-8d0e-4a53-9a77-5f1c2b9d6e11"
@@ -281,6 +282,43 @@ DELIVERY = {
     "attempts": [ATTEMPT],
 }
 
+RELATED_TEXT = "Train prosecutors to investigate complaints of torture in police custody."
+RELATED = {
+    "recommendation": RECOMMENDATION,
+    "score": 0.412,
+    "reasons": [f"shared themes: {TORTURE}", "shared terms: torture, investigate"],
+    "shared_themes": [TORTURE],
+    "shared_terms": ["torture", "investigate"],
+    "affected_persons": [],
+    "explanation": EXPLANATION,
+}
+MAPPING_ID = "6e2d8b4f-1a7c-4e93-b0d5-3f9a2c7e1b68"
+MAPPING_FILTERS = {"state": "MEX", "cycle": None, "session": None, "response": ["supported"], "theme": None}
+MAPPING_LINK = {
+    "recommendation_id": RECOMMENDATION["id"],
+    "state_under_review": "MEX",
+    "text": RECOMMENDATION["text"],
+    "response": "supported",
+    "rank": 1,
+    "score": 0.412,
+    "reasons": [f"shared themes: {TORTURE}", "shared terms: torture, investigate"],
+    "decision": "accepted",
+}
+MAPPING_ITEM = {"number": 1, "label": "1", "text": RELATED_TEXT, "links": [MAPPING_LINK]}
+MAPPING_SUMMARY = {
+    "id": MAPPING_ID,
+    "title": "Civil society submission on torture",
+    "filename": "submission.docx",
+    "kind": "docx",
+    "public": False,
+    "filters": MAPPING_FILTERS,
+    "item_count": 1,
+    "version": 2,
+    "created_at": WHEN,
+    "updated_at": WHEN,
+    "mine": True,
+}
+
 
 def _page(item: JsonObject) -> JsonObject:
     return {"items": [item], "total": 1, "limit": 20, "offset": 0}
@@ -382,6 +420,30 @@ EXAMPLES: dict[str, JsonObject] = {
     "Page_AuditEventPublic_": _page(AUDIT_EVENT),
     "Page_NeedPublic_": _page(NEED_PUBLIC),
     "Page_RecommendationPublic_": _page(RECOMMENDATION),
+    "RelatedRecommendation": RELATED,
+    "RelatedRecommendations": {
+        "items": [RELATED],
+        "total": 1,
+        "limit": 10,
+        "offset": 0,
+        "scale": SCORE_SCALE,
+        "language": "en",
+        "engine": ENGINE,
+    },
+    "NeedDraftFromText": {
+        "state": "MEX",
+        "description": RELATED_TEXT,
+        "recommendations": [RELATED],
+        "total": 1,
+        "scale": SCORE_SCALE,
+        "language": "en",
+    },
+    "MappingFilters": MAPPING_FILTERS,
+    "LinkOut": MAPPING_LINK,
+    "ItemOut": MAPPING_ITEM,
+    "MappingSummary": MAPPING_SUMMARY,
+    "MappingOut": {**MAPPING_SUMMARY, "items": [MAPPING_ITEM]},
+    "Page_MappingSummary_": _page(MAPPING_SUMMARY),
     "Page_Union_ProviderPublic__ProviderPrivate__": _page(PROVIDER_PUBLIC),
 }
 

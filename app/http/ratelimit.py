@@ -15,7 +15,7 @@ API under `/v1` and the pages (including `/signin`) share one budget; the probes
 over a limit the answer is 429 with `Retry-After`.
 
 The hourly write quota counts POSTs of a key, except those that only read (`READ_ONLY_POSTS`:
-free-text matching, classification, need drafts) and signing in or out.
+free-text matching, classification, need drafts, related recommendations) and signing in or out.
 
 The brake counts failed authentications (401, and keys the sign-in form refuses) per
 credential prefix and per address; once either passes `AUTH_FAILURES_PER_MINUTE`, further
@@ -67,7 +67,9 @@ logger = logging.getLogger("app.ratelimit")
 UNLIMITED_PREFIXES = ("/health/", "/static/", "/docs/assets/")
 NO_WRITE_QUOTA_PATHS = ("/signin", "/signout")
 # POSTs that only read (a query too large for a URL): they count as requests, never as writes.
-READ_ONLY_POSTS = re.compile(r"^/v1/(match|classify|states/[^/]+/needs/draft)$")
+READ_ONLY_POSTS = re.compile(
+    r"^/v1/(match|classify|states/[^/]+/needs/draft|needs/draft-from-text|recommendations/related)$"
+)
 SIGN_IN_PATH = "/signin"
 SESSION_COOKIE = "upr_session"
 KEY_CACHE_SIZE = 4096

@@ -4,6 +4,7 @@ its author (accept or reject each link), private unless its author makes it publ
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Described
@@ -125,7 +126,9 @@ class LinkDecision(BaseModel):
     )
 
     recommendation_id: str = Described(min_length=1, max_length=128)
-    decision: str | None = Described(description="accepted, rejected, or null to undo a decision.")
+    decision: Literal["accepted", "rejected"] | None = Described(
+        description="accepted, rejected, or null to undo a decision."
+    )
 
 
 __all__ = [

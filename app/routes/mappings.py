@@ -133,7 +133,7 @@ def get_mapping(mapping_id: str, response: Response, session: SessionDep, princi
     "/{mapping_id}",
     response_model=MappingOut,
     operation_id="update_mapping",
-    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(401, 404, 412, 422, 428)},
+    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 404, 412, 413, 422, 428)},
 )
 def update_mapping(
     mapping_id: str,
@@ -155,7 +155,7 @@ def update_mapping(
     "/{mapping_id}/items/{item_number}/decision",
     response_model=MappingOut,
     operation_id="decide_mapping_link",
-    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(401, 404, 412, 422, 428)},
+    responses={200: {"headers": ETAG_HEADER_DOC}, **problems(400, 401, 404, 412, 413, 422, 428)},
 )
 def decide_link(
     mapping_id: str,

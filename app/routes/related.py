@@ -24,7 +24,7 @@ router = APIRouter(prefix="/recommendations", tags=["recommendations"])
     "/related",
     response_model=RelatedRecommendations,
     operation_id="related_recommendations",
-    responses=problems(401, 413, 422, 503),
+    responses=problems(400, 401, 413, 422, 503),
 )
 def post_related(
     query: RelatedQuery, session: SessionDep, index: MatchIndexDep, _caller: CurrentPrincipal
@@ -92,7 +92,7 @@ drafting = APIRouter(prefix="/needs", tags=["needs"])
     "/draft-from-text",
     response_model=NeedDraftFromText,
     operation_id="draft_need_from_text",
-    responses=problems(401, 422, 503),
+    responses=problems(400, 401, 413, 422, 503),
 )
 def draft_from_text(
     draft: DraftFromText, session: SessionDep, index: MatchIndexDep, _caller: CurrentPrincipal

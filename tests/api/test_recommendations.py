@@ -327,11 +327,20 @@ def test_openapi_documents_operations_problems_and_examples(client: TestClient) 
         "export_recommendations",
         "import_recommendations",
         "import_recommendation_translations",
+        "related_recommendations",
+        "get_related_recommendations",
     }
     for op in ops.values():
         assert any(code.startswith("4") for code in op["responses"]), op["operationId"]
     schemas = spec["components"]["schemas"]
-    for name in ("RecommendationPublic", "RecommendationFacets", "ImportSummary", "TranslationImportSummary"):
+    for name in (
+        "RecommendationPublic",
+        "RecommendationFacets",
+        "ImportSummary",
+        "TranslationImportSummary",
+        "RelatedQuery",
+        "RelatedRecommendations",
+    ):
         assert schemas[name].get("examples"), name
 
 
