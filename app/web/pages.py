@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.core.pagination import PageParams
 from app.http.deps import PageParamsDep, SessionDep
-from app.reference.vocab import SDG_NAMES
+from app.reference.vocab import sdg_names
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import coverage as coverage_service
@@ -28,6 +28,7 @@ from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
 from app.web.gaps import funding_chart, pipeline_chart
+from app.web.i18n import current_language
 from app.web.labels import state_name
 from app.web.search import read_lang
 from app.web.session import WebDep
@@ -131,7 +132,7 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
                 funding, title=f"Funding available and gap per SDG in {coverage.name}, USD", chart_id="funding"
             ),
             "sdg_source": theme_sdg_source(),
-            "sdg_names": SDG_NAMES,
+            "sdg_names": sdg_names(current_language()),
             "can_file": access.can_create_need(web.principal, coverage.state) and not web.principal.is_anonymous,
         },
     )
