@@ -28,7 +28,7 @@ from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
 from app.web.gaps import funding_chart, pipeline_chart
-from app.web.i18n import current_language
+from app.web.i18n import country_name, current_language, gettext
 from app.web.labels import state_name
 from app.web.search import read_lang
 from app.web.session import WebDep
@@ -115,7 +115,8 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
     piece = Slice.of(states=[coverage.state])
     flow = pipeline_service.get_pipeline(session, principal=web.principal, piece=piece, by="theme")
     funding = pipeline_service.get_funding(session, principal=web.principal, piece=piece)
-    title = f"Implementation pipeline of {coverage.name}'s supported recommendations, by theme"
+    name = {"name": country_name(coverage.state, coverage.name)}
+    title = gettext("Implementation pipeline of the supported recommendations of %(name)s, by theme") % name
     return render(
         request,
         "states/detail.html",
@@ -129,7 +130,7 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
             "pipeline_chart": pipeline_chart(flow, title=title, chart_id="pipeline"),
             "funding": funding,
             "funding_chart": funding_chart(
-                funding, title=f"Funding available and gap per SDG in {coverage.name}, USD", chart_id="funding"
+                funding, title=gettext("Funding available and gap per SDG in %(name)s, USD") % name, chart_id="funding"
             ),
             "sdg_source": theme_sdg_source(),
             "sdg_names": sdg_names(current_language()),

@@ -27,6 +27,7 @@ def test_the_state_page_in_french_says_its_data_funding_and_goals_in_french(web:
     assert "Toutes les données : 1 États examinés, session 15 (2013), de 1 source ; dernière importation le" in page
     assert "UN INFO : ressources nécessaires et disponibles" in page and "(1er février 2026)" in page
     assert "16. Paix, justice et institutions efficaces" in page
+    assert "Financement disponible et déficit par ODD pour France, en USD" in page  # the chart's title
     for english in (
         "recommendations to France in the data",
         "States under review",
@@ -34,6 +35,7 @@ def test_the_state_page_in_french_says_its_data_funding_and_goals_in_french(web:
         "UN INFO: resources required",
         "several years, not one",
         "Peace, justice and strong institutions",
+        "gap per SDG in France",
     ):
         assert english not in page, english
 
