@@ -109,9 +109,7 @@ def in_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
-def _count(value: int) -> str:
-    """A count in the language's digits (CLDR: "2 289" in French); English keeps "2289"."""
-    return str(value) if _english() else i18n.number(value)
+_count = i18n.plain_count
 
 
 def ranges(numbers: Iterable[int]) -> str:

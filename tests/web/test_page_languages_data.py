@@ -3,13 +3,18 @@ funding source, the SDGs' titles (the UN's own), and the States' and UN regional
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models.analytics import FundingResource
+from app.models.sync import SyncRun
 from app.services.analytics import cache
 from tests.analytics.fixture import build
 from tests.web.seed import rec
+
+NNBSP = "\u202f"  # CLDR's French group separator
 
 
 def _france(session: Session) -> None:
@@ -66,3 +71,28 @@ def test_gaps_in_spanish_names_states_groups_and_goals_in_spanish(web: TestClien
         assert english not in page, english
     by_sdg = web.get("/gaps?lang=es&by=sdg").text
     assert "ODS 16: Paz, justicia e instituciones sólidas" in by_sdg and "SDG 16: Peace" not in by_sdg
+
+
+def test_the_last_sync_is_told_in_the_page_language_and_in_english_to_the_api(
+    web: TestClient, session: Session
+) -> None:
+    _france(session)
+    moment = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    session.add(
+        SyncRun(
+            source_url="https://uhri.ohchr.org/",
+            outcome="imported",
+            started_at=moment,
+            finished_at=moment,
+            inserted=1234,
+            updated=2,
+        )
+    )
+    session.commit()
+    page = web.get("/states/FRA?lang=fr").text
+    assert f"Dernière synchronisation avec le HCDH le 7 décembre 2026 à 09:30 UTC : 1{NNBSP}234 nouvelles" in page
+    assert "Last synced" not in page
+    api = web.get("/v1/coverage").json()["last_sync"]["summary"]
+    assert api == (
+        "Last synced from OHCHR on 7 December 2026 at 09:30 UTC: 1234 new, 2 updated, 0 unchanged, 0 withdrawn."
+    )
