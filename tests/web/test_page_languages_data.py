@@ -96,3 +96,13 @@ def test_the_last_sync_is_told_in_the_page_language_and_in_english_to_the_api(
     assert api == (
         "Last synced from OHCHR on 7 December 2026 at 09:30 UTC: 1234 new, 2 updated, 0 unchanged, 0 withdrawn."
     )
+
+
+def test_the_totals_row_is_in_each_answers_language_though_the_figures_are_cached(
+    web: TestClient, session: Session
+) -> None:
+    cache.clear()
+    build(session)
+    assert "Todo (todos los Estados)" in web.get("/gaps?lang=es").text
+    assert "Tout (tous les États)" in web.get("/gaps?lang=fr").text  # the same cached figures
+    assert web.get("/v1/analytics/pipeline").json()["totals"]["label"] == "every State"

@@ -188,7 +188,8 @@ def get_pipeline(
         limit=page.limit,
         offset=page.offset,
         by=by,
-        totals=totals,
+        # The slice in words in this answer's language: the cache is shared by every language.
+        totals=totals.model_copy(update={"label": piece.describe()}),
     )
 
 
