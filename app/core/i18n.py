@@ -160,6 +160,11 @@ def number(value: object, digits: int | None = None) -> str:
     return format_decimal(amount, locale=locale(_current.get()))
 
 
+def plain_count(value: int) -> str:
+    """A count in words the API gives too: plain digits in English ("2289", as it always said), CLDR's otherwise."""
+    return str(value) if _current.get() == DEFAULT_LANGUAGE else number(value)
+
+
 def percent(value: float, digits: int = 0) -> str:
     """A share (0.25) as a percentage in the page language: "25%", "25 %"."""
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"

@@ -6,7 +6,9 @@ the database stores them as short strings, so adding a value needs no migration.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Annotated, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -14,26 +16,19 @@ from pydantic import AfterValidator, StringConstraints
 
 from app.reference.validation import is_iso3, is_language, unknown_country
 
-# The 17 Sustainable Development Goals, for people who do not know them by number.
-SDG_NAMES = {
-    1: "No poverty",
-    2: "Zero hunger",
-    3: "Good health and well-being",
-    4: "Quality education",
-    5: "Gender equality",
-    6: "Clean water and sanitation",
-    7: "Affordable and clean energy",
-    8: "Decent work and economic growth",
-    9: "Industry, innovation and infrastructure",
-    10: "Reduced inequalities",
-    11: "Sustainable cities and communities",
-    12: "Responsible consumption and production",
-    13: "Climate action",
-    14: "Life below water",
-    15: "Life on land",
-    16: "Peace, justice and strong institutions",
-    17: "Partnerships for the goals",
+# The 17 Sustainable Development Goals, for people who do not know them by number: the UN's official
+# short titles in English, French and Spanish (sdg_names.json says where they come from).
+_SDG_TITLES: dict[str, dict[int, str]] = {
+    language: {int(n): title for n, title in titles.items()}
+    for language, titles in json.loads((Path(__file__).with_name("sdg_names.json")).read_text("utf-8"))["names"].items()
 }
+SDG_NAMES = _SDG_TITLES["en"]
+
+
+def sdg_names(language: str) -> dict[int, str]:
+    """The SDGs' titles in a page language (the UN's own French and Spanish titles); English otherwise."""
+    return _SDG_TITLES.get(language, SDG_NAMES)
+
 
 # Score bands of a match, shared by the pages (strong, good, possible) and the analytics ("unserved":
 # best match below strong). Chosen from the scores the pages show on the demo data

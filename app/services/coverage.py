@@ -25,7 +25,9 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
+from app.core import i18n
 from app.core.errors import NotFound
+from app.core.i18n import gettext, ngettext
 from app.models.common import table_of
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
 from app.models.import_run import ImportRun
@@ -95,9 +97,19 @@ def source_label(source: str) -> str:
     return SOURCE_LABELS.get(source, source)
 
 
+def _english() -> bool:
+    # The English words are the API's answer when no language is asked: they stay as they always were.
+    return i18n.current_language() == i18n.DEFAULT_LANGUAGE
+
+
 def in_words(items: list[str]) -> str:
-    """["a", "b", "c"] -> "a, b and c"."""
+    """["a", "b", "c"] -> "a, b and c" (in another language, as CLDR joins a list: "a, b et c")."""
+    if not _english():
+        return i18n.word_list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+_count = i18n.plain_count
 
 
 def ranges(numbers: Iterable[int]) -> str:
@@ -123,14 +135,72 @@ def _years(sessions: Iterable[int]) -> tuple[int | None, int | None]:
 
 
 def _period(sessions: list[int]) -> str:
+    """ "sessions 1-3 and 20 (2008-2014)", "session 15 (2013)"."""
     first, last = _years(sessions)
-    years = "" if first is None else f" ({first})" if first == last else f" ({first}-{last})"
-    word = "session" if len(sessions) == 1 else "sessions"
-    return f"{word} {ranges(sessions)}{years}"
+    words = {"sessions": ranges(sessions), "year": first, "first": first, "last": last}
+    n = len(sessions)
+    if first is None:
+        return ngettext("session %(sessions)s", "sessions %(sessions)s", n) % words
+    if first == last:
+        return ngettext("session %(sessions)s (%(year)s)", "sessions %(sessions)s (%(year)s)", n) % words
+    span = ngettext("session %(sessions)s (%(first)s-%(last)s)", "sessions %(sessions)s (%(first)s-%(last)s)", n)
+    return span % words
 
 
 def _day(moment: datetime | None) -> str:
-    return f"{moment.day} {moment:%B %Y}" if moment is not None else "not recorded"
+    if moment is None:
+        return gettext("not recorded")
+    return f"{moment.day} {moment:%B %Y}" if _english() else i18n.day(moment, "long")
+
+
+def _source_summary(source: SourceCoverage) -> str:
+    """One source's coverage in words, in the current language."""
+    words = {
+        "records": _count(source.records),
+        "states": _count(source.states),
+        "period": _period(source.sessions),
+        "day": _day(source.last_imported_at),
+        "withdrawn": _count(source.withdrawn),
+    }
+    summary = (
+        ngettext(
+            "%(records)s records, %(states)s State under review, %(period)s; last imported %(day)s.",
+            "%(records)s records, %(states)s States under review, %(period)s; last imported %(day)s.",
+            source.states,
+        )
+        % words
+    )
+    if source.withdrawn:
+        summary += " " + gettext("%(withdrawn)s withdrawn from the source's export (kept, not counted).") % words
+    return summary
+
+
+def _summary(coverage: Coverage) -> str:
+    """The coverage of all the data in words, in the current language."""
+    if not coverage.sources:
+        return gettext(
+            "No recommendation is loaded yet: an administrator imports them (upr-match import-recommendations)."
+        )
+    return ngettext(
+        "%(states)s States under review, %(period)s, from %(sources)s source; last import %(day)s.",
+        "%(states)s States under review, %(period)s, from %(sources)s sources; last import %(day)s.",
+        len(coverage.sources),
+    ) % {
+        "states": _count(coverage.states),
+        "period": _period(coverage.sessions),
+        "sources": _count(len(coverage.sources)),
+        "day": _day(coverage.last_imported_at),
+    }
+
+
+def _in_words(coverage: Coverage) -> Coverage:
+    """The cached coverage with its summaries in the current language (the cache holds no words)."""
+    return coverage.model_copy(
+        update={
+            "summary": _summary(coverage),
+            "sources": [s.model_copy(update={"summary": _source_summary(s)}) for s in coverage.sources],
+        }
+    )
 
 
 def _cache_key(session: Session) -> CacheKey:
@@ -183,22 +253,12 @@ def _compute(session: Session) -> Coverage:
                 last_published=last_pub,
                 last_imported_at=last_import.get(source),
                 withdrawn=int(withdrawn or 0),
-                summary=f"{records} records, {states} State{'s' if states != 1 else ''} under review, "
-                f"{_period(sessions)}; last imported {_day(last_import.get(source))}."
-                + (f" {withdrawn} withdrawn from the source's export (kept, not counted)." if withdrawn else ""),
             )
         )
     items.sort(key=lambda s: (-s.records, s.source))
     all_sessions = sorted(set().union(*sessions_of.values())) if sessions_of else []
     states = int(session.execute(select(func.count(func.distinct(R.c.state_under_review)))).scalar_one())
     first, last = _years(all_sessions)
-    if items:
-        summary = (
-            f"{states} States under review, {_period(all_sessions)}, from {len(items)} "
-            f"source{'s' if len(items) != 1 else ''}; last import {_day(last_any)}."
-        )
-    else:
-        summary = "No recommendation is loaded yet: an administrator imports them (upr-match import-recommendations)."
     return Coverage(
         recommendations=sum(s.counted for s in items),
         records=sum(s.records for s in items),
@@ -208,7 +268,7 @@ def _compute(session: Session) -> Coverage:
         first_year=first,
         last_year=last,
         last_imported_at=last_any,
-        summary=summary,
+        summary="",  # in words by `_in_words`, in the language of each answer
         sources=items,
     )
 
@@ -234,7 +294,7 @@ def get_coverage(session: Session, *, state: str | None = None) -> Coverage:
         if found is None or found[0] != key:
             found = (key, _compute(session))
             _cache.overall = found
-    overall = found[1].model_copy(update={"last_sync": last_sync(session)})
+    overall = _in_words(found[1]).model_copy(update={"last_sync": last_sync(session)})
     if state is None:
         return overall
     return overall.model_copy(update={"state": state_coverage(session, state=state, overall=overall)})
@@ -259,20 +319,36 @@ def state_coverage(session: Session, *, state: str, overall: Coverage | None = N
     sessions = sorted({r[0] for r in rows})
     sources = sorted({r[1] for r in rows})
     counted = sum(int(r[2] or 0) for r in rows)
+    words = {
+        "count": _count(counted),
+        "name": i18n.country_name(code, name),
+        "period": _period(sessions),
+        "sources": in_words(sorted({source_label(s) for s in sources})),
+        "states": _count(overall.states),
+        "all_period": _period(overall.sessions),
+        "day": _day(overall.last_imported_at),
+    }
     if counted:
-        labels = sorted({source_label(s) for s in sources})
         summary = (
-            f"{counted} recommendation{'s' if counted != 1 else ''} to {name} in the data: {_period(sessions)}, "
-            f"from {in_words(labels)}. Reviews of other sessions are not in the data loaded."
+            ngettext(
+                "%(count)s recommendation to %(name)s in the data: %(period)s, from %(sources)s. "
+                "Reviews of other sessions are not in the data loaded.",
+                "%(count)s recommendations to %(name)s in the data: %(period)s, from %(sources)s. "
+                "Reviews of other sessions are not in the data loaded.",
+                counted,
+            )
+            % words
         )
     elif overall.sources:
         summary = (
-            f"Not in the data loaded: no recommendation to {name} is recorded. The data covers "
-            f"{overall.states} States under review, {_period(overall.sessions)}; last import "
-            f"{_day(overall.last_imported_at)}."
+            gettext(
+                "Not in the data loaded: no recommendation to %(name)s is recorded. The data covers "
+                "%(states)s States under review, %(all_period)s; last import %(day)s."
+            )
+            % words
         )
     else:
-        summary = f"Not in the data loaded: no recommendation is loaded yet, for {name} or any State."
+        summary = gettext("Not in the data loaded: no recommendation is loaded yet, for %(name)s or any State.") % words
     return StateDataCoverage(
         state=code, name=name, recommendations=counted, sessions=sessions, sources=sources, summary=summary
     )

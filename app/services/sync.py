@@ -39,8 +39,10 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.core import i18n
 from app.core.config import Settings
 from app.core.errors import Problem, UnprocessableEntity
+from app.core.i18n import gettext
 from app.importing.core import ProgressCallback
 from app.importing.download import Fetched, FetchFailed, Notice, SourceUnreachable, Validators, fetch
 from app.importing.uhri import SOURCE as UHRI_SOURCE
@@ -462,27 +464,41 @@ def describe(result: SyncResult) -> list[str]:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC" if moment is not None else "(not finished)"
+    if moment is None:
+        return gettext("(not finished)")
+    if i18n.current_language() == i18n.DEFAULT_LANGUAGE:
+        return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+    return gettext("%(day)s at %(time)s UTC") % {"day": i18n.day(moment, "long"), "time": f"{moment:%H:%M}"}
 
 
 def last_sync(session: Session) -> SyncPublic | None:
     """The latest sync run, in numbers and words (with the last good one when the latest failed), or None.
 
+    The words are in the current language (English, as the API always gave them, when none is asked).
     Read in the caller's transaction (no commit: the rows a page already loaded stay loaded).
     """
     rows = session.execute(select(SyncRun).order_by(RUN.c.id.desc()).limit(1)).scalars().all()
     if not rows:
         return None
     run = rows[0]
+    count = i18n.plain_count
     if run.outcome == "imported":
-        summary = (
-            f"Last synced from OHCHR on {_when(run.finished_at)}: {run.inserted} new, {run.updated} updated, "
-            f"{run.unchanged} unchanged, {run.withdrawn} withdrawn."
-        )
+        summary = gettext(
+            "Last synced from OHCHR on %(when)s: %(inserted)s new, %(updated)s updated, "
+            "%(unchanged)s unchanged, %(withdrawn)s withdrawn."
+        ) % {
+            "when": _when(run.finished_at),
+            "inserted": count(run.inserted),
+            "updated": count(run.updated),
+            "unchanged": count(run.unchanged),
+            "withdrawn": count(run.withdrawn),
+        }
     elif run.outcome == "not_modified":
-        summary = f"Last checked with OHCHR on {_when(run.finished_at)}: nothing had changed since the previous sync."
+        summary = gettext("Last checked with OHCHR on %(when)s: nothing had changed since the previous sync.") % {
+            "when": _when(run.finished_at)
+        }
     elif run.outcome == "running":
-        summary = f"A sync from OHCHR started on {_when(run.started_at)} and is running."
+        summary = gettext("A sync from OHCHR started on %(when)s and is running.") % {"when": _when(run.started_at)}
     else:
         good = session.execute(
             select(RUN.c.finished_at)
@@ -490,8 +506,16 @@ def last_sync(session: Session) -> SyncPublic | None:
             .order_by(RUN.c.id.desc())
             .limit(1)
         ).scalar()
-        since = f"the data is that of the sync of {_when(good)}" if good else "no sync has succeeded yet"
-        summary = f"The last sync, on {_when(run.started_at)}, failed ({run.detail}); {since}."
+        since = (
+            gettext("the data is that of the sync of %(when)s") % {"when": _when(good)}
+            if good
+            else gettext("no sync has succeeded yet")
+        )
+        summary = gettext("The last sync, on %(when)s, failed (%(detail)s); %(since)s.") % {
+            "when": _when(run.started_at),
+            "detail": run.detail,
+            "since": since,
+        }
     return SyncPublic(
         source_url=run.source_url,
         language=run.language,

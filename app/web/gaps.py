@@ -17,13 +17,15 @@ from app.core.identity import Principal
 from app.core.pagination import PageParams
 from app.match_index.index import MatchIndex
 from app.models.analytics import FundingPage, PipelinePage, SupplyDemandPage, UnservedPage
+from app.reference.regions import REGIONAL_GROUPS
 from app.reference.themes import translated_label
+from app.reference.vocab import sdg_names
 from app.services.analytics import needs, pipeline
 from app.services.analytics.pipeline import PipelineBy, sdg_label
 from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.web.charts import StackRow, stacked_bars, usd_text
-from app.web.i18n import N_, current_language, gettext
+from app.web.i18n import DEFAULT_LANGUAGE, N_, country_name, current_language, gettext
 
 STAGE_NAMES = (N_("not started"), N_("requested"), N_("under way"), N_("done"))
 # What the pipeline is grouped by, in the charts' titles.
@@ -67,6 +69,32 @@ def _chart(
     )
 
 
+def sdg_title(sdg: int) -> str:
+    """ "SDG 3: Good health and well-being", in the page language (the UN's own titles)."""
+    name = sdg_names(current_language()).get(sdg)
+    return gettext("SDG %(number)s: %(name)s") % {"number": sdg, "name": name} if name else sdg_label(sdg)
+
+
+def _row_name(by: str, key: str, label: str) -> str:
+    """A pipeline row's group in the page language: a State's name from CLDR, a UN regional group's or an
+    SDG's from the catalogue; themes are put in the page language where they are shown."""
+    if by == "state":
+        return country_name(key, label)
+    if by == "region" and key in REGIONAL_GROUPS:
+        return gettext(REGIONAL_GROUPS[key])
+    if by == "sdg" and key.isdigit():
+        return sdg_title(int(key))
+    return label
+
+
+def in_page_language(page: PipelinePage, by: str) -> PipelinePage:
+    """The pipeline with its rows named in the page language (the cached page is left as the API gives it)."""
+    if current_language() == DEFAULT_LANGUAGE or by == "theme":
+        return page
+    items = [r.model_copy(update={"label": _row_name(by, r.key, r.label)}) for r in page.items]
+    return page.model_copy(update={"items": items})
+
+
 def pipeline_chart(page: PipelinePage, *, title: str, chart_id: str) -> Chart:
     rows = [StackRow(r.label, (r.not_started, r.requested, r.under_way, r.done)) for r in page.items]
     return _chart(
@@ -84,7 +112,7 @@ def funding_chart(page: FundingPage, *, title: str, chart_id: str) -> Chart:
     """Per SDG one bar as long as the money required: the part available, then the gap; the words say "required"."""
     rows = [
         StackRow(
-            sdg_label(r.sdg),
+            sdg_title(r.sdg),
             (min(r.available or 0.0, r.required), max(r.required - (r.available or 0.0), 0.0)),
             shown=gettext("required %(amount)s") % {"amount": usd_text(r.required)},
         )
@@ -138,8 +166,10 @@ def dashboard(
 ) -> Dashboard:
     """Every measure of the slice, with its charts."""
     where = piece.describe()
-    flow = pipeline.get_pipeline(session, principal=principal, piece=piece, by=by, page=TABLE)
-    regions = pipeline.get_pipeline(session, principal=principal, piece=piece, by="region", page=TABLE)
+    flow = in_page_language(pipeline.get_pipeline(session, principal=principal, piece=piece, by=by, page=TABLE), by)
+    regions = in_page_language(
+        pipeline.get_pipeline(session, principal=principal, piece=piece, by="region", page=TABLE), "region"
+    )
     unserved = needs.get_unserved(session, principal=principal, piece=piece, by="theme", page=TABLE)
     supply = needs.get_supply_demand(session, principal=principal, piece=piece, index=index, page=TABLE)
     funding = pipeline.get_funding(session, principal=principal, piece=piece, page=TABLE)

@@ -16,13 +16,13 @@ from app.core.errors import UnprocessableEntity, field_error
 from app.http.deps import MatchIndexDep, SessionDep
 from app.reference.regions import REGIONAL_GROUPS
 from app.reference.validation import is_iso3, unknown_country
-from app.reference.vocab import SDG_NAMES
+from app.reference.vocab import sdg_names
 from app.services.analytics.pipeline import PipelineBy
 from app.services.analytics.reference import GROUP_LABELS
 from app.services.analytics.slices import Slice
 from app.services.coverage import state_names
 from app.web.gaps import dashboard
-from app.web.i18n import N_, gettext
+from app.web.i18n import N_, current_language, gettext
 from app.web.labels import theme_options
 from app.web.session import WebDep
 from app.web.templating import render
@@ -105,7 +105,7 @@ def gaps_page(
             "states": state_names(session),
             "regions": {code: gettext(name) for code, name in REGIONAL_GROUPS.items()},
             "groups": {code: gettext(name) for code, name in GROUP_LABELS.items()},
-            "sdg_names": SDG_NAMES,
+            "sdg_names": sdg_names(current_language()),
             "by_options": [(code, gettext(words)) for code, words in BY.items()],
             # The controlled themes (UHRI codes), in the order of the list.
             "theme_choices": [(code, label) for code, label, _ in theme_options()],

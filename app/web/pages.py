@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.core.pagination import PageParams
 from app.http.deps import PageParamsDep, SessionDep
-from app.reference.vocab import SDG_NAMES
+from app.reference.vocab import sdg_names
 from app.services import access, directory
 from app.services import activities as activity_service
 from app.services import coverage as coverage_service
@@ -28,6 +28,7 @@ from app.services.analytics.reference import theme_sdg_source
 from app.services.analytics.slices import Slice
 from app.services.recommendations import RecommendationFilters
 from app.web.gaps import funding_chart, pipeline_chart
+from app.web.i18n import country_name, current_language, gettext
 from app.web.labels import state_name
 from app.web.search import read_lang
 from app.web.session import WebDep
@@ -114,7 +115,8 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
     piece = Slice.of(states=[coverage.state])
     flow = pipeline_service.get_pipeline(session, principal=web.principal, piece=piece, by="theme")
     funding = pipeline_service.get_funding(session, principal=web.principal, piece=piece)
-    title = f"Implementation pipeline of {coverage.name}'s supported recommendations, by theme"
+    name = {"name": country_name(coverage.state, coverage.name)}
+    title = gettext("Implementation pipeline of the supported recommendations of %(name)s, by theme") % name
     return render(
         request,
         "states/detail.html",
@@ -128,10 +130,10 @@ def read_state(request: Request, iso3: str, session: SessionDep, web: WebDep, pa
             "pipeline_chart": pipeline_chart(flow, title=title, chart_id="pipeline"),
             "funding": funding,
             "funding_chart": funding_chart(
-                funding, title=f"Funding available and gap per SDG in {coverage.name}, USD", chart_id="funding"
+                funding, title=gettext("Funding available and gap per SDG in %(name)s, USD") % name, chart_id="funding"
             ),
             "sdg_source": theme_sdg_source(),
-            "sdg_names": SDG_NAMES,
+            "sdg_names": sdg_names(current_language()),
             "can_file": access.can_create_need(web.principal, coverage.state) and not web.principal.is_anonymous,
         },
     )

@@ -22,10 +22,11 @@ from app.core.errors import NotFound
 from app.http.deps import PageParamsDep, SessionDep, SettingsDep
 from app.http.streaming import BoundedStreamingResponse
 from app.reference.regions import regional_groups
-from app.reference.vocab import PROVIDER_KINDS, SDG_NAMES
+from app.reference.vocab import PROVIDER_KINDS, SDG_NAMES, sdg_names
 from app.services import overview as overview_service
 from app.services import practices as practice_service
 from app.services.bulk import DATASETS, FORMATS, LICENCE, LICENCE_NOTE, LICENCE_URL, filename, stream
+from app.web.i18n import current_language
 from app.web.labels import state_name
 from app.web.templating import Pager, render
 
@@ -70,7 +71,7 @@ def list_practices(
             "state_choices": sorted(practice_service.practice_states(session), key=state_name),
             "regions": groups,
             "kinds": PROVIDER_KINDS,
-            "sdg_names": SDG_NAMES,
+            "sdg_names": sdg_names(current_language()),
             "pager": Pager(total=total, limit=page.limit, offset=page.offset),
         },
     )

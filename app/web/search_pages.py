@@ -18,6 +18,7 @@ from app.http.deps import PageParamsDep, SessionDep
 from app.models.recommendation import FacetCount, Recommendation
 from app.reference.regions import REGIONAL_GROUPS
 from app.reference.themes import affected_group_labels, resolve_theme
+from app.reference.vocab import sdg_names
 from app.services import coverage as coverage_service
 from app.services import recommendations as recommendation_service
 from app.services import selections
@@ -25,6 +26,7 @@ from app.services.translations import LANGUAGE_NAMES
 from app.web import search
 from app.web.errors import unknown_countries
 from app.web.forms import first
+from app.web.i18n import current_language
 from app.web.labels import theme_options
 from app.web.session import FormDep, SignedInDep, WebContext, WebDep
 from app.web.templating import Pager, query_url, redirect, render
@@ -102,7 +104,7 @@ def list_recommendations(request: Request, session: SessionDep, web: WebDep, pag
         "regions": REGIONAL_GROUPS,
         "cycles": coverage.cycles,
         "sessions": coverage.sessions,
-        "sdg_names": search.SDG_NAMES,
+        "sdg_names": sdg_names(current_language()),
         "action_categories": search.ACTION_CATEGORIES,
         "coverage": coverage,
         "export_csv": search.export_url(filters, "csv"),

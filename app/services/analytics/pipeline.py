@@ -25,6 +25,8 @@ from typing import Any, Literal
 from sqlalchemy import Select, Subquery, case, func, literal, select, union_all
 from sqlmodel import Session, col
 
+from app.core import i18n
+from app.core.i18n import N_, gettext
 from app.core.identity import Principal
 from app.core.pagination import PageParams
 from app.models.activity import Activity, ActivityRecommendation
@@ -186,7 +188,8 @@ def get_pipeline(
         limit=page.limit,
         offset=page.offset,
         by=by,
-        totals=totals,
+        # The slice in words in this answer's language: the cache is shared by every language.
+        totals=totals.model_copy(update={"label": piece.describe()}),
     )
 
 
@@ -265,19 +268,25 @@ def funding_rows(session: Session, *, principal: Principal, piece: Slice) -> tup
 
 
 # What the source says, and does not say, of the period a figure covers.
-FRAMEWORK_YEARS = (
+FRAMEWORK_YEARS = N_(
     "Each figure covers the whole cooperation framework a country had when UN INFO was read (1 February 2026), "
     "several years, not one: the data does not give each framework's years."
 )
 
 
 def funding_source(session: Session) -> tuple[str, datetime | None]:
+    """Where the funding figures come from, in the current language (English words when none is asked)."""
     last = session.execute(select(func.max(col(FundingResource.imported_at)))).scalar()
     if last is None:
-        return "No funding figures imported yet: an administrator runs upr-match import-funding.", None
+        return gettext("No funding figures imported yet: an administrator runs upr-match import-funding."), None
+    english = i18n.current_language() == i18n.DEFAULT_LANGUAGE
+    words = {"day": f"{last:%d %B %Y}" if english else i18n.day(last, "long"), "years": gettext(FRAMEWORK_YEARS)}
     return (
-        "UN INFO: resources required and available in the UN country teams' cooperation frameworks, "
-        f"per country and SDG (imported {last:%d %B %Y}). {FRAMEWORK_YEARS}",
+        gettext(
+            "UN INFO: resources required and available in the UN country teams' cooperation frameworks, "
+            "per country and SDG (imported %(day)s). %(years)s"
+        )
+        % words,
         last,
     )
 
