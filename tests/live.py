@@ -48,7 +48,12 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # No trained tagger unless the test gives one: results must not depend on a developer's var/models.
-        defaults = {"LOG_LEVEL": "WARNING", "MODEL_DIR": str(Path(tempfile.gettempdir()) / "upr-match-no-models")}
+        # No start-up reading of the recommendations behind a test's back (it holds a database connection).
+        defaults = {
+            "LOG_LEVEL": "WARNING",
+            "MODEL_DIR": str(Path(tempfile.gettempdir()) / "upr-match-no-models"),
+            "RELATED_WARM_AT_START": "false",
+        }
         self.env = {**os.environ, **defaults, **env}
         self.workers = workers
         self.log_path = log

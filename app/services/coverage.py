@@ -30,6 +30,7 @@ from app.core.errors import NotFound
 from app.core.i18n import gettext, ngettext
 from app.models.common import table_of
 from app.models.coverage import Coverage, SourceCoverage, StateDataCoverage
+from app.models.data_version import DataVersion
 from app.models.import_run import ImportRun
 from app.models.recommendation import Recommendation
 from app.reference.countries import display_name
@@ -38,6 +39,7 @@ from app.services.sync import last_sync
 
 R = table_of(Recommendation)
 IR = table_of(ImportRun)
+DV = table_of(DataVersion)
 
 # Year of each UPR Working Group session: three a year from April 2008 (two in 2012,
 # 2017 and 2020, when the calendar moved or sessions were postponed); 54 closes cycle 4.
@@ -205,7 +207,9 @@ def _in_words(coverage: Coverage) -> Coverage:
 
 def _cache_key(session: Session) -> CacheKey:
     last_run = session.execute(select(func.max(IR.c.id), func.max(IR.c.finished_at))).one()
-    return (*last_run, session.execute(select(func.max(R.c.seq))).scalar())
+    # The data version moves with every write to the recommendations, even where ids and sequences restart.
+    version = session.execute(select(func.sum(DV.c.version))).scalar()
+    return (*last_run, session.execute(select(func.max(R.c.seq))).scalar(), version)
 
 
 def _compute(session: Session) -> Coverage:
